@@ -1,0 +1,1 @@
+"""Budgets: the store interface, its implementations and the key layout."""

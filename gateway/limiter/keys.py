@@ -1,0 +1,69 @@
+"""The only place Redis key names are built.
+
+Layout (``dg`` is the configurable prefix)::
+
+    dg:{c:<cluster>}:a:<account>:<budget>     account (and account-per-model) budgets
+    dg:{c:<cluster>}:c:<budget>               cluster budgets
+    dg:{c:<cluster>}:lvl:a:<account>          detection level of an account
+    dg:{c:<cluster>}:lvl:c                    detection level of the cluster
+    dg:{c:<cluster>}:clr:a:<account>          challenge clearance of an account
+    dg:{g:<name>}:<budget>                    global budgets (per model, per route)
+    dg:{x:<name>}:...                         subsystem state (clusters graph, detection, ...)
+
+Everything that one request's budget script touches for an account and its cluster shares
+the hash tag ``{c:<cluster>}``, so it lives in one Redis Cluster slot and is checked in one
+atomic script. Global budgets live in their own slot; on Redis Cluster they are checked by a
+second script in the same pipeline (see ``redis_store``), compensated if the first refuses.
+
+A solitary account is its own cluster (cluster id == account id). When an account joins a
+cluster its budget keys move with the new tag: its per-account buckets start full again,
+while the cluster budget (the one that matters against a hydra) keeps counting.
+"""
+
+from __future__ import annotations
+
+import re
+
+_UNSAFE = re.compile(r"[{}\s]")
+
+
+def _clean(part: str) -> str:
+    """Braces would break hash tags; whitespace breaks logs. Replace both."""
+    return _UNSAFE.sub("_", part)
+
+
+class KeyBuilder:
+    def __init__(self, prefix: str = "dg") -> None:
+        self.prefix = _clean(prefix)
+
+    def tag(self, cluster_id: str) -> str:
+        return f"{self.prefix}:{{c:{_clean(cluster_id)}}}"
+
+    def account_budget(self, cluster_id: str, account_id: str, budget: str) -> str:
+        return f"{self.tag(cluster_id)}:a:{_clean(account_id)}:{_clean(budget)}"
+
+    def cluster_budget(self, cluster_id: str, budget: str) -> str:
+        return f"{self.tag(cluster_id)}:c:{_clean(budget)}"
+
+    def global_budget(self, name: str, budget: str) -> str:
+        return f"{self.prefix}:{{g:{_clean(name)}}}:{_clean(budget)}"
+
+    def account_level(self, cluster_id: str, account_id: str) -> str:
+        return f"{self.tag(cluster_id)}:lvl:a:{_clean(account_id)}"
+
+    def cluster_level(self, cluster_id: str) -> str:
+        return f"{self.tag(cluster_id)}:lvl:c"
+
+    def account_clearance(self, cluster_id: str, account_id: str) -> str:
+        return f"{self.tag(cluster_id)}:clr:a:{_clean(account_id)}"
+
+    def subsystem(self, system: str, *parts: str) -> str:
+        """State of a subsystem (clusters graph, detection, challenges) under its own tag."""
+        rest = ":".join(_clean(p) for p in parts)
+        return f"{self.prefix}:{{x:{_clean(system)}}}:{rest}" if rest else f"{self.prefix}:{{x:{_clean(system)}}}"
+
+    def subsystem_entity(self, system: str, entity: str, *parts: str) -> str:
+        """Per-entity subsystem state, tagged by the entity so that it spreads over slots."""
+        rest = ":".join(_clean(p) for p in parts)
+        base = f"{self.prefix}:{{{_clean(system)}:{_clean(entity)}}}"
+        return f"{base}:{rest}" if rest else base

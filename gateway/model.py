@@ -1,0 +1,170 @@
+"""Value types that flow through the request pipeline.
+
+Every stage reads and returns these frozen values; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Scope = Literal["account", "cluster", "model", "route", "global"]
+Unit = Literal["requests", "tokens", "diversity", "concurrency"]
+Algorithm = Literal["bucket", "window", "concurrency", "novelty"]
+Mode = Literal["enforce", "shadow"]
+TokenCount = Literal["total", "input", "output"]
+
+
+class Level(enum.IntEnum):
+    """Graduated response levels, in order of severity. Each level implies the lower ones."""
+
+    NONE = 0
+    THROTTLE = 1
+    DEGRADE = 2
+    CHALLENGE = 3
+    BLOCK = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who is calling: the output of the authenticate stage."""
+
+    account_id: str
+    tier: str | None
+    attrs: Mapping[str, str] = field(default_factory=dict)
+    client_ip: str = ""
+    method: Literal["api_key", "jwt"] = "api_key"
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetSpec:
+    """One concrete budget that applies to one request.
+
+    * ``bucket``: token bucket (GCRA). ``limit`` is the burst; ``rate`` units refill every
+      ``window`` seconds.
+    * ``window``: fixed window quota. ``limit`` units per ``window`` seconds (``rate`` unused).
+    * ``concurrency``: at most ``limit`` in flight; ``window`` is the lease TTL in seconds
+      after which a slot of a crashed replica expires.
+    * ``novelty``: diversity budget: ``limit`` units per ``window`` seconds; a request touching
+      a semantic cell not seen in the window costs 1 unit, a repeat costs ``repeat_cost``.
+    """
+
+    name: str  # stable, human-readable: "account:requests", "cluster:quota:requests:day"
+    scope: Scope
+    unit: Unit
+    algorithm: Algorithm
+    key: str  # store key, built by gateway.limiter.keys
+    limit: int
+    window: float
+    rate: float = 0.0
+    mode: Mode = "enforce"
+    throttleable: bool = True  # detection's throttle level scales this budget's refill
+    repeat_cost: float = 0.0  # novelty only
+    header: bool = True  # advertised in RateLimit / x-ratelimit headers
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """What one request asks of one budget."""
+
+    budget: BudgetSpec
+    cost: int = 1  # requests: 1; tokens: the reservation; concurrency: 1
+    cell: int | None = None  # novelty budgets: the request's semantic cell
+
+
+@dataclass(frozen=True, slots=True)
+class AcquireRequest:
+    """All of one request's budgets, checked and consumed atomically (all or nothing)."""
+
+    request_id: str
+    charges: tuple[Charge, ...]
+    level_keys: tuple[str, ...] = ()  # detection level keys (account, cluster): max is applied
+    clearance_keys: tuple[str, ...] = ()  # a challenge solved recently clears these
+    throttle_factor: float = 1.0  # refill multiplier when level >= THROTTLE
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetState:
+    """A budget's state after the check (and the consumption, when admitted)."""
+
+    budget: BudgetSpec
+    allowed: bool
+    remaining: int
+    reset_after: float  # seconds until the budget is full again (window: until it resets)
+    retry_after: float  # seconds until this request would be admitted; 0 when allowed
+    novel: bool | None = None  # novelty budgets: was the cell new in this window
+
+
+@dataclass(frozen=True, slots=True)
+class AcquireResult:
+    allowed: bool  # every enforced budget admitted and the level does not refuse
+    states: tuple[BudgetState, ...]
+    level: Level = Level.NONE
+    cleared: bool = False  # a valid challenge clearance is on file
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """After the response: charge or refund the difference, release concurrency slots."""
+
+    request_id: str
+    adjustments: tuple[tuple[BudgetSpec, int], ...] = ()  # (token budget, actual - reserved)
+    releases: tuple[BudgetSpec, ...] = ()  # concurrency budgets to release
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFeatures:
+    """Non-text properties of an inference request, read from its JSON body."""
+
+    endpoint: str  # "chat", "completions", "embeddings", "other"
+    model: str
+    stream: bool = False
+    include_usage: bool = False  # the client asked for stream_options.include_usage
+    max_tokens: int | None = None
+    n: int = 1
+    logprobs: bool = False
+    top_logprobs: int | None = None
+    logit_bias: bool = False
+    turns: int = 1  # user turns in the conversation
+    retry_count: int = 0  # x-stainless-retry-count
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """Cheap, pure prompt fingerprints (see gateway.diversity.fingerprint)."""
+
+    exact: int  # 64-bit hash of the normalised last user turn
+    skeleton: int  # 64-bit hash of the skeleton (literals masked)
+    simhash: int  # 64-bit SimHash of the skeleton's word 1-2-grams
+    bands: tuple[int, int, int, int]  # four 16-bit bands of simhash
+    cell: int  # coarse semantic cell (random-hyperplane LSH), 0 <= cell < 2**cell_bits
+    system: int  # 64-bit hash of the system prompt (0 when none)
+    words: int
+    est_tokens: int  # estimated prompt tokens of the whole request
+    elicitation: float  # 0..1: chain-of-thought / rubric-grading elicitation evidence
+    elicitation_terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The outcome of the decide stage; headers and error bodies derive from it only."""
+
+    action: Literal["allow", "refuse", "challenge", "verify", "block", "unavailable"]
+    states: tuple[BudgetState, ...] = ()
+    refused_by: BudgetState | None = None
+    level: Level = Level.NONE
+    reason: str = ""  # operator-facing explanation (logs, explain); never sent to clients
+    shadow_refusals: tuple[str, ...] = ()  # budgets that would have refused, in shadow
+    degraded: bool = False
+    fallback: bool = False  # decided by the per-process fallback limiter (store unreachable)
+    policy_version: str = ""
+
+    @property
+    def allowed(self) -> bool:
+        return self.action == "allow"

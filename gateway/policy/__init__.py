@@ -1,0 +1,1 @@
+"""Operator policy: schema, loading with file:line errors, resolution, hot reload."""

@@ -1,0 +1,98 @@
+"""Shared building blocks of the policy schema: the strict base model, rates, durations.
+
+Every policy model derives from :class:`PolicyModel`: unknown keys are errors and the
+parsed policy is frozen. Subsystems (clusters, diversity, detection) define their own
+sections with these types and the root schema includes them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+
+Mode = Literal["enforce", "shadow"]
+
+_PERIODS = {
+    "second": 1,
+    "minute": 60,
+    "hour": 3600,
+    "day": 86400,
+    "week": 7 * 86400,
+    "month": 30 * 86400,
+    "year": 365 * 86400,
+}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+\s*)?(second|minute|hour|day|week|month|year)s?\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
+_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+class PolicyModel(BaseModel):
+    """Strict, frozen base: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """``amount`` units per ``period`` seconds, written ``N/period`` (``5/minute``,
+    ``1000/day``, ``10/5 minutes``). Periods: second, minute, hour, day, week,
+    month (30 days), year (365 days)."""
+
+    amount: int
+    period: float
+    text: str
+
+    @property
+    def per_second(self) -> float:
+        return self.amount / self.period
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse_rate(value: Any) -> Rate:
+    if isinstance(value, Rate):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f'expected "N/period" such as "5/minute", got {value!r}')
+    match = _RATE.match(value)
+    if match is None:
+        raise ValueError(f'expected "N/period" such as "5/minute", got "{value}"')
+    amount = int(match.group(1))
+    multiple = int(match.group(2) or 1)
+    if amount < 1 or multiple < 1:
+        raise ValueError(f'a rate needs a positive amount and period, got "{value}"')
+    period = multiple * _PERIODS[match.group(3)]
+    return Rate(amount=amount, period=float(period), text=value.strip())
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from ``30s``, ``5m``, ``6h``, ``2d``, ``1w``, ``250ms`` or a number of seconds."""
+    if isinstance(value, bool):
+        raise ValueError(f'expected a duration such as "30s", "5m" or "6h", got {value!r}')
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError(f"a duration cannot be negative, got {value}")
+        return float(value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match is not None:
+            return float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    raise ValueError(f'expected a duration such as "30s", "5m" or "6h", got {value!r}')
+
+
+RateField = Annotated[
+    Rate,
+    BeforeValidator(parse_rate),
+    PlainSerializer(lambda r: r.text, return_type=str),
+]
+"""A rate in ``N/period`` notation."""
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+]
+"""A duration: ``30s``, ``5m``, ``6h``, ``2d`` or seconds."""
