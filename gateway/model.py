@@ -67,6 +67,7 @@ class BudgetSpec:
     throttleable: bool = True  # detection's throttle level scales this budget's refill
     repeat_cost: float = 0.0  # novelty only
     header: bool = True  # advertised in RateLimit / x-ratelimit headers
+    count: TokenCount = "total"  # token budgets: which tokens count (prompt+completion, ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,7 @@ class AcquireResult:
     states: tuple[BudgetState, ...]
     level: Level = Level.NONE
     cleared: bool = False  # a valid challenge clearance is on file
+    fallback: bool = False  # answered by the per-process fallback limiter (store unreachable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +151,7 @@ class Fingerprint:
     est_tokens: int  # estimated prompt tokens of the whole request
     elicitation: float  # 0..1: chain-of-thought / rubric-grading elicitation evidence
     elicitation_terms: tuple[str, ...] = ()
+    frame: int = 0  # 64-bit hash of the template around the body (0: no frame found)
 
 
 @dataclass(frozen=True, slots=True)

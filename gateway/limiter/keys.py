@@ -60,7 +60,8 @@ class KeyBuilder:
     def subsystem(self, system: str, *parts: str) -> str:
         """State of a subsystem (clusters graph, detection, challenges) under its own tag."""
         rest = ":".join(_clean(p) for p in parts)
-        return f"{self.prefix}:{{x:{_clean(system)}}}:{rest}" if rest else f"{self.prefix}:{{x:{_clean(system)}}}"
+        base = f"{self.prefix}:{{x:{_clean(system)}}}"
+        return f"{base}:{rest}" if rest else base
 
     def subsystem_entity(self, system: str, entity: str, *parts: str) -> str:
         """Per-entity subsystem state, tagged by the entity so that it spreads over slots."""

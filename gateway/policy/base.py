@@ -8,10 +8,11 @@ sections with these types and the root schema includes them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema
 
 Mode = Literal["enforce", "shadow"]
 
@@ -27,6 +28,35 @@ _PERIODS = {
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+\s*)?(second|minute|hour|day|week|month|year)s?\s*$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+RATE_PATTERN = r"^\s*[0-9]+\s*/\s*([0-9]+\s*)?(second|minute|hour|day|week|month|year)s?\s*$"
+"""JSON Schema pattern of a rate (the same language as :func:`parse_rate`)."""
+DURATION_PATTERN = r"^\s*[0-9]+(\.[0-9]+)?\s*(ms|s|m|h|d|w)\s*$"
+"""JSON Schema pattern of a duration string (the same language as :func:`parse_duration`)."""
+RATE_JSON_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": RATE_PATTERN,
+    "examples": ["5/minute", "1000/day", "10/5 minutes"],
+}
+DURATION_JSON_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "pattern": DURATION_PATTERN, "examples": ["30s", "5m", "6h"]},
+        {"type": "number", "minimum": 0},
+    ]
+}
+
+
+def shorthand_json_schema(shorthand: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    """A ``json_schema_extra`` hook for models that also accept a scalar shorthand
+    (``requests: 5/minute`` for ``requests: {rate: 5/minute}``): the schema becomes
+    ``anyOf: [shorthand, object]`` so that editors accept both spellings."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        keys = ("type", "properties", "required", "additionalProperties")
+        obj = {key: schema.pop(key) for key in keys if key in schema}
+        schema["anyOf"] = [dict(shorthand), obj]
+
+    return extra
 
 
 class PolicyModel(BaseModel):
@@ -81,18 +111,21 @@ def parse_duration(value: Any) -> float:
         match = _DURATION.match(value)
         if match is not None:
             return float(match.group(1)) * _DURATION_UNITS[match.group(2)]
-    raise ValueError(f'expected a duration such as "30s", "5m" or "6h", got {value!r}')
+    got = f'"{value}"' if isinstance(value, str) else repr(value)
+    raise ValueError(f'expected a duration such as "30s", "5m" or "6h", got {got}')
 
 
 RateField = Annotated[
     Rate,
     BeforeValidator(parse_rate),
     PlainSerializer(lambda r: r.text, return_type=str),
+    WithJsonSchema(RATE_JSON_SCHEMA),
 ]
 """A rate in ``N/period`` notation."""
 
 Duration = Annotated[
     float,
     BeforeValidator(parse_duration),
+    WithJsonSchema(DURATION_JSON_SCHEMA),
 ]
 """A duration: ``30s``, ``5m``, ``6h``, ``2d`` or seconds."""

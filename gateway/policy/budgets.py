@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from gateway.policy.base import Mode, PolicyModel, RateField, parse_rate
+from gateway.policy.base import (
+    RATE_JSON_SCHEMA,
+    Mode,
+    PolicyModel,
+    RateField,
+    parse_rate,
+    shorthand_json_schema,
+)
 
 TokenCount = Literal["total", "input", "output"]
 
 
 class BucketBudget(PolicyModel):
     """A token bucket: ``burst`` units at most, refilled at ``rate``."""
+
+    model_config = ConfigDict(json_schema_extra=shorthand_json_schema(RATE_JSON_SCHEMA))
 
     rate: RateField = Field(description='Refill rate, "N/period" such as "600/minute".')
     burst: int | None = Field(
@@ -26,15 +36,15 @@ class BucketBudget(PolicyModel):
     @model_validator(mode="before")
     @classmethod
     def _from_string(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return {"rate": value}
-        return value
+        if isinstance(value, Mapping | BaseModel):
+            return value
+        return {"rate": value}  # "5/minute"; anything else fails as a rate, not as a mapping
 
     @field_validator("burst")
     @classmethod
     def _burst_positive(cls, value: int | None) -> int | None:
         if value is not None and value < 1:
-            raise ValueError(f"burst must be >= 1, got {value}")
+            raise ValueError(f"must be >= 1, got {value}")
         return value
 
     @property
@@ -54,6 +64,8 @@ class TokenBudget(BucketBudget):
 class Quota(PolicyModel):
     """A fixed-window quota such as 200 requests a day or 50,000,000 tokens a month."""
 
+    model_config = ConfigDict(json_schema_extra=shorthand_json_schema(RATE_JSON_SCHEMA))
+
     limit: RateField = Field(description='"N/period" such as "1000/day" or "50000000/month".')
     unit: Literal["requests", "tokens"] = Field(
         default="requests", description="What the quota counts."
@@ -63,14 +75,18 @@ class Quota(PolicyModel):
     @model_validator(mode="before")
     @classmethod
     def _from_string(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            parse_rate(value)
-            return {"limit": value}
-        return value
+        if isinstance(value, Mapping | BaseModel):
+            return value
+        parse_rate(value)
+        return {"limit": value}
 
 
 class Concurrency(PolicyModel):
     """Requests in flight at once."""
+
+    model_config = ConfigDict(
+        json_schema_extra=shorthand_json_schema({"type": "integer", "minimum": 1})
+    )
 
     limit: int = Field(ge=1, description="Most requests in flight at once.")
     mode: Mode | None = Field(default=None, description="enforce or shadow.")
@@ -78,9 +94,9 @@ class Concurrency(PolicyModel):
     @model_validator(mode="before")
     @classmethod
     def _from_int(cls, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return {"limit": value}
-        return value
+        if isinstance(value, Mapping | BaseModel):
+            return value
+        return {"limit": value}  # 4; anything else fails as an integer, not as a mapping
 
 
 class DiversityBudget(PolicyModel):
@@ -110,10 +126,25 @@ class Budgets(PolicyModel):
         default=None, description='Token bucket on LLM tokens: "20000/hour" or {rate, burst}.'
     )
     quotas: tuple[Quota, ...] = Field(
-        default=(), description='Window quotas: ["200/day", {limit: "5000000/month", unit: tokens}].'
+        default=(),
+        description='Window quotas: ["200/day", {limit: "5000000/month", unit: tokens}].',
     )
     concurrency: Concurrency | None = Field(default=None, description="Requests in flight.")
     diversity: DiversityBudget | None = Field(
         default=None, description="Semantic-diversity (novelty) budget."
     )
     mode: Mode | None = Field(default=None, description="enforce or shadow for this section.")
+
+    @field_validator("quotas")
+    @classmethod
+    def _one_quota_per_period(cls, quotas: tuple[Quota, ...]) -> tuple[Quota, ...]:
+        seen: dict[tuple[str, float], str] = {}
+        for quota in quotas:
+            slot = (quota.unit, quota.limit.period)
+            if slot in seen:
+                raise ValueError(
+                    f'two quotas on {quota.unit} over the same period ("{seen[slot]}" and '
+                    f'"{quota.limit.text}"); keep one'
+                )
+            seen[slot] = quota.limit.text
+        return quotas

@@ -1,0 +1,53 @@
+# distillguard — developer and CI entry points. CI runs .ci/run, which runs `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint format bench bench-quick detection-quick docs clean redis
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/gateway demo
+
+redis:
+	@bash scripts/ensure-redis.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check gateway tests loadtest
+	$(BIN)/ruff format --check gateway tests loadtest
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format gateway tests loadtest
+	$(BIN)/ruff check --fix gateway tests loadtest
+
+test: $(STAMP)
+	@eval "$$(bash scripts/ensure-redis.sh)" && \
+	$(MAKE) --no-print-directory lint && \
+	OPENBLAS_NUM_THREADS=1 $(BIN)/pytest -q -p no:cacheprovider && \
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m loadtest.detection --quick --report loadtest/reports/quick
+
+bench: $(STAMP)
+	@eval "$$(bash scripts/ensure-redis.sh)" && \
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m loadtest.bench_overhead && \
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m loadtest.bench_fingerprint
+
+bench-quick: $(STAMP)
+	@eval "$$(bash scripts/ensure-redis.sh)" && \
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m loadtest.bench_overhead --quick
+
+docs: $(STAMP)
+	$(BIN)/gateway policy docs --output docs/policy-reference.md
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info

@@ -1,0 +1,287 @@
+"""The composition root: builds every component once, from settings and policy, and wires
+the pipeline. Nothing else constructs components; nothing reads globals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import structlog
+from aiohttp import web
+
+from gateway.admin.routes import admin_routes
+from gateway.auth.config import AuthSettings, build_authenticator
+from gateway.auth.identity import Authenticator
+from gateway.clock import Clock, SystemClock
+from gateway.clusters.cache import ClusterCache
+from gateway.clusters.graph import ClusterGraph
+from gateway.clusters.graph_memory import MemoryClusterGraph
+from gateway.clusters.graph_redis import RedisClusterGraph
+from gateway.clusters.linker import Linker
+from gateway.clusters.observations import MemoryObservations
+from gateway.clusters.observations_redis import RedisObservations
+from gateway.clusters.service import ClusterService
+from gateway.clusters.worker import LinkerWorker
+from gateway.detection.challenge import ChallengeIssuer
+from gateway.detection.degrade import degrade
+from gateway.detection.engine import DetectionEngine
+from gateway.detection.memory_state import MemoryStateStore
+from gateway.detection.redis_state import RedisStateStore
+from gateway.detection.types import Assessment
+from gateway.diversity.fingerprint import Fingerprinter
+from gateway.errors import GatewayError
+from gateway.http.responses import error_response
+from gateway.limiter.factory import StoreBackend, build_backend
+from gateway.policy.holder import PolicyHolder
+from gateway.policy.loader import LoadedPolicy
+from gateway.policy.watcher import PolicyWatcher
+from gateway.observability.metrics import Metrics
+from gateway.proxy.background import Background
+from gateway.proxy.challenges import ChallengeGate
+from gateway.proxy.decide import DecideStage
+from gateway.proxy.forward import Forwarder
+from gateway.proxy.inspect import InspectStage
+from gateway.proxy.pipeline import Pipeline
+from gateway.proxy.planner import Planner
+from gateway.proxy.settle import InFlightLeases, Settler
+from gateway.proxy.stages import AuthenticateStage, ForwardStage, IdentifyStage
+from gateway.settings import Settings
+
+log = structlog.get_logger("gateway.app")
+
+
+@dataclass
+class GatewayState:
+    """Every long-lived component of one gateway process."""
+
+    settings: Settings
+    clock: Clock
+    metrics: Metrics
+    holder: PolicyHolder
+    backend: StoreBackend
+    graph: ClusterGraph
+    clusters: ClusterCache
+    cluster_service: ClusterService
+    linker: LinkerWorker
+    detection: DetectionEngine
+    challenges: ChallengeIssuer
+    fingerprinter: Fingerprinter
+    background: Background = field(default_factory=Background)
+    leases: InFlightLeases = field(default_factory=InFlightLeases)
+    watcher: PolicyWatcher | None = None
+    session: aiohttp.ClientSession | None = None
+    authenticator: Authenticator | None = None
+    pipeline: Pipeline | None = None
+    tasks: list[Any] = field(default_factory=list)
+
+    def policy(self) -> LoadedPolicy:
+        return self.holder.current
+
+    def policy_version(self) -> str:
+        return self.holder.current.version
+
+    def reload_policy_soon(self) -> None:
+        if self.watcher is not None:
+            self.watcher.on_sighup()
+
+
+STATE = web.AppKey("gateway_state", GatewayState)
+
+
+def state_of(app: web.Application) -> GatewayState:
+    return app[STATE]
+
+
+def _challenge_secret(settings: Settings) -> bytes:
+    if settings.challenge_secret:
+        secret = settings.challenge_secret.encode()
+        return secret if len(secret) >= 32 else (secret * (32 // len(secret) + 1))[:64]
+    log.warning("challenge_secret_generated",
+                hint="set GATEWAY_CHALLENGE_SECRET to the same value on every replica")
+    return secrets.token_bytes(32)
+
+
+def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
+    """Everything that needs no event loop. ``clock=None``: real time, and Redis scripts use
+    the server's TIME; a given clock is used everywhere, Redis scripts included."""
+    metrics = Metrics()
+    holder = PolicyHolder.load(settings.policies)
+    real_clock = clock or SystemClock()
+
+    def failure_mode() -> Any:
+        return holder.current.policy.defaults.failure_mode
+
+    backend = build_backend(
+        settings.store, clock=clock, prefix=settings.store_prefix, failure_mode=failure_mode,
+        replicas=settings.replicas,
+        on_error=lambda _op, _exc: metrics.store_errors.inc(),
+    )
+    keys = backend.keys
+
+    def clusters_policy() -> Any:
+        return holder.current.policy.clusters
+
+    def detection_policy() -> Any:
+        return holder.current.policy.detection
+
+    graph: ClusterGraph
+    if backend.redis is not None:
+        graph = RedisClusterGraph(backend.redis, real_clock, clusters_policy, keys)
+        observations: Any = RedisObservations(backend.redis, keys)
+        state_store: Any = RedisStateStore(backend.redis, keys)  # type: ignore[arg-type]
+    else:
+        graph = MemoryClusterGraph(real_clock, clusters_policy)
+        observations = MemoryObservations()
+        state_store = MemoryStateStore(real_clock)
+    cache = ClusterCache(graph, real_clock, clusters_policy)
+    linker = Linker(graph, observations, clusters_policy, real_clock,
+                    salt=(settings.challenge_secret or "").encode(), cache=cache)
+
+    def on_assessment(a: Assessment) -> None:
+        if a.changed:
+            metrics.levels.labels(a.entity.split(":", 1)[0], a.level.label).inc()
+
+    detection = DetectionEngine(state_store, backend.budgets, keys, detection_policy,
+                                real_clock, on_assessment=on_assessment)
+    challenge_cfg = holder.current.policy.detection.challenge
+    issuer = ChallengeIssuer(_challenge_secret(settings), real_clock, backend.budgets, keys,
+                             token_ttl=challenge_cfg.token_ttl,
+                             clearance_ttl=challenge_cfg.clearance)
+    return GatewayState(
+        settings=settings, clock=real_clock, metrics=metrics, holder=holder, backend=backend,
+        graph=graph, clusters=cache, cluster_service=ClusterService(graph, real_clock, cache),
+        linker=LinkerWorker(linker, graph, real_clock), detection=detection,
+        challenges=issuer, fingerprinter=Fingerprinter(),
+    )
+
+
+def build_pipeline(state: GatewayState) -> Pipeline:
+    settings = state.settings
+    assert state.session is not None and state.authenticator is not None
+    store = state.backend.budgets
+    forwarder = Forwarder(
+        state.session, settings.upstream, upstream_key=settings.upstream_api_key,
+        route_prefix=settings.route_prefix, connect_timeout=settings.upstream_connect_timeout,
+        read_timeout=settings.upstream_read_timeout,
+        account_header=settings.forward_account_header,
+    )
+    decide = DecideStage(
+        policy=state.policy, planner=Planner(state.backend.keys, shadow=settings.shadow),
+        store=store, keys=state.backend.keys,
+        challenges=ChallengeGate(state.challenges, state.detection, state.metrics), degrade=degrade,
+        metrics=state.metrics, leases=state.leases,
+    )
+    settler = Settler(store, state.background, state.leases,
+                      observers=(state.detection, _LinkerObserver(state.linker)),
+                      on_error=state.metrics.store_errors.inc)
+    stages = (
+        AuthenticateStage(state.authenticator),
+        InspectStage(state.fingerprinter, body_limit=settings.body_limit,
+                     route_prefix=settings.route_prefix),
+        IdentifyStage(state.clusters, state.policy),
+        decide,
+        ForwardStage(forwarder),
+    )
+    return Pipeline(stages, settler, clock=state.clock, metrics=state.metrics,
+                    policy_version=state.policy_version, policy_header=settings.policy_header)
+
+
+class _LinkerObserver:
+    """Adapts the linker's queue to the settle stage's observer interface."""
+
+    def __init__(self, worker: LinkerWorker) -> None:
+        self._worker = worker
+
+    def submit(self, identity: Any, cluster_id: str, cluster_size: int, fingerprint: Any,
+               features: Any, now: float) -> None:
+        self._worker.submit(identity, fingerprint.frame or fingerprint.skeleton)
+
+
+async def _start(app: web.Application) -> None:
+    state = app[STATE]
+    settings = state.settings
+    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, keepalive_timeout=60,
+                                     ttl_dns_cache=300)
+    state.session = aiohttp.ClientSession(connector=connector, auto_decompress=False,
+                                          skip_auto_headers=("User-Agent",))
+    state.authenticator = build_authenticator(AuthSettings.from_mapping(settings.model_dump()),
+                                              state.clock, session=state.session)
+    state.pipeline = build_pipeline(state)
+    state.watcher = PolicyWatcher(
+        state.holder,
+        on_error=lambda _msgs: state.metrics.policy_reload_errors.inc(),
+        on_reload=lambda _loaded: state.metrics.policy_reloads.inc(),
+    )
+    state.watcher.start()
+    state.linker.start()
+    state.detection.worker.start()
+    state.tasks.append(asyncio.get_running_loop().create_task(
+        state.leases.refresh_forever(state.backend.budgets,
+                                     lambda: state.holder.current.policy.defaults.lease_ttl)))
+
+
+async def _stop(app: web.Application) -> None:
+    state = app[STATE]
+    for task in state.tasks:
+        task.cancel()
+    if state.watcher is not None:
+        await state.watcher.stop()
+    await state.background.drain()
+    await state.linker.stop()
+    await state.detection.close()
+    if state.authenticator is not None:
+        await state.authenticator.close()
+    if state.session is not None:
+        await state.session.close()
+    await state.backend.close()
+
+
+def build_app(settings: Settings, clock: Clock | None = None,
+              state: GatewayState | None = None) -> web.Application:
+    """The main listener: the proxied API plus /healthz and /readyz."""
+    state = state or build_state(settings, clock)
+    app = web.Application(client_max_size=settings.body_limit + 1024)
+    app[STATE] = state
+
+    async def proxy(request: web.Request) -> web.StreamResponse:
+        pipeline = state.pipeline
+        assert pipeline is not None
+        return await pipeline.handle(request)
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(request: web.Request) -> web.Response:
+        store_ok = await state.backend.budgets.ping()
+        state.metrics.store_available.set(1 if store_ok else 0)
+        loaded = state.holder.current
+        body = {"status": "ready" if store_ok else "degraded", "store": store_ok,
+                "policy": loaded.version, "policy_errors": list(state.holder.last_errors),
+                "failure_mode": loaded.policy.defaults.failure_mode}
+        ready = store_ok or loaded.policy.defaults.failure_mode == "open"
+        return web.json_response(body, status=200 if ready else 503)
+
+    async def not_found(request: web.Request) -> web.Response:
+        return error_response(GatewayError(f"Unknown path {request.path}.", status=404,
+                                           type="invalid_request_error", code="not_found"))
+
+    prefix = settings.route_prefix
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_route("*", prefix + "{tail:.*}", proxy)
+    app.router.add_route("*", "/{tail:.*}", not_found)
+    app.on_startup.append(_start)
+    app.on_cleanup.append(_stop)
+    return app
+
+
+def build_admin_app(state: GatewayState) -> web.Application:
+    """The admin listener: /metrics and /admin/v1/... behind the admin bearer token."""
+    app = web.Application()
+    app[STATE] = state
+    app.router.add_routes(admin_routes(state))
+    return app

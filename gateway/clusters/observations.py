@@ -1,0 +1,164 @@
+"""What the linker remembers between requests: who shared which value, and per pair of
+accounts which soft signals agreed on which days.
+
+* Value index: signal value hash -> accounts seen with it (last seen as score, TTL). Capped
+  at ``limit + 1`` accounts: one more than the hot limit is enough to know the value is hot;
+  a hot value is flagged (TTL) and its account set dropped, so it links nobody.
+* Pair state: for a pair of accounts, ``signal:day -> value hash``. A pair qualifies when at
+  least ``min_signals`` different (non-hot) soft signals agree or one signal was seen on
+  ``repeat_days`` distinct days. A signal that needs repeated co-occurrence (synchrony) is
+  only set for a day once its per-day counter reaches ``need``.
+
+Implementations: :class:`MemoryObservations` here, ``observations_redis`` for production.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from gateway.clusters.types import pair_id
+
+
+@dataclass(frozen=True, slots=True)
+class ValueSeen:
+    """The result of adding an account to a value's set."""
+
+    others: tuple[str, ...]  # other accounts with the value (sorted); empty when hot
+    hot: bool
+    newly_hot: bool  # this call made it hot: report it once
+    new_member: bool  # the account was not in the set before
+
+
+@dataclass(frozen=True, slots=True)
+class SignalAgreement:
+    signal: str
+    value_hash: str  # of the latest day
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
+class PairMatch:
+    """A pair that now qualifies for a soft link, with the signals that agree."""
+
+    other: str
+    signals: tuple[SignalAgreement, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PairRule:
+    min_signals: int
+    repeat_days: int
+    ttl: float
+
+
+class Observations(Protocol):
+    async def add_value(
+        self, signal: str, value_hash: str, account: str, now: float, *, limit: int, ttl: float
+    ) -> ValueSeen: ...
+
+    async def record_pairs(
+        self,
+        account: str,
+        others: Sequence[str],
+        signal: str,
+        value_hash: str,
+        day: int,
+        *,
+        need: int,
+        rule: PairRule,
+    ) -> list[PairMatch]:
+        """Note that ``signal`` agreed for (account, other) on ``day``; return the pairs
+        that qualify after a newly set signal-day."""
+        ...
+
+
+def evaluate_pair(
+    fields: Mapping[str, str], is_hot: Callable[[str, str], bool], rule: PairRule
+) -> tuple[SignalAgreement, ...] | None:
+    """Apply the soft-link rule to one pair's ``s:signal:day -> value hash`` fields."""
+    days: dict[str, list[tuple[int, str]]] = {}
+    for name, value_hash in fields.items():
+        kind, _, rest = name.partition(":")
+        signal, _, day = rest.rpartition(":")
+        if kind != "s" or is_hot(signal, value_hash):
+            continue
+        days.setdefault(signal, []).append((int(day), value_hash))
+    agreements = tuple(
+        SignalAgreement(signal, max(seen)[1], len(seen)) for signal, seen in sorted(days.items())
+    )
+    most_days = max((a.days for a in agreements), default=0)
+    if len(agreements) >= rule.min_signals or most_days >= rule.repeat_days:
+        return agreements
+    return None
+
+
+class MemoryObservations:
+    """One process; expiry is checked lazily against the ``now`` the caller passes."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, dict[str, float]] = {}  # value -> account -> last seen
+        self._value_expiry: dict[str, float] = {}
+        self._hot: dict[str, float] = {}  # value -> flag expiry
+        self._pairs: dict[str, dict[str, str]] = {}
+        self._pair_expiry: dict[str, float] = {}
+        self._now = 0.0
+
+    async def add_value(
+        self, signal: str, value_hash: str, account: str, now: float, *, limit: int, ttl: float
+    ) -> ValueSeen:
+        self._now = now
+        key = f"{signal}:{value_hash}"
+        if self._hot.get(key, 0.0) > now:
+            return ValueSeen((), True, False, False)
+        accounts = self._values.get(key, {})
+        if self._value_expiry.get(key, 0.0) <= now:
+            accounts = {}
+        accounts = {a: t for a, t in accounts.items() if t > now - ttl}
+        new_member = account not in accounts
+        accounts[account] = now
+        if len(accounts) > limit:
+            self._hot[key] = now + ttl
+            self._values.pop(key, None)
+            return ValueSeen((), True, True, new_member)
+        self._values[key] = accounts
+        self._value_expiry[key] = now + ttl
+        others = tuple(sorted(a for a in accounts if a != account))
+        return ValueSeen(others, False, False, new_member)
+
+    async def record_pairs(
+        self,
+        account: str,
+        others: Sequence[str],
+        signal: str,
+        value_hash: str,
+        day: int,
+        *,
+        need: int,
+        rule: PairRule,
+    ) -> list[PairMatch]:
+        matches = []
+        for other in others:
+            pair = pair_id(account, other)
+            fields = self._pairs.get(pair, {})
+            if self._pair_expiry.get(pair, 0.0) <= self._now:
+                fields = {}
+            self._pairs[pair] = fields
+            self._pair_expiry[pair] = self._now + rule.ttl
+            if need > 1:
+                counter = f"n:{signal}:{day}"
+                fields[counter] = str(int(fields.get(counter, "0")) + 1)
+                if int(fields[counter]) < need:
+                    continue
+            name = f"s:{signal}:{day}"
+            if name in fields:
+                continue
+            fields[name] = value_hash
+            found = evaluate_pair(fields, self._is_hot, rule)
+            if found is not None:
+                matches.append(PairMatch(other, found))
+        return matches
+
+    def _is_hot(self, signal: str, value_hash: str) -> bool:
+        return self._hot.get(f"{signal}:{value_hash}", 0.0) > self._now

@@ -1,0 +1,1 @@
+"""Harvest detection: detector state, families, risk scorer, engine, proof-of-work challenges."""

@@ -1,0 +1,305 @@
+"""The ``detection:`` policy section: harvest detection and graduated responses.
+
+An absent section is valid and means detection ON, enforced, with the defaults below.
+Per-tier overrides (``tiers: {enterprise: {challenge_exempt: true}}``) are merged over the
+top-level values by :meth:`DetectionPolicy.for_tier`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from gateway.model import Level
+from gateway.policy.base import Duration, Mode, PolicyModel
+
+LevelName = Literal["none", "throttle", "degrade", "challenge", "block"]
+FAMILIES = ("coverage", "templating", "elicitation", "shape", "timing")
+
+
+def level_of(name: LevelName) -> Level:
+    """The :class:`Level` named ``name`` (``"degrade"`` -> ``Level.DEGRADE``)."""
+    return Level[name.upper()]
+
+
+class Thresholds(PolicyModel):
+    """Risk score (0..1) at or above which each level applies; must be increasing."""
+
+    throttle: float = Field(default=0.35, ge=0, le=1, description="Score that throttles.")
+    degrade: float = Field(default=0.5, ge=0, le=1, description="Score that degrades requests.")
+    challenge: float = Field(
+        default=0.7, ge=0, le=1, description="Score that requires a proof-of-work challenge."
+    )
+    block: float = Field(default=0.88, ge=0, le=1, description="Score that blocks the entity.")
+
+    @model_validator(mode="after")
+    def _increasing(self) -> Thresholds:
+        values = [self.throttle, self.degrade, self.challenge, self.block]
+        if values != sorted(values):
+            raise ValueError("thresholds must satisfy throttle <= degrade <= challenge <= block")
+        return self
+
+    def level_for(self, score: float) -> Level:
+        """The highest level whose threshold ``score`` reaches."""
+        for level, threshold in (
+            (Level.BLOCK, self.block),
+            (Level.CHALLENGE, self.challenge),
+            (Level.DEGRADE, self.degrade),
+            (Level.THROTTLE, self.throttle),
+        ):
+            if score >= threshold:
+                return level
+        return Level.NONE
+
+    def threshold(self, level: Level) -> float:
+        """The score threshold of ``level`` (0 for NONE)."""
+        return {
+            Level.NONE: 0.0,
+            Level.THROTTLE: self.throttle,
+            Level.DEGRADE: self.degrade,
+            Level.CHALLENGE: self.challenge,
+            Level.BLOCK: self.block,
+        }[level]
+
+
+class LevelTTLs(PolicyModel):
+    """How long a level is held after the last assessment that justified it."""
+
+    throttle: Duration = Field(default=3600.0, description="TTL of the throttle level.")
+    degrade: Duration = Field(default=2 * 3600.0, description="TTL of the degrade level.")
+    challenge: Duration = Field(default=6 * 3600.0, description="TTL of the challenge level.")
+    block: Duration = Field(default=24 * 3600.0, description="TTL of the block level.")
+
+    def ttl(self, level: Level) -> float:
+        """Seconds ``level`` is held (0 for NONE)."""
+        return {
+            Level.NONE: 0.0,
+            Level.THROTTLE: self.throttle,
+            Level.DEGRADE: self.degrade,
+            Level.CHALLENGE: self.challenge,
+            Level.BLOCK: self.block,
+        }[level]
+
+
+class Escalation(PolicyModel):
+    """Escalate fast, decay slowly: the hysteresis of the risk score."""
+
+    half_life: Duration = Field(
+        default=6 * 3600.0,
+        gt=0,
+        description="Half-life of the held risk score once the evidence weakens (e.g. 6h).",
+    )
+    hysteresis: float = Field(
+        default=0.05,
+        ge=0,
+        le=0.5,
+        description="A level is left only when the held score falls this far below its threshold.",
+    )
+
+
+class FamilyPolicy(PolicyModel):
+    """Weight and mode of one detector family."""
+
+    weight: float = Field(default=1.0, ge=0, description="Relative weight in the risk score.")
+    mode: Mode = Field(
+        default="enforce",
+        description="shadow: computed and reported, but not used for the enforced level.",
+    )
+
+
+class Families(PolicyModel):
+    """The detector families (see gateway.detection.detectors)."""
+
+    coverage: FamilyPolicy = Field(
+        default_factory=lambda: FamilyPolicy(weight=1.0),
+        description="Topic coverage: novelty rate that does not flatten, topic entropy.",
+    )
+    templating: FamilyPolicy = Field(
+        default_factory=lambda: FamilyPolicy(weight=1.0),
+        description="Templated prompts: few skeletons, many contents; template fan-out.",
+    )
+    elicitation: FamilyPolicy = Field(
+        default_factory=lambda: FamilyPolicy(weight=0.8),
+        description="Content signals: CoT/rubric lexicon, logprobs, n>1, maximum output.",
+    )
+    shape: FamilyPolicy = Field(
+        default_factory=lambda: FamilyPolicy(weight=0.6),
+        description="Conversation shape: single-turn requests, no follow-ups.",
+    )
+    timing: FamilyPolicy = Field(
+        default_factory=lambda: FamilyPolicy(weight=0.8),
+        description="Timing: machine-regular inter-arrival, no diurnal pause, cluster synchrony.",
+    )
+
+    def get(self, family: str) -> FamilyPolicy:
+        """The policy of ``family`` by name."""
+        value = getattr(self, family)
+        assert isinstance(value, FamilyPolicy)
+        return value
+
+
+class Tuning(PolicyModel):
+    """Detector parameters (rarely changed; the calibration harness sets them)."""
+
+    window: Duration = Field(
+        default=24 * 3600.0,
+        description="Detector state window: idle entities' state expires after this.",
+    )
+    max_output_tokens: int = Field(
+        default=4000,
+        ge=1,
+        description="max_tokens at or above this counts as a maximum-output request.",
+    )
+    template_fanout: int = Field(
+        default=5,
+        ge=2,
+        description="Distinct accounts sending one prompt skeleton before it counts as fanned out.",
+    )
+    counter_half_life: Duration = Field(
+        default=6 * 3600.0, description="Half-life of the decayed per-entity counters."
+    )
+    topic_shift: int = Field(
+        default=7,
+        ge=0,
+        le=24,
+        description="Coarse topic = (cell >> topic_shift) mod 128; 7 keeps the first LSH "
+        "group of a 14-bit cell (128 topics).",
+    )
+    model_releases: dict[str, float] = Field(
+        default_factory=dict,
+        description="Model name -> release time (Unix seconds): requests to a model this "
+        "fresh count toward the newest-model signal.",
+    )
+    fresh_window: Duration = Field(
+        default=24 * 3600.0, description="How long after its release a model counts as fresh."
+    )
+
+
+class DegradeSettings(PolicyModel):
+    """What the degrade level changes in a request body."""
+
+    strip_logprobs: bool = Field(default=True, description="Remove logprobs.")
+    strip_top_logprobs: bool = Field(default=True, description="Remove top_logprobs.")
+    strip_logit_bias: bool = Field(default=True, description="Remove logit_bias.")
+    max_n: int = Field(default=1, ge=1, description="Cap n (completions per request).")
+    max_tokens: int = Field(
+        default=512, ge=1, description="Cap max_tokens / max_completion_tokens (set when absent)."
+    )
+
+
+class ChallengeSettings(PolicyModel):
+    """Proof-of-work challenges (the challenge level)."""
+
+    enabled: bool = Field(
+        default=True, description="Issue challenges; when false the challenge level degrades."
+    )
+    base_difficulty: int = Field(
+        default=18, ge=1, le=32, description="Leading zero bits at the challenge threshold."
+    )
+    max_difficulty: int = Field(
+        default=22, ge=1, le=32, description="Leading zero bits at a risk score of 1."
+    )
+    token_ttl: Duration = Field(default=120.0, description="Lifetime of a challenge token.")
+    clearance: Duration = Field(
+        default=600.0, description="After a solved challenge, requests pass for this long."
+    )
+    realm: str = Field(default="distillguard", description="realm of WWW-Authenticate.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ChallengeSettings:
+        if self.max_difficulty < self.base_difficulty:
+            raise ValueError("challenge.max_difficulty must be >= base_difficulty")
+        return self
+
+
+class VerificationSettings(PolicyModel):
+    """Step-up identity verification: a flag only an operator clears."""
+
+    enabled: bool = Field(
+        default=False,
+        description="At the block level, require verification (403 verification_required) "
+        "instead of a plain block; the flag stays until an operator clears it.",
+    )
+    url: str | None = Field(
+        default=None, description="Where the customer verifies (sent in the error body)."
+    )
+
+
+class TierDetection(PolicyModel):
+    """Per-tier overrides; every field absent means: as at the top level."""
+
+    enabled: bool | None = Field(default=None, description="Detection on/off for this tier.")
+    mode: Mode | None = Field(default=None, description="enforce or shadow for this tier.")
+    thresholds: Thresholds | None = Field(default=None, description="Thresholds for this tier.")
+    throttle_factor: float | None = Field(
+        default=None, gt=0, le=1, description="Refill multiplier when throttled."
+    )
+    min_requests: int | None = Field(default=None, ge=1, description="Evidence before scoring.")
+    max_level: LevelName | None = Field(
+        default=None, description="Highest level this tier can reach (e.g. degrade)."
+    )
+    challenge_exempt: bool | None = Field(
+        default=None, description="Never challenge this tier: the challenge level degrades instead."
+    )
+
+
+class DetectionPolicy(PolicyModel):
+    """Harvest detection: detector families, risk score, graduated responses."""
+
+    enabled: bool = Field(default=True, description="Run detection at all.")
+    mode: Mode = Field(
+        default="enforce",
+        description="enforce writes levels read by the budget script; shadow only reports "
+        "the level it would set.",
+    )
+    min_requests: int = Field(
+        default=30, ge=1, description="Requests an entity needs before it is scored."
+    )
+    thresholds: Thresholds = Field(default_factory=Thresholds, description="Score per level.")
+    throttle_factor: float = Field(
+        default=0.25, gt=0, le=1, description="Budget refill multiplier at throttle and above."
+    )
+    escalation: Escalation = Field(
+        default_factory=Escalation, description="Decay half-life and hysteresis."
+    )
+    ttl: LevelTTLs = Field(default_factory=LevelTTLs, description="TTL per level.")
+    content_only_max: Literal["none", "throttle", "degrade"] = Field(
+        default="degrade",
+        description="Highest level content signals (elicitation) alone can reach; challenge "
+        "and block always need behavioural evidence.",
+    )
+    families: Families = Field(default_factory=Families, description="Detector families.")
+    tuning: Tuning = Field(default_factory=Tuning, description="Detector parameters.")
+    degrade: DegradeSettings = Field(
+        default_factory=DegradeSettings, description="What degrade changes."
+    )
+    challenge: ChallengeSettings = Field(
+        default_factory=ChallengeSettings, description="Proof-of-work challenges."
+    )
+    verification: VerificationSettings = Field(
+        default_factory=VerificationSettings, description="Step-up verification."
+    )
+    max_level: LevelName = Field(default="block", description="Highest level ever applied.")
+    challenge_exempt: bool = Field(
+        default=False, description="Never challenge: the challenge level degrades instead."
+    )
+    audit_size: int = Field(
+        default=200, ge=1, description="Audit records kept per entity (most recent)."
+    )
+    tiers: dict[str, TierDetection] = Field(
+        default_factory=dict,
+        description="Per-tier overrides, e.g. {enterprise: {challenge_exempt: true}}.",
+    )
+
+    def for_tier(self, tier: str | None) -> DetectionPolicy:
+        """This policy with the overrides of ``tier`` applied (itself when none)."""
+        override = self.tiers.get(tier) if tier is not None else None
+        if override is None:
+            return self
+        changes = {k: v for k, v in override if v is not None}
+        return self.model_copy(update=changes)
+
+    def level_cap(self) -> Level:
+        """The highest level this (tier-resolved) policy can apply."""
+        return level_of(self.max_level)

@@ -1,0 +1,175 @@
+"""Detector families: pure functions of an entity's state -> :class:`Finding`.
+
+Every score needs evidence: below ``min_requests`` it is 0. Family scores say how strongly
+the behaviour is present; how much evidence backs them is :func:`confidence`, applied once
+to the combined risk by the scorer (families of one campaign are correlated: scaling each
+and combining would over-count thin evidence). Reasons are for operators (audit, admin API)
+and are never sent to clients.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gateway.detection.types import EntityState, Finding
+
+DIURNAL_SPAN = 20 * 3600.0  # an entity must be this old before "no diurnal pause" counts
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the families need besides the state."""
+
+    min_requests: int = 30
+    cluster: bool = False  # the entity is a cluster (synchrony applies)
+
+
+def ramp(x: float, lo: float, hi: float) -> float:
+    """0 at ``lo`` or below, 1 at ``hi`` or above, linear in between."""
+    if hi <= lo:
+        return 1.0 if x >= hi else 0.0
+    return max(0.0, min(1.0, (x - lo) / (hi - lo)))
+
+
+def noisy_or(scores: list[float]) -> float:
+    """1 - prod(1 - s): any strong signal dominates, several weak ones add up."""
+    rest = 1.0
+    for s in scores:
+        rest *= 1.0 - max(0.0, min(1.0, s))
+    return 1.0 - rest
+
+
+def confidence(state: EntityState, ctx: Context) -> float:
+    """0 below min_requests, then growing linearly to 1 at three times min_requests."""
+    if state.requests < ctx.min_requests:
+        return 0.0
+    return min(1.0, state.requests / (3.0 * ctx.min_requests))
+
+
+def gate(state: EntityState, ctx: Context) -> float:
+    """1 once the entity has min_requests, else 0."""
+    return 1.0 if state.requests >= ctx.min_requests else 0.0
+
+
+def entropy(histogram: tuple[int, ...]) -> float:
+    """Normalised Shannon entropy of the topic histogram (0 = one topic, 1 = uniform)."""
+    total = sum(histogram)
+    if total <= 1:
+        return 0.0
+    h = -sum((c / total) * math.log(c / total) for c in histogram if c > 0)
+    return h / math.log(min(total, len(histogram)))
+
+
+def _finding(family: str, conf: float, parts: list[tuple[float, str]]) -> Finding:
+    score = conf * noisy_or([s for s, _ in parts])
+    reasons = tuple(r for s, r in parts if s >= 0.25) if conf > 0 else ()
+    return Finding(family=family, score=round(score, 6), reasons=reasons)
+
+
+def sweep_ratio(histogram: tuple[int, ...]) -> float:
+    """Distinct topics seen / distinct topics a uniform sweep of as many requests would see.
+
+    About 1 for a sweep across the topic space (the novelty rate stays near-linear), small
+    for callers who revisit a few topics (novelty flattens).
+    """
+    total = sum(histogram)
+    if total == 0 or not histogram:
+        return 0.0
+    buckets = len(histogram)
+    expected = buckets * (1.0 - math.exp(-total / buckets))
+    distinct = sum(1 for c in histogram if c > 0)
+    return min(1.0, distinct / expected)
+
+
+def coverage(state: EntityState, ctx: Context) -> Finding:
+    """Topic coverage that keeps growing (a sweep), a flat topic distribution, few repeats."""
+    ratio = sweep_ratio(state.histogram)
+    ent = entropy(state.histogram)
+    novelty = state.novelty_ewma
+    repeats = 0.5 + 0.5 * ramp(novelty, 0.3, 0.8)  # repeating prompts is not sweeping
+    return _finding(
+        "coverage",
+        gate(state, ctx),
+        [
+            (repeats * ramp(ratio, 0.25, 0.6), f"topic sweep ratio {ratio:.2f}"),
+            (repeats * 0.5 * ramp(ent, 0.8, 0.95), f"topic entropy {ent:.2f}"),
+        ],
+    )
+
+
+def templating(state: EntityState, ctx: Context) -> Finding:
+    """One skeleton with changing slots; skeletons sent by many accounts."""
+    tpl = state.share("tpl")
+    fan = state.share("fan")
+    return _finding(
+        "templating",
+        gate(state, ctx),
+        [
+            (ramp(tpl, 0.25, 0.65), f"templated share {tpl:.2f} (same skeleton, new content)"),
+            (0.85 * ramp(fan, 0.3, 0.8), f"fanned-out template share {fan:.2f}"),
+        ],
+    )
+
+
+def elicitation(state: EntityState, ctx: Context) -> Finding:
+    """Content signals: CoT / rubric lexicon, logprobs and friends, maximum single-turn output."""
+    elic = state.share("elic")
+    params = state.share("params")
+    maxout = state.share("maxout")
+    return _finding(
+        "elicitation",
+        gate(state, ctx),
+        [
+            (ramp(elic, 0.15, 0.5), f"elicitation lexicon mean {elic:.2f}"),
+            (ramp(params, 0.05, 0.4), f"logprobs/logit_bias/n>1 share {params:.2f}"),
+            (ramp(maxout, 0.2, 0.7), f"single-turn maximum-output share {maxout:.2f}"),
+        ],
+    )
+
+
+def shape(state: EntityState, ctx: Context) -> Finding:
+    """Conversation shape: single-turn requests only, never a follow-up."""
+    single = state.share("single")
+    return _finding(
+        "shape",
+        gate(state, ctx),
+        [(ramp(single, 0.8, 0.99), f"single-turn share {single:.2f}, no follow-ups")],
+    )
+
+
+def timing(state: EntityState, ctx: Context) -> Finding:
+    """Machine-regular arrivals, no diurnal pause, cluster synchrony, members at their limits."""
+    parts: list[tuple[float, str]] = []
+    if state.iat_samples >= ctx.min_requests and state.iat_mean > 0:
+        cv = math.sqrt(max(0.0, state.iat_var)) / state.iat_mean
+        parts.append((1.0 - ramp(cv, 0.2, 0.6), f"inter-arrival CV {cv:.2f}"))
+    if state.last_seen - state.first_seen >= DIURNAL_SPAN:
+        parts.append(
+            (ramp(state.active_hours, 18, 23), f"active {state.active_hours} of the last 24 h")
+        )
+    if ctx.cluster:
+        sync = state.share("sync")
+        parts.append((ramp(sync, 0.15, 0.5), f"member synchrony share {sync:.2f}"))
+    hug = state.share("hug")
+    parts.append((ramp(hug, 0.2, 0.6), f"at-limit share {hug:.2f}"))
+    fresh = state.share("fresh")
+    parts.append((0.5 * ramp(fresh, 0.3, 0.8), f"newest-model share {fresh:.2f}"))
+    return _finding("timing", gate(state, ctx), parts)
+
+
+FAMILY_FUNCTIONS: tuple[Callable[[EntityState, Context], Finding], ...] = (
+    coverage,
+    templating,
+    elicitation,
+    shape,
+    timing,
+)
+BEHAVIOURAL = ("coverage", "templating", "shape", "timing")
+CONTENT = ("elicitation",)
+
+
+def assess(state: EntityState, ctx: Context) -> tuple[Finding, ...]:
+    """Every family's finding on ``state``."""
+    return tuple(fn(state, ctx) for fn in FAMILY_FUNCTIONS)

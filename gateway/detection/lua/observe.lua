@@ -1,0 +1,91 @@
+-- One detector observation for one entity (account or cluster), in one round trip.
+-- Mirrors gateway/detection/memory_state.py; see gateway/detection/state.py for the rule.
+-- KEYS: 1 state hash, 2/3 cell bitmap current/previous epoch, 4/5 skeleton bitmaps,
+--       6/7 exact-prompt bitmaps, 8 pin (JSON string, own TTL),
+--       9/10 coarse-topic histograms (u16 BITFIELD) current/previous epoch
+-- ARGV: 1 now, 2 window s, 3 half-life s, 4 cell bit, 5 skeleton bit, 6 exact bit,
+--       7 member, 8 sync window s, 9 IAT alpha, 10 novelty alpha, 11 coarse topic,
+--       12.. increments: elic, params, single, maxout, fan, hug, fresh
+-- Returns: { flat HGETALL of the state, pin JSON or false, histogram current, previous }
+local h = KEYS[1]
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local half_life = tonumber(ARGV[3])
+local member = ARGV[7]
+local sync_window = tonumber(ARGV[8])
+local a_iat = tonumber(ARGV[9])
+local a_nov = tonumber(ARGV[10])
+
+local function num(field, default)
+  local v = redis.call('HGET', h, field)
+  if v then return tonumber(v) end
+  return default
+end
+
+local function seen(cur, prev, bit)
+  local old = redis.call('SETBIT', cur, bit, 1)
+  if old == 1 then return true end
+  return redis.call('GETBIT', prev, bit) == 1
+end
+
+local n = num('n', 0)
+local last = num('tl', now)
+if n == 0 then
+  redis.call('HSET', h, 't0', now)
+  last = now
+end
+local novel_cell = not seen(KEYS[2], KEYS[3], tonumber(ARGV[4]))
+local skel_seen = seen(KEYS[4], KEYS[5], tonumber(ARGV[5]))
+local novel_exact = not seen(KEYS[6], KEYS[7], tonumber(ARGV[6]))
+
+local dt = now - last
+local factor = 1.0
+if dt > 0 and half_life > 0 then factor = 2 ^ (-dt / half_life) end
+
+local last_member = redis.call('HGET', h, 'lm') or ''
+local sync = 0
+if n > 0 and member ~= '' and last_member ~= '' and last_member ~= member and dt <= sync_window then
+  sync = 1
+end
+local function b(x) if x then return 1 end return 0 end
+local templated = b(skel_seen and novel_exact)
+local incs = {
+  req = 1, nov_cell = b(novel_cell), nov_exact = b(novel_exact), tpl = templated,
+  fan = tonumber(ARGV[16]), elic = tonumber(ARGV[12]), params = tonumber(ARGV[13]),
+  single = tonumber(ARGV[14]), maxout = tonumber(ARGV[15]), sync = sync,
+  hug = tonumber(ARGV[17]), fresh = tonumber(ARGV[18]),
+}
+for name, inc in pairs(incs) do
+  local f = 'c:' .. name
+  redis.call('HSET', h, f, num(f, 0) * factor + inc)
+end
+
+if n > 0 then
+  local k = num('ik', 0)
+  local m = num('im', 0)
+  local v = num('iv', 0)
+  if k == 0 then
+    m = dt
+    v = 0
+  else
+    local d = dt - m
+    m = m + a_iat * d
+    v = (1 - a_iat) * (v + a_iat * d * d)
+  end
+  redis.call('HSET', h, 'im', m, 'iv', v, 'ik', k + 1)
+end
+local nv = num('nv', 1)
+redis.call('HSET', h, 'nv', nv + a_nov * (b(novel_cell) - nv))
+local hour = math.floor(now / 3600)
+redis.call('HSET', h, 'h' .. (hour % 24), hour, 'n', n + 1, 'tl', now, 'lm', member,
+           'ep', math.floor(now / window))
+redis.call('BITFIELD', KEYS[9], 'OVERFLOW', 'SAT', 'INCRBY', 'u16', '#' .. ARGV[11], 1)
+
+local ms = math.floor(window * 1000)
+redis.call('PEXPIRE', h, ms)
+redis.call('PEXPIRE', KEYS[2], 2 * ms)
+redis.call('PEXPIRE', KEYS[4], 2 * ms)
+redis.call('PEXPIRE', KEYS[6], 2 * ms)
+redis.call('PEXPIRE', KEYS[9], 2 * ms)
+return { redis.call('HGETALL', h), redis.call('GET', KEYS[8]),
+         redis.call('GET', KEYS[9]), redis.call('GET', KEYS[10]) }

@@ -1,0 +1,57 @@
+"""From a request's fingerprint and features to a detector :class:`Observation` (pure)."""
+
+from __future__ import annotations
+
+from gateway.detection.config import DetectionPolicy
+from gateway.detection.types import TOPICS, Observation
+from gateway.model import Fingerprint, RequestFeatures
+
+
+def uses_output_params(features: RequestFeatures) -> bool:
+    """logprobs, top_logprobs, logit_bias or n > 1: the distillation-friendly extras."""
+    return (
+        features.logprobs
+        or (features.top_logprobs is not None and features.top_logprobs > 0)
+        or features.logit_bias
+        or features.n > 1
+    )
+
+
+def template_of(fingerprint: Fingerprint) -> int:
+    """The prompt's template: its frame (the text around the variable body) when it has one,
+    else its skeleton (literals masked)."""
+    return fingerprint.frame or fingerprint.skeleton
+
+
+def is_fresh(model: str, now: float, policy: DetectionPolicy) -> bool:
+    """The model was released less than ``fresh_window`` ago."""
+    released = policy.tuning.model_releases.get(model)
+    return released is not None and 0 <= now - released <= policy.tuning.fresh_window
+
+
+def observation(
+    fingerprint: Fingerprint,
+    features: RequestFeatures,
+    policy: DetectionPolicy,
+    now: float,
+    *,
+    member: str = "",
+    fanout: bool = False,
+    limited: bool = False,
+) -> Observation:
+    """The observation one request contributes (no prompt text, only hashes and flags)."""
+    max_tokens = features.max_tokens
+    return Observation(
+        cell=fingerprint.cell,
+        topic=(fingerprint.cell >> policy.tuning.topic_shift) % TOPICS,
+        skeleton=template_of(fingerprint),
+        exact=fingerprint.exact,
+        elicitation=fingerprint.elicitation,
+        params=uses_output_params(features),
+        single_turn=features.turns <= 1,
+        max_output=max_tokens is not None and max_tokens >= policy.tuning.max_output_tokens,
+        member=member,
+        fanout=fanout,
+        limited=limited,
+        fresh=is_fresh(features.model, now, policy),
+    )

@@ -1,0 +1,151 @@
+"""Risk score and level from the families' findings: weights, caps, hysteresis, TTLs, pins.
+
+* risk = weighted noisy-or of the enforced families (``1 - prod(1 - w*s)``); shadow families
+  are computed into ``shadow_score`` only.
+* The combined score is scaled by ``evidence`` (detectors.confidence: 0 below min_requests,
+  1 at three times that): levels rise with the evidence, not on the first few requests.
+* Content alone never reaches challenge or block: the level is capped at one level above
+  what the behavioural families (coverage, templating, shape, timing) justify on their own,
+  and never below ``content_only_max``; with no behavioural evidence that is
+  ``content_only_max`` (degrade by default).
+* Escalate fast, decay slowly: the held score is ``max(raw, held * 2**(-dt/half_life))``.
+  A level rises as soon as the held score reaches it and is left only when the held score
+  falls ``hysteresis`` below its threshold. Every level has a TTL, refreshed while held.
+* A pin (operator, or verification) fixes the level until it expires or is cleared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.detection.config import DetectionPolicy, level_of
+from gateway.detection.detectors import noisy_or
+from gateway.detection.types import Assessment, Finding, Pin, ScoreState
+from gateway.model import Level
+
+_EPSILON = 1e-6
+# How much each behavioural family counts toward justifying challenge/block. Single-turn use
+# alone (shape) is common in honest API apps (tutoring), so it counts half.
+JUSTIFICATION = (("coverage", 1.0), ("templating", 1.0), ("timing", 1.0), ("shape", 0.5))
+_DIRTY = 0.01  # persist the held score when it rises by more than this
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The scorer's output: the assessment and the state to persist (when ``dirty``)."""
+
+    assessment: Assessment
+    state: ScoreState
+    dirty: bool
+
+
+def weighted(
+    findings: tuple[Finding, ...],
+    policy: DetectionPolicy,
+    families: tuple[str, ...],
+    factors: dict[str, float] | None = None,
+) -> float:
+    """Weighted noisy-or of the named families' scores (times optional per-family factors)."""
+    return noisy_or(
+        [
+            min(1.0, policy.families.get(f.family).weight * f.score)
+            * (1.0 if factors is None else factors.get(f.family, 0.0))
+            for f in findings
+            if f.family in families
+        ]
+    )
+
+
+def _cap_level(level: Level, policy: DetectionPolicy) -> Level:
+    level = min(level, policy.level_cap())
+    if level == Level.CHALLENGE and (policy.challenge_exempt or not policy.challenge.enabled):
+        return Level.DEGRADE
+    return level
+
+
+def _behaviour_cap(behavioural: float, policy: DetectionPolicy) -> float:
+    """The highest score allowed given the behavioural evidence alone."""
+    justified = int(policy.thresholds.level_for(behavioural)) + 1
+    cap = max(justified, int(level_of(policy.content_only_max)))
+    if cap >= Level.BLOCK:
+        return 1.0
+    return max(0.0, policy.thresholds.threshold(Level(cap + 1)) - _EPSILON)
+
+
+def score(
+    entity: str,
+    findings: tuple[Finding, ...],
+    prior: ScoreState,
+    pin: Pin | None,
+    policy: DetectionPolicy,
+    now: float,
+    evidence: float = 1.0,
+) -> Verdict:
+    """Combine ``findings`` (backed by ``evidence`` in 0..1) with the prior state at ``now``."""
+    marked = tuple(
+        Finding(f.family, f.score, f.reasons, shadow=policy.families.get(f.family).mode == "shadow")
+        for f in findings
+    )
+    enforced = tuple(f.family for f in marked if not f.shadow)
+    everything = tuple(f.family for f in marked)
+    raw = evidence * weighted(marked, policy, enforced)
+    shadow_raw = evidence * weighted(marked, policy, everything)
+    justify = dict(JUSTIFICATION)
+    behavioural = evidence * weighted(marked, policy, enforced, justify)
+    reasons: list[str] = []
+    t = policy.thresholds
+    cap = _behaviour_cap(behavioural, policy)
+    if raw > cap:
+        raw = cap
+        reasons.append(f"content evidence beyond behaviour: capped at {t.level_for(cap).label}")
+    all_behaviour = evidence * weighted(marked, policy, everything, justify)
+    shadow_raw = min(shadow_raw, _behaviour_cap(all_behaviour, policy))
+
+    dt = max(0.0, now - prior.stamp)
+    decayed = prior.held * (2.0 ** (-dt / policy.escalation.half_life))
+    held = max(raw, decayed) if prior.stamp > 0 else raw
+    current = prior.level_at(now)
+    candidate = _cap_level(t.level_for(held), policy)
+    until = prior.until
+    refresh = False
+    if candidate > current:
+        level, until = candidate, now + policy.ttl.ttl(candidate)
+    elif current > Level.NONE and held >= t.threshold(current) - policy.escalation.hysteresis:
+        level = current
+        ttl = policy.ttl.ttl(current)
+        if until - now < ttl / 2:
+            until, refresh = now + ttl, True
+    else:
+        level = candidate
+        until = now + policy.ttl.ttl(candidate) if candidate > Level.NONE else 0.0
+    if level == Level.NONE:
+        until = 0.0
+
+    for f in marked:
+        reasons += [f"{f.family}{' (shadow)' if f.shadow else ''}: {r}" for r in f.reasons]
+    state = ScoreState(held=held, stamp=now, level=level, until=until)
+    pinned = pin is not None and pin.until > now
+    shown = level
+    if pinned and pin is not None:
+        shown = pin.level
+        state = ScoreState(held=held, stamp=now)  # start afresh when the pin goes
+        reasons.insert(0, f"pinned at {pin.level.label} by {pin.actor}: {pin.reason}")
+    if policy.mode == "shadow":
+        reasons.insert(0, f"shadow: would_level={shown.label}")
+    changed = not pinned and level != current
+    assessment = Assessment(
+        entity=entity,
+        score=held,
+        level=shown,
+        families=marked,
+        reasons=tuple(reasons),
+        changed=changed,
+        previous=current,
+        mode=policy.mode,
+        pinned=pinned,
+        raw=raw,
+        shadow_score=max(shadow_raw, decayed),
+        refresh=refresh and not pinned,
+    )
+    dirty = changed or refresh or held > decayed + _DIRTY or prior.level != state.level
+    return Verdict(assessment=assessment, state=state, dirty=dirty)

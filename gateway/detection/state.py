@@ -1,0 +1,79 @@
+"""Detector state per entity (account or cluster): the store interface and its update rule.
+
+The update rule (mirrored exactly by ``lua/observe.lua``), per observation at time ``now``:
+
+* every decayed counter (see :data:`COUNTERS`) is multiplied by ``2 ** (-dt / half_life)``
+  (``dt`` since the last observation) and the observation's increment is added;
+* inter-arrival EWMA: ``d = dt - mean; mean += a*d; var = (1-a)*(var + a*d*d)`` (a = 0.1);
+* novelty EWMA of "the cell was new" (a = 1/32);
+* 24 hour-of-day slots keep the absolute hour last active (active hours in the last 24 h);
+* cells, skeletons and exact prompts are bits (mod 2**14) of a bitmap for the current window
+  epoch; "new" means absent from the current and the previous epoch's bitmap;
+* a 128-bucket histogram counts coarse topics (u16, saturating) per window epoch;
+* everything expires when the entity stays idle for a whole window.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from gateway.detection.types import EntityState, Observation, Pin, ScoreState
+
+IAT_ALPHA = 0.1
+NOVELTY_ALPHA = 1.0 / 32.0
+SYNC_WINDOW = 2.0  # seconds: a different member requesting this soon after counts as synchrony
+
+
+def decay_factor(dt: float, half_life: float) -> float:
+    """Multiplier of a decayed counter after ``dt`` seconds."""
+    if dt <= 0 or half_life <= 0:
+        return 1.0
+    return float(2.0 ** (-dt / half_life))
+
+
+def ewma_update(mean: float, var: float, samples: int, x: float) -> tuple[float, float]:
+    """One step of the exponentially weighted mean and variance."""
+    if samples == 0:
+        return x, 0.0
+    d = x - mean
+    mean += IAT_ALPHA * d
+    var = (1.0 - IAT_ALPHA) * (var + IAT_ALPHA * d * d)
+    return mean, var
+
+
+class DetectorStateStore(Protocol):
+    """Where detector state lives: in process (tests, evaluation kit) or in Redis."""
+
+    async def observe(
+        self, entity: str, obs: Observation, now: float, *, window: float, half_life: float
+    ) -> EntityState:
+        """Apply one observation and return the state after it (one round trip)."""
+        ...
+
+    async def load(self, entity: str, now: float) -> EntityState:
+        """The current state, without observing (an empty state when unknown)."""
+        ...
+
+    async def save_score(self, entity: str, score: ScoreState, ttl: float) -> None:
+        """Persist the scorer's held score and level."""
+        ...
+
+    async def set_pin(self, entity: str, pin: Pin | None, now: float) -> None:
+        """Pin a level until ``pin.until``; ``None`` removes the pin."""
+        ...
+
+    async def template_fanout(self, skeleton: int, account_id: str, window: float) -> int:
+        """Add the account to the skeleton's senders and return how many distinct ones."""
+        ...
+
+    async def append_audit(
+        self, entity: str, record: dict[str, Any], keep: int, ttl: float
+    ) -> None:
+        """Append an audit record, keeping the ``keep`` most recent."""
+        ...
+
+    async def audit(self, entity: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The most recent audit records, newest first."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,188 @@
+"""Frozen values of the detection subsystem: observations, entity state, findings, assessments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.model import Level, Mode
+
+CELL_BITS = 14  # semantic cells, skeletons and exact prompts are tracked in 2**14-bit bitmaps
+TOPICS = 128  # coarse topics (cell >> topic_shift): per-window histogram
+
+# Decayed counters kept per entity (all share one decay stamp).
+COUNTERS = (
+    "req",  # requests
+    "nov_cell",  # semantic cell not seen in this or the previous window
+    "nov_exact",  # exact prompt not seen
+    "tpl",  # skeleton already seen while the exact prompt is new (templated slot filling)
+    "fan",  # the skeleton is sent by many accounts (template fan-out)
+    "elic",  # sum of fingerprint elicitation scores
+    "params",  # logprobs / top_logprobs / logit_bias / n>1
+    "single",  # single-turn requests
+    "maxout",  # single-turn requests asking for the maximum output
+    "sync",  # cluster: a different member requested just before (synchrony)
+    "hug",  # the request hit or nearly hit a budget limit
+    "fresh",  # the model was released within the fresh-model window
+)
+
+
+def entity_of_account(account_id: str) -> str:
+    return f"a:{account_id}"
+
+
+def entity_of_cluster(cluster_id: str) -> str:
+    return f"c:{cluster_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What one request contributes to an entity's detector state (no prompt text)."""
+
+    cell: int
+    skeleton: int  # the template: frame hash when the prompt has one, else the skeleton
+    exact: int
+    elicitation: float
+    params: bool  # logprobs, top_logprobs, logit_bias or n > 1
+    single_turn: bool
+    max_output: bool
+    topic: int = 0  # coarse topic, 0 <= topic < TOPICS
+    member: str = ""  # the account, for cluster synchrony
+    fanout: bool = False
+    limited: bool = False
+    fresh: bool = False
+
+    def increments(self, novel_cell: bool, novel_exact: bool, templated: bool) -> dict[str, float]:
+        """The counter increments of this observation, given its novelty flags."""
+        return {
+            "req": 1.0,
+            "nov_cell": float(novel_cell),
+            "nov_exact": float(novel_exact),
+            "tpl": float(templated),
+            "fan": float(self.fanout),
+            "elic": max(0.0, min(1.0, self.elicitation)),
+            "params": float(self.params),
+            "single": float(self.single_turn),
+            "maxout": float(self.single_turn and self.max_output),
+            "hug": float(self.limited),
+            "fresh": float(self.fresh),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """An operator's (or the verification flow's) fixed level, until it expires or is cleared."""
+
+    level: Level
+    until: float
+    actor: str
+    reason: str
+    verification: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "level": int(self.level),
+            "until": self.until,
+            "actor": self.actor,
+            "reason": self.reason,
+            "verification": self.verification,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Pin:
+        return cls(
+            level=Level(int(data["level"])),
+            until=float(data["until"]),
+            actor=str(data.get("actor", "")),
+            reason=str(data.get("reason", "")),
+            verification=bool(data.get("verification", False)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreState:
+    """The scorer's memory: the held (slowly decaying) score and the current level."""
+
+    held: float = 0.0
+    stamp: float = 0.0
+    level: Level = Level.NONE
+    until: float = 0.0  # the level's expiry
+
+    def level_at(self, now: float) -> Level:
+        return self.level if self.until > now else Level.NONE
+
+
+@dataclass(frozen=True, slots=True)
+class EntityState:
+    """An entity's detector state after (or without) an observation."""
+
+    entity: str
+    requests: int = 0  # raw requests since the state was created (it expires when idle)
+    first_seen: float = 0.0
+    last_seen: float = 0.0
+    counters: dict[str, float] = field(default_factory=dict)  # decayed, see COUNTERS
+    iat_mean: float = 0.0  # EWMA of inter-arrival seconds
+    iat_var: float = 0.0  # EW variance of inter-arrival seconds
+    iat_samples: int = 0
+    novelty_ewma: float = 1.0  # recent share of novel cells (does novelty flatten?)
+    active_hours: int = 0  # distinct hours of day active in the last 24 h
+    histogram: tuple[int, ...] = ()  # coarse-topic counts, this and the previous window
+    score: ScoreState = ScoreState()
+    pin: Pin | None = None
+
+    def counter(self, name: str) -> float:
+        return self.counters.get(name, 0.0)
+
+    def share(self, name: str) -> float:
+        """A decayed counter as a share of decayed requests (0 when there are none)."""
+        req = self.counter("req")
+        return min(1.0, self.counter(name) / req) if req > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One detector family's verdict on an entity."""
+
+    family: str
+    score: float  # 0..1
+    reasons: tuple[str, ...] = ()
+    shadow: bool = False  # computed and reported, not used for the enforced level
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """The scorer's verdict on an entity after one observation."""
+
+    entity: str
+    score: float  # the enforced (held) risk score
+    level: Level  # the level in force (or that would be, in shadow mode)
+    families: tuple[Finding, ...] = ()
+    reasons: tuple[str, ...] = ()
+    changed: bool = False  # the level differs from the previous one
+    previous: Level = Level.NONE
+    mode: Mode = "enforce"  # shadow: the level was not written ("would_level")
+    pinned: bool = False
+    raw: float = 0.0  # this observation's un-held score
+    shadow_score: float = 0.0  # the score if shadow families were enforced too
+    refresh: bool = False  # the level's TTL should be rewritten (level held, TTL running out)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "entity": self.entity,
+            "score": round(self.score, 4),
+            "level": self.level.label,
+            "previous": self.previous.label,
+            "mode": self.mode,
+            "pinned": self.pinned,
+            "raw": round(self.raw, 4),
+            "shadow_score": round(self.shadow_score, 4),
+            "families": {
+                f.family: {
+                    "score": round(f.score, 4),
+                    "reasons": list(f.reasons),
+                    "shadow": f.shadow,
+                }
+                for f in self.families
+            },
+            "reasons": list(self.reasons),
+        }

@@ -1,0 +1,87 @@
+"""Coarse semantic cells: random-hyperplane LSH over a prompt embedding.
+
+The hyperplanes are derived from a fixed seed with the package's own stable hash (not a
+numpy random stream, whose output may change between numpy versions), so every replica and
+every process maps a prompt to the same cell.
+
+Two schemes over the same hyperplanes:
+
+* ``"sign"``: one bit per hyperplane (the side of the vector), ``cell_bits`` hyperplanes.
+  Classic SimHash-style LSH; a pair at angle t collides with probability (1 - t/pi)**bits,
+  which is fine-grained: near-duplicates often land in different cells.
+* ``"margin"`` (default): the hyperplanes are split into groups of ``2**(g-1)``; each group
+  contributes the index of the hyperplane the vector is furthest from and the side (g bits).
+  This is cross-polytope LSH: the same number of cells, but the choice rests on the largest
+  projections, which small edits rarely change, so paraphrases collide far more often.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from gateway.diversity.hashing import fmix64
+
+Scheme = Literal["sign", "margin"]
+GROUP_BITS = 7  # margin scheme: 64 hyperplanes per group -> 6 bits of index + 1 bit of sign
+
+
+def seeded_gaussian(rows: int, cols: int, seed: int) -> npt.NDArray[np.float32]:
+    """Deterministic standard normal matrix (Box-Muller over stable hashes)."""
+    n = rows * cols
+    counter = np.arange(2 * n, dtype=np.uint64) + np.uint64(seed & 0xFFFFFFFF) * np.uint64(1 << 32)
+    raw = fmix64(fmix64(counter))
+    unit = ((raw >> np.uint64(11)).astype(np.float64) + 0.5) / float(1 << 53)
+    u1, u2 = unit[:n], unit[n:]
+    normal = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+    return normal.reshape(rows, cols).astype(np.float32)
+
+
+def _group_sizes(cell_bits: int) -> list[int]:
+    sizes = [GROUP_BITS] * (cell_bits // GROUP_BITS)
+    if cell_bits % GROUP_BITS:
+        sizes.append(cell_bits % GROUP_BITS)
+    return sizes
+
+
+class HyperplaneCells:
+    """Embedding -> cell in ``[0, 2**cell_bits)``."""
+
+    def __init__(self, dim: int, cell_bits: int = 14, seed: int = 0xD15C0, scheme: Scheme = "margin") -> None:
+        if not 1 <= cell_bits <= 24:
+            raise ValueError("cell_bits must be within 1..24")
+        self.dim = dim
+        self.cell_bits = cell_bits
+        self.scheme: Scheme = scheme
+        self._groups = [1] * cell_bits if scheme == "sign" else _group_sizes(cell_bits)
+        planes = sum(1 << (g - 1) for g in self._groups)
+        self._planes = seeded_gaussian(dim, planes, seed)
+        self._planes.flags.writeable = False
+
+    def projections(self, vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        out: npt.NDArray[np.float32] = vector @ self._planes
+        return out
+
+    def cell(self, vector: npt.NDArray[np.float32]) -> int:
+        """The cell of one embedding (a zero vector maps to a fixed cell)."""
+        proj = self.projections(vector)
+        if self.scheme == "sign":
+            return _bits(proj > 0.0)
+        cell = 0
+        pos = 0
+        for bits in self._groups:
+            width = 1 << (bits - 1)
+            group = proj[pos : pos + width]
+            pos += width
+            best = int(np.argmax(np.abs(group)))
+            cell = (cell << bits) | (best << 1) | int(group[best] > 0.0)
+        return cell
+
+
+def _bits(signs: npt.NDArray[np.bool_]) -> int:
+    value = 0
+    for bit in signs.tolist():
+        value = (value << 1) | int(bit)
+    return value

@@ -1,0 +1,76 @@
+"""Per-code-point lookup tables (flags and lower case) for vectorised tokenisation."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+WORD = 1  # letters and digits: part of a token
+UPPER = 2
+DIGIT = 4
+SINGLE = 8  # a token on its own: CJK ideographs and kana
+SPACE = 16
+SENT_END = 32  # . ! ? and their CJK forms: the next word starts a sentence
+BREAK = 64  # newline or colon: separates the segments of a template
+
+_CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+_SENT_END_CHARS = ".!?。！？…"
+_BREAK_CHARS = "\n\r\u2028\u2029:："
+TABLE_SIZE = 0x10000
+FIELD_BITS = 21  # counters packed in one uint64: digits | sentence ends << 21 | breaks << 42
+FIELD_MASK = (1 << FIELD_BITS) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class CharTables:
+    flags: npt.NDArray[np.uint8]  # per BMP code point; code points beyond use flags 0
+    lower: npt.NDArray[np.uint64]  # simple one-to-one lower case
+    counters: npt.NDArray[np.uint64]  # per flags value: packed counter increments
+
+
+def _flags_of(ch: str) -> int:
+    f = 0
+    if ch.isalnum():
+        f |= WORD
+        if ch.isupper():
+            f |= UPPER
+        if ch.isdigit():
+            f |= DIGIT
+    if ch.isspace():
+        f |= SPACE
+    if ch in _SENT_END_CHARS:
+        f |= SENT_END
+    if ch in _BREAK_CHARS:
+        f |= BREAK
+    return f
+
+
+def _counters() -> npt.NDArray[np.uint64]:
+    values = np.arange(256, dtype=np.uint64)
+    one = np.uint64(1)
+    digit = (values >> np.uint64(2)) & one
+    sent = (values >> np.uint64(5)) & one
+    brk = (values >> np.uint64(6)) & one
+    shift = np.uint64(FIELD_BITS)
+    return digit | (sent << shift) | (brk << (shift + shift))
+
+
+@functools.cache
+def char_tables() -> CharTables:
+    """Built once per process (about 50 ms); the arrays are read-only."""
+    chars = [chr(c) for c in range(TABLE_SIZE)]
+    flags = np.fromiter((_flags_of(ch) for ch in chars), dtype=np.uint8, count=TABLE_SIZE)
+    lower = np.fromiter(
+        (ord(lo) if len(lo := ch.lower()) == 1 else ord(ch) for ch in chars),
+        dtype=np.uint64,
+        count=TABLE_SIZE,
+    )
+    for lo, hi in _CJK_RANGES:
+        flags[lo : hi + 1] |= WORD | SINGLE
+    counters = _counters()
+    for arr in (flags, lower, counters):
+        arr.flags.writeable = False
+    return CharTables(flags=flags, lower=lower, counters=counters)

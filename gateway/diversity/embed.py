@@ -1,0 +1,108 @@
+"""Prompt embeddings: the ``Embedder`` protocol and the default hashed n-gram embedder.
+
+The default needs no model. Features of the content words (skeleton words that are not
+masked literals, names kept, function words dropped):
+
+* the word itself (weight 1),
+* its first ``stem`` characters, a crude multilingual stemmer ("explained", "explaining"
+  share "expla"; weight ``stem_weight``),
+* character bigrams across adjacent CJK / kana characters, which carry no spaces (weight 1).
+
+Each feature is signed-hashed into ``dim`` buckets and the vector is L2-normalised. All of
+it is token-level numpy work. A packaged static embedding model can replace it through the
+protocol (it then receives the selected text).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from gateway.diversity.hashing import U64, combine, fmix64
+from gateway.diversity.skeleton import NAME, Skeleton, Skeletonizer
+from gateway.diversity.stopwords import STOPWORDS
+from gateway.diversity.tokens import Bools
+
+Vector = npt.NDArray[np.float32]
+_STOP_BITS = 16
+_STEM_SALT = np.uint64(0x57E3_57E3_57E3_57E3)
+_BIGRAM_TAG = 0xC1C2
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Text -> float32 vector of length ``dim`` (unit length, or all zeros for no text)."""
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed(self, text: str) -> Vector: ...
+
+
+class HashedNgramEmbedder:
+    """Signed feature hashing of content words, their stems and CJK character bigrams."""
+
+    def __init__(
+        self,
+        dim: int = 512,
+        stem: int = 5,
+        stem_weight: float = 0.5,
+        skeletonizer: Skeletonizer | None = None,
+    ) -> None:
+        if dim < 8 or dim & (dim - 1):
+            raise ValueError("dim must be a power of two >= 8")
+        self._dim = dim
+        self.stem = stem
+        self.stem_weight = stem_weight
+        self.skeletonizer = skeletonizer or Skeletonizer()
+        stop = self.skeletonizer.tokenize(" ".join(STOPWORDS)).hashes
+        table = np.zeros(1 << _STOP_BITS, dtype=np.bool_)
+        table[(stop & np.uint64((1 << _STOP_BITS) - 1)).astype(np.intp)] = True
+        table.flags.writeable = False
+        self._stop = table  # a ~0.6 % false-positive bitmap is fine for dropping words
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def embed(self, text: str) -> Vector:
+        sk = self.skeletonizer.skeleton(text)
+        return self.embed_skeleton(sk, np.ones(len(sk), dtype=np.bool_))
+
+    def content(self, sk: Skeleton, select: Bools) -> Bools:
+        """Skeleton entries that carry topic: selected, words or names, not function words."""
+        words = sk.tokens.hashes[sk.index]
+        stop = self._stop[(words & np.uint64((1 << _STOP_BITS) - 1)).astype(np.intp)]
+        keep: Bools = select & ((sk.kinds < 0) | (sk.kinds == NAME)) & ~stop
+        return keep
+
+    def embed_skeleton(self, sk: Skeleton, select: Bools) -> Vector:
+        """Embed the ``select``-ed entries of a skeleton (the fingerprinter's fast path)."""
+        keep = self.content(sk, select)
+        idx = sk.index[keep]
+        if len(idx) == 0:
+            return np.zeros(self._dim, dtype=np.float32)
+        toks = sk.tokens
+        words = toks.hashes[idx]
+        starts, ends = toks.starts[idx], toks.ends[idx]
+        stem_end = np.minimum(ends, starts + self.stem)
+        long_enough = ends - starts > self.stem
+        stems = fmix64(self.skeletonizer.hasher.span(toks.prefix, starts, stem_end) ^ _STEM_SALT)
+        feats = [words, stems[long_enough]]
+        weights = [np.ones(len(words)), np.full(int(long_enough.sum()), self.stem_weight)]
+        adjacent = ends[:-1] == starts[1:]  # CJK / kana characters without spaces
+        if adjacent.any():
+            pairs = combine(words[:-1][adjacent], words[1:][adjacent], _BIGRAM_TAG)
+            feats.append(pairs)
+            weights.append(np.ones(len(pairs)))
+        return self._vector(np.concatenate(feats), np.concatenate(weights))
+
+    def _vector(self, feats: U64, weights: npt.NDArray[np.float64]) -> Vector:
+        idx = (feats & np.uint64(self._dim - 1)).astype(np.intp)
+        signed = np.where((feats >> np.uint64(63)) != 0, -weights, weights)
+        vec = np.bincount(idx, weights=signed, minlength=self._dim)
+        norm = float(np.sqrt(vec @ vec))
+        out: Vector = (vec / norm if norm > 0 else vec).astype(np.float32)
+        return out

@@ -1,0 +1,116 @@
+"""The fingerprint stage's pure core: request body -> :class:`gateway.model.Fingerprint`.
+
+The fingerprint is of the LAST user turn (the new question), plus a hash of the system
+prompt; ``est_tokens`` covers the whole request. Everything is deterministic across
+processes (no salted ``hash()``) and bounded in cost (``max_words`` skeleton tokens, 12
+characters per word of text). Set ``OPENBLAS_NUM_THREADS=1`` in the serving process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from gateway.diversity.cells import HyperplaneCells
+from gateway.diversity.embed import Embedder, HashedNgramEmbedder, Vector
+from gateway.diversity.frame import body_mask, frame_hash
+from gateway.diversity.hashing import hash_sequence, stable_hash64
+from gateway.diversity.lexicon import Lexicon
+from gateway.diversity.normalize import normalize
+from gateway.diversity.request import prompt_parts, request_features
+from gateway.diversity.simhash import bands, ngram_features, simhash
+from gateway.diversity.skeleton import Skeleton, Skeletonizer
+from gateway.model import Fingerprint, RequestFeatures
+
+SYSTEM_LEXICON_CHARS = 4_000
+_SYSTEM_SALT = b"dg-system"
+
+
+class Fingerprinter:
+    """Build once per process (tables, hyperplanes, lexicon); then call per request."""
+
+    def __init__(
+        self,
+        cell_bits: int = 14,
+        embedder: Embedder | None = None,
+        max_words: int = 512,
+        cell_seed: int = 0xD15C0,
+    ) -> None:
+        self.skeletonizer = Skeletonizer(max_words=max_words)
+        self.embedder: Embedder = embedder or HashedNgramEmbedder(skeletonizer=self.skeletonizer)
+        self.cells = HyperplaneCells(self.embedder.dim, cell_bits=cell_bits, seed=cell_seed)
+        self.lexicon = Lexicon(skeletonizer=self.skeletonizer)
+        self._fast = isinstance(self.embedder, HashedNgramEmbedder) and (
+            self.embedder.skeletonizer.max_chars == self.skeletonizer.max_chars
+        )
+
+    def fingerprint(self, body: Mapping[str, object] | object, endpoint: str) -> Fingerprint:
+        parts = prompt_parts(body, endpoint)
+        fp = self.fingerprint_text(parts.last_user, parts.system)
+        return Fingerprint(
+            exact=fp.exact,
+            skeleton=fp.skeleton,
+            simhash=fp.simhash,
+            bands=fp.bands,
+            cell=fp.cell,
+            system=fp.system,
+            words=fp.words,
+            est_tokens=parts.est_tokens,
+            elicitation=fp.elicitation,
+            elicitation_terms=fp.elicitation_terms,
+            frame=fp.frame,
+        )
+
+    def features(
+        self,
+        body: Mapping[str, object] | object,
+        endpoint: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> RequestFeatures:
+        return request_features(body, endpoint, headers)
+
+    def fingerprint_text(self, text: str, system: str = "") -> Fingerprint:
+        """Fingerprint one prompt text (``est_tokens`` is the text's own estimate: 0 here)."""
+        tokens = self.skeletonizer.tokenize(text)
+        sk = self.skeletonizer.from_tokens(tokens)
+        body = body_mask(sk)
+        frame = frame_hash(sk, body)
+        select = body if frame else np.ones(len(sk), dtype=np.bool_)
+        sim = simhash(ngram_features(sk.hashes))
+        elicit = self.lexicon.match_tokens(tokens)
+        if system:
+            extra = self.lexicon.score(system[:SYSTEM_LEXICON_CHARS])
+            if extra.terms:
+                elicit = self.lexicon.combine(elicit.terms + extra.terms)
+        words = len(tokens)
+        if len(text) > self.skeletonizer.max_chars:
+            words = round(words * len(text) / self.skeletonizer.max_chars)
+        return Fingerprint(
+            exact=tokens.exact,
+            skeleton=hash_sequence(sk.hashes) if len(sk) else 0,
+            simhash=sim,
+            bands=bands(sim),
+            cell=self.cells.cell(self._embed(sk, select)),
+            system=stable_hash64(normalize(system), _SYSTEM_SALT) if system.strip() else 0,
+            words=words,
+            est_tokens=0,
+            elicitation=elicit.score,
+            elicitation_terms=elicit.terms,
+            frame=frame,
+        )
+
+    def _embed(self, sk: Skeleton, select: np.ndarray) -> Vector:
+        if self._fast and isinstance(self.embedder, HashedNgramEmbedder):
+            return self.embedder.embed_skeleton(sk, select)
+        return self.embedder.embed(_selected_text(sk, select))
+
+
+def _selected_text(sk: Skeleton, select: np.ndarray) -> str:
+    """The lower-cased source text spanned by the selected skeleton entries."""
+    if not select.any():
+        return ""
+    chosen = sk.index[select]
+    start, end = int(sk.tokens.starts[chosen[0]]), int(sk.tokens.ends[chosen[-1]])
+    cps = sk.tokens.lower[start:end].astype("<u4")
+    return cps.tobytes().decode("utf-32-le", "replace")

@@ -1,0 +1,119 @@
+"""Elicitation evidence: chain-of-thought / reasoning-trace requests and rubric grading.
+
+``elicitation_score(text) -> (score, term_ids)``. The score combines the weights of the
+distinct matched terms as independent evidence, ``1 - prod(1 - w)``; term ids are short
+identifiers such as ``"en.step_by_step"`` (never prompt text).
+
+Cost is bounded: a bitmap over token hashes finds the anchor words of the terms (one
+vectorised lookup); a term's regex then runs only on a normalised window around each of its
+anchors (on the whole text when an anchor occurs more than ``MAX_WINDOWS`` times).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from gateway.diversity.hashing import U64
+from gateway.diversity.lexicon_terms import TERMS, Term
+from gateway.diversity.skeleton import Skeletonizer
+from gateway.diversity.tokens import Tokens
+
+MAX_TERMS = 8  # ids reported per prompt
+MAX_WINDOWS = 6  # per term; beyond, the whole text is searched
+WINDOW = 120  # characters each side of an anchor
+_BITS = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Elicitation:
+    score: float
+    terms: tuple[str, ...]
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+class Lexicon:
+    """Compiled terms, indexed by the hashes of their anchor words."""
+
+    def __init__(self, terms: tuple[Term, ...] = TERMS, skeletonizer: Skeletonizer | None = None) -> None:
+        self.skeletonizer = skeletonizer or Skeletonizer()
+        self.terms = terms
+        self._patterns = tuple(re.compile(t.pattern) for t in terms)
+        self._weights = {t.id: t.weight for t in terms}
+        owners: dict[int, list[int]] = {}
+        for i, term in enumerate(terms):
+            for h in self.skeletonizer.tokenize(" ".join(term.anchors)).hashes.tolist():
+                owners.setdefault(h, []).append(i)
+        self._owners = {h: tuple(v) for h, v in owners.items()}
+        bitmap = np.zeros(1 << _BITS, dtype=np.bool_)
+        keys = np.array(sorted(owners), dtype=np.uint64)
+        bitmap[(keys & np.uint64((1 << _BITS) - 1)).astype(np.intp)] = True
+        bitmap.flags.writeable = False
+        self._bitmap = bitmap
+        self._literals = tuple((i, t.literal) for i, t in enumerate(terms) if t.literal)
+
+    def _anchored(self, hashes: U64) -> dict[int, list[int]]:
+        """term index -> token indices of its anchors in the text."""
+        maybe = np.flatnonzero(self._bitmap[(hashes & np.uint64((1 << _BITS) - 1)).astype(np.intp)])
+        found: dict[int, list[int]] = {}
+        for tok, h in zip(maybe.tolist(), hashes[maybe].tolist(), strict=True):
+            for term in self._owners.get(h, ()):
+                found.setdefault(term, []).append(tok)
+        return found
+
+    def match_tokens(self, tokens: Tokens) -> Elicitation:
+        """Score a tokenised text (the fingerprinter's fast path)."""
+        text = tokens.text
+        whole: str | None = None
+        hits: list[int] = []
+        for term, toks in self._anchored(tokens.hashes).items():
+            pattern = self._patterns[term]
+            if len(toks) > MAX_WINDOWS:
+                whole = _fold(text) if whole is None else whole
+                found = pattern.search(whole) is not None
+            else:
+                found = any(
+                    pattern.search(_fold(text[max(s - WINDOW, 0) : e + WINDOW]))
+                    for s, e in ((int(tokens.starts[t]), int(tokens.ends[t])) for t in toks)
+                )
+            if found:
+                hits.append(term)
+        for term, literal in self._literals:
+            if literal in text:
+                whole = _fold(text) if whole is None else whole
+                if self._patterns[term].search(whole):
+                    hits.append(term)
+        return self.combine(self.terms[i].id for i in hits)
+
+    def score(self, text: str) -> Elicitation:
+        return self.match_tokens(self.skeletonizer.tokenize(text))
+
+    def combine(self, ids: Iterable[str]) -> Elicitation:
+        """Score a set of term ids: ``1 - prod(1 - weight)``; keep the strongest ids."""
+        unique = sorted(set(ids))
+        if not unique:
+            return Elicitation(0.0, ())
+        miss = 1.0
+        for term_id in unique:
+            miss *= 1.0 - self._weights.get(term_id, 0.0)
+        ranked = sorted(unique, key=lambda t: -self._weights.get(t, 0.0))[:MAX_TERMS]
+        return Elicitation(round(1.0 - miss, 4), tuple(sorted(ranked)))
+
+
+@functools.cache
+def default_lexicon() -> Lexicon:
+    """The shared, immutable default lexicon (built on first use)."""
+    return Lexicon()
+
+
+def elicitation_score(text: str) -> tuple[float, tuple[str, ...]]:
+    """(score in [0, 1], matched term ids) for one text."""
+    result = default_lexicon().score(text)
+    return result.score, result.terms

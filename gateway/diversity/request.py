@@ -1,0 +1,176 @@
+"""Reading OpenAI-style request bodies: the prompt parts and the non-text features.
+
+Endpoints: ``"chat"`` (``messages``: string content or a list of ``{type: text, text}``
+parts), ``"completions"`` (``prompt``: a string, strings, token ids), ``"embeddings"``
+(``input``: same shapes), ``"other"`` (whichever of those fields is present). Junk never
+raises: a non-dict body or a missing field reads as an empty prompt with default features.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from gateway.diversity.estimate import (
+    IMAGE_TOKENS,
+    MESSAGE_OVERHEAD,
+    REPLY_PRIMING,
+    estimate_text_tokens,
+    estimate_tokens_ids,
+)
+from gateway.model import RequestFeatures
+
+MAX_MESSAGES = 2_000  # messages looked at (from the end); the rest are estimated by count
+MAX_TOOLS_CHARS = 200_000
+SYSTEM_ROLES = ("system", "developer")
+
+
+@dataclass(frozen=True, slots=True)
+class PromptParts:
+    last_user: str  # the text that is fingerprinted
+    system: str  # system / developer prompt text ("" when none)
+    user_turns: int
+    est_tokens: int  # estimated prompt tokens of the whole request
+
+
+def _content_text(content: object) -> tuple[str, int]:
+    """(text, extra tokens for non-text parts) of a message ``content``."""
+    if isinstance(content, str):
+        return content, 0
+    if not isinstance(content, Sequence) or isinstance(content, bytes):
+        return "", 0
+    texts: list[str] = []
+    extra = 0
+    for part in content[:MAX_MESSAGES]:
+        if isinstance(part, str):
+            texts.append(part)
+        elif isinstance(part, Mapping):
+            text = part.get("text")
+            if isinstance(text, str):
+                texts.append(text)
+            elif part.get("type") in ("image_url", "input_image", "image"):
+                extra += IMAGE_TOKENS
+    return "\n".join(texts), extra
+
+
+def _chat(body: Mapping[str, object]) -> PromptParts:
+    messages = body.get("messages")
+    if not isinstance(messages, Sequence) or isinstance(messages, str | bytes):
+        return PromptParts("", "", 0, 0)
+    skipped = max(len(messages) - MAX_MESSAGES, 0)
+    last_user, fallback, system = "", "", []
+    turns, tokens = 0, REPLY_PRIMING + skipped * MESSAGE_OVERHEAD
+    for msg in messages[skipped:]:
+        if not isinstance(msg, Mapping):
+            continue
+        text, extra = _content_text(msg.get("content"))
+        calls = msg.get("tool_calls")
+        if calls:
+            extra += estimate_text_tokens(_dumps(calls))
+        tokens += MESSAGE_OVERHEAD + estimate_text_tokens(text) + extra
+        role = msg.get("role")
+        if role == "user":
+            turns += 1
+            last_user = text
+        elif role in SYSTEM_ROLES:
+            system.append(text)
+        elif text:
+            fallback = text
+    for key in ("tools", "functions", "response_format"):
+        if body.get(key):
+            tokens += estimate_text_tokens(_dumps(body.get(key)))
+    return PromptParts(last_user if turns else fallback, "\n".join(system), turns, tokens)
+
+
+def _prompts(value: object) -> PromptParts:
+    """``prompt`` / ``input``: a string, a list of strings, token ids, lists of token ids."""
+    if isinstance(value, str):
+        return PromptParts(value, "", 1, estimate_text_tokens(value))
+    if not isinstance(value, Sequence) or isinstance(value, bytes) or not value:
+        return PromptParts("", "", 0, 0)
+    texts = [v for v in value if isinstance(v, str)]
+    tokens = sum(estimate_text_tokens(t) for t in texts)
+    ids = [v for v in value if isinstance(v, Sequence) and not isinstance(v, str | bytes)]
+    tokens += sum(estimate_tokens_ids(len(v)) for v in ids)
+    tokens += sum(1 for v in value if isinstance(v, int) and not isinstance(v, bool))
+    return PromptParts(texts[-1] if texts else "", "", 1, tokens)
+
+
+def _dumps(value: object) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)[:MAX_TOOLS_CHARS]
+    except (TypeError, ValueError, RecursionError):
+        return ""
+
+
+def prompt_parts(body: object, endpoint: str) -> PromptParts:
+    """Split a request body into what is fingerprinted and what is only counted."""
+    if not isinstance(body, Mapping):
+        return PromptParts("", "", 0, 0)
+    if endpoint == "chat" or (endpoint not in ("completions", "embeddings") and "messages" in body):
+        return _chat(body)
+    if endpoint == "completions" or (endpoint != "embeddings" and "prompt" in body):
+        return _prompts(body.get("prompt"))
+    return _prompts(body.get("input"))
+
+
+def _int(value: object, default: int | None = None, low: int = 0, high: int = 1 << 31) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return default
+    return int(min(max(value, low), high))
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    if not headers:
+        return None
+    value = headers.get(name)
+    if value is None:
+        for key, val in headers.items():
+            if isinstance(key, str) and key.lower() == name:
+                return val
+    return value
+
+
+def request_features(
+    body: object, endpoint: str, headers: Mapping[str, str] | None = None
+) -> RequestFeatures:
+    """Non-text properties of a request (what a harvester's client tends to set)."""
+    b: Mapping[str, object] = body if isinstance(body, Mapping) else {}
+    model = b.get("model")
+    options = b.get("stream_options")
+    logprobs = b.get("logprobs")
+    top = _int(b.get("top_logprobs"))
+    if endpoint != "chat" and not isinstance(logprobs, bool) and isinstance(logprobs, int):
+        top = _int(logprobs) if top is None else top  # completions: logprobs is a count
+    max_tokens = _int(b.get("max_completion_tokens"))
+    retry = _header(headers, "x-stainless-retry-count")
+    return RequestFeatures(
+        endpoint=endpoint,
+        model=model if isinstance(model, str) else "",
+        stream=b.get("stream") is True,
+        include_usage=isinstance(options, Mapping) and options.get("include_usage") is True,
+        max_tokens=max_tokens if max_tokens is not None else _int(b.get("max_tokens")),
+        n=_int(b.get("n"), 1, 1, 1 << 16) or 1,
+        logprobs=logprobs is True or (not isinstance(logprobs, bool) and _int(logprobs) is not None),
+        top_logprobs=top,
+        logit_bias=isinstance(b.get("logit_bias"), Mapping) and bool(b.get("logit_bias")),
+        turns=max(_chat_turns(b) if endpoint == "chat" else 1, 1),
+        retry_count=_int(_parse_int(retry), 0, 0, 1000) or 0,
+    )
+
+
+def _chat_turns(body: Mapping[str, object]) -> int:
+    messages = body.get("messages")
+    if not isinstance(messages, Sequence) or isinstance(messages, str | bytes):
+        return 1
+    return sum(1 for m in messages if isinstance(m, Mapping) and m.get("role") == "user")
+
+
+def _parse_int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None

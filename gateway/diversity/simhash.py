@@ -1,0 +1,44 @@
+"""64-bit SimHash over hashed features, and its 16-bit bands.
+
+Four bands of 16 bits: two fingerprints within Hamming distance 3 differ in at most three
+bands, so they share at least one (pigeonhole). A band value is an O(1) near-duplicate key.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gateway.diversity.hashing import U64, combine
+
+BANDS = 4
+BAND_BITS = 16
+_BIGRAM_TAG = 0xB16
+
+
+def ngram_features(hashes: U64) -> U64:
+    """Word 1-grams and 2-grams of a token-hash sequence."""
+    if len(hashes) < 2:
+        return hashes
+    return np.concatenate((hashes, combine(hashes[:-1], hashes[1:], _BIGRAM_TAG)))
+
+
+def simhash(features: U64) -> int:
+    """Bit k is set when more than half the features have bit k set (0 for no features)."""
+    n = len(features)
+    if n == 0:
+        return 0
+    raw = np.ascontiguousarray(features, dtype="<u8").view(np.uint8)
+    bits = np.unpackbits(raw, bitorder="little").reshape(n, 64).astype(np.float32)
+    counts = np.ones(n, dtype=np.float32) @ bits  # BLAS: faster than a uint8 reduction
+    packed = np.packbits(counts * 2 > n, bitorder="little")
+    return int.from_bytes(packed.tobytes(), "little")
+
+
+def bands(value: int) -> tuple[int, int, int, int]:
+    """The four 16-bit bands, low bits first."""
+    m = (1 << BAND_BITS) - 1
+    return (value & m, (value >> 16) & m, (value >> 32) & m, (value >> 48) & m)
+
+
+def hamming(a: int, b: int) -> int:
+    return (a ^ b).bit_count()

@@ -1,0 +1,133 @@
+"""Vectorised tokenisation: a text becomes numpy arrays of token spans, hashes and flags.
+
+Tokens are runs of letters/digits; CJK ideographs and kana are tokens of one character each
+(those scripts do not separate words with spaces). There is no per-token Python: every
+step is a handful of numpy operations over the code points or the tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from gateway.diversity import chars as C
+from gateway.diversity.hashing import U64, PrefixHasher, fmix64, stable_hash64
+
+Ints = npt.NDArray[np.intp]
+Bools = npt.NDArray[np.bool_]
+Spans = tuple[Ints, Ints, Ints]  # sorted, non-overlapping (starts, ends, kinds)
+
+_FIELD = np.uint64(C.FIELD_MASK)
+_SHIFT = np.uint64(C.FIELD_BITS)
+_SPACE = np.uint64(32)
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """One text's tokens. Per-token arrays are aligned."""
+
+    text: str  # the (NFKC, capped) text that was tokenised
+    flags: npt.NDArray[np.uint8]  # per character
+    lower: U64  # lower-cased code points
+    prefix: U64  # polynomial prefix hashes of ``lower``
+    exact: int  # hash of the text, lower-cased, whitespace collapsed (0 for blank)
+    starts: Ints
+    ends: Ints
+    hashes: U64  # avalanched hash of each lower-cased token
+    has_digit: Bools
+    titlecase: Bools  # Upper then lower ("Janet"), not "NASA"
+    sentence_initial: Bools  # first word of the text or after . ! ?
+    mask_kind: Ints  # -1, or the kind of the pre-masked literal holding the token
+    segment: Ints  # index of the line / colon-delimited segment holding the token
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+def _bounds(flags: npt.NDArray[np.uint8]) -> tuple[Ints, Ints]:
+    n = len(flags)
+    word = np.zeros(n + 2, dtype=np.int8)
+    np.bitwise_and(flags, C.WORD, out=word[1:-1].view(np.uint8))
+    single = flags & C.SINGLE
+    if single.any():  # CJK: every ideograph / kana is its own token
+        lone = single != 0
+        cut = np.ones(n + 1, dtype=np.bool_)
+        cut[1:n] = (word[2:-1] != word[1:-2]) | lone[1:] | lone[:-1]
+        w = word[1:-1] != 0
+        return np.flatnonzero(cut[:n] & w), np.flatnonzero(cut[1:] & w) + 1
+    edges = word[1:] - word[:-1]
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+def _exact(flags: npt.NDArray[np.uint8], lower: U64, bmp: bool) -> int:
+    space = (flags & C.SPACE) != 0
+    keep = ~space
+    keep[1:] |= keep[:-1]  # the first space of each run survives, as one space
+    folded = np.where(space, _SPACE, lower)[keep]
+    lo, hi = int(len(folded) > 0 and folded[0] == _SPACE), len(folded)
+    if hi > lo and folded[-1] == _SPACE:
+        hi -= 1
+    if hi <= lo:
+        return 0
+    data = folded[lo:hi].astype("<u2" if bmp else "<u4").tobytes()
+    return stable_hash64(data) or 1
+
+
+def tokenize(text: str, hasher: PrefixHasher, tables: C.CharTables, spans: Spans | None) -> Tokens:
+    """Tokenise ``text`` (NFKC, at most ``hasher.max_len`` characters).
+
+    ``spans`` (from the skeleton's pre-masking) mark literals: tokens inside get their kind.
+    """
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    n = len(cps)
+    bmp = not n or int(cps.max()) < C.TABLE_SIZE
+    if not bmp:
+        small = np.minimum(cps, C.TABLE_SIZE - 1)
+        flags = np.where(cps < C.TABLE_SIZE, tables.flags[small], np.uint8(0))
+        lower = np.where(cps < C.TABLE_SIZE, tables.lower[small], cps.astype(np.uint64))
+    else:
+        flags, lower = tables.flags[cps], tables.lower[cps]
+    starts, ends = _bounds(flags)
+    prefix = hasher.prefix(lower)
+    hashes = fmix64(hasher.span(prefix, starts, ends))
+
+    increments = tables.counters[flags]
+    if spans is not None:
+        for lo, hi in zip(spans[0].tolist(), spans[1].tolist(), strict=True):
+            increments[lo:hi] = 0  # a colon in a URL or a quote does not cut segments
+    counts = np.zeros(n + 1, dtype=np.uint64)
+    np.cumsum(increments, out=counts[1:])
+    at_start, at_end = counts[starts], counts[ends]
+    has_digit = ((at_end - at_start) & _FIELD) != 0
+    gap = at_start - np.concatenate((counts[:1], at_end[:-1]))  # since the previous token
+    sentence_initial = ((gap >> _SHIFT) & _FIELD) != 0
+    if len(sentence_initial):
+        sentence_initial[0] = True
+    segment = np.cumsum((gap >> (_SHIFT + _SHIFT)) != 0)
+
+    first = flags[starts]
+    second = flags[np.minimum(starts + 1, max(n - 1, 0))]
+    titlecase = ((first & ~second & C.UPPER) != 0) & (ends - starts > 1)
+    if spans is not None and len(spans[0]):
+        sid = np.searchsorted(spans[0], starts, side="right") - 1
+        inside = (sid >= 0) & (starts < spans[1][np.maximum(sid, 0)])
+        mask_kind = np.where(inside, spans[2][np.maximum(sid, 0)], -1)
+    else:
+        mask_kind = np.full(len(starts), -1, dtype=np.intp)
+    return Tokens(
+        text=text,
+        flags=flags,
+        lower=lower,
+        prefix=prefix,
+        exact=_exact(flags, lower, bmp),
+        starts=starts,
+        ends=ends,
+        hashes=hashes,
+        has_digit=has_digit,
+        titlecase=titlecase,
+        sentence_initial=sentence_initial,
+        mask_kind=mask_kind,
+        segment=segment,
+    )

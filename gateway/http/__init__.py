@@ -1,0 +1,1 @@
+"""HTTP surface: quota headers, the one error body, middleware."""

@@ -1,0 +1,81 @@
+"""Quota headers, derived from a :class:`~gateway.model.Decision` in this one place.
+
+* IETF draft-ietf-httpapi-ratelimit-headers: ``RateLimit-Policy`` and ``RateLimit``
+  (structured field lists). ``tokens`` is not a registered quota unit, so token policies
+  carry the vendor parameter ``gw-unit="tokens"``.
+* OpenAI's ``x-ratelimit-{limit,remaining,reset}-{requests,tokens}``.
+* ``Retry-After`` (whole seconds, >= 1) and ``retry-after-ms`` on refusals.
+
+Only enforced budgets are advertised (shadow budgets never show). For each unit the most
+restrictive applicable budget is chosen: the least remaining, then the longest reset.
+"""
+
+from __future__ import annotations
+
+import math
+
+from gateway.http.durations import go_duration
+from gateway.model import BudgetState, Decision
+
+_ADVERTISED = ("requests", "tokens")
+
+
+def most_restrictive(states: tuple[BudgetState, ...]) -> dict[str, BudgetState]:
+    chosen: dict[str, BudgetState] = {}
+    for state in states:
+        budget = state.budget
+        if budget.mode != "enforce" or not budget.header or budget.unit not in _ADVERTISED:
+            continue
+        if budget.algorithm not in ("bucket", "window"):
+            continue
+        best = chosen.get(budget.unit)
+        if best is None or (state.remaining, -state.reset_after) < (
+            best.remaining,
+            -best.reset_after,
+        ):
+            chosen[budget.unit] = state
+    return chosen
+
+
+def _window(state: BudgetState) -> int:
+    budget = state.budget
+    if budget.algorithm == "bucket" and budget.rate > 0:
+        # time for an empty bucket to refill completely
+        return max(1, round(budget.limit * budget.window / budget.rate))
+    return max(1, round(budget.window))
+
+
+def quota_headers(decision: Decision) -> dict[str, str]:
+    """Headers for every response that went through budgets (streaming included)."""
+    chosen = most_restrictive(decision.states)
+    if not chosen:
+        return {}
+    headers: dict[str, str] = {}
+    policy_items: list[str] = []
+    limit_items: list[str] = []
+    for unit in _ADVERTISED:
+        state = chosen.get(unit)
+        if state is None:
+            continue
+        budget = state.budget
+        remaining = max(0, state.remaining)
+        reset = max(0.0, state.reset_after)
+        extra = ';gw-unit="tokens"' if unit == "tokens" else ""
+        policy_items.append(f'"{unit}";q={budget.limit};w={_window(state)}{extra}')
+        limit_items.append(f'"{unit}";r={remaining};t={math.ceil(reset)}')
+        headers[f"x-ratelimit-limit-{unit}"] = str(budget.limit)
+        headers[f"x-ratelimit-remaining-{unit}"] = str(remaining)
+        headers[f"x-ratelimit-reset-{unit}"] = go_duration(reset)
+    headers["RateLimit-Policy"] = ", ".join(policy_items)
+    headers["RateLimit"] = ", ".join(limit_items)
+    return headers
+
+
+def retry_headers(retry_after: float) -> dict[str, str]:
+    """``Retry-After`` in whole seconds (at least 1) and the exact ``retry-after-ms``."""
+    if not math.isfinite(retry_after):
+        return {}
+    return {
+        "Retry-After": str(max(1, math.ceil(retry_after))),
+        "retry-after-ms": f"{max(0.0, retry_after) * 1000:.0f}",
+    }

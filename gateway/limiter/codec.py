@@ -1,0 +1,135 @@
+"""ARGV encoding and reply decoding for the Lua scripts (layouts documented in ``lua/*.lua``).
+
+The static part of a budget (algorithm code, limit, window, emission interval) is encoded
+once and cached per :class:`BudgetSpec`, so a request costs a handful of list appends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from gateway.limiter.token_bucket import INF, emission_interval, novelty_cost
+from gateway.model import BudgetSpec, BudgetState, Charge, Settlement
+
+ALGORITHM_CODES = {"bucket": 0, "window": 1, "concurrency": 2, "novelty": 3}
+EMPTY = b""
+
+
+class Adjustment(NamedTuple):
+    """One settle.lua row: move ``key`` by ``delta`` (bucket step in seconds per unit)."""
+
+    key: str
+    algorithm: int  # 0 bucket, 1 window, 3 novelty
+    step: float
+    delta: int
+    cell: int = -1
+
+
+class SpecCodec:
+    """Bounded cache of each budget's encoded static fields."""
+
+    def __init__(self, size: int = 16384) -> None:
+        self._size = size
+        self._cache: dict[BudgetSpec, str] = {}
+
+    def static(self, spec: BudgetSpec) -> str:
+        """``"code,limit,window,interval,"`` (novelty: its repeat cost follows as the cost)."""
+        hit = self._cache.get(spec)
+        if hit is None:
+            code = ALGORITHM_CODES[spec.algorithm]
+            code += (4 if spec.mode == "shadow" else 0) + (8 if spec.throttleable else 0)
+            interval = (
+                emission_interval(spec.window, spec.rate) if spec.algorithm == "bucket" else 0.0
+            )
+            hit = f"{code},{spec.limit},{float(spec.window)!r},{interval!r},"
+            if spec.algorithm == "novelty":
+                hit += f"{novelty_cost(False, spec.repeat_cost)},"
+            if len(self._cache) >= self._size:
+                self._cache.clear()
+            self._cache[spec] = hit
+        return hit
+
+    def acquire_args(
+        self,
+        charges: Sequence[Charge],
+        level_keys: Sequence[str],
+        clearance_keys: Sequence[str],
+        now: bytes | float,
+        request_id: str,
+        factor: float,
+        commit: bool,
+        forced: tuple[int, bool] | None = None,
+    ) -> tuple[int, list[Any]]:
+        """KEYS and ARGV of acquire.lua. ``forced``: (level, cleared) instead of reading them."""
+        args: list[Any] = [c.budget.key for c in charges]
+        args.extend(level_keys)
+        args.extend(clearance_keys)
+        numkeys = len(args)
+        level, cleared = forced if forced is not None else (-1, False)
+        parts = [
+            f"{len(charges)},{len(level_keys)},{len(clearance_keys)},{factor!r},"
+            f"{1 if commit else 0},{level},{1 if cleared else 0}"
+        ]
+        for charge in charges:
+            static = self.static(charge.budget)
+            if charge.budget.algorithm == "novelty":
+                parts.append(f"{static}{-1 if charge.cell is None else charge.cell}")
+            else:
+                parts.append(f"{static}{charge.cost},-1")
+        args.append(now)
+        args.append(request_id)
+        args.append(",".join(parts))
+        return numkeys, args
+
+
+def decode_states(charges: Sequence[Charge], reply: Sequence[int]) -> list[BudgetState]:
+    """Per-charge states from an acquire.lua reply."""
+    states = []
+    at = 3
+    for charge in charges:
+        retry = reply[at + 3]
+        novel = reply[at + 4]
+        states.append(
+            BudgetState(
+                budget=charge.budget,
+                allowed=reply[at] == 1,
+                remaining=reply[at + 1],
+                reset_after=reply[at + 2] / 1e6,
+                retry_after=INF if retry < 0 else retry / 1e6,
+                novel=None if novel < 0 else novel == 1,
+            )
+        )
+        at += 5
+    return states
+
+
+def settlement_rows(settlement: Settlement) -> list[Adjustment]:
+    """settle.lua rows of a settlement's token adjustments (bucket and window budgets)."""
+    rows = []
+    for spec, delta in settlement.adjustments:
+        if delta == 0:
+            continue
+        if spec.algorithm == "bucket":
+            rows.append(Adjustment(spec.key, 0, emission_interval(spec.window, spec.rate), delta))
+        elif spec.algorithm == "window":
+            rows.append(Adjustment(spec.key, 1, spec.window, delta))
+    return rows
+
+
+def settle_args(
+    now: bytes, request_id: str, rows: Sequence[Adjustment], releases: Sequence[str]
+) -> tuple[int, list[Any]]:
+    """KEYS and ARGV of settle.lua."""
+    args: list[Any] = [row.key for row in rows]
+    args.extend(releases)
+    numkeys = len(args)
+    args.append(now)
+    args.append(request_id)
+    args.append(len(rows))
+    for row in rows:
+        args.append(row.algorithm)
+        args.append(row.step)
+        args.append(row.delta)
+        args.append(row.cell)
+    return numkeys, args

@@ -1,0 +1,120 @@
+"""Build the budget store (and the shared Redis connection) from a URL.
+
+``memory://``                       one process, :class:`MemoryBudgetStore`
+``redis://host:port/db``            one Redis (``rediss://`` for TLS, ``unix://`` too)
+``redis+cluster://host:port[,h:p]`` a Redis Cluster (``rediss+cluster://`` for TLS)
+
+Nothing connects here: the first command does, so start-up never fails on a Redis that is
+down. The client returns bytes (``decode_responses=False``); other subsystems share it
+through :attr:`StoreBackend.redis` and build their keys with :attr:`StoreBackend.keys`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from gateway.clock import Clock, SystemClock
+from gateway.limiter.keys import KeyBuilder
+from gateway.limiter.memory import MemoryBudgetStore
+from gateway.limiter.redis_store import RedisBudgetStore
+from gateway.limiter.resilient import FailureMode, ResilientStore
+from gateway.limiter.scripts import RedisClient
+from gateway.limiter.store import BudgetStore
+
+
+@dataclass(frozen=True, slots=True)
+class StoreBackend:
+    """The budget store, the Redis client it uses (None for memory) and the key layout."""
+
+    budgets: BudgetStore
+    redis: RedisClient | None
+    keys: KeyBuilder
+
+    async def close(self) -> None:
+        """Close the store (and with it the Redis connection pool)."""
+        await self.budgets.close()
+
+
+def redis_client(url: str, *, timeout: float = 0.25, max_connections: int = 64) -> RedisClient:
+    """A lazily connecting client with short timeouts and one immediate retry.
+
+    A plain Redis gets a blocking pool: a burst beyond ``max_connections`` waits up to
+    ``timeout`` for a connection instead of failing. Cluster node pools fail when exhausted,
+    so :func:`build_backend` bounds the store's calls in flight to ``max_connections``.
+    """
+    parts = urlsplit(url)
+    if parts.scheme in ("redis+cluster", "rediss+cluster"):
+        nodes = []
+        for hostport in parts.netloc.rpartition("@")[2].split(","):
+            host, _, port = hostport.rpartition(":")
+            nodes.append(ClusterNode(host or "127.0.0.1", int(port or 6379)))
+        return RedisCluster(
+            startup_nodes=nodes,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            ssl=parts.scheme == "rediss+cluster",
+            max_connections=max_connections,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 1),
+        )
+    if parts.scheme in ("redis", "rediss", "unix"):
+        pool = BlockingConnectionPool.from_url(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 1),
+            max_connections=max_connections,
+            timeout=timeout,
+        )
+        return Redis.from_pool(pool)
+    raise ValueError(f"unsupported store URL scheme {parts.scheme!r} (memory, redis, rediss, "
+                     "unix, redis+cluster, rediss+cluster)")  # fmt: skip
+
+
+def build_backend(
+    url: str,
+    *,
+    clock: Clock | None = None,
+    prefix: str = "dg",
+    timeout: float = 0.25,
+    max_connections: int = 64,
+    failure_mode: Callable[[], FailureMode] | None = None,
+    replicas: int = 1,
+    on_error: Callable[[str, BaseException], None] | None = None,
+    on_fallback: Callable[[str], None] | None = None,
+) -> StoreBackend:
+    """The store for ``url``. ``clock=None``: Redis scripts use the server's TIME.
+
+    With ``failure_mode`` a Redis store is wrapped in :class:`ResilientStore` (``timeout``
+    is then also its per-operation timeout).
+    """
+    keys = KeyBuilder(prefix)
+    if urlsplit(url).scheme == "memory":
+        return StoreBackend(MemoryBudgetStore(clock or SystemClock()), None, keys)
+    client = redis_client(url, timeout=timeout, max_connections=max_connections)
+    bound = max_connections if isinstance(client, RedisCluster) else None
+    store: BudgetStore = RedisBudgetStore(client, clock, max_in_flight=bound)
+    if failure_mode is not None:
+        store = ResilientStore(
+            store,
+            clock or SystemClock(),
+            failure_mode,
+            replicas,
+            op_timeout=timeout,
+            on_error=on_error,
+            on_fallback=on_fallback,
+        )
+    return StoreBackend(store, client, keys)
+
+
+def build_store(url: str, *, clock: Clock | None = None, prefix: str = "dg") -> BudgetStore:
+    """Just the budget store (see :func:`build_backend` for the shared client)."""
+    return build_backend(url, clock=clock, prefix=prefix).budgets

@@ -1,0 +1,189 @@
+-- acquire.lua: check a request's budgets and, when all enforced ones admit, consume them.
+-- Mirrors gateway/limiter/token_bucket.py (same operations, same order, same rounding).
+--
+-- KEYS: n charge keys, then nl level keys, then nc clearance keys.
+-- ARGV[1]: now ('' = server TIME); ARGV[2]: request id; ARGV[3]: comma-separated numbers
+--   n, nl, nc, throttle factor, commit (1|0), forced level (-1 = read the level keys),
+--   forced cleared (1|0), then 6 per charge: code, limit, window, interval, cost, cell.
+--   code = algorithm (0 bucket, 1 window, 2 concurrency, 3 novelty) + 4 * shadow
+--          + 8 * throttleable; novelty passes its repeat cost in milli-units as cost and
+--          its cell (-1 = none) as cell. (One string: cheap to encode, one gmatch to read.)
+-- Returns {level, cleared, admitted, then 5 per charge: allowed, remaining, reset_after_us,
+--          retry_after_us (-1 = never), novel (-1 = n/a, 0, 1)}.
+local floor, fmt = math.floor, string.format
+local INF, EPS = math.huge, 1e-6
+
+local now
+if ARGV[1] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+else
+  now = tonumber(ARGV[1])
+end
+local rid = ARGV[2]
+local num = {}
+for v in string.gmatch(ARGV[3], '[^,]+') do num[#num + 1] = tonumber(v) end
+local n, nl, nc, factor = num[1], num[2], num[3], num[4]
+local commit = num[5] == 1
+
+local level, cleared = 0, false
+if num[6] >= 0 then
+  level, cleared = num[6], num[7] == 1
+else
+  for i = n + 1, n + nl do
+    local v = redis.call('GET', KEYS[i])
+    if v then
+      local at, l = string.find(v, '@', 1, true), nil
+      if at then
+        local exp = tonumber(string.sub(v, at + 1))
+        if exp == nil or exp > now then l = tonumber(string.sub(v, 1, at - 1)) end
+      else
+        l = tonumber(v)
+      end
+      if l and l > level then level = l end
+    end
+  end
+  for i = n + nl + 1, n + nl + nc do
+    local v = redis.call('GET', KEYS[i])
+    if v then
+      local exp = nil
+      if string.sub(v, 1, 1) == '@' then exp = tonumber(string.sub(v, 2)) end
+      if exp == nil or exp > now then
+        cleared = true
+        break
+      end
+    end
+  end
+end
+local throttled = level >= 1 and factor < 1
+local admitted = level < 4 and (level < 3 or cleared)
+
+local function units(left, step, limit)
+  local u = floor(left / step + EPS)
+  if u < 0 then return 0 elseif u > limit then return limit end
+  return u
+end
+
+local function micros(x)
+  if x == INF then return -1 end
+  if x < 0 then x = 0 end
+  return floor(x * 1000000 + 0.5)
+end
+
+local function window_check(sidx, used, cost, limit, window)
+  local idx = floor(now / window)
+  if sidx ~= idx then used = 0 end
+  local reset = (idx + 1) * window - now
+  local left = limit - used
+  if left < 0 then left = 0 end
+  if cost > limit then return 0, left, reset, INF, idx, used end
+  if used + cost <= limit then return 1, limit - used - cost, reset, 0, idx, used + cost end
+  return 0, left, reset, reset, idx, used
+end
+
+local out = {0, 0, 0}
+local pend = {}
+for i = 1, n do
+  local a = 7 + (i - 1) * 6
+  local code, limit, window, cost = num[a + 1], num[a + 2], num[a + 3], num[a + 5]
+  local algo = code % 4
+  local key = KEYS[i]
+  local ok, rem, reset, retry, novel = 0, 0, 0, 0, -1
+  local x, y = 0, 0
+  if algo == 0 then
+    local interval = num[a + 4]
+    local step = interval
+    if throttled and code >= 8 then step = interval / factor end
+    local tau = interval * limit
+    local tat = tonumber(redis.call('GET', key) or '')
+    local base = now
+    if tat and tat >= now then base = tat end
+    if cost > limit then
+      rem, reset, retry = units(tau - (base - now), step, limit), base - now, INF
+    else
+      local inc = cost * step
+      if inc > tau then inc = tau end
+      local new = base + inc
+      local wait = new - tau - now
+      if wait > EPS then
+        rem, reset, retry = units(tau - (base - now), step, limit), base - now, wait
+      else
+        ok, rem, reset, x = 1, units(tau - (new - now), step, limit), new - now, new
+      end
+    end
+  elseif algo == 2 then
+    local live = redis.call('ZRANGEBYSCORE', key, '(' .. fmt('%.17g', now), '+inf', 'WITHSCORES')
+    local count = #live / 2
+    local latest = 0
+    if count > 0 then latest = tonumber(live[#live]) - now end
+    local score = tonumber(redis.call('ZSCORE', key, rid) or '')
+    if cost > limit then
+      retry = INF
+    elseif (score and score > now) or count + 1 <= limit then
+      ok, reset = 1, math.max(latest, window)
+      if score and score > now then rem = math.max(limit - count, 0) else rem = limit - count - 1 end
+    else
+      reset, retry = latest, INF
+      if count > 0 then retry = math.min(tonumber(live[2]) - now, 1.0) end
+    end
+  else
+    local r = redis.call('BITFIELD_RO', key, 'GET', 'i64', 0, 'GET', 'i64', 64)
+    local sidx, used = r[1], r[2]
+    if algo == 3 then
+      local cell = num[a + 6]
+      local idx = floor(now / window)
+      if cell >= 0 then
+        novel = 1
+        if sidx == idx and redis.call('GETBIT', key, 128 + cell) == 1 then novel = 0 end
+      end
+      if novel ~= 0 then cost = 1000 end
+      limit = limit * 1000
+    end
+    ok, rem, reset, retry, x, y = window_check(sidx, used, cost, limit, window)
+    if algo == 3 then rem = floor(rem / 1000) end
+    pend[i] = {sidx, x, y}
+  end
+  if ok == 1 then
+    if pend[i] == nil then pend[i] = x end
+  elseif code % 8 < 4 then
+    admitted = false
+  end
+  local o = #out
+  out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5] =
+    ok, rem, micros(reset), micros(retry), novel
+end
+out[1], out[2] = level, cleared and 1 or 0
+if admitted then out[3] = 1 end
+
+if admitted and commit then
+  for i = 1, n do
+    if out[3 + (i - 1) * 5 + 1] == 1 then
+      local a = 7 + (i - 1) * 6
+      local code, window = num[a + 1], num[a + 3]
+      local algo = code % 4
+      local key = KEYS[i]
+      local p = pend[i]
+      if algo == 0 then
+        if p > now then
+          redis.call('SET', key, fmt('%.17g', p), 'PX', math.ceil((p - now) * 1000))
+        end
+      elseif algo == 2 then
+        local nowf = fmt('%.17g', now)
+        redis.call('ZREMRANGEBYSCORE', key, '-inf', nowf)
+        redis.call('ZADD', key, fmt('%.17g', now + window), rid)
+        local ms = math.ceil(window * 1000)
+        if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
+      else
+        local sidx, idx, used = p[1], p[2], p[3]
+        if algo == 3 then
+          if sidx ~= idx then redis.call('DEL', key) end
+          local cell = num[a + 6]
+          if cell >= 0 then redis.call('SETBIT', key, 128 + cell, 1) end
+        end
+        redis.call('BITFIELD', key, 'SET', 'i64', 0, fmt('%d', idx), 'SET', 'i64', 64, fmt('%d', used))
+        redis.call('PEXPIRE', key, math.max(1, math.ceil(((idx + 1) * window - now) * 1000)))
+      end
+    end
+  end
+end
+return out

@@ -1,0 +1,51 @@
+-- settle.lua: after a response, apply token adjustments and release concurrency slots.
+-- Also undoes committed charges (cluster compensation). Mirrors token_bucket.py.
+--
+-- KEYS: n adjusted keys, then the concurrency keys to release.
+-- ARGV: now ('' = server TIME), request id, n, then 4 per adjustment: algorithm
+--       (0 bucket, 1 window, 3 novelty), step (bucket: seconds per unit; window and novelty:
+--       the window), delta (novelty: milli-units), cell (novelty: the bit to clear, or -1).
+local fmt = string.format
+local now
+if ARGV[1] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+else
+  now = tonumber(ARGV[1])
+end
+local rid, n = ARGV[2], tonumber(ARGV[3])
+for i = 1, n do
+  local a = 3 + (i - 1) * 4
+  local algo, step, delta = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local key = KEYS[i]
+  if algo == 0 then
+    local tat = tonumber(redis.call('GET', key) or '')
+    local base = now
+    if tat and tat >= now then base = tat end
+    local new = base + delta * step
+    if delta < 0 and new < now then new = now end
+    if new > now then
+      redis.call('SET', key, fmt('%.17g', new), 'PX', math.ceil((new - now) * 1000))
+    else
+      redis.call('DEL', key)
+    end
+  else
+    local idx = math.floor(now / step)
+    local r = redis.call('BITFIELD_RO', key, 'GET', 'i64', 0, 'GET', 'i64', 64)
+    local used
+    if r[1] == idx then used = math.max(0, r[2] + delta) else used = math.max(0, delta) end
+    if algo == 3 and r[1] ~= idx then
+      used = nil -- a past window's undo: nothing to do
+    end
+    if used then
+      local cell = tonumber(ARGV[a + 4])
+      if algo == 3 and cell >= 0 then redis.call('SETBIT', key, 128 + cell, 0) end
+      redis.call('BITFIELD', key, 'SET', 'i64', 0, fmt('%d', idx), 'SET', 'i64', 64, fmt('%d', used))
+      redis.call('PEXPIRE', key, math.max(1, math.ceil(((idx + 1) * step - now) * 1000)))
+    end
+  end
+end
+for i = n + 1, #KEYS do
+  redis.call('ZREM', KEYS[i], rid)
+end
+return 1

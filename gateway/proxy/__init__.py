@@ -1,0 +1,1 @@
+"""The request path: pipeline stages, the streaming forwarder, usage settlement."""

@@ -1,0 +1,61 @@
+"""The HTTP side of challenges: redeem a ``Gateway-PoW`` proof, or answer 403 with a new
+proof-of-work challenge (or a step-up ``verification_required``).
+
+The cryptography (stateless HMAC-signed tokens, hash work, replay protection, clearance)
+lives in :mod:`gateway.detection.challenge`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from gateway.detection.challenge import ChallengeIssuer, www_authenticate
+from gateway.detection.engine import DetectionEngine
+from gateway.errors import Forbidden, GatewayError
+from gateway.model import Level
+from gateway.observability.metrics import Metrics
+from gateway.proxy.context import RequestContext
+
+
+class ChallengeGate:
+    def __init__(self, issuer: ChallengeIssuer, engine: DetectionEngine, metrics: Metrics) -> None:
+        self._issuer = issuer
+        self._engine = engine
+        self._metrics = metrics
+
+    async def redeem(self, proof: str, ctx: RequestContext) -> bool:
+        ok = await self._issuer.verify(proof, ctx.account, cluster_id=ctx.cluster_id)
+        self._metrics.challenges.labels("solved" if ok else "rejected").inc()
+        return ok
+
+    async def blocked(self, ctx: RequestContext, detection: Any) -> GatewayError:
+        """403 for a blocked account: step-up verification when that is what holds it."""
+        verification = detection.verification
+        if verification.enabled and await self._engine.requires_verification(ctx.account):
+            self._metrics.challenges.labels("verification_required").inc()
+            extra: dict[str, object] = {}
+            if verification.url:
+                extra["verification_url"] = verification.url
+            return Forbidden(
+                "Additional verification is required for this account before it can continue."
+                + (f" Please visit {verification.url}." if verification.url else ""),
+                code="verification_required", extra=extra)
+        return Forbidden("This account has been blocked. Contact support if you believe "
+                         "this is a mistake.", code="account_blocked")
+
+    def challenge(self, request: web.Request, ctx: RequestContext, detection: Any) -> GatewayError:
+        settings = detection.challenge
+        level = ctx.decision.level if ctx.decision else Level.CHALLENGE
+        difficulty = settings.base_difficulty + (level - Level.CHALLENGE) * 2
+        difficulty = min(settings.max_difficulty, difficulty)
+        issued = self._issuer.issue(ctx.account, request.method, request.path, difficulty)
+        self._metrics.challenges.labels("issued").inc()
+        return Forbidden(
+            "Please solve the proof-of-work challenge and repeat the request with a "
+            f"{issued.header} header (see error.challenge).",
+            code="challenge_required",
+            headers={"WWW-Authenticate": www_authenticate(issued, settings.realm)},
+            extra={"challenge": issued.to_json()},
+        )

@@ -1,0 +1,51 @@
+"""The per-request state that flows through the pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.model import BudgetSpec, Charge, Decision, Fingerprint, Identity, RequestFeatures
+from gateway.proxy.usage import Usage
+
+
+@dataclass(slots=True)
+class RequestContext:
+    """Mutable, one per request; stages fill it in order. Never logged whole (no prompts)."""
+
+    request_id: str
+    started: float  # perf_counter at arrival
+    now: float  # clock time at arrival
+    client_ip: str = ""
+    path: str = ""
+    identity: Identity | None = None
+    tier: str = ""
+    cluster_id: str = ""
+    cluster_size: int = 1
+    endpoint: str = "other"
+    body: bytes = b""
+    payload: dict[str, Any] | None = None
+    body_changed: bool = False
+    features: RequestFeatures | None = None
+    fingerprint: Fingerprint | None = None
+    charges: tuple[Charge, ...] = ()
+    token_reservations: tuple[tuple[BudgetSpec, int], ...] = ()
+    concurrency: tuple[BudgetSpec, ...] = ()
+    decision: Decision | None = None
+    acquired: bool = False
+    degraded: tuple[str, ...] = ()
+    injected_usage: bool = False  # we asked the upstream for the usage chunk; strip it
+    response_started: bool = False
+    upstream_status: int | None = None
+    upstream_latency: float | None = None
+    usage: Usage | None = None
+    streamed_chars: int = 0
+    client_disconnected: bool = False
+    upstream_broken: bool = False
+    status: int = 0
+    error_code: str | None = None
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def account(self) -> str:
+        return self.identity.account_id if self.identity else ""

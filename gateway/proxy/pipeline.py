@@ -1,0 +1,131 @@
+"""The request path as an explicit list of stages.
+
+``authenticate -> inspect (read body, fingerprint) -> identify -> decide -> forward``, then
+``settle`` always runs, whatever happened (it releases concurrency slots, settles tokens,
+feeds detection and linking off the hot path). A stage either returns ``None`` (go on) or
+the response; a :class:`~gateway.errors.GatewayError` ends the request with its error body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Protocol
+
+import structlog
+from aiohttp import web
+
+from gateway.clock import Clock
+from gateway.errors import GatewayError
+from gateway.http.headers import quota_headers
+from gateway.http.responses import REQUEST_ID_HEADER, error_response
+from gateway.observability.metrics import Metrics
+from gateway.proxy.context import RequestContext
+
+log = structlog.get_logger("gateway.request")
+
+
+class Stage(Protocol):
+    name: str
+
+    async def run(self, request: web.Request, ctx: RequestContext) -> web.StreamResponse | None:
+        ...
+
+
+class Finalizer(Protocol):
+    def finish(self, ctx: RequestContext) -> None:
+        """Called once per request after the response; must not block (schedule work)."""
+        ...
+
+
+class Pipeline:
+    def __init__(
+        self,
+        stages: Sequence[Stage],
+        finalizer: Finalizer,
+        *,
+        clock: Clock,
+        metrics: Metrics,
+        policy_version: "PolicyVersion",
+        policy_header: str | None,
+    ) -> None:
+        self.stages = tuple(stages)
+        self._finalizer = finalizer
+        self._clock = clock
+        self._metrics = metrics
+        self._policy_version = policy_version
+        self._policy_header = policy_header
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        request_id = request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
+        if len(request_id) > 128:
+            request_id = uuid.uuid4().hex
+        ctx = RequestContext(request_id=request_id, started=time.perf_counter(),
+                             now=self._clock.now(), path=request.path)
+        self._metrics.in_flight.inc()
+        response: web.StreamResponse | None = None
+        try:
+            for stage in self.stages:
+                response = await stage.run(request, ctx)
+                if response is not None:
+                    break
+            if response is None:
+                raise GatewayError("No stage answered the request.")
+        except GatewayError as error:
+            ctx.error_code = error.code
+            headers = quota_headers(ctx.decision) if ctx.decision else {}
+            if ctx.response_started:
+                raise  # headers are gone; the forwarder already ended the stream
+            response = error_response(error, request_id, headers)
+        except asyncio.CancelledError:
+            # the client went away and the server cancelled the handler: settle anyway
+            ctx.client_disconnected = True
+            ctx.status = 499
+            self._finish(ctx)
+            raise
+        finally:
+            self._metrics.in_flight.dec()
+        ctx.status = response.status
+        if not response.prepared:
+            response.headers[REQUEST_ID_HEADER] = request_id
+            if self._policy_header:
+                response.headers[self._policy_header] = self._policy_version()
+        self._finish(ctx)
+        return response
+
+    def _finish(self, ctx: RequestContext) -> None:
+        elapsed = time.perf_counter() - ctx.started
+        decision = ctx.decision
+        action = decision.action if decision else "none"
+        self._metrics.requests.labels(str(ctx.status), action).inc()
+        self._metrics.latency.observe(elapsed)
+        if ctx.upstream_latency is not None:
+            self._metrics.upstream_latency.observe(ctx.upstream_latency)
+        try:
+            self._finalizer.finish(ctx)
+        finally:
+            log.info(
+                "request",
+                request_id=ctx.request_id,
+                account=ctx.account or None,
+                cluster=ctx.cluster_id or None,
+                tier=ctx.tier or None,
+                path=ctx.path,
+                status=ctx.status,
+                decision=action,
+                reason=decision.reason if decision else ctx.error_code,
+                level=decision.level.label if decision else None,
+                shadow=list(decision.shadow_refusals) if decision and decision.shadow_refusals
+                else None,
+                degraded=list(ctx.degraded) or None,
+                upstream_ms=round(ctx.upstream_latency * 1000, 2)
+                if ctx.upstream_latency is not None else None,
+                total_ms=round(elapsed * 1000, 2),
+                disconnected=ctx.client_disconnected or None,
+            )
+
+
+class PolicyVersion(Protocol):
+    def __call__(self) -> str: ...

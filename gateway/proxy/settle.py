@@ -1,0 +1,132 @@
+"""The settle stage: after the response, charge or refund the token difference, release
+concurrency slots, and feed detection and account linking — all off the hot path.
+
+Actual tokens come from the upstream's ``usage`` (JSON body or the SSE usage chunk). A stream
+that ends without usage (client disconnect, upstream without usage) is charged from what was
+streamed: the prompt estimate plus the streamed characters. A request that never reached the
+upstream is refunded its reservation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Protocol
+
+import structlog
+
+from gateway.limiter.store import BudgetStore
+from gateway.model import BudgetSpec, Fingerprint, Identity, RequestFeatures, Settlement
+from gateway.proxy.background import Background
+from gateway.proxy.context import RequestContext
+from gateway.proxy.usage import Usage, estimate_tokens_from_chars
+
+log = structlog.get_logger("gateway.settle")
+
+
+class Observer(Protocol):
+    """Detection and linking: non-blocking submission of one served request."""
+
+    def submit(
+        self,
+        identity: Identity,
+        cluster_id: str,
+        cluster_size: int,
+        fingerprint: Fingerprint,
+        features: RequestFeatures,
+        now: float,
+    ) -> None: ...
+
+
+class InFlightLeases:
+    """Concurrency slots held by this process, refreshed so long streams keep them."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, tuple[BudgetSpec, ...]] = {}
+
+    def add(self, request_id: str, slots: tuple[BudgetSpec, ...]) -> None:
+        if slots:
+            self._held[request_id] = slots
+
+    def remove(self, request_id: str) -> None:
+        self._held.pop(request_id, None)
+
+    def by_key(self) -> dict[str, list[str]]:
+        grouped: dict[str, list[str]] = {}
+        for request_id, slots in self._held.items():
+            for spec in slots:
+                grouped.setdefault(spec.key, []).append(request_id)
+        return grouped
+
+    async def refresh_forever(self, store: BudgetStore, ttl: Callable[[], float]) -> None:
+        while True:
+            lease = ttl()
+            await asyncio.sleep(max(1.0, lease / 3))
+            grouped = self.by_key()
+            if grouped:
+                try:
+                    await store.refresh_leases(grouped, lease)
+                except Exception as exc:  # the store may be down; leases then expire safely
+                    log.warning("lease_refresh_failed", error=repr(exc))
+
+
+def actual_tokens(ctx: RequestContext) -> Usage:
+    """What the request really cost, from usage or from what was streamed."""
+    if ctx.usage is not None:
+        return ctx.usage
+    if ctx.upstream_status is None or ctx.upstream_status >= 400:
+        return Usage(0, 0)  # never served: refund the reservation
+    prompt = ctx.fingerprint.est_tokens if ctx.fingerprint else 0
+    return Usage(prompt, estimate_tokens_from_chars(ctx.streamed_chars))
+
+
+class Settler:
+    def __init__(
+        self,
+        store: BudgetStore,
+        background: Background,
+        leases: InFlightLeases,
+        observers: tuple[Observer, ...] = (),
+        on_error: Callable[[], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._background = background
+        self._leases = leases
+        self._observers = observers
+        self._on_error = on_error
+
+    def finish(self, ctx: RequestContext) -> None:
+        if ctx.acquired:
+            self._leases.remove(ctx.request_id)
+            settlement = self.settlement(ctx)
+            if settlement.adjustments or settlement.releases:
+                self._background.spawn(self._settle(settlement), "settle")
+        self._observe(ctx)
+
+    @staticmethod
+    def settlement(ctx: RequestContext) -> Settlement:
+        usage = actual_tokens(ctx)
+        adjustments = tuple(
+            (spec, usage.count(spec.count) - reserved)
+            for spec, reserved in ctx.token_reservations
+            if usage.count(spec.count) != reserved
+        )
+        return Settlement(ctx.request_id, adjustments, ctx.concurrency)
+
+    async def _settle(self, settlement: Settlement) -> None:
+        try:
+            await self._store.settle(settlement)
+        except Exception:
+            if self._on_error:
+                self._on_error()
+            raise
+
+    def _observe(self, ctx: RequestContext) -> None:
+        served = ctx.upstream_status is not None and ctx.upstream_status < 400
+        if not served or ctx.identity is None or ctx.fingerprint is None or ctx.features is None:
+            return
+        for observer in self._observers:
+            observer.submit(ctx.identity, ctx.cluster_id, ctx.cluster_size, ctx.fingerprint,
+                            ctx.features, ctx.now)
+
+

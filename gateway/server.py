@@ -1,0 +1,93 @@
+"""Running the gateway: listeners, worker processes, signals, graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+from contextlib import suppress
+
+import structlog
+from aiohttp import web
+
+from gateway.app import build_admin_app, build_app, state_of
+from gateway.clock import SystemClock
+from gateway.observability.logging import configure_logging
+from gateway.settings import Settings
+
+log = structlog.get_logger("gateway.server")
+
+
+def _install_uvloop() -> None:
+    with suppress(ImportError):
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+async def run_gateway(settings: Settings, *, worker: int = 0,
+                      stop: asyncio.Event | None = None) -> None:
+    """Serve until ``stop`` is set (or SIGTERM/SIGINT). SIGHUP reloads the policy."""
+    app = build_app(settings, clock=SystemClock())
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    host, port = settings.listen_address
+    site = web.TCPSite(runner, host, port, reuse_port=settings.workers > 1, backlog=4096)
+    await site.start()
+    admin_runner: web.AppRunner | None = None
+    admin = settings.admin_address
+    if admin is not None:
+        admin_runner = web.AppRunner(build_admin_app(state_of(app)), access_log=None,
+                                     handle_signals=False)
+        await admin_runner.setup()
+        await web.TCPSite(admin_runner, admin[0], admin[1] + worker).start()
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_signal_handler(signal.SIGHUP, state_of(app).reload_policy_soon)
+    log.info("gateway_started", listen=settings.listen, worker=worker, admin=settings.admin_listen,
+             store=settings.store.split("@")[-1], upstream=settings.upstream,
+             policy=state_of(app).policy_version())
+    await stop.wait()
+    log.info("gateway_stopping", worker=worker)
+    if admin_runner is not None:
+        await admin_runner.cleanup()
+    await runner.cleanup()
+
+
+def _worker_main(settings: Settings, worker: int) -> None:
+    configure_logging(settings.log_format, settings.log_level)
+    _install_uvloop()
+    with suppress(KeyboardInterrupt):
+        asyncio.run(run_gateway(settings, worker=worker))
+
+
+def serve(settings: Settings) -> int:
+    configure_logging(settings.log_format, settings.log_level)
+    if settings.workers <= 1:
+        _worker_main(settings, 0)
+        return 0
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_worker_main, args=(settings, i), daemon=False)
+             for i in range(settings.workers)]
+    for proc in procs:
+        proc.start()
+
+    def _forward(signum: int, _frame: object) -> None:
+        for proc in procs:
+            if proc.pid is not None:
+                with suppress(ProcessLookupError):
+                    os.kill(proc.pid, signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, _forward)
+    code = 0
+    for proc in procs:
+        proc.join()
+        code = code or (proc.exitcode or 0)
+    return 1 if code and code not in (0, -signal.SIGTERM, -signal.SIGINT) else 0
+
+

@@ -1,0 +1,1 @@
+"""Load tests, benchmarks and the evaluation kit's data (prompt corpora)."""

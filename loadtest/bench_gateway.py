@@ -1,0 +1,145 @@
+"""The gateway side of the overhead benchmark: keys, policies, environment, Redis counters."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TIER = "bench"
+HUGE = 1_000_000_000
+
+
+def policy_document(detection: bool) -> dict[str, Any]:
+    """Generous budgets of every kind (nothing is refused), detection on or off."""
+    budgets: dict[str, Any] = {
+        "requests": {"rate": f"{HUGE}/minute", "burst": HUGE},
+        "tokens": {"rate": f"{HUGE}/minute", "burst": HUGE},
+        "quotas": [f"{HUGE}/day", {"limit": f"{HUGE}/month", "unit": "tokens"}],
+        "concurrency": 10_000,
+    }
+    return {
+        "version": 1,
+        "defaults": {"tier": TIER, "failure_mode": "closed", "max_tokens": 256},
+        "tiers": {TIER: budgets},
+        "models": {"gpt-4o*": {"*": {"requests": f"{HUGE}/minute", "tokens": f"{HUGE}/minute"}}},
+        "global": {"*": {"requests": f"{HUGE}/minute"}},
+        "clusters": {"budgets": {TIER: {"requests": f"{HUGE}/minute", "tokens": f"{HUGE}/minute"}}},
+        "detection": {"enabled": detection},
+    }
+
+
+@dataclass(frozen=True)
+class GatewaySetup:
+    """Files the gateway processes read, and the plain keys the load generator sends."""
+
+    keys_file: Path  # hashes, for the gateway
+    plain_keys: Path  # one key a line, for the load generator
+    policies: dict[str, Path]  # "on" / "off" -> policy file
+    key_secret: str
+    prefix: str
+
+
+def write_keys(keys_file: Path, accounts: int, secret: str) -> list[str]:
+    """One key per account, as ``api_keys.new_key`` makes them, written in one go
+    (``new_key`` rewrites the file per key: quadratic for hundreds of accounts)."""
+    from gateway.auth.api_keys import KEY_PREFIX, generate_key, hash_key
+    from gateway.auth.keys_file import KeyRecord, write_records
+
+    keys, records = [], []
+    for i in range(accounts):
+        key = generate_key()
+        alg, digest = hash_key(key, secret)
+        keys.append(key)
+        records.append(
+            KeyRecord(
+                id=digest[:12],
+                alg=alg,
+                hash=digest,
+                account_id=f"bench-{i:04d}",
+                tier=TIER,
+                label="bench",
+                hint=f"{KEY_PREFIX}...{key[-4:]}",
+            )
+        )
+    write_records(keys_file, records)
+    return keys
+
+
+def prepare(workdir: Path, accounts: int) -> GatewaySetup:
+    """Write a keys file of ``accounts`` accounts and the two policies; validate them."""
+    from gateway.auth.api_keys import new_key
+    from gateway.policy.loader import load_policy
+
+    secret = secrets.token_hex(16)
+    keys_file = workdir / "keys.yaml"
+    keys = [new_key(keys_file, f"bench-{i:04d}", tier=TIER, secret=secret) for i in range(accounts)]
+    plain = workdir / "plain-keys.txt"
+    plain.write_text("\n".join(keys) + "\n")
+    os.chmod(plain, 0o600)
+    policies = {}
+    for name, detection in (("on", True), ("off", False)):
+        path = workdir / f"policy-detection-{name}.yaml"
+        path.write_text(yaml.safe_dump(policy_document(detection), sort_keys=False))
+        load_policy(path)  # fail here, with the loader's message, rather than in the gateway
+        policies[name] = path
+    return GatewaySetup(keys_file, plain, policies, secret, f"dgbench{os.getpid()}")
+
+
+def gateway_env(
+    setup: GatewaySetup, detection: str, port: int, admin_port: int, upstream: str, store: str
+) -> dict[str, str]:
+    return {
+        "GATEWAY_LISTEN": f"127.0.0.1:{port}",
+        "GATEWAY_ADMIN_LISTEN": f"127.0.0.1:{admin_port}",
+        "GATEWAY_UPSTREAM": upstream,
+        "GATEWAY_STORE": store,
+        "GATEWAY_STORE_PREFIX": setup.prefix,
+        "GATEWAY_POLICIES": str(setup.policies[detection]),
+        "GATEWAY_KEYS_FILE": str(setup.keys_file),
+        "GATEWAY_KEY_SECRET": setup.key_secret,
+        "GATEWAY_LOG_LEVEL": "warning",
+        "GATEWAY_WORKERS": "1",
+    }
+
+
+class RedisCounters:
+    """``INFO commandstats`` of the store, to count the commands the gateway sends."""
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(url, socket_timeout=5)
+
+    def snapshot(self) -> dict[str, int]:
+        stats: dict[str, Any] = self.client.info("commandstats")
+        return {
+            name.removeprefix("cmdstat_"): int(v["calls"])
+            for name, v in stats.items()
+            if name != "cmdstat_info"
+        }
+
+    @staticmethod
+    def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+        out = {k: v - before.get(k, 0) for k, v in after.items()}
+        return {k: v for k, v in out.items() if v > 0}
+
+    def remove_prefix(self, prefix: str) -> int:
+        """Delete the benchmark's keys (they all start with its prefix)."""
+        removed = 0
+        batch: list[Any] = []
+        for key in self.client.scan_iter(match=f"{prefix}:*", count=1000):
+            batch.append(key)
+            if len(batch) >= 500:
+                removed += int(self.client.unlink(*batch))
+                batch.clear()
+        if batch:
+            removed += int(self.client.unlink(*batch))
+        return removed
+
+    def close(self) -> None:
+        self.client.close()

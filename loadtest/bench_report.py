@@ -1,0 +1,128 @@
+"""Results of the overhead benchmark and the table that compares them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+EVAL_COMMANDS = ("evalsha", "eval", "evalsha_ro", "eval_ro", "fcall", "fcall_ro")
+
+
+@dataclass
+class Result:
+    """One measured scenario."""
+
+    name: str
+    stream: bool
+    load: dict[str, Any]  # the load generator's summary
+    proxy_cpu_s: float | None  # the proxy process (None: no proxy in front of the mock)
+    mock_cpu_s: float
+    redis: dict[str, int] | None = field(default=None)  # command -> calls during the run
+
+    @property
+    def requests(self) -> int:
+        return int(self.load["requests"])
+
+    @property
+    def rps(self) -> float:
+        return float(self.load["rps"])
+
+    def per_request_us(self, seconds: float | None) -> float | None:
+        if seconds is None or not self.requests:
+            return None
+        return seconds / self.requests * 1e6
+
+    def redis_per_request(self, only: tuple[str, ...] | None = None) -> float | None:
+        if self.redis is None or not self.requests:
+            return None
+        calls = sum(v for k, v in self.redis.items() if only is None or k in only)
+        return calls / self.requests
+
+    def label(self) -> str:
+        return f"{self.name}{' [stream]' if self.stream else ''}"
+
+    def line(self) -> str:
+        proxy = self.per_request_us(self.proxy_cpu_s)
+        cpu = f", proxy CPU {proxy:.0f} µs/req" if proxy is not None else ""
+        others = {k: v for k, v in self.load["statuses"].items() if k != "200"}
+        failed = f", not ok: {others}" if others else ""
+        return (
+            f"{self.label()}: {self.rps:.0f} req/s, p50 {self.load['p50_ms']:.2f} ms, "
+            f"p99 {self.load['p99_ms']:.2f} ms, {self.load['ok']}/{self.requests} ok{cpu}{failed}"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "stream": self.stream,
+            **self.load,
+            "proxy_cpu_us_per_req": self.per_request_us(self.proxy_cpu_s),
+            "mock_cpu_us_per_req": self.per_request_us(self.mock_cpu_s),
+            "redis_commands_per_req": self.redis_per_request(),
+            "redis_eval_per_req": self.redis_per_request(EVAL_COMMANDS),
+            "redis_commands": self.redis,
+        }
+
+
+def _num(value: float | None, digits: int = 0) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _table(results: list[Result]) -> list[str]:
+    head = (
+        f"{'scenario':<34}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'ok/sent':>13}"
+        f"{'proxy µs/req':>14}{'mock µs/req':>13}{'redis cmd/req':>15}{'evalsha/req':>13}"
+    )
+    rows = [head, "-" * len(head)]
+    for r in results:
+        rows.append(
+            f"{r.label():<34}{r.rps:>8.0f}{r.load['p50_ms']:>9.2f}{r.load['p99_ms']:>9.2f}"
+            f"{str(r.load['ok']) + '/' + str(r.requests):>13}"
+            f"{_num(r.per_request_us(r.proxy_cpu_s)):>14}{_num(r.per_request_us(r.mock_cpu_s)):>13}"
+            f"{_num(r.redis_per_request(), 2):>15}{_num(r.redis_per_request(EVAL_COMMANDS), 2):>13}"
+        )
+    return rows
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return "-" if a is None or b is None or b == 0 else f"x{a / b:.2f}"
+
+
+def _ratios(results: list[Result]) -> list[str]:
+    found = {r.name: r for r in results if not r.stream}
+    pairs = [
+        ("minimal proxy / direct", "minimal aiohttp proxy", "mock upstream directly"),
+        ("gateway / minimal proxy", "gateway (detection on)", "minimal aiohttp proxy"),
+        ("detection on / off", "gateway (detection on)", "gateway (detection off)"),
+    ]
+    lines = []
+    for title, top, bottom in pairs:
+        a, b = found.get(top), found.get(bottom)
+        if a is None or b is None:
+            continue
+        cpu = _ratio(a.per_request_us(a.proxy_cpu_s), b.per_request_us(b.proxy_cpu_s))
+        lines.append(
+            f"  {title:<26} req/s {_ratio(a.rps, b.rps):>7}   "
+            f"p50 {_ratio(a.load['p50_ms'], b.load['p50_ms']):>7}   "
+            f"p99 {_ratio(a.load['p99_ms'], b.load['p99_ms']):>7}   proxy CPU/req {cpu}"
+        )
+    return lines
+
+
+def render(results: list[Result], shared_redis: bool = False) -> str:
+    """The comparison table, the ratios and the gateway's Redis commands."""
+    out = _table(results)
+    if shared_redis and any(r.redis is not None for r in results):
+        out.append(
+            "  (Redis counts are server-wide: other clients of that Redis add to them; "
+            "--own-redis gives exact counts)"
+        )
+    ratios = _ratios(results)
+    if ratios:
+        out += ["", "ratios (non-streaming):", *ratios]
+    for r in results:
+        if r.redis and not r.stream and r.requests:
+            top = sorted(r.redis.items(), key=lambda kv: -kv[1])[:8]
+            shown = ", ".join(f"{k} {v / r.requests:.2f}" for k, v in top)
+            out.append(f"  redis per request, {r.name}: {shown}")
+    return "\n".join(out)

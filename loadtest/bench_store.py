@@ -1,0 +1,84 @@
+"""Client cost of one budget check: the typical request's ``acquire`` against a real Redis.
+
+Runs ``--requests`` acquires of the typical five-budget request (see ``redis_memory``) from
+``--concurrency`` tasks over ``--accounts`` accounts, and the same number of bare ``PING``s
+as a baseline, then prints process CPU and wall time per call as JSON. The ratio
+acquire/PING is the price of the script, its ARGV encoding and reply decoding.
+
+``python -m loadtest.bench_store [--url redis://127.0.0.1:6379/0] [--requests 20000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from gateway.limiter.factory import redis_client
+from gateway.limiter.keys import KeyBuilder
+from gateway.limiter.redis_store import RedisBudgetStore
+from gateway.model import AcquireRequest
+from loadtest.redis_memory import typical_request
+
+
+async def _run(
+    calls: int, concurrency: int, call: Callable[[int], Awaitable[Any]]
+) -> dict[str, float]:
+    counter = iter(range(calls))
+
+    async def worker() -> None:
+        for i in counter:
+            await call(i)
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    return {"cpu_us_per_call": round(cpu / calls * 1e6, 1), "calls_per_s": round(calls / wall)}
+
+
+async def bench(url: str, requests: int, concurrency: int, accounts: int) -> dict[str, Any]:
+    client = redis_client(url, timeout=5)
+    store = RedisBudgetStore(client)
+    keys = KeyBuilder(f"bench{uuid.uuid4().hex[:8]}")
+    rng = random.Random(3)
+    pool: list[AcquireRequest] = [typical_request(keys, f"acct{i}", rng) for i in range(accounts)]
+    try:
+        await store.acquire(pool[0])  # load the script, open connections
+        ping = await _run(requests, concurrency, lambda i: client.execute_command("PING"))
+        acquire = await _run(requests, concurrency, lambda i: store.acquire(pool[i % accounts]))
+        encode_cpu = time.process_time()
+        for i in range(requests):
+            request = pool[i % accounts]
+            store._codec.acquire_args(request.charges, request.level_keys, (), b"", "r", 1.0, True)
+        encode_us = (time.process_time() - encode_cpu) / requests * 1e6
+        return {
+            "requests": requests,
+            "concurrency": concurrency,
+            "ping": ping,
+            "acquire_5_budgets": acquire,
+            "argv_encode_us": round(encode_us, 2),
+        }
+    finally:
+        async for key in client.scan_iter(match=f"{keys.prefix}*", count=1000):
+            await client.delete(key)
+        await store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--requests", type=int, default=20000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--accounts", type=int, default=500)
+    args = parser.parse_args()
+    result = asyncio.run(bench(args.url, args.requests, args.concurrency, args.accounts))
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""An in-process gateway in front of an in-process mock upstream, for integration tests.
+
+Both run on aiohttp test servers on loopback; the gateway is built by the real composition
+root (``gateway.app``) from real settings and a policy file written by the test.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestServer
+
+from gateway.app import GatewayState, build_admin_app, build_app, build_state
+from gateway.auth.api_keys import new_key
+from gateway.clock import Clock
+from gateway.mock.app import build_mock_app
+from gateway.settings import Settings
+
+ADMIN_TOKEN = "test-admin-token"
+JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789"
+UPSTREAM_KEY = "sk-upstream-secret"
+
+SIMPLE_POLICY = """
+version: 1
+defaults: {tier: free, failure_mode: open, max_tokens: 64}
+tiers:
+  free:
+    requests: {rate: 600/minute, burst: 100}
+    tokens: {rate: 1000000/hour, burst: 100000}
+    concurrency: 16
+  small:
+    requests: {rate: 3/minute, burst: 3}
+  quota:
+    quotas: [2/day]
+  tokens:
+    tokens: {rate: 6000/minute, burst: 500}
+  single:
+    concurrency: 1
+detection: {enabled: false}
+"""
+
+
+@dataclass
+class Gateway:
+    url: str
+    admin_url: str
+    mock_url: str
+    state: GatewayState
+    keys: dict[str, str]
+    http: aiohttp.ClientSession
+    tmp: Path
+    servers: list[TestServer] = field(default_factory=list)
+
+    def auth(self, account: str = "alice") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[account]}"}
+
+    async def chat(self, account: str = "alice", *, content: str = "Hello there",
+                   headers: dict[str, str] | None = None, **body: Any) -> aiohttp.ClientResponse:
+        payload = {"model": "mock-gpt", "messages": [{"role": "user", "content": content}]}
+        payload.update(body)
+        return await self.http.post(f"{self.url}/v1/chat/completions", json=payload,
+                                    headers={**self.auth(account), **(headers or {})})
+
+    async def mock_stats(self) -> dict[str, Any]:
+        async with self.http.get(f"{self.mock_url}/mock/stats") as response:
+            data: dict[str, Any] = await response.json()
+            return data
+
+
+DEFAULT_ACCOUNTS = {
+    "alice": ("free", {"org_id": "org-a"}),
+    "bob": ("free", {}),
+    "carol": ("small", {}),
+    "dave": ("quota", {}),
+    "erin": ("tokens", {}),
+    "frank": ("single", {}),
+}
+
+
+@asynccontextmanager
+async def running_gateway(
+    tmp_path: Path,
+    *,
+    policy: str = SIMPLE_POLICY,
+    store: str = "memory://",
+    clock: Clock | None = None,
+    accounts: dict[str, tuple[str, dict[str, str]]] | None = None,
+    mock_options: dict[str, Any] | None = None,
+    upstream: str | None = None,
+    **settings: Any,
+) -> AsyncIterator[Gateway]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(textwrap.dedent(policy))
+    keys_file = tmp_path / "keys.yaml"
+    keys = {name: new_key(keys_file, name, tier=tier, attrs=attrs)
+            for name, (tier, attrs) in (accounts or DEFAULT_ACCOUNTS).items()}
+    mock = TestServer(build_mock_app(**(mock_options or {})), host="127.0.0.1")
+    await mock.start_server()
+    mock_url = str(mock.make_url("")).rstrip("/")
+    values: dict[str, Any] = dict(
+        listen="127.0.0.1:0", upstream=upstream or mock_url, store=store,
+        policies=str(policy_file), keys_file=str(keys_file), admin_token=ADMIN_TOKEN,
+        jwt_secret=JWT_SECRET, jwt_algorithms=("HS256",), upstream_api_key=UPSTREAM_KEY,
+        challenge_secret="test-challenge-secret-0123456789abcdef",
+    )
+    values.update(settings)
+    state = build_state(Settings(**values), clock)
+    server = TestServer(build_app(state.settings, state=state), host="127.0.0.1")
+    await server.start_server()
+    admin = TestServer(build_admin_app(state), host="127.0.0.1")
+    await admin.start_server()
+    http = aiohttp.ClientSession()
+    gateway = Gateway(
+        url=str(server.make_url("")).rstrip("/"), admin_url=str(admin.make_url("")).rstrip("/"),
+        mock_url=mock_url, state=state, keys=keys, http=http, tmp=tmp_path,
+        servers=[server, admin, mock],
+    )
+    try:
+        yield gateway
+    finally:
+        await http.close()
+        for srv in (admin, server, mock):
+            await srv.close()

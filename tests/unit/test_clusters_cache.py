@@ -1,0 +1,144 @@
+"""The hot-path cluster cache, the background linker worker and the admin service."""
+
+from __future__ import annotations
+
+import asyncio
+
+from gateway.clock import FakeClock
+from gateway.clusters.cache import ClusterCache
+from gateway.clusters.config import ClustersPolicy
+from gateway.clusters.graph_memory import MemoryClusterGraph
+from gateway.clusters.linker import Linker
+from gateway.clusters.observations import MemoryObservations, ValueSeen
+from gateway.clusters.service import ClusterService
+from gateway.clusters.types import ClusterInfo, Evidence
+from gateway.clusters.worker import LinkerWorker
+from gateway.limiter.store import StoreUnavailable
+from gateway.model import Identity
+
+
+class CountingGraph(MemoryClusterGraph):
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock)
+        self.calls = 0
+        self.fail = False
+
+    async def info(self, account: str) -> ClusterInfo:
+        self.calls += 1
+        await asyncio.sleep(0)
+        if self.fail:
+            raise StoreUnavailable("down")
+        return await super().info(account)
+
+
+def ev(clock: FakeClock) -> tuple[Evidence, ...]:
+    return (Evidence("pay", "h", clock.now(), clock.now()),)
+
+
+async def test_cache_looks_up_once_then_serves_locally() -> None:
+    clock = FakeClock()
+    graph = CountingGraph(clock)
+    cache = ClusterCache(graph, clock)
+    results = await asyncio.gather(*(cache.get("a") for _ in range(5)))
+    assert results == [ClusterInfo("a", 1)] * 5 and graph.calls == 1
+    clock.advance(4)
+    await cache.get("a")
+    assert graph.calls == 1
+
+
+async def test_stale_entry_is_served_and_refreshed_in_background() -> None:
+    clock = FakeClock()
+    graph = CountingGraph(clock)
+    cache = ClusterCache(graph, clock)
+    await cache.get("b")
+    await graph.link("a", "b", ev(clock))  # another replica linked them
+    clock.advance(6)
+    assert await cache.get("b") == ClusterInfo("b", 1)  # stale answer, no waiting
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert cache.peek("b") == ClusterInfo("a", 2) and graph.calls == 2
+
+
+async def test_invalidate_drops_the_whole_cluster() -> None:
+    clock = FakeClock()
+    graph = CountingGraph(clock)
+    cache = ClusterCache(graph, clock)
+    await graph.link("a", "b", ev(clock))
+    await cache.get("a")
+    await cache.get("b")
+    await cache.get("c")
+    cache.invalidate("a")
+    assert cache.peek("a") is None and cache.peek("b") is None
+    assert cache.peek("c") == ClusterInfo("c", 1)
+
+
+async def test_unreachable_graph_means_solitary() -> None:
+    clock = FakeClock()
+    graph = CountingGraph(clock)
+    graph.fail = True
+    cache = ClusterCache(graph, clock)
+    assert await cache.get("a") == ClusterInfo("a", 1)
+    assert cache.peek("a") is None and cache.errors == 1
+
+
+async def test_cache_capacity_is_bounded() -> None:
+    clock = FakeClock()
+    cache = ClusterCache(MemoryClusterGraph(clock), clock, capacity=3)
+    for name in "abcde":
+        await cache.get(name)
+    assert cache.peek("a") is None and cache.peek("e") == ClusterInfo("e", 1)
+
+
+async def test_worker_drops_on_overflow_and_processes_the_rest() -> None:
+    clock = FakeClock()
+    graph = MemoryClusterGraph(clock)
+    cache = ClusterCache(graph, clock)
+    linker = Linker(graph, MemoryObservations(), ClustersPolicy, clock, cache=cache)
+    worker = LinkerWorker(linker, graph, clock, maxsize=2)
+    accepted = [worker.submit(Identity(name, "free", {"org_id": "acme"}), None) for name in "abc"]
+    assert accepted == [True, True, False] and linker.stats.dropped == 1
+    worker.start()
+    await worker.drain()
+    assert await graph.members("a") == ["a", "b"] and await graph.cluster_of("c") == "c"
+    await worker.stop()
+
+
+async def test_worker_survives_errors() -> None:
+    clock = FakeClock()
+    graph = CountingGraph(clock)
+
+    class Broken(MemoryObservations):
+        async def add_value(
+            self, signal: str, value_hash: str, account: str, now: float, *, limit: int, ttl: float
+        ) -> ValueSeen:
+            raise StoreUnavailable("down")
+
+    linker = Linker(graph, Broken(), ClustersPolicy, clock)
+    worker = LinkerWorker(linker, graph, clock)
+    worker.start()
+    worker.submit(Identity("a", None, {"org_id": "x"}), None)
+    worker.submit(Identity("b", None, {"org_id": "x"}), None)
+    await worker.drain()
+    assert linker.stats.errors == 2
+    await worker.stop()
+
+
+async def test_service_views_and_operator_actions() -> None:
+    clock = FakeClock()
+    graph = MemoryClusterGraph(clock)
+    cache = ClusterCache(graph, clock)
+    service = ClusterService(graph, clock, cache)
+    linked = await service.link("a", "b", reason="same company", actor="ops")
+    assert linked["linked"] and linked["size"] == 2
+    await graph.link("b", "c", ev(clock))
+    await cache.get("a")
+    view = await service.cluster_view("c")
+    assert view["cluster_id"] == "a" and view["members"] == ["a", "b", "c"]
+    assert len(view["links"]) == 2
+    account = await service.account_view("a")
+    assert account["members"] == 3 and [link["b"] for link in account["links"]] == ["b"]
+    unlinked = await service.unlink("a", "b", reason="wrong", actor="ops")
+    assert unlinked["separated"] and cache.peek("a") is None
+    audit = await service.audit(10)
+    assert [e["action"] for e in audit["entries"]][:2] == ["unlink", "link"]
+    assert audit["entries"][0]["actor"] == "ops" and audit["entries"][0]["reason"] == "wrong"

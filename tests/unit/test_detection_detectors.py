@@ -1,0 +1,143 @@
+"""Detector families on synthetic behaviour (states built by the memory state store)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import pytest
+from test_detection_traffic import EVAL_PIPELINE, HARVESTER, HONEST, TUTOR, Persona, events
+
+from gateway.clock import FakeClock
+from gateway.detection import detectors
+from gateway.detection.config import DetectionPolicy
+from gateway.detection.memory_state import MemoryStateStore
+from gateway.detection.observation import observation
+from gateway.detection.types import EntityState, Observation
+
+POLICY = DetectionPolicy()
+CTX = detectors.Context(min_requests=30)
+
+
+async def state_after(persona: Persona, count: int, seed: int = 11) -> EntityState:
+    clock = FakeClock()
+    store = MemoryStateStore(clock)
+    start = clock.now()
+    state = EntityState(entity="a:x")
+    for t, fp, features in events(persona, count, seed):
+        clock.set(start + t)
+        obs = observation(fp, features, POLICY, clock.now())
+        state = await store.observe("a:x", obs, clock.now(), window=86400, half_life=21600)
+    return state
+
+
+def family(state: EntityState, name: str, ctx: detectors.Context = CTX) -> float:
+    return next(f.score for f in detectors.assess(state, ctx) if f.family == name)
+
+
+async def test_no_score_without_enough_evidence() -> None:
+    state = await state_after(HARVESTER, 29)
+    assert all(f.score == 0 for f in detectors.assess(state, CTX))
+    assert detectors.confidence(state, CTX) == 0
+    state = await state_after(HARVESTER, 60)
+    assert detectors.confidence(state, CTX) == pytest.approx(60 / 90)
+    assert all(f.score > 0.5 for f in detectors.assess(state, CTX))
+
+
+async def test_coverage_sweep_versus_revisits() -> None:
+    harvester = await state_after(HARVESTER, 300)
+    honest = await state_after(HONEST, 300)
+    tutor = await state_after(TUTOR, 300)
+    assert family(harvester, "coverage") > 0.8
+    assert family(honest, "coverage") < 0.1
+    assert family(tutor, "coverage") < 0.2
+    assert honest.novelty_ewma < 0.1  # novelty flattens for revisiting users
+
+
+async def test_templating_same_skeleton_new_content() -> None:
+    harvester = await state_after(HARVESTER, 200)
+    assert family(harvester, "templating") > 0.8
+    assert any("templated share" in r for f in detectors.assess(harvester, CTX) for r in f.reasons)
+    no_templates = await state_after(replace(HARVESTER, templates=0), 200)
+    assert family(no_templates, "templating") == 0
+
+
+async def test_template_fan_out_counts() -> None:
+    clock = FakeClock()
+    store = MemoryStateStore(clock)
+    rng = random.Random(5)
+    state = EntityState(entity="a:x")
+    for i in range(60):
+        clock.advance(30)
+        obs = Observation(
+            cell=rng.getrandbits(14),
+            skeleton=rng.getrandbits(64),  # never repeats within the account
+            exact=rng.getrandbits(64),
+            elicitation=0.0,
+            params=False,
+            single_turn=False,
+            max_output=False,
+            fanout=i % 2 == 0,  # ... but half are skeletons many accounts send
+        )
+        state = await store.observe("a:x", obs, clock.now(), window=86400, half_life=21600)
+    assert state.share("fan") == pytest.approx(0.5, abs=0.05)
+    assert family(state, "templating") > 0.3
+
+
+async def test_elicitation_content_signals() -> None:
+    tutor = await state_after(TUTOR, 200)
+    honest = await state_after(HONEST, 200)
+    assert family(tutor, "elicitation") > 0.9
+    assert family(honest, "elicitation") < 0.05
+    logprobs_only = replace(HONEST, logprobs=0.5)
+    assert family(await state_after(logprobs_only, 200), "elicitation") > 0.9
+    max_output = replace(HONEST, single_turn=1.0, max_tokens=8000)
+    assert family(await state_after(max_output, 200), "elicitation") > 0.9
+
+
+async def test_shape_single_turn_without_follow_ups() -> None:
+    assert family(await state_after(HARVESTER, 200), "shape") > 0.9
+    assert family(await state_after(HONEST, 200), "shape") == 0
+
+
+async def test_timing_regular_versus_human() -> None:
+    regular = await state_after(EVAL_PIPELINE, 200)
+    human = await state_after(HONEST, 200)
+    cv = (human.iat_var**0.5) / human.iat_mean
+    assert cv > 1.0  # bursts and pauses
+    assert family(regular, "timing") > 0.9
+    assert family(human, "timing") < 0.1
+
+
+async def test_no_diurnal_pause_needs_a_day_of_history() -> None:
+    # irregular arrivals (no CV signal) around the clock for two days
+    persona = replace(HONEST, diurnal=False, interval=300.0, single_turn=0.0)
+    day = await state_after(persona, 80)
+    assert day.last_seen - day.first_seen < detectors.DIURNAL_SPAN
+    assert not any("of the last 24 h" in r for f in detectors.assess(day, CTX) for r in f.reasons)
+    long = await state_after(persona, 700)
+    assert long.active_hours == 24
+    assert family(long, "timing") > 0.9
+
+
+async def test_cluster_synchrony_only_for_clusters() -> None:
+    clock = FakeClock()
+    store = MemoryStateStore(clock)
+    rng = random.Random(3)
+    state = EntityState(entity="c:x")
+    for i in range(100):
+        clock.advance(0.5 if i % 4 else rng.uniform(60, 600))  # bursts of 4 members
+        obs = Observation(
+            cell=i % 5, skeleton=i % 5, exact=rng.getrandbits(64), elicitation=0.0,
+            params=False, single_turn=False, max_output=False, member=f"m{i % 4}",
+        )  # fmt: skip
+        state = await store.observe("c:x", obs, clock.now(), window=86400, half_life=21600)
+    assert state.share("sync") > 0.5
+    as_cluster = detectors.Context(min_requests=30, cluster=True)
+    assert family(state, "timing", as_cluster) > family(state, "timing", CTX)
+
+
+def test_entropy_bounds() -> None:
+    assert detectors.entropy((10,) + (0,) * 31) == 0
+    assert detectors.entropy((5,) * 32) == pytest.approx(1.0)
+    assert detectors.entropy(()) == 0

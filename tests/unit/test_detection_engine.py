@@ -1,0 +1,249 @@
+"""The detection engine on the memory stores: levels written, shadow, clusters, pins, worker."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+
+import pytest
+from test_detection_traffic import HARVESTER, HONEST, TUTOR, Persona, events
+
+from gateway.clock import FakeClock
+from gateway.detection.config import DetectionPolicy
+from gateway.detection.engine import DetectionEngine
+from gateway.detection.memory_state import MemoryStateStore
+from gateway.detection.types import Assessment
+from gateway.limiter.keys import KeyBuilder
+from gateway.limiter.memory import MemoryBudgetStore
+from gateway.model import Identity, Level
+
+KEYS = KeyBuilder("t")
+
+
+class Rig:
+    def __init__(self, policy: DetectionPolicy | None = None, queue_size: int = 10_000) -> None:
+        self.clock = FakeClock()
+        self.policy = policy or DetectionPolicy()
+        self.budgets = MemoryBudgetStore(self.clock)
+        self.state = MemoryStateStore(self.clock)
+        self.engine = DetectionEngine(
+            self.state, self.budgets, KEYS, lambda: self.policy, self.clock,
+            queue_size=queue_size,
+        )  # fmt: skip
+        self.start = self.clock.now()
+
+    async def drive(
+        self,
+        persona: Persona,
+        count: int,
+        account: str = "acct",
+        cluster: str | None = None,
+        size: int = 1,
+        seed: int = 1,
+    ) -> list[tuple[Assessment, Assessment]]:
+        out = []
+        ident = Identity(account_id=account, tier=None)
+        for t, fp, features in events(persona, count, seed):
+            self.clock.set(max(self.clock.now(), self.start + t))
+            now = self.clock.now()
+            out.append(await self.engine.observe(ident, cluster or account, size, fp, features, now))
+        return out
+
+    async def level(self, account: str, cluster: str | None = None) -> Level:
+        return await self.budgets.get_level(KEYS.account_level(cluster or account, account))
+
+
+async def test_harvester_escalates_and_level_key_is_written() -> None:
+    rig = Rig()
+    results = await rig.drive(HARVESTER, 150)
+    levels = [a.level for a, _ in results]
+    assert levels[0] == Level.NONE and levels[-1] == Level.BLOCK
+    assert levels == sorted(levels)  # graduated: it passes through the levels in order
+    assert Level.THROTTLE in levels and Level.DEGRADE in levels
+    assert await rig.level("acct") == Level.BLOCK
+    audit = await rig.state.audit("a:acct")
+    assert [r["to"] for r in reversed(audit)][:2] == ["throttle", "degrade"]
+    assert audit[0]["evidence"]["requests"] >= 30 and audit[0]["reasons"]
+
+
+@pytest.mark.parametrize(("persona", "most"), [(HONEST, Level.NONE), (TUTOR, Level.DEGRADE)])
+async def test_ordinary_users_and_tutoring_apps(persona: Persona, most: Level) -> None:
+    rig = Rig()
+    results = await rig.drive(persona, 600)
+    assert max(a.level for a, _ in results) <= most
+    assert await rig.level("acct") <= most
+
+
+async def test_shadow_mode_writes_nothing_and_reports_would_level() -> None:
+    rig = Rig(DetectionPolicy.model_validate({"mode": "shadow"}))
+    results = await rig.drive(HARVESTER, 150)
+    last, _ = results[-1]
+    assert last.mode == "shadow" and last.level == Level.BLOCK
+    assert "would_level=block" in last.reasons[0]
+    assert await rig.level("acct") == Level.NONE
+
+
+async def test_disabled_detection_observes_nothing() -> None:
+    rig = Rig(DetectionPolicy(enabled=False))
+    results = await rig.drive(HARVESTER, 100)
+    assert {a.level for a, _ in results} == {Level.NONE}
+    assert len(rig.state) == 0
+
+
+async def test_cluster_of_synchronised_members() -> None:
+    rig = Rig()
+    ident = [Identity(account_id=f"m{i}", tier=None) for i in range(5)]
+    streams = [list(events(HARVESTER, 40, seed=i)) for i in range(5)]
+    last: tuple[Assessment, Assessment] | None = None
+    for step in range(40):
+        for i in range(5):  # members fire together
+            t, fp, features = streams[0][step][0], streams[i][step][1], streams[i][step][2]
+            rig.clock.set(max(rig.clock.now(), rig.start + t + i * 0.1))
+            last = await rig.engine.observe(ident[i], "hydra", 5, fp, features, rig.clock.now())
+    assert last is not None
+    account, cluster = last
+    # each member alone has too little evidence; the cluster has plenty
+    assert account.level <= Level.THROTTLE
+    assert cluster.level == Level.BLOCK and cluster.entity == "c:hydra"
+    timing = next(f for f in cluster.families if f.family == "timing")
+    assert any("synchrony" in r for r in timing.reasons)
+    assert await rig.budgets.get_level(KEYS.cluster_level("hydra")) == Level.BLOCK
+
+
+async def test_solitary_account_has_no_cluster_state() -> None:
+    rig = Rig()
+    results = await rig.drive(HARVESTER, 50)
+    assert all(c.level == Level.NONE and c.entity == "c:acct" for _, c in results)
+    assert (await rig.state.load("c:acct", rig.clock.now())).requests == 0
+
+
+async def test_levels_expire_and_decay_after_the_campaign_stops() -> None:
+    rig = Rig()
+    await rig.drive(HARVESTER, 150)
+    assert await rig.level("acct") == Level.BLOCK
+    rig.clock.advance(rig.policy.ttl.block + 1)
+    assert await rig.level("acct") == Level.NONE  # the key's TTL ran out
+    view = await rig.engine.view("a:acct")
+    assert view["level"] == "none" and view["score"] < 0.1
+
+
+async def test_pin_clear_and_view() -> None:
+    rig = Rig()
+    pin = await rig.engine.pin("a:acct", Level.CHALLENGE, 86400, "alice", "ticket 42")
+    assert pin.until == rig.clock.now() + 86400
+    assert await rig.level("acct") == Level.CHALLENGE
+    results = await rig.drive(HONEST, 50)
+    assert all(a.level == Level.CHALLENGE and a.pinned for a, _ in results)
+    assert await rig.level("acct") == Level.CHALLENGE  # the scorer did not overwrite it
+    view = await rig.engine.view("a:acct")
+    assert view["pinned"]["actor"] == "alice" and view["level"] == "challenge"
+    assert any(r.get("action", "").startswith("pin challenge") for r in view["audit"])
+    await rig.engine.clear("a:acct", "bob", "resolved")
+    assert await rig.level("acct") == Level.NONE
+    view = await rig.engine.view("a:acct")
+    assert view["pinned"] is None and view["audit"][0]["actor"] == "bob"
+    with pytest.raises(ValueError):
+        await rig.engine.pin("acct", Level.BLOCK, 60, "alice", "no kind prefix")
+
+
+async def test_pinned_account_in_a_cluster_uses_the_cluster_key() -> None:
+    rig = Rig()
+    await rig.engine.pin("a:acct", Level.BLOCK, 60, "alice", "x", cluster_id="org")
+    assert await rig.level("acct", "org") == Level.BLOCK
+    await rig.engine.pin("c:org", Level.DEGRADE, 60, "alice", "x")
+    assert await rig.budgets.get_level(KEYS.cluster_level("org")) == Level.DEGRADE
+
+
+async def test_verification_required_until_an_operator_clears_it() -> None:
+    policy = DetectionPolicy.model_validate({"verification": {"enabled": True, "url": "https://v"}})
+    rig = Rig(policy)
+    await rig.drive(HARVESTER, 150)
+    assert await rig.engine.requires_verification("acct")
+    rig.clock.advance(rig.policy.ttl.block * 3)  # a plain block would have expired by now
+    assert await rig.level("acct") == Level.BLOCK
+    assert await rig.engine.requires_verification("acct")
+    await rig.engine.clear("a:acct", "ops", "identity verified")
+    assert not await rig.engine.requires_verification("acct")
+    assert await rig.level("acct") == Level.NONE
+
+
+async def test_sdk_retries_are_not_new_behaviour() -> None:
+    rig = Rig()
+    ident = Identity(account_id="acct", tier=None)
+    t, fp, features = next(events(HARVESTER, 1, 1))
+    for _ in range(5):
+        await rig.engine.observe(
+            ident, "acct", 1, fp, replace(features, retry_count=1), rig.clock.now()
+        )
+    assert (await rig.state.load("a:acct", rig.clock.now())).requests == 0
+    await rig.engine.observe(ident, "acct", 1, fp, features, rig.clock.now())
+    assert (await rig.state.load("a:acct", rig.clock.now())).requests == 1
+
+
+async def test_template_fan_out_across_accounts() -> None:
+    rig = Rig()
+    shared = list(events(replace(HONEST, templates=1), 40, seed=9))
+    for i in range(8):
+        ident = Identity(account_id=f"u{i}", tier=None)
+        for _, fp, features in shared[i * 5 : i * 5 + 5]:
+            rig.clock.advance(1)
+            await rig.engine.observe(ident, f"u{i}", 1, fp, features, rig.clock.now())
+    last = await rig.state.load("a:u7", rig.clock.now())
+    first = await rig.state.load("a:u0", rig.clock.now())
+    assert last.share("fan") == 1.0  # >= 5 accounts already sent this skeleton
+    assert first.share("fan") == 0.0
+
+
+async def test_tier_exemption_applies_to_the_account() -> None:
+    policy = DetectionPolicy.model_validate(
+        {"tiers": {"enterprise": {"challenge_exempt": True, "max_level": "degrade"}}}
+    )
+    rig = Rig(policy)
+    ident = Identity(account_id="big", tier="enterprise")
+    for t, fp, features in events(HARVESTER, 150, 1):
+        rig.clock.set(rig.start + t)
+        a, _ = await rig.engine.observe(ident, "big", 1, fp, features, rig.clock.now())
+    assert a.level == Level.DEGRADE
+    assert await rig.level("big") == Level.DEGRADE
+
+
+async def test_worker_processes_in_background_and_drops_on_overflow() -> None:
+    rig = Rig(queue_size=4)
+    ident = Identity(account_id="acct", tier=None)
+    submitted = [
+        rig.engine.submit(ident, "acct", 1, fp, features, rig.start + t)
+        for t, fp, features in events(HONEST, 10, 1)
+    ]
+    assert submitted.count(True) == 4 and rig.engine.worker.stats.dropped == 6
+    await rig.engine.drain()
+    assert rig.engine.worker.stats.processed == 4
+    assert (await rig.state.load("a:acct", rig.clock.now())).requests == 4
+    await rig.engine.close()
+
+
+async def test_worker_counts_failures_and_keeps_going() -> None:
+    rig = Rig()
+
+    async def broken() -> object:
+        raise RuntimeError("store down")
+
+    assert rig.engine.worker.submit(broken)
+    ident = Identity(account_id="acct", tier=None)
+    t, fp, features = next(events(HONEST, 1, 1))
+    rig.engine.submit(ident, "acct", 1, fp, features)
+    await asyncio.wait_for(rig.engine.drain(), 5)
+    assert rig.engine.worker.stats.failed == 1 and rig.engine.worker.stats.processed == 1
+    await rig.engine.close()
+
+
+async def test_fast_enough_for_simulations() -> None:
+    rig = Rig()
+    traffic = list(events(HARVESTER, 3000, 1))
+    ident = Identity(account_id="acct", tier=None)
+    started = time.perf_counter()
+    for t, fp, features in traffic:
+        await rig.engine.observe(ident, "org", 3, fp, features, rig.start + t)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 6.0, f"{3000 / elapsed:.0f} observations/s"  # ~1 ms each is the floor
+

@@ -1,0 +1,113 @@
+"""Detector state and challenges on a real Redis (shared fixtures in tests/conftest.py)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pytest
+from redis.asyncio import Redis
+from test_detection_traffic import HARVESTER, events
+
+from gateway.clock import FakeClock
+from gateway.detection import challenge as pow
+from gateway.detection.config import DetectionPolicy
+from gateway.detection.engine import DetectionEngine
+from gateway.detection.memory_state import MemoryStateStore
+from gateway.detection.observation import observation
+from gateway.detection.redis_state import RedisStateStore
+from gateway.detection.types import Pin, ScoreState
+from gateway.limiter.keys import KeyBuilder
+from gateway.limiter.redis_store import RedisBudgetStore
+from gateway.model import Identity, Level
+
+pytestmark = pytest.mark.redis
+DAY = 86400.0
+
+
+async def test_redis_state_matches_the_memory_state(redis_client: Redis, key_prefix: str) -> None:
+    clock = FakeClock()
+    memory = MemoryStateStore(clock)
+    redis = RedisStateStore(redis_client, KeyBuilder(key_prefix))
+    policy = DetectionPolicy()
+    start = clock.now()
+    for i, (t, fp, features) in enumerate(events(HARVESTER, 120, 3)):
+        clock.set(start + t)
+        obs = observation(fp, features, policy, clock.now(), member=f"m{i % 3}")
+        kw = {"window": DAY, "half_life": 6 * 3600.0}
+        a = await memory.observe("c:x", obs, clock.now(), **kw)
+        b = await redis.observe("c:x", obs, clock.now(), **kw)
+    fa, fb = asdict(a), asdict(b)
+    counters_a, counters_b = fa.pop("counters"), fb.pop("counters")
+    assert fa == fb
+    assert counters_a == pytest.approx(counters_b, rel=1e-9)
+    assert b.requests == 120 and b.share("tpl") > 0.5
+
+
+async def test_entity_state_expires_when_idle(redis_client: Redis, key_prefix: str) -> None:
+    keys = KeyBuilder(key_prefix)
+    store = RedisStateStore(redis_client, keys)
+    _, fp, features = next(events(HARVESTER, 1, 1))
+    obs = observation(fp, features, DetectionPolicy(), 1000.0)
+    await store.observe("a:x", obs, 1000.0, window=600.0, half_life=60.0)
+    names = [k async for k in redis_client.scan_iter(match=f"{key_prefix}*")]
+    assert len(names) == 5  # state hash, three bitmaps and the topic histogram of this epoch
+    for name in names:
+        assert name.decode().startswith(keys.subsystem_entity("det", "a:x"))
+        assert 0 < await redis_client.ttl(name) <= 1200
+
+
+async def test_score_pin_audit_and_fan_out(redis_client: Redis, key_prefix: str) -> None:
+    store = RedisStateStore(redis_client, KeyBuilder(key_prefix))
+    await store.save_score("a:x", ScoreState(held=0.75, stamp=5.0, level=Level.DEGRADE,
+                                             until=99.0), ttl=60)  # fmt: skip
+    await store.set_pin("a:x", Pin(Level.BLOCK, 200.0, "ops", "r", verification=True), now=10.0)
+    state = await store.load("a:x", now=50.0)
+    assert state.score == ScoreState(held=0.75, stamp=5.0, level=Level.DEGRADE, until=99.0)
+    assert state.pin == Pin(Level.BLOCK, 200.0, "ops", "r", verification=True)
+    await store.set_pin("a:x", None, now=60.0)
+    assert (await store.load("a:x", now=60.0)).pin is None
+    for i in range(7):
+        await store.append_audit("a:x", {"i": i}, keep=3, ttl=60)
+    assert [r["i"] for r in await store.audit("a:x")] == [6, 5, 4]
+    counts = [await store.template_fanout(0xABC, f"acct{i % 4}", 600) for i in range(10)]
+    assert counts[:4] == [1, 2, 3, 4] and counts[-1] == 4
+
+
+async def test_engine_on_redis_writes_levels_the_budget_store_reads(
+    redis_client: Redis, key_prefix: str
+) -> None:
+    clock = FakeClock()
+    keys = KeyBuilder(key_prefix)
+    budgets = RedisBudgetStore(redis_client)
+    policy = DetectionPolicy()
+    engine = DetectionEngine(RedisStateStore(redis_client, keys), budgets, keys,
+                             lambda: policy, clock)  # fmt: skip
+    ident = Identity(account_id="acct", tier=None)
+    start = clock.now()
+    for t, fp, features in events(HARVESTER, 120, 1):
+        clock.set(start + t)
+        account, _ = await engine.observe(ident, "acct", 1, fp, features, clock.now())
+    assert account.level == Level.BLOCK
+    level_key = keys.account_level("acct", "acct")
+    assert await budgets.get_level(level_key) == Level.BLOCK
+    assert 0 < await redis_client.ttl(level_key) <= policy.ttl.block
+    view = await engine.view("a:acct")
+    assert view["level"] == "block" and view["requests"] == 120
+    assert [r["to"] for r in view["audit"]][0] == "block"
+    await engine.clear("a:acct", "ops", "false positive")
+    assert await budgets.get_level(level_key) == Level.NONE
+
+
+async def test_challenge_replay_rejected_across_replicas(
+    redis_client: Redis, key_prefix: str
+) -> None:
+    clock = FakeClock()
+    keys = KeyBuilder(key_prefix)
+    secret = b"z" * 32
+    replica_a = pow.ChallengeIssuer(secret, clock, RedisBudgetStore(redis_client), keys)
+    replica_b = pow.ChallengeIssuer(secret, clock, RedisBudgetStore(redis_client), keys)
+    c = replica_a.issue("acct", "POST", "/v1/chat/completions", 10)
+    header = pow.header_value(c.token, pow.solve(c.token, 10))
+    assert await replica_b.verify(header, "acct", cluster_id="org")
+    assert not await replica_a.verify(header, "acct", cluster_id="org")
+    assert await redis_client.exists(keys.account_clearance("org", "acct"))
