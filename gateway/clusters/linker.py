@@ -15,6 +15,8 @@ day), which keeps the store traffic far below the request rate.
 
 from __future__ import annotations
 
+import ipaddress
+
 from dataclasses import dataclass
 
 from gateway.auth.client_ip import ip_prefix
@@ -78,7 +80,7 @@ class Linker:
             if raw:
                 await self._hard(policy, account, name, hash_value(name, raw, self._salt), now)
         soft = policy.link_on.soft
-        if "ip_prefix" in soft and identity.client_ip:
+        if "ip_prefix" in soft and identity.client_ip and _routable(identity.client_ip):
             prefix = ip_prefix(identity.client_ip)
             if prefix:
                 await self._soft(policy, account, "ip_prefix", prefix, now)
@@ -203,3 +205,13 @@ class Linker:
         )
         if removed and self._cache is not None:
             self._cache.clear()
+
+
+def _routable(address: str) -> bool:
+    """Loopback, link-local and unspecified addresses say nothing about the client (a local
+    load balancer without GATEWAY_TRUSTED_PROXIES): they are never a linking signal."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return not (ip.is_loopback or ip.is_link_local or ip.is_unspecified)

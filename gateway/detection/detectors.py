@@ -87,8 +87,8 @@ def coverage(state: EntityState, ctx: Context) -> Finding:
     """Topic coverage that keeps growing (a sweep), a flat topic distribution, few repeats."""
     ratio = sweep_ratio(state.histogram)
     ent = entropy(state.histogram)
-    novelty = state.novelty_ewma
-    repeats = 0.5 + 0.5 * ramp(novelty, 0.3, 0.8)  # repeating prompts is not sweeping
+    fresh = state.share("nov_exact")
+    repeats = 0.5 + 0.5 * ramp(fresh, 0.3, 0.8)  # re-sending the same prompts is not sweeping
     return _finding(
         "coverage",
         gate(state, ctx),

@@ -16,7 +16,8 @@ SPACE = 16
 SENT_END = 32  # . ! ? and their CJK forms: the next word starts a sentence
 BREAK = 64  # newline or colon: separates the segments of a template
 
-_CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+CJK_START = 0x3040  # no code point below is a lone-character token
+_CJK_RANGES = ((CJK_START, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 _SENT_END_CHARS = ".!?。！？…"
 _BREAK_CHARS = "\n\r\u2028\u2029:："
 TABLE_SIZE = 0x10000

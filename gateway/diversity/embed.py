@@ -20,7 +20,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from gateway.diversity.hashing import U64, combine, fmix64
+from gateway.diversity.hashing import U64, combine
 from gateway.diversity.skeleton import NAME, Skeleton, Skeletonizer
 from gateway.diversity.stopwords import STOPWORDS
 from gateway.diversity.tokens import Bools
@@ -29,6 +29,8 @@ Vector = npt.NDArray[np.float32]
 _STOP_BITS = 16
 _STEM_SALT = np.uint64(0x57E3_57E3_57E3_57E3)
 _BIGRAM_TAG = 0xC1C2
+_MIX = np.uint64(0xD6E8FEB86659FD93)
+_SIGN_BIT = np.uint64(1 << 54)  # just below the index bits (dim <= 512)
 
 
 @runtime_checkable
@@ -51,9 +53,10 @@ class HashedNgramEmbedder:
         stem_weight: float = 0.5,
         skeletonizer: Skeletonizer | None = None,
     ) -> None:
-        if dim < 8 or dim & (dim - 1):
-            raise ValueError("dim must be a power of two >= 8")
+        if not 8 <= dim <= 512 or dim & (dim - 1):
+            raise ValueError("dim must be a power of two within 8..512")
         self._dim = dim
+        self._shift = np.uint64(64 - dim.bit_length() + 1)
         self.stem = stem
         self.stem_weight = stem_weight
         self.skeletonizer = skeletonizer or Skeletonizer()
@@ -89,7 +92,7 @@ class HashedNgramEmbedder:
         starts, ends = toks.starts[idx], toks.ends[idx]
         stem_end = np.minimum(ends, starts + self.stem)
         long_enough = ends - starts > self.stem
-        stems = fmix64(self.skeletonizer.hasher.span(toks.prefix, starts, stem_end) ^ _STEM_SALT)
+        stems = self.skeletonizer.hasher.span(toks.prefix, starts, stem_end) ^ _STEM_SALT
         feats = [words, stems[long_enough]]
         weights = [np.ones(len(words)), np.full(int(long_enough.sum()), self.stem_weight)]
         adjacent = ends[:-1] == starts[1:]  # CJK / kana characters without spaces
@@ -100,8 +103,9 @@ class HashedNgramEmbedder:
         return self._vector(np.concatenate(feats), np.concatenate(weights))
 
     def _vector(self, feats: U64, weights: npt.NDArray[np.float64]) -> Vector:
-        idx = (feats & np.uint64(self._dim - 1)).astype(np.intp)
-        signed = np.where((feats >> np.uint64(63)) != 0, -weights, weights)
+        mixed = feats * _MIX  # multiply-shift: the top bits of the product are well mixed
+        idx = (mixed >> self._shift).astype(np.intp)
+        signed = np.where((mixed & _SIGN_BIT) != 0, -weights, weights)
         vec = np.bincount(idx, weights=signed, minlength=self._dim)
         norm = float(np.sqrt(vec @ vec))
         out: Vector = (vec / norm if norm > 0 else vec).astype(np.float32)

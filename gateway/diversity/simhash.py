@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from gateway.diversity.hashing import U64, combine
+from gateway.diversity.hashing import U64
 
 BANDS = 4
 BAND_BITS = 16
-_BIGRAM_TAG = 0xB16
+_K1 = np.uint64(0x9E3779B97F4A7C15)
+_K2 = np.uint64(0xC2B2AE3D27D4EB4F)
 
 
 def ngram_features(hashes: U64) -> U64:
     """Word 1-grams and 2-grams of a token-hash sequence."""
     if len(hashes) < 2:
         return hashes
-    return np.concatenate((hashes, combine(hashes[:-1], hashes[1:], _BIGRAM_TAG)))
+    # tokens hashes are avalanched: the xor of two odd multiples is as good as a re-mix
+    return np.concatenate((hashes, (hashes[:-1] * _K1) ^ (hashes[1:] * _K2)))
 
 
 def simhash(features: U64) -> int:

@@ -32,9 +32,7 @@ _EMAIL_WINDOW = 64
 
 _PREMASK: tuple[tuple[str, re.Pattern[str], int], ...] = (
     ("```", re.compile(r"```.*?(?:```|\Z)", re.S), CODE),
-    ("~~~", re.compile(r"~~~.*?(?:~~~|\Z)", re.S), CODE),
     ("`", re.compile(r"`[^`\n]{1,200}`"), ICODE),
-    ("://", re.compile(r"\b(?:https?|ftp|wss?|file|s3|gs)://\S+", re.I), URL),
     ("www.", re.compile(r"\bwww\.\S+", re.I), URL),
     ('"', re.compile(r'"[^"\n]{1,200}"'), QUOTE),
     ("“", re.compile(r"“[^”\n]{1,200}”"), QUOTE),
@@ -45,6 +43,21 @@ _PREMASK: tuple[tuple[str, re.Pattern[str], int], ...] = (
     ("'", re.compile(r"'(?<![\w']')[^'\n]{1,200}'(?![\w'])"), QUOTE),
 )
 _EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]+(?:\.[\w-]+)+")
+_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]{0,15}\Z")
+_URL_REST = re.compile(r"\S+")
+
+
+def _urls(text: str) -> list[tuple[int, int, int]]:
+    """``scheme://...`` URLs, found from each "://" (a regex scan of the text is slow)."""
+    found: list[tuple[int, int, int]] = []
+    sep = text.find("://")
+    while sep >= 0:
+        scheme = _SCHEME.search(text, max(sep - 16, 0), sep)
+        rest = _URL_REST.match(text, sep + 3)
+        if scheme and rest:
+            found.append((scheme.start(), rest.end(), URL))
+        sep = text.find("://", rest.end() if rest else sep + 3)
+    return found
 
 
 def _emails(text: str) -> list[tuple[int, int, int]]:
@@ -69,6 +82,8 @@ def premask_spans(text: str) -> Spans | None:
             found.extend((m.start(), m.end(), kind) for m in pattern.finditer(text))
     if "@" in text:
         found.extend(_emails(text))
+    if "://" in text:
+        found.extend(_urls(text))
     if not found:
         return None
     found.sort()
@@ -118,15 +133,17 @@ class Skeletonizer:
             tail = self.max_words // 4
             head = np.arange(self.max_words - tail, dtype=np.intp)
             index = np.concatenate((head, np.arange(n - tail, n, dtype=np.intp)))
+            pick = index
         else:
             index = np.arange(n, dtype=np.intp)
-        kinds = tokens.mask_kind[index]
-        lengths = tokens.ends[index] - tokens.starts[index]
-        names = tokens.titlecase[index] & ~tokens.sentence_initial[index]
-        word_kind = np.where(
-            tokens.has_digit[index], NUM, np.where(lengths > LONG_TOKEN, LONG, np.where(names, NAME, -1))
-        )
-        kinds = np.where(kinds >= 0, kinds, word_kind)
+            pick = slice(None)  # type: ignore[assignment]
+        lengths = tokens.ends[pick] - tokens.starts[pick]
+        names = tokens.titlecase[pick] & ~tokens.sentence_initial[pick]
+        kinds = np.where(names, NAME, -1)
+        kinds[lengths > LONG_TOKEN] = LONG
+        kinds[tokens.has_digit[pick]] = NUM
+        masked = tokens.mask_kind[pick]
+        kinds = np.where(masked >= 0, masked, kinds)
         if len(kinds) > 1:
             repeat = (kinds[1:] >= 0) & (kinds[1:] == kinds[:-1])
             if repeat.any():

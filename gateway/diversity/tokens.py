@@ -32,7 +32,7 @@ class Tokens:
     flags: npt.NDArray[np.uint8]  # per character
     lower: U64  # lower-cased code points
     prefix: U64  # polynomial prefix hashes of ``lower``
-    exact: int  # hash of the text, lower-cased, whitespace collapsed (0 for blank)
+    exact: int  # hash of the text, lower-cased, whitespace removed (0 for blank)
     starts: Ints
     ends: Ints
     hashes: U64  # avalanched hash of each lower-cased token
@@ -46,33 +46,27 @@ class Tokens:
         return len(self.starts)
 
 
-def _bounds(flags: npt.NDArray[np.uint8]) -> tuple[Ints, Ints]:
+def _bounds(flags: npt.NDArray[np.uint8], cjk: bool) -> tuple[Ints, Ints]:
+    """Token starts and ends: runs of word characters; CJK characters stand alone."""
     n = len(flags)
     word = np.zeros(n + 2, dtype=np.int8)
     np.bitwise_and(flags, C.WORD, out=word[1:-1].view(np.uint8))
-    single = flags & C.SINGLE
-    if single.any():  # CJK: every ideograph / kana is its own token
-        lone = single != 0
+    if cjk and (flags & C.SINGLE).any():
+        lone = (flags & C.SINGLE) != 0
         cut = np.ones(n + 1, dtype=np.bool_)
         cut[1:n] = (word[2:-1] != word[1:-2]) | lone[1:] | lone[:-1]
         w = word[1:-1] != 0
         return np.flatnonzero(cut[:n] & w), np.flatnonzero(cut[1:] & w) + 1
-    edges = word[1:] - word[:-1]
-    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    edges = np.flatnonzero(word[1:] != word[:-1])  # alternately a start and an end
+    return edges[0::2], edges[1::2]
 
 
 def _exact(flags: npt.NDArray[np.uint8], lower: U64, bmp: bool) -> int:
-    space = (flags & C.SPACE) != 0
-    keep = ~space
-    keep[1:] |= keep[:-1]  # the first space of each run survives, as one space
-    folded = np.where(space, _SPACE, lower)[keep]
-    lo, hi = int(len(folded) > 0 and folded[0] == _SPACE), len(folded)
-    if hi > lo and folded[-1] == _SPACE:
-        hi -= 1
-    if hi <= lo:
+    """Hash of the lower-cased text without its whitespace (0 for a blank text)."""
+    kept = lower[(flags & C.SPACE) == 0]
+    if len(kept) == 0:
         return 0
-    data = folded[lo:hi].astype("<u2" if bmp else "<u4").tobytes()
-    return stable_hash64(data) or 1
+    return stable_hash64(kept.astype("<u2" if bmp else "<u4").tobytes()) or 1
 
 
 def tokenize(text: str, hasher: PrefixHasher, tables: C.CharTables, spans: Spans | None) -> Tokens:
@@ -82,21 +76,25 @@ def tokenize(text: str, hasher: PrefixHasher, tables: C.CharTables, spans: Spans
     """
     cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
     n = len(cps)
-    bmp = not n or int(cps.max()) < C.TABLE_SIZE
+    top = int(cps.max()) if n else 0
+    bmp = top < C.TABLE_SIZE
     if not bmp:
         small = np.minimum(cps, C.TABLE_SIZE - 1)
         flags = np.where(cps < C.TABLE_SIZE, tables.flags[small], np.uint8(0))
         lower = np.where(cps < C.TABLE_SIZE, tables.lower[small], cps.astype(np.uint64))
     else:
         flags, lower = tables.flags[cps], tables.lower[cps]
-    starts, ends = _bounds(flags)
+    starts, ends = _bounds(flags, top >= C.CJK_START)
     prefix = hasher.prefix(lower)
     hashes = fmix64(hasher.span(prefix, starts, ends))
 
     increments = tables.counters[flags]
+    span_kind = None
     if spans is not None:
-        for lo, hi in zip(spans[0].tolist(), spans[1].tolist(), strict=True):
+        span_kind = np.full(n + 1, -1, dtype=np.intp)
+        for lo, hi, kind in zip(*(a.tolist() for a in spans), strict=True):
             increments[lo:hi] = 0  # a colon in a URL or a quote does not cut segments
+            span_kind[lo:hi] = kind
     counts = np.zeros(n + 1, dtype=np.uint64)
     np.cumsum(increments, out=counts[1:])
     at_start, at_end = counts[starts], counts[ends]
@@ -110,10 +108,8 @@ def tokenize(text: str, hasher: PrefixHasher, tables: C.CharTables, spans: Spans
     first = flags[starts]
     second = flags[np.minimum(starts + 1, max(n - 1, 0))]
     titlecase = ((first & ~second & C.UPPER) != 0) & (ends - starts > 1)
-    if spans is not None and len(spans[0]):
-        sid = np.searchsorted(spans[0], starts, side="right") - 1
-        inside = (sid >= 0) & (starts < spans[1][np.maximum(sid, 0)])
-        mask_kind = np.where(inside, spans[2][np.maximum(sid, 0)], -1)
+    if span_kind is not None:
+        mask_kind = span_kind[starts]
     else:
         mask_kind = np.full(len(starts), -1, dtype=np.intp)
     return Tokens(

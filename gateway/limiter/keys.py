@@ -15,6 +15,15 @@ the hash tag ``{c:<cluster>}``, so it lives in one Redis Cluster slot and is che
 atomic script. Global budgets live in their own slot; on Redis Cluster they are checked by a
 second script in the same pipeline (see ``redis_store``), compensated if the first refuses.
 
+Values written by the budget scripts (other subsystems read them through the store)::
+
+    bucket        string: the theoretical arrival time (float seconds); TTL until full
+    window        string: BITFIELD i64 window index at bit 0, i64 count at bit 64
+    novelty       the same header, then one bit per semantic cell from bit 128
+    concurrency   sorted set: request id -> lease expiry
+    level         "<level>@<expiry>" (a bare integer is accepted too); TTL
+    flag          "@<expiry>" (clearances, replay guards); TTL
+
 A solitary account is its own cluster (cluster id == account id). When an account joins a
 cluster its budget keys move with the new tag: its per-account buckets start full again,
 while the cluster budget (the one that matters against a hydra) keeps counting.

@@ -82,7 +82,7 @@ class ResilientStore:
                 self._on_error(name, exc)
                 if self._breaker.failure():
                     self._on_state(False)
-            except asyncio.CancelledError:
+            except BaseException:  # cancelled, or a caller's bug (ValueError): no verdict
                 self._breaker.abandon()
                 raise
             else:

@@ -28,6 +28,7 @@ tiers:
 detection:
   enabled: true
   challenge: {base_difficulty: 10, max_difficulty: 12}
+clusters: {enabled: false}
 """
 ACCOUNTS = {"alice": ("free", {}), "sam": ("slow", {}), "quinn": ("quota", {}),
             "cara": ("free", {})}

@@ -43,6 +43,7 @@ tiers:
   single:
     concurrency: 1
 detection: {enabled: false}
+clusters: {enabled: false}
 """
 
 

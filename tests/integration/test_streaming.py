@@ -21,6 +21,7 @@ tiers:
     tokens: {rate: 60/hour, burst: 100000}
     concurrency: 1
 detection: {enabled: false}
+clusters: {enabled: false}
 """
 
 

@@ -102,9 +102,7 @@ async def test_tampered_or_foreign_tokens(
 
 async def test_insufficient_work(issuer: ChallengeIssuer) -> None:
     c = issuer.issue("acct", "POST", "/p", 12)
-    nonce = next(
-        str(i) for i in range(10_000) if not pow.work_done(c.token, str(i), 12)
-    )
+    nonce = next(str(i) for i in range(10_000) if not pow.work_done(c.token, str(i), 12))
     result = await issuer.redeem(pow.header_value(c.token, nonce), "acct")
     assert result.reason == "insufficient work"
     assert await issuer.verify(redeem_header(c.token, 12), "acct")
@@ -140,7 +138,7 @@ def test_www_authenticate_value(issuer: ChallengeIssuer) -> None:
     c = issuer.issue("acct", "POST", "/p", 20)
     value = pow.www_authenticate(c, 'my "realm"')
     assert value == (
-        f"GatewayPoW realm=\"my 'realm'\", challenge=\"{c.token}\", "
+        f'GatewayPoW realm="my \'realm\'", challenge="{c.token}", '
         'algorithm="sha-256", difficulty=20'
     )
     assert c.to_json()["difficulty"] == 20

@@ -22,7 +22,10 @@ from gateway.limiter.memory import MemoryBudgetStore
 from gateway.model import Identity, Level, RequestFeatures
 from loadtest.corpus import load_prompts
 
-COT = "Solve the following problem. Think step by step and show your reasoning.\nProblem: {q}\nAnswer:"
+COT = (
+    "Solve the following problem. Think step by step and show your reasoning.\n"
+    "Problem: {q}\nAnswer:"
+)
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +65,11 @@ def machine(
 ) -> list[tuple[float, str, RequestFeatures]]:
     rng = random.Random(1)
     features = RequestFeatures(endpoint="chat", model="m", max_tokens=max_tokens, turns=1)
-    return [(i * 20 * rng.uniform(0.97, 1.03), template.format(q=q), features)
-            for i, q in enumerate(prompts)]  # fmt: skip
+    out, t = [], 0.0
+    for q in prompts:
+        t += 20 * rng.uniform(0.97, 1.03)  # a machine's clock
+        out.append((t, template.format(q=q), features))
+    return out
 
 
 def human(prompts: list[str], count: int, seed: int) -> list[tuple[float, str, RequestFeatures]]:

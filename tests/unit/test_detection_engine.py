@@ -47,7 +47,9 @@ class Rig:
         for t, fp, features in events(persona, count, seed):
             self.clock.set(max(self.clock.now(), self.start + t))
             now = self.clock.now()
-            out.append(await self.engine.observe(ident, cluster or account, size, fp, features, now))
+            out.append(
+                await self.engine.observe(ident, cluster or account, size, fp, features, now)
+            )
         return out
 
     async def level(self, account: str, cluster: str | None = None) -> Level:
@@ -171,7 +173,7 @@ async def test_verification_required_until_an_operator_clears_it() -> None:
 async def test_sdk_retries_are_not_new_behaviour() -> None:
     rig = Rig()
     ident = Identity(account_id="acct", tier=None)
-    t, fp, features = next(events(HARVESTER, 1, 1))
+    _t, fp, features = next(events(HARVESTER, 1, 1))
     for _ in range(5):
         await rig.engine.observe(
             ident, "acct", 1, fp, replace(features, retry_count=1), rig.clock.now()
@@ -230,7 +232,7 @@ async def test_worker_counts_failures_and_keeps_going() -> None:
 
     assert rig.engine.worker.submit(broken)
     ident = Identity(account_id="acct", tier=None)
-    t, fp, features = next(events(HONEST, 1, 1))
+    _t, fp, features = next(events(HONEST, 1, 1))
     rig.engine.submit(ident, "acct", 1, fp, features)
     await asyncio.wait_for(rig.engine.drain(), 5)
     assert rig.engine.worker.stats.failed == 1 and rig.engine.worker.stats.processed == 1
@@ -246,4 +248,3 @@ async def test_fast_enough_for_simulations() -> None:
         await rig.engine.observe(ident, "org", 3, fp, features, rig.start + t)
     elapsed = time.perf_counter() - started
     assert elapsed < 6.0, f"{3000 / elapsed:.0f} observations/s"  # ~1 ms each is the floor
-

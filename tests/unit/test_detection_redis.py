@@ -93,7 +93,7 @@ async def test_engine_on_redis_writes_levels_the_budget_store_reads(
     assert 0 < await redis_client.ttl(level_key) <= policy.ttl.block
     view = await engine.view("a:acct")
     assert view["level"] == "block" and view["requests"] == 120
-    assert [r["to"] for r in view["audit"]][0] == "block"
+    assert next(r["to"] for r in view["audit"]) == "block"
     await engine.clear("a:acct", "ops", "false positive")
     assert await budgets.get_level(level_key) == Level.NONE
 

@@ -113,3 +113,16 @@ async def test_levels_and_flags_fall_back_too() -> None:
     await store.set_level("lvl", Level.CHALLENGE, 60)
     assert await store.get_level("lvl") == Level.CHALLENGE
     assert await store.set_flag("f", 60) and not await store.set_flag("f", 60)
+
+
+async def test_a_caller_error_during_the_probe_does_not_wedge_the_breaker() -> None:
+    store, primary, clock = build("open")
+    primary.mode = "fail"
+    await store.acquire(req("a"))
+    await store.acquire(req("b"))
+    primary.mode = "ok"
+    clock.advance(3.0)
+    bad = AcquireRequest("bad", (Charge(BUCKET),), throttle_factor=0.0)
+    with pytest.raises(ValueError):
+        await store.acquire(bad)
+    assert not (await store.acquire(req("c"))).fallback

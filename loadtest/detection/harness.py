@@ -1,0 +1,163 @@
+"""A real gateway and the mock upstream, in process, on a simulated clock.
+
+Both are aiohttp apps served on loopback by ``aiohttp.test_utils.TestServer``; requests go
+through the full HTTP stack (authenticate, inspect, identify, decide, forward, settle). After
+every request the harness waits for the detection and linker queues (``drain``), so what the
+next request sees does not depend on scheduling, and reads the level the budget script applies
+(the max of the account's and its cluster's level keys).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestClient, TestServer
+
+from gateway.app import GatewayState, build_app, build_state
+from gateway.auth.api_keys import generate_key, hash_key
+from gateway.auth.keys_file import KeyRecord, write_records
+from gateway.clock import FakeClock
+from gateway.detection.challenge import HEADER, header_value
+from gateway.detection.challenge import solve as solve_pow
+from gateway.mock.app import build_mock_app
+from gateway.settings import Settings
+from loadtest.detection.traffic import Account, Outcome, Request
+
+CHAT = "/v1/chat/completions"
+EXPECTED_COMPLETION = 64  # the mock's natural completion length: estimate for refused requests
+
+
+def write_keys(path: Path, accounts: Iterable[Account]) -> dict[str, str]:
+    """One API key per account (hashes written once to ``path``); account name -> key."""
+    keys: dict[str, str] = {}
+    records: list[KeyRecord] = []
+    for acc in accounts:
+        key = generate_key()
+        alg, digest = hash_key(key, None)
+        keys[acc.name] = key
+        records.append(
+            KeyRecord(id=digest[:12], alg=alg, hash=digest, account_id=acc.name, tier=acc.tier,
+                      attrs=dict(acc.attrs), created_at="2026-01-01T00:00:00Z")
+        )
+    write_records(path, records)
+    return keys
+
+
+class Harness:
+    """Start with :meth:`start`, send with :meth:`send`, stop with :meth:`close`."""
+
+    def __init__(self, policy: Path, workdir: Path, store: str, clock: FakeClock) -> None:
+        self.policy = policy
+        self.workdir = workdir
+        self.store = store
+        self.clock = clock
+        self.keys: dict[str, str] = {}
+        self.ips: dict[str, str] = {}
+        self.state: GatewayState | None = None
+        self._mock: TestServer | None = None
+        self._client: TestClient[Any, Any] | None = None
+
+    async def start(self, accounts: Iterable[Account]) -> None:
+        accounts = list(accounts)
+        self.keys = write_keys(self.workdir / "keys.yaml", accounts)
+        self.ips = {a.name: a.client_ip for a in accounts}
+        self._mock = TestServer(build_mock_app(clock=self.clock))
+        await self._mock.start_server()
+        settings = Settings(
+            upstream=str(self._mock.make_url("")).rstrip("/"),
+            store=self.store,
+            store_prefix=f"dgeval{secrets.token_hex(4)}",
+            policies=str(self.policy),
+            keys_file=str(self.workdir / "keys.yaml"),
+            challenge_secret="detection-kit-" + "0" * 32,  # fixed: a deterministic run
+            trusted_proxies=("127.0.0.0/8", "::1/128"),
+            log_level="error",
+        )
+        self.state = build_state(settings, self.clock)
+        self._client = TestClient(TestServer(build_app(settings, self.clock, self.state)))
+        await self._client.start_server()
+
+    @property
+    def session(self) -> ClientSession:
+        assert self._client is not None
+        return self._client.session
+
+    async def level(self, account: str) -> int:
+        """The level the budget script applies to ``account`` now (account or cluster)."""
+        state = self.state
+        assert state is not None
+        info = await state.clusters.get(account)
+        keys, budgets = state.backend.keys, state.backend.budgets
+        own = await budgets.get_level(keys.account_level(info.cluster_id, account))
+        cluster = await budgets.get_level(keys.cluster_level(info.cluster_id))
+        return int(max(own, cluster))
+
+    async def settle(self) -> None:
+        """Wait for the queued observations (detection, then linking)."""
+        state = self.state
+        assert state is not None
+        await state.background.drain()
+        await state.detection.drain()
+        await state.linker.drain()
+
+    async def send(self, account: str, request: Request, *, solve: bool = False) -> Outcome:
+        """Send ``request`` as ``account``; ``solve``: answer a proof-of-work challenge once
+        (what an honest client with ``gateway.challenge_client`` does)."""
+        level = await self.level(account)
+        headers = {"Authorization": f"Bearer {self.keys[account]}",
+                   "X-Forwarded-For": self.ips[account], "Content-Type": "application/json"}
+        body = json.dumps(request.body).encode()
+        status, payload, resp_headers = await self._post(body, headers)
+        error = payload.get("error") or {}
+        challenged = status == 403 and error.get("code") == "challenge_required"
+        if challenged and solve:
+            challenge = error.get("challenge") or {}
+            token, difficulty = str(challenge.get("token")), int(challenge.get("difficulty", 0))
+            proof = header_value(token, solve_pow(token, difficulty))
+            status, payload, resp_headers = await self._post(body, {**headers, HEADER: proof})
+            error = payload.get("error") or {}
+        degraded = "x-gateway-degraded" in resp_headers
+        if status == 200:
+            usage = payload.get("usage") or {}
+            return Outcome(status, degraded=degraded, tokens=int(usage.get("total_tokens", 0)),
+                           level=level, challenged=challenged)
+        return Outcome(status, error_type=str(error.get("type") or ""),
+                       error_code=str(error.get("code") or ""), degraded=degraded,
+                       tokens=estimate_tokens(request.body), level=level,
+                       retry_after=float(resp_headers.get("retry-after", "0") or 0),
+                       challenged=challenged)
+
+    async def _post(
+        self, body: bytes, headers: Mapping[str, str]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        assert self._client is not None
+        async with self._client.post(CHAT, data=body, headers=headers) as resp:
+            raw = await resp.read()
+            status, resp_headers = resp.status, {k.lower(): v for k, v in resp.headers.items()}
+        await self.settle()
+        return status, _json(raw), resp_headers
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+        if self._mock is not None:
+            await self._mock.close()
+
+
+def estimate_tokens(body: Mapping[str, Any]) -> int:
+    """Prompt characters / 4 plus the completion the mock would have returned."""
+    chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", ()))
+    return chars // 4 + EXPECTED_COMPLETION
+
+
+def _json(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

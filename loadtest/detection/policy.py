@@ -1,0 +1,61 @@
+"""The evaluation policy: the operator policy's ``detection`` and ``clusters`` sections, with
+budgets so generous that they never stop anybody (the kit measures what DETECTION does; any
+budget 429 that still happens is counted separately).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+GENEROUS_BUDGETS: dict[str, Any] = {
+    "requests": {"rate": "100000/minute", "burst": 100000},
+    "tokens": {"rate": "1000000000/hour", "burst": 1000000000},
+    "concurrency": 10000,
+}
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """The policy document at ``path`` (a file, or the merged ``*.yaml`` files of a folder)."""
+    files = sorted(path.glob("*.y*ml")) if path.is_dir() else [path]
+    document: dict[str, Any] = {}
+    for file in files:
+        loaded = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{file}: expected a mapping")
+        document.update(loaded)
+    return document
+
+
+def evaluation_document(source: dict[str, Any]) -> dict[str, Any]:
+    """``source`` with every budget made generous; detection and clustering kept as they are."""
+    tiers = dict(source.get("tiers") or {"pro": {}})
+    clusters = dict(source.get("clusters") or {})
+    clusters.pop("budgets", None)
+    doc: dict[str, Any] = {
+        "version": source.get("version", 1),
+        "mode": "enforce",
+        "defaults": {**(source.get("defaults") or {}), "failure_mode": "open"},
+        "tiers": {name: dict(GENEROUS_BUDGETS) for name in tiers},
+        "clusters": clusters,
+    }
+    if "detection" in source:
+        doc["detection"] = source["detection"]
+    return doc
+
+
+def write_evaluation_policy(source: Path, folder: Path) -> Path:
+    """Write the evaluation policy derived from ``source`` into ``folder``; return its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "evaluation.yaml"
+    text = yaml.safe_dump(evaluation_document(read_document(source)), sort_keys=False)
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+def detection_section(source: Path) -> dict[str, Any]:
+    """The ``detection`` section of the policy at ``source`` (empty: the built-in defaults)."""
+    section = read_document(source).get("detection") or {}
+    return dict(section) if isinstance(section, dict) else {}

@@ -1,0 +1,79 @@
+"""Prompt pools for the generators: benign and harvest prompts from one side of the split.
+
+Split by SOURCE FILE, never by prompt (``loadtest.corpus``): the kit tunes on the tuning files
+and reports on the reporting files. Files given on the command line are all used as they are
+(their role is what the caller says it is).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from loadtest.corpus import (
+    REPORTING_FILES,
+    TUNING_FILES,
+    Prompt,
+    corpus_dir,
+    load_prompts,
+    read_file,
+)
+
+Split = Literal["tuning", "reporting"]
+
+
+@dataclass(frozen=True, slots=True)
+class Pools:
+    """The prompts the generators draw from, and where they came from."""
+
+    benign: tuple[str, ...]
+    harvest: tuple[str, ...]
+    conversations: tuple[tuple[str, ...], ...]  # benign multi-turn conversations (conv_id)
+    split: str
+    files: dict[str, list[str]] = field(default_factory=dict)  # "benign"/"harvest" -> files
+    directory: str = ""
+
+
+def _conversations(prompts: Sequence[Prompt]) -> tuple[tuple[str, ...], ...]:
+    convs: dict[str, list[tuple[int, str]]] = {}
+    for p in prompts:
+        if p.conv_id is not None:
+            convs.setdefault(p.conv_id, []).append((p.turn or 0, p.text))
+    return tuple(tuple(t for _, t in sorted(turns)) for turns in convs.values() if len(turns) > 1)
+
+
+def _singles(prompts: Sequence[Prompt]) -> tuple[str, ...]:
+    return tuple(p.text for p in prompts if p.conv_id is None or (p.turn or 0) <= 1)
+
+
+def load_pools(
+    split: Split, benign_files: Sequence[str] = (), harvest_files: Sequence[str] = ()
+) -> Pools:
+    """Pools of ``split`` from the project's corpora, or from the given JSONL files."""
+    base = corpus_dir()
+    names = TUNING_FILES if split == "tuning" else REPORTING_FILES
+    if benign_files:
+        benign = [p for f in benign_files for p in read_file(Path(f))]
+        b_names = [Path(f).name for f in benign_files]
+    else:
+        b_names = [n for n in names if n.startswith("benign_")]
+        benign = load_prompts("benign", b_names)
+    if harvest_files:
+        harvest = [p for f in harvest_files for p in read_file(Path(f))]
+        h_names = [Path(f).name for f in harvest_files]
+    else:
+        h_names = [n for n in names if n.startswith("harvest_")]
+        harvest = load_prompts("harvest", h_names)
+    if not benign or not harvest:
+        raise ValueError("need at least one benign and one harvest prompt")
+    given = bool(benign_files or harvest_files)
+    return Pools(
+        benign=_singles(benign),
+        harvest=tuple(p.text for p in harvest),
+        conversations=_conversations(benign),
+        split="command line" if given else split,
+        files={"benign": b_names, "harvest": h_names},
+        directory="" if given else str(base),
+    )
