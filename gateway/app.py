@@ -36,10 +36,10 @@ from gateway.diversity.fingerprint import Fingerprinter
 from gateway.errors import GatewayError
 from gateway.http.responses import error_response
 from gateway.limiter.factory import StoreBackend, build_backend
+from gateway.observability.metrics import Metrics
 from gateway.policy.holder import PolicyHolder
 from gateway.policy.loader import LoadedPolicy
 from gateway.policy.watcher import PolicyWatcher
-from gateway.observability.metrics import Metrics
 from gateway.proxy.background import Background
 from gateway.proxy.challenges import ChallengeGate
 from gateway.proxy.decide import DecideStage
@@ -100,8 +100,10 @@ def _challenge_secret(settings: Settings) -> bytes:
     if settings.challenge_secret:
         secret = settings.challenge_secret.encode()
         return secret if len(secret) >= 32 else (secret * (32 // len(secret) + 1))[:64]
-    log.warning("challenge_secret_generated",
-                hint="set GATEWAY_CHALLENGE_SECRET to the same value on every replica")
+    log.warning(
+        "challenge_secret_generated",
+        hint="set GATEWAY_CHALLENGE_SECRET to the same value on every replica",
+    )
     return secrets.token_bytes(32)
 
 
@@ -116,7 +118,10 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
         return holder.current.policy.defaults.failure_mode
 
     backend = build_backend(
-        settings.store, clock=clock, prefix=settings.store_prefix, failure_mode=failure_mode,
+        settings.store,
+        clock=clock,
+        prefix=settings.store_prefix,
+        failure_mode=failure_mode,
         replicas=settings.replicas,
         on_error=lambda _op, _exc: metrics.store_errors.inc(),
     )
@@ -138,24 +143,49 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
         observations = MemoryObservations()
         state_store = MemoryStateStore(real_clock)
     cache = ClusterCache(graph, real_clock, clusters_policy)
-    linker = Linker(graph, observations, clusters_policy, real_clock,
-                    salt=(settings.challenge_secret or "").encode(), cache=cache)
+    linker = Linker(
+        graph,
+        observations,
+        clusters_policy,
+        real_clock,
+        salt=(settings.challenge_secret or "").encode(),
+        cache=cache,
+    )
 
     def on_assessment(a: Assessment) -> None:
         if a.changed:
             metrics.levels.labels(a.entity.split(":", 1)[0], a.level.label).inc()
 
-    detection = DetectionEngine(state_store, backend.budgets, keys, detection_policy,
-                                real_clock, on_assessment=on_assessment)
+    detection = DetectionEngine(
+        state_store,
+        backend.budgets,
+        keys,
+        detection_policy,
+        real_clock,
+        on_assessment=on_assessment,
+    )
     challenge_cfg = holder.current.policy.detection.challenge
-    issuer = ChallengeIssuer(_challenge_secret(settings), real_clock, backend.budgets, keys,
-                             token_ttl=challenge_cfg.token_ttl,
-                             clearance_ttl=challenge_cfg.clearance)
+    issuer = ChallengeIssuer(
+        _challenge_secret(settings),
+        real_clock,
+        backend.budgets,
+        keys,
+        token_ttl=challenge_cfg.token_ttl,
+        clearance_ttl=challenge_cfg.clearance,
+    )
     return GatewayState(
-        settings=settings, clock=real_clock, metrics=metrics, holder=holder, backend=backend,
-        graph=graph, clusters=cache, cluster_service=ClusterService(graph, real_clock, cache),
-        linker=LinkerWorker(linker, graph, real_clock), detection=detection,
-        challenges=issuer, fingerprinter=Fingerprinter(),
+        settings=settings,
+        clock=real_clock,
+        metrics=metrics,
+        holder=holder,
+        backend=backend,
+        graph=graph,
+        clusters=cache,
+        cluster_service=ClusterService(graph, real_clock, cache),
+        linker=LinkerWorker(linker, graph, real_clock),
+        detection=detection,
+        challenges=issuer,
+        fingerprinter=Fingerprinter(),
     )
 
 
@@ -164,30 +194,48 @@ def build_pipeline(state: GatewayState) -> Pipeline:
     assert state.session is not None and state.authenticator is not None
     store = state.backend.budgets
     forwarder = Forwarder(
-        state.session, settings.upstream, upstream_key=settings.upstream_api_key,
-        route_prefix=settings.route_prefix, connect_timeout=settings.upstream_connect_timeout,
+        state.session,
+        settings.upstream,
+        upstream_key=settings.upstream_api_key,
+        route_prefix=settings.route_prefix,
+        connect_timeout=settings.upstream_connect_timeout,
         read_timeout=settings.upstream_read_timeout,
         account_header=settings.forward_account_header,
     )
     decide = DecideStage(
-        policy=state.policy, planner=Planner(state.backend.keys, shadow=settings.shadow),
-        store=store, keys=state.backend.keys,
-        challenges=ChallengeGate(state.challenges, state.detection, state.metrics), degrade=degrade,
-        metrics=state.metrics, leases=state.leases,
+        policy=state.policy,
+        planner=Planner(state.backend.keys, shadow=settings.shadow),
+        store=store,
+        keys=state.backend.keys,
+        challenges=ChallengeGate(state.challenges, state.detection, state.metrics),
+        degrade=degrade,
+        metrics=state.metrics,
+        leases=state.leases,
     )
-    settler = Settler(store, state.background, state.leases,
-                      observers=(state.detection, _LinkerObserver(state.linker)),
-                      on_error=state.metrics.store_errors.inc)
+    settler = Settler(
+        store,
+        state.background,
+        state.leases,
+        observers=(state.detection, _LinkerObserver(state.linker)),
+        on_error=state.metrics.store_errors.inc,
+    )
     stages = (
         AuthenticateStage(state.authenticator),
-        InspectStage(state.fingerprinter, body_limit=settings.body_limit,
-                     route_prefix=settings.route_prefix),
+        InspectStage(
+            state.fingerprinter, body_limit=settings.body_limit, route_prefix=settings.route_prefix
+        ),
         IdentifyStage(state.clusters, state.policy),
         decide,
         ForwardStage(forwarder),
     )
-    return Pipeline(stages, settler, clock=state.clock, metrics=state.metrics,
-                    policy_version=state.policy_version, policy_header=settings.policy_header)
+    return Pipeline(
+        stages,
+        settler,
+        clock=state.clock,
+        metrics=state.metrics,
+        policy_version=state.policy_version,
+        policy_header=settings.policy_header,
+    )
 
 
 class _LinkerObserver:
@@ -196,20 +244,30 @@ class _LinkerObserver:
     def __init__(self, worker: LinkerWorker) -> None:
         self._worker = worker
 
-    def submit(self, identity: Any, cluster_id: str, cluster_size: int, fingerprint: Any,
-               features: Any, now: float) -> None:
+    def submit(
+        self,
+        identity: Any,
+        cluster_id: str,
+        cluster_size: int,
+        fingerprint: Any,
+        features: Any,
+        now: float,
+    ) -> None:
         self._worker.submit(identity, fingerprint.frame or fingerprint.skeleton)
 
 
 async def _start(app: web.Application) -> None:
     state = app[STATE]
     settings = state.settings
-    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, keepalive_timeout=60,
-                                     ttl_dns_cache=300)
-    state.session = aiohttp.ClientSession(connector=connector, auto_decompress=False,
-                                          skip_auto_headers=("User-Agent",))
-    state.authenticator = build_authenticator(AuthSettings.from_mapping(settings.model_dump()),
-                                              state.clock, session=state.session)
+    connector = aiohttp.TCPConnector(
+        limit=0, limit_per_host=0, keepalive_timeout=60, ttl_dns_cache=300
+    )
+    state.session = aiohttp.ClientSession(
+        connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",)
+    )
+    state.authenticator = build_authenticator(
+        AuthSettings.from_mapping(settings.model_dump()), state.clock, session=state.session
+    )
     state.pipeline = build_pipeline(state)
     state.watcher = PolicyWatcher(
         state.holder,
@@ -219,9 +277,13 @@ async def _start(app: web.Application) -> None:
     state.watcher.start()
     state.linker.start()
     state.detection.worker.start()
-    state.tasks.append(asyncio.get_running_loop().create_task(
-        state.leases.refresh_forever(state.backend.budgets,
-                                     lambda: state.holder.current.policy.defaults.lease_ttl)))
+    state.tasks.append(
+        asyncio.get_running_loop().create_task(
+            state.leases.refresh_forever(
+                state.backend.budgets, lambda: state.holder.current.policy.defaults.lease_ttl
+            )
+        )
+    )
 
 
 async def _stop(app: web.Application) -> None:
@@ -240,8 +302,9 @@ async def _stop(app: web.Application) -> None:
     await state.backend.close()
 
 
-def build_app(settings: Settings, clock: Clock | None = None,
-              state: GatewayState | None = None) -> web.Application:
+def build_app(
+    settings: Settings, clock: Clock | None = None, state: GatewayState | None = None
+) -> web.Application:
     """The main listener: the proxied API plus /healthz and /readyz."""
     state = state or build_state(settings, clock)
     app = web.Application(client_max_size=settings.body_limit + 1024)
@@ -259,15 +322,25 @@ def build_app(settings: Settings, clock: Clock | None = None,
         store_ok = await state.backend.budgets.ping()
         state.metrics.store_available.set(1 if store_ok else 0)
         loaded = state.holder.current
-        body = {"status": "ready" if store_ok else "degraded", "store": store_ok,
-                "policy": loaded.version, "policy_errors": list(state.holder.last_errors),
-                "failure_mode": loaded.policy.defaults.failure_mode}
+        body = {
+            "status": "ready" if store_ok else "degraded",
+            "store": store_ok,
+            "policy": loaded.version,
+            "policy_errors": list(state.holder.last_errors),
+            "failure_mode": loaded.policy.defaults.failure_mode,
+        }
         ready = store_ok or loaded.policy.defaults.failure_mode == "open"
         return web.json_response(body, status=200 if ready else 503)
 
     async def not_found(request: web.Request) -> web.Response:
-        return error_response(GatewayError(f"Unknown path {request.path}.", status=404,
-                                           type="invalid_request_error", code="not_found"))
+        return error_response(
+            GatewayError(
+                f"Unknown path {request.path}.",
+                status=404,
+                type="invalid_request_error",
+                code="not_found",
+            )
+        )
 
     prefix = settings.route_prefix
     app.router.add_get("/healthz", healthz)

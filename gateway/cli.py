@@ -35,8 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.policy import commands as policy_commands
 
     parser = argparse.ArgumentParser(
-        prog="gateway", description="Distillation-aware rate-limiting gateway for "
-        "OpenAI-compatible inference APIs.")
+        prog="gateway",
+        description="Distillation-aware rate-limiting gateway for "
+        "OpenAI-compatible inference APIs.",
+    )
     parser.add_argument("--version", action="version", version=f"distillguard {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

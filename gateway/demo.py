@@ -69,18 +69,24 @@ PY
 
 async def _demo(host: str, port: int, mock_port: int) -> None:
     mock_port = mock_port or _free_port(host)
-    runner = web.AppRunner(build_mock_app(chunk_delay_ms=40), access_log=None,
-                           handle_signals=False)
+    runner = web.AppRunner(build_mock_app(chunk_delay_ms=40), access_log=None, handle_signals=False)
     await runner.setup()
     await web.TCPSite(runner, host, mock_port).start()
     workdir = Path(tempfile.mkdtemp(prefix="distillguard-demo-"))
     keys_file = workdir / "keys.yaml"
-    free_key = new_key(keys_file, "demo-free", tier="free",
-                       attrs={"org_id": "demo-org", "payment_fingerprint": "demo-card"})
+    free_key = new_key(
+        keys_file,
+        "demo-free",
+        tier="free",
+        attrs={"org_id": "demo-org", "payment_fingerprint": "demo-card"},
+    )
     pro_key = new_key(keys_file, "demo-pro", tier="pro")
     now = int(SystemClock().now())
-    token = jwt.encode({"sub": "demo-jwt", "tier": "free", "exp": now + 86400, "iat": now},
-                       DEMO_JWT_SECRET, algorithm="HS256")
+    token = jwt.encode(
+        {"sub": "demo-jwt", "tier": "free", "exp": now + 86400, "iat": now},
+        DEMO_JWT_SECRET,
+        algorithm="HS256",
+    )
     settings = Settings(
         listen=f"{host}:{port}",
         upstream=f"http://{host}:{mock_port}",
@@ -94,8 +100,10 @@ async def _demo(host: str, port: int, mock_port: int) -> None:
         challenge_secret="demo-challenge-secret",
         log_format="console",
     )
-    print(_banner(f"http://{host}:{port}", f"http://{host}:{port + 1}", free_key, pro_key,
-                  token), flush=True)
+    print(
+        _banner(f"http://{host}:{port}", f"http://{host}:{port + 1}", free_key, pro_key, token),
+        flush=True,
+    )
     try:
         await run_gateway(settings)
     finally:

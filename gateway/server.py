@@ -26,8 +26,9 @@ def _install_uvloop() -> None:
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
-async def run_gateway(settings: Settings, *, worker: int = 0,
-                      stop: asyncio.Event | None = None) -> None:
+async def run_gateway(
+    settings: Settings, *, worker: int = 0, stop: asyncio.Event | None = None
+) -> None:
     """Serve until ``stop`` is set (or SIGTERM/SIGINT). SIGHUP reloads the policy."""
     app = build_app(settings, clock=SystemClock())
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -38,8 +39,9 @@ async def run_gateway(settings: Settings, *, worker: int = 0,
     admin_runner: web.AppRunner | None = None
     admin = settings.admin_address
     if admin is not None:
-        admin_runner = web.AppRunner(build_admin_app(state_of(app)), access_log=None,
-                                     handle_signals=False)
+        admin_runner = web.AppRunner(
+            build_admin_app(state_of(app)), access_log=None, handle_signals=False
+        )
         await admin_runner.setup()
         await web.TCPSite(admin_runner, admin[0], admin[1] + worker).start()
     stop = stop or asyncio.Event()
@@ -48,9 +50,15 @@ async def run_gateway(settings: Settings, *, worker: int = 0,
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         loop.add_signal_handler(signal.SIGINT, stop.set)
         loop.add_signal_handler(signal.SIGHUP, state_of(app).reload_policy_soon)
-    log.info("gateway_started", listen=settings.listen, worker=worker, admin=settings.admin_listen,
-             store=settings.store.split("@")[-1], upstream=settings.upstream,
-             policy=state_of(app).policy_version())
+    log.info(
+        "gateway_started",
+        listen=settings.listen,
+        worker=worker,
+        admin=settings.admin_listen,
+        store=settings.store.split("@")[-1],
+        upstream=settings.upstream,
+        policy=state_of(app).policy_version(),
+    )
     await stop.wait()
     log.info("gateway_stopping", worker=worker)
     if admin_runner is not None:
@@ -71,8 +79,10 @@ def serve(settings: Settings) -> int:
         _worker_main(settings, 0)
         return 0
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_worker_main, args=(settings, i), daemon=False)
-             for i in range(settings.workers)]
+    procs = [
+        ctx.Process(target=_worker_main, args=(settings, i), daemon=False)
+        for i in range(settings.workers)
+    ]
     for proc in procs:
         proc.start()
 
@@ -89,5 +99,3 @@ def serve(settings: Settings) -> int:
         proc.join()
         code = code or (proc.exitcode or 0)
     return 1 if code and code not in (0, -signal.SIGTERM, -signal.SIGINT) else 0
-
-

@@ -41,8 +41,10 @@ class Settings(BaseModel):
     upstream_read_timeout: float = Field(
         300.0, gt=0, description="Seconds without a byte from the upstream (idle), not total"
     )
-    store: str = Field("memory://", description="memory://, redis://host:port/db, rediss://, "
-                       "redis+cluster://host:port")
+    store: str = Field(
+        "memory://",
+        description="memory://, redis://host:port/db, rediss://, redis+cluster://host:port",
+    )
     store_prefix: str = Field("dg", description="Prefix of every Redis key")
     replicas: int = Field(1, ge=1, description="Replica count: the fallback limiter divides by it")
     policies: str = Field("policies", description="Policy file or folder")
@@ -58,7 +60,9 @@ class Settings(BaseModel):
     jwt_leeway: float = Field(30.0, ge=0, description="Clock skew allowed, seconds")
     admin_listen: str | None = Field(None, description="host:port of the admin listener")
     admin_token: str | None = Field(None, description="Bearer token for the admin API")
-    trusted_proxies: tuple[str, ...] = Field((), description="CIDRs whose X-Forwarded-For is trusted")
+    trusted_proxies: tuple[str, ...] = Field(
+        (), description="CIDRs whose X-Forwarded-For is trusted"
+    )
     log_format: Literal["json", "console"] = Field("json", description="json or console")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Level")
     route_prefix: str = Field("/v1/", description="Requests under this path are proxied")
@@ -71,9 +75,6 @@ class Settings(BaseModel):
     )
     challenge_secret: str | None = Field(
         None, description="HMAC key of proof-of-work challenges (shared by all replicas)"
-    )
-    concurrency_lease: float = Field(
-        120.0, ge=5, description="Seconds after which a crashed replica's slots expire"
     )
     workers: int = Field(1, ge=1, le=64, description="Worker processes (SO_REUSEPORT)")
 
@@ -116,8 +117,16 @@ class Settings(BaseModel):
             raise ValueError(f"expected a path such as /v1/, got {value!r}")
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("forward_account_header", "policy_header", "upstream_api_key",
-                     "admin_token", "keys_file", "key_secret", "jwt_secret", "challenge_secret")
+    @field_validator(
+        "forward_account_header",
+        "policy_header",
+        "upstream_api_key",
+        "admin_token",
+        "keys_file",
+        "key_secret",
+        "jwt_secret",
+        "challenge_secret",
+    )
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None
@@ -132,8 +141,7 @@ class Settings(BaseModel):
 
     def public(self) -> dict[str, Any]:
         """The settings with secrets masked (for logs and the admin API)."""
-        secret = {"upstream_api_key", "key_secret", "jwt_secret", "admin_token",
-                  "challenge_secret"}
+        secret = {"upstream_api_key", "key_secret", "jwt_secret", "admin_token", "challenge_secret"}
         return {k: ("***" if k in secret and v else v) for k, v in self.model_dump().items()}
 
 

@@ -14,13 +14,13 @@ import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported
 
-import argparse  # noqa: E402
-import re  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
+import argparse
+import re
+import statistics
+import time
 
-from gateway.diversity.fingerprint import Fingerprinter  # noqa: E402
-from loadtest.corpus import corpus_dir, load_prompts  # noqa: E402
+from gateway.diversity.fingerprint import Fingerprinter
+from loadtest.corpus import corpus_dir, load_prompts
 
 SIZES = (100, 500, 2000)
 _WORD = re.compile(r"\S+")

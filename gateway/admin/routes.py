@@ -25,8 +25,9 @@ _LEVELS = {level.label: level for level in Level}
 
 
 def _error(status: int, message: str, code: str) -> web.Response:
-    body = {"error": {"message": message, "type": "invalid_request_error", "param": None,
-                      "code": code}}
+    body = {
+        "error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}
+    }
     return web.json_response(body, status=status)
 
 
@@ -34,21 +35,30 @@ def _authorized(request: web.Request, token: str | None) -> bool:
     if not token:
         return False
     given = request.headers.get("Authorization", "")
-    return given.startswith("Bearer ") and hmac.compare_digest(given[7:].encode(),
-                                                               token.encode())
+    return given.startswith("Bearer ") and hmac.compare_digest(given[7:].encode(), token.encode())
 
 
 async def _json(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json()
     except (ValueError, UnicodeDecodeError):
-        raise web.HTTPBadRequest(text=json.dumps({"error": {"message": "invalid JSON body",
-                                 "type": "invalid_request_error", "param": None,
-                                 "code": "invalid_json"}}),
-                                 content_type="application/json") from None
+        raise web.HTTPBadRequest(
+            text=json.dumps(
+                {
+                    "error": {
+                        "message": "invalid JSON body",
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": "invalid_json",
+                    }
+                }
+            ),
+            content_type="application/json",
+        ) from None
     if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text='{"error": {"message": "expected a JSON object"}}',
-                                 content_type="application/json")
+        raise web.HTTPBadRequest(
+            text='{"error": {"message": "expected a JSON object"}}', content_type="application/json"
+        )
     return body
 
 
@@ -63,18 +73,21 @@ class AdminApi:
             if metrics and not token:
                 return await handler(request)  # no token configured: metrics stay readable
             if not _authorized(request, token):
-                message = ("admin API disabled: set GATEWAY_ADMIN_TOKEN" if not token
-                           else "missing or invalid admin bearer token")
+                message = (
+                    "admin API disabled: set GATEWAY_ADMIN_TOKEN"
+                    if not token
+                    else "missing or invalid admin bearer token"
+                )
                 return _error(401, message, "invalid_admin_token")
             return await handler(request)
 
         return guarded
 
     async def metrics(self, request: web.Request) -> web.Response:
-        self.state.metrics.store_available.set(1 if await self.state.backend.budgets.ping()
-                                               else 0)
-        return web.Response(body=self.state.metrics.render(),
-                            headers={"Content-Type": "text/plain; version=0.0.4"})
+        self.state.metrics.store_available.set(1 if await self.state.backend.budgets.ping() else 0)
+        return web.Response(
+            body=self.state.metrics.render(), headers={"Content-Type": "text/plain; version=0.0.4"}
+        )
 
     async def budgets(self, account: str, cluster_id: str, size: int, tier: str) -> list[Any]:
         loaded = self.state.holder.current
@@ -83,14 +96,24 @@ class AdminApi:
         from gateway.model import Identity
 
         ctx.identity = Identity(account_id=account, tier=tier)
-        charges = tuple(Charge(self.planner.bind(t, ctx), 0) for t in
-                        self.planner.templates(loaded, tier, "", "", size)
-                        if t.algorithm != "novelty")
+        charges = tuple(
+            Charge(self.planner.bind(t, ctx), 0)
+            for t in self.planner.templates(loaded, tier, "", "", size)
+            if t.algorithm != "novelty"
+        )
         result = await self.state.backend.budgets.peek(AcquireRequest("admin-peek", charges))
-        return [{"budget": s.budget.name, "scope": s.budget.scope, "unit": s.budget.unit,
-                 "limit": s.budget.limit, "remaining": s.remaining,
-                 "reset_after": round(s.reset_after, 3), "mode": s.budget.mode}
-                for s in result.states]
+        return [
+            {
+                "budget": s.budget.name,
+                "scope": s.budget.scope,
+                "unit": s.budget.unit,
+                "limit": s.budget.limit,
+                "remaining": s.remaining,
+                "reset_after": round(s.reset_after, 3),
+                "mode": s.budget.mode,
+            }
+            for s in result.states
+        ]
 
     def _tier(self, request: web.Request) -> str:
         policy = self.state.holder.current.policy
@@ -111,8 +134,11 @@ class AdminApi:
         view = await self.state.cluster_service.cluster_view(cluster_id)
         tier = self._tier(request)
         size = int(view.get("size", 1))
-        view["budgets"] = [b for b in await self.budgets(cluster_id, cluster_id, size, tier)
-                           if b["scope"] == "cluster"]
+        view["budgets"] = [
+            b
+            for b in await self.budgets(cluster_id, cluster_id, size, tier)
+            if b["scope"] == "cluster"
+        ]
         view["detection"] = await self.state.detection.view(entity_of_cluster(cluster_id), tier)
         return web.json_response(view)
 
@@ -126,8 +152,9 @@ class AdminApi:
         body = await _json(request)
         a, b, reason = body.get("a"), body.get("b"), body.get("reason")
         if not (isinstance(a, str) and isinstance(b, str) and a and b):
-            return _error(400, 'expected {"a": account, "b": account, "reason": text}',
-                          "invalid_request")
+            return _error(
+                400, 'expected {"a": account, "b": account, "reason": text}', "invalid_request"
+            )
         if not isinstance(reason, str) or not reason.strip():
             return _error(400, "a reason is required (it is audited)", "reason_required")
         actor = str(body.get("actor") or "admin")
@@ -165,14 +192,25 @@ class AdminApi:
 
     async def policy(self, request: web.Request) -> web.Response:
         loaded = self.state.holder.current
-        return web.json_response({"version": loaded.version, "sources": list(loaded.sources),
-                                  "last_errors": list(self.state.holder.last_errors)})
+        return web.json_response(
+            {
+                "version": loaded.version,
+                "sources": list(loaded.sources),
+                "last_errors": list(self.state.holder.last_errors),
+            }
+        )
 
     async def reload(self, request: web.Request) -> web.Response:
         result = self.state.holder.reload("admin")
         status = 200 if result.ok else 422
-        return web.json_response({"ok": result.ok, "version": self.state.policy_version(),
-                                  "errors": list(result.errors)}, status=status)
+        return web.json_response(
+            {
+                "ok": result.ok,
+                "version": self.state.policy_version(),
+                "errors": list(result.errors),
+            },
+            status=status,
+        )
 
 
 def admin_routes(state: GatewayState) -> list[web.RouteDef]:

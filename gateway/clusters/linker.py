@@ -16,7 +16,6 @@ day), which keeps the store traffic far below the request rate.
 from __future__ import annotations
 
 import ipaddress
-
 from dataclasses import dataclass
 
 from gateway.auth.client_ip import ip_prefix

@@ -49,7 +49,9 @@ def _group_sizes(cell_bits: int) -> list[int]:
 class HyperplaneCells:
     """Embedding -> cell in ``[0, 2**cell_bits)``."""
 
-    def __init__(self, dim: int, cell_bits: int = 14, seed: int = 0xD15C0, scheme: Scheme = "margin") -> None:
+    def __init__(
+        self, dim: int, cell_bits: int = 14, seed: int = 0xD15C0, scheme: Scheme = "margin"
+    ) -> None:
         if not 1 <= cell_bits <= 24:
             raise ValueError("cell_bits must be within 1..24")
         self.dim = dim
@@ -57,6 +59,8 @@ class HyperplaneCells:
         self.scheme: Scheme = scheme
         self._groups = [1] * cell_bits if scheme == "sign" else _group_sizes(cell_bits)
         planes = sum(1 << (g - 1) for g in self._groups)
+        self._uniform = scheme == "margin" and len(set(self._groups)) == 1
+        self._used = planes
         self._planes = seeded_gaussian(dim, planes, seed)
         self._planes.flags.writeable = False
 
@@ -69,14 +73,23 @@ class HyperplaneCells:
         proj = self.projections(vector)
         if self.scheme == "sign":
             return _bits(proj > 0.0)
+        if self._uniform:
+            groups = proj[: self._used].reshape(len(self._groups), -1)
+            best = np.argmax(np.abs(groups), axis=1)
+            signs = groups[np.arange(len(best)), best] > 0.0
+            codes = (best << 1) | signs
+            cell = 0
+            for code in codes.tolist():
+                cell = (cell << self._groups[0]) | code
+            return cell
         cell = 0
         pos = 0
         for bits in self._groups:
             width = 1 << (bits - 1)
             group = proj[pos : pos + width]
             pos += width
-            best = int(np.argmax(np.abs(group)))
-            cell = (cell << bits) | (best << 1) | int(group[best] > 0.0)
+            top = int(np.argmax(np.abs(group)))
+            cell = (cell << bits) | (top << 1) | int(group[top] > 0.0)
         return cell
 
 

@@ -28,7 +28,7 @@ FIELD_MASK = (1 << FIELD_BITS) - 1
 @dataclass(frozen=True, slots=True)
 class CharTables:
     flags: npt.NDArray[np.uint8]  # per BMP code point; code points beyond use flags 0
-    lower: npt.NDArray[np.uint64]  # simple one-to-one lower case
+    lower: npt.NDArray[np.uint32]  # simple one-to-one lower case
     counters: npt.NDArray[np.uint64]  # per flags value: packed counter increments
 
 
@@ -50,13 +50,14 @@ def _flags_of(ch: str) -> int:
 
 
 def _counters() -> npt.NDArray[np.uint64]:
-    values = np.arange(256, dtype=np.uint64)
-    one = np.uint64(1)
-    digit = (values >> np.uint64(2)) & one
-    sent = (values >> np.uint64(5)) & one
-    brk = (values >> np.uint64(6)) & one
-    shift = np.uint64(FIELD_BITS)
-    return digit | (sent << shift) | (brk << (shift + shift))
+    """Per flags value: 1 digit | 1 sentence end << FIELD_BITS | 1 break << 2 * FIELD_BITS."""
+    values = np.arange(256)
+    packed: npt.NDArray[np.uint64] = (
+        ((values & DIGIT) != 0).astype(np.uint64)
+        | (((values & SENT_END) != 0).astype(np.uint64) << np.uint64(FIELD_BITS))
+        | (((values & BREAK) != 0).astype(np.uint64) << np.uint64(2 * FIELD_BITS))
+    )
+    return packed
 
 
 @functools.cache
@@ -65,12 +66,12 @@ def char_tables() -> CharTables:
     chars = [chr(c) for c in range(TABLE_SIZE)]
     flags = np.fromiter((_flags_of(ch) for ch in chars), dtype=np.uint8, count=TABLE_SIZE)
     lower = np.fromiter(
-        (ord(lo) if len(lo := ch.lower()) == 1 else ord(ch) for ch in chars),
-        dtype=np.uint64,
+        (ord(low) if len(low := ch.lower()) == 1 else ord(ch) for ch in chars),
+        dtype=np.uint32,
         count=TABLE_SIZE,
     )
-    for lo, hi in _CJK_RANGES:
-        flags[lo : hi + 1] |= WORD | SINGLE
+    for first, last in _CJK_RANGES:
+        flags[first : last + 1] |= WORD | SINGLE
     counters = _counters()
     for arr in (flags, lower, counters):
         arr.flags.writeable = False

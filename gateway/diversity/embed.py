@@ -1,16 +1,16 @@
 """Prompt embeddings: the ``Embedder`` protocol and the default hashed n-gram embedder.
 
 The default needs no model. Features of the content words (skeleton words that are not
-masked literals, names kept, function words dropped):
+masked literals, names kept, function and courtesy words dropped):
 
-* the word itself (weight 1),
-* its first ``stem`` characters, a crude multilingual stemmer ("explained", "explaining"
-  share "expla"; weight ``stem_weight``),
+* each word (weight 1),
 * character bigrams across adjacent CJK / kana characters, which carry no spaces (weight 1).
 
-Each feature is signed-hashed into ``dim`` buckets and the vector is L2-normalised. All of
-it is token-level numpy work. A packaged static embedding model can replace it through the
-protocol (it then receives the selected text).
+Each feature is signed-hashed into ``dim`` buckets (multiply-shift) and the vector is
+L2-normalised: a handful of numpy operations over the tokens. (Word-prefix "stems" were
+measured and did not change cell collisions of paraphrases, so they are left out.) A
+packaged static embedding model can replace it through the protocol; it then receives the
+selected text.
 """
 
 from __future__ import annotations
@@ -27,10 +27,9 @@ from gateway.diversity.tokens import Bools
 
 Vector = npt.NDArray[np.float32]
 _STOP_BITS = 16
-_STEM_SALT = np.uint64(0x57E3_57E3_57E3_57E3)
 _BIGRAM_TAG = 0xC1C2
 _MIX = np.uint64(0xD6E8FEB86659FD93)
-_SIGN_BIT = np.uint64(1 << 54)  # just below the index bits (dim <= 512)
+_SIGN_SHIFT = np.uint64(54)  # the bit just below the index bits (dim <= 512)
 
 
 @runtime_checkable
@@ -44,21 +43,17 @@ class Embedder(Protocol):
 
 
 class HashedNgramEmbedder:
-    """Signed feature hashing of content words, their stems and CJK character bigrams."""
+    """Signed feature hashing of content words and CJK character bigrams."""
 
     def __init__(
         self,
         dim: int = 512,
-        stem: int = 5,
-        stem_weight: float = 0.5,
         skeletonizer: Skeletonizer | None = None,
     ) -> None:
         if not 8 <= dim <= 512 or dim & (dim - 1):
             raise ValueError("dim must be a power of two within 8..512")
         self._dim = dim
         self._shift = np.uint64(64 - dim.bit_length() + 1)
-        self.stem = stem
-        self.stem_weight = stem_weight
         self.skeletonizer = skeletonizer or Skeletonizer()
         stop = self.skeletonizer.tokenize(" ".join(STOPWORDS)).hashes
         table = np.zeros(1 << _STOP_BITS, dtype=np.bool_)
@@ -72,41 +67,35 @@ class HashedNgramEmbedder:
 
     def embed(self, text: str) -> Vector:
         sk = self.skeletonizer.skeleton(text)
-        return self.embed_skeleton(sk, np.ones(len(sk), dtype=np.bool_))
+        return self.embed_skeleton(sk)
 
-    def content(self, sk: Skeleton, select: Bools) -> Bools:
+    def content(self, sk: Skeleton, select: Bools | None = None) -> Bools:
         """Skeleton entries that carry topic: selected, words or names, not function words."""
         words = sk.tokens.hashes[sk.index]
         stop = self._stop[(words & np.uint64((1 << _STOP_BITS) - 1)).astype(np.intp)]
-        keep: Bools = select & ((sk.kinds < 0) | (sk.kinds == NAME)) & ~stop
-        return keep
+        keep: Bools = ((sk.kinds < 0) | (sk.kinds == NAME)) & ~stop
+        return keep if select is None else keep & select
 
-    def embed_skeleton(self, sk: Skeleton, select: Bools) -> Vector:
-        """Embed the ``select``-ed entries of a skeleton (the fingerprinter's fast path)."""
+    def embed_skeleton(self, sk: Skeleton, select: Bools | None = None) -> Vector:
+        """Embed the ``select``-ed entries of a skeleton (all when None): the fast path."""
         keep = self.content(sk, select)
         idx = sk.index[keep]
         if len(idx) == 0:
             return np.zeros(self._dim, dtype=np.float32)
         toks = sk.tokens
         words = toks.hashes[idx]
-        starts, ends = toks.starts[idx], toks.ends[idx]
-        stem_end = np.minimum(ends, starts + self.stem)
-        long_enough = ends - starts > self.stem
-        stems = self.skeletonizer.hasher.span(toks.prefix, starts, stem_end) ^ _STEM_SALT
-        feats = [words, stems[long_enough]]
-        weights = [np.ones(len(words)), np.full(int(long_enough.sum()), self.stem_weight)]
-        adjacent = ends[:-1] == starts[1:]  # CJK / kana characters without spaces
-        if adjacent.any():
-            pairs = combine(words[:-1][adjacent], words[1:][adjacent], _BIGRAM_TAG)
-            feats.append(pairs)
-            weights.append(np.ones(len(pairs)))
-        return self._vector(np.concatenate(feats), np.concatenate(weights))
+        if toks.cjk:
+            adjacent = toks.ends[idx[:-1]] == toks.starts[idx[1:]]  # no space between
+            if adjacent.any():
+                pairs = combine(words[:-1][adjacent], words[1:][adjacent], _BIGRAM_TAG)
+                words = np.concatenate((words, pairs))
+        return self._vector(words)
 
-    def _vector(self, feats: U64, weights: npt.NDArray[np.float64]) -> Vector:
+    def _vector(self, feats: U64) -> Vector:
         mixed = feats * _MIX  # multiply-shift: the top bits of the product are well mixed
         idx = (mixed >> self._shift).astype(np.intp)
-        signed = np.where((mixed & _SIGN_BIT) != 0, -weights, weights)
-        vec = np.bincount(idx, weights=signed, minlength=self._dim)
+        signs = ((mixed >> _SIGN_SHIFT) & np.uint64(1)).astype(np.float64) * -2.0 + 1.0
+        vec = np.bincount(idx, weights=signs, minlength=self._dim)
         norm = float(np.sqrt(vec @ vec))
-        out: Vector = (vec / norm if norm > 0 else vec).astype(np.float32)
+        out: Vector = (vec / norm if norm > 0 else vec).astype(np.float32)  # signs can cancel
         return out

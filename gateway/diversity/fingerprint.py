@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
-
 from gateway.diversity.cells import HyperplaneCells
 from gateway.diversity.embed import Embedder, HashedNgramEmbedder, Vector
 from gateway.diversity.frame import body_mask, frame_hash
@@ -21,6 +19,7 @@ from gateway.diversity.normalize import normalize
 from gateway.diversity.request import prompt_parts, request_features
 from gateway.diversity.simhash import bands, ngram_features, simhash
 from gateway.diversity.skeleton import Skeleton, Skeletonizer
+from gateway.diversity.tokens import Bools
 from gateway.model import Fingerprint, RequestFeatures
 
 SYSTEM_LEXICON_CHARS = 4_000
@@ -76,7 +75,7 @@ class Fingerprinter:
         sk = self.skeletonizer.from_tokens(tokens)
         body = body_mask(sk)
         frame = frame_hash(sk, body)
-        select = body if frame else np.ones(len(sk), dtype=np.bool_)
+        select = body if frame else None
         sim = simhash(ngram_features(sk.hashes))
         elicit = self.lexicon.match_tokens(tokens)
         if system:
@@ -100,17 +99,17 @@ class Fingerprinter:
             frame=frame,
         )
 
-    def _embed(self, sk: Skeleton, select: np.ndarray) -> Vector:
+    def _embed(self, sk: Skeleton, select: Bools | None) -> Vector:
         if self._fast and isinstance(self.embedder, HashedNgramEmbedder):
             return self.embedder.embed_skeleton(sk, select)
         return self.embedder.embed(_selected_text(sk, select))
 
 
-def _selected_text(sk: Skeleton, select: np.ndarray) -> str:
+def _selected_text(sk: Skeleton, select: Bools | None) -> str:
     """The lower-cased source text spanned by the selected skeleton entries."""
-    if not select.any():
+    chosen = sk.index if select is None else sk.index[select]
+    if len(chosen) == 0:
         return ""
-    chosen = sk.index[select]
     start, end = int(sk.tokens.starts[chosen[0]]), int(sk.tokens.ends[chosen[-1]])
     cps = sk.tokens.lower[start:end].astype("<u4")
     return cps.tobytes().decode("utf-32-le", "replace")

@@ -68,10 +68,10 @@ class PrefixHasher:
         self._inv.flags.writeable = False
         self.max_len = max_len
 
-    def prefix(self, cps: U64) -> U64:
+    def prefix(self, cps: npt.NDArray[np.uint32] | U64) -> U64:
         """``out[i]`` = hash of ``cps[:i]``; ``len(out) == len(cps) + 1``."""
         out = np.zeros(len(cps) + 1, dtype=np.uint64)
-        np.cumsum(cps * self._pow[: len(cps)], out=out[1:])
+        np.cumsum(np.multiply(cps, self._pow[: len(cps)], dtype=np.uint64), out=out[1:])
         return out
 
     def span(self, prefix: U64, starts: npt.NDArray[np.intp], ends: npt.NDArray[np.intp]) -> U64:

@@ -42,7 +42,9 @@ def _fold(text: str) -> str:
 class Lexicon:
     """Compiled terms, indexed by the hashes of their anchor words."""
 
-    def __init__(self, terms: tuple[Term, ...] = TERMS, skeletonizer: Skeletonizer | None = None) -> None:
+    def __init__(
+        self, terms: tuple[Term, ...] = TERMS, skeletonizer: Skeletonizer | None = None
+    ) -> None:
         self.skeletonizer = skeletonizer or Skeletonizer()
         self.terms = terms
         self._patterns = tuple(re.compile(t.pattern) for t in terms)

@@ -115,7 +115,9 @@ def prompt_parts(body: object, endpoint: str) -> PromptParts:
     return _prompts(body.get("input"))
 
 
-def _int(value: object, default: int | None = None, low: int = 0, high: int = 1 << 31) -> int | None:
+def _int(
+    value: object, default: int | None = None, low: int = 0, high: int = 1 << 31
+) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
         return default
     return int(min(max(value, low), high))
@@ -152,7 +154,8 @@ def request_features(
         include_usage=isinstance(options, Mapping) and options.get("include_usage") is True,
         max_tokens=max_tokens if max_tokens is not None else _int(b.get("max_tokens")),
         n=_int(b.get("n"), 1, 1, 1 << 16) or 1,
-        logprobs=logprobs is True or (not isinstance(logprobs, bool) and _int(logprobs) is not None),
+        logprobs=logprobs is True
+        or (not isinstance(logprobs, bool) and _int(logprobs) is not None),
         top_logprobs=top,
         logit_bias=isinstance(b.get("logit_bias"), Mapping) and bool(b.get("logit_bias")),
         turns=max(_chat_turns(b) if endpoint == "chat" else 1, 1),

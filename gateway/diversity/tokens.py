@@ -29,8 +29,9 @@ class Tokens:
     """One text's tokens. Per-token arrays are aligned."""
 
     text: str  # the (NFKC, capped) text that was tokenised
+    cjk: bool  # the text has CJK / kana characters (single-character tokens)
     flags: npt.NDArray[np.uint8]  # per character
-    lower: U64  # lower-cased code points
+    lower: npt.NDArray[np.uint32]  # lower-cased code points
     prefix: U64  # polynomial prefix hashes of ``lower``
     exact: int  # hash of the text, lower-cased, whitespace removed (0 for blank)
     starts: Ints
@@ -51,7 +52,7 @@ def _bounds(flags: npt.NDArray[np.uint8], cjk: bool) -> tuple[Ints, Ints]:
     n = len(flags)
     word = np.zeros(n + 2, dtype=np.int8)
     np.bitwise_and(flags, C.WORD, out=word[1:-1].view(np.uint8))
-    if cjk and (flags & C.SINGLE).any():
+    if cjk:
         lone = (flags & C.SINGLE) != 0
         cut = np.ones(n + 1, dtype=np.bool_)
         cut[1:n] = (word[2:-1] != word[1:-2]) | lone[1:] | lone[:-1]
@@ -61,7 +62,7 @@ def _bounds(flags: npt.NDArray[np.uint8], cjk: bool) -> tuple[Ints, Ints]:
     return edges[0::2], edges[1::2]
 
 
-def _exact(flags: npt.NDArray[np.uint8], lower: U64, bmp: bool) -> int:
+def _exact(flags: npt.NDArray[np.uint8], lower: npt.NDArray[np.uint32], bmp: bool) -> int:
     """Hash of the lower-cased text without its whitespace (0 for a blank text)."""
     kept = lower[(flags & C.SPACE) == 0]
     if len(kept) == 0:
@@ -78,13 +79,18 @@ def tokenize(text: str, hasher: PrefixHasher, tables: C.CharTables, spans: Spans
     n = len(cps)
     top = int(cps.max()) if n else 0
     bmp = top < C.TABLE_SIZE
-    if not bmp:
+    lowered = text.lower()
+    if bmp and len(lowered) == n:  # str.lower is C-fast; it rarely changes the length
+        flags = tables.flags[cps]
+        lower = np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    elif bmp:
+        flags, lower = tables.flags[cps], tables.lower[cps].astype(np.uint32)
+    else:
         small = np.minimum(cps, C.TABLE_SIZE - 1)
         flags = np.where(cps < C.TABLE_SIZE, tables.flags[small], np.uint8(0))
-        lower = np.where(cps < C.TABLE_SIZE, tables.lower[small], cps.astype(np.uint64))
-    else:
-        flags, lower = tables.flags[cps], tables.lower[cps]
-    starts, ends = _bounds(flags, top >= C.CJK_START)
+        lower = np.where(cps < C.TABLE_SIZE, tables.lower[small].astype(np.uint32), cps)
+    cjk = top >= C.CJK_START and bool((flags & C.SINGLE).any())
+    starts, ends = _bounds(flags, cjk)
     prefix = hasher.prefix(lower)
     hashes = fmix64(hasher.span(prefix, starts, ends))
 
@@ -114,6 +120,7 @@ def tokenize(text: str, hasher: PrefixHasher, tables: C.CharTables, spans: Spans
         mask_kind = np.full(len(starts), -1, dtype=np.intp)
     return Tokens(
         text=text,
+        cjk=cjk,
         flags=flags,
         lower=lower,
         prefix=prefix,

@@ -13,8 +13,14 @@ from gateway.http.durations import go_duration
 from gateway.http.headers import retry_headers
 from gateway.model import BudgetState, Decision
 
-_PERIOD_NAMES = {86400.0: "daily", 3600.0: "hourly", 60.0: "per-minute",
-                 604800.0: "weekly", 2592000.0: "monthly", 31536000.0: "yearly"}
+_PERIOD_NAMES = {
+    86400.0: "daily",
+    3600.0: "hourly",
+    60.0: "per-minute",
+    604800.0: "weekly",
+    2592000.0: "monthly",
+    31536000.0: "yearly",
+}
 
 
 def _whose(state: BudgetState) -> str:
@@ -46,11 +52,14 @@ def refusal_error(decision: Decision) -> GatewayError:
             headers=retry_headers(1.0),
         )
     if decision.action == "block":
-        return Forbidden("This account has been blocked. Contact support if you believe "
-                         "this is a mistake.", code="account_blocked")
+        return Forbidden(
+            "This account has been blocked. Contact support if you believe this is a mistake.",
+            code="account_blocked",
+        )
     if state is None:
-        return RateLimited("Rate limit reached. Please try again shortly.",
-                           headers=retry_headers(1.0))
+        return RateLimited(
+            "Rate limit reached. Please try again shortly.", headers=retry_headers(1.0)
+        )
     budget = state.budget
     whose = _whose(state)
     retry = state.retry_after
@@ -69,25 +78,30 @@ def refusal_error(decision: Decision) -> GatewayError:
         error = RateLimited(
             f"You exceeded {whose} {period} quota of {budget.limit} {budget.unit}. "
             f"It resets in {go_duration(retry)}.",
-            type="insufficient_quota", code="insufficient_quota", headers=headers,
+            type="insufficient_quota",
+            code="insufficient_quota",
+            headers=headers,
         )
         error.retryable = False
         return error
     if budget.algorithm == "concurrency":
         return RateLimited(
             f"Too many requests in flight for {whose} limit of {budget.limit} at once. {when}",
-            type=_type(state), headers=headers,
+            type=_type(state),
+            headers=headers,
         )
     if budget.algorithm == "novelty":
         error = RateLimited(
             f"You reached {whose} limit on new topics ({budget.limit} per "
             f"{go_duration(budget.window)}). Questions on topics already explored remain "
             f"available; new topics resume in {go_duration(retry)}.",
-            type=_type(state), headers=headers,
+            type=_type(state),
+            headers=headers,
         )
         error.retryable = False
         return error
     return RateLimited(
         f"Rate limit reached for {whose} {budget.unit} ({_rate_text(state)}). {when}",
-        type=_type(state), headers=headers,
+        type=_type(state),
+        headers=headers,
     )

@@ -26,7 +26,8 @@ from gateway.mock.streaming import StreamPlan, plan_stream, write_stream
 
 STATS_KEY = web.AppKey("mock_stats", MockStats)
 _JSON = "application/json"
-_CACHE_SIZE = 4096
+_CACHE_SIZE = 4096  # distinct requests remembered (then forgotten all at once)
+_CACHE_BODY_MAX = 64 * 1024  # larger bodies are answered without being remembered
 _Handler = Callable[[web.Request, RequestHooks], Awaitable[web.StreamResponse]]
 
 
@@ -160,9 +161,10 @@ class MockUpstream:
                 prepared = _Prepared(None, plan_stream(params, hooks, answer, chat))
             else:
                 prepared = _Prepared(bodies.completion_template(chat, params.model, answer), None)
-            if len(self._cache) >= _CACHE_SIZE:
-                self._cache.clear()
-            self._cache[key] = prepared
+            if len(raw) <= _CACHE_BODY_MAX:
+                if len(self._cache) >= _CACHE_SIZE:
+                    self._cache.clear()
+                self._cache[key] = prepared
         return prepared
 
     async def _complete(

@@ -11,8 +11,12 @@ import sys
 
 import structlog
 
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
-           "error": logging.ERROR}
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
 
 
 def configure_logging(fmt: str = "json", level: str = "info") -> None:
@@ -33,6 +37,9 @@ def configure_logging(fmt: str = "json", level: str = "info") -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(level=_LEVELS.get(level, logging.INFO), stream=sys.stderr,
-                        format="%(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=_LEVELS.get(level, logging.INFO),
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s %(message)s",
+    )
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

@@ -4,50 +4,99 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-                    30, 60, 120)
+_LATENCY_BUCKETS = (
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1,
+    2.5,
+    5,
+    10,
+    30,
+    60,
+    120,
+)
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.requests = Counter("gateway_requests", "Requests by status and decision",
-                                ["status", "decision"], registry=r)
-        self.latency = Histogram("gateway_request_duration_seconds", "Total request latency",
-                                 buckets=_LATENCY_BUCKETS, registry=r)
+        self.requests = Counter(
+            "gateway_requests",
+            "Requests by status and decision",
+            ["status", "decision"],
+            registry=r,
+        )
+        self.latency = Histogram(
+            "gateway_request_duration_seconds",
+            "Total request latency",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
         self.upstream_latency = Histogram(
-            "gateway_upstream_duration_seconds", "Upstream latency (to first byte for streams)",
-            buckets=_LATENCY_BUCKETS, registry=r)
+            "gateway_upstream_duration_seconds",
+            "Upstream latency (to first byte for streams)",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
         self.decide_latency = Histogram(
-            "gateway_decide_duration_seconds", "Time spent deciding (auth to budgets)",
+            "gateway_decide_duration_seconds",
+            "Time spent deciding (auth to budgets)",
             buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25),
-            registry=r)
-        self.refusals = Counter("gateway_refusals", "Refusals by budget scope and unit",
-                                ["scope", "unit", "reason"], registry=r)
-        self.shadow_refusals = Counter("gateway_shadow_would_refuse",
-                                       "Refusals computed in shadow mode (request passed)",
-                                       ["budget"], registry=r)
+            registry=r,
+        )
+        self.refusals = Counter(
+            "gateway_refusals",
+            "Refusals by budget scope and unit",
+            ["scope", "unit", "reason"],
+            registry=r,
+        )
+        self.shadow_refusals = Counter(
+            "gateway_shadow_would_refuse",
+            "Refusals computed in shadow mode (request passed)",
+            ["budget"],
+            registry=r,
+        )
         self.store_errors = Counter("gateway_store_errors", "Budget store errors", registry=r)
-        self.store_fallback = Counter("gateway_store_fallback_decisions",
-                                      "Decisions made by the per-process fallback limiter",
-                                      registry=r)
-        self.store_available = Gauge("gateway_store_available", "1 when the store answers",
-                                     registry=r)
-        self.policy_reload_errors = Counter("gateway_policy_reload_errors",
-                                            "Policy reloads rejected (last good kept)",
-                                            registry=r)
-        self.policy_reloads = Counter("gateway_policy_reloads", "Policy reloads applied",
-                                      registry=r)
-        self.levels = Counter("gateway_detection_level_changes", "Detection level changes",
-                              ["entity", "level"], registry=r)
-        self.challenges = Counter("gateway_challenges", "Challenges by outcome", ["outcome"],
-                                  registry=r)
-        self.degraded = Counter("gateway_degraded_requests", "Requests degraded before forwarding",
-                                registry=r)
-        self.background_dropped = Counter("gateway_background_dropped",
-                                          "Off-path work dropped because a queue was full",
-                                          ["queue"], registry=r)
+        self.store_fallback = Counter(
+            "gateway_store_fallback_decisions",
+            "Decisions made by the per-process fallback limiter",
+            registry=r,
+        )
+        self.store_available = Gauge(
+            "gateway_store_available", "1 when the store answers", registry=r
+        )
+        self.policy_reload_errors = Counter(
+            "gateway_policy_reload_errors", "Policy reloads rejected (last good kept)", registry=r
+        )
+        self.policy_reloads = Counter(
+            "gateway_policy_reloads", "Policy reloads applied", registry=r
+        )
+        self.levels = Counter(
+            "gateway_detection_level_changes",
+            "Detection level changes",
+            ["entity", "level"],
+            registry=r,
+        )
+        self.challenges = Counter(
+            "gateway_challenges", "Challenges by outcome", ["outcome"], registry=r
+        )
+        self.degraded = Counter(
+            "gateway_degraded_requests", "Requests degraded before forwarding", registry=r
+        )
+        self.background_dropped = Counter(
+            "gateway_background_dropped",
+            "Off-path work dropped because a queue was full",
+            ["queue"],
+            registry=r,
+        )
         self.in_flight = Gauge("gateway_requests_in_flight", "Requests being served", registry=r)
 
     def render(self) -> bytes:

@@ -31,6 +31,6 @@ class Background:
     def pending(self) -> int:
         return len(self._tasks)
 
-    async def drain(self, timeout: float = 5.0) -> None:
+    async def drain(self, grace: float = 5.0) -> None:
         if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=timeout)
+            await asyncio.wait(list(self._tasks), timeout=grace)

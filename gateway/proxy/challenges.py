@@ -41,9 +41,13 @@ class ChallengeGate:
             return Forbidden(
                 "Additional verification is required for this account before it can continue."
                 + (f" Please visit {verification.url}." if verification.url else ""),
-                code="verification_required", extra=extra)
-        return Forbidden("This account has been blocked. Contact support if you believe "
-                         "this is a mistake.", code="account_blocked")
+                code="verification_required",
+                extra=extra,
+            )
+        return Forbidden(
+            "This account has been blocked. Contact support if you believe this is a mistake.",
+            code="account_blocked",
+        )
 
     def challenge(self, request: web.Request, ctx: RequestContext, detection: Any) -> GatewayError:
         settings = detection.challenge

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import web
 
@@ -28,9 +28,7 @@ from gateway.proxy.settle import InFlightLeases
 DEGRADED_HEADER = "x-gateway-degraded"
 
 
-class Degrader(Protocol):
-    def __call__(self, body: dict[str, Any], settings: Any) -> tuple[dict[str, Any], list[str]]:
-        ...
+Degrader = Callable[[dict[str, Any], Any], tuple[dict[str, Any], list[str]]]
 
 
 class DecideStage:
@@ -68,7 +66,8 @@ class DecideStage:
         enforce_levels = detection.enabled and detection.mode == "enforce"
         level_keys = (
             (self._keys.account_level(cluster, account), self._keys.cluster_level(cluster))
-            if enforce_levels else ()
+            if enforce_levels
+            else ()
         )
         clearance = (self._keys.account_clearance(cluster, account),)
         proof = request.headers.get("Gateway-PoW")
@@ -84,8 +83,11 @@ class DecideStage:
         try:
             result = await self._store.acquire(acquire)
         except StoreUnavailable:
-            ctx.decision = Decision(action="unavailable", reason="store unavailable, fail closed",
-                                    policy_version=loaded.version)
+            ctx.decision = Decision(
+                action="unavailable",
+                reason="store unavailable, fail closed",
+                policy_version=loaded.version,
+            )
             raise refusal_error(ctx.decision) from None
         ctx.acquired = result.allowed
         if result.allowed:
@@ -106,28 +108,53 @@ class DecideStage:
         return None
 
     def _decision(self, result: AcquireResult, loaded: LoadedPolicy) -> Decision:
-        shadow = tuple(s.budget.name for s in result.states
-                       if not s.allowed and s.budget.mode == "shadow")
+        shadow = tuple(
+            s.budget.name for s in result.states if not s.allowed and s.budget.mode == "shadow"
+        )
         if result.allowed:
-            return Decision(action="allow", states=result.states, level=result.level,
-                            reason="admitted", shadow_refusals=shadow,
-                            fallback=result.fallback, policy_version=loaded.version)
+            return Decision(
+                action="allow",
+                states=result.states,
+                level=result.level,
+                reason="admitted",
+                shadow_refusals=shadow,
+                fallback=result.fallback,
+                policy_version=loaded.version,
+            )
         if result.level >= Level.BLOCK:
-            return Decision(action="block", states=result.states, level=result.level,
-                            reason="level block", policy_version=loaded.version)
-        refused = next((s for s in result.states
-                        if not s.allowed and s.budget.mode == "enforce"), None)
+            return Decision(
+                action="block",
+                states=result.states,
+                level=result.level,
+                reason="level block",
+                policy_version=loaded.version,
+            )
+        refused = next(
+            (s for s in result.states if not s.allowed and s.budget.mode == "enforce"), None
+        )
         if refused is None and result.level >= Level.CHALLENGE and not result.cleared:
-            return Decision(action="challenge", states=result.states, level=result.level,
-                            reason="level challenge without clearance",
-                            policy_version=loaded.version)
+            return Decision(
+                action="challenge",
+                states=result.states,
+                level=result.level,
+                reason="level challenge without clearance",
+                policy_version=loaded.version,
+            )
         reason = f"budget {refused.budget.name} exhausted" if refused else "refused"
-        return Decision(action="refuse", states=result.states, refused_by=refused,
-                        level=result.level, reason=reason, shadow_refusals=shadow,
-                        fallback=result.fallback, policy_version=loaded.version)
+        return Decision(
+            action="refuse",
+            states=result.states,
+            refused_by=refused,
+            level=result.level,
+            reason=reason,
+            shadow_refusals=shadow,
+            fallback=result.fallback,
+            policy_version=loaded.version,
+        )
 
-    async def _refusal(self, decision: Decision, request: web.Request, ctx: RequestContext,
-                       detection: Any) -> GatewayError:
+    async def _refusal(
+        self, decision: Decision, request: web.Request, ctx: RequestContext, detection: Any
+    ) -> GatewayError:
         if decision.action == "challenge":
             return self._challenges.challenge(request, ctx, detection)
         if decision.action == "block":
@@ -135,8 +162,9 @@ class DecideStage:
             return await self._challenges.blocked(ctx, detection)
         state = decision.refused_by
         if state is not None:
-            self._metrics.refusals.labels(state.budget.scope, state.budget.unit,
-                                          state.budget.algorithm).inc()
+            self._metrics.refusals.labels(
+                state.budget.scope, state.budget.unit, state.budget.algorithm
+            ).inc()
         return refusal_error(decision)
 
     def _apply_degrade(self, ctx: RequestContext, settings: Any) -> None:
@@ -153,9 +181,14 @@ class DecideStage:
     def _ask_for_usage(ctx: RequestContext) -> None:
         """Streams: ask the upstream for the usage chunk (stripped again if not asked for)."""
         features = ctx.features
-        if (features is None or not features.stream or features.include_usage
-                or not ctx.token_reservations or ctx.payload is None
-                or ctx.endpoint not in ("chat", "completions")):
+        if (
+            features is None
+            or not features.stream
+            or features.include_usage
+            or not ctx.token_reservations
+            or ctx.payload is None
+            or ctx.endpoint not in ("chat", "completions")
+        ):
             return
         options = ctx.payload.get("stream_options")
         merged = dict(options) if isinstance(options, dict) else {}

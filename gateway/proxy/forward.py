@@ -8,6 +8,7 @@ timeouts apply, but no total timeout that would cut a long generation.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Mapping
 
@@ -42,7 +43,9 @@ class Forwarder:
         self._key = upstream_key
         self._account_header = account_header
         self._timeout = aiohttp.ClientTimeout(
-            total=None, connect=connect_timeout, sock_connect=connect_timeout,
+            total=None,
+            connect=connect_timeout,
+            sock_connect=connect_timeout,
             sock_read=read_timeout,
         )
 
@@ -72,12 +75,20 @@ class Forwarder:
         started = time.perf_counter()
         try:
             upstream = await self._session.request(
-                request.method, url, data=body or None, headers=headers,
-                timeout=self._timeout, allow_redirects=False,
+                request.method,
+                url,
+                data=body or None,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
             )
-        except asyncio.TimeoutError:
-            raise GatewayError("The upstream model server timed out.", status=504,
-                               type="server_error", code="upstream_timeout") from None
+        except TimeoutError:
+            raise GatewayError(
+                "The upstream model server timed out.",
+                status=504,
+                type="server_error",
+                code="upstream_timeout",
+            ) from None
         except aiohttp.ClientError:
             raise UpstreamError("The upstream model server could not be reached.") from None
         ctx.upstream_status = upstream.status
@@ -104,9 +115,13 @@ class Forwarder:
     ) -> web.Response:
         try:
             data = await upstream.read()
-        except asyncio.TimeoutError:
-            raise GatewayError("The upstream model server timed out.", status=504,
-                               type="server_error", code="upstream_timeout") from None
+        except TimeoutError:
+            raise GatewayError(
+                "The upstream model server timed out.",
+                status=504,
+                type="server_error",
+                code="upstream_timeout",
+            ) from None
         except aiohttp.ClientError:
             raise UpstreamError("The upstream model server closed the connection.") from None
         ctx.upstream_latency = time.perf_counter() - started
@@ -145,7 +160,7 @@ class Forwarder:
             await response.write_eof()
         except (ConnectionResetError, aiohttp.ClientConnectionResetError):
             ctx.client_disconnected = True  # the finally in forward() releases the upstream
-        except (asyncio.TimeoutError, aiohttp.ClientError):
+        except (TimeoutError, aiohttp.ClientError):
             ctx.upstream_broken = True
             await self._abort_stream(response)
         finally:
@@ -157,9 +172,11 @@ class Forwarder:
 
     @staticmethod
     async def _abort_stream(response: web.StreamResponse) -> None:
-        error = GatewayError("The upstream model server stopped mid-stream.", status=502,
-                             type="server_error", code="upstream_error")
-        try:
+        error = GatewayError(
+            "The upstream model server stopped mid-stream.",
+            status=502,
+            type="server_error",
+            code="upstream_error",
+        )
+        with contextlib.suppress(ConnectionResetError, aiohttp.ClientConnectionResetError):
             await response.write(sse_error_event(error))
-        except (ConnectionResetError, aiohttp.ClientConnectionResetError):
-            pass

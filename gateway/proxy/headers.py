@@ -21,13 +21,32 @@ HOP_BY_HOP = frozenset(
 )
 # Never sent upstream: the client's credentials, our own protocol headers, framing we redo.
 _REQUEST_DROP = frozenset(
-    {"host", "content-length", "authorization", "x-api-key", "gateway-pow", "accept-encoding",
-     "forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip"}
+    {
+        "host",
+        "content-length",
+        "authorization",
+        "x-api-key",
+        "gateway-pow",
+        "accept-encoding",
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-forwarded-host",
+        "x-real-ip",
+    }
 )
 # Never passed to customers: the upstream's own limits and cookies, framing we redo.
 _RESPONSE_DROP = frozenset(
-    {"content-length", "content-encoding", "set-cookie", "server", "date", "retry-after",
-     "ratelimit", "ratelimit-policy"}
+    {
+        "content-length",
+        "content-encoding",
+        "set-cookie",
+        "server",
+        "date",
+        "retry-after",
+        "ratelimit",
+        "ratelimit-policy",
+    }
 )
 
 

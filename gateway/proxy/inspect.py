@@ -15,8 +15,12 @@ from gateway.errors import GatewayError, InvalidRequest
 from gateway.model import Fingerprint, RequestFeatures
 from gateway.proxy.context import RequestContext
 
-_ENDPOINTS = {"chat/completions": "chat", "completions": "completions",
-              "embeddings": "embeddings", "responses": "chat"}
+_ENDPOINTS = {
+    "chat/completions": "chat",
+    "completions": "completions",
+    "embeddings": "embeddings",
+    "responses": "chat",
+}
 _JSON_ENDPOINTS = frozenset(_ENDPOINTS.values())
 
 
@@ -29,7 +33,7 @@ class PromptInspector(Protocol):
 
 
 def endpoint_of(path: str, prefix: str) -> str:
-    tail = path[len(prefix):] if path.startswith(prefix) else path.lstrip("/")
+    tail = path[len(prefix) :] if path.startswith(prefix) else path.lstrip("/")
     return _ENDPOINTS.get(tail.strip("/"), "other")
 
 
@@ -52,7 +56,9 @@ class InspectStage:
         except (ValueError, UnicodeDecodeError):
             raise InvalidRequest(
                 "We could not parse the JSON body of your request. The OpenAI API expects a "
-                "JSON payload.", code="invalid_json") from None
+                "JSON payload.",
+                code="invalid_json",
+            ) from None
         if not isinstance(payload, dict):
             raise InvalidRequest("The request body must be a JSON object.", code="invalid_json")
         ctx.payload = payload
@@ -77,4 +83,7 @@ class InspectStage:
     def _too_large(self) -> GatewayError:
         return GatewayError(
             f"The request body is larger than this gateway accepts ({self._limit} bytes).",
-            status=413, type="invalid_request_error", code="request_too_large")
+            status=413,
+            type="invalid_request_error",
+            code="request_too_large",
+        )

@@ -30,8 +30,7 @@ log = structlog.get_logger("gateway.request")
 class Stage(Protocol):
     name: str
 
-    async def run(self, request: web.Request, ctx: RequestContext) -> web.StreamResponse | None:
-        ...
+    async def run(self, request: web.Request, ctx: RequestContext) -> web.StreamResponse | None: ...
 
 
 class Finalizer(Protocol):
@@ -48,7 +47,7 @@ class Pipeline:
         *,
         clock: Clock,
         metrics: Metrics,
-        policy_version: "PolicyVersion",
+        policy_version: PolicyVersion,
         policy_header: str | None,
     ) -> None:
         self.stages = tuple(stages)
@@ -62,8 +61,12 @@ class Pipeline:
         request_id = request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
         if len(request_id) > 128:
             request_id = uuid.uuid4().hex
-        ctx = RequestContext(request_id=request_id, started=time.perf_counter(),
-                             now=self._clock.now(), path=request.path)
+        ctx = RequestContext(
+            request_id=request_id,
+            started=time.perf_counter(),
+            now=self._clock.now(),
+            path=request.path,
+        )
         self._metrics.in_flight.inc()
         response: web.StreamResponse | None = None
         try:
@@ -117,13 +120,16 @@ class Pipeline:
                 decision=action,
                 reason=decision.reason if decision else ctx.error_code,
                 level=decision.level.label if decision else None,
-                shadow=list(decision.shadow_refusals) if decision and decision.shadow_refusals
+                shadow=list(decision.shadow_refusals)
+                if decision and decision.shadow_refusals
                 else None,
                 degraded=list(ctx.degraded) or None,
                 upstream_ms=round(ctx.upstream_latency * 1000, 2)
-                if ctx.upstream_latency is not None else None,
+                if ctx.upstream_latency is not None
+                else None,
                 total_ms=round(elapsed * 1000, 2),
                 disconnected=ctx.client_disconnected or None,
+                policy=self._policy_version(),
             )
 
 

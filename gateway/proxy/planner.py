@@ -44,8 +44,14 @@ class Planner:
             self._cache.move_to_end(key)
             return found
         templates = tuple(
-            resolve(loaded.policy, tier=tier, model=model, route=route,
-                    cluster_size=cluster_size, shadow=self._shadow)
+            resolve(
+                loaded.policy,
+                tier=tier,
+                model=model,
+                route=route,
+                cluster_size=cluster_size,
+                shadow=self._shadow,
+            )
         )
         self._cache[key] = templates
         if len(self._cache) > _CACHE_SIZE:

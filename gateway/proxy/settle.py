@@ -35,7 +35,7 @@ class Observer(Protocol):
         fingerprint: Fingerprint,
         features: RequestFeatures,
         now: float,
-    ) -> None: ...
+    ) -> object: ...
 
 
 class InFlightLeases:
@@ -126,7 +126,11 @@ class Settler:
         if not served or ctx.identity is None or ctx.fingerprint is None or ctx.features is None:
             return
         for observer in self._observers:
-            observer.submit(ctx.identity, ctx.cluster_id, ctx.cluster_size, ctx.fingerprint,
-                            ctx.features, ctx.now)
-
-
+            observer.submit(
+                ctx.identity,
+                ctx.cluster_id,
+                ctx.cluster_size,
+                ctx.fingerprint,
+                ctx.features,
+                ctx.now,
+            )

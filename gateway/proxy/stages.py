@@ -42,7 +42,7 @@ class IdentifyStage:
 
     name = "identify"
 
-    def __init__(self, clusters: ClusterLookup, policy: "PolicyProvider") -> None:
+    def __init__(self, clusters: ClusterLookup, policy: PolicyProvider) -> None:
         self._clusters = clusters
         self._policy = policy
 

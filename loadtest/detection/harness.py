@@ -97,6 +97,12 @@ class Harness:
         cluster = await budgets.get_level(keys.cluster_level(info.cluster_id))
         return int(max(own, cluster))
 
+    async def cluster_of(self, account: str) -> tuple[str, int]:
+        """(cluster id, size) of ``account`` now."""
+        assert self.state is not None
+        info = await self.state.clusters.get(account)
+        return info.cluster_id, info.size
+
     async def settle(self) -> None:
         """Wait for the queued observations (detection, then linking)."""
         state = self.state

@@ -76,3 +76,5 @@ class Record:
     challenged: int = 0  # 403 challenge_required answers
     blocked: int = 0  # 403 account_blocked / verification_required answers
     degraded: int = 0
+    cluster: str = ""  # the account's linked-account cluster at the end of the run
+    cluster_size: int = 1

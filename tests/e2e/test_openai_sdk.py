@@ -10,9 +10,9 @@ import openai
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "integration"))
-from gateway_harness import ADMIN_TOKEN, running_gateway  # noqa: E402
+from gateway_harness import ADMIN_TOKEN, running_gateway
 
-from gateway.challenge_client import with_pow_async  # noqa: E402
+from gateway.challenge_client import with_pow_async
 
 POLICY = """
 version: 1
@@ -30,8 +30,12 @@ detection:
   challenge: {base_difficulty: 10, max_difficulty: 12}
 clusters: {enabled: false}
 """
-ACCOUNTS = {"alice": ("free", {}), "sam": ("slow", {}), "quinn": ("quota", {}),
-            "cara": ("free", {})}
+ACCOUNTS = {
+    "alice": ("free", {}),
+    "sam": ("slow", {}),
+    "quinn": ("quota", {}),
+    "cara": ("free", {}),
+}
 
 
 def _client(url: str, key: str, retries: int = 2) -> openai.AsyncOpenAI:
@@ -42,14 +46,17 @@ async def test_plain_and_streaming_completions(tmp_path: Path) -> None:
     async with running_gateway(tmp_path, policy=POLICY, accounts=ACCOUNTS) as gw:
         client = _client(gw.url, gw.keys["alice"])
         completion = await client.chat.completions.create(
-            model="mock-gpt", messages=[{"role": "user", "content": "Say hello"}])
+            model="mock-gpt", messages=[{"role": "user", "content": "Say hello"}]
+        )
         assert completion.choices[0].message.content
         assert completion.usage is not None and completion.usage.total_tokens > 0
         raw = await client.chat.completions.with_raw_response.create(
-            model="mock-gpt", messages=[{"role": "user", "content": "Say hello"}])
+            model="mock-gpt", messages=[{"role": "user", "content": "Say hello"}]
+        )
         assert raw.headers["x-ratelimit-limit-requests"] == "100"
         stream = await client.chat.completions.create(
-            model="mock-gpt", stream=True, messages=[{"role": "user", "content": "Stream"}])
+            model="mock-gpt", stream=True, messages=[{"role": "user", "content": "Stream"}]
+        )
         pieces = [chunk.choices[0].delta.content or "" async for chunk in stream]
         assert len(pieces) >= 5 and "".join(pieces)
         await client.close()
@@ -67,11 +74,13 @@ async def test_bad_key_is_authentication_error(tmp_path: Path) -> None:
 async def test_rate_limit_error_and_sdk_waits_retry_after_ms(tmp_path: Path) -> None:
     async with running_gateway(tmp_path, policy=POLICY, accounts=ACCOUNTS) as gw:
         strict = _client(gw.url, gw.keys["sam"], retries=0)
-        await strict.chat.completions.create(model="m", messages=[{"role": "user",
-                                                                    "content": "one"}])
+        await strict.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "one"}]
+        )
         with pytest.raises(openai.RateLimitError) as info:
-            await strict.chat.completions.create(model="m", messages=[{"role": "user",
-                                                                        "content": "two"}])
+            await strict.chat.completions.create(
+                model="m", messages=[{"role": "user", "content": "two"}]
+            )
         error = info.value
         assert error.code == "rate_limit_exceeded"
         assert "Please try again in" in error.message
@@ -80,8 +89,9 @@ async def test_rate_limit_error_and_sdk_waits_retry_after_ms(tmp_path: Path) -> 
         # with retries, the SDK sleeps what retry-after-ms says, then succeeds
         patient = _client(gw.url, gw.keys["sam"], retries=2)
         started = time.perf_counter()
-        await patient.chat.completions.create(model="m", messages=[{"role": "user",
-                                                                     "content": "three"}])
+        await patient.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "three"}]
+        )
         elapsed = time.perf_counter() - started
         assert 0.5 < elapsed < 3.0, elapsed
         await strict.close()
@@ -91,13 +101,15 @@ async def test_rate_limit_error_and_sdk_waits_retry_after_ms(tmp_path: Path) -> 
 async def test_exhausted_quota_is_not_retried_by_the_sdk(tmp_path: Path) -> None:
     async with running_gateway(tmp_path, policy=POLICY, accounts=ACCOUNTS) as gw:
         client = _client(gw.url, gw.keys["quinn"], retries=2)
-        await client.chat.completions.create(model="m", messages=[{"role": "user",
-                                                                    "content": "one"}])
+        await client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "one"}]
+        )
         before = (await gw.mock_stats())["total"]
         started = time.perf_counter()
         with pytest.raises(openai.RateLimitError) as info:
-            await client.chat.completions.create(model="m", messages=[{"role": "user",
-                                                                        "content": "two"}])
+            await client.chat.completions.create(
+                model="m", messages=[{"role": "user", "content": "two"}]
+            )
         assert time.perf_counter() - started < 0.4  # x-should-retry: false, no backoff
         assert info.value.code == "insufficient_quota"
         assert (await gw.mock_stats())["total"] == before
@@ -109,22 +121,26 @@ async def test_challenge_round_trip_with_the_pow_helper(tmp_path: Path) -> None:
         pinned = await gw.http.post(
             f"{gw.admin_url}/admin/v1/accounts/cara/level",
             json={"level": "challenge", "ttl": 600, "reason": "e2e test"},
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
         assert pinned.status == 200
         plain = _client(gw.url, gw.keys["cara"])
         with pytest.raises(openai.PermissionDeniedError) as info:
-            await plain.chat.completions.create(model="m", messages=[{"role": "user",
-                                                                       "content": "hi"}])
+            await plain.chat.completions.create(
+                model="m", messages=[{"role": "user", "content": "hi"}]
+            )
         assert info.value.code == "challenge_required"
         assert info.value.response.headers["x-should-retry"] == "false"
         assert info.value.response.headers["WWW-Authenticate"].startswith("GatewayPoW ")
         helped = with_pow_async(_client(gw.url, gw.keys["cara"]))
         completion = await helped.chat.completions.create(
-            model="m", messages=[{"role": "user", "content": "hi"}])
+            model="m", messages=[{"role": "user", "content": "hi"}]
+        )
         assert completion.choices[0].message.content
         # the clearance lets the next request through without new work
-        again = await plain.chat.completions.create(model="m", messages=[{"role": "user",
-                                                                           "content": "hi"}])
+        again = await plain.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "hi"}]
+        )
         assert again.choices
         await plain.close()
         await helped.close()

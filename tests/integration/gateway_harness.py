@@ -61,12 +61,21 @@ class Gateway:
     def auth(self, account: str = "alice") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[account]}"}
 
-    async def chat(self, account: str = "alice", *, content: str = "Hello there",
-                   headers: dict[str, str] | None = None, **body: Any) -> aiohttp.ClientResponse:
+    async def chat(
+        self,
+        account: str = "alice",
+        *,
+        content: str = "Hello there",
+        headers: dict[str, str] | None = None,
+        **body: Any,
+    ) -> aiohttp.ClientResponse:
         payload = {"model": "mock-gpt", "messages": [{"role": "user", "content": content}]}
         payload.update(body)
-        return await self.http.post(f"{self.url}/v1/chat/completions", json=payload,
-                                    headers={**self.auth(account), **(headers or {})})
+        return await self.http.post(
+            f"{self.url}/v1/chat/completions",
+            json=payload,
+            headers={**self.auth(account), **(headers or {})},
+        )
 
     async def mock_stats(self) -> dict[str, Any]:
         async with self.http.get(f"{self.mock_url}/mock/stats") as response:
@@ -84,6 +93,13 @@ DEFAULT_ACCOUNTS = {
 }
 
 
+def _write_files(tmp_path: Path, policy: str) -> tuple[Path, Path]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(textwrap.dedent(policy))
+    return policy_file, tmp_path / "keys.yaml"
+
+
 @asynccontextmanager
 async def running_gateway(
     tmp_path: Path,
@@ -96,19 +112,24 @@ async def running_gateway(
     upstream: str | None = None,
     **settings: Any,
 ) -> AsyncIterator[Gateway]:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    policy_file = tmp_path / "policy.yaml"
-    policy_file.write_text(textwrap.dedent(policy))
-    keys_file = tmp_path / "keys.yaml"
-    keys = {name: new_key(keys_file, name, tier=tier, attrs=attrs)
-            for name, (tier, attrs) in (accounts or DEFAULT_ACCOUNTS).items()}
+    policy_file, keys_file = _write_files(tmp_path, policy)
+    keys = {
+        name: new_key(keys_file, name, tier=tier, attrs=attrs)
+        for name, (tier, attrs) in (accounts or DEFAULT_ACCOUNTS).items()
+    }
     mock = TestServer(build_mock_app(**(mock_options or {})), host="127.0.0.1")
     await mock.start_server()
     mock_url = str(mock.make_url("")).rstrip("/")
     values: dict[str, Any] = dict(
-        listen="127.0.0.1:0", upstream=upstream or mock_url, store=store,
-        policies=str(policy_file), keys_file=str(keys_file), admin_token=ADMIN_TOKEN,
-        jwt_secret=JWT_SECRET, jwt_algorithms=("HS256",), upstream_api_key=UPSTREAM_KEY,
+        listen="127.0.0.1:0",
+        upstream=upstream or mock_url,
+        store=store,
+        policies=str(policy_file),
+        keys_file=str(keys_file),
+        admin_token=ADMIN_TOKEN,
+        jwt_secret=JWT_SECRET,
+        jwt_algorithms=("HS256",),
+        upstream_api_key=UPSTREAM_KEY,
         challenge_secret="test-challenge-secret-0123456789abcdef",
     )
     values.update(settings)
@@ -119,8 +140,13 @@ async def running_gateway(
     await admin.start_server()
     http = aiohttp.ClientSession()
     gateway = Gateway(
-        url=str(server.make_url("")).rstrip("/"), admin_url=str(admin.make_url("")).rstrip("/"),
-        mock_url=mock_url, state=state, keys=keys, http=http, tmp=tmp_path,
+        url=str(server.make_url("")).rstrip("/"),
+        admin_url=str(admin.make_url("")).rstrip("/"),
+        mock_url=mock_url,
+        state=state,
+        keys=keys,
+        http=http,
+        tmp=tmp_path,
         servers=[server, admin, mock],
     )
     try:

@@ -47,13 +47,20 @@ async def test_shared_payment_links_accounts_and_they_share_the_cluster_budget(
     tmp_path: Path, redis_url: str
 ) -> None:
     prefix = f"t{uuid.uuid4().hex[:10]}"
-    async with running_gateway(tmp_path, policy=POLICY, store=redis_url, clock=FakeClock(),
-                               accounts=ACCOUNTS, store_prefix=prefix) as gw:
+    async with running_gateway(
+        tmp_path,
+        policy=POLICY,
+        store=redis_url,
+        clock=FakeClock(),
+        accounts=ACCOUNTS,
+        store_prefix=prefix,
+    ) as gw:
         for account in ("a1", "a2", "a3"):
             assert (await gw.chat(account)).status == 200
         await _settle(gw)
-        view = await (await gw.http.get(f"{gw.admin_url}/admin/v1/accounts/a2",
-                                        headers=ADMIN)).json()
+        view = await (
+            await gw.http.get(f"{gw.admin_url}/admin/v1/accounts/a2", headers=ADMIN)
+        ).json()
         assert view["members"] == 2
         cluster_id = view["cluster_id"]
         assert cluster_id in ("a1", "a2")
@@ -69,15 +76,18 @@ async def test_shared_payment_links_accounts_and_they_share_the_cluster_budget(
         assert "a2" not in error["message"]
         # the third account is unaffected: its own cluster budget of 4 (1 used)
         assert await _successes(gw, ["a3"], 10) == 3
-        cluster = await (await gw.http.get(f"{gw.admin_url}/admin/v1/clusters/{cluster_id}",
-                                           headers=ADMIN)).json()
+        cluster = await (
+            await gw.http.get(f"{gw.admin_url}/admin/v1/clusters/{cluster_id}", headers=ADMIN)
+        ).json()
         assert sorted(cluster["members"]) == ["a1", "a2"]
         assert cluster["links"][0]["evidence"][0]["signal"] == "payment_fingerprint"
         assert "card-1" not in str(cluster)  # hashed values only
         # unlink (audited) separates them and their budgets
-        response = await gw.http.post(f"{gw.admin_url}/admin/v1/clusters/unlink",
-                                      json={"a": "a1", "b": "a2", "reason": "test"},
-                                      headers=ADMIN)
+        response = await gw.http.post(
+            f"{gw.admin_url}/admin/v1/clusters/unlink",
+            json={"a": "a1", "b": "a2", "reason": "test"},
+            headers=ADMIN,
+        )
         assert response.status == 200
         await _settle(gw)
         gw.state.clusters.clear()
@@ -85,8 +95,7 @@ async def test_shared_payment_links_accounts_and_they_share_the_cluster_budget(
         info = await gw.state.clusters.get(other)
         assert info.cluster_id == other and info.size == 1
         assert (await gw.chat(other)).status == 200  # its own, fresh cluster budget
-        audit = await (await gw.http.get(f"{gw.admin_url}/admin/v1/audit",
-                                         headers=ADMIN)).json()
+        audit = await (await gw.http.get(f"{gw.admin_url}/admin/v1/audit", headers=ADMIN)).json()
         assert "unlink" in str(audit)
 
 
@@ -95,8 +104,9 @@ async def test_admin_api_requires_the_token(tmp_path: Path) -> None:
         response = await gw.http.get(f"{gw.admin_url}/admin/v1/accounts/a1")
         assert response.status == 401
         assert (await response.json())["error"]["code"] == "invalid_admin_token"
-        wrong = await gw.http.get(f"{gw.admin_url}/admin/v1/accounts/a1",
-                                  headers={"Authorization": "Bearer nope"})
+        wrong = await gw.http.get(
+            f"{gw.admin_url}/admin/v1/accounts/a1", headers={"Authorization": "Bearer nope"}
+        )
         assert wrong.status == 401
         ok = await gw.http.get(f"{gw.admin_url}/admin/v1/accounts/a1", headers=ADMIN)
         assert ok.status == 200

@@ -13,8 +13,10 @@ from gateway.model import Level
 from loadtest.corpus import load_prompts
 
 REPO = Path(__file__).resolve().parents[2]
-COT = ("Solve the following problem. Articulate the internal reasoning behind your answer "
-       "step by step, then give the final answer.\n\nProblem: {q}")
+COT = (
+    "Solve the following problem. Articulate the internal reasoning behind your answer "
+    "step by step, then give the final answer.\n\nProblem: {q}"
+)
 ACCOUNTS = {"harvester": ("free", {}), "human": ("free", {}), "prober": ("free", {})}
 
 
@@ -30,17 +32,20 @@ async def _level(gw: Gateway, account: str) -> Level:
 
 async def test_cot_sweep_is_acted_on_before_300_and_a_human_never_is(tmp_path: Path) -> None:
     clock = FakeClock()
-    harvest = [p.text for p in load_prompts("harvest", files=["harvest_gsm8k.jsonl"],
-                                            full=False)]
-    human = [p.text for p in load_prompts("benign", files=["benign_arena_hard_user_prompts.jsonl"],
-                                          full=False)]
+    harvest = [p.text for p in load_prompts("harvest", files=["harvest_gsm8k.jsonl"], full=False)]
+    human = [
+        p.text
+        for p in load_prompts("benign", files=["benign_arena_hard_user_prompts.jsonl"], full=False)
+    ]
     rng = random.Random(7)
-    async with running_gateway(tmp_path, policy=_default_policy(), clock=clock,
-                               accounts=ACCOUNTS) as gw:
+    async with running_gateway(
+        tmp_path, policy=_default_policy(), clock=clock, accounts=ACCOUNTS
+    ) as gw:
         acted_at = None
         for served in range(1, 300):
-            response = await gw.chat("harvester", content=COT.format(q=harvest[served]),
-                                     max_tokens=1024)
+            response = await gw.chat(
+                "harvester", content=COT.format(q=harvest[served]), max_tokens=1024
+            )
             clock.advance(20 + rng.random())
             if response.status in (403,) or (await _level(gw, "harvester")) >= Level.THROTTLE:
                 acted_at = served
@@ -58,8 +63,10 @@ async def test_cot_sweep_is_acted_on_before_300_and_a_human_never_is(tmp_path: P
             question = human[i] if not history else "Can you explain that part in more detail?"
             history.append({"role": "user", "content": question})
             response = await gw.http.post(
-                f"{gw.url}/v1/chat/completions", headers=gw.auth("human"),
-                json={"model": "mock-gpt", "messages": history, "max_tokens": 400})
+                f"{gw.url}/v1/chat/completions",
+                headers=gw.auth("human"),
+                json={"model": "mock-gpt", "messages": history, "max_tokens": 400},
+            )
             assert response.status == 200, await response.text()
             answer = (await response.json())["choices"][0]["message"]["content"]
             history.append({"role": "assistant", "content": answer})
@@ -72,7 +79,8 @@ async def test_degrade_strips_logprobs_and_says_so(tmp_path: Path) -> None:
         pinned = await gw.http.post(
             f"{gw.admin_url}/admin/v1/accounts/prober/level",
             json={"level": "degrade", "ttl": 600, "reason": "test"},
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
         assert pinned.status == 200
         response = await gw.chat("prober", logprobs=True, top_logprobs=5, n=4, max_tokens=4000)
         assert response.status == 200
@@ -85,19 +93,21 @@ async def test_degrade_strips_logprobs_and_says_so(tmp_path: Path) -> None:
 
 async def test_block_is_403_account_blocked(tmp_path: Path) -> None:
     async with running_gateway(tmp_path, policy=_default_policy(), accounts=ACCOUNTS) as gw:
-        await gw.http.post(f"{gw.admin_url}/admin/v1/accounts/prober/level",
-                           json={"level": "block", "ttl": 600, "reason": "test"},
-                           headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+        await gw.http.post(
+            f"{gw.admin_url}/admin/v1/accounts/prober/level",
+            json={"level": "block", "ttl": 600, "reason": "test"},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
         response = await gw.chat("prober")
         assert response.status == 403
         error = (await response.json())["error"]
         assert error["code"] == "account_blocked"
         assert response.headers["x-should-retry"] == "false"
         assert (await gw.chat("human")).status == 200
-        cleared = await gw.http.post(f"{gw.admin_url}/admin/v1/accounts/prober/level",
-                                     json={"level": "none", "reason": "appeal accepted"},
-                                     headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+        cleared = await gw.http.post(
+            f"{gw.admin_url}/admin/v1/accounts/prober/level",
+            json={"level": "none", "reason": "appeal accepted"},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
         assert cleared.status == 200
         assert (await gw.chat("prober")).status == 200
-
-

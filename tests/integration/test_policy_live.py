@@ -38,8 +38,9 @@ def _would_refuse(gw: object) -> float:
 
 async def test_shadow_tier_never_refuses_and_counts_what_enforce_refuses(tmp_path: Path) -> None:
     clock = FakeClock()
-    async with running_gateway(tmp_path, policy=SHADOW_POLICY, clock=clock,
-                               accounts=ACCOUNTS) as gw:
+    async with running_gateway(
+        tmp_path, policy=SHADOW_POLICY, clock=clock, accounts=ACCOUNTS
+    ) as gw:
         enforced_refusals = 0
         shadow_statuses = []
         for i in range(40):
@@ -48,8 +49,9 @@ async def test_shadow_tier_never_refuses_and_counts_what_enforce_refuses(tmp_pat
             enforced_refusals += enforced.status == 429
             shadowed = await gw.chat("sha", max_tokens=max_tokens)
             shadow_statuses.append(shadowed.status)
-            assert not any(h.lower().startswith(("x-ratelimit", "ratelimit"))
-                           for h in shadowed.headers)
+            assert not any(
+                h.lower().startswith(("x-ratelimit", "ratelimit")) for h in shadowed.headers
+            )
             await gw.state.background.drain()
             clock.advance(2.0)
         assert set(shadow_statuses) == {200}
@@ -58,8 +60,9 @@ async def test_shadow_tier_never_refuses_and_counts_what_enforce_refuses(tmp_pat
 
 
 async def test_global_shadow_setting_refuses_nothing(tmp_path: Path) -> None:
-    async with running_gateway(tmp_path, policy=SHADOW_POLICY, clock=FakeClock(),
-                               accounts=ACCOUNTS, shadow=True) as gw:
+    async with running_gateway(
+        tmp_path, policy=SHADOW_POLICY, clock=FakeClock(), accounts=ACCOUNTS, shadow=True
+    ) as gw:
         statuses = [(await gw.chat("enf", max_tokens=50)).status for _ in range(12)]
         assert statuses == [200] * 12
         assert _would_refuse(gw) == 7
@@ -107,7 +110,7 @@ async def test_hot_reload_raise_lower_break_fix_under_traffic(tmp_path: Path) ->
         await asyncio.sleep(2.0)
         assert gw.state.policy_version() == good
         assert gw.state.holder.last_errors
-        assert "expected \"N/period\"" in gw.state.holder.last_errors[0]
+        assert 'expected "N/period"' in gw.state.holder.last_errors[0]
         assert (await gw.chat("alice")).status == 200  # still serving
         # fix it: reloaded
         policy_file.write_text(RELOAD_POLICY.replace("BURST", "50"))

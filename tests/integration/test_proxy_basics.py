@@ -29,13 +29,20 @@ async def test_chat_completion_passes_through_with_quota_headers(tmp_path: Path)
 
 async def test_credentials_replaced_identity_headers_stripped(tmp_path: Path) -> None:
     async with running_gateway(tmp_path) as gw:
-        response = await gw.chat(headers={"x-gateway-account": "mallory",
-                                          "Connection": "keep-alive, x-secret-hop",
-                                          "x-secret-hop": "1", "x-custom": "kept"})
+        response = await gw.chat(
+            headers={
+                "x-gateway-account": "mallory",
+                "Connection": "keep-alive, x-secret-hop",
+                "x-secret-hop": "1",
+                "x-custom": "kept",
+            }
+        )
         assert response.status == 200
         assert "set-cookie" not in response.headers
-        assert not any(h.lower().startswith("x-ratelimit-") and response.headers[h] == "mock"
-                       for h in response.headers)
+        assert not any(
+            h.lower().startswith("x-ratelimit-") and response.headers[h] == "mock"
+            for h in response.headers
+        )
         seen = (await gw.mock_stats())["last_request"]["headers"]
         lowered = {k.lower(): v for k, v in seen.items()}
         assert lowered["authorization"] == redact_secret(f"Bearer {UPSTREAM_KEY}")
@@ -48,8 +55,9 @@ async def test_credentials_replaced_identity_headers_stripped(tmp_path: Path) ->
 async def test_upstream_rate_limit_headers_are_not_passed_on(tmp_path: Path) -> None:
     async with running_gateway(tmp_path) as gw:
         response = await gw.chat()
-        direct = await gw.http.post(f"{gw.mock_url}/v1/chat/completions",
-                                    json={"model": "m", "messages": []})
+        direct = await gw.http.post(
+            f"{gw.mock_url}/v1/chat/completions", json={"model": "m", "messages": []}
+        )
         upstream_own = {h.lower() for h in direct.headers if h.lower().startswith("x-ratelimit")}
         assert upstream_own, "the mock sends x-ratelimit-* headers of its own"
         assert response.headers["x-ratelimit-limit-requests"] == "100"  # ours, not the mock's
@@ -59,8 +67,10 @@ async def test_upstream_rate_limit_headers_are_not_passed_on(tmp_path: Path) -> 
     ("headers", "message"),
     [
         ({}, "provide an API key"),
-        ({"Authorization": "Bearer dgk_unknownkey000000000000000000000000000000"},
-         "Incorrect API key"),
+        (
+            {"Authorization": "Bearer dgk_unknownkey000000000000000000000000000000"},
+            "Incorrect API key",
+        ),
         ({"x-api-key": "nope"}, "Incorrect API key"),
     ],
 )
@@ -68,8 +78,9 @@ async def test_missing_or_unknown_credentials_get_401(
     tmp_path: Path, headers: dict[str, str], message: str
 ) -> None:
     async with running_gateway(tmp_path) as gw:
-        response = await gw.http.post(f"{gw.url}/v1/chat/completions", headers=headers,
-                                      json={"model": "m", "messages": []})
+        response = await gw.http.post(
+            f"{gw.url}/v1/chat/completions", headers=headers, json={"model": "m", "messages": []}
+        )
         assert response.status == 401
         error = (await response.json())["error"]
         assert message in error["message"]
@@ -82,13 +93,15 @@ async def test_missing_or_unknown_credentials_get_401(
 
 async def test_malformed_json_400_and_oversized_body_413(tmp_path: Path) -> None:
     async with running_gateway(tmp_path, body_limit=2048) as gw:
-        response = await gw.http.post(f"{gw.url}/v1/chat/completions", data=b"{not json",
-                                      headers={**gw.auth(), "Content-Type": "application/json"})
+        response = await gw.http.post(
+            f"{gw.url}/v1/chat/completions",
+            data=b"{not json",
+            headers={**gw.auth(), "Content-Type": "application/json"},
+        )
         assert response.status == 400
         assert (await response.json())["error"]["code"] == "invalid_json"
         big = {"model": "m", "messages": [{"role": "user", "content": "x" * 5000}]}
-        response = await gw.http.post(f"{gw.url}/v1/chat/completions", json=big,
-                                      headers=gw.auth())
+        response = await gw.http.post(f"{gw.url}/v1/chat/completions", json=big, headers=gw.auth())
         assert response.status == 413
         assert (await response.json())["error"]["code"] == "request_too_large"
 

@@ -35,8 +35,10 @@ def _events(raw: bytes) -> list[Any]:
 
 
 async def _tokens_remaining(gw: Gateway, account: str) -> int:
-    async with gw.http.get(f"{gw.admin_url}/admin/v1/accounts/{account}",
-                           headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as response:
+    async with gw.http.get(
+        f"{gw.admin_url}/admin/v1/accounts/{account}",
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    ) as response:
         view = await response.json()
     return next(b["remaining"] for b in view["budgets"] if b["budget"] == "account:tokens")
 
@@ -79,8 +81,9 @@ async def test_usage_chunk_requested_upstream_and_stripped(tmp_path: Path) -> No
 async def test_tokens_settled_from_sse_usage(tmp_path: Path) -> None:
     clock = FakeClock()
     async with running_gateway(tmp_path, policy=STREAM_POLICY, clock=clock) as gw:
-        response = await gw.chat(stream=True, max_tokens=500,
-                                 stream_options={"include_usage": True})
+        response = await gw.chat(
+            stream=True, max_tokens=500, stream_options={"include_usage": True}
+        )
         usage = _events(await response.read())[-1]["usage"]
         await gw.state.background.drain()
         assert await _tokens_remaining(gw, "alice") == 100000 - usage["total_tokens"]
@@ -88,8 +91,9 @@ async def test_tokens_settled_from_sse_usage(tmp_path: Path) -> None:
 
 async def test_disconnect_releases_slot_and_charges_what_was_streamed(tmp_path: Path) -> None:
     clock = FakeClock()
-    async with running_gateway(tmp_path, policy=STREAM_POLICY, clock=clock,
-                               mock_options={"chunk_delay_ms": 150}) as gw:
+    async with running_gateway(
+        tmp_path, policy=STREAM_POLICY, clock=clock, mock_options={"chunk_delay_ms": 150}
+    ) as gw:
         response = await gw.chat(stream=True, max_tokens=2000)
         assert response.status == 200
         await response.content.readuntil(b"\n\n")  # the first event arrived

@@ -1,0 +1,118 @@
+"""Who takes part in a run: accounts of every benign persona and harvest strategy.
+
+Quick mode (CI smoke test) runs the same scenarios with fewer accounts, fewer simulated days
+and smaller hydras; its numbers are not the published ones.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from loadtest.detection.context import Context
+from loadtest.detection.harvest import STRATEGIES, hydra_member
+from loadtest.detection.personas import PERSONAS
+from loadtest.detection.traffic import Account, Behaviour, Role
+
+BehaviourFn = Callable[[Account, Context], Behaviour]
+NAT_IP = "198.51.100.7"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The size of a run."""
+
+    name: str
+    days: float
+    cap: int  # harvest responses each pure harvesting account tries to extract
+    scale: float  # benign volume multiplier
+    benign: dict[str, int]  # persona -> accounts
+    harvesters: int  # accounts per single-account strategy
+    hydras: tuple[tuple[int, int, float], ...]  # (members, tasks in all, seconds between)
+
+
+FULL = Plan(
+    name="full",
+    days=14,
+    cap=3000,
+    scale=1.0,
+    benign={
+        "casual_chat": 80,
+        "developer": 40,
+        "tutoring_app": 15,
+        "eval_harness": 15,
+        "batch_summariser": 10,
+        "agent_framework": 40,
+        "power_user_24_7": 15,
+        "corporate_nat": 60,
+    },
+    harvesters=10,
+    hydras=((10, 6000, 4.0), (100, 10000, 2.0), (1000, 20000, 1.0)),
+)
+QUICK = Plan(
+    name="quick",
+    days=3,
+    cap=400,
+    scale=0.3,
+    benign={
+        "casual_chat": 6,
+        "developer": 3,
+        "tutoring_app": 2,
+        "eval_harness": 2,
+        "batch_summariser": 2,
+        "agent_framework": 4,
+        "power_user_24_7": 2,
+        "corporate_nat": 6,
+    },
+    harvesters=2,
+    hydras=((10, 600, 4.0), (20, 600, 2.0), (40, 800, 1.0)),
+)
+
+
+def _seed(name: str, seed: int) -> int:
+    return zlib.crc32(f"{seed}:{name}".encode())
+
+
+def _ip(n: int) -> str:
+    """A distinct address in a distinct /24 for account number ``n``."""
+    return f"10.{(n >> 8) & 255}.{n & 255}.{1 + n % 200}"
+
+
+def build(plan: Plan, seed: int = 1) -> list[tuple[Account, BehaviourFn]]:
+    """Every account of the run with its behaviour, in a deterministic order."""
+    out: list[tuple[Account, BehaviourFn]] = []
+
+    def add(
+        scenario: str, role: Role, fn: BehaviourFn, *, ip: str | None = None, planned: int = 0
+    ) -> None:
+        n = len(out)
+        name = f"{scenario}-{sum(1 for a, _ in out if a.scenario == scenario):04d}"
+        acc = Account(
+            name=name,
+            scenario=scenario,
+            role=role,
+            behaviour_seed=_seed(name, seed),
+            client_ip=ip or _ip(n + 1),
+            planned=planned,
+        )
+        out.append((acc, fn))
+
+    for persona, count in plan.benign.items():
+        for _ in range(count):
+            add(
+                persona,
+                "benign",
+                PERSONAS[persona],
+                ip=NAT_IP if persona == "corporate_nat" else None,
+            )
+    for strategy, fn in STRATEGIES.items():
+        planned = plan.cap if strategy != "low_and_slow" else min(plan.cap, int(30 * plan.days))
+        for _ in range(plan.harvesters):
+            add(strategy, "harvest", fn, planned=planned)
+    for label, (members, total, interval) in zip(
+        ("hydra_10", "hydra_100", "hydra_1000"), plan.hydras, strict=True
+    ):
+        for i in range(members):
+            add(label, "harvest", hydra_member(i, members, interval), planned=-(-total // members))
+    return out
