@@ -1,7 +1,8 @@
 """Prompt embeddings: the ``Embedder`` protocol and the default hashed n-gram embedder.
 
 The default needs no model. Features of the content words (skeleton words that are not
-masked literals, names kept, function and courtesy words dropped):
+masked literals, except names and quoted text which carry topic; function and courtesy words
+dropped):
 
 * each word (weight 1),
 * character bigrams across adjacent CJK / kana characters, which carry no spaces (weight 1).
@@ -21,9 +22,9 @@ import numpy as np
 import numpy.typing as npt
 
 from gateway.diversity.hashing import U64, combine
-from gateway.diversity.skeleton import NAME, Skeleton, Skeletonizer
-from gateway.diversity.stopwords import STOPWORDS
-from gateway.diversity.tokens import Bools
+from gateway.diversity.skeleton import NAME, QUOTE, Skeleton, Skeletonizer
+from gateway.diversity.stopwords import stopwords
+from gateway.diversity.tokens import Ints
 
 Vector = npt.NDArray[np.float32]
 _STOP_BITS = 16
@@ -55,7 +56,7 @@ class HashedNgramEmbedder:
         self._dim = dim
         self._shift = np.uint64(64 - dim.bit_length() + 1)
         self.skeletonizer = skeletonizer or Skeletonizer()
-        stop = self.skeletonizer.tokenize(" ".join(STOPWORDS)).hashes
+        stop = self.skeletonizer.tokenize(" ".join(stopwords())).hashes
         table = np.zeros(1 << _STOP_BITS, dtype=np.bool_)
         table[(stop & np.uint64((1 << _STOP_BITS) - 1)).astype(np.intp)] = True
         table.flags.writeable = False
@@ -69,17 +70,22 @@ class HashedNgramEmbedder:
         sk = self.skeletonizer.skeleton(text)
         return self.embed_skeleton(sk)
 
-    def content(self, sk: Skeleton, select: Bools | None = None) -> Bools:
-        """Skeleton entries that carry topic: selected, words or names, not function words."""
-        words = sk.tokens.hashes[sk.index]
+    def content(self, sk: Skeleton, segment: int | None = None) -> Ints:
+        """Tokens that carry topic: words, names and quoted words, no stop words; only those
+        of ``segment`` (the body of a template) when given."""
+        tokens = sk.tokens
+        index, kinds = sk.token_index, sk.token_kinds
+        words = tokens.hashes[index]
         stop = self._stop[(words & np.uint64((1 << _STOP_BITS) - 1)).astype(np.intp)]
-        keep: Bools = ((sk.kinds < 0) | (sk.kinds == NAME)) & ~stop
-        return keep if select is None else keep & select
+        keep = ((kinds < 0) | (kinds == NAME) | (kinds == QUOTE)) & ~stop
+        if segment is not None:
+            keep &= tokens.segment[index] == segment
+        chosen: Ints = index[keep]
+        return chosen
 
-    def embed_skeleton(self, sk: Skeleton, select: Bools | None = None) -> Vector:
-        """Embed the ``select``-ed entries of a skeleton (all when None): the fast path."""
-        keep = self.content(sk, select)
-        idx = sk.index[keep]
+    def embed_skeleton(self, sk: Skeleton, segment: int | None = None) -> Vector:
+        """Embed a skeleton's content tokens (of one segment when given): the fast path."""
+        idx = self.content(sk, segment)
         if len(idx) == 0:
             return np.zeros(self._dim, dtype=np.float32)
         toks = sk.tokens

@@ -12,14 +12,13 @@ from collections.abc import Mapping
 
 from gateway.diversity.cells import HyperplaneCells
 from gateway.diversity.embed import Embedder, HashedNgramEmbedder, Vector
-from gateway.diversity.frame import body_mask, frame_hash
+from gateway.diversity.frame import body_mask, body_segment, frame_hash, sentence_frame
 from gateway.diversity.hashing import hash_sequence, stable_hash64
 from gateway.diversity.lexicon import Lexicon
 from gateway.diversity.normalize import normalize
 from gateway.diversity.request import prompt_parts, request_features
 from gateway.diversity.simhash import bands, ngram_features, simhash
 from gateway.diversity.skeleton import Skeleton, Skeletonizer
-from gateway.diversity.tokens import Bools
 from gateway.model import Fingerprint, RequestFeatures
 
 SYSTEM_LEXICON_CHARS = 4_000
@@ -73,11 +72,14 @@ class Fingerprinter:
         """Fingerprint one prompt text (``est_tokens`` is the text's own estimate: 0 here)."""
         tokens = self.skeletonizer.tokenize(text)
         sk = self.skeletonizer.from_tokens(tokens)
-        body = body_mask(sk)
+        segment = body_segment(sk)
+        body = body_mask(sk, segment)
         frame = frame_hash(sk, body)
-        select = body if frame else None
+        select = segment if frame else None
         sim = simhash(ngram_features(sk.hashes))
         elicit = self.lexicon.match_tokens(tokens)
+        if not frame and elicit.anchor >= 0:
+            frame = sentence_frame(sk, elicit.anchor)
         if system:
             extra = self.lexicon.score(system[:SYSTEM_LEXICON_CHARS])
             if extra.terms:
@@ -99,17 +101,18 @@ class Fingerprinter:
             frame=frame,
         )
 
-    def _embed(self, sk: Skeleton, select: Bools | None) -> Vector:
+    def _embed(self, sk: Skeleton, segment: int | None) -> Vector:
         if self._fast and isinstance(self.embedder, HashedNgramEmbedder):
-            return self.embedder.embed_skeleton(sk, select)
-        return self.embedder.embed(_selected_text(sk, select))
+            return self.embedder.embed_skeleton(sk, segment)
+        return self.embedder.embed(_segment_text(sk, segment))
 
 
-def _selected_text(sk: Skeleton, select: Bools | None) -> str:
-    """The lower-cased source text spanned by the selected skeleton entries."""
-    chosen = sk.index if select is None else sk.index[select]
-    if len(chosen) == 0:
+def _segment_text(sk: Skeleton, segment: int | None) -> str:
+    """The lower-cased text of one segment (all the capped text when None)."""
+    index = sk.token_index
+    if segment is not None:
+        index = index[sk.tokens.segment[index] == segment]
+    if len(index) == 0:
         return ""
-    start, end = int(sk.tokens.starts[chosen[0]]), int(sk.tokens.ends[chosen[-1]])
-    cps = sk.tokens.lower[start:end].astype("<u4")
-    return cps.tobytes().decode("utf-32-le", "replace")
+    start, end = int(sk.tokens.starts[index[0]]), int(sk.tokens.ends[index[-1]])
+    return sk.tokens.text[start:end].lower()

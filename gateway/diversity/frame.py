@@ -8,10 +8,11 @@ is one segment, or whose frame has fewer than ``min_tokens`` tokens, has no fram
 single unstructured paragraph gives no template evidence, and 0 must not look like a shared
 template to the detectors.
 
-Limits (documented, measured in the tests): a template that joins the question without a
-newline or colon ("{question} Let's think step by step.") has no frame; SimHash bands and
-the elicitation lexicon carry that case. A multi-line question keeps its other lines in the
-frame, so its frame stays diverse.
+A template that joins the question without a newline or colon ("Explain your reasoning
+step by step. {question}") has no segments; then, when the elicitation lexicon matched, the
+frame is the sentence holding the matched phrase (``sentence_frame``): constant across a
+template's uses, unique for a human who wrote the phrase into their own sentence. A
+multi-line question keeps its other lines in the frame, so its frame stays diverse (limit).
 """
 
 from __future__ import annotations
@@ -23,17 +24,25 @@ from gateway.diversity.skeleton import Skeleton
 from gateway.diversity.tokens import Bools
 
 _BODY = np.array([0xB0D7B0D7B0D7B0D7], dtype=np.uint64)
+_SENTENCE = np.array([0x5E47E4CE5E47E4CE], dtype=np.uint64)
 MIN_FRAME_TOKENS = 2
 
 
-def body_mask(sk: Skeleton) -> Bools:
-    """True for the skeleton entries of the body segment (all entries when there is one)."""
+def body_segment(sk: Skeleton) -> int:
+    """The segment with the most skeleton entries (-1 for an empty skeleton)."""
     segments = sk.tokens.segment[sk.index]
     if len(segments) == 0:
-        return np.zeros(0, dtype=np.bool_)
-    base = int(segments.min())
-    body = int(np.argmax(np.bincount(segments - base))) + base
-    mask: Bools = segments == body
+        return -1
+    if segments[0] == segments[-1]:  # one segment (segments never decrease)
+        return int(segments[0])
+    base = int(segments[0])
+    return int(np.argmax(np.bincount(segments - base))) + base
+
+
+def body_mask(sk: Skeleton, segment: int | None = None) -> Bools:
+    """True for the skeleton entries of the body segment."""
+    body = body_segment(sk) if segment is None else segment
+    mask: Bools = sk.tokens.segment[sk.index] == body
     return mask
 
 
@@ -47,3 +56,18 @@ def frame_hash(sk: Skeleton, body: Bools | None = None, min_tokens: int = MIN_FR
     before = sk.hashes[:first][frame[:first]]
     after = sk.hashes[first:][frame[first:]]
     return hash_sequence(np.concatenate((before, _BODY, after))) or 1
+
+
+def sentence_frame(sk: Skeleton, token: int, min_tokens: int = MIN_FRAME_TOKENS + 1) -> int:
+    """Hash of the skeleton of the sentence holding ``token``, when the prompt has more.
+
+    0 when ``token`` is -1, or the sentence is short or is the whole prompt.
+    """
+    if token < 0 or len(sk) == 0:
+        return 0
+    sentence = np.cumsum(sk.tokens.sentence_initial)
+    mine = sentence[sk.index] == sentence[token]
+    count = int(np.count_nonzero(mine))
+    if count < min_tokens or count == len(sk):
+        return 0
+    return hash_sequence(np.concatenate((_SENTENCE, sk.hashes[mine]))) or 1

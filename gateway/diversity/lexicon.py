@@ -33,10 +33,16 @@ _BITS = 16
 class Elicitation:
     score: float
     terms: tuple[str, ...]
+    anchor: int = -1  # index of a token of a matched phrase (-1: none, or a literal term)
 
 
 def _fold(text: str) -> str:
     return " ".join(text.casefold().split())
+
+
+def _window(tokens: Tokens, token: int) -> slice:
+    """The characters within ``WINDOW`` of one token."""
+    return slice(max(int(tokens.starts[token]) - WINDOW, 0), int(tokens.ends[token]) + WINDOW)
 
 
 class Lexicon:
@@ -75,24 +81,27 @@ class Lexicon:
         text = tokens.text
         whole: str | None = None
         hits: list[int] = []
+        anchor = -1
         for term, toks in self._anchored(tokens.hashes).items():
             pattern = self._patterns[term]
             if len(toks) > MAX_WINDOWS:
                 whole = _fold(text) if whole is None else whole
-                found = pattern.search(whole) is not None
+                found = toks[0] if pattern.search(whole) else -1
             else:
-                found = any(
-                    pattern.search(_fold(text[max(s - WINDOW, 0) : e + WINDOW]))
-                    for s, e in ((int(tokens.starts[t]), int(tokens.ends[t])) for t in toks)
+                found = next(
+                    (t for t in toks if pattern.search(_fold(text[_window(tokens, t)]))),
+                    -1,
                 )
-            if found:
+            if found >= 0:
                 hits.append(term)
+                anchor = found if anchor < 0 else anchor
         for term, literal in self._literals:
             if literal in text:
                 whole = _fold(text) if whole is None else whole
                 if self._patterns[term].search(whole):
                     hits.append(term)
-        return self.combine(self.terms[i].id for i in hits)
+        result = self.combine(self.terms[i].id for i in hits)
+        return Elicitation(result.score, result.terms, anchor) if hits else result
 
     def score(self, text: str) -> Elicitation:
         return self.match_tokens(self.skeletonizer.tokenize(text))

@@ -68,6 +68,9 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
         calls = msg.get("tool_calls")
         if calls:
             extra += estimate_text_tokens(_dumps(calls))
+        name = msg.get("name")
+        if isinstance(name, str):
+            extra += estimate_text_tokens(name) + 1
         tokens += MESSAGE_OVERHEAD + estimate_text_tokens(text) + extra
         role = msg.get("role")
         if role == "user":

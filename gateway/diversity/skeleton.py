@@ -34,8 +34,8 @@ _PREMASK: tuple[tuple[str, re.Pattern[str], int], ...] = (
     ("```", re.compile(r"```.*?(?:```|\Z)", re.S), CODE),
     ("`", re.compile(r"`[^`\n]{1,200}`"), ICODE),
     ("www.", re.compile(r"\bwww\.\S+", re.I), URL),
-    ('"', re.compile(r'"[^"\n]{1,200}"'), QUOTE),
-    ("“", re.compile(r"“[^”\n]{1,200}”"), QUOTE),
+    ('"', re.compile(r'"[^"\n]{1,400}"'), QUOTE),
+    ("“", re.compile(r"“[^”\n]{1,400}”"), QUOTE),
     ("«", re.compile(r"«[^»\n]{1,200}»"), QUOTE),
     ("„", re.compile(r"„[^“”\n]{1,200}[“”]"), QUOTE),
     ("「", re.compile(r"「[^」\n]{1,200}」"), QUOTE),
@@ -103,6 +103,8 @@ class Skeleton:
     index: Ints  # source token of each skeleton entry
     kinds: Ints  # -1 (kept word) or the mask kind of each entry
     hashes: U64  # entry hashes: the word's hash, or a constant per mask kind
+    token_index: Ints  # the capped tokens before runs of a mask collapsed
+    token_kinds: Ints  # their kinds (what the topic embedding reads)
 
     def __len__(self) -> int:
         return len(self.index)
@@ -143,14 +145,15 @@ class Skeletonizer:
         kinds[lengths > LONG_TOKEN] = LONG
         kinds[tokens.has_digit[pick]] = NUM
         masked = tokens.mask_kind[pick]
-        kinds = np.where(masked >= 0, masked, kinds)
+        token_index = index
+        token_kinds = kinds = np.where(masked >= 0, masked, kinds)
         if len(kinds) > 1:
             repeat = (kinds[1:] >= 0) & (kinds[1:] == kinds[:-1])
             if repeat.any():
                 keep = np.concatenate(([True], ~repeat))
                 index, kinds = index[keep], kinds[keep]
         hashes = np.where(kinds >= 0, self._mask_hashes[kinds], tokens.hashes[index])
-        return Skeleton(tokens=tokens, index=index, kinds=kinds, hashes=hashes)
+        return Skeleton(tokens, index, kinds, hashes, token_index, token_kinds)
 
     def text(self, text: str) -> str:
         """The skeleton as readable text (tests and explanations; never logged)."""

@@ -19,6 +19,8 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ClusterDownError, SlotNotCoveredError
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from gateway.clock import Clock, SystemClock
 from gateway.limiter.keys import KeyBuilder
@@ -27,6 +29,30 @@ from gateway.limiter.redis_store import RedisBudgetStore
 from gateway.limiter.resilient import FailureMode, ResilientStore
 from gateway.limiter.scripts import RedisClient
 from gateway.limiter.store import BudgetStore
+
+STORE_TIMEOUT = 1.0
+"""Seconds a store call may take (socket and per operation) before the store counts as down.
+
+Measured on the gateway's event loop, so it includes the loop's queueing: a burst of ~100
+concurrent requests on a busy 2-core machine delays replies by up to ~0.6 s although Redis
+answers in microseconds; a shorter timeout opens the circuit breaker on a healthy Redis."""
+
+
+def _retry() -> Retry:
+    """One immediate retry on a connection error (a pooled connection a restarted Redis
+    closed), never after a timeout: the command may have run, and a budget script run twice
+    charges twice."""
+    return Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+
+
+class _Cluster(RedisCluster):
+    """A cluster client that does not re-send a command that timed out (see :func:`_retry`)."""
+
+    ERRORS_ALLOW_RETRY = (  # type: ignore[assignment]  # the base class spells out its own
+        RedisConnectionError,
+        ClusterDownError,
+        SlotNotCoveredError,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +81,7 @@ def redis_client(url: str, *, timeout: float = 0.25, max_connections: int = 64) 
         for hostport in parts.netloc.rpartition("@")[2].split(","):
             host, _, port = hostport.rpartition(":")
             nodes.append(ClusterNode(host or "127.0.0.1", int(port or 6379)))
-        return RedisCluster(
+        return _Cluster(
             startup_nodes=nodes,
             username=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
@@ -63,14 +89,14 @@ def redis_client(url: str, *, timeout: float = 0.25, max_connections: int = 64) 
             max_connections=max_connections,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), 1),
+            retry=_retry(),
         )
     if parts.scheme in ("redis", "rediss", "unix"):
         pool = BlockingConnectionPool.from_url(
             url,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), 1),
+            retry=_retry(),
             max_connections=max_connections,
             timeout=timeout,
         )
@@ -84,7 +110,7 @@ def build_backend(
     *,
     clock: Clock | None = None,
     prefix: str = "dg",
-    timeout: float = 0.25,
+    timeout: float = STORE_TIMEOUT,
     max_connections: int = 64,
     failure_mode: Callable[[], FailureMode] | None = None,
     replicas: int = 1,

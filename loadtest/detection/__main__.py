@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import shlex
 import sys
 import tempfile
@@ -58,6 +59,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", dest="json_out", help="write the JSON result here")
     p.add_argument("--report", help="write report.md, report.json and the chart here")
+    p.add_argument("--trace", help="calibration: write family scores at 40/100/300 requests")
     p.add_argument("--verbose", action="store_true", help="progress per simulated day")
     return p.parse_args(argv)
 
@@ -74,7 +76,10 @@ async def evaluate(args: argparse.Namespace, command: str) -> dict[str, Any]:
         await harness.start(acc for acc, _ in accounts)
         try:
             progress = (lambda m: print(m, file=sys.stderr)) if args.verbose else None
-            records, stats = await run(harness, clock, ctx, accounts, progress)
+            trace: list[dict[str, Any]] | None = [] if args.trace else None
+            records, stats = await run(harness, clock, ctx, accounts, progress, trace)
+            if args.trace and trace is not None:
+                Path(args.trace).write_text(json.dumps(trace), encoding="utf-8")
         finally:
             await harness.close()
     result = summarise(records)

@@ -103,6 +103,29 @@ class Harness:
         info = await self.state.clusters.get(account)
         return info.cluster_id, info.size
 
+    async def reasons(self, account: str) -> tuple[str, ...]:
+        """The detection reasons (operator-facing) of the account and of its cluster."""
+        assert self.state is not None
+        cluster_id, size = await self.cluster_of(account)
+        views = [await self.state.detection.view(f"a:{account}")]
+        if size > 1:
+            views.append(await self.state.detection.view(f"c:{cluster_id}"))
+        return tuple(f"{v['entity'][0]}:{v['level']}: {r}" for v in views
+                     for r in v.get("reasons", ()))
+
+    async def families(self, account: str) -> dict[str, Any]:
+        """Family scores of the account and its cluster (calibration traces)."""
+        assert self.state is not None
+        cluster_id, size = await self.cluster_of(account)
+        out: dict[str, Any] = {"cluster_size": size}
+        for kind, entity in (("a", f"a:{account}"), ("c", f"c:{cluster_id}")):
+            if kind == "c" and size <= 1:
+                continue
+            view = await self.state.detection.view(entity)
+            out[kind] = {"score": view.get("score"), "raw": view.get("raw"),
+                         **{f: v["score"] for f, v in view.get("families", {}).items()}}
+        return out
+
     async def settle(self) -> None:
         """Wait for the queued observations (detection, then linking)."""
         state = self.state

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -84,6 +85,7 @@ def scenario_metrics(records: Sequence[Record]) -> dict[str, Any]:
         "ever_throttled": _share(records, Level.THROTTLE),
         "ever_challenged": _share(records, Level.CHALLENGE),
         "ever_blocked": _share(records, Level.BLOCK),
+        "first_action_reasons": _top_reasons(records),
         "clusters": len({r.cluster for r in records}),
         "largest_cluster": max(r.cluster_size for r in records),
         "tokens": tokens,
@@ -97,6 +99,16 @@ def scenario_metrics(records: Sequence[Record]) -> dict[str, Any]:
         out["cost_multiplier"] = cost_multiplier(records)
         out["planned_per_account"] = records[0].account.planned
     return out
+
+
+def _top_reasons(records: Sequence[Record], keep: int = 6) -> list[str]:
+    """The most common detection reasons (numbers stripped) at the first action."""
+    counts: dict[str, int] = {}
+    for r in records:
+        for reason in {re.sub(r"[0-9.]+", "#", x) for x in r.reasons}:
+            counts[reason] = counts.get(reason, 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
+    return [f"{n}x {reason}" for reason, n in ranked]
 
 
 def _share(records: Sequence[Record], level: Level) -> float:

@@ -19,6 +19,26 @@ FOLLOW_UPS = (
     "I still don't get the step in the middle, can you go over it again?",
     "What would you recommend instead?",
     "great, now put it in a table",
+    "Hmm, are you sure about that?",
+    "what if I only have half the time?",
+    "Can you add comments to the code?",
+    "Translate that into German please",
+    "ok, how would I test this?",
+    "Could you list the pros and cons?",
+    "Which of these is the most important?",
+    "No, I meant the other one.",
+    "Give me three alternatives.",
+    "How long would that take, roughly?",
+    "Is there a simpler way to do this without a library?",
+    "And what are the risks?",
+    "Please shorten it to one paragraph.",
+    "Can you cite where that comes from?",
+    "What would an expert say about this?",
+    "sorry, I forgot to mention it needs to run on Windows",
+    "Rewrite it for a 10 year old.",
+    "What did I ask you first? Combine both answers.",
+    "Use bullet points instead.",
+    "That's wrong, the value should be 12. Try again.",
 )
 ASSISTANT_STUB = "Here is my answer to your question."
 
@@ -64,3 +84,29 @@ def zipf_pick(rng: random.Random, items: Sequence[str], s: float = 1.1) -> str:
     u = rng.random()
     index = int(n ** (u ** s)) - 1  # cheap heavy head, long tail
     return items[max(0, min(n - 1, index))]
+
+
+REVISITS = (
+    "Back to this one: {p}",
+    "I asked about this before, but: {p}",
+    "{p}\n\n(same as yesterday, but I need more detail this time)",
+    "Following up on my earlier question: {p}",
+    "{p}",
+)
+
+
+class Interests:
+    """A person's topics: mostly revisited, sometimes a new one from the corpus."""
+
+    def __init__(self, rng: random.Random, pool: Sequence[str], first: int, fresh: float) -> None:
+        self._rng = rng
+        self._pool = pool
+        self._fresh = fresh
+        self.topics = [rng.choice(pool) for _ in range(first)]
+
+    def next(self) -> str:
+        if self._rng.random() < self._fresh:
+            self.topics.append(self._rng.choice(self._pool))
+            return self.topics[-1]
+        topic = self._rng.choice(self.topics)
+        return self._rng.choice(REVISITS).format(p=topic[:400])

@@ -6,6 +6,7 @@ import heapq
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from gateway.clock import FakeClock
 from gateway.model import Level
@@ -14,6 +15,7 @@ from loadtest.detection.harness import Harness
 from loadtest.detection.scenarios import BehaviourFn
 from loadtest.detection.traffic import Account, Behaviour, Outcome, Record, Request
 
+TRACE_AT = frozenset({40, 100, 300})
 DETECTION_403 = frozenset({"challenge_required", "account_blocked", "verification_required"})
 
 
@@ -56,6 +58,7 @@ async def run(
     ctx: Context,
     accounts: list[tuple[Account, BehaviourFn]],
     progress: Callable[[str], None] | None = None,
+    trace: list[dict[str, Any]] | None = None,
 ) -> tuple[list[Record], RunStats]:
     """Drive every behaviour until it ends or the simulated period is over."""
     records = [Record(acc) for acc, _ in accounts]
@@ -75,6 +78,11 @@ async def run(
         acc = accounts[i][0]
         out = await harness.send(acc.name, request, solve=acc.role == "benign")
         record(records[i], request, out)
+        if records[i].max_level and not records[i].reasons:
+            records[i].reasons = await harness.reasons(acc.name)
+        if trace is not None and records[i].sent in TRACE_AT:
+            trace.append({"account": acc.name, "scenario": acc.scenario, "role": acc.role,
+                          "sent": records[i].sent, **await harness.families(acc.name)})
         sent += 1
         if progress is not None and t >= next_report:
             progress(

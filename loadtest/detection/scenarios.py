@@ -29,7 +29,8 @@ class Plan:
     scale: float  # benign volume multiplier
     benign: dict[str, int]  # persona -> accounts
     harvesters: int  # accounts per single-account strategy
-    hydras: tuple[tuple[int, int, float], ...]  # (members, tasks in all, seconds between)
+    hydras: tuple[tuple[int, int], ...]  # (members, tasks in all), spread over hydra_days
+    hydra_days: float
 
 
 FULL = Plan(
@@ -48,7 +49,8 @@ FULL = Plan(
         "corporate_nat": 60,
     },
     harvesters=10,
-    hydras=((10, 6000, 4.0), (100, 10000, 2.0), (1000, 20000, 1.0)),
+    hydras=((10, 6000), (100, 10000), (1000, 20000)),
+    hydra_days=7,
 )
 QUICK = Plan(
     name="quick",
@@ -66,7 +68,8 @@ QUICK = Plan(
         "corporate_nat": 6,
     },
     harvesters=2,
-    hydras=((10, 600, 4.0), (20, 600, 2.0), (40, 800, 1.0)),
+    hydras=((10, 600), (20, 600), (40, 800)),
+    hydra_days=2.5,
 )
 
 
@@ -110,9 +113,10 @@ def build(plan: Plan, seed: int = 1) -> list[tuple[Account, BehaviourFn]]:
         planned = plan.cap if strategy != "low_and_slow" else min(plan.cap, int(30 * plan.days))
         for _ in range(plan.harvesters):
             add(strategy, "harvest", fn, planned=planned)
-    for label, (members, total, interval) in zip(
+    for label, (members, total) in zip(
         ("hydra_10", "hydra_100", "hydra_1000"), plan.hydras, strict=True
     ):
+        interval = plan.hydra_days * 86400.0 / total
         for i in range(members):
             add(label, "harvest", hydra_member(i, members, interval), planned=-(-total // members))
     return out

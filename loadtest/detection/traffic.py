@@ -78,3 +78,4 @@ class Record:
     degraded: int = 0
     cluster: str = ""  # the account's linked-account cluster at the end of the run
     cluster_size: int = 1
+    reasons: tuple[str, ...] = ()  # detection reasons when the account was first acted upon

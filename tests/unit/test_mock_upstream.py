@@ -319,7 +319,7 @@ async def test_status_hook(client: TestClient[Any, Any], code: int, kind: str) -
 async def test_hang_hook_never_answers(client: TestClient[Any, Any]) -> None:
     with pytest.raises(asyncio.TimeoutError):
         async with client.post(
-            CHAT, json=chat_body(), headers={"x-mock-hang": "1"}, timeout=ClientTimeout(total=0.3)
+            CHAT, json=chat_body(), headers={"x-mock-hang": "1"}, timeout=ClientTimeout(total=1.0)
         ) as resp:
             await resp.read()
     async with client.get("/mock/stats") as resp:
