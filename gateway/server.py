@@ -78,6 +78,12 @@ def serve(settings: Settings) -> int:
     if settings.workers <= 1:
         _worker_main(settings, 0)
         return 0
+    if settings.store.startswith("memory://"):
+        log.warning(
+            "memory_store_with_workers",
+            workers=settings.workers,
+            hint="each worker keeps its own budgets; use redis:// to share them",
+        )
     ctx = multiprocessing.get_context("spawn")
     procs = [
         ctx.Process(target=_worker_main, args=(settings, i), daemon=False)
