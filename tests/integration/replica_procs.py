@@ -134,8 +134,15 @@ class ProcessGroup:
             proc.stop(grace=0.1)  # SIGKILL what is still there
         self.procs.clear()
 
-    def _spawn(self, name: str, argv: list[str], env: Mapping[str, str], url: str,
-               health: str, admin_url: str | None = None) -> Proc:
+    def _spawn(
+        self,
+        name: str,
+        argv: list[str],
+        env: Mapping[str, str],
+        url: str,
+        health: str,
+        admin_url: str | None = None,
+    ) -> Proc:
         log = self.folder / f"{name}.log"
         base = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
         handle = log.open("ab")
@@ -175,15 +182,21 @@ class ProcessGroup:
         for _ in range(3):
             port = free_port()
             url = f"http://{HOST}:{port}"
-            proc = self._spawn(name, ["mock-upstream", "--listen", f"{HOST}:{port}", *args],
-                               {}, url, f"{url}/mock/stats")
+            proc = self._spawn(
+                name,
+                ["mock-upstream", "--listen", f"{HOST}:{port}", *args],
+                {},
+                url,
+                f"{url}/mock/stats",
+            )
             if not self.wait_ready([proc]):
                 return proc
             self.procs.remove(proc)
         raise RuntimeError(f"{name} could not start:\n{proc.log_tail()}")
 
-    def start_gateways(self, config: GatewayConfig, count: int = 1,
-                       name: str = "gateway") -> list[Proc]:
+    def start_gateways(
+        self, config: GatewayConfig, count: int = 1, name: str = "gateway"
+    ) -> list[Proc]:
         """``count`` gateway processes with the same settings, each on its own ports;
         started together, then waited for together (a port lost to a race is retried)."""
         started: list[Proc] = []
@@ -216,5 +229,6 @@ class ProcessGroup:
             **(config.extra_env or {}),
         }
         url = f"http://{HOST}:{port}"
-        return self._spawn(name, ["serve"], env, url, f"{url}/healthz",
-                           admin_url=f"http://{HOST}:{admin}")
+        return self._spawn(
+            name, ["serve"], env, url, f"{url}/healthz", admin_url=f"http://{HOST}:{admin}"
+        )
