@@ -41,8 +41,15 @@ def write_keys(path: Path, accounts: Iterable[Account]) -> dict[str, str]:
         alg, digest = hash_key(key, None)
         keys[acc.name] = key
         records.append(
-            KeyRecord(id=digest[:12], alg=alg, hash=digest, account_id=acc.name, tier=acc.tier,
-                      attrs=dict(acc.attrs), created_at="2026-01-01T00:00:00Z")
+            KeyRecord(
+                id=digest[:12],
+                alg=alg,
+                hash=digest,
+                account_id=acc.name,
+                tier=acc.tier,
+                attrs=dict(acc.attrs),
+                created_at="2026-01-01T00:00:00Z",
+            )
         )
     write_records(path, records)
     return keys
@@ -51,8 +58,13 @@ def write_keys(path: Path, accounts: Iterable[Account]) -> dict[str, str]:
 class Harness:
     """Start with :meth:`start`, send with :meth:`send`, stop with :meth:`close`."""
 
-    def __init__(self, policy: Path, workdir: Path, store: str, clock: FakeClock) -> None:
+    def __init__(
+        self, policy: Path, workdir: Path, store: str, clock: FakeClock, solve_budget: int = 100
+    ) -> None:
         self.policy = policy
+        self.solve_budget = solve_budget  # proof-of-work solves left (real CPU: ~0.2 s each)
+        self.solved = 0
+        self.prefix = ""
         self.workdir = workdir
         self.store = store
         self.clock = clock
@@ -78,6 +90,7 @@ class Harness:
             trusted_proxies=("127.0.0.0/8", "::1/128"),
             log_level="error",
         )
+        self.prefix = settings.store_prefix
         self.state = build_state(settings, self.clock)
         self._client = TestClient(TestServer(build_app(settings, self.clock, self.state)))
         await self._client.start_server()
@@ -110,8 +123,9 @@ class Harness:
         views = [await self.state.detection.view(f"a:{account}")]
         if size > 1:
             views.append(await self.state.detection.view(f"c:{cluster_id}"))
-        return tuple(f"{v['entity'][0]}:{v['level']}: {r}" for v in views
-                     for r in v.get("reasons", ()))
+        return tuple(
+            f"{v['entity'][0]}:{v['level']}: {r}" for v in views for r in v.get("reasons", ())
+        )
 
     async def families(self, account: str) -> dict[str, Any]:
         """Family scores of the account and its cluster (calibration traces)."""
@@ -122,8 +136,11 @@ class Harness:
             if kind == "c" and size <= 1:
                 continue
             view = await self.state.detection.view(entity)
-            out[kind] = {"score": view.get("score"), "raw": view.get("raw"),
-                         **{f: v["score"] for f, v in view.get("families", {}).items()}}
+            out[kind] = {
+                "score": view.get("score"),
+                "raw": view.get("raw"),
+                **{f: v["score"] for f, v in view.get("families", {}).items()},
+            }
         return out
 
     async def settle(self) -> None:
@@ -138,13 +155,17 @@ class Harness:
         """Send ``request`` as ``account``; ``solve``: answer a proof-of-work challenge once
         (what an honest client with ``gateway.challenge_client`` does)."""
         level = await self.level(account)
-        headers = {"Authorization": f"Bearer {self.keys[account]}",
-                   "X-Forwarded-For": self.ips[account], "Content-Type": "application/json"}
+        headers = {
+            "Authorization": f"Bearer {self.keys[account]}",
+            "X-Forwarded-For": self.ips[account],
+            "Content-Type": "application/json",
+        }
         body = json.dumps(request.body).encode()
         status, payload, resp_headers = await self._post(body, headers)
         error = payload.get("error") or {}
         challenged = status == 403 and error.get("code") == "challenge_required"
-        if challenged and solve:
+        if challenged and solve and self.solved < self.solve_budget:
+            self.solved += 1
             challenge = error.get("challenge") or {}
             token, difficulty = str(challenge.get("token")), int(challenge.get("difficulty", 0))
             proof = header_value(token, solve_pow(token, difficulty))
@@ -153,13 +174,23 @@ class Harness:
         degraded = "x-gateway-degraded" in resp_headers
         if status == 200:
             usage = payload.get("usage") or {}
-            return Outcome(status, degraded=degraded, tokens=int(usage.get("total_tokens", 0)),
-                           level=level, challenged=challenged)
-        return Outcome(status, error_type=str(error.get("type") or ""),
-                       error_code=str(error.get("code") or ""), degraded=degraded,
-                       tokens=estimate_tokens(request.body), level=level,
-                       retry_after=float(resp_headers.get("retry-after", "0") or 0),
-                       challenged=challenged)
+            return Outcome(
+                status,
+                degraded=degraded,
+                tokens=int(usage.get("total_tokens", 0)),
+                level=level,
+                challenged=challenged,
+            )
+        return Outcome(
+            status,
+            error_type=str(error.get("type") or ""),
+            error_code=str(error.get("code") or ""),
+            degraded=degraded,
+            tokens=estimate_tokens(request.body),
+            level=level,
+            retry_after=float(resp_headers.get("retry-after", "0") or 0),
+            challenged=challenged,
+        )
 
     async def _post(
         self, body: bytes, headers: Mapping[str, str]
@@ -172,6 +203,11 @@ class Harness:
         return status, _json(raw), resp_headers
 
     async def close(self) -> None:
+        redis = self.state.backend.redis if self.state is not None else None
+        if redis is not None:  # this run's keys only (its own random prefix)
+            keys = [key async for key in redis.scan_iter(match=f"{self.prefix}:*", count=1000)]
+            for i in range(0, len(keys), 500):
+                await redis.delete(*keys[i : i + 500])
         if self._client is not None:
             await self._client.close()
         if self._mock is not None:

@@ -12,19 +12,50 @@ from loadtest.detection.context import Context, ask
 from loadtest.detection.pace import chat, human_gap, office
 from loadtest.detection.traffic import DAY, Account, Behaviour, Request
 
-COT = ("Solve the following problem. Think step by step, show all of your reasoning, and then "
-       "give the final answer on its own line.\n\n{task}")
-LANGUAGES = ("English", "Spanish", "French", "German", "Chinese", "Japanese", "Russian",
-             "Portuguese", "Arabic", "Hindi", "Korean", "Italian")
+COT = (
+    "Solve the following problem. Think step by step, show all of your reasoning, and then "
+    "give the final answer on its own line.\n\n{task}"
+)
+LANGUAGES = (
+    "English",
+    "Spanish",
+    "French",
+    "German",
+    "Chinese",
+    "Japanese",
+    "Russian",
+    "Portuguese",
+    "Arabic",
+    "Hindi",
+    "Korean",
+    "Italian",
+)
 SWEEP = "Answer the following in {lang}. Be thorough and explain your reasoning.\n\n{task}"
-RUBRIC = ("You are an expert grader. Grade the answer below from 1 to 10 on correctness, "
-          "completeness, clarity and reasoning. Justify each criterion step by step before "
-          "giving the final score.\n\nTask: {task}\n\nAnswer: {answer}")
-OPENERS = ("", "Please help with this.", "Quick question.", "Hi!", "I'm stuck on this one.",
-           "Can you take a look?", "Here's a problem for you.", "Homework help:")
-ASKS = ("Walk me through your thinking.", "Explain your reasoning as you go.",
-        "Show how you get there.", "Go through it carefully.", "Break it down for me.",
-        "Reason it out before answering.", "Take it one piece at a time.", "Be detailed.")
+RUBRIC = (
+    "You are an expert grader. Grade the answer below from 1 to 10 on correctness, "
+    "completeness, clarity and reasoning. Justify each criterion step by step before "
+    "giving the final score.\n\nTask: {task}\n\nAnswer: {answer}"
+)
+OPENERS = (
+    "",
+    "Please help with this.",
+    "Quick question.",
+    "Hi!",
+    "I'm stuck on this one.",
+    "Can you take a look?",
+    "Here's a problem for you.",
+    "Homework help:",
+)
+ASKS = (
+    "Walk me through your thinking.",
+    "Explain your reasoning as you go.",
+    "Show how you get there.",
+    "Go through it carefully.",
+    "Break it down for me.",
+    "Reason it out before answering.",
+    "Take it one piece at a time.",
+    "Be detailed.",
+)
 CLOSERS = ("", "Thanks!", "Final answer at the end please.", "Keep it clear.")
 CHECK = ("Are you sure? Double-check your work.", "Can you verify that answer another way?")
 
@@ -38,8 +69,11 @@ def tasks(ctx: Context, rng: random.Random) -> Iterator[str]:
 
 
 def _pipeline(
-    acc: Account, ctx: Context, body: Callable[[random.Random, str], dict[str, Any]],
-    gap: Callable[[random.Random], float], start: float | None = None,
+    acc: Account,
+    ctx: Context,
+    body: Callable[[random.Random, str], dict[str, Any]],
+    gap: Callable[[random.Random], float],
+    start: float | None = None,
 ) -> Behaviour:
     """A machine sweep: one task after another, 24/7, until the cap or a challenge."""
     rng = ctx.rng(acc)
@@ -56,8 +90,12 @@ def _pipeline(
 
 
 def cot_template(acc: Account, ctx: Context) -> Behaviour:
-    return _pipeline(acc, ctx, lambda r, task: chat([COT.format(task=task)], max_tokens=4096),
-                     lambda r: r.uniform(4, 8))
+    return _pipeline(
+        acc,
+        ctx,
+        lambda r, task: chat([COT.format(task=task)], max_tokens=4096),
+        lambda r: r.uniform(4, 8),
+    )
 
 
 def coverage_sweep(acc: Account, ctx: Context) -> Behaviour:
@@ -93,9 +131,13 @@ def hydra_member(index: int, size: int, interval: float) -> Callable[[Account, C
         def gap(r: random.Random) -> float:
             return size * interval * r.uniform(0.9, 1.1)
 
-        return _pipeline(acc, ctx, lambda r, task: chat([COT.format(task=task)],
-                                                        max_tokens=4096), gap,
-                         start=start + rng.uniform(0, interval))
+        return _pipeline(
+            acc,
+            ctx,
+            lambda r, task: chat([COT.format(task=task)], max_tokens=4096),
+            gap,
+            start=start + rng.uniform(0, interval),
+        )
 
     return behaviour
 
@@ -108,8 +150,10 @@ def low_and_slow(acc: Account, ctx: Context) -> Behaviour:
     served = 0
     while day < ctx.end and served < acc.planned:
         for when in sorted(rng.uniform(0, DAY) for _ in range(rng.randint(20, 30))):
-            t, out = yield from ask(day + when, Request(
-                chat([COT.format(task=next(source))], max_tokens=4096), harvest=True))
+            _, out = yield from ask(
+                day + when,
+                Request(chat([COT.format(task=next(source))], max_tokens=4096), harvest=True),
+            )
             if out.stopped:
                 return
             served += out.served

@@ -82,17 +82,8 @@ def zipf_pick(rng: random.Random, items: Sequence[str], s: float = 1.1) -> str:
     """An item with Zipf-like popularity (index 0 most popular)."""
     n = len(items)
     u = rng.random()
-    index = int(n ** (u ** s)) - 1  # cheap heavy head, long tail
+    index = int(n ** (u**s)) - 1  # cheap heavy head, long tail
     return items[max(0, min(n - 1, index))]
-
-
-REVISITS = (
-    "Back to this one: {p}",
-    "I asked about this before, but: {p}",
-    "{p}\n\n(same as yesterday, but I need more detail this time)",
-    "Following up on my earlier question: {p}",
-    "{p}",
-)
 
 
 class Interests:
@@ -108,5 +99,4 @@ class Interests:
         if self._rng.random() < self._fresh:
             self.topics.append(self._rng.choice(self._pool))
             return self.topics[-1]
-        topic = self._rng.choice(self.topics)
-        return self._rng.choice(REVISITS).format(p=topic[:400])
+        return self._rng.choice(self.topics)  # asked again (a new chat on an old topic)

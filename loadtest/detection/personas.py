@@ -7,7 +7,8 @@ challenges (the runner does that for benign accounts) and keep going.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from typing import Any
 
 from loadtest.detection.context import Context, ask
 from loadtest.detection.pace import (
@@ -18,10 +19,26 @@ from loadtest.detection.pace import (
     office,
     zipf_pick,
 )
-from loadtest.detection.traffic import DAY, HOUR, Account, Behaviour, Request
+from loadtest.detection.traffic import DAY, HOUR, Account, Behaviour, Outcome, Request
 
-CODE_HINTS = ("code", "function", "python", "error", "sql", "script", "class ", "bug", "```",
-              "javascript", "program", "c++", "rust", "api")
+Session = Generator[tuple[float, Request], Outcome, float]
+
+CODE_HINTS = (
+    "code",
+    "function",
+    "python",
+    "error",
+    "sql",
+    "script",
+    "class ",
+    "bug",
+    "```",
+    "javascript",
+    "program",
+    "c++",
+    "rust",
+    "api",
+)
 AGENT_SYSTEM = (
     "You are an autonomous assistant inside the Acme agent framework. You can call the tools "
     "search(query), read_url(url) and run_python(code). Think about which tool helps, call at "
@@ -48,12 +65,18 @@ TICKET_TEMPLATES = (
 
 
 def _session(
-    ctx: Context, rng: random.Random, t: float, first: str, turns: int, gap: float,
-    system: str | None = None, max_tokens: int | None = None,
-) -> Behaviour:
+    ctx: Context,
+    rng: random.Random,
+    t: float,
+    first: str,
+    turns: int,
+    gap: float,
+    system: str | None = None,
+    max_tokens: int | None = None,
+) -> Session:
     """One conversation: ``first`` and ``turns - 1`` follow-ups, each resending the history."""
     history = [first]
-    extra = {"max_tokens": max_tokens} if max_tokens else {}
+    extra: dict[str, Any] = {"max_tokens": max_tokens} if max_tokens else {}
     for i in range(turns):
         if i:
             t += human_gap(rng, gap)
@@ -110,8 +133,7 @@ def tutoring(acc: Account, ctx: Context) -> Behaviour:
         t = day_start
         for _ in range(per_day):
             question = template.format(q=zipf_pick(rng, homework))
-            turns = [question] + (
-                [rng.choice(FOLLOW_UPS)] if rng.random() < 0.25 else [])
+            turns = [question] + ([rng.choice(FOLLOW_UPS)] if rng.random() < 0.25 else [])
             t, _ = yield from ask(t, Request(chat(turns, max_tokens=1500)))
             t += rng.expovariate(1 / 90)
         t = day_start + DAY - 7 * HOUR
@@ -123,8 +145,7 @@ def eval_harness(acc: Account, ctx: Context) -> Behaviour:
     n = min(len(ctx.pools.benign), max(40, int(400 * ctx.scale)))
     t, _ = _days(ctx, rng, 1)
     for prompt in rng.sample(list(ctx.pools.benign), n):
-        body = chat([prompt], system="You are a helpful assistant.", temperature=0,
-                    max_tokens=1024)
+        body = chat([prompt], system="You are a helpful assistant.", temperature=0, max_tokens=1024)
         t, _ = yield from ask(t, Request(body))
         t += rng.uniform(0.5, 4.0)
 
@@ -152,8 +173,9 @@ def agent_user(acc: Account, ctx: Context) -> Behaviour:
     topics = Interests(rng, ctx.pools.benign, rng.randint(1, 4), 0.3)
     while t < end:
         t = office(t + rng.uniform(1, 8) * HOUR, rng, 8, 22)
-        t = yield from _session(ctx, rng, t, topics.next(), rng.randint(2, 8), 20,
-                                system=AGENT_SYSTEM)
+        t = yield from _session(
+            ctx, rng, t, topics.next(), rng.randint(2, 8), 20, system=AGENT_SYSTEM
+        )
 
 
 def power_user(acc: Account, ctx: Context) -> Behaviour:

@@ -81,8 +81,15 @@ async def run(
         if records[i].max_level and not records[i].reasons:
             records[i].reasons = await harness.reasons(acc.name)
         if trace is not None and records[i].sent in TRACE_AT:
-            trace.append({"account": acc.name, "scenario": acc.scenario, "role": acc.role,
-                          "sent": records[i].sent, **await harness.families(acc.name)})
+            trace.append(
+                {
+                    "account": acc.name,
+                    "scenario": acc.scenario,
+                    "role": acc.role,
+                    "sent": records[i].sent,
+                    **await harness.families(acc.name),
+                }
+            )
         sent += 1
         if progress is not None and t >= next_report:
             progress(

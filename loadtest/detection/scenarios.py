@@ -31,6 +31,7 @@ class Plan:
     harvesters: int  # accounts per single-account strategy
     hydras: tuple[tuple[int, int], ...]  # (members, tasks in all), spread over hydra_days
     hydra_days: float
+    solve_budget: int  # proof-of-work challenges honest clients solve in all (CPU bound)
 
 
 FULL = Plan(
@@ -51,6 +52,7 @@ FULL = Plan(
     harvesters=10,
     hydras=((10, 6000), (100, 10000), (1000, 20000)),
     hydra_days=7,
+    solve_budget=300,
 )
 QUICK = Plan(
     name="quick",
@@ -70,6 +72,7 @@ QUICK = Plan(
     harvesters=2,
     hydras=((10, 600), (20, 600), (40, 800)),
     hydra_days=2.5,
+    solve_budget=10,
 )
 
 
