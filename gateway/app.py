@@ -42,11 +42,10 @@ from gateway.policy.loader import LoadedPolicy
 from gateway.policy.watcher import PolicyWatcher
 from gateway.proxy.background import Background
 from gateway.proxy.challenges import ChallengeGate
-from gateway.proxy.decide import DecideStage
+from gateway.proxy.decide import CachingPlanner, DecideStage
 from gateway.proxy.forward import Forwarder
-from gateway.proxy.inspect import InspectStage
+from gateway.proxy.inspect import FingerprintNeed, InspectStage
 from gateway.proxy.pipeline import Pipeline
-from gateway.proxy.planner import Planner
 from gateway.proxy.settle import InFlightLeases, Settler
 from gateway.proxy.stages import AuthenticateStage, ForwardStage, IdentifyStage
 from gateway.settings import Settings
@@ -204,7 +203,7 @@ def build_pipeline(state: GatewayState) -> Pipeline:
     )
     decide = DecideStage(
         policy=state.policy,
-        planner=Planner(state.backend.keys, shadow=settings.shadow),
+        planner=CachingPlanner(state.backend.keys, shadow=settings.shadow),
         store=store,
         keys=state.backend.keys,
         challenges=ChallengeGate(state.challenges, state.detection, state.metrics),
@@ -222,7 +221,10 @@ def build_pipeline(state: GatewayState) -> Pipeline:
     stages = (
         AuthenticateStage(state.authenticator),
         InspectStage(
-            state.fingerprinter, body_limit=settings.body_limit, route_prefix=settings.route_prefix
+            state.fingerprinter,
+            body_limit=settings.body_limit,
+            route_prefix=settings.route_prefix,
+            needs_fingerprint=FingerprintNeed(state.policy),
         ),
         IdentifyStage(state.clusters, state.policy),
         decide,
@@ -253,7 +255,8 @@ class _LinkerObserver:
         features: Any,
         now: float,
     ) -> None:
-        self._worker.submit(identity, fingerprint.frame or fingerprint.skeleton)
+        # an estimate-only fingerprint (nothing needed one) has no template
+        self._worker.submit(identity, fingerprint.frame or fingerprint.skeleton or None)
 
 
 async def _start(app: web.Application) -> None:

@@ -3,13 +3,17 @@
 A fresh entry is answered at once; a stale one is answered at once too and refreshed by a
 background task, so a request waits for the graph only on an account's very first request
 (one lookup, shared by concurrent requests). Links and unlinks made by this process
-invalidate the affected clusters locally; other replicas' changes arrive within ``cache_ttl``.
-When the graph is unreachable a lone account is treated as its own cluster.
+invalidate the affected clusters locally (and look their members up again in the
+background, so that their next requests need not wait); other replicas' changes arrive
+within ``cache_ttl``. ``expire_all`` (evidence removed from the graph) marks every entry
+stale: served once more while it is refreshed (expiries within a second coalesce). When the
+graph is unreachable a lone account is treated as its own cluster.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import OrderedDict
 
 from gateway.clock import Clock
@@ -17,6 +21,9 @@ from gateway.clusters.config import PolicyProvider, default_policy
 from gateway.clusters.graph import ClusterGraph
 from gateway.clusters.types import ClusterInfo
 from gateway.limiter.store import StoreUnavailable
+
+_PREFETCH = 256  # accounts looked up again after one invalidation, at most
+EXPIRE_EVERY = 1.0  # seconds: expire_all coalesces within this
 
 
 class ClusterCache:
@@ -32,9 +39,13 @@ class ClusterCache:
         self._clock = clock
         self._policy = policy
         self._capacity = capacity
-        self._entries: OrderedDict[str, tuple[ClusterInfo, float]] = OrderedDict()
+        # account -> (info, fetched at, generation)
+        self._entries: OrderedDict[str, tuple[ClusterInfo, float, int]] = OrderedDict()
         self._by_cluster: dict[str, set[str]] = {}
         self._inflight: dict[str, asyncio.Task[ClusterInfo]] = {}
+        self._generation = 0  # entries fetched in an earlier generation are stale
+        self._expired_at = -math.inf  # when the generation last moved
+        self._expiry_due = False  # an expire_all waits for EXPIRE_EVERY to pass
         self.lookups = 0  # graph round trips (first requests and refreshes)
         self.errors = 0
 
@@ -43,8 +54,12 @@ class ClusterCache:
             return ClusterInfo(account, 1)
         entry = self._entries.get(account)
         if entry is not None:
-            info, at = entry
-            if self._clock.now() - at >= self._policy().cache_ttl:
+            info, at, generation = entry
+            now = self._clock.now()
+            if self._expiry_due and now - self._expired_at >= EXPIRE_EVERY:
+                self._next_generation(now)
+            stale = generation != self._generation
+            if stale or now - at >= self._policy().cache_ttl:
                 self._fetch(account)  # refresh in the background; answer with what we have
             return info
         try:
@@ -72,18 +87,19 @@ class ClusterCache:
 
     async def _lookup(self, account: str) -> ClusterInfo:
         self.lookups += 1
+        generation = self._generation  # an expire_all meanwhile leaves this answer stale
         info = await self._graph.info(account)
-        self._put(account, info)
+        self._put(account, info, generation)
         return info
 
-    def _put(self, account: str, info: ClusterInfo) -> None:
+    def _put(self, account: str, info: ClusterInfo, generation: int) -> None:
         old = self._entries.pop(account, None)
         if old is not None:
             self._forget(old[0].cluster_id, account)
-        self._entries[account] = (info, self._clock.now())
+        self._entries[account] = (info, self._clock.now(), generation)
         self._by_cluster.setdefault(info.cluster_id, set()).add(account)
         while len(self._entries) > self._capacity:
-            evicted, (evicted_info, _) = self._entries.popitem(last=False)
+            evicted, (evicted_info, _, _) = self._entries.popitem(last=False)
             self._forget(evicted_info.cluster_id, evicted)
 
     def _forget(self, cluster_id: str, account: str) -> None:
@@ -95,17 +111,46 @@ class ClusterCache:
 
     def invalidate(self, *accounts: str) -> None:
         """Drop these accounts and every cached member of their clusters (after a link or
-        unlink by this process), so the next request looks them up again."""
+        unlink by this process), and look them up again in the background."""
+        dropped: set[str] = set()
         for account in accounts:
             entry = self._entries.get(account)
             clusters = {account} if entry is None else {account, entry[0].cluster_id}
             for cluster_id in clusters:
-                self.invalidate_cluster(cluster_id)
-            self._entries.pop(account, None)
+                dropped |= self.invalidate_cluster(cluster_id)
+            if self._entries.pop(account, None) is not None:
+                dropped.add(account)
+        self._prefetch(dropped)
 
-    def invalidate_cluster(self, cluster_id: str) -> None:
-        for member in list(self._by_cluster.pop(cluster_id, ())):
+    def invalidate_cluster(self, cluster_id: str) -> set[str]:
+        """Drop every cached member of a cluster; the members dropped."""
+        members = self._by_cluster.pop(cluster_id, set())
+        for member in members:
             self._entries.pop(member, None)
+        return members
+
+    def _prefetch(self, accounts: set[str]) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (a synchronous caller): the next request looks up
+        for account in sorted(accounts)[:_PREFETCH]:
+            self._fetch(account)
+
+    def expire_all(self) -> None:
+        """Every entry is stale: the next request of each account refreshes it (and is
+        answered with the entry meanwhile). Expiries coalesce: at most one per
+        ``EXPIRE_EVERY`` seconds (a burst of hot values refreshes every account once)."""
+        now = self._clock.now()
+        if now - self._expired_at >= EXPIRE_EVERY:
+            self._next_generation(now)
+        else:
+            self._expiry_due = True
+
+    def _next_generation(self, now: float) -> None:
+        self._generation += 1
+        self._expired_at = now
+        self._expiry_due = False
 
     def clear(self) -> None:
         self._entries.clear()

@@ -16,20 +16,38 @@ day), which keeps the store traffic far below the request rate.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from gateway.auth.client_ip import ip_prefix
 from gateway.clock import Clock
 from gateway.clusters.cache import ClusterCache
 from gateway.clusters.config import ClustersPolicy, PolicyProvider
 from gateway.clusters.graph import ClusterGraph
-from gateway.clusters.observations import Observations, PairMatch, PairRule
-from gateway.clusters.signals import day_of, window_of
+from gateway.clusters.observations import (
+    Observations,
+    PairMatch,
+    PairNote,
+    PairRule,
+    ValueAdd,
+    ValueSeen,
+)
+from gateway.clusters.signals import DAY, day_of, window_of
 from gateway.clusters.ttlmap import TtlMap
 from gateway.clusters.types import AuditEntry, Evidence, LinkResult, hash_value
 from gateway.model import Identity
 
 SYNC_VALUE = "-"  # synchrony evidence has no shared value
+Sighting = tuple[Identity, int | None, float]  # identity, template, time
+
+
+@dataclass(frozen=True, slots=True)
+class _Add:
+    """One value a request adds, and which rule applies to it."""
+
+    kind: Literal["hard", "soft", "synchrony"]
+    call: ValueAdd
 
 
 @dataclass(slots=True)
@@ -69,24 +87,76 @@ class Linker:
 
     async def observe(self, identity: Identity, template: int | None, now: float) -> None:
         """Record one request's signals; link accounts whose evidence now suffices."""
+        await self.observe_many([(identity, template, now)])
+
+    async def observe_many(self, sightings: Sequence[Sighting]) -> None:
+        """Record many requests' signals, in order, in two round trips to the observations
+        (every value added, then every pair noted), then link what now qualifies."""
         policy = self._policy()
         if not policy.enabled:
             return
-        self.stats.observed += 1
+        adds: list[_Add] = []
+        for identity, template, now in sightings:
+            self.stats.observed += 1
+            adds += self._adds(policy, identity, template, now)
+        if not adds:
+            return
+        seen = await self._obs.add_values([a.call for a in adds])
+        notes: list[tuple[_Add, PairNote]] = []
+        for add, found in zip(adds, seen, strict=True):
+            note = await self._after_add(policy, add, found)
+            if note is not None:
+                notes.append((add, note))
+        if not notes:
+            return
+        matches = await self._obs.record_pairs_many([n for _, n in notes])
+        for (add, _), found_matches in zip(notes, matches, strict=True):
+            await self._link_matches(add.call.account, found_matches, add.call.now)
+
+    def _adds(
+        self, policy: ClustersPolicy, identity: Identity, template: int | None, now: float
+    ) -> list[_Add]:
+        """The values one request adds (each (account, value) once per refresh period)."""
         account = identity.account_id
+        out: list[_Add] = []
         for name in policy.link_on.hard:
             raw = identity.attrs.get(name)
             if raw:
-                await self._hard(policy, account, name, hash_value(name, raw, self._salt), now)
+                value_hash = hash_value(name, raw, self._salt)
+                if self._first_time(("h", account, name, value_hash), now, self._refresh):
+                    ttl = policy.evidence_ttl
+                    out.append(
+                        _Add("hard", self._value(policy, name, value_hash, account, now, ttl))
+                    )
         soft = policy.link_on.soft
         if "ip_prefix" in soft and identity.client_ip and _routable(identity.client_ip):
             prefix = ip_prefix(identity.client_ip)
             if prefix:
-                await self._soft(policy, account, "ip_prefix", prefix, now)
+                out += self._soft(policy, account, "ip_prefix", prefix, now)
         if "template" in soft and template is not None:
-            await self._soft(policy, account, "template", f"{template:x}", now)
+            out += self._soft(policy, account, "template", f"{template:x}", now)
         if "synchrony" in soft:
-            await self._synchrony(policy, account, now)
+            window = window_of(now, policy.synchrony.window)
+            if self._first_time(("w", account, str(window)), now, policy.synchrony.window):
+                ttl = max(policy.synchrony.window * 4, 60.0)
+                call = self._value(policy, "synchrony", str(window), account, now, ttl)
+                out.append(_Add("synchrony", call))
+        return out
+
+    def _soft(
+        self, policy: ClustersPolicy, account: str, signal: str, raw: str, now: float
+    ) -> list[_Add]:
+        value_hash = hash_value(signal, raw, self._salt)
+        if not self._first_time(("s", account, signal, value_hash, str(day_of(now))), now, DAY):
+            return []
+        ttl = policy.observation_ttl
+        return [_Add("soft", self._value(policy, signal, value_hash, account, now, ttl))]
+
+    @staticmethod
+    def _value(
+        policy: ClustersPolicy, signal: str, value_hash: str, account: str, now: float, ttl: float
+    ) -> ValueAdd:
+        return ValueAdd(signal, value_hash, account, now, policy.hot_limit(signal), ttl)
 
     def _first_time(self, key: tuple[str, ...], now: float, ttl: float) -> bool:
         if self._recent.fresh(key, now, ttl):
@@ -94,72 +164,37 @@ class Linker:
         self._recent.put(key, True, now)
         return True
 
-    async def _hard(
-        self, policy: ClustersPolicy, account: str, signal: str, value_hash: str, now: float
-    ) -> None:
-        if not self._first_time(("h", account, signal, value_hash), now, self._refresh):
-            return
-        seen = await self._obs.add_value(
-            signal,
-            value_hash,
-            account,
-            now,
-            limit=policy.hot_limit(signal),
-            ttl=policy.evidence_ttl,
-        )
-        if seen.newly_hot:
-            await self._report_hot(policy, signal, value_hash, whole_edges=False)
+    async def _after_add(
+        self, policy: ClustersPolicy, add: _Add, seen: ValueSeen
+    ) -> PairNote | None:
+        """Report a value that turned hot, link a shared hard value; a soft value shared
+        with others is returned as the pairs to note."""
+        call = add.call
+        if seen.newly_hot and add.kind != "synchrony":
+            await self._report_hot(
+                policy, call.signal, call.value_hash, whole_edges=add.kind == "soft"
+            )
         if seen.hot or not seen.others:
-            return
-        evidence = (Evidence(signal, value_hash, now, now, 1),)
-        target = seen.others[0]
-        result = await self._graph.link(target, account, evidence, reason=f"shared {signal}")
-        self._count(account, target, result)
-
-    async def _soft(
-        self, policy: ClustersPolicy, account: str, signal: str, raw: str, now: float
-    ) -> None:
-        value_hash = hash_value(signal, raw, self._salt)
-        day = day_of(now)
-        if not self._first_time(("s", account, signal, value_hash, str(day)), now, 86400.0):
-            return
-        seen = await self._obs.add_value(
-            signal,
-            value_hash,
-            account,
-            now,
-            limit=policy.hot_limit(signal),
-            ttl=policy.observation_ttl,
+            return None
+        day = day_of(call.now)
+        if add.kind == "hard":
+            evidence = (Evidence(call.signal, call.value_hash, call.now, call.now, 1),)
+            target = seen.others[0]
+            result = await self._graph.link(
+                target, call.account, evidence, reason=f"shared {call.signal}"
+            )
+            self._count(call.account, target, result)
+            return None
+        if add.kind == "soft":
+            return PairNote(
+                call.account, seen.others, call.signal, call.value_hash, day, 1, self._rule(policy)
+            )
+        if not seen.new_member:
+            return None  # a crowded window says nothing about any pair: skip, never report
+        need = policy.synchrony.min_cooccurrences
+        return PairNote(
+            call.account, seen.others, "synchrony", SYNC_VALUE, day, need, self._rule(policy)
         )
-        if seen.newly_hot:
-            await self._report_hot(policy, signal, value_hash, whole_edges=True)
-        if seen.hot or not seen.others:
-            return
-        matches = await self._obs.record_pairs(
-            account, seen.others, signal, value_hash, day, need=1, rule=self._rule(policy)
-        )
-        await self._link_matches(account, matches, now)
-
-    async def _synchrony(self, policy: ClustersPolicy, account: str, now: float) -> None:
-        window = window_of(now, policy.synchrony.window)
-        if not self._first_time(("w", account, str(window)), now, policy.synchrony.window):
-            return
-        ttl = max(policy.synchrony.window * 4, 60.0)
-        seen = await self._obs.add_value(
-            "synchrony", str(window), account, now, limit=policy.hot_limit("synchrony"), ttl=ttl
-        )
-        if seen.hot or not seen.new_member or not seen.others:
-            return  # a crowded window says nothing about any pair: skip, never report
-        matches = await self._obs.record_pairs(
-            account,
-            seen.others,
-            "synchrony",
-            SYNC_VALUE,
-            day_of(now),
-            need=policy.synchrony.min_cooccurrences,
-            rule=self._rule(policy),
-        )
-        await self._link_matches(account, matches, now)
 
     @staticmethod
     def _rule(policy: ClustersPolicy) -> PairRule:
@@ -203,7 +238,7 @@ class Linker:
             signal, value_hash, reason="hot value", actor="linker", whole_edges=whole_edges
         )
         if removed and self._cache is not None:
-            self._cache.clear()
+            self._cache.expire_all()
 
 
 def _routable(address: str) -> bool:

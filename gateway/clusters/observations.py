@@ -10,6 +10,7 @@ accounts which soft signals agreed on which days.
   only set for a day once its per-day counter reaches ``need``.
 
 Implementations: :class:`MemoryObservations` here, ``observations_redis`` for production.
+Both take batches (``add_values``, ``record_pairs_many``): the linker worker's path.
 """
 
 from __future__ import annotations
@@ -53,6 +54,31 @@ class PairRule:
     ttl: float
 
 
+@dataclass(frozen=True, slots=True)
+class ValueAdd:
+    """One ``add_value`` call (a batch item of ``add_values``)."""
+
+    signal: str
+    value_hash: str
+    account: str
+    now: float
+    limit: int
+    ttl: float
+
+
+@dataclass(frozen=True, slots=True)
+class PairNote:
+    """One ``record_pairs`` call (a batch item of ``record_pairs_many``)."""
+
+    account: str
+    others: tuple[str, ...]
+    signal: str
+    value_hash: str
+    day: int
+    need: int
+    rule: PairRule
+
+
 class Observations(Protocol):
     async def add_value(
         self, signal: str, value_hash: str, account: str, now: float, *, limit: int, ttl: float
@@ -71,6 +97,14 @@ class Observations(Protocol):
     ) -> list[PairMatch]:
         """Note that ``signal`` agreed for (account, other) on ``day``; return the pairs
         that qualify after a newly set signal-day."""
+        ...
+
+    async def add_values(self, adds: Sequence[ValueAdd]) -> list[ValueSeen]:
+        """``add_value`` each, in order (one round trip)."""
+        ...
+
+    async def record_pairs_many(self, notes: Sequence[PairNote]) -> list[list[PairMatch]]:
+        """``record_pairs`` each, in order (one round trip)."""
         ...
 
 
@@ -159,6 +193,20 @@ class MemoryObservations:
             if found is not None:
                 matches.append(PairMatch(other, found))
         return matches
+
+    async def add_values(self, adds: Sequence[ValueAdd]) -> list[ValueSeen]:
+        return [
+            await self.add_value(a.signal, a.value_hash, a.account, a.now, limit=a.limit, ttl=a.ttl)
+            for a in adds
+        ]
+
+    async def record_pairs_many(self, notes: Sequence[PairNote]) -> list[list[PairMatch]]:
+        return [
+            await self.record_pairs(
+                n.account, n.others, n.signal, n.value_hash, n.day, need=n.need, rule=n.rule
+            )
+            for n in notes
+        ]
 
     def _is_hot(self, signal: str, value_hash: str) -> bool:
         return self._hot.get(f"{signal}:{value_hash}", 0.0) > self._now

@@ -1,7 +1,7 @@
 """The linker's observations in Redis (shared by replicas): two Lua scripts, one slot.
 
 Keys hang off ``KeyBuilder.subsystem("clusters", "s")`` (layout in ``lua/value.lua`` and
-``lua/pair.lua``); every key has a TTL.
+``lua/pair.lua``); every key has a TTL. A batch of calls is one pipeline (one round trip).
 """
 
 from __future__ import annotations
@@ -15,7 +15,15 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
-from gateway.clusters.observations import PairMatch, PairRule, SignalAgreement, ValueSeen
+from gateway.clusters.observations import (
+    PairMatch,
+    PairNote,
+    PairRule,
+    SignalAgreement,
+    ValueAdd,
+    ValueSeen,
+)
+from gateway.limiter.batching import Source, run_batch
 from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.store import StoreUnavailable
 
@@ -38,18 +46,35 @@ async def _guard() -> AsyncIterator[None]:
 
 class RedisObservations:
     def __init__(self, client: Redis | RedisCluster, keys: KeyBuilder | None = None) -> None:
+        self._client = client
         self._base = (keys or KeyBuilder()).subsystem("clusters", "s")
-        self._value = client.register_script(_load("value"))
-        self._pair = client.register_script(_load("pair"))
+        self._value = Source(_load("value"))
+        self._pair = Source(_load("pair"))
 
     async def add_value(
         self, signal: str, value_hash: str, account: str, now: float, *, limit: int, ttl: float
     ) -> ValueSeen:
-        args: list[str | int] = [signal, value_hash, account, repr(now), limit, repr(ttl)]
-        async with _guard():
-            reply = await self._value(keys=[self._base], args=args)
-        others = tuple(sorted(_text(a) for a in reply[3:]))
-        return ValueSeen(others, bool(reply[0]), bool(reply[1]), bool(reply[2]))
+        add = ValueAdd(signal, value_hash, account, now, limit, ttl)
+        return (await self.add_values([add]))[0]
+
+    async def add_values(self, adds: Sequence[ValueAdd]) -> list[ValueSeen]:
+        calls = [
+            self._value.call(
+                1,
+                [self._base, a.signal, a.value_hash, a.account, repr(a.now), a.limit, repr(a.ttl)],
+            )
+            for a in adds
+        ]
+        replies = await self._run(calls, self._value)
+        return [
+            ValueSeen(
+                tuple(sorted(_text(a) for a in reply[3:])),
+                bool(reply[0]),
+                bool(reply[1]),
+                bool(reply[2]),
+            )
+            for reply in replies
+        ]
 
     async def record_pairs(
         self,
@@ -62,24 +87,51 @@ class RedisObservations:
         need: int,
         rule: PairRule,
     ) -> list[PairMatch]:
-        if not others:
-            return []
-        args: list[str | int] = [account, signal, value_hash, day, need, rule.min_signals]
-        args += [rule.repeat_days, repr(rule.ttl), *others]
+        note = PairNote(account, tuple(others), signal, value_hash, day, need, rule)
+        return (await self.record_pairs_many([note]))[0]
+
+    async def record_pairs_many(self, notes: Sequence[PairNote]) -> list[list[PairMatch]]:
+        wanted = [n for n in notes if n.others]
+        calls = []
+        for n in wanted:
+            args: list[str | int] = [
+                self._base,
+                n.account,
+                n.signal,
+                n.value_hash,
+                n.day,
+                n.need,
+                n.rule.min_signals,
+                n.rule.repeat_days,
+                repr(n.rule.ttl),
+                *n.others,
+            ]
+            calls.append(self._pair.call(1, args))
+        replies = iter(await self._run(calls, self._pair))
+        return [_matches(next(replies)) if n.others else [] for n in notes]
+
+    async def _run(self, calls: list[tuple[Any, ...]], script: Source) -> list[Any]:
         async with _guard():
-            reply = await self._pair(keys=[self._base], args=args)
-        matches = []
-        i = 0
-        while i < len(reply):
-            other, count = _text(reply[i]), int(reply[i + 1])
-            triples = reply[i + 2 : i + 2 + 3 * count]
-            signals = sorted(
-                (
-                    SignalAgreement(_text(triples[j]), _text(triples[j + 1]), int(triples[j + 2]))
-                    for j in range(0, len(triples), 3)
-                ),
-                key=lambda agreement: agreement.signal,
-            )
-            matches.append(PairMatch(other, tuple(signals)))
-            i += 2 + 3 * count
-        return matches
+            replies = await run_batch(self._client, calls, (script,))
+        for reply in replies:
+            if isinstance(reply, RedisError):
+                raise StoreUnavailable(f"cluster observations: {reply}")
+        return replies
+
+
+def _matches(reply: list[Any]) -> list[PairMatch]:
+    matches = []
+    i = 0
+    while i < len(reply):
+        other, count = _text(reply[i]), int(reply[i + 1])
+        triples = reply[i + 2 : i + 2 + 3 * count]
+        signals = sorted(
+            (
+                SignalAgreement(_text(triples[j]), _text(triples[j + 1]), int(triples[j + 2]))
+                for j in range(0, len(triples), 3)
+            ),
+            key=lambda agreement: agreement.signal,
+        )
+        matches.append(PairMatch(other, tuple(signals)))
+        i += 2 + 3 * count
+    return matches

@@ -1,7 +1,9 @@
 """Runs the linker off the request path: a bounded queue drained by one background task.
 
 ``submit`` never blocks and never raises: when the queue is full the observation is dropped
-and counted. The worker also prunes expired evidence every ``prune_interval`` seconds.
+and counted. The task takes what is queued (up to ``max_batch``, after waiting up to
+``linger`` seconds for more) and hands it to the linker as one batch: a few round trips per
+batch, whatever its size. It also prunes expired evidence every ``prune_interval`` seconds.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ class LinkerWorker:
         *,
         maxsize: int = 10_000,
         prune_interval: float = 3600.0,
+        max_batch: int = 256,
+        linger: float = 0.05,
     ) -> None:
         self._linker = linker
         self._graph = graph
@@ -37,6 +41,9 @@ class LinkerWorker:
         self._prune_interval = prune_interval
         self._next_prune = clock.now() + prune_interval
         self._task: asyncio.Task[None] | None = None
+        self._max_batch = max_batch
+        self._linger = linger
+        self._hurry = asyncio.Event()  # someone waits (drain, stop): no lingering
 
     @property
     def stats(self) -> LinkerStats:
@@ -61,12 +68,17 @@ class LinkerWorker:
 
     async def drain(self) -> None:
         """Wait until everything queued so far is processed (tests, shutdown)."""
-        await self._queue.join()
+        self._hurry.set()
+        try:
+            await self._queue.join()
+        finally:
+            self._hurry.clear()
 
     async def stop(self, grace: float = 5.0) -> None:
         """Process what is queued (up to ``grace`` seconds), then stop."""
         if self._task is None:
             return
+        self._hurry.set()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._queue.join(), grace)
         self._task.cancel()
@@ -75,14 +87,21 @@ class LinkerWorker:
 
     async def _run(self) -> None:
         while True:
-            identity, template, now = await self._queue.get()
+            batch = [await self._queue.get()]
+            if self._linger > 0 and self._queue.qsize() < self._max_batch - 1:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._linger):
+                        await self._hurry.wait()
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
             try:
-                await self._linker.observe(identity, template, now)
+                await self._linker.observe_many(batch)
                 if self._clock.now() >= self._next_prune:
                     self._next_prune = self._clock.now() + self._prune_interval
                     await self._graph.prune()
             except Exception:  # the worker must outlive any store hiccup
-                self._linker.stats.errors += 1
+                self._linker.stats.errors += len(batch)
                 log.warning("cluster linker failed", exc_info=True)
             finally:
-                self._queue.task_done()
+                for _ in batch:
+                    self._queue.task_done()

@@ -7,15 +7,14 @@ nothing is written: assessments report the level that would apply.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from gateway.clock import Clock
-from gateway.detection import detectors
+from gateway.detection.batch import VERIFICATION_TTL, Batch, Scored, Sighting, verdict_of
 from gateway.detection.config import DetectionPolicy
-from gateway.detection.observation import observation, template_of
-from gateway.detection.scorer import Verdict, score
-from gateway.detection.state import DetectorStateStore
+from gateway.detection.scorer import Verdict
+from gateway.detection.state import DetectorStateStore, ScoreWrite
 from gateway.detection.types import (
     Assessment,
     EntityState,
@@ -29,7 +28,7 @@ from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.store import BudgetStore
 from gateway.model import Fingerprint, Identity, Level, RequestFeatures
 
-VERIFICATION_TTL = 90 * 86400.0  # verification stays until an operator clears it (or 90 days)
+__all__ = ["VERIFICATION_TTL", "DetectionEngine", "Sighting"]
 
 
 class DetectionEngine:
@@ -49,8 +48,22 @@ class DetectionEngine:
         self.keys = keys
         self.policy_provider = policy_provider
         self.clock = clock
-        self.worker = BackgroundWorker(maxsize=queue_size)
+        self.worker: BackgroundWorker[Sighting] = BackgroundWorker(
+            self._observe_batch, maxsize=queue_size
+        )
         self.on_assessment = on_assessment
+        self._enabled_in: DetectionPolicy | None = None  # the policy _enabled describes
+        self._enabled: dict[str | None, bool] = {}
+
+    def enabled_for(self, tier: str | None) -> bool:
+        """Detection runs for ``tier`` (looked up once per policy and tier)."""
+        policy = self.policy_provider()
+        if policy is not self._enabled_in:
+            self._enabled_in, self._enabled = policy, {}
+        found = self._enabled.get(tier)
+        if found is None:
+            found = self._enabled[tier] = policy.for_tier(tier).enabled
+        return found
 
     # -- the observation path -------------------------------------------------------------
 
@@ -65,15 +78,15 @@ class DetectionEngine:
         *,
         limited: bool = False,
     ) -> bool:
-        """Queue an observation without awaiting it; False when dropped (queue full)."""
+        """Queue an observation without awaiting it; False when dropped (queue full) or not
+        queued at all (detection is off for the tier)."""
+        if not self.enabled_for(identity.tier):
+            return False
         when = self.clock.now() if now is None else now
-
-        async def job() -> object:
-            return await self.observe(
-                identity, cluster_id, cluster_size, fingerprint, features, when, limited=limited
-            )
-
-        return self.worker.submit(job)
+        sighting = Sighting(
+            identity, cluster_id, cluster_size, fingerprint, features, when, limited
+        )
+        return self.worker.submit(sighting)
 
     async def observe(
         self,
@@ -87,71 +100,90 @@ class DetectionEngine:
         limited: bool = False,
     ) -> tuple[Assessment, Assessment]:
         """Update the account's and the cluster's state; return both assessments."""
-        policy = self.policy_provider().for_tier(identity.tier)
-        account = identity.account_id
-        a_entity, c_entity = entity_of_account(account), entity_of_cluster(cluster_id)
-        solitary = cluster_size <= 1 and cluster_id == account
-        if not policy.enabled:
-            return _idle(a_entity, policy), _idle(c_entity, policy)
-        if features.retry_count > 0:  # an SDK retry is not new behaviour
-            a_state = await self.state.load(a_entity, now)
-            c_state = None if solitary else await self.state.load(c_entity, now)
-            return _held(a_state, policy, now), _held(c_state, policy, now, c_entity)
-        fanout = False
-        template = template_of(fingerprint)
-        if template:
-            senders = await self.state.template_fanout(template, account, policy.tuning.window)
-            fanout = senders >= policy.tuning.template_fanout
-        obs = observation(fingerprint, features, policy, now, fanout=fanout, limited=limited)
-        window, half_life = policy.tuning.window, policy.tuning.counter_half_life
-        a_state = await self.state.observe(a_entity, obs, now, window=window, half_life=half_life)
-        a_result = await self._assess(a_state, policy, now, cluster_id, account)
-        if solitary:
-            return a_result, _idle(c_entity, policy)
-        obs = observation(
-            fingerprint, features, policy, now, member=account, fanout=fanout, limited=limited
-        )
-        c_state = await self.state.observe(c_entity, obs, now, window=window, half_life=half_life)
-        c_result = await self._assess(c_state, policy, now, cluster_id, None)
-        return a_result, c_result
+        sighting = Sighting(identity, cluster_id, cluster_size, fingerprint, features, now, limited)
+        return (await self.observe_many([sighting]))[0]
 
-    async def _assess(
-        self,
-        state: EntityState,
-        policy: DetectionPolicy,
-        now: float,
-        cluster_id: str,
-        account_id: str | None,
-    ) -> Assessment:
-        ctx = detectors.Context(min_requests=policy.min_requests, cluster=account_id is None)
-        findings = detectors.assess(state, ctx)
-        evidence = detectors.confidence(state, ctx)
-        verdict = score(state.entity, findings, state.score, state.pin, policy, now, evidence)
+    async def _observe_batch(self, sightings: Sequence[Sighting]) -> None:
+        await self.observe_many(sightings)
+
+    async def observe_many(
+        self, sightings: Sequence[Sighting]
+    ) -> list[tuple[Assessment, Assessment]]:
+        """Observe every sighting, in order; (account, cluster) assessments. A run of
+        sightings costs three store round trips (fan-out, observe, scores) plus the rare
+        level, audit and pin writes; an SDK retry only reads, at its place in the order."""
+        out: list[tuple[Assessment, Assessment]] = []
+        start = 0
+        for index, s in enumerate(sightings):
+            if s.features.retry_count > 0:
+                out += await self._observe_run(sightings[start:index])
+                out.append(await self._retried(s))
+                start = index + 1
+        out += await self._observe_run(sightings[start:])
+        return out
+
+    async def _observe_run(
+        self, sightings: Sequence[Sighting]
+    ) -> list[tuple[Assessment, Assessment]]:
+        if not sightings:
+            return []
+        batch = Batch(
+            sightings,
+            self.policy_provider().for_tier,
+            lambda: self.clock.now() + VERIFICATION_TTL,
+        )
+        results: list[list[Assessment]] = [[] for _ in sightings]
+        fanouts = batch.fanouts()
+        counts = await self.state.fanout_many(fanouts) if fanouts else []
+        observations = batch.observations(counts)
+        states = await self.state.observe_many(observations) if observations else []
+        scored = batch.score(states)
+        writes = [
+            ScoreWrite(s.state.entity, s.verdict.state, s.policy.tuning.window)
+            for s in scored
+            if s.verdict.dirty
+        ]
+        if writes:
+            await self.state.save_scores(writes)
+        for item in scored:
+            results[item.index].append(await self._apply(item))
+        out: list[tuple[Assessment, Assessment]] = []
+        for index, found in enumerate(results):
+            s, policy = sightings[index], batch.policies[index]
+            if not found:  # detection is off for the tier
+                found.append(_idle(entity_of_account(s.identity.account_id), policy))
+            if len(found) == 1:  # off, or a solitary account: the cluster is idle
+                found.append(_idle(entity_of_cluster(s.cluster_id), policy))
+            out.append((found[0], found[1]))
+        return out
+
+    async def _retried(self, s: Sighting) -> tuple[Assessment, Assessment]:
+        """An SDK retry only reads the states (it is not new behaviour)."""
+        policy = self.policy_provider().for_tier(s.identity.tier)
+        if not policy.enabled:
+            return (
+                _idle(entity_of_account(s.identity.account_id), policy),
+                _idle(entity_of_cluster(s.cluster_id), policy),
+            )
+        solitary = s.cluster_size <= 1 and s.cluster_id == s.identity.account_id
+        c_entity = entity_of_cluster(s.cluster_id)
+        a_state = await self.state.load(entity_of_account(s.identity.account_id), s.now)
+        c_state = None if solitary else await self.state.load(c_entity, s.now)
+        return _held(a_state, policy, s.now), _held(c_state, policy, s.now, c_entity)
+
+    async def _apply(self, item: Scored) -> Assessment:
+        """The writes of one verdict besides its score: level key, audit, verification."""
+        verdict, policy, now = item.verdict, item.policy, item.now
         a = verdict.assessment
-        if verdict.dirty:
-            await self.state.save_score(state.entity, verdict.state, policy.tuning.window)
         if policy.mode == "enforce" and (a.changed or a.refresh):
-            key = self._level_key(cluster_id, account_id)
+            key = self._level_key(item.cluster_id, item.account_id)
             await self.budgets.set_level(
                 key, verdict.state.level, max(0.0, verdict.state.until - now)
             )
         if a.changed:
-            await self._audit(state, verdict, policy, "detector")
-            if (
-                policy.mode == "enforce"
-                and policy.verification.enabled
-                and a.level == Level.BLOCK
-                and account_id is not None
-            ):
-                await self.pin(
-                    state.entity,
-                    Level.BLOCK,
-                    VERIFICATION_TTL,
-                    "detector",
-                    "verification_required",
-                    cluster_id=cluster_id,
-                    verification=True,
-                )
+            await self._audit(item.state, verdict, policy, "detector")
+        if item.pin is not None:
+            await self._write_pin(item.state.entity, item.pin, VERIFICATION_TTL, item.cluster_id)
         if self.on_assessment is not None:
             self.on_assessment(a)
         return a
@@ -197,12 +229,16 @@ class DetectionEngine:
         ``entity`` is ``a:<account>`` or ``c:<cluster>``; an account's level key lives under
         its cluster (``cluster_id``, default: the account is its own cluster).
         """
-        now = self.clock.now()
-        pin = Pin(Level(level), now + ttl, actor, reason, verification)
-        await self.state.set_pin(entity, pin, now)
-        await self.budgets.set_level(self._entity_level_key(entity, cluster_id), pin.level, ttl)
-        await self._operator_audit(entity, actor, reason, f"pin {pin.level.label} for {ttl:.0f}s")
+        pin = Pin(Level(level), self.clock.now() + ttl, actor, reason, verification)
+        await self._write_pin(entity, pin, ttl, cluster_id)
         return pin
+
+    async def _write_pin(self, entity: str, pin: Pin, ttl: float, cluster_id: str | None) -> None:
+        await self.state.set_pin(entity, pin, self.clock.now())
+        await self.budgets.set_level(self._entity_level_key(entity, cluster_id), pin.level, ttl)
+        await self._operator_audit(
+            entity, pin.actor, pin.reason, f"pin {pin.level.label} for {ttl:.0f}s"
+        )
 
     async def clear(
         self, entity: str, actor: str, reason: str, *, cluster_id: str | None = None
@@ -225,10 +261,7 @@ class DetectionEngine:
         now = self.clock.now()
         policy = self.policy_provider().for_tier(tier)
         state = await self.state.load(entity, now)
-        ctx = detectors.Context(min_requests=policy.min_requests, cluster=entity.startswith("c:"))
-        findings = detectors.assess(state, ctx)
-        evidence = detectors.confidence(state, ctx)
-        verdict = score(entity, findings, state.score, state.pin, policy, now, evidence)
+        verdict = verdict_of(state, policy, now, cluster=entity.startswith("c:"))
         a = verdict.assessment
         view = a.to_json()
         view.update(

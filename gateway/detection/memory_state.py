@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,9 @@ from gateway.clock import Clock
 from gateway.detection.state import (
     NOVELTY_ALPHA,
     SYNC_WINDOW,
+    FanoutRequest,
+    ObserveRequest,
+    ScoreWrite,
     decay_factor,
     ewma_update,
 )
@@ -144,6 +148,12 @@ class MemoryStateStore:
         e.expires = now + window
         return self._snapshot(entity, e, now)
 
+    async def observe_many(self, requests: Sequence[ObserveRequest]) -> list[EntityState]:
+        return [
+            await self.observe(r.entity, r.obs, r.now, window=r.window, half_life=r.half_life)
+            for r in requests
+        ]
+
     async def load(self, entity: str, now: float) -> EntityState:
         e = self._live(entity, now)
         if e is None:
@@ -157,6 +167,10 @@ class MemoryStateStore:
             e = _Entity(first_seen=now, last_seen=now, expires=now + ttl)
             self._entities[entity] = e
         e.score = score
+
+    async def save_scores(self, writes: Sequence[ScoreWrite]) -> None:
+        for w in writes:
+            await self.save_score(w.entity, w.score, w.ttl)
 
     async def set_pin(self, entity: str, pin: Pin | None, now: float) -> None:
         if pin is None:
@@ -172,6 +186,9 @@ class MemoryStateStore:
         senders.add(account_id)
         self._fanout[skeleton] = (senders, now + window)
         return len(senders)
+
+    async def fanout_many(self, requests: Sequence[FanoutRequest]) -> list[int]:
+        return [await self.template_fanout(r.template, r.account_id, r.window) for r in requests]
 
     async def append_audit(
         self, entity: str, record: dict[str, Any], keep: int, ttl: float

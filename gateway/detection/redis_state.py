@@ -2,21 +2,35 @@
 
 Every key of one entity shares the hash tag ``{det:<entity>}`` (KeyBuilder.subsystem_entity),
 so the script is valid on Redis Cluster. Template fan-out is global state under its own tag
-(``{dettpl:<skeleton>}``) and is a separate small call. Time is the caller's ``now`` (the
-engine's clock): detection is statistical and runs off the hot path, so replica skew of a few
-milliseconds does not matter, and simulations can drive it with a FakeClock.
+(``{dettpl:<skeleton>}``) and is a separate small script (``lua/fanout.lua``). Time is the
+caller's ``now`` (the engine's clock): detection is statistical and runs off the hot path,
+so replica skew of a few milliseconds does not matter, and simulations can drive it with a
+FakeClock.
+
+The ``*_many`` methods send a whole batch in one pipeline, in order (the worker's path): a
+batch costs one round trip per kind of call, whatever its size.
 """
 
 from __future__ import annotations
 
 import json
+import struct
+from collections.abc import Sequence
 from dataclasses import replace
 from importlib import resources
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
-from gateway.detection.state import IAT_ALPHA, NOVELTY_ALPHA, SYNC_WINDOW
+from gateway.detection.state import (
+    IAT_ALPHA,
+    NOVELTY_ALPHA,
+    SYNC_WINDOW,
+    FanoutRequest,
+    ObserveRequest,
+    ScoreWrite,
+)
 from gateway.detection.types import (
     CELL_BITS,
     COUNTERS,
@@ -26,60 +40,105 @@ from gateway.detection.types import (
     Pin,
     ScoreState,
 )
+from gateway.limiter.batching import Source, run_batch
 from gateway.limiter.keys import KeyBuilder
 from gateway.model import Level
 
 _MASK = (1 << CELL_BITS) - 1
 _SYSTEM = "det"
 _AUDIT_TTL = 30 * 86400.0
+_KEY_CACHE = 65536
+_HISTOGRAM = struct.Struct(f">{TOPICS}H")
+# observe.lua's reply: these hash fields (as stored), then active hours, pin, histograms
+REPLY_FIELDS = (
+    "n",
+    "t0",
+    "tl",
+    "im",
+    "iv",
+    "ik",
+    "nv",
+    "s_held",
+    "s_stamp",
+    "s_level",
+    "s_until",
+    *(f"c:{name}" for name in COUNTERS),
+)
+_COUNTERS_AT = REPLY_FIELDS.index("c:req")
 
 
-def _script() -> str:
-    return resources.files("gateway.detection").joinpath("lua/observe.lua").read_text()
+def _script(name: str) -> str:
+    return resources.files("gateway.detection").joinpath(f"lua/{name}.lua").read_text()
+
+
+def _histogram(raw: bytes | None) -> tuple[int, ...]:
+    """A u16 big-endian BITFIELD histogram (missing or short strings count as 0)."""
+    data = (raw or b"")[: _HISTOGRAM.size]
+    return _HISTOGRAM.unpack(data.ljust(_HISTOGRAM.size, b"\0"))
 
 
 def _counts(current: bytes | None, previous: bytes | None) -> tuple[int, ...]:
     """Sum two u16 big-endian BITFIELD histograms (missing or short strings count as 0)."""
-    out = [0] * TOPICS
-    for raw in (current, previous):
-        data = raw or b""
-        for i in range(min(TOPICS, len(data) // 2)):
-            out[i] += int.from_bytes(data[2 * i : 2 * i + 2], "big")
-    return tuple(out)
+    if not previous:
+        return _histogram(current)
+    return tuple(a + b for a, b in zip(_histogram(current), _histogram(previous), strict=True))
 
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def _number(value: Any, default: float = 0.0) -> float:
+    return default if value is None else float(value)
+
+
+def _raise_first(replies: list[Any]) -> list[Any]:
+    for reply in replies:
+        if isinstance(reply, Exception):
+            raise reply
+    return replies
+
+
 class RedisStateStore:
     """Detector state in Redis (``redis.asyncio``); keys built only by :class:`KeyBuilder`."""
 
-    def __init__(self, redis: Redis, keys: KeyBuilder) -> None:
+    def __init__(self, redis: Redis | RedisCluster, keys: KeyBuilder) -> None:
         self._redis = redis
         self._keys = keys
-        self._observe = redis.register_script(_script())
+        self._observe = Source(_script("observe"))
+        self._fanout = Source(_script("fanout"))
+        self._entity_keys: dict[tuple[str, int], list[str]] = {}
 
     def _key(self, entity: str, *parts: str) -> str:
         return self._keys.subsystem_entity(_SYSTEM, entity, *parts)
 
-    async def observe(
-        self, entity: str, obs: Observation, now: float, *, window: float, half_life: float
-    ) -> EntityState:
-        epoch = int(now // window)
-        keys = [self._key(entity, "s")]
-        for kind in ("cell", "skel", "exact"):
-            keys += [self._key(entity, kind, str(epoch)), self._key(entity, kind, str(epoch - 1))]
-        keys.append(self._key(entity, "pin"))
-        keys += [
-            self._key(entity, "topics", str(epoch)),
-            self._key(entity, "topics", str(epoch - 1)),
-        ]
+    def _observe_keys(self, entity: str, epoch: int) -> list[str]:
+        found = self._entity_keys.get((entity, epoch))
+        if found is None:
+            found = [self._key(entity, "s")]
+            for kind in ("cell", "skel", "exact"):
+                found += [
+                    self._key(entity, kind, str(epoch)),
+                    self._key(entity, kind, str(epoch - 1)),
+                ]
+            found.append(self._key(entity, "pin"))
+            found += [
+                self._key(entity, "topics", str(epoch)),
+                self._key(entity, "topics", str(epoch - 1)),
+            ]
+            if len(self._entity_keys) >= _KEY_CACHE:
+                self._entity_keys.clear()
+            self._entity_keys[(entity, epoch)] = found
+        return found
+
+    def _observe_call(self, request: ObserveRequest) -> tuple[Any, ...]:
+        obs, now = request.obs, request.now
+        keys = self._observe_keys(request.entity, int(now // request.window))
         incs = obs.increments(False, False, False)
         args: list[Any] = [
             repr(now),
-            repr(window),
-            repr(half_life),
+            repr(request.window),
+            repr(request.half_life),
             obs.cell & _MASK,
             obs.skeleton & _MASK,
             obs.exact & _MASK,
@@ -91,8 +150,49 @@ class RedisStateStore:
         ]
         args += [repr(incs[name]) for name in ("elic", "params", "single", "maxout")]
         args += [repr(incs[name]) for name in ("fan", "hug", "fresh")]
-        flat, pin, current, previous = await self._observe(keys=keys, args=args)
-        return self._parse(entity, flat, pin, now, _counts(current, previous))
+        return self._observe.call(len(keys), [*keys, *args])
+
+    async def observe(
+        self, entity: str, obs: Observation, now: float, *, window: float, half_life: float
+    ) -> EntityState:
+        request = ObserveRequest(entity, obs, now, window, half_life)
+        return (await self.observe_many([request]))[0]
+
+    async def observe_many(self, requests: Sequence[ObserveRequest]) -> list[EntityState]:
+        calls = [self._observe_call(r) for r in requests]
+        replies = _raise_first(await run_batch(self._redis, calls, (self._observe,)))
+        return [
+            self._observed(r.entity, reply, r.now)
+            for r, reply in zip(requests, replies, strict=True)
+        ]
+
+    def _observed(self, entity: str, reply: list[Any], now: float) -> EntityState:
+        fields = dict(zip(REPLY_FIELDS, reply, strict=False))
+        active, pin_raw, current, previous = reply[len(REPLY_FIELDS) :]
+        pin = Pin.from_json(json.loads(_text(pin_raw))) if pin_raw else None
+        if pin is not None and pin.until <= now:
+            pin = None
+        counters = reply[_COUNTERS_AT : _COUNTERS_AT + len(COUNTERS)]
+        return EntityState(
+            entity=entity,
+            requests=int(_number(fields["n"])),
+            first_seen=_number(fields["t0"]),
+            last_seen=_number(fields["tl"]),
+            counters={name: _number(v) for name, v in zip(COUNTERS, counters, strict=True)},
+            iat_mean=_number(fields["im"]),
+            iat_var=_number(fields["iv"]),
+            iat_samples=int(_number(fields["ik"])),
+            novelty_ewma=_number(fields["nv"], 1.0),
+            active_hours=int(active),
+            histogram=_counts(current, previous),
+            score=ScoreState(
+                held=_number(fields["s_held"]),
+                stamp=_number(fields["s_stamp"]),
+                level=Level(int(_number(fields["s_level"]))),
+                until=_number(fields["s_until"]),
+            ),
+            pin=pin,
+        )
 
     async def load(self, entity: str, now: float) -> EntityState:
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -117,19 +217,29 @@ class RedisStateStore:
         return replace(state, histogram=_counts(current, previous))
 
     async def save_score(self, entity: str, score: ScoreState, ttl: float) -> None:
-        key = self._key(entity, "s")
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(
-                key,
-                mapping={
-                    "s_held": repr(score.held),
-                    "s_stamp": repr(score.stamp),
-                    "s_level": int(score.level),
-                    "s_until": repr(score.until),
-                },
+        await self.save_scores([ScoreWrite(entity, score, ttl)])
+
+    async def save_scores(self, writes: Sequence[ScoreWrite]) -> None:
+        commands: list[tuple[Any, ...]] = []
+        for w in writes:
+            key = self._key(w.entity, "s")
+            score = w.score
+            commands.append(
+                (
+                    "HSET",
+                    key,
+                    "s_held",
+                    repr(score.held),
+                    "s_stamp",
+                    repr(score.stamp),
+                    "s_level",
+                    int(score.level),
+                    "s_until",
+                    repr(score.until),
+                )
             )
-            pipe.expire(key, max(1, int(ttl)), nx=True)
-            await pipe.execute()
+            commands.append(("EXPIRE", key, max(1, int(w.ttl)), "NX"))
+        _raise_first(await run_batch(self._redis, commands))
 
     async def set_pin(self, entity: str, pin: Pin | None, now: float) -> None:
         key = self._key(entity, "pin")
@@ -140,13 +250,22 @@ class RedisStateStore:
         await self._redis.set(key, json.dumps(pin.to_json()), px=ttl_ms)
 
     async def template_fanout(self, skeleton: int, account_id: str, window: float) -> int:
-        key = self._keys.subsystem_entity("dettpl", f"{skeleton & (2**64 - 1):016x}")
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.pfadd(key, account_id)
-            pipe.pfcount(key)
-            pipe.expire(key, max(1, int(window)))
-            _, count, _ = await pipe.execute()
-        return int(count)
+        return (await self.fanout_many([FanoutRequest(skeleton, account_id, window)]))[0]
+
+    async def fanout_many(self, requests: Sequence[FanoutRequest]) -> list[int]:
+        calls = [
+            self._fanout.call(
+                1,
+                [
+                    self._keys.subsystem_entity("dettpl", f"{r.template & (2**64 - 1):016x}"),
+                    r.account_id,
+                    max(1, int(r.window)),
+                ],
+            )
+            for r in requests
+        ]
+        replies = _raise_first(await run_batch(self._redis, calls, (self._fanout,)))
+        return [int(reply) for reply in replies]
 
     async def append_audit(
         self, entity: str, record: dict[str, Any], keep: int, ttl: float

@@ -11,10 +11,15 @@ The update rule (mirrored exactly by ``lua/observe.lua``), per observation at ti
   epoch; "new" means absent from the current and the previous epoch's bitmap;
 * a 128-bucket histogram counts coarse topics (u16, saturating) per window epoch;
 * everything expires when the entity stays idle for a whole window.
+
+Stores also take whole batches (``*_many``: the background worker's path); a batch has
+exactly the effect of its calls made one by one, in order.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from gateway.detection.types import EntityState, Observation, Pin, ScoreState
@@ -41,6 +46,35 @@ def ewma_update(mean: float, var: float, samples: int, x: float) -> tuple[float,
     return mean, var
 
 
+@dataclass(frozen=True, slots=True)
+class ObserveRequest:
+    """One observation of one entity (a batch item of ``observe_many``)."""
+
+    entity: str
+    obs: Observation
+    now: float
+    window: float
+    half_life: float
+
+
+@dataclass(frozen=True, slots=True)
+class FanoutRequest:
+    """Add ``account_id`` to the senders of ``template`` (a batch item of ``fanout_many``)."""
+
+    template: int
+    account_id: str
+    window: float
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreWrite:
+    """Persist an entity's score (a batch item of ``save_scores``)."""
+
+    entity: str
+    score: ScoreState
+    ttl: float
+
+
 class DetectorStateStore(Protocol):
     """Where detector state lives: in process (tests, evaluation kit) or in Redis."""
 
@@ -48,6 +82,10 @@ class DetectorStateStore(Protocol):
         self, entity: str, obs: Observation, now: float, *, window: float, half_life: float
     ) -> EntityState:
         """Apply one observation and return the state after it (one round trip)."""
+        ...
+
+    async def observe_many(self, requests: Sequence[ObserveRequest]) -> list[EntityState]:
+        """``observe`` each request in order (one round trip); the states after each."""
         ...
 
     async def load(self, entity: str, now: float) -> EntityState:
@@ -58,12 +96,20 @@ class DetectorStateStore(Protocol):
         """Persist the scorer's held score and level."""
         ...
 
+    async def save_scores(self, writes: Sequence[ScoreWrite]) -> None:
+        """``save_score`` each write in order (one round trip)."""
+        ...
+
     async def set_pin(self, entity: str, pin: Pin | None, now: float) -> None:
         """Pin a level until ``pin.until``; ``None`` removes the pin."""
         ...
 
     async def template_fanout(self, skeleton: int, account_id: str, window: float) -> int:
         """Add the account to the skeleton's senders and return how many distinct ones."""
+        ...
+
+    async def fanout_many(self, requests: Sequence[FanoutRequest]) -> list[int]:
+        """``template_fanout`` each request in order (one round trip); the counts."""
         ...
 
     async def append_audit(

@@ -1,18 +1,25 @@
 """A bounded background queue: the proxy submits observations without awaiting them.
 
-On overflow the job is dropped and counted (detection is best effort; the hot path never
-waits for it). Failures are counted and never propagate.
+One task drains the queue in batches: it takes what is queued (up to ``max_batch``, after
+waiting up to ``linger`` seconds for more to arrive) and hands the items to the batch
+handler at once, so a batch costs a few store round trips whatever its size. A zero-argument
+coroutine factory may be queued too; it runs on its own, in queue order.
+
+On overflow an item is dropped and counted (detection is best effort; the hot path never
+waits for it). Failures are counted per item and never propagate.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import structlog
 
+T = TypeVar("T")
 Job = Callable[[], Awaitable[object]]
 
 
@@ -22,15 +29,30 @@ class WorkerStats:
     processed: int = 0
     dropped: int = 0
     failed: int = 0
+    batches: int = 0
 
 
-class BackgroundWorker:
-    """``concurrency`` tasks draining one bounded queue of zero-argument coroutine factories."""
+async def _no_handler(items: Sequence[object]) -> None:
+    raise TypeError("this worker has no batch handler")
 
-    def __init__(self, maxsize: int = 10_000, concurrency: int = 2) -> None:
-        self._queue: asyncio.Queue[Job] = asyncio.Queue(maxsize=maxsize)
-        self._concurrency = concurrency
-        self._tasks: list[asyncio.Task[None]] = []
+
+class BackgroundWorker(Generic[T]):
+    """One task draining one bounded queue of items (batched) and jobs (one by one)."""
+
+    def __init__(
+        self,
+        handler: Callable[[Sequence[T]], Awaitable[object]] | None = None,
+        *,
+        maxsize: int = 10_000,
+        max_batch: int = 256,
+        linger: float = 0.02,
+    ) -> None:
+        self._handler = handler or _no_handler
+        self._queue: asyncio.Queue[T | Job] = asyncio.Queue(maxsize=maxsize)
+        self._max_batch = max_batch
+        self._linger = linger
+        self._hurry = asyncio.Event()  # someone waits (drain, stop): no lingering
+        self._task: asyncio.Task[None] | None = None
         self.stats = WorkerStats()
         self._log = structlog.get_logger("gateway.detection.worker")
 
@@ -38,12 +60,12 @@ class BackgroundWorker:
     def pending(self) -> int:
         return self._queue.qsize()
 
-    def submit(self, job: Job) -> bool:
-        """Queue ``job``; False (and counted as dropped) when the queue is full."""
-        if not self._tasks:
+    def submit(self, item: T | Job) -> bool:
+        """Queue ``item``; False (and counted as dropped) when the queue is full."""
+        if self._task is None:
             self.start()
         try:
-            self._queue.put_nowait(job)
+            self._queue.put_nowait(item)
         except asyncio.QueueFull:
             self.stats.dropped += 1
             return False
@@ -51,37 +73,66 @@ class BackgroundWorker:
         return True
 
     def start(self) -> None:
-        """Start the drain tasks (needs a running event loop)."""
-        if not self._tasks:
-            self._tasks = [
-                asyncio.get_running_loop().create_task(self._run())
-                for _ in range(self._concurrency)
-            ]
+        """Start the drain task (needs a running event loop)."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def drain(self) -> None:
-        """Wait until every queued job has run."""
-        await self._queue.join()
+        """Wait until every queued item has been processed."""
+        self._hurry.set()
+        try:
+            await self._queue.join()
+        finally:
+            self._hurry.clear()
 
     async def stop(self, grace: float = 5.0) -> None:
-        """Finish the queued jobs (up to ``grace`` seconds), then stop the tasks."""
-        if self._tasks:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._queue.join(), grace)
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
+        """Finish the queued items (up to ``grace`` seconds), then stop the task."""
+        if self._task is None:
+            return
+        self._hurry.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queue.join(), grace)
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+        self._hurry.clear()
 
     async def _run(self) -> None:
         while True:
-            job = await self._queue.get()
-            try:
-                await job()
-                self.stats.processed += 1
-            except Exception as exc:  # detection must never take the gateway down
-                self.stats.failed += 1
-                self._log.warning("detection_job_failed", error=type(exc).__name__)
-            finally:
+            first = await self._queue.get()
+            if self._linger > 0 and self._queue.qsize() < self._max_batch - 1:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._linger):
+                        await self._hurry.wait()
+            batch = [first]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            await self._process(batch)
+
+    async def _process(self, batch: list[T | Job]) -> None:
+        items: list[T] = []
+        for entry in batch:
+            if callable(entry):
+                await self._flush(items)
+                items = []
+                await self._guarded([entry], entry)
+            else:
+                items.append(entry)
+        await self._flush(items)
+
+    async def _flush(self, items: list[T]) -> None:
+        if items:
+            self.stats.batches += 1
+            await self._guarded(items, lambda: self._handler(items))
+
+    async def _guarded(self, entries: Sequence[object], work: Job) -> None:
+        try:
+            await work()
+            self.stats.processed += len(entries)
+        except Exception as exc:  # detection must never take the gateway down
+            self.stats.failed += len(entries)
+            self._log.warning("detection_job_failed", error=type(exc).__name__, items=len(entries))
+        finally:
+            for _ in entries:
                 self._queue.task_done()

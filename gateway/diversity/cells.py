@@ -4,15 +4,25 @@ The hyperplanes are derived from a fixed seed with the package's own stable hash
 numpy random stream, whose output may change between numpy versions), so every replica and
 every process maps a prompt to the same cell.
 
-Two schemes over the same hyperplanes:
+Two schemes over such hyperplanes:
 
 * ``"sign"``: one bit per hyperplane (the side of the vector), ``cell_bits`` hyperplanes.
-  Classic SimHash-style LSH; a pair at angle t collides with probability (1 - t/pi)**bits,
-  which is fine-grained: near-duplicates often land in different cells.
-* ``"margin"`` (default): the hyperplanes are split into groups of ``2**(g-1)``; each group
-  contributes the index of the hyperplane the vector is furthest from and the side (g bits).
-  This is cross-polytope LSH: the same number of cells, but the choice rests on the largest
-  projections, which small edits rarely change, so paraphrases collide far more often.
+  Classic LSH; a pair at angle t collides with probability (1 - t/pi)**bits: fine-grained.
+* ``"margin"`` (default): the hyperplanes form groups of ``2**(g-1)`` (64 for g=7); each
+  group contributes the index of the hyperplane with the largest projection and its side
+  (g bits). This is cross-polytope LSH: as many cells, but the choice rests on the largest
+  projections, which small edits rarely change. The high bits of a cell (the first group)
+  are themselves a coarser cell, so ``cell >> 7`` is a 128-way topic.
+
+Measured on the full corpora (14 bits, hashed n-gram embedder; 5 draws of 300 prompts),
+margin vs sign: distinct cells per 300 arena prompts 295 vs 298, GSM8K 294 vs 296; same
+cell for a prompt and its variant with numbers changed 1.00 vs 1.00, CoT template changed
+1.00 vs 1.00, "Hi! ... Thanks!" added 0.82-0.88 vs 0.78-0.85, 10 % of words dropped
+0.43-0.54 vs 0.31-0.42.
+
+14-bit cells cannot make 10 %-edited paraphrases "mostly" collide: at cosine 0.93 even an
+ideal cross-polytope hash of two 64-plane groups collides about 30-50 % of the time. Use
+fewer ``cell_bits`` (or ``cell >> 7``) for coarser topics, or plug in a semantic embedder.
 """
 
 from __future__ import annotations

@@ -22,13 +22,16 @@ import numpy as np
 import numpy.typing as npt
 
 from gateway.diversity.hashing import U64, combine
-from gateway.diversity.skeleton import NAME, QUOTE, Skeleton, Skeletonizer
+from gateway.diversity.skeleton import KINDS, NAME, QUOTE, Skeleton, Skeletonizer
 from gateway.diversity.stopwords import stopwords
 from gateway.diversity.tokens import Ints
 
 Vector = npt.NDArray[np.float32]
 _STOP_BITS = 16
 _BIGRAM_TAG = 0xC1C2
+_TOPICAL = np.zeros(len(KINDS) + 1, dtype=np.bool_)  # by kind + 1: words, names, quotes
+_TOPICAL[[0, NAME + 1, QUOTE + 1]] = True
+_TOPICAL.flags.writeable = False
 _MIX = np.uint64(0xD6E8FEB86659FD93)
 _SIGN_SHIFT = np.uint64(54)  # the bit just below the index bits (dim <= 512)
 
@@ -77,7 +80,7 @@ class HashedNgramEmbedder:
         index, kinds = sk.token_index, sk.token_kinds
         words = tokens.hashes[index]
         stop = self._stop[(words & np.uint64((1 << _STOP_BITS) - 1)).astype(np.intp)]
-        keep = ((kinds < 0) | (kinds == NAME) | (kinds == QUOTE)) & ~stop
+        keep = _TOPICAL[kinds + 1] & ~stop
         if segment is not None:
             keep &= tokens.segment[index] == segment
         chosen: Ints = index[keep]
@@ -100,7 +103,7 @@ class HashedNgramEmbedder:
     def _vector(self, feats: U64) -> Vector:
         mixed = feats * _MIX  # multiply-shift: the top bits of the product are well mixed
         idx = (mixed >> self._shift).astype(np.intp)
-        signs = ((mixed >> _SIGN_SHIFT) & np.uint64(1)).astype(np.float64) * -2.0 + 1.0
+        signs = np.where((mixed >> _SIGN_SHIFT) & np.uint64(1), -1.0, 1.0)
         vec = np.bincount(idx, weights=signs, minlength=self._dim)
         norm = float(np.sqrt(vec @ vec))
         out: Vector = (vec / norm if norm > 0 else vec).astype(np.float32)  # signs can cancel

@@ -9,9 +9,11 @@ characters per word of text). Set ``OPENBLAS_NUM_THREADS=1`` in the serving proc
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from gateway.diversity.cells import HyperplaneCells
 from gateway.diversity.embed import Embedder, HashedNgramEmbedder, Vector
+from gateway.diversity.estimate import estimate_text_tokens
 from gateway.diversity.frame import body_mask, body_segment, frame_hash, sentence_frame
 from gateway.diversity.hashing import hash_sequence, stable_hash64
 from gateway.diversity.lexicon import Lexicon
@@ -39,26 +41,14 @@ class Fingerprinter:
         self.embedder: Embedder = embedder or HashedNgramEmbedder(skeletonizer=self.skeletonizer)
         self.cells = HyperplaneCells(self.embedder.dim, cell_bits=cell_bits, seed=cell_seed)
         self.lexicon = Lexicon(skeletonizer=self.skeletonizer)
-        self._fast = isinstance(self.embedder, HashedNgramEmbedder) and (
-            self.embedder.skeletonizer.max_chars == self.skeletonizer.max_chars
-        )
+        # every Skeletonizer hashes alike, so the default embedder reuses our skeleton
+        self._fast = isinstance(self.embedder, HashedNgramEmbedder)
 
     def fingerprint(self, body: Mapping[str, object] | object, endpoint: str) -> Fingerprint:
+        """Fingerprint a request body (``endpoint``: chat, completions, embeddings, other)."""
         parts = prompt_parts(body, endpoint)
         fp = self.fingerprint_text(parts.last_user, parts.system)
-        return Fingerprint(
-            exact=fp.exact,
-            skeleton=fp.skeleton,
-            simhash=fp.simhash,
-            bands=fp.bands,
-            cell=fp.cell,
-            system=fp.system,
-            words=fp.words,
-            est_tokens=parts.est_tokens,
-            elicitation=fp.elicitation,
-            elicitation_terms=fp.elicitation_terms,
-            frame=fp.frame,
-        )
+        return replace(fp, est_tokens=parts.est_tokens)
 
     def features(
         self,
@@ -69,7 +59,7 @@ class Fingerprinter:
         return request_features(body, endpoint, headers)
 
     def fingerprint_text(self, text: str, system: str = "") -> Fingerprint:
-        """Fingerprint one prompt text (``est_tokens`` is the text's own estimate: 0 here)."""
+        """Fingerprint one prompt text (``est_tokens``: the estimate of these two texts)."""
         tokens = self.skeletonizer.tokenize(text)
         sk = self.skeletonizer.from_tokens(tokens)
         segment = body_segment(sk)
@@ -95,7 +85,7 @@ class Fingerprinter:
             cell=self.cells.cell(self._embed(sk, select)),
             system=stable_hash64(normalize(system), _SYSTEM_SALT) if system.strip() else 0,
             words=words,
-            est_tokens=0,
+            est_tokens=estimate_text_tokens(text) + estimate_text_tokens(system),
             elicitation=elicit.score,
             elicitation_terms=elicit.terms,
             frame=frame,

@@ -13,6 +13,11 @@ step by step. {question}") has no segments; then, when the elicitation lexicon m
 frame is the sentence holding the matched phrase (``sentence_frame``): constant across a
 template's uses, unique for a human who wrote the phrase into their own sentence. A
 multi-line question keeps its other lines in the frame, so its frame stays diverse (limit).
+
+Why not "the first and last k words": with a prefix-only template the last words are the
+question's, so such a pair changes with every question. Measured on real prompts (tests):
+5 CoT templates x 50 GSM8K questions give exactly 1 frame per template; 50 arena prompts
+share no frame (30 of them have none).
 """
 
 from __future__ import annotations
@@ -48,7 +53,10 @@ def body_mask(sk: Skeleton, segment: int | None = None) -> Bools:
 
 def frame_hash(sk: Skeleton, body: Bools | None = None, min_tokens: int = MIN_FRAME_TOKENS) -> int:
     """64-bit hash of the frame (skeleton minus body), or 0 when there is no frame."""
-    body = body_mask(sk) if body is None else body
+    segments = sk.tokens.segment[sk.index]
+    if len(segments) == 0 or segments[0] == segments[-1]:
+        return 0  # one segment: no frame
+    body = segments == body_segment(sk) if body is None else body
     frame = ~body
     if int(np.count_nonzero(frame)) < min_tokens:
         return 0

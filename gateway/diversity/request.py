@@ -1,9 +1,11 @@
 """Reading OpenAI-style request bodies: the prompt parts and the non-text features.
 
 Endpoints: ``"chat"`` (``messages``: string content or a list of ``{type: text, text}``
-parts), ``"completions"`` (``prompt``: a string, strings, token ids), ``"embeddings"``
-(``input``: same shapes), ``"other"`` (whichever of those fields is present). Junk never
-raises: a non-dict body or a missing field reads as an empty prompt with default features.
+parts; or the Responses API's ``input`` and ``instructions``), ``"completions"``
+(``prompt``: a string, strings, token ids), ``"embeddings"`` (``input``: same shapes),
+``"other"`` (whichever of those fields is present). Junk never raises: a non-dict body or
+a missing field reads as an empty prompt with default features. A batch of prompts is
+fingerprinted by its last one and counted whole.
 """
 
 from __future__ import annotations
@@ -54,9 +56,28 @@ def _content_text(content: object) -> tuple[str, int]:
     return "\n".join(texts), extra
 
 
-def _chat(body: Mapping[str, object]) -> PromptParts:
+def _messages(body: Mapping[str, object]) -> Sequence[object]:
+    """Chat ``messages``; or the Responses API's ``input`` (a string, or message items, with
+    ``instructions`` as a system message)."""
     messages = body.get("messages")
-    if not isinstance(messages, Sequence) or isinstance(messages, str | bytes):
+    if isinstance(messages, Sequence) and not isinstance(messages, str | bytes):
+        return messages
+    if messages is not None or "input" not in body:
+        return ()
+    items = body.get("input")
+    if isinstance(items, str):
+        items = [{"role": "user", "content": items}]
+    if not isinstance(items, Sequence) or isinstance(items, bytes):
+        return ()
+    instructions = body.get("instructions")
+    if isinstance(instructions, str):
+        return [{"role": "system", "content": instructions}, *items]
+    return items
+
+
+def _chat(body: Mapping[str, object]) -> PromptParts:
+    messages = _messages(body)
+    if not messages:
         return PromptParts("", "", 0, 0)
     skipped = max(len(messages) - MAX_MESSAGES, 0)
     last_user, fallback, system = "", "", []
@@ -167,10 +188,7 @@ def request_features(
 
 
 def _chat_turns(body: Mapping[str, object]) -> int:
-    messages = body.get("messages")
-    if not isinstance(messages, Sequence) or isinstance(messages, str | bytes):
-        return 1
-    return sum(1 for m in messages if isinstance(m, Mapping) and m.get("role") == "user")
+    return sum(1 for m in _messages(body) if isinstance(m, Mapping) and m.get("role") == "user")
 
 
 def _parse_int(value: str | None) -> int | None:

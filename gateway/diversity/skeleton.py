@@ -158,12 +158,11 @@ class Skeletonizer:
     def text(self, text: str) -> str:
         """The skeleton as readable text (tests and explanations; never logged)."""
         sk = self.skeleton(text)
-        low = sk.tokens.lower
+        toks = sk.tokens
         words = []
         for i, kind in zip(sk.index.tolist(), sk.kinds.tolist(), strict=True):
             if kind >= 0:
                 words.append(f"<{KINDS[kind]}>")
             else:
-                span = low[sk.tokens.starts[i] : sk.tokens.ends[i]]
-                words.append("".join(map(chr, span.tolist())))
+                words.append(toks.text[toks.starts[i] : toks.ends[i]].lower())
         return " ".join(words)

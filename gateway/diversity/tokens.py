@@ -21,7 +21,6 @@ Spans = tuple[Ints, Ints, Ints]  # sorted, non-overlapping (starts, ends, kinds)
 
 _FIELD = np.uint64(C.FIELD_MASK)
 _SHIFT = np.uint64(C.FIELD_BITS)
-_SPACE = np.uint64(32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +29,6 @@ class Tokens:
 
     text: str  # the (NFKC, capped) text that was tokenised
     cjk: bool  # the text has CJK / kana characters (single-character tokens)
-    flags: npt.NDArray[np.uint8]  # per character
-    lower: npt.NDArray[np.uint32]  # lower-cased code points
-    prefix: U64  # polynomial prefix hashes of ``lower``
     exact: int  # hash of the text, lower-cased, whitespace removed (0 for blank)
     starts: Ints
     ends: Ints
@@ -70,25 +66,31 @@ def _exact(flags: npt.NDArray[np.uint8], lower: npt.NDArray[np.uint32], bmp: boo
     return stable_hash64(kept.astype("<u2" if bmp else "<u4").tobytes()) or 1
 
 
+def _characters(
+    text: str, tables: C.CharTables
+) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint8], npt.NDArray[np.uint32]]:
+    """Code points, their flags and their lower case."""
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    bmp = len(cps) == 0 or int(cps.max()) < C.TABLE_SIZE
+    lowered = text.lower()
+    if bmp and len(lowered) == len(cps):  # str.lower is C-fast; it rarely changes the length
+        lower = np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        return cps, tables.flags[cps], lower
+    if bmp:
+        return cps, tables.flags[cps], tables.lower[cps]
+    small = np.minimum(cps, C.TABLE_SIZE - 1)
+    flags = np.where(cps < C.TABLE_SIZE, tables.flags[small], np.uint8(0))
+    return cps, flags, np.where(cps < C.TABLE_SIZE, tables.lower[small], cps)
+
+
 def tokenize(text: str, hasher: PrefixHasher, tables: C.CharTables, spans: Spans | None) -> Tokens:
     """Tokenise ``text`` (NFKC, at most ``hasher.max_len`` characters).
 
     ``spans`` (from the skeleton's pre-masking) mark literals: tokens inside get their kind.
     """
-    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    cps, flags, lower = _characters(text, tables)
     n = len(cps)
     top = int(cps.max()) if n else 0
-    bmp = top < C.TABLE_SIZE
-    lowered = text.lower()
-    if bmp and len(lowered) == n:  # str.lower is C-fast; it rarely changes the length
-        flags = tables.flags[cps]
-        lower = np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    elif bmp:
-        flags, lower = tables.flags[cps], tables.lower[cps].astype(np.uint32)
-    else:
-        small = np.minimum(cps, C.TABLE_SIZE - 1)
-        flags = np.where(cps < C.TABLE_SIZE, tables.flags[small], np.uint8(0))
-        lower = np.where(cps < C.TABLE_SIZE, tables.lower[small].astype(np.uint32), cps)
     cjk = top >= C.CJK_START and bool((flags & C.SINGLE).any())
     starts, ends = _bounds(flags, cjk)
     prefix = hasher.prefix(lower)
@@ -121,10 +123,7 @@ def tokenize(text: str, hasher: PrefixHasher, tables: C.CharTables, spans: Spans
     return Tokens(
         text=text,
         cjk=cjk,
-        flags=flags,
-        lower=lower,
-        prefix=prefix,
-        exact=_exact(flags, lower, bmp),
+        exact=_exact(flags, lower, top < C.TABLE_SIZE),
         starts=starts,
         ends=ends,
         hashes=hashes,

@@ -25,17 +25,20 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from gateway.clock import Clock, SystemClock
 from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.memory import MemoryBudgetStore
+from gateway.limiter.packing import connection_class
 from gateway.limiter.redis_store import RedisBudgetStore
-from gateway.limiter.resilient import FailureMode, ResilientStore
+from gateway.limiter.resilient import LAG_ALLOWANCE, FailureMode, ResilientStore
 from gateway.limiter.scripts import RedisClient
 from gateway.limiter.store import BudgetStore
 
 STORE_TIMEOUT = 1.0
-"""Seconds a store call may take (socket and per operation) before the store counts as down.
+"""Default seconds a budget call may take before it counts as a store failure.
 
-Measured on the gateway's event loop, so it includes the loop's queueing: a burst of ~100
-concurrent requests on a busy 2-core machine delays replies by up to ~0.6 s although Redis
-answers in microseconds; a shorter timeout opens the circuit breaker on a healthy Redis."""
+Generous on purpose: it is measured from the gateway, so it includes CPU contention and the
+event loop's queueing. A burst of ~100 concurrent requests per replica on a busy 2-core
+machine takes up to ~1 s per call against a healthy Redis Cluster; shorter timeouts then
+open the breaker (closed: 503s; open: fresh fallback buckets, i.e. over-admission). A dead
+Redis is still detected at once (connection refused), whatever the timeout."""
 
 
 def _retry() -> Retry:
@@ -92,8 +95,10 @@ def redis_client(url: str, *, timeout: float = 0.25, max_connections: int = 64) 
             retry=_retry(),
         )
     if parts.scheme in ("redis", "rediss", "unix"):
+        packing = connection_class(parts.scheme)  # hiredis encodes the commands
         pool = BlockingConnectionPool.from_url(
             url,
+            **({"connection_class": packing} if packing is not None else {}),
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
             retry=_retry(),
@@ -125,8 +130,16 @@ def build_backend(
     keys = KeyBuilder(prefix)
     if urlsplit(url).scheme == "memory":
         return StoreBackend(MemoryBudgetStore(clock or SystemClock()), None, keys)
-    client = redis_client(url, timeout=timeout, max_connections=max_connections)
-    bound = max_connections if isinstance(client, RedisCluster) else None
+    # wrapped: the store's deadline decides, the client's (longer) timeouts are a backstop
+    # that never fires first when the event loop runs late (see gateway.limiter.deadline)
+    backstop = timeout * (LAG_ALLOWANCE + 1) if failure_mode is not None else timeout
+    # a cluster's node pools fail at once when exhausted: the store's own calls are bounded
+    # to max_connections, and the pools keep as many again for the rest of the shared client
+    # (cluster graph, detection, linker), which would otherwise fail budget calls
+    cluster = urlsplit(url).scheme in ("redis+cluster", "rediss+cluster")
+    pool = 2 * max_connections if cluster else max_connections
+    client = redis_client(url, timeout=backstop, max_connections=pool)
+    bound = max_connections if cluster else None
     store: BudgetStore = RedisBudgetStore(client, clock, max_in_flight=bound)
     if failure_mode is not None:
         store = ResilientStore(

@@ -24,7 +24,7 @@ from redis.exceptions import RedisClusterException, RedisError
 
 from gateway.clock import Clock
 from gateway.limiter.admission import is_throttled, to_level, validate
-from gateway.limiter.batching import ScriptBatcher
+from gateway.limiter.batching import AutoPipeline
 from gateway.limiter.codec import (
     EMPTY,
     Adjustment,
@@ -55,7 +55,8 @@ class RedisBudgetStore:
     ) -> None:
         """``max_in_flight`` bounds concurrent calls (callers queue) for clients whose pool
         fails instead of waiting when exhausted (redis-py's async cluster nodes).
-        ``pipelining``: concurrent acquires share pipelines (plain Redis only)."""
+        ``pipelining``: concurrent acquires and settlements share pipelines (plain Redis
+        only)."""
         self.client = client
         self._clock = clock
         self._cluster = isinstance(client, RedisCluster)
@@ -64,11 +65,7 @@ class RedisBudgetStore:
         self._ready = not self._cluster
         self._init_lock = asyncio.Lock()
         self._slots = asyncio.Semaphore(max_in_flight) if max_in_flight else None
-        self._batcher = (
-            ScriptBatcher(client, self._scripts.acquire)
-            if pipelining and isinstance(client, Redis)
-            else None
-        )
+        self._batcher = AutoPipeline(client) if pipelining and isinstance(client, Redis) else None
 
     def _now(self) -> bytes | float:
         return EMPTY if self._clock is None else self._clock.now()
@@ -114,7 +111,7 @@ class RedisBudgetStore:
             self._now(), request.request_id, request.throttle_factor, commit,
         )  # fmt: skip
         if self._batcher is not None:
-            reply = await self._batcher.run(numkeys, args)
+            reply = await self._batcher.run(self._scripts.acquire, numkeys, args)
         else:
             reply = await self._scripts.acquire.run(self.client, numkeys, args)
         return AcquireResult(
@@ -187,7 +184,10 @@ class RedisBudgetStore:
         self, request_id: str, rows: Sequence[Adjustment], releases: Sequence[str]
     ) -> None:
         numkeys, args = settle_args(self._now_bytes(), request_id, rows, releases)
-        await self._scripts.settle.run(self.client, numkeys, args)
+        if self._batcher is not None:
+            await self._batcher.run(self._scripts.settle, numkeys, args)
+        else:
+            await self._scripts.settle.run(self.client, numkeys, args)
 
     def _now_bytes(self) -> bytes:
         return EMPTY if self._clock is None else repr(self._clock.now()).encode()
@@ -210,6 +210,31 @@ class RedisBudgetStore:
                 *(self._settle_rows(settlement.request_id, r, k) for r, k in by_slot.values())
             )
         )
+
+    async def settle_many(self, settlements: Sequence[Settlement]) -> None:
+        """Settle a batch: on a plain Redis the settlements join this tick's pipeline (each
+        its own script run)."""
+        batcher = self._batcher
+        if self._cluster or batcher is None:
+            await asyncio.gather(*(self.settle(s) for s in settlements))
+            return
+        now = self._now_bytes()
+        calls = []
+        for settlement in settlements:
+            rows = settlement_rows(settlement)
+            releases = [spec.key for spec in settlement.releases]
+            if rows or releases:
+                calls.append(settle_args(now, settlement.request_id, rows, releases))
+        if calls:
+            script = self._scripts.settle
+
+            async def settle_calls() -> None:
+                futures = [batcher.submit(script, n, args) for n, args in calls]
+                for reply in await asyncio.gather(*futures, return_exceptions=True):
+                    if isinstance(reply, BaseException):
+                        raise reply
+
+            await self._guard(settle_calls)
 
     async def refresh_leases(self, request_ids_by_key: dict[str, list[str]], ttl: float) -> None:
         by_slot: dict[int, list[str]] = {}

@@ -1,6 +1,7 @@
 """A budget store that survives its backend: short timeouts, a circuit breaker, a fallback.
 
-Every call to the primary store is bounded by ``op_timeout``; after ``failures``
+Every call to the primary store is bounded by ``op_timeout`` (plus the time the event loop
+itself ran late, up to ``op_limit``: see :mod:`.deadline`); after ``failures``
 consecutive failures the breaker opens for ``open_for`` seconds and calls skip the primary.
 While the primary is unavailable, the policy's failure mode decides, per call:
 
@@ -18,17 +19,20 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Literal, TypeVar
 
 from gateway.clock import Clock
+from gateway.limiter.batching import settle_all
 from gateway.limiter.breaker import CircuitBreaker
+from gateway.limiter.deadline import Deadline
 from gateway.limiter.memory import MemoryBudgetStore
 from gateway.limiter.store import BudgetStore, StoreUnavailable
 from gateway.model import AcquireRequest, AcquireResult, BudgetSpec, Charge, Level, Settlement
 
 T = TypeVar("T")
 FailureMode = Literal["open", "closed"]
+LAG_ALLOWANCE = 2.0  # default op_limit: this many op_timeouts when the event loop runs late
 _TRACKED = 65536  # fallback-admitted request ids remembered for their settlement
 
 
@@ -45,6 +49,7 @@ class ResilientStore:
         replicas: int = 1,
         *,
         op_timeout: float = 0.25,
+        op_limit: float | None = None,
         failures: int = 3,
         open_for: float = 3.0,
         on_error: Callable[[str, BaseException], None] | None = None,
@@ -56,6 +61,7 @@ class ResilientStore:
         self._failure_mode = failure_mode
         self._replicas = max(1, replicas)
         self._op_timeout = op_timeout
+        self._op_limit = op_limit if op_limit is not None else LAG_ALLOWANCE * op_timeout
         self._breaker = CircuitBreaker(clock, failures=failures, open_for=open_for)
         self._on_error = on_error or _ignore
         self._on_fallback = on_fallback or _ignore
@@ -75,7 +81,7 @@ class ResilientStore:
     ) -> T:
         if self._breaker.allow():
             try:
-                async with asyncio.timeout(self._op_timeout):
+                async with Deadline(self._op_timeout, self._op_limit):
                     result = await primary()
             except (StoreUnavailable, TimeoutError) as exc:
                 self.errors += 1
@@ -141,16 +147,31 @@ class ResilientStore:
 
     async def settle(self, settlement: Settlement) -> None:
         if settlement.request_id in self._fallback_ids:
-            del self._fallback_ids[settlement.request_id]
-            await self.fallback.settle(
-                Settlement(
-                    settlement.request_id,
-                    tuple((self._scale(spec), delta) for spec, delta in settlement.adjustments),
-                    tuple(self._scale(spec) for spec in settlement.releases),
-                )
-            )
+            await self._settle_fallback(settlement)
             return
         await self._call("settle", lambda: self.primary.settle(settlement), self._nothing)
+
+    async def settle_many(self, settlements: Sequence[Settlement]) -> None:
+        """Settle a batch: one primary call (and one timeout) for all of it."""
+        primary = []
+        for settlement in settlements:
+            if settlement.request_id in self._fallback_ids:
+                await self._settle_fallback(settlement)
+            else:
+                primary.append(settlement)
+        if primary:
+            await self._call("settle", lambda: settle_all(self.primary, primary), self._nothing)
+
+    async def _settle_fallback(self, settlement: Settlement) -> None:
+        """A request the fallback admitted is settled there."""
+        del self._fallback_ids[settlement.request_id]
+        await self.fallback.settle(
+            Settlement(
+                settlement.request_id,
+                tuple((self._scale(spec), delta) for spec, delta in settlement.adjustments),
+                tuple(self._scale(spec) for spec in settlement.releases),
+            )
+        )
 
     async def _nothing(self) -> None:
         """Fallback of a primary settlement: the fallback never charged it."""

@@ -1,6 +1,12 @@
-"""Prometheus metrics, on a registry owned by the app (no module globals)."""
+"""Prometheus metrics, on a registry owned by the app (no module globals).
+
+``labels()`` validates and locks on every call: the per-request counters are reached
+through :meth:`Metrics.request_counter`, which keeps the labelled children.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -98,6 +104,16 @@ class Metrics:
             registry=r,
         )
         self.in_flight = Gauge("gateway_requests_in_flight", "Requests being served", registry=r)
+        self._request_children: dict[tuple[int, str], Any] = {}
+
+    def request_counter(self, status: int, decision: str) -> Any:
+        """The ``gateway_requests`` child of (status, decision), looked up once."""
+        key = (status, decision)
+        child = self._request_children.get(key)
+        if child is None:
+            child = self.requests.labels(str(status), decision)
+            self._request_children[key] = child
+        return child
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

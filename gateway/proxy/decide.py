@@ -17,9 +17,10 @@ from gateway.errors import GatewayError
 from gateway.http.refusals import refusal_error
 from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.store import BudgetStore, StoreUnavailable
-from gateway.model import AcquireRequest, AcquireResult, Decision, Level
+from gateway.model import AcquireRequest, AcquireResult, BudgetSpec, Decision, Level
 from gateway.observability.metrics import Metrics
 from gateway.policy.loader import LoadedPolicy
+from gateway.policy.resolve import BudgetTemplate
 from gateway.proxy.challenges import ChallengeGate
 from gateway.proxy.context import RequestContext
 from gateway.proxy.planner import Planner
@@ -29,6 +30,27 @@ DEGRADED_HEADER = "x-gateway-degraded"
 
 
 Degrader = Callable[[dict[str, Any], Any], tuple[dict[str, Any], list[str]]]
+
+
+class CachingPlanner(Planner):
+    """A planner that remembers bound budgets: binding builds a store key (string work per
+    budget, per request), the same for every request of an account in a policy version."""
+
+    def __init__(self, keys: KeyBuilder, *, shadow: bool, size: int = 65536) -> None:
+        super().__init__(keys, shadow=shadow)
+        self._size = size
+        self._bound: dict[tuple[int, str, str], tuple[BudgetTemplate, BudgetSpec]] = {}
+
+    def bind(self, template: BudgetTemplate, ctx: RequestContext) -> BudgetSpec:
+        key = (id(template), ctx.cluster_id, ctx.account)
+        hit = self._bound.get(key)
+        if hit is not None and hit[0] is template:  # the same template object, not a reused id
+            return hit[1]
+        spec = super().bind(template, ctx)
+        if len(self._bound) >= self._size:
+            self._bound.clear()
+        self._bound[key] = (template, spec)
+        return spec
 
 
 class DecideStage:

@@ -1,18 +1,24 @@
 """The inspect stage: read the body (bounded), parse JSON, fingerprint the prompt.
 
-Fingerprints are pure and cheap (see ``gateway.diversity``); the prompt text itself never
-leaves this stage except to go upstream.
+Fingerprints are pure (see ``gateway.diversity``); the prompt text itself never leaves this
+stage except to go upstream. When nothing uses a fingerprint for the caller's tier (no
+diversity budget, detection off, no template linking: :class:`FingerprintNeed`) only the
+prompt's token estimate is computed.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from aiohttp import web
 
+from gateway.diversity.request import prompt_parts
 from gateway.errors import GatewayError, InvalidRequest
-from gateway.model import Fingerprint, RequestFeatures
+from gateway.model import Fingerprint, Identity, RequestFeatures
+from gateway.policy.budgets import Budgets
+from gateway.policy.loader import LoadedPolicy
 from gateway.proxy.context import RequestContext
 
 _ENDPOINTS = {
@@ -37,13 +43,73 @@ def endpoint_of(path: str, prefix: str) -> str:
     return _ENDPOINTS.get(tail.strip("/"), "other")
 
 
+def _has_diversity(node: Any) -> bool:
+    """Does any budget section under ``node`` (a policy, or part of one) have a diversity
+    budget?"""
+    if isinstance(node, Budgets):
+        return node.diversity is not None
+    if isinstance(node, dict):
+        return any(_has_diversity(v) for v in node.values())
+    if isinstance(node, list | tuple):
+        return any(_has_diversity(v) for v in node)
+    fields: dict[str, Any] = getattr(type(node), "model_fields", None) or {}
+    return any(_has_diversity(getattr(node, name)) for name in fields)
+
+
+class FingerprintNeed:
+    """Whether a caller's prompts must be fingerprinted: a diversity budget charges their
+    semantic cell, detection observes them, or the linker links on their template. Decided
+    once per policy version and tier."""
+
+    def __init__(self, policy: Callable[[], LoadedPolicy]) -> None:
+        self._policy = policy
+        self._version = ""
+        self._always = True
+        self._tiers: dict[str, bool] = {}
+
+    def __call__(self, identity: Identity | None) -> bool:
+        loaded = self._policy()
+        if loaded.version != self._version:
+            policy = loaded.policy
+            clusters = policy.clusters
+            self._always = _has_diversity(policy) or (
+                clusters.enabled and "template" in clusters.link_on.soft
+            )
+            self._tiers = {}
+            self._version = loaded.version
+        if self._always or identity is None:
+            return True
+        policy = loaded.policy
+        tier = identity.tier if identity.tier in policy.tiers else policy.defaults.tier
+        found = self._tiers.get(tier)
+        if found is None:
+            found = self._tiers[tier] = policy.detection.for_tier(tier).enabled
+        return found
+
+
+def _estimate_only(body: dict[str, object], endpoint: str) -> Fingerprint:
+    """No hashes, just the prompt's token estimate (token budgets reserve it)."""
+    return Fingerprint(
+        exact=0, skeleton=0, simhash=0, bands=(0, 0, 0, 0), cell=0, system=0, words=0,
+        est_tokens=prompt_parts(body, endpoint).est_tokens, elicitation=0.0,
+    )  # fmt: skip
+
+
 class InspectStage:
     name = "inspect"
 
-    def __init__(self, inspector: PromptInspector, *, body_limit: int, route_prefix: str) -> None:
+    def __init__(
+        self,
+        inspector: PromptInspector,
+        *,
+        body_limit: int,
+        route_prefix: str,
+        needs_fingerprint: Callable[[Identity | None], bool] | None = None,
+    ) -> None:
         self._inspector = inspector
         self._limit = body_limit
         self._prefix = route_prefix
+        self._needed = needs_fingerprint
 
     async def run(self, request: web.Request, ctx: RequestContext) -> None:
         ctx.endpoint = endpoint_of(request.path, self._prefix)
@@ -64,7 +130,10 @@ class InspectStage:
         ctx.payload = payload
         headers = {"x-stainless-retry-count": request.headers.get("x-stainless-retry-count", "")}
         ctx.features = self._inspector.features(payload, ctx.endpoint, headers)
-        ctx.fingerprint = self._inspector.fingerprint(payload, ctx.endpoint)
+        if self._needed is None or self._needed(ctx.identity):
+            ctx.fingerprint = self._inspector.fingerprint(payload, ctx.endpoint)
+        else:
+            ctx.fingerprint = _estimate_only(payload, ctx.endpoint)
         return None
 
     async def _read(self, request: web.Request) -> bytes:

@@ -102,7 +102,7 @@ class Pipeline:
         elapsed = time.perf_counter() - ctx.started
         decision = ctx.decision
         action = decision.action if decision else "none"
-        self._metrics.requests.labels(str(ctx.status), action).inc()
+        self._metrics.request_counter(ctx.status, action).inc()
         self._metrics.latency.observe(elapsed)
         if ctx.upstream_latency is not None:
             self._metrics.upstream_latency.observe(ctx.upstream_latency)

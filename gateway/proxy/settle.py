@@ -1,10 +1,11 @@
 """The settle stage: after the response, charge or refund the token difference, release
 concurrency slots, and feed detection and account linking — all off the hot path.
 
-Actual tokens come from the upstream's ``usage`` (JSON body or the SSE usage chunk). A stream
-that ends without usage (client disconnect, upstream without usage) is charged from what was
-streamed: the prompt estimate plus the streamed characters. A request that never reached the
-upstream is refunded its reservation.
+Settlements finished in the same event-loop tick go to the store as one batch (one task,
+one pipeline). Actual tokens come from the upstream's ``usage`` (JSON body or the SSE usage
+chunk). A stream that ends without usage (client disconnect, upstream without usage) is
+charged from what was streamed: the prompt estimate plus the streamed characters. A request
+that never reached the upstream is refunded its reservation.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Protocol
 
 import structlog
 
+from gateway.limiter.batching import settle_all
 from gateway.limiter.store import BudgetStore
 from gateway.model import BudgetSpec, Fingerprint, Identity, RequestFeatures, Settlement
 from gateway.proxy.background import Background
@@ -94,13 +96,16 @@ class Settler:
         self._leases = leases
         self._observers = observers
         self._on_error = on_error
+        self._pending: list[Settlement] = []
 
     def finish(self, ctx: RequestContext) -> None:
         if ctx.acquired:
             self._leases.remove(ctx.request_id)
             settlement = self.settlement(ctx)
             if settlement.adjustments or settlement.releases:
-                self._background.spawn(self._settle(settlement), "settle")
+                if not self._pending:  # the first of this tick: one task settles them all
+                    self._background.spawn(self._settle_batch(), "settle")
+                self._pending.append(settlement)
         self._observe(ctx)
 
     @staticmethod
@@ -113,12 +118,16 @@ class Settler:
         )
         return Settlement(ctx.request_id, adjustments, ctx.concurrency)
 
-    async def _settle(self, settlement: Settlement) -> None:
+    async def _settle_batch(self) -> None:
+        """Settle what this event-loop tick finished, in one store call."""
+        await asyncio.sleep(0)
+        batch, self._pending = self._pending, []
         try:
-            await self._store.settle(settlement)
+            await settle_all(self._store, batch)
         except Exception:
             if self._on_error:
-                self._on_error()
+                for _ in batch:
+                    self._on_error()
             raise
 
     def _observe(self, ctx: RequestContext) -> None:

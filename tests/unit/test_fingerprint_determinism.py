@@ -27,7 +27,8 @@ print(json.dumps([list(astuple(fp.fingerprint_text(t))) for t in texts]))
 
 def sample_texts() -> list[str]:
     prompts = load_prompts(full=False)
-    return [p.text for p in prompts[::37]] + ["", "   ", "一步一步地思考", "x" * 50_000]
+    extra = ["", "   ", "一步一步地思考", "İstanbul 😀 Straße ǅ", "x" * 50_000]
+    return [p.text for p in prompts[::37]] + extra
 
 
 def test_same_fingerprints_in_a_process_with_another_hash_seed() -> None:

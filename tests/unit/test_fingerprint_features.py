@@ -91,6 +91,20 @@ def test_completion_and_embedding_shapes(
     assert fp.fingerprint(body, endpoint).est_tokens > 0
 
 
+def test_responses_api_input_reads_as_chat(fp: Fingerprinter) -> None:
+    plain = fp.fingerprint({"input": QUESTION, "instructions": "Be brief."}, "chat")
+    assert plain.exact == fp.fingerprint_text(QUESTION).exact and plain.system != 0
+    items = {
+        "input": [
+            {"role": "user", "content": [{"type": "input_text", "text": "hello"}]},
+            {"role": "assistant", "content": "hi"},
+            {"role": "user", "content": [{"type": "input_text", "text": QUESTION}]},
+        ]
+    }
+    assert fp.fingerprint(items, "chat").exact == plain.exact
+    assert fp.features(items, "chat").turns == 2
+
+
 def test_token_id_prompts_count_exactly() -> None:
     assert prompt_parts({"prompt": [1, 2, 3]}, "completions").est_tokens == 3
     assert prompt_parts({"input": [[1, 2], [3, 4, 5]]}, "embeddings").est_tokens == 5

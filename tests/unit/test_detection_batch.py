@@ -1,0 +1,177 @@
+"""Batched observation (the worker's path) gives exactly the results of one by one.
+
+A mixed workload (a three-member harvesting cluster, an honest and a tutoring account, a
+retry) is observed one request at a time on one rig and in batches on another; the
+assessments, the persisted states and the level keys must agree, on the memory stores and
+on a real Redis (shared fixtures in tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import pytest
+from redis.asyncio import Redis
+from test_detection_traffic import HARVESTER, HONEST, TUTOR, events
+
+from gateway.clock import FakeClock
+from gateway.detection.batch import Sighting
+from gateway.detection.config import DetectionPolicy
+from gateway.detection.engine import DetectionEngine
+from gateway.detection.memory_state import MemoryStateStore
+from gateway.detection.redis_state import RedisStateStore
+from gateway.detection.state import DetectorStateStore
+from gateway.detection.types import Assessment, EntityState
+from gateway.limiter.keys import KeyBuilder
+from gateway.limiter.memory import MemoryBudgetStore
+from gateway.limiter.redis_store import RedisBudgetStore
+from gateway.limiter.store import BudgetStore
+from gateway.model import Identity, Level
+
+START = 1_800_000_000.0
+MEMBERS = ("h0", "h1", "h2")
+LONERS = {"honest": (HONEST, 3), "tutor": (TUTOR, 3), "solo": (HARVESTER, 1)}  # count divisor
+
+
+def workload(count: int = 150) -> list[Sighting]:
+    """Time-ordered sightings: three harvesters in cluster "org", three solitary accounts."""
+    out: list[Sighting] = []
+    for i, member in enumerate(MEMBERS):
+        for t, fp, features in events(HARVESTER, count, seed=10 + i):
+            ident = Identity(account_id=member, tier=None)
+            out.append(Sighting(ident, "org", 3, fp, features, START + t + i * 0.25))
+    for seed, (name, (persona, share)) in enumerate(LONERS.items()):
+        for t, fp, features in events(persona, count // share, seed=20 + seed):
+            out.append(
+                Sighting(Identity(account_id=name, tier=None), name, 1, fp, features, START + t)
+            )
+    out.sort(key=lambda s: s.now)
+    retried = out[40]  # an SDK retry: read, never observed
+    out[41:41] = [replace(retried, features=replace(retried.features, retry_count=1))]
+    return out
+
+
+class Rig:
+    def __init__(
+        self, clock: FakeClock, state: DetectorStateStore, budgets: BudgetStore, keys: KeyBuilder
+    ) -> None:
+        self.clock = clock
+        self.keys = keys
+        self.budgets = budgets
+        self.state = state
+        self.policy = DetectionPolicy.model_validate({"verification": {"enabled": True}})
+        self.engine = DetectionEngine(state, budgets, keys, lambda: self.policy, clock)
+
+    @classmethod
+    def memory(cls) -> Rig:
+        clock = FakeClock(START)
+        return cls(clock, MemoryStateStore(clock), MemoryBudgetStore(clock), KeyBuilder("t"))
+
+    async def one_by_one(self, sightings: list[Sighting]) -> list[tuple[Assessment, Assessment]]:
+        out = []
+        for s in sightings:
+            self.clock.set(s.now)
+            out.append(
+                await self.engine.observe(
+                    s.identity, s.cluster_id, s.cluster_size, s.fingerprint, s.features, s.now
+                )
+            )
+        return out
+
+    async def batched(
+        self, sightings: list[Sighting], size: int
+    ) -> list[tuple[Assessment, Assessment]]:
+        out = []
+        for at in range(0, len(sightings), size):
+            batch = sightings[at : at + size]
+            self.clock.set(batch[-1].now)
+            out += await self.engine.observe_many(batch)
+        return out
+
+    async def levels(self) -> dict[str, Level]:
+        keys = {m: self.keys.account_level("org", m) for m in MEMBERS}
+        keys.update({name: self.keys.account_level(name, name) for name in LONERS})
+        keys["org"] = self.keys.cluster_level("org")
+        return {name: await self.budgets.get_level(key) for name, key in keys.items()}
+
+
+def _unpinned(state: EntityState) -> EntityState:
+    return state if state.pin is None else replace(state, pin=replace(state.pin, until=0.0))
+
+
+def _summary(pairs: list[tuple[Assessment, Assessment]]) -> list[tuple[object, ...]]:
+    return [
+        (a.entity, a.level, a.changed, a.pinned, a.reasons, c.entity, c.level, c.changed)
+        for a, c in pairs
+    ]
+
+
+@pytest.mark.parametrize("size", [1, 7, 64])
+async def test_batches_on_memory_equal_one_by_one(size: int) -> None:
+    sightings = workload()
+    one, many = Rig.memory(), Rig.memory()
+    expected = await one.one_by_one(sightings)
+    got = await many.batched(sightings, size)
+    assert got == expected  # every field, scores included
+    assert Level.BLOCK in {c.level for _, c in expected}  # the workload reaches the top
+    assert any(a.pinned for a, _ in expected)  # and a verification pin inside a batch
+    assert await many.levels() == await one.levels()
+    now = sightings[-1].now
+    for entity in ("a:h0", "a:h2", "c:org", "a:honest", "a:tutor", "a:solo"):
+        # a verification pin lasts from the batch's clock reading, not the request's
+        assert _unpinned(await many.state.load(entity, now)) == _unpinned(
+            await one.state.load(entity, now)
+        )
+
+
+@pytest.mark.redis
+async def test_batches_on_redis_equal_one_by_one_in_memory(
+    redis_client: Redis, key_prefix: str
+) -> None:
+    sightings = workload(120)
+    keys = KeyBuilder(key_prefix)
+    one = Rig.memory()
+    clock = FakeClock(START)
+    budgets = RedisBudgetStore(redis_client, clock)
+    on_redis = Rig(clock, RedisStateStore(redis_client, keys), budgets, keys)
+    expected = await one.one_by_one(sightings)
+    got = await on_redis.batched(sightings, 32)
+    assert _summary(got) == _summary(expected)
+    for (a, c), (ea, ec) in zip(got, expected, strict=True):
+        assert (a.score, c.score) == pytest.approx((ea.score, ec.score), rel=1e-9, abs=1e-12)
+    assert await on_redis.levels() == await one.levels()
+
+
+async def test_worker_batches_and_matches_one_by_one() -> None:
+    sightings = workload(60)
+    one, queued = Rig.memory(), Rig.memory()
+    await one.one_by_one(sightings)
+    queued.clock.set(sightings[-1].now)
+    for s in sightings:
+        assert queued.engine.submit(
+            s.identity, s.cluster_id, s.cluster_size, s.fingerprint, s.features, s.now
+        )
+    await asyncio.wait_for(queued.engine.drain(), 10)
+    stats = queued.engine.worker.stats
+    assert stats.processed == len(sightings) and stats.failed == 0
+    assert stats.batches < len(sightings) / 10  # submitted in one go: a few big batches
+    assert await queued.levels() == await one.levels()
+    now = sightings[-1].now
+    assert await queued.state.load("c:org", now) == await one.state.load("c:org", now)
+    await queued.engine.close()
+
+
+async def test_submit_skips_tiers_without_detection() -> None:
+    rig = Rig.memory()
+    rig.policy = DetectionPolicy.model_validate({"tiers": {"internal": {"enabled": False}}})
+    _, fp, features = next(events(HONEST, 1, 1))
+    off = Identity(account_id="svc", tier="internal")
+    on = Identity(account_id="user", tier=None)
+    assert not rig.engine.submit(off, "svc", 1, fp, features, START)
+    assert rig.engine.submit(on, "user", 1, fp, features, START)
+    assert rig.engine.worker.stats.submitted == 1
+    await rig.engine.drain()
+    assert (await rig.state.load("a:user", START)).requests == 1
+    assert (await rig.state.load("a:svc", START)).requests == 0
+    await rig.engine.close()

@@ -1,0 +1,195 @@
+"""Per-request overhead: fingerprints only when needed, settlements batched per tick,
+cheap request logs and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+
+from gateway.clock import FakeClock
+from gateway.diversity.fingerprint import Fingerprinter
+from gateway.limiter.keys import KeyBuilder
+from gateway.limiter.memory import MemoryBudgetStore
+from gateway.model import BudgetSpec, Identity, Settlement
+from gateway.observability.logging import BufferedLines, IsoTimestamp
+from gateway.observability.metrics import Metrics
+from gateway.policy.loader import LoadedPolicy, load_policy
+from gateway.proxy.background import Background
+from gateway.proxy.context import RequestContext
+from gateway.proxy.decide import CachingPlanner
+from gateway.proxy.inspect import FingerprintNeed, InspectStage
+from gateway.proxy.planner import Planner
+from gateway.proxy.settle import InFlightLeases, Settler
+
+BODY = {"model": "m", "messages": [{"role": "user", "content": "Explain tides in a line."}]}
+
+
+def policy(tmp_path: Path, name: str, document: dict[str, Any]) -> LoadedPolicy:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump({"version": 1, **document}))
+    return load_policy(path)
+
+
+def test_fingerprints_are_needed_only_by_diversity_detection_or_template_links(
+    tmp_path: Path,
+) -> None:
+    no_links = {"clusters": {"link_on": {"soft": ["ip_prefix"]}}}
+    tiers: dict[str, Any] = {"free": {}, "internal": {}}
+    quiet = policy(tmp_path, "quiet", {"tiers": tiers, "detection": {"enabled": False}, **no_links})
+    per_tier = policy(
+        tmp_path,
+        "per_tier",
+        {
+            "tiers": tiers,
+            **no_links,
+            "detection": {"tiers": {"internal": {"enabled": False}}},
+        },
+    )
+    diverse = policy(
+        tmp_path,
+        "diverse",
+        {
+            "tiers": {"free": {"diversity": {"novel": "50/day"}}, "internal": {}},
+            "detection": {"enabled": False},
+            **no_links,
+        },
+    )
+    linking = policy(tmp_path, "linking", {"tiers": tiers, "detection": {"enabled": False}})
+    current = [quiet]
+    need = FingerprintNeed(lambda: current[0])
+    free, internal = Identity("a", "free"), Identity("b", "internal")
+    assert not need(free) and not need(internal)
+    current[0] = per_tier  # a new policy version is looked at again
+    assert need(free) and not need(internal)
+    current[0] = diverse
+    assert need(internal)  # a diversity budget anywhere: always
+    current[0] = linking
+    assert need(free)  # template links are on by default
+
+
+async def test_estimate_only_when_nothing_needs_the_fingerprint() -> None:
+    full = InspectStage(Fingerprinter(), body_limit=1 << 20, route_prefix="/v1/")
+    light = InspectStage(
+        Fingerprinter(),
+        body_limit=1 << 20,
+        route_prefix="/v1/",
+        needs_fingerprint=lambda _identity: False,
+    )
+    contexts = []
+    for stage in (full, light):
+        ctx = RequestContext(request_id="r", started=0.0, now=0.0)
+        await stage.run(_Request(BODY), ctx)  # type: ignore[arg-type]
+        contexts.append(ctx)
+    a, b = (ctx.fingerprint for ctx in contexts)
+    assert a is not None and b is not None
+    assert b.est_tokens == a.est_tokens > 0  # token budgets still reserve the prompt
+    assert a.exact != 0 and (b.exact, b.skeleton, b.frame, b.cell) == (0, 0, 0, 0)
+    assert contexts[0].features == contexts[1].features
+
+
+class _Request:
+    """What InspectStage reads of an aiohttp request."""
+
+    method = "POST"
+    path = "/v1/chat/completions"
+    headers: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self._data = json.dumps(body).encode()
+        self.content_length = len(self._data)
+        self.content = self
+
+    async def iter_any(self) -> Any:
+        yield self._data
+
+
+class _Recording(MemoryBudgetStore):
+    def __init__(self) -> None:
+        super().__init__(FakeClock())
+        self.batches: list[list[str]] = []
+
+    async def settle_many(self, settlements: Sequence[Settlement]) -> None:
+        self.batches.append([s.request_id for s in settlements])
+        for s in settlements:
+            await self.settle(s)
+
+
+async def test_settlements_of_one_tick_go_to_the_store_together() -> None:
+    store = _Recording()
+    slot = BudgetSpec("c", "account", "concurrency", "concurrency", "k:c", limit=5, window=60)
+    settler = Settler(store, Background(), InFlightLeases())
+    for i in range(3):
+        ctx = RequestContext(request_id=f"r{i}", started=0.0, now=0.0)
+        ctx.acquired, ctx.concurrency = True, (slot,)
+        settler.finish(ctx)
+    await asyncio.sleep(0.01)
+    ctx = RequestContext(request_id="late", started=0.0, now=0.0)
+    ctx.acquired, ctx.concurrency = True, (slot,)
+    settler.finish(ctx)
+    await asyncio.sleep(0.01)
+    assert store.batches == [["r0", "r1", "r2"], ["late"]]
+
+
+def test_request_counter_children_are_reused() -> None:
+    metrics = Metrics()
+    metrics.request_counter(200, "allow").inc()
+    metrics.request_counter(200, "allow").inc()
+    metrics.request_counter(429, "refuse").inc()
+    assert metrics.request_counter(200, "allow") is metrics.request_counter(200, "allow")
+    text = metrics.render().decode()
+    assert 'gateway_requests_total{decision="allow",status="200"} 2.0' in text
+    assert 'gateway_requests_total{decision="refuse",status="429"} 1.0' in text
+
+
+async def test_request_lines_are_buffered_briefly_warnings_are_not() -> None:
+    stream = io.StringIO()
+    lines = BufferedLines(stream, interval=0.05)
+    lines.info('{"event": "request"}')
+    lines.info('{"event": "request"}')
+    assert stream.getvalue() == ""
+    lines.warning('{"event": "store_down"}')  # flushes everything, in order
+    assert stream.getvalue().splitlines() == ['{"event": "request"}'] * 2 + [
+        '{"event": "store_down"}'
+    ]
+    lines.info('{"event": "late"}')
+    await asyncio.sleep(0.1)  # the timer flushes
+    assert stream.getvalue().splitlines()[-1] == '{"event": "late"}'
+    lines.info('{"event": "last"}')
+    lines.flush()  # at exit
+    assert stream.getvalue().splitlines()[-1] == '{"event": "last"}'
+
+
+def test_iso_timestamps() -> None:
+    stamp = IsoTimestamp()(None, "info", {})["timestamp"]
+    assert len(stamp) == len("2026-01-02T03:04:05.678901Z") and stamp.endswith("Z")
+    assert stamp[10] == "T" and stamp[19] == "."
+
+
+def test_caching_planner_binds_like_the_planner(tmp_path: Path) -> None:
+    loaded = policy(
+        tmp_path,
+        "p",
+        {
+            "tiers": {"free": {"requests": "10/minute"}},
+            "clusters": {"budgets": {"free": {"requests": "50/minute"}}},
+        },
+    )
+    keys = KeyBuilder("t")
+    plain, caching = Planner(keys, shadow=False), CachingPlanner(keys, shadow=False)
+    for cluster, size in (("a", 1), ("a", 1), ("org", 2)):
+        ctx = RequestContext(request_id="r", started=0.0, now=0.0, path="/v1/chat/completions")
+        ctx.identity, ctx.tier, ctx.cluster_id, ctx.cluster_size = (
+            Identity("a", "free"),
+            "free",
+            cluster,
+            size,
+        )
+        assert caching.plan(loaded, ctx) == plain.plan(loaded, ctx)
+    keys_bound = {spec.key for _, spec in caching._bound.values()}
+    assert any("{c:org}" in k for k in keys_bound) and any("{c:a}" in k for k in keys_bound)

@@ -1,0 +1,147 @@
+"""Fewer round trips: command batches, settlement batches, hiredis packing (real Redis)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+from redis.asyncio.connection import Connection
+from redis.exceptions import ResponseError
+
+from gateway.clock import FakeClock
+from gateway.limiter.batching import Source, run_batch, settle_all
+from gateway.limiter.keys import KeyBuilder
+from gateway.limiter.packing import PackingConnection, connection_class
+from gateway.limiter.redis_store import RedisBudgetStore
+from gateway.model import AcquireRequest, BudgetSpec, Charge, Settlement
+
+pytestmark = pytest.mark.redis
+
+
+def test_hiredis_packing_gives_the_bytes_redis_py_would() -> None:
+    python, packing = Connection(), PackingConnection()
+    for args in [
+        ("EVALSHA", "ab" * 20, 2, "k{x}:1", b"k2", 1.5, 1e-7, -3, 2**64 - 1, "ünï", b"", ""),
+        ("CONFIG GET", "maxmemory"),
+        (b"SET", "k", float("inf")),
+    ]:
+        assert b"".join(packing.pack_command(*args)) == b"".join(python.pack_command(*args))
+    assert connection_class("redis") is PackingConnection
+    assert connection_class("redis+cluster") is None
+
+
+async def test_run_batch_reloads_lost_scripts_keeps_order_and_reports_errors_in_place(
+    redis_client: Redis, key_prefix: str
+) -> None:
+    # a script no server has seen yet: its calls fail with NOSCRIPT, are reloaded and re-run
+    script = Source(f"-- {uuid.uuid4()}\nreturn redis.call('INCRBY', KEYS[1], ARGV[1])")
+    key = f"{key_prefix}:n"
+    first = await run_batch(
+        redis_client, [script.call(1, [key, 2]), script.call(1, [key, 3])], (script,)
+    )
+    assert first == [2, 5]
+    replies = await run_batch(
+        redis_client,
+        [script.call(1, [key, 1]), ("GET", key), ("HGET", key, "f"), script.call(1, [key, 1])],
+        (script,),
+    )
+    assert replies[0] == 6 and replies[1] == b"6" and replies[3] == 7
+    assert isinstance(replies[2], ResponseError)  # WRONGTYPE, in place; the rest ran
+    assert await run_batch(redis_client, []) == []
+
+
+def _specs(keys: KeyBuilder, account: str) -> tuple[BudgetSpec, BudgetSpec, BudgetSpec]:
+    tokens = BudgetSpec(
+        "t",
+        "account",
+        "tokens",
+        "bucket",
+        keys.account_budget(account, account, "t"),
+        limit=1000,
+        window=60.0,
+        rate=1000.0,
+    )
+    daily = BudgetSpec(
+        "d",
+        "account",
+        "tokens",
+        "window",
+        keys.account_budget(account, account, "d"),
+        limit=10_000,
+        window=86400.0,
+    )
+    slots = BudgetSpec(
+        "c",
+        "account",
+        "concurrency",
+        "concurrency",
+        keys.account_budget(account, account, "c"),
+        limit=2,
+        window=60.0,
+    )
+    return tokens, daily, slots
+
+
+async def test_settlements_in_one_batch_equal_one_by_one(
+    redis_client: Redis, key_prefix: str
+) -> None:
+    clock = FakeClock()
+    keys = KeyBuilder(key_prefix)
+    store = RedisBudgetStore(redis_client, clock)
+    results: dict[str, list[int]] = {}
+    for mode in ("single", "batch"):
+        tokens, daily, slots = _specs(keys, mode)
+        settlements = []
+        for i in range(2):
+            rid = f"{mode}{i}"
+            charges = (Charge(tokens, 300), Charge(daily, 300), Charge(slots))
+            assert (await store.acquire(AcquireRequest(rid, charges))).allowed
+            settlements.append(Settlement(rid, ((tokens, -200 + i), (daily, -100)), (slots,)))
+        refused = await store.peek(AcquireRequest("x", (Charge(slots),)))
+        assert not refused.allowed  # both slots held
+        if mode == "single":
+            for s in settlements:
+                await store.settle(s)
+        else:
+            await settle_all(store, settlements)
+        after = await store.peek(AcquireRequest("y", (Charge(tokens), Charge(daily))))
+        free = await store.peek(AcquireRequest("z", (Charge(slots),)))
+        results[mode] = [s.remaining for s in after.states] + [free.states[0].remaining]
+    assert results["batch"] == results["single"]
+    # what a peek of one more unit would leave: refunds applied, both slots released
+    assert results["batch"] == [1000 - 600 + 399 - 1, 10_000 - 400 - 1, 2 - 1]
+
+
+class CountingConnection(PackingConnection):
+    sends = 0
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        CountingConnection.sends += 1
+        await super().send_packed_command(command, check_health)
+
+
+async def test_concurrent_acquires_and_settlements_share_pipelines(
+    redis_url: str, key_prefix: str
+) -> None:
+    client = Redis.from_url(redis_url, connection_class=CountingConnection)
+    store = RedisBudgetStore(client, FakeClock())
+    tokens, _, slots = _specs(KeyBuilder(key_prefix), "acct")
+    big = BudgetSpec(
+        "c", "account", "concurrency", "concurrency", slots.key, limit=100, window=60.0
+    )
+    try:
+        await asyncio.gather(client.ping(), client.ping())  # two connections, handshakes done
+        CountingConnection.sends = 0
+        requests = [AcquireRequest(f"r{i}", (Charge(tokens, 5), Charge(big))) for i in range(40)]
+        results = await asyncio.gather(*(store.acquire(r) for r in requests))
+        assert all(r.allowed for r in results)
+        await store.settle_many([Settlement(r.request_id, (), (big,)) for r in requests])
+        assert CountingConnection.sends <= 3  # not 80: the first acquire goes alone
+        free = await store.peek(AcquireRequest("p", (Charge(big),)))
+        assert free.states[0].remaining == 100 - 1  # every slot released (the peek takes one)
+    finally:
+        await client.delete(tokens.key, big.key)
+        await client.aclose()
