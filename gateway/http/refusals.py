@@ -92,9 +92,9 @@ def refusal_error(decision: Decision) -> GatewayError:
         )
     if budget.algorithm == "novelty":
         error = RateLimited(
-            f"You reached {whose} limit on new topics ({budget.limit} per "
-            f"{go_duration(budget.window)}). Questions on topics already explored remain "
-            f"available; new topics resume in {go_duration(retry)}.",
+            f"You reached {whose} limit on how many different topics can be explored "
+            f"({budget.limit} per {go_duration(budget.window)}; returning to a topic costs "
+            f"less than a new one). It resets in {go_duration(retry)}.",
             type=_type(state),
             headers=headers,
         )
