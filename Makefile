@@ -34,8 +34,8 @@ format: $(STAMP)
 test: $(STAMP)
 	@eval "$$(bash scripts/ensure-redis.sh)" && \
 	$(MAKE) --no-print-directory lint && \
-	OPENBLAS_NUM_THREADS=1 $(BIN)/pytest -q -p no:cacheprovider && \
-	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m loadtest.detection --quick --report loadtest/reports/quick
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m loadtest.detection --quick --report loadtest/reports/quick && \
+	OPENBLAS_NUM_THREADS=1 $(BIN)/pytest -q -p no:cacheprovider
 
 bench: $(STAMP)
 	@eval "$$(bash scripts/ensure-redis.sh)" && \
