@@ -14,7 +14,12 @@ TIER = "bench"
 HUGE = 1_000_000_000
 
 
-def policy_document(detection: bool) -> dict[str, Any]:
+VARIANTS = {"on": True, "off": False, "budgets": False}
+"""Gateway variants: detection on; detection off; budgets only (detection off and clusters
+linked by hard attributes only, so no prompt fingerprint is needed on any path)."""
+
+
+def policy_document(detection: bool, *, soft_links: bool = True) -> dict[str, Any]:
     """Generous budgets of every kind (nothing is refused), detection on or off."""
     budgets: dict[str, Any] = {
         "requests": {"rate": f"{HUGE}/minute", "burst": HUGE},
@@ -28,7 +33,13 @@ def policy_document(detection: bool) -> dict[str, Any]:
         "tiers": {TIER: budgets},
         "models": {"gpt-4o*": {"*": {"requests": f"{HUGE}/minute", "tokens": f"{HUGE}/minute"}}},
         "global": {"*": {"requests": f"{HUGE}/minute"}},
-        "clusters": {"budgets": {TIER: {"requests": f"{HUGE}/minute", "tokens": f"{HUGE}/minute"}}},
+        "clusters": {
+            "link_on": {
+                "hard": ["payment_fingerprint", "org_id"],
+                "soft": ["ip_prefix", "template", "synchrony"] if soft_links else [],
+            },
+            "budgets": {TIER: {"requests": f"{HUGE}/minute", "tokens": f"{HUGE}/minute"}},
+        },
         "detection": {"enabled": detection},
     }
 
@@ -82,9 +93,10 @@ def prepare(workdir: Path, accounts: int) -> GatewaySetup:
     plain.write_text("\n".join(keys) + "\n")
     os.chmod(plain, 0o600)
     policies = {}
-    for name, detection in (("on", True), ("off", False)):
+    for name, detection in VARIANTS.items():
         path = workdir / f"policy-detection-{name}.yaml"
-        path.write_text(yaml.safe_dump(policy_document(detection), sort_keys=False))
+        document = policy_document(detection, soft_links=name != "budgets")
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
         load_policy(path)  # fail here, with the loader's message, rather than in the gateway
         policies[name] = path
     return GatewaySetup(keys_file, plain, policies, secret, f"dgbench{os.getpid()}")

@@ -165,7 +165,9 @@ def run_gateway(
     port, admin = free_port(), free_port()
     env = gw.gateway_env(setup, detection, port, admin, upstream, bench.store)
     proc = start(f"gateway-detection-{detection}", ["gateway", "serve"], bench.workdir, env)
-    name = f"gateway (detection {detection})"
+    name = (
+        "gateway (budgets only)" if detection == "budgets" else f"gateway (detection {detection})"
+    )
     try:
         wait_http(proc, f"http://127.0.0.1:{port}/v1/models", timeout=30)
         bench.measure(name, f"http://127.0.0.1:{port}", proc)
@@ -207,6 +209,7 @@ def run(plan: Plan) -> list[Result]:
             print(f"  gateway store: {bench.store}", flush=True)
             run_gateway(bench, setup, "on", upstream, plan.stream)
             run_gateway(bench, setup, "off", upstream, stream=False)
+            run_gateway(bench, setup, "budgets", upstream, stream=False)
     finally:
         mock.stop()
         if bench.redis is not None and setup is not None:

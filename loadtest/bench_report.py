@@ -94,6 +94,7 @@ def _ratios(results: list[Result]) -> list[str]:
         ("minimal proxy / direct", "minimal aiohttp proxy", "mock upstream directly"),
         ("gateway / minimal proxy", "gateway (detection on)", "minimal aiohttp proxy"),
         ("detection on / off", "gateway (detection on)", "gateway (detection off)"),
+        ("budgets only / minimal", "gateway (budgets only)", "minimal aiohttp proxy"),
     ]
     lines = []
     for title, top, bottom in pairs:
