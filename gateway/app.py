@@ -255,8 +255,9 @@ class _LinkerObserver:
         features: Any,
         now: float,
     ) -> None:
-        # an estimate-only fingerprint (nothing needed one) has no template
-        self._worker.submit(identity, fingerprint.frame or fingerprint.skeleton or None)
+        # only a prompt frame (fixed text around a variable body) is a template signal: a
+        # bare skeleton of a short prompt ("Can you make it shorter?") would link strangers
+        self._worker.submit(identity, fingerprint.frame or None)
 
 
 async def _start(app: web.Application) -> None:

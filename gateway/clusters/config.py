@@ -102,6 +102,13 @@ class ClustersPolicy(PolicyModel):
     max_size: int = Field(
         default=5000, ge=2, description="Largest cluster; a link that would exceed it is refused."
     )
+    soft_max_size: int = Field(
+        default=20,
+        ge=2,
+        description="Largest cluster soft evidence (ip_prefix, template, synchrony) can build: "
+        "a soft link that would merge two clusters into more members than this is refused "
+        "(hard links still grow clusters up to max_size).",
+    )
     growth: Growth = Field(
         default="sqrt",
         description="How the default cluster budget grows with members n: sqrt, linear, "

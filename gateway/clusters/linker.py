@@ -7,6 +7,10 @@
   different signals agree or one signal repeats on ``soft_repeat_days`` distinct days.
 * Hot values: a value shared by more than the hot limit links nobody; when it turns hot the
   evidence it produced is removed from the graph, audited and counted.
+* Soft evidence never grows a cluster beyond ``soft_max_size`` members (transitive chains of
+  weak links would otherwise join unrelated users); hard links go up to ``max_size``.
+* The ``template`` signal is a prompt *frame* (fixed text around a variable body): callers
+  pass ``None`` for prompts without one, so common short phrases never link anybody.
 
 Values are hashed (keyed BLAKE2b) before they leave this module. Each (account, value) is
 reported to the store at most once per ``refresh`` seconds per process (soft signals once a
@@ -111,7 +115,7 @@ class Linker:
             return
         matches = await self._obs.record_pairs_many([n for _, n in notes])
         for (add, _), found_matches in zip(notes, matches, strict=True):
-            await self._link_matches(add.call.account, found_matches, add.call.now)
+            await self._link_matches(policy, add.call.account, found_matches, add.call.now)
 
     def _adds(
         self, policy: ClustersPolicy, identity: Identity, template: int | None, now: float
@@ -200,8 +204,20 @@ class Linker:
     def _rule(policy: ClustersPolicy) -> PairRule:
         return PairRule(policy.soft_min_signals, policy.soft_repeat_days, policy.observation_ttl)
 
-    async def _link_matches(self, account: str, matches: list[PairMatch], now: float) -> None:
+    async def _link_matches(
+        self, policy: ClustersPolicy, account: str, matches: list[PairMatch], now: float
+    ) -> None:
         for match in matches:
+            size = await self._soft_merged_size(match.other, account)
+            if size > policy.soft_max_size:
+                self.stats.refused += 1
+                limit = policy.soft_max_size
+                detail = {"refused": "soft_too_large", "merged_size": size, "max_size": limit}
+                pair = (match.other, account)
+                await self._graph.record(
+                    AuditEntry(now, "refused", "linker", "soft link", pair, "", detail)
+                )
+                continue
             evidence = tuple(
                 Evidence(s.signal, s.value_hash, now, now, s.days) for s in match.signals
             )
@@ -209,6 +225,11 @@ class Linker:
             reason = f"soft signals {names}"
             result = await self._graph.link(match.other, account, evidence, reason=reason)
             self._count(account, match.other, result)
+
+    async def _soft_merged_size(self, a: str, b: str) -> int:
+        """Members of the cluster a link a-b would make (0 when they are already one)."""
+        ia, ib = await self._graph.info(a), await self._graph.info(b)
+        return 0 if ia.cluster_id == ib.cluster_id else ia.size + ib.size
 
     def _count(self, a: str, b: str, result: LinkResult) -> None:
         if result.status in ("merged", "edge"):

@@ -5,6 +5,12 @@ template fan-out of every request, then every account and cluster observation, t
 scores to persist (see :meth:`DetectionEngine.observe_many`). The result is exactly that of
 observing the requests one by one: stores apply a batch in order, and an entity observed
 twice in one batch sees the score (and the pin) its earlier observation produced.
+
+A prompt frame sent by at least ``tuning.template_accounts`` distinct accounts is also
+observed as an entity of its own (``t:<frame>``), scored like a cluster from the requests of
+every account that sends it. Its level (at most ``tuning.template_max_level``) is a floor for
+each account sighted with the frame: a hydra of accounts too small to score one by one is
+acted upon from its members' first requests.
 """
 
 from __future__ import annotations
@@ -13,8 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from gateway.detection import detectors
-from gateway.detection.config import DetectionPolicy
-from gateway.detection.observation import observation, template_of
+from gateway.detection.config import DetectionPolicy, level_of
+from gateway.detection.observation import observation
 from gateway.detection.scorer import Verdict, score
 from gateway.detection.state import FanoutRequest, ObserveRequest
 from gateway.detection.types import (
@@ -23,6 +29,7 @@ from gateway.detection.types import (
     ScoreState,
     entity_of_account,
     entity_of_cluster,
+    entity_of_template,
 )
 from gateway.model import Fingerprint, Identity, Level, RequestFeatures
 
@@ -52,8 +59,11 @@ class Scored:
     policy: DetectionPolicy
     now: float
     cluster_id: str
-    account_id: str | None  # None: the cluster entity
+    account_id: str | None  # None: the cluster (or template) entity
     pin: Pin | None  # a verification pin to write (an account that reached block)
+    template: bool = False  # the entity is a prompt frame (no level key of its own)
+    floor: Level = Level.NONE  # an account: the level its frame passes on to it
+    floor_until: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +71,7 @@ class _Planned:
     index: int
     sighting: Sighting
     policy: DetectionPolicy
-    template: int
+    frame: int
     solitary: bool
 
 
@@ -81,32 +91,43 @@ class Batch:
                 tiers[s.identity.tier] = policy_for(s.identity.tier)
         self.policies = [tiers[s.identity.tier] for s in sightings]
         self._planned: list[_Planned] = []
+        self._senders: list[int] = []  # per planned sighting: its frame's senders, if scored
         self._verification_until = verification_until
         for i, (s, policy) in enumerate(zip(sightings, self.policies, strict=True)):
             if policy.enabled:
                 solitary = s.cluster_size <= 1 and s.cluster_id == s.identity.account_id
-                template = template_of(s.fingerprint)
-                self._planned.append(_Planned(i, s, policy, template, solitary))
+                self._planned.append(_Planned(i, s, policy, s.fingerprint.frame, solitary))
 
     def fanouts(self) -> list[FanoutRequest]:
+        """Only framed prompts fan out: a bare skeleton ("Thanks!") is a common phrase."""
         return [
-            FanoutRequest(p.template, p.sighting.identity.account_id, p.policy.tuning.window)
+            FanoutRequest(p.frame, p.sighting.identity.account_id, p.policy.tuning.window)
             for p in self._planned
-            if p.template
+            if p.frame
         ]
 
     def observations(self, counts: Sequence[int]) -> list[ObserveRequest]:
-        """Account (then, in a cluster, cluster) observations, given the fan-out counts."""
+        """Per sighting: its frame (when sent by enough accounts), the account and (in a
+        cluster) the cluster observations, given the fan-out counts."""
         requests: list[ObserveRequest] = []
+        self._senders = []
         found = iter(counts)
         for p in self._planned:
             s, policy = p.sighting, p.policy
-            fanout = bool(p.template) and next(found) >= policy.tuning.template_fanout
+            senders = next(found) if p.frame else 0
+            fanout = senders >= policy.tuning.template_fanout
             window, half_life = policy.tuning.window, policy.tuning.counter_half_life
             account = s.identity.account_id
             obs = observation(
                 s.fingerprint, s.features, policy, s.now, fanout=fanout, limited=s.limited
             )
+            if senders < policy.tuning.template_accounts:
+                senders = 0
+            self._senders.append(senders)
+            if senders:
+                entity = entity_of_template(p.frame)
+                member = replace(obs, member=account)
+                requests.append(ObserveRequest(entity, member, s.now, window, half_life))
             requests.append(
                 ObserveRequest(entity_of_account(account), obs, s.now, window, half_life)
             )
@@ -122,29 +143,40 @@ class Batch:
         pins: dict[str, Pin] = {}  # written earlier in this batch
         out: list[Scored] = []
         found = iter(states)
-        for p in self._planned:
+        for p, senders in zip(self._planned, self._senders, strict=True):
             s = p.sighting
+            floor, floor_until = Level.NONE, 0.0
+            if senders:
+                state = _latest(next(found), scores, pins)
+                verdict = verdict_of(state, p.policy, s.now, cluster=True, accounts=senders)
+                if verdict.dirty:
+                    scores[state.entity] = verdict.state
+                if _passes_on(verdict, p.policy):
+                    cap = level_of(p.policy.tuning.template_max_level)
+                    floor = min(verdict.assessment.level, cap)
+                floor_until = state.pin.until if state.pin else verdict.state.until
+                out.append(
+                    Scored(p.index, state, verdict, p.policy, s.now, s.cluster_id, None, None, True)
+                )
             members: list[str | None] = [s.identity.account_id]
             if not p.solitary:
                 members.append(None)
             for account_id in members:
-                state = next(found)
+                state = _latest(next(found), scores, pins)
                 entity = state.entity
-                if entity in scores or entity in pins:
-                    state = replace(
-                        state,
-                        score=scores.get(entity, state.score),
-                        pin=pins.get(entity, state.pin),
-                    )
                 verdict = verdict_of(state, p.policy, s.now, cluster=account_id is None)
                 if verdict.dirty:
                     scores[entity] = verdict.state
                 pin = self._verification(verdict, p.policy, account_id)
                 if pin is not None:
                     pins[entity] = pin
-                out.append(
-                    Scored(p.index, state, verdict, p.policy, s.now, s.cluster_id, account_id, pin)
+                item = Scored(
+                    p.index, state, verdict, p.policy, s.now, s.cluster_id, account_id, pin
                 )
+                a = verdict.assessment
+                if account_id is not None and floor > a.level and not a.pinned:
+                    item = _floored(item, floor, floor_until)
+                out.append(item)
         return out
 
     def _verification(
@@ -164,11 +196,45 @@ class Batch:
         return None
 
 
+def _latest(state: EntityState, scores: dict[str, ScoreState], pins: dict[str, Pin]) -> EntityState:
+    """``state`` with the score and pin written earlier in the batch."""
+    entity = state.entity
+    if entity not in scores and entity not in pins:
+        return state
+    return replace(state, score=scores.get(entity, state.score), pin=pins.get(entity, state.pin))
+
+
+def _passes_on(verdict: Verdict, policy: DetectionPolicy) -> bool:
+    """A frame passes its level on only with a harvest-value signal and single-turn use:
+    many accounts sharing one template and covering many topics is also a popular app."""
+    found = {f.family: f.score for f in verdict.assessment.families}
+    return found.get("elicitation", 0.0) >= policy.value_min and found.get("shape", 0.0) >= 0.5
+
+
+def _floored(item: Scored, floor: Level, until: float) -> Scored:
+    """An account's verdict raised to the level its frame passes on."""
+    a = item.verdict.assessment
+    reason = f"frame level {floor.label} (sent by many accounts)"
+    shown = replace(a, level=floor, reasons=(*a.reasons, reason))
+    verdict = replace(item.verdict, assessment=shown)
+    return replace(item, verdict=verdict, floor=floor, floor_until=until)
+
+
 def verdict_of(
-    state: EntityState, policy: DetectionPolicy, now: float, *, cluster: bool
+    state: EntityState,
+    policy: DetectionPolicy,
+    now: float,
+    *,
+    cluster: bool,
+    accounts: int = 0,
 ) -> Verdict:
-    """The scorer's verdict on ``state`` (pure)."""
-    ctx = detectors.Context(min_requests=policy.min_requests, cluster=cluster)
+    """The scorer's verdict on ``state`` (pure); ``accounts``: a template entity's senders."""
+    ctx = detectors.Context(
+        min_requests=policy.min_requests,
+        cluster=cluster,
+        accounts=accounts,
+        template_accounts=policy.tuning.template_accounts,
+    )
     findings = detectors.assess(state, ctx)
     evidence = detectors.confidence(state, ctx)
     return score(state.entity, findings, state.score, state.pin, policy, now, evidence)

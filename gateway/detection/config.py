@@ -154,7 +154,19 @@ class Tuning(PolicyModel):
     template_fanout: int = Field(
         default=5,
         ge=2,
-        description="Distinct accounts sending one prompt skeleton before it counts as fanned out.",
+        description="Distinct accounts sending one prompt frame (fixed text around a variable "
+        "body) before it counts as fanned out.",
+    )
+    template_accounts: int = Field(
+        default=20,
+        ge=2,
+        description="Distinct accounts (within the window) sending one prompt frame before "
+        "the frame is scored as an entity of its own (catches hydras of small accounts).",
+    )
+    template_max_level: LevelName = Field(
+        default="challenge",
+        description="Highest level a frame's own score passes on to the accounts sending it "
+        "(their own evidence can still go higher).",
     )
     counter_half_life: Duration = Field(
         default=6 * 3600.0, description="Half-life of the decayed per-entity counters."
@@ -268,6 +280,18 @@ class DetectionPolicy(PolicyModel):
         default="degrade",
         description="Highest level content signals (elicitation) alone can reach; challenge "
         "and block always need behavioural evidence.",
+    )
+    behaviour_only_max: Literal["none", "throttle", "degrade", "challenge", "block"] = Field(
+        default="throttle",
+        description="Highest level behaviour (coverage, templating, shape, timing) reaches "
+        "without any harvest-value signal (elicitation lexicon, logprobs/n>1, maximum "
+        "output): evaluation harnesses and 24/7 jobs look like sweeps but extract little.",
+    )
+    value_min: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Elicitation family score at or above which a harvest-value signal counts.",
     )
     families: Families = Field(default_factory=Families, description="Detector families.")
     tuning: Tuning = Field(default_factory=Tuning, description="Detector parameters.")

@@ -23,7 +23,9 @@ class Context:
     """What the families need besides the state."""
 
     min_requests: int = 30
-    cluster: bool = False  # the entity is a cluster (synchrony applies)
+    cluster: bool = False  # the entity is a cluster or a template (synchrony applies)
+    accounts: int = 0  # a template entity: distinct accounts sending it (0: not a template)
+    template_accounts: int = 20  # accounts at which a template entity starts to count
 
 
 def ramp(x: float, lo: float, hi: float) -> float:
@@ -84,14 +86,19 @@ def sweep_ratio(histogram: tuple[int, ...]) -> float:
 
 
 def coverage(state: EntityState, ctx: Context) -> Finding:
-    """Topic coverage that keeps growing (a sweep), a flat topic distribution, few repeats."""
+    """Topic coverage that keeps growing (a sweep), a flat topic distribution, few repeats.
+
+    Only new conversations count as topics (follow-ups are kept out of the histogram), and
+    the family needs ``min_requests`` of them: a few first turns always look diverse."""
+    topics = sum(state.histogram)
+    enough = ramp(topics, ctx.min_requests / 2, ctx.min_requests)
     ratio = sweep_ratio(state.histogram)
     ent = entropy(state.histogram)
     fresh = state.share("nov_exact")
     repeats = 0.5 + 0.5 * ramp(fresh, 0.3, 0.8)  # re-sending the same prompts is not sweeping
     return _finding(
         "coverage",
-        gate(state, ctx),
+        gate(state, ctx) * enough,
         [
             (repeats * ramp(ratio, 0.25, 0.6), f"topic sweep ratio {ratio:.2f}"),
             (repeats * 0.5 * ramp(ent, 0.8, 0.95), f"topic entropy {ent:.2f}"),
@@ -100,7 +107,12 @@ def coverage(state: EntityState, ctx: Context) -> Finding:
 
 
 def templating(state: EntityState, ctx: Context) -> Finding:
-    """One skeleton with changing slots; skeletons sent by many accounts."""
+    """One skeleton with changing slots; frames sent by many accounts. A template entity is
+    templated by construction: its score is how widely the frame is fanned out."""
+    if ctx.accounts:
+        n, lo = ctx.accounts, ctx.template_accounts
+        breadth = ramp(n, lo, 2.5 * lo)
+        return _finding("templating", gate(state, ctx), [(breadth, f"frame sent by {n} accounts")])
     tpl = state.share("tpl")
     fan = state.share("fan")
     return _finding(

@@ -146,7 +146,9 @@ class DetectionEngine:
         if writes:
             await self.state.save_scores(writes)
         for item in scored:
-            results[item.index].append(await self._apply(item))
+            applied = await self._apply(item)
+            if not item.template:  # a frame is no party of the (account, cluster) pair
+                results[item.index].append(applied)
         out: list[tuple[Assessment, Assessment]] = []
         for index, found in enumerate(results):
             s, policy = sightings[index], batch.policies[index]
@@ -175,11 +177,14 @@ class DetectionEngine:
         """The writes of one verdict besides its score: level key, audit, verification."""
         verdict, policy, now = item.verdict, item.policy, item.now
         a = verdict.assessment
-        if policy.mode == "enforce" and (a.changed or a.refresh):
+        if policy.mode == "enforce" and not item.template:
             key = self._level_key(item.cluster_id, item.account_id)
-            await self.budgets.set_level(
-                key, verdict.state.level, max(0.0, verdict.state.until - now)
-            )
+            if item.floor > Level.NONE:  # the frame's level, above the account's own
+                await self.budgets.set_level(key, item.floor, max(0.0, item.floor_until - now))
+            elif a.changed or a.refresh:
+                await self.budgets.set_level(
+                    key, verdict.state.level, max(0.0, verdict.state.until - now)
+                )
         if a.changed:
             await self._audit(item.state, verdict, policy, "detector")
         if item.pin is not None:

@@ -141,7 +141,8 @@ class MemoryStateStore:
         e.novelty += NOVELTY_ALPHA * (float(novel_cell) - e.novelty)
         hour = int(now // 3600)
         e.hours[hour % 24] = hour
-        e.topics.add(obs.topic, epoch)
+        if not obs.follow_up:
+            e.topics.add(obs.topic, epoch)
         e.requests += 1
         e.last_seen = now
         e.last_member = obs.member

@@ -49,6 +49,7 @@ def observation(
         elicitation=fingerprint.elicitation,
         params=uses_output_params(features),
         single_turn=features.turns <= 1,
+        follow_up=features.turns > 1,
         max_output=max_tokens is not None and max_tokens >= policy.tuning.max_output_tokens,
         member=member,
         fanout=fanout,

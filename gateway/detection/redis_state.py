@@ -146,7 +146,7 @@ class RedisStateStore:
             repr(SYNC_WINDOW),
             repr(IAT_ALPHA),
             repr(NOVELTY_ALPHA),
-            obs.topic % TOPICS,
+            -1 if obs.follow_up else obs.topic % TOPICS,
         ]
         args += [repr(incs[name]) for name in ("elic", "params", "single", "maxout")]
         args += [repr(incs[name]) for name in ("fan", "hug", "fresh")]

@@ -11,6 +11,8 @@
 * Escalate fast, decay slowly: the held score is ``max(raw, held * 2**(-dt/half_life))``.
   A level rises as soon as the held score reaches it and is left only when the held score
   falls ``hysteresis`` below its threshold. Every level has a TTL, refreshed while held.
+* Behaviour alone never goes past ``behaviour_only_max`` (throttle by default): without a
+  harvest-value signal (the elicitation family below ``value_min``), the level is capped.
 * A pin (operator, or verification) fixes the level until it expires or is cleared.
 """
 
@@ -64,9 +66,24 @@ def _cap_level(level: Level, policy: DetectionPolicy) -> Level:
 
 
 def _behaviour_cap(behavioural: float, policy: DetectionPolicy) -> float:
-    """The highest score allowed given the behavioural evidence alone."""
+    """The highest score allowed given the behavioural evidence alone: one level above what
+    it justifies, none at all when it is below half the throttle threshold (then content
+    alone decides, up to ``content_only_max``)."""
     justified = int(policy.thresholds.level_for(behavioural)) + 1
+    if behavioural < policy.thresholds.throttle / 2:
+        justified = int(Level.NONE)
     cap = max(justified, int(level_of(policy.content_only_max)))
+    if cap >= Level.BLOCK:
+        return 1.0
+    return max(0.0, policy.thresholds.threshold(Level(cap + 1)) - _EPSILON)
+
+
+def _value_cap(findings: tuple[Finding, ...], policy: DetectionPolicy) -> float:
+    """The highest score allowed without a harvest-value (elicitation) signal."""
+    value = max((f.score for f in findings if f.family == "elicitation"), default=0.0)
+    if value >= policy.value_min:
+        return 1.0
+    cap = level_of(policy.behaviour_only_max)
     if cap >= Level.BLOCK:
         return 1.0
     return max(0.0, policy.thresholds.threshold(Level(cap + 1)) - _EPSILON)
@@ -98,6 +115,10 @@ def score(
     if raw > cap:
         raw = cap
         reasons.append(f"content evidence beyond behaviour: capped at {t.level_for(cap).label}")
+    value_cap = _value_cap(marked, policy)
+    if raw > value_cap:
+        raw = value_cap
+        reasons.append(f"no harvest-value signal: capped at {t.level_for(value_cap).label}")
     all_behaviour = evidence * weighted(marked, policy, everything, justify)
     shadow_raw = min(shadow_raw, _behaviour_cap(all_behaviour, policy))
 

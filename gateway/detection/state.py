@@ -9,7 +9,8 @@ The update rule (mirrored exactly by ``lua/observe.lua``), per observation at ti
 * 24 hour-of-day slots keep the absolute hour last active (active hours in the last 24 h);
 * cells, skeletons and exact prompts are bits (mod 2**14) of a bitmap for the current window
   epoch; "new" means absent from the current and the previous epoch's bitmap;
-* a 128-bucket histogram counts coarse topics (u16, saturating) per window epoch;
+* a 128-bucket histogram counts coarse topics (u16, saturating) per window epoch; follow-up
+  turns are not counted (a follow-up is not a new topic);
 * everything expires when the entity stays idle for a whole window.
 
 Stores also take whole batches (``*_many``: the background worker's path); a batch has

@@ -35,6 +35,11 @@ def entity_of_cluster(cluster_id: str) -> str:
     return f"c:{cluster_id}"
 
 
+def entity_of_template(frame: int) -> str:
+    """The entity of a prompt frame: every account's requests that carry it."""
+    return f"t:{frame & (2**64 - 1):016x}"
+
+
 @dataclass(frozen=True, slots=True)
 class Observation:
     """What one request contributes to an entity's detector state (no prompt text)."""
@@ -51,6 +56,7 @@ class Observation:
     fanout: bool = False
     limited: bool = False
     fresh: bool = False
+    follow_up: bool = False  # turns > 1: not a new topic (kept out of the topic histogram)
 
     def increments(self, novel_cell: bool, novel_exact: bool, templated: bool) -> dict[str, float]:
         """The counter increments of this observation, given its novelty flags."""

@@ -185,3 +185,18 @@ async def test_disabled_policy_links_nothing() -> None:
     await rig.see("a", payment_fingerprint="card")
     await rig.see("b", payment_fingerprint="card")
     assert await rig.cluster("b") == "b" and rig.linker.stats.observed == 0
+
+
+async def test_soft_links_stop_growing_a_cluster_at_soft_max_size() -> None:
+    """Chains of soft evidence cannot snowball into one huge cluster; hard links can."""
+    rig = Rig(soft_max_size=4, hot_value_limit=40)
+    for i in range(8):  # every account shares the /24 and the frame: soft pairs galore
+        await rig.see(f"s{i}", ip=f"203.0.113.{i + 1}", template=0x5EED)
+    sizes = {(await rig.graph.info(f"s{i}")).size for i in range(8)}
+    assert max(sizes) == 4
+    assert rig.linker.stats.refused > 0
+    refused = [e for e in await rig.graph.audit() if e.action == "refused"]
+    assert refused and refused[0].detail["refused"] == "soft_too_large"
+    for i in range(8):  # a shared card still links them all (up to max_size)
+        await rig.see(f"s{i}", payment_fingerprint="card-9")
+    assert (await rig.graph.info("s0")).size == 8

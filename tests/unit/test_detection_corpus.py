@@ -98,16 +98,22 @@ async def test_templated_cot_sweep_of_a_benchmark_is_challenged(
     assert first_throttle >= 30  # not before min_requests
 
 
-async def test_plain_sweep_of_synthetic_instructions_is_caught_by_behaviour(
+async def test_plain_sweep_of_synthetic_instructions_is_throttled_by_behaviour(
     fingerprinter: Fingerprinter,
 ) -> None:
+    """No harvest-value signal (plain instructions, default length): behaviour alone, which
+    an evaluation harness shares, throttles but never challenges."""
     prompts = texts("harvest_gpteacher_synthetic.jsonl")[:200]
     results = await run(fingerprinter, machine(prompts, max_tokens=None))
     last = results[-1]
     scores = {f.family: f.score for f in last.families}
     assert scores["elicitation"] < 0.3  # plain instructions, default length: no content signal
     assert scores["coverage"] > 0.5 and scores["timing"] > 0.8
-    assert last.level >= Level.CHALLENGE
+    assert last.level == Level.THROTTLE
+    assert any("no harvest-value signal" in r for r in last.reasons)
+    # the same sweep asking for the maximum output is worth distilling: challenged
+    long = await run(fingerprinter, machine(prompts, max_tokens=8192))
+    assert long[-1].level >= Level.CHALLENGE
 
 
 @pytest.mark.parametrize("file", ["benign_arena_hard_user_prompts.jsonl",

@@ -193,7 +193,7 @@ async def test_template_fan_out_across_accounts() -> None:
             await rig.engine.observe(ident, f"u{i}", 1, fp, features, rig.clock.now())
     last = await rig.state.load("a:u7", rig.clock.now())
     first = await rig.state.load("a:u0", rig.clock.now())
-    assert last.share("fan") == 1.0  # >= 5 accounts already sent this skeleton
+    assert last.share("fan") == 1.0  # >= 5 accounts already sent this frame
     assert first.share("fan") == 0.0
 
 

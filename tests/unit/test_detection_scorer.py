@@ -10,6 +10,8 @@ from gateway.model import Level
 
 HOUR = 3600.0
 FAMILIES = ("coverage", "templating", "elicitation", "shape", "timing")
+# the value gate (behaviour without elicitation stops at throttle) has its own tests below
+UNGATED = DetectionPolicy(behaviour_only_max="block")
 
 
 def findings(**scores: float) -> tuple[Finding, ...]:
@@ -24,9 +26,7 @@ def run(
     pin: Pin | None = None,
     evidence: float = 1.0,
 ) -> Verdict:
-    return score(
-        "a:x", found, prior or ScoreState(), pin, policy or DetectionPolicy(), now, evidence
-    )
+    return score("a:x", found, prior or ScoreState(), pin, policy or UNGATED, now, evidence)
 
 
 def test_content_only_never_reaches_challenge_or_block() -> None:
@@ -34,14 +34,18 @@ def test_content_only_never_reaches_challenge_or_block() -> None:
     assert v.assessment.level == Level.DEGRADE
     assert any("capped" in r for r in v.assessment.reasons)
     # even with every content signal maxed and an extreme weight
-    heavy = DetectionPolicy.model_validate({"families": {"elicitation": {"weight": 5}}})
+    heavy = DetectionPolicy.model_validate(
+        {"behaviour_only_max": "block", "families": {"elicitation": {"weight": 5}}}
+    )
     assert run(findings(elicitation=1.0), heavy).assessment.level <= Level.DEGRADE
     # and content plus single-turn use (common in tutoring apps) stays capped too
     assert run(findings(elicitation=1.0, shape=1.0)).assessment.level <= Level.DEGRADE
 
 
 def test_content_only_max_is_configurable() -> None:
-    strict = DetectionPolicy.model_validate({"content_only_max": "throttle"})
+    strict = DetectionPolicy.model_validate(
+        {"behaviour_only_max": "block", "content_only_max": "throttle"}
+    )
     assert run(findings(elicitation=1.0), strict).assessment.level == Level.THROTTLE
 
 
@@ -61,7 +65,7 @@ def test_evidence_scales_the_score() -> None:
 
 def test_escalates_at_once_and_decays_over_hours_with_hysteresis() -> None:
     clock = FakeClock()
-    policy = DetectionPolicy()
+    policy = UNGATED
     hot = findings(coverage=1.0, timing=0.8)
     v = run(hot, policy, now=clock.now())
     assert v.assessment.changed and v.assessment.level == Level.BLOCK
@@ -83,7 +87,7 @@ def test_escalates_at_once_and_decays_over_hours_with_hysteresis() -> None:
 
 
 def test_hysteresis_holds_a_level_just_under_its_threshold() -> None:
-    policy = DetectionPolicy()
+    policy = UNGATED
     t = policy.thresholds
     at = findings(timing=t.degrade / policy.families.timing.weight)
     v = run(at, policy)
@@ -98,7 +102,7 @@ def test_hysteresis_holds_a_level_just_under_its_threshold() -> None:
 
 
 def test_every_level_expires_after_its_ttl() -> None:
-    policy = DetectionPolicy()
+    policy = UNGATED
     prior = ScoreState(held=0.0, stamp=1.0, level=Level.CHALLENGE, until=1_000_000.0)
     assert prior.level_at(999_999.0) == Level.CHALLENGE
     v = run(findings(), policy, prior=prior, now=1_000_000.0)
@@ -109,7 +113,7 @@ def test_every_level_expires_after_its_ttl() -> None:
 
 
 def test_held_level_ttl_is_refreshed_before_it_runs_out() -> None:
-    policy = DetectionPolicy()
+    policy = UNGATED
     ttl = policy.ttl.ttl(Level.BLOCK)
     hot = findings(coverage=1.0, timing=1.0)
     prior = ScoreState(held=1.0, stamp=100.0, level=Level.BLOCK, until=100.0 + ttl)
@@ -132,7 +136,9 @@ def test_pins_override_the_scorer_until_they_expire() -> None:
 
 
 def test_shadow_family_is_reported_but_not_enforced() -> None:
-    policy = DetectionPolicy.model_validate({"families": {"timing": {"mode": "shadow"}}})
+    policy = DetectionPolicy.model_validate(
+        {"behaviour_only_max": "block", "families": {"timing": {"mode": "shadow"}}}
+    )
     v = run(findings(coverage=0.3, timing=1.0), policy).assessment
     timing = next(f for f in v.families if f.family == "timing")
     assert timing.shadow and timing.score == 1.0
@@ -143,7 +149,7 @@ def test_shadow_family_is_reported_but_not_enforced() -> None:
 
 
 def test_shadow_mode_reports_would_level() -> None:
-    policy = DetectionPolicy.model_validate({"mode": "shadow"})
+    policy = DetectionPolicy.model_validate({"behaviour_only_max": "block", "mode": "shadow"})
     v = run(findings(coverage=1.0, timing=1.0), policy).assessment
     assert v.mode == "shadow" and v.level == Level.BLOCK
     assert v.reasons[0] == "shadow: would_level=block"
@@ -151,11 +157,16 @@ def test_shadow_mode_reports_would_level() -> None:
 
 def test_tier_caps_and_challenge_exemption() -> None:
     policy = DetectionPolicy.model_validate(
-        {"tiers": {"enterprise": {"challenge_exempt": True, "max_level": "challenge"}}}
+        {
+            "behaviour_only_max": "block",
+            "tiers": {"enterprise": {"challenge_exempt": True, "max_level": "challenge"}},
+        }
     ).for_tier("enterprise")
     block_worthy = findings(coverage=1.0, timing=1.0)
     assert run(block_worthy, policy).assessment.level == Level.DEGRADE
-    no_challenges = DetectionPolicy.model_validate({"challenge": {"enabled": False}})
+    no_challenges = DetectionPolicy.model_validate(
+        {"behaviour_only_max": "block", "challenge": {"enabled": False}}
+    )
     challenge_worthy = findings(coverage=0.75)
     assert run(challenge_worthy).assessment.level == Level.CHALLENGE
     assert run(challenge_worthy, no_challenges).assessment.level == Level.DEGRADE
@@ -166,3 +177,17 @@ def test_dirty_only_when_worth_persisting() -> None:
     assert first.dirty
     again = run(findings(coverage=0.2), prior=first.state, now=1_000_001.0)
     assert not again.dirty
+
+
+def test_behaviour_without_a_harvest_value_signal_stops_at_throttle() -> None:
+    gated = DetectionPolicy()
+    sweep = findings(coverage=1.0, templating=1.0, shape=1.0, timing=1.0)
+    v = run(sweep, gated).assessment
+    assert v.level == Level.THROTTLE
+    assert any("no harvest-value signal" in r for r in v.reasons)
+    # a value signal (CoT lexicon, logprobs, maximum output) lifts the cap
+    assert run(findings(elicitation=0.5, coverage=1.0, timing=1.0), gated).assessment.level == (
+        Level.BLOCK
+    )
+    lenient = DetectionPolicy(behaviour_only_max="degrade")
+    assert run(sweep, lenient).assessment.level == Level.DEGRADE

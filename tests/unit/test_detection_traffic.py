@@ -32,6 +32,7 @@ def fingerprint(
         words=40,
         est_tokens=60,
         elicitation=elicitation,
+        frame=skeleton or 0,  # a shared template is a frame around a changing body
     )
 
 

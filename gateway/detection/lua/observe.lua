@@ -4,7 +4,8 @@
 --       6/7 exact-prompt bitmaps, 8 pin (JSON string, own TTL),
 --       9/10 coarse-topic histograms (u16 BITFIELD) current/previous epoch
 -- ARGV: 1 now, 2 window s, 3 half-life s, 4 cell bit, 5 skeleton bit, 6 exact bit,
---       7 member, 8 sync window s, 9 IAT alpha, 10 novelty alpha, 11 coarse topic,
+--       7 member, 8 sync window s, 9 IAT alpha, 10 novelty alpha, 11 coarse topic (-1: a
+--       follow-up, not counted in the histogram),
 --       12.. increments: elic, params, single, maxout, fan, hug, fresh
 -- Returns the state after the observation, compactly (see redis_state.REPLY_FIELDS):
 --   { the REPLY_FIELDS values as stored (strings, false when unset), active hours,
@@ -100,7 +101,9 @@ put('tl', now)
 put('lm', member)
 put('ep', math.floor(now / window))
 redis.call('HSET', h, unpack(out))
-redis.call('BITFIELD', KEYS[9], 'OVERFLOW', 'SAT', 'INCRBY', 'u16', '#' .. ARGV[11], 1)
+if tonumber(ARGV[11]) >= 0 then  -- a follow-up (-1) is not a new topic
+  redis.call('BITFIELD', KEYS[9], 'OVERFLOW', 'SAT', 'INCRBY', 'u16', '#' .. ARGV[11], 1)
+end
 
 local ms = math.floor(window * 1000)
 redis.call('PEXPIRE', h, ms)

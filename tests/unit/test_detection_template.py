@@ -1,0 +1,98 @@
+"""Prompt frames scored as entities: a hydra of small accounts is caught by its template.
+
+Every member sends a handful of requests, far below ``min_requests``; the shared frame is
+sent by many accounts, single-turn, with CoT wording, across many topics, so the frame gets
+a level of its own, which each account sending it inherits (at most ``template_max_level``).
+"""
+
+from __future__ import annotations
+
+import random
+
+from test_detection_traffic import fingerprint
+
+from gateway.clock import FakeClock
+from gateway.detection.config import DetectionPolicy
+from gateway.detection.engine import DetectionEngine
+from gateway.detection.memory_state import MemoryStateStore
+from gateway.detection.types import entity_of_template
+from gateway.limiter.keys import KeyBuilder
+from gateway.limiter.memory import MemoryBudgetStore
+from gateway.model import Identity, Level, RequestFeatures
+
+KEYS = KeyBuilder("t")
+FRAME = 0xC07C07C07
+
+
+class Rig:
+    def __init__(self, policy: DetectionPolicy | None = None) -> None:
+        self.clock = FakeClock()
+        self.policy = policy or DetectionPolicy()
+        self.budgets = MemoryBudgetStore(self.clock)
+        self.state = MemoryStateStore(self.clock)
+        self.engine = DetectionEngine(
+            self.state, self.budgets, KEYS, lambda: self.policy, self.clock
+        )
+        self.rng = random.Random(5)
+
+    async def send(
+        self, account: str, *, elicitation: float, turns: int = 1, human: bool = False
+    ) -> None:
+        gap = self.rng.expovariate(1 / 30) if human else 30 * self.rng.uniform(0.9, 1.1)
+        self.clock.advance(gap)
+        fp = fingerprint(
+            self.rng, cell=self.rng.getrandbits(14), skeleton=FRAME, elicitation=elicitation
+        )
+        features = RequestFeatures(endpoint="chat", model="m", max_tokens=4096, turns=turns)
+        ident = Identity(account_id=account, tier=None)
+        await self.engine.observe(ident, account, 1, fp, features, self.clock.now())
+
+    async def level(self, account: str) -> Level:
+        return await self.budgets.get_level(KEYS.account_level(account, account))
+
+
+async def hydra(rig: Rig, members: int, rounds: int, **kwargs: object) -> None:
+    for _ in range(rounds):
+        for i in range(members):
+            await rig.send(f"m{i:03d}", **kwargs)  # type: ignore[arg-type]
+
+
+async def test_a_hydra_of_small_accounts_is_acted_on_through_its_frame() -> None:
+    rig = Rig()
+    await hydra(rig, 100, 2, elicitation=0.9)
+    frame = await rig.engine.view(entity_of_template(FRAME))
+    assert frame["requests"] >= rig.policy.min_requests
+    assert frame["level"] in ("challenge", "block")
+    # a new member is challenged after its first request, with no evidence of its own
+    await rig.send("newcomer", elicitation=0.9)
+    assert await rig.level("newcomer") == Level.CHALLENGE
+    own = await rig.state.load("a:newcomer", rig.clock.now())
+    assert own.requests == 1 and own.score.level == Level.NONE
+
+
+async def test_frame_level_is_capped_below_block() -> None:
+    rig = Rig()
+    await hydra(rig, 100, 3, elicitation=0.9)
+    assert (await rig.engine.view(entity_of_template(FRAME)))["level"] == "block"
+    await rig.send("newcomer", elicitation=0.9)
+    assert await rig.level("newcomer") == Level.CHALLENGE  # template_max_level
+
+
+async def test_a_frame_few_accounts_share_is_not_an_entity() -> None:
+    rig = Rig()
+    await hydra(rig, 10, 20, elicitation=0.9)  # 200 requests, but only 10 accounts
+    view = await rig.engine.view(entity_of_template(FRAME))
+    assert view["requests"] == 0
+
+
+async def test_a_popular_frame_used_in_conversations_without_elicitation_is_left_alone() -> None:
+    """A multi-tenant app's template: many accounts, but follow-ups and no value signal."""
+    rig = Rig()
+    for r in range(3):
+        for i in range(100):
+            await rig.send(f"u{i:03d}", elicitation=0.0, turns=1 + (i + r) % 4, human=True)
+    view = await rig.engine.view(entity_of_template(FRAME))
+    assert view["requests"] > rig.policy.min_requests
+    assert view["level"] in ("none", "throttle")  # many users: many topics
+    for account in ("u000", "u001", "u002", "u003"):
+        assert await rig.level(account) == Level.NONE  # nothing passed on to its users
