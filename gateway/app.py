@@ -21,6 +21,7 @@ from gateway.clusters.cache import ClusterCache
 from gateway.clusters.graph import ClusterGraph
 from gateway.clusters.graph_memory import MemoryClusterGraph
 from gateway.clusters.graph_redis import RedisClusterGraph
+from gateway.clusters.hardness import HardLinks
 from gateway.clusters.linker import Linker
 from gateway.clusters.observations import MemoryObservations
 from gateway.clusters.observations_redis import RedisObservations
@@ -162,6 +163,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
         detection_policy,
         real_clock,
         on_assessment=on_assessment,
+        hard_links=HardLinks(graph, real_clock, clusters_policy),
     )
     challenge_cfg = holder.current.policy.detection.challenge
     issuer = ChallengeIssuer(

@@ -84,7 +84,9 @@ class Batch:
         sightings: Sequence[Sighting],
         policy_for: Callable[[str | None], DetectionPolicy],
         verification_until: Callable[[], float],
+        soft_only: frozenset[str] = frozenset(),
     ) -> None:
+        """``soft_only``: the clusters of these sightings linked by soft evidence only."""
         tiers: dict[str | None, DetectionPolicy] = {}
         for s in sightings:
             if s.identity.tier not in tiers:
@@ -93,6 +95,7 @@ class Batch:
         self._planned: list[_Planned] = []
         self._senders: list[int] = []  # per planned sighting: its frame's senders, if scored
         self._verification_until = verification_until
+        self._soft_only = soft_only
         for i, (s, policy) in enumerate(zip(sightings, self.policies, strict=True)):
             if policy.enabled:
                 solitary = s.cluster_size <= 1 and s.cluster_id == s.identity.account_id
@@ -164,7 +167,12 @@ class Batch:
             for account_id in members:
                 state = _latest(next(found), scores, pins)
                 entity = state.entity
-                verdict = verdict_of(state, p.policy, s.now, cluster=account_id is None)
+                cap = Level.BLOCK
+                if account_id is None and s.cluster_id in self._soft_only:
+                    cap = level_of(p.policy.soft_cluster_max)
+                verdict = verdict_of(
+                    state, p.policy, s.now, cluster=account_id is None, max_level=cap
+                )
                 if verdict.dirty:
                     scores[entity] = verdict.state
                 pin = self._verification(verdict, p.policy, account_id)
@@ -227,6 +235,7 @@ def verdict_of(
     *,
     cluster: bool,
     accounts: int = 0,
+    max_level: Level = Level.BLOCK,
 ) -> Verdict:
     """The scorer's verdict on ``state`` (pure); ``accounts``: a template entity's senders."""
     ctx = detectors.Context(
@@ -237,4 +246,4 @@ def verdict_of(
     )
     findings = detectors.assess(state, ctx)
     evidence = detectors.confidence(state, ctx)
-    return score(state.entity, findings, state.score, state.pin, policy, now, evidence)
+    return score(state.entity, findings, state.score, state.pin, policy, now, evidence, max_level)

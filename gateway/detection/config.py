@@ -287,6 +287,13 @@ class DetectionPolicy(PolicyModel):
         "without any harvest-value signal (elicitation lexicon, logprobs/n>1, maximum "
         "output): evaluation harnesses and 24/7 jobs look like sweeps but extract little.",
     )
+    soft_cluster_max: LevelName = Field(
+        default="throttle",
+        description="Highest level a cluster linked only by soft evidence (template, "
+        "synchrony, IP prefix; no shared payment, org or operator link) reaches as a cluster: "
+        "separate accounts running the same cron job look like one harvester. Hard-linked "
+        "clusters and each account's own score keep the full range.",
+    )
     value_min: float = Field(
         default=0.3,
         ge=0,

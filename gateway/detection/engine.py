@@ -7,7 +7,7 @@ nothing is written: assessments report the level that would apply.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from gateway.clock import Clock
@@ -42,7 +42,10 @@ class DetectionEngine:
         *,
         queue_size: int = 10_000,
         on_assessment: Callable[[Assessment], None] | None = None,
+        hard_links: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
+        """``hard_links(cluster_id)``: the cluster has a hard link (payment, org, operator);
+        without it every cluster counts as hard-linked (full level range)."""
         self.state = state_store
         self.budgets = budget_store
         self.keys = keys
@@ -52,6 +55,7 @@ class DetectionEngine:
             self._observe_batch, maxsize=queue_size
         )
         self.on_assessment = on_assessment
+        self.hard_links = hard_links
         self._enabled_in: DetectionPolicy | None = None  # the policy _enabled describes
         self._enabled: dict[str | None, bool] = {}
 
@@ -131,6 +135,7 @@ class DetectionEngine:
             sightings,
             self.policy_provider().for_tier,
             lambda: self.clock.now() + VERIFICATION_TTL,
+            await self._soft_only(sightings),
         )
         results: list[list[Assessment]] = [[] for _ in sightings]
         fanouts = batch.fanouts()
@@ -158,6 +163,17 @@ class DetectionEngine:
                 found.append(_idle(entity_of_cluster(s.cluster_id), policy))
             out.append((found[0], found[1]))
         return out
+
+    async def _soft_only(self, sightings: Sequence[Sighting]) -> frozenset[str]:
+        """The clusters of ``sightings`` with no hard link (looked up, cached by the lookup)."""
+        if self.hard_links is None:
+            return frozenset()
+        clusters = {
+            s.cluster_id
+            for s in sightings
+            if not (s.cluster_size <= 1 and s.cluster_id == s.identity.account_id)
+        }
+        return frozenset([c for c in sorted(clusters) if not await self.hard_links(c)])
 
     async def _retried(self, s: Sighting) -> tuple[Assessment, Assessment]:
         """An SDK retry only reads the states (it is not new behaviour)."""

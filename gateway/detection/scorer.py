@@ -89,6 +89,13 @@ def _value_cap(findings: tuple[Finding, ...], policy: DetectionPolicy) -> float:
     return max(0.0, policy.thresholds.threshold(Level(cap + 1)) - _EPSILON)
 
 
+def _level_cap(level: Level, policy: DetectionPolicy) -> float:
+    """The highest score that stays at or below ``level``."""
+    if level >= Level.BLOCK:
+        return 1.0
+    return max(0.0, policy.thresholds.threshold(Level(level + 1)) - _EPSILON)
+
+
 def score(
     entity: str,
     findings: tuple[Finding, ...],
@@ -97,8 +104,10 @@ def score(
     policy: DetectionPolicy,
     now: float,
     evidence: float = 1.0,
+    max_level: Level = Level.BLOCK,
 ) -> Verdict:
-    """Combine ``findings`` (backed by ``evidence`` in 0..1) with the prior state at ``now``."""
+    """Combine ``findings`` (backed by ``evidence`` in 0..1) with the prior state at ``now``;
+    the score never goes past ``max_level`` (a soft-only cluster)."""
     marked = tuple(
         Finding(f.family, f.score, f.reasons, shadow=policy.families.get(f.family).mode == "shadow")
         for f in findings
@@ -119,12 +128,17 @@ def score(
     if raw > value_cap:
         raw = value_cap
         reasons.append(f"no harvest-value signal: capped at {t.level_for(value_cap).label}")
+    entity_cap = _level_cap(max_level, policy)
+    if raw > entity_cap:
+        raw = entity_cap
+        reasons.append(f"linked by soft evidence only: capped at {max_level.label}")
     all_behaviour = evidence * weighted(marked, policy, everything, justify)
     shadow_raw = min(shadow_raw, _behaviour_cap(all_behaviour, policy))
 
     dt = max(0.0, now - prior.stamp)
     decayed = prior.held * (2.0 ** (-dt / policy.escalation.half_life))
     held = max(raw, decayed) if prior.stamp > 0 else raw
+    held = min(held, entity_cap)  # a cluster that lost its hard link falls back
     current = prior.level_at(now)
     candidate = _cap_level(t.level_for(held), policy)
     until = prior.until

@@ -113,6 +113,34 @@ async def test_cluster_of_synchronised_members() -> None:
     assert await rig.budgets.get_level(KEYS.cluster_level("hydra")) == Level.BLOCK
 
 
+@pytest.mark.parametrize(("hard", "most"), [(True, Level.BLOCK), (False, Level.THROTTLE)])
+async def test_soft_only_cluster_is_capped_as_a_cluster(hard: bool, most: Level) -> None:
+    rig = Rig()
+    asked: list[str] = []
+
+    async def hard_links(cluster_id: str) -> bool:
+        asked.append(cluster_id)
+        return hard
+
+    rig.engine.hard_links = hard_links
+    ident = [Identity(account_id=f"m{i}", tier=None) for i in range(5)]
+    streams = [list(events(HARVESTER, 40, seed=i)) for i in range(5)]
+    levels: list[Level] = []
+    for step in range(40):
+        for i in range(5):
+            t, fp, features = streams[0][step][0], streams[i][step][1], streams[i][step][2]
+            rig.clock.set(max(rig.clock.now(), rig.start + t + i * 0.1))
+            _, cluster = await rig.engine.observe(
+                ident[i], "jobs", 5, fp, features, rig.clock.now()
+            )
+            levels.append(cluster.level)
+    assert max(levels) == most
+    assert await rig.budgets.get_level(KEYS.cluster_level("jobs")) == most
+    assert set(asked) == {"jobs"}
+    if not hard:
+        assert any("soft evidence only" in r for r in cluster.reasons)
+
+
 async def test_solitary_account_has_no_cluster_state() -> None:
     rig = Rig()
     results = await rig.drive(HARVESTER, 50)
