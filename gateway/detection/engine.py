@@ -23,10 +23,10 @@ from gateway.detection.types import (
     entity_of_account,
     entity_of_cluster,
 )
-from gateway.detection.worker import BackgroundWorker
 from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.store import BudgetStore
 from gateway.model import Fingerprint, Identity, Level, RequestFeatures
+from gateway.worker import BackgroundWorker
 
 __all__ = ["VERIFICATION_TTL", "DetectionEngine", "Sighting"]
 

@@ -1,12 +1,14 @@
-"""A bounded background queue: the proxy submits observations without awaiting them.
+"""A bounded background queue for off-path work (detection, account linking): the proxy
+submits observations without awaiting them.
 
 One task drains the queue in batches: it takes what is queued (up to ``max_batch``, after
 waiting up to ``linger`` seconds for more to arrive) and hands the items to the batch
 handler at once, so a batch costs a few store round trips whatever its size. A zero-argument
 coroutine factory may be queued too; it runs on its own, in queue order.
 
-On overflow an item is dropped and counted (detection is best effort; the hot path never
-waits for it). Failures are counted per item and never propagate.
+On overflow an item is dropped and counted (off-path work is best effort; the hot path never
+waits for it). Failures are counted per item (and reported to ``on_failure``), never
+propagated.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class BackgroundWorker(Generic[T]):
         maxsize: int = 10_000,
         max_batch: int = 256,
         linger: float = 0.02,
+        name: str = "detection",
+        on_failure: Callable[[int], None] | None = None,
     ) -> None:
         self._handler = handler or _no_handler
         self._queue: asyncio.Queue[T | Job] = asyncio.Queue(maxsize=maxsize)
@@ -54,7 +58,9 @@ class BackgroundWorker(Generic[T]):
         self._hurry = asyncio.Event()  # someone waits (drain, stop): no lingering
         self._task: asyncio.Task[None] | None = None
         self.stats = WorkerStats()
-        self._log = structlog.get_logger("gateway.detection.worker")
+        self._name = name
+        self._on_failure = on_failure
+        self._log = structlog.get_logger(f"gateway.{name}.worker")
 
     @property
     def pending(self) -> int:
@@ -130,9 +136,13 @@ class BackgroundWorker(Generic[T]):
         try:
             await work()
             self.stats.processed += len(entries)
-        except Exception as exc:  # detection must never take the gateway down
+        except Exception as exc:  # off-path work must never take the gateway down
             self.stats.failed += len(entries)
-            self._log.warning("detection_job_failed", error=type(exc).__name__, items=len(entries))
+            if self._on_failure is not None:
+                self._on_failure(len(entries))
+            self._log.warning(
+                f"{self._name}_job_failed", error=type(exc).__name__, items=len(entries)
+            )
         finally:
             for _ in entries:
                 self._queue.task_done()
