@@ -14,6 +14,7 @@ from aiohttp import web
 from gateway.detection.challenge import ChallengeIssuer, www_authenticate
 from gateway.detection.engine import DetectionEngine
 from gateway.errors import Forbidden, GatewayError
+from gateway.http.refusals import refusal_error
 from gateway.model import Level
 from gateway.observability.metrics import Metrics
 from gateway.proxy.context import RequestContext
@@ -44,10 +45,8 @@ class ChallengeGate:
                 code="verification_required",
                 extra=extra,
             )
-        return Forbidden(
-            "This account has been blocked. Contact support if you believe this is a mistake.",
-            code="account_blocked",
-        )
+        assert ctx.decision is not None
+        return refusal_error(ctx.decision)
 
     def challenge(self, request: web.Request, ctx: RequestContext, detection: Any) -> GatewayError:
         settings = detection.challenge

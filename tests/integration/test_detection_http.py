@@ -111,3 +111,28 @@ async def test_block_is_403_account_blocked(tmp_path: Path) -> None:
         )
         assert cleared.status == 200
         assert (await gw.chat("prober")).status == 200
+
+
+async def test_verification_required_until_an_operator_clears_it(tmp_path: Path) -> None:
+    policy = _default_policy().replace(
+        "detection:",
+        "detection:\n  verification:\n    enabled: true\n    url: https://example.test/verify",
+        1,
+    )
+    async with running_gateway(tmp_path, policy=policy, accounts=ACCOUNTS) as gw:
+        await gw.state.detection.pin(
+            "a:prober", Level.BLOCK, 3600, "test", "step-up", verification=True
+        )
+        response = await gw.chat("prober")
+        assert response.status == 403
+        error = (await response.json())["error"]
+        assert error["code"] == "verification_required"
+        assert error["verification_url"] == "https://example.test/verify"
+        assert response.headers["x-should-retry"] == "false"
+        cleared = await gw.http.post(
+            f"{gw.admin_url}/admin/v1/accounts/prober/level",
+            json={"level": "none", "reason": "verified by support"},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
+        assert cleared.status == 200
+        assert (await gw.chat("prober")).status == 200
