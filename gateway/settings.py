@@ -22,7 +22,7 @@ class SettingsError(Exception):
     """A setting is missing or invalid; the message names it."""
 
 
-def _split_host_port(value: str, name: str) -> tuple[str, int]:
+def _split_host_port(value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
         raise ValueError(f"expected host:port such as 127.0.0.1:8080, got {value!r}")
@@ -82,7 +82,7 @@ class Settings(BaseModel):
     @classmethod
     def _host_port(cls, value: str | None) -> str | None:
         if value:
-            _split_host_port(value, "listen")
+            _split_host_port(value)
         return value
 
     @field_validator("upstream", "jwt_jwks_url")
@@ -133,11 +133,11 @@ class Settings(BaseModel):
 
     @property
     def listen_address(self) -> tuple[str, int]:
-        return _split_host_port(self.listen, "listen")
+        return _split_host_port(self.listen)
 
     @property
     def admin_address(self) -> tuple[str, int] | None:
-        return _split_host_port(self.admin_listen, "admin_listen") if self.admin_listen else None
+        return _split_host_port(self.admin_listen) if self.admin_listen else None
 
     def public(self) -> dict[str, Any]:
         """The settings with secrets masked (for logs and the admin API)."""
