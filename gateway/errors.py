@@ -74,6 +74,12 @@ class UpstreamError(GatewayError):
     code = "upstream_error"
 
 
+class UpstreamTimeout(GatewayError):
+    status = 504
+    type = "server_error"
+    code = "upstream_timeout"
+
+
 class ServiceUnavailable(GatewayError):
     status = 503
     type = "server_error"

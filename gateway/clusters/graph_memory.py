@@ -161,17 +161,7 @@ class MemoryClusterGraph:
         ]
         removed = self._remove_edges(stale)
         if removed:
-            self._audit.append(
-                AuditEntry(
-                    self._clock.now(),
-                    "prune",
-                    "linker",
-                    "evidence expired",
-                    (),
-                    "",
-                    {"edges_removed": removed},
-                )
-            )
+            self._audit.append(AuditEntry.pruned(self._clock.now(), removed))
         return removed
 
     def _remove_edges(self, pairs: Iterable[str]) -> int:

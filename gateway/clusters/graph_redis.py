@@ -173,17 +173,7 @@ class RedisClusterGraph:
             reply = await self._remove(keys=[self._base], args=["prune", repr(cutoff), batch])
         removed = int(reply[0])
         if removed:
-            await self.record(
-                AuditEntry(
-                    self._clock.now(),
-                    "prune",
-                    "linker",
-                    "evidence expired",
-                    (),
-                    "",
-                    {"edges_removed": removed},
-                )
-            )
+            await self.record(AuditEntry.pruned(self._clock.now(), removed))
         return removed
 
     async def links(self, cluster_id: str) -> list[Link]:

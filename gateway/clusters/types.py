@@ -114,6 +114,11 @@ class AuditEntry:
     cluster_id: str = ""
     detail: Mapping[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def pruned(cls, at: float, removed: int) -> AuditEntry:
+        """The record of ``removed`` edges dropped because their evidence expired."""
+        return cls(at, "prune", "linker", "evidence expired", detail={"edges_removed": removed})
+
     def to_json(self) -> dict[str, Any]:
         return {
             "at": self.at,

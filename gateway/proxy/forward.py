@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import aiohttp
 from aiohttp import web
 
-from gateway.errors import GatewayError, UpstreamError
+from gateway.errors import UpstreamError, UpstreamTimeout
 from gateway.http.responses import sse_error_event
 from gateway.proxy.context import RequestContext
 from gateway.proxy.headers import client_response_headers, upstream_request_headers
@@ -83,12 +83,7 @@ class Forwarder:
                 allow_redirects=False,
             )
         except TimeoutError:
-            raise GatewayError(
-                "The upstream model server timed out.",
-                status=504,
-                type="server_error",
-                code="upstream_timeout",
-            ) from None
+            raise UpstreamTimeout("The upstream model server timed out.") from None
         except aiohttp.ClientError:
             raise UpstreamError("The upstream model server could not be reached.") from None
         ctx.upstream_status = upstream.status
@@ -116,12 +111,7 @@ class Forwarder:
         try:
             data = await upstream.read()
         except TimeoutError:
-            raise GatewayError(
-                "The upstream model server timed out.",
-                status=504,
-                type="server_error",
-                code="upstream_timeout",
-            ) from None
+            raise UpstreamTimeout("The upstream model server timed out.") from None
         except aiohttp.ClientError:
             raise UpstreamError("The upstream model server closed the connection.") from None
         ctx.upstream_latency = time.perf_counter() - started
@@ -172,11 +162,6 @@ class Forwarder:
 
     @staticmethod
     async def _abort_stream(response: web.StreamResponse) -> None:
-        error = GatewayError(
-            "The upstream model server stopped mid-stream.",
-            status=502,
-            type="server_error",
-            code="upstream_error",
-        )
+        error = UpstreamError("The upstream model server stopped mid-stream.")
         with contextlib.suppress(ConnectionResetError, aiohttp.ClientConnectionResetError):
             await response.write(sse_error_event(error))
