@@ -123,6 +123,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
         prefix=settings.store_prefix,
         failure_mode=failure_mode,
         replicas=settings.replicas,
+        settle_linger=settings.settle_linger_ms / 1000,
         on_error=lambda _op, _exc: metrics.store_errors.inc(),
     )
     keys = backend.keys

@@ -46,6 +46,13 @@ class Settings(BaseModel):
         description="memory://, redis://host:port/db, rediss://, redis+cluster://host:port",
     )
     store_prefix: str = Field("dg", description="Prefix of every Redis key")
+    settle_linger_ms: float = Field(
+        5.0,
+        ge=0,
+        le=100,
+        description="Longest wait (ms) of a settlement for the next Redis round trip "
+        "(0: its own round trip at once)",
+    )
     replicas: int = Field(1, ge=1, description="Replica count: the fallback limiter divides by it")
     policies: str = Field("policies", description="Policy file or folder")
     shadow: bool = Field(False, description="Global shadow mode: compute, log, never refuse")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -18,6 +19,7 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 __all__ = ["TrustedProxies", "client_ip", "ip_prefix", "parse_ip"]
 
 
+@lru_cache(maxsize=16_384)  # a pure function of the text, called once or more per request
 def parse_ip(text: str) -> IPAddress | None:
     """An address from a bare IP, ``ip:port``, ``[v6]`` or ``[v6]:port``; None if invalid.
 
@@ -121,8 +123,8 @@ def client_ip(peer_ip: str, headers: Mapping[str, str], trusted: TrustedProxies)
     peer = parse_ip(peer_ip)
     if peer is None:
         return peer_ip
-    if peer not in trusted:
-        return str(peer)
+    if not trusted.networks or peer not in trusted:
+        return _text(peer)
     current = peer
     for hop in reversed(_chain(headers)):
         addr = parse_ip(hop)
@@ -131,9 +133,15 @@ def client_ip(peer_ip: str, headers: Mapping[str, str], trusted: TrustedProxies)
         current = addr
         if addr not in trusted:
             break
-    return str(current)
+    return _text(current)
 
 
+@lru_cache(maxsize=16_384)
+def _text(addr: IPAddress) -> str:
+    return str(addr)
+
+
+@lru_cache(maxsize=16_384)
 def ip_prefix(ip: str) -> str:
     """The /24 (IPv4) or /64 (IPv6) network of ``ip``, e.g. ``203.0.113.0/24``; '' if invalid."""
     addr = parse_ip(ip)

@@ -31,8 +31,11 @@ def is_throttled(level: int, factor: float) -> bool:
     return level >= Level.THROTTLE and factor < 1.0
 
 
+_LEVELS = tuple(sorted(Level))  # index = value: cheaper than Enum's call, once per request
+
+
 def to_level(value: int) -> Level:
-    return Level(min(max(value, 0), int(Level.BLOCK)))
+    return _LEVELS[min(max(value, 0), int(Level.BLOCK))]
 
 
 def state_of(spec: BudgetSpec, verdict: Verdict, novel: bool | None = None) -> BudgetState:

@@ -1,10 +1,7 @@
-"""Fewer Redis round trips: auto-pipelining of script calls, and command batches.
+"""Fewer Redis round trips off the hot path: command batches and settlement batches.
 
-:class:`AutoPipeline`: each call still is its own ``EVALSHA`` (its own atomic script run),
-but calls made in the same event-loop tick share one pipeline: one connection checkout, one
-``send`` and one read loop instead of one each. Budget checks and settlements of concurrent
-requests leave together. An isolated call (nothing else in flight) goes out at once. Plain
-Redis only (a cluster splits by slot and takes the direct path).
+(The hot path's budget checks and settlements share one auto-pipelined connection:
+:mod:`gateway.limiter.mux`.)
 
 :func:`run_batch`: many commands of one caller (a background worker's batch) in one
 pipeline, in order, ``NOSCRIPT`` handled; on a Redis Cluster they run one by one, in order.
@@ -113,96 +110,3 @@ async def settle_all(store: BudgetStore, settlements: Sequence[Settlement]) -> N
         await store.settle(settlements[0])
     else:
         await asyncio.gather(*(store.settle(s) for s in settlements))
-
-
-_Call = tuple[Script, int, list[Any], "asyncio.Future[Any]"]
-
-
-class AutoPipeline:
-    """Script calls of one event-loop tick share one pipeline (see the module docstring)."""
-
-    def __init__(self, client: Redis, *, max_batch: int = 256) -> None:
-        self._client = client
-        self._max_batch = max_batch
-        self._pending: list[_Call] = []
-        self._flushing: set[asyncio.Task[None]] = set()
-        self._scheduled = False
-        self._direct = 0
-
-    async def run(self, script: Script, numkeys: int, args: list[Any]) -> Any:
-        if not self._direct and not self._flushing and not self._pending:
-            self._direct += 1  # idle: go at once; calls arriving meanwhile will batch
-            try:
-                return await script.run(self._client, numkeys, args)
-            finally:
-                self._direct -= 1
-        return await self.submit(script, numkeys, args)
-
-    def submit(self, script: Script, numkeys: int, args: list[Any]) -> asyncio.Future[Any]:
-        """Queue a call for this tick's pipeline; its reply (or error) arrives in the future."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._pending.append((script, numkeys, args, future))
-        if len(self._pending) >= self._max_batch:
-            self._start()
-        elif not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self._start)
-        return future
-
-    def _start(self) -> None:
-        self._scheduled = False
-        if not self._pending:
-            return
-        batch, self._pending = self._pending, []
-        task = asyncio.get_running_loop().create_task(self._flush(batch))
-        self._flushing.add(task)
-        task.add_done_callback(self._flushing.discard)
-
-    async def _flush(self, batch: list[_Call]) -> None:
-        try:
-            if len(batch) == 1:
-                script, numkeys, args, _ = batch[0]
-                replies: list[Any] = [await script.run(self._client, numkeys, args)]
-            else:
-                pipe = self._client.pipeline(transaction=False)
-                for script, numkeys, args, _ in batch:
-                    pipe.execute_command("EVALSHA", script.sha, numkeys, *args)
-                replies = await pipe.execute(raise_on_error=False)
-        except asyncio.CancelledError:
-            for *_, future in batch:
-                future.cancel()
-            raise
-        except Exception as exc:
-            for *_, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        for (script, numkeys, args, future), reply in zip(batch, replies, strict=True):
-            if future.done():
-                continue  # the caller gave up (timeout, cancellation)
-            if isinstance(reply, NoScriptError):
-                self._retry(script, numkeys, args, future)
-            elif isinstance(reply, Exception):
-                future.set_exception(reply)
-            else:
-                future.set_result(reply)
-
-    def _retry(
-        self, script: Script, numkeys: int, args: list[Any], future: asyncio.Future[Any]
-    ) -> None:
-        """A server without the script (restarted): one direct call loads it."""
-
-        async def again() -> None:
-            try:
-                result = await script.run(self._client, numkeys, args)
-            except Exception as exc:
-                if not future.done():
-                    future.set_exception(exc)
-                return
-            if not future.done():
-                future.set_result(result)
-
-        task = asyncio.get_running_loop().create_task(again())
-        self._flushing.add(task)
-        task.add_done_callback(self._flushing.discard)

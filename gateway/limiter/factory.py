@@ -119,13 +119,14 @@ def build_backend(
     max_connections: int = 64,
     failure_mode: Callable[[], FailureMode] | None = None,
     replicas: int = 1,
+    settle_linger: float = 0.0,
     on_error: Callable[[str, BaseException], None] | None = None,
     on_fallback: Callable[[str], None] | None = None,
 ) -> StoreBackend:
     """The store for ``url``. ``clock=None``: Redis scripts use the server's TIME.
 
     With ``failure_mode`` a Redis store is wrapped in :class:`ResilientStore` (``timeout``
-    is then also its per-operation timeout).
+    is then also its per-operation timeout). ``settle_linger``: see :class:`RedisBudgetStore`.
     """
     keys = KeyBuilder(prefix)
     if urlsplit(url).scheme == "memory":
@@ -140,7 +141,9 @@ def build_backend(
     pool = 2 * max_connections if cluster else max_connections
     client = redis_client(url, timeout=backstop, max_connections=pool)
     bound = max_connections if cluster else None
-    store: BudgetStore = RedisBudgetStore(client, clock, max_in_flight=bound)
+    store: BudgetStore = RedisBudgetStore(
+        client, clock, max_in_flight=bound, settle_linger=settle_linger
+    )
     if failure_mode is not None:
         store = ResilientStore(
             store,

@@ -24,7 +24,6 @@ from redis.exceptions import RedisClusterException, RedisError
 
 from gateway.clock import Clock
 from gateway.limiter.admission import is_throttled, to_level, validate
-from gateway.limiter.batching import AutoPipeline
 from gateway.limiter.codec import (
     EMPTY,
     Adjustment,
@@ -33,6 +32,7 @@ from gateway.limiter.codec import (
     settle_args,
     settlement_rows,
 )
+from gateway.limiter.mux import Multiplexer
 from gateway.limiter.scripts import RedisClient, Scripts
 from gateway.limiter.slots import SlotGroup, group_by_slot, slot_of, undo_rows
 from gateway.limiter.store import StoreUnavailable
@@ -52,11 +52,14 @@ class RedisBudgetStore:
         *,
         max_in_flight: int | None = None,
         pipelining: bool = True,
+        settle_linger: float = 0.0,
     ) -> None:
         """``max_in_flight`` bounds concurrent calls (callers queue) for clients whose pool
         fails instead of waiting when exhausted (redis-py's async cluster nodes).
-        ``pipelining``: concurrent acquires and settlements share pipelines (plain Redis
-        only)."""
+        ``pipelining``: budget checks and settlements go through one shared, auto-pipelined
+        connection (:mod:`gateway.limiter.mux`; plain Redis only, a cluster splits by
+        slot). ``settle_linger``: seconds a settlement may wait to ride with the next
+        budget check instead of taking a round trip of its own (pipelining only)."""
         self.client = client
         self._clock = clock
         self._cluster = isinstance(client, RedisCluster)
@@ -65,7 +68,11 @@ class RedisBudgetStore:
         self._ready = not self._cluster
         self._init_lock = asyncio.Lock()
         self._slots = asyncio.Semaphore(max_in_flight) if max_in_flight else None
-        self._batcher = AutoPipeline(client) if pipelining and isinstance(client, Redis) else None
+        self._mux = (
+            Multiplexer.of(client, linger=settle_linger)
+            if pipelining and isinstance(client, Redis)
+            else None
+        )
 
     def _now(self) -> bytes | float:
         return EMPTY if self._clock is None else self._clock.now()
@@ -110,8 +117,8 @@ class RedisBudgetStore:
             request.charges, request.level_keys, request.clearance_keys,
             self._now(), request.request_id, request.throttle_factor, commit,
         )  # fmt: skip
-        if self._batcher is not None:
-            reply = await self._batcher.run(self._scripts.acquire, numkeys, args)
+        if self._mux is not None:
+            reply = await self._mux.run(self._scripts.acquire, numkeys, args)
         else:
             reply = await self._scripts.acquire.run(self.client, numkeys, args)
         return AcquireResult(
@@ -184,8 +191,8 @@ class RedisBudgetStore:
         self, request_id: str, rows: Sequence[Adjustment], releases: Sequence[str]
     ) -> None:
         numkeys, args = settle_args(self._now_bytes(), request_id, rows, releases)
-        if self._batcher is not None:
-            await self._batcher.run(self._scripts.settle, numkeys, args)
+        if self._mux is not None:
+            await self._mux.run(self._scripts.settle, numkeys, args)
         else:
             await self._scripts.settle.run(self.client, numkeys, args)
 
@@ -212,10 +219,10 @@ class RedisBudgetStore:
         )
 
     async def settle_many(self, settlements: Sequence[Settlement]) -> None:
-        """Settle a batch: on a plain Redis the settlements join this tick's pipeline (each
-        its own script run)."""
-        batcher = self._batcher
-        if self._cluster or batcher is None:
+        """Settle a batch: on a plain Redis the settlements ride with the next write
+        (each its own script run), at the latest after ``settle_linger``."""
+        mux = self._mux
+        if self._cluster or mux is None:
             await asyncio.gather(*(self.settle(s) for s in settlements))
             return
         now = self._now_bytes()
@@ -229,7 +236,7 @@ class RedisBudgetStore:
             script = self._scripts.settle
 
             async def settle_calls() -> None:
-                futures = [batcher.submit(script, n, args) for n, args in calls]
+                futures = [mux.run_deferred(script, n, args) for n, args in calls]
                 for reply in await asyncio.gather(*futures, return_exceptions=True):
                     if isinstance(reply, BaseException):
                         raise reply
@@ -281,5 +288,12 @@ class RedisBudgetStore:
         except StoreUnavailable:
             return False
 
+    @property
+    def round_trips(self) -> int | None:
+        """Writes of the shared connection so far (None without one)."""
+        return self._mux.round_trips if self._mux is not None else None
+
     async def close(self) -> None:
+        if self._mux is not None:
+            await self._mux.aclose()
         await self.client.aclose()

@@ -1,10 +1,9 @@
-"""Fewer round trips: command batches, settlement batches, hiredis packing (real Redis)."""
+"""Fewer round trips off the hot path: command batches, settlement batches, hiredis packing
+(real Redis). The hot path's shared connection: ``test_limiter_mux.py``."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -113,35 +112,3 @@ async def test_settlements_in_one_batch_equal_one_by_one(
     assert results["batch"] == results["single"]
     # what a peek of one more unit would leave: refunds applied, both slots released
     assert results["batch"] == [1000 - 600 + 399 - 1, 10_000 - 400 - 1, 2 - 1]
-
-
-class CountingConnection(PackingConnection):
-    sends = 0
-
-    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
-        CountingConnection.sends += 1
-        await super().send_packed_command(command, check_health)
-
-
-async def test_concurrent_acquires_and_settlements_share_pipelines(
-    redis_url: str, key_prefix: str
-) -> None:
-    client = Redis.from_url(redis_url, connection_class=CountingConnection)
-    store = RedisBudgetStore(client, FakeClock())
-    tokens, _, slots = _specs(KeyBuilder(key_prefix), "acct")
-    big = BudgetSpec(
-        "c", "account", "concurrency", "concurrency", slots.key, limit=100, window=60.0
-    )
-    try:
-        await asyncio.gather(client.ping(), client.ping())  # two connections, handshakes done
-        CountingConnection.sends = 0
-        requests = [AcquireRequest(f"r{i}", (Charge(tokens, 5), Charge(big))) for i in range(40)]
-        results = await asyncio.gather(*(store.acquire(r) for r in requests))
-        assert all(r.allowed for r in results)
-        await store.settle_many([Settlement(r.request_id, (), (big,)) for r in requests])
-        assert CountingConnection.sends <= 3  # not 80: the first acquire goes alone
-        free = await store.peek(AcquireRequest("p", (Charge(big),)))
-        assert free.states[0].remaining == 100 - 1  # every slot released (the peek takes one)
-    finally:
-        await client.delete(tokens.key, big.key)
-        await client.aclose()
