@@ -135,6 +135,12 @@ class RedisCounters:
             if name != "cmdstat_info"
         }
 
+    def reads(self) -> int:
+        """Read events the server processed (``INFO stats``): one per client write it
+        reads, so about one per round trip. The INFO call itself counts one."""
+        stats: dict[str, Any] = self.client.info("stats")
+        return int(stats.get("total_reads_processed", 0))
+
     @staticmethod
     def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
         out = {k: v - before.get(k, 0) for k, v in after.items()}

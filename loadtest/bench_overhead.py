@@ -5,7 +5,8 @@ Each server runs in its own process and so does the load generator (closed loop,
 connections, bounded by request count and time, varied prompts, 200 accounts round-robin).
 Reported per scenario: req/s, p50/p99 latency, CPU microseconds per request of the proxy
 process (``/proc/PID/stat``) and of the mock, and for the gateway the Redis commands per
-request (``INFO commandstats`` deltas). The machine's cores are shared by everything, so
+request (``INFO commandstats`` deltas) and the Redis round trips per request (``INFO stats``
+read events). The machine's cores are shared by everything, so
 ratios and CPU per request are the numbers to compare, not absolute req/s.
 
 ``python -m loadtest.bench_overhead [--quick] [--requests N] [--concurrency C] [--duration S]``
@@ -105,6 +106,7 @@ class Bench:
             if self.redis and proxy and proxy.name.startswith("gateway")
             else None
         )
+        reads0 = self.redis.reads() if redis0 is not None and self.redis else 0
         out = self.load(url, requests, duration, stream, offset=0)
         result = Result(
             name=name,
@@ -115,6 +117,7 @@ class Bench:
         )
         if redis0 is not None and self.redis is not None:
             result.redis = gw.RedisCounters.delta(redis0, self.redis.snapshot())
+            result.redis_reads = self.redis.reads() - reads0 - 2  # the INFO calls
         self.results.append(result)
         print(f"  {result.line()}", flush=True)
         return result

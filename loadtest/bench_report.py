@@ -18,6 +18,7 @@ class Result:
     proxy_cpu_s: float | None  # the proxy process (None: no proxy in front of the mock)
     mock_cpu_s: float
     redis: dict[str, int] | None = field(default=None)  # command -> calls during the run
+    redis_reads: int | None = None  # read events of the server: ~ round trips
 
     @property
     def requests(self) -> int:
@@ -37,6 +38,11 @@ class Result:
             return None
         calls = sum(v for k, v in self.redis.items() if only is None or k in only)
         return calls / self.requests
+
+    def round_trips_per_request(self) -> float | None:
+        if self.redis_reads is None or not self.requests:
+            return None
+        return self.redis_reads / self.requests
 
     def label(self) -> str:
         return f"{self.name}{' [stream]' if self.stream else ''}"
@@ -60,6 +66,7 @@ class Result:
             "mock_cpu_us_per_req": self.per_request_us(self.mock_cpu_s),
             "redis_commands_per_req": self.redis_per_request(),
             "redis_eval_per_req": self.redis_per_request(EVAL_COMMANDS),
+            "redis_round_trips_per_req": self.round_trips_per_request(),
             "redis_commands": self.redis,
         }
 
@@ -72,6 +79,7 @@ def _table(results: list[Result]) -> list[str]:
     head = (
         f"{'scenario':<34}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'ok/sent':>13}"
         f"{'proxy µs/req':>14}{'mock µs/req':>13}{'redis cmd/req':>15}{'evalsha/req':>13}"
+        f"{'round trips/req':>17}"
     )
     rows = [head, "-" * len(head)]
     for r in results:
@@ -80,6 +88,7 @@ def _table(results: list[Result]) -> list[str]:
             f"{str(r.load['ok']) + '/' + str(r.requests):>13}"
             f"{_num(r.per_request_us(r.proxy_cpu_s)):>14}{_num(r.per_request_us(r.mock_cpu_s)):>13}"
             f"{_num(r.redis_per_request(), 2):>15}{_num(r.redis_per_request(EVAL_COMMANDS), 2):>13}"
+            f"{_num(r.round_trips_per_request(), 2):>17}"
         )
     return rows
 

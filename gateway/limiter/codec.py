@@ -31,24 +31,25 @@ class SpecCodec:
 
     def __init__(self, size: int = 16384) -> None:
         self._size = size
-        self._cache: dict[BudgetSpec, str] = {}
+        # by identity: hashing a frozen dataclass hashes every field, on every lookup; the
+        # planner hands out the same spec objects request after request
+        self._cache: dict[int, tuple[BudgetSpec, str]] = {}
 
     def static(self, spec: BudgetSpec) -> str:
         """``"code,limit,window,interval,"`` (novelty: its repeat cost follows as the cost)."""
-        hit = self._cache.get(spec)
-        if hit is None:
-            code = ALGORITHM_CODES[spec.algorithm]
-            code += (4 if spec.mode == "shadow" else 0) + (8 if spec.throttleable else 0)
-            interval = (
-                emission_interval(spec.window, spec.rate) if spec.algorithm == "bucket" else 0.0
-            )
-            hit = f"{code},{spec.limit},{float(spec.window)!r},{interval!r},"
-            if spec.algorithm == "novelty":
-                hit += f"{novelty_cost(False, spec.repeat_cost)},"
-            if len(self._cache) >= self._size:
-                self._cache.clear()
-            self._cache[spec] = hit
-        return hit
+        found = self._cache.get(id(spec))
+        if found is not None and found[0] is spec:
+            return found[1]
+        code = ALGORITHM_CODES[spec.algorithm]
+        code += (4 if spec.mode == "shadow" else 0) + (8 if spec.throttleable else 0)
+        interval = emission_interval(spec.window, spec.rate) if spec.algorithm == "bucket" else 0.0
+        encoded = f"{code},{spec.limit},{float(spec.window)!r},{interval!r},"
+        if spec.algorithm == "novelty":
+            encoded += f"{novelty_cost(False, spec.repeat_cost)},"
+        if len(self._cache) >= self._size:
+            self._cache.clear()
+        self._cache[id(spec)] = (spec, encoded)
+        return encoded
 
     def acquire_args(
         self,

@@ -8,10 +8,10 @@ prompt's token estimate is computed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, Protocol
 
+import orjson
 from aiohttp import web
 
 from gateway.diversity.request import prompt_parts
@@ -118,8 +118,8 @@ class InspectStage:
             ctx.features = RequestFeatures(endpoint=ctx.endpoint, model="")
             return None
         try:
-            payload = json.loads(ctx.body) if ctx.body else None
-        except (ValueError, UnicodeDecodeError):
+            payload = orjson.loads(ctx.body) if ctx.body else None
+        except orjson.JSONDecodeError:  # also invalid UTF-8
             raise InvalidRequest(
                 "We could not parse the JSON body of your request. The OpenAI API expects a "
                 "JSON payload.",

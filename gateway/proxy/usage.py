@@ -8,9 +8,10 @@ and counts streamed content characters for streams that end without usage.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 _USAGE_MARK = b'"usage":'
 _NULL_USAGE = (b'"usage":null', b'"usage": null')
@@ -47,7 +48,7 @@ def usage_from_json(body: bytes) -> Usage | None:
     if _USAGE_MARK not in body:
         return None
     try:
-        return parse_usage(json.loads(body).get("usage"))
+        return parse_usage(orjson.loads(body).get("usage"))
     except (ValueError, AttributeError):
         return None
 
@@ -99,7 +100,7 @@ class SseTap:
         payload = event[5:].strip()
         if _USAGE_MARK in payload and not any(m in payload for m in _NULL_USAGE):
             try:
-                chunk = json.loads(payload)
+                chunk = orjson.loads(payload)
             except ValueError:
                 return True
             usage = parse_usage(chunk.get("usage")) if isinstance(chunk, dict) else None
@@ -118,7 +119,7 @@ class SseTap:
         if b'"content"' not in payload and b'"text"' not in payload:
             return
         try:
-            chunk = json.loads(payload)
+            chunk = orjson.loads(payload)
         except ValueError:
             return
         if isinstance(chunk, dict):
