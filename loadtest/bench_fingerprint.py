@@ -1,4 +1,4 @@
-"""Fingerprint cost per prompt size, on real corpus prompts (one core).
+"""Fingerprint cost per prompt size, on real corpus prompts (one core), and where it goes.
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python -m loadtest.bench_fingerprint [--rounds 5]
 
@@ -6,7 +6,10 @@ Prompts of exactly N words (100, 500, 2000) are cut from real corpus prompts, co
 prompts joined by a blank line until N words are reached (original whitespace kept). Each
 one is fingerprinted as a chat request body; the script prints, per prompt size, the wall
 time (median, p99, mean) and the median CPU time of this thread (which a machine shared
-with other busy processes inflates less). Budget: median <= 0.3 ms at 500 words.
+with other busy processes inflates less), then the median cost of each stage side by side
+(a second pass that runs the same stages one by one with a timer between them; its result
+must equal ``Fingerprinter.fingerprint``'s, or the script fails), and the verdict on the
+budget: median <= 0.3 ms at 500 words.
 """
 
 from __future__ import annotations
@@ -16,14 +19,36 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported
 
 import argparse
+import itertools
 import re
 import statistics
 import time
+from collections.abc import Callable, Mapping
 
-from gateway.diversity.fingerprint import Fingerprinter
+from gateway.diversity.fingerprint import SYSTEM_LEXICON_CHARS, Fingerprinter, system_hash
+from gateway.diversity.frame import body_segment, frame_hash, sentence_frame
+from gateway.diversity.hashing import hash_sequence
+from gateway.diversity.request import prompt_parts
+from gateway.diversity.simhash import bands, ngram_features, simhash
+from gateway.diversity.skeleton import premask_spans
+from gateway.model import Fingerprint
 from loadtest.corpus import corpus_dir, load_prompts
 
 SIZES = (100, 500, 2000)
+BUDGET_WORDS = 500
+BUDGET_MS = 0.3
+STAGES = (
+    "request",  # body -> last user turn, system prompt, token estimate
+    "premask",  # NFKC, cap, literal spans (code, URLs, e-mails, quotes)
+    "tokenize",  # code points -> token spans, hashes, flags, exact hash
+    "skeleton",  # literal masks, runs collapsed
+    "frame",  # body segment and frame hash
+    "simhash",  # word 1-2-gram SimHash and bands
+    "lexicon",  # elicitation terms (and the sentence frame)
+    "embed",  # hashed n-gram vector
+    "cell",  # hyperplane projection -> cell
+    "rest",  # skeleton hash, system hash, Fingerprint
+)
 _WORD = re.compile(r"\S+")
 
 
@@ -46,13 +71,73 @@ def prompts_of_size(texts: list[str], words: int, count: int) -> list[str]:
     return out
 
 
+def staged(
+    fp: Fingerprinter, body: Mapping[str, object], clock: Callable[[], int]
+) -> tuple[Fingerprint, list[int]]:
+    """``fp.fingerprint(body, "chat")`` stage by stage: (result, nanoseconds per stage).
+
+    Mirrors ``Fingerprinter.fingerprint_text``; ``run`` checks that the results agree.
+    """
+    marks = [clock()]
+    parts = prompt_parts(body, "chat")
+    text, system = parts.last_user, parts.system
+    marks.append(clock())
+    skz = fp.skeletonizer
+    prepared = skz.prepare(text)
+    spans = premask_spans(prepared)
+    marks.append(clock())
+    tokens = skz.tokenize_prepared(prepared, spans)
+    marks.append(clock())
+    sk = skz.from_tokens(tokens)
+    marks.append(clock())
+    segment = body_segment(sk)
+    frame = frame_hash(sk, segment)
+    select = segment if frame else None
+    marks.append(clock())
+    sim = simhash(ngram_features(sk.hashes))
+    sim_bands = bands(sim)
+    marks.append(clock())
+    elicit = fp.lexicon.match_tokens(tokens)
+    if not frame and elicit.anchor >= 0:
+        frame = sentence_frame(sk, elicit.anchor)
+    if system:
+        extra = fp.lexicon.score(system[:SYSTEM_LEXICON_CHARS])
+        if extra.terms:
+            elicit = fp.lexicon.combine(elicit.terms + extra.terms)
+    marks.append(clock())
+    vector = fp.embedding(sk, select)
+    marks.append(clock())
+    cell = fp.cells.cell(vector)
+    marks.append(clock())
+    words = len(tokens)
+    if len(text) > skz.max_chars:
+        words = round(words * len(text) / skz.max_chars)
+    result = Fingerprint(
+        exact=tokens.exact,
+        skeleton=hash_sequence(sk.hashes) if len(sk) else 0,
+        simhash=sim,
+        bands=sim_bands,
+        cell=cell,
+        system=system_hash(system),
+        words=words,
+        est_tokens=parts.est_tokens,
+        elicitation=elicit.score,
+        elicitation_terms=elicit.terms,
+        frame=frame,
+    )
+    marks.append(clock())
+    return result, [b - a for a, b in itertools.pairwise(marks)]
+
+
 Row = tuple[float, float, float, float, int]  # median, p99, mean, cpu median (ms), prompts
 
 
-def run(rounds: int, count: int) -> dict[int, Row]:
+def run(rounds: int, count: int) -> tuple[dict[int, Row], dict[int, list[float]]]:
+    """Per size: the timing row, and the median microseconds of each stage."""
     texts = [p.text for p in load_prompts()]
     fp = Fingerprinter()
     results: dict[int, Row] = {}
+    stages: dict[int, list[float]] = {}
     for size in SIZES:
         bodies = [
             {"model": "m", "messages": [{"role": "user", "content": t}]}
@@ -77,7 +162,16 @@ def run(rounds: int, count: int) -> dict[int, Row]:
             statistics.median(cpu) * 1e3,
             len(bodies),
         )
-    return results
+        per_stage: list[list[int]] = [[] for _ in STAGES]
+        for _ in range(rounds):
+            for body in bodies:
+                got, times = staged(fp, body, time.perf_counter_ns)
+                if got != fp.fingerprint(body, "chat"):
+                    raise SystemExit("stage breakdown out of sync with Fingerprinter.fingerprint")
+                for acc, ns in zip(per_stage, times, strict=True):
+                    acc.append(ns)
+        stages[size] = [statistics.median(acc) / 1e3 for acc in per_stage]
+    return results, stages
 
 
 def main() -> None:
@@ -87,11 +181,22 @@ def main() -> None:
     args = parser.parse_args()
     print(f"corpora: {corpus_dir()}  OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    results, stages = run(args.rounds, args.count)
     print(
         f"{'words':>6} {'prompts':>8} {'median ms':>10} {'p99 ms':>8} {'mean ms':>8} {'cpu ms':>7}"
     )
-    for size, (med, p99, mean, cpu, n) in run(args.rounds, args.count).items():
+    for size, (med, p99, mean, cpu, n) in results.items():
         print(f"{size:>6} {n:>8} {med:>10.3f} {p99:>8.3f} {mean:>8.3f} {cpu:>7.3f}")
+    print("\nmedian cost per stage, microseconds (stages timed one by one):")
+    print(f"{'stage':>10} " + " ".join(f"{f'{s} words':>11}" for s in stages))
+    for i, name in enumerate(STAGES):
+        print(f"{name:>10} " + " ".join(f"{row[i]:>11.1f}" for row in stages.values()))
+    print(f"{'sum':>10} " + " ".join(f"{sum(row):>11.1f}" for row in stages.values()))
+    median = results[BUDGET_WORDS][0]
+    verdict = "PASS" if median <= BUDGET_MS else "FAIL"
+    print(
+        f"\ntarget: median <= {BUDGET_MS} ms at {BUDGET_WORDS} words: {median:.3f} ms -> {verdict}"
+    )
 
 
 if __name__ == "__main__":

@@ -84,13 +84,13 @@ class HyperplaneCells:
         if self.scheme == "sign":
             return _bits(proj > 0.0)
         if self._uniform:
-            groups = proj[: self._used].reshape(len(self._groups), -1)
-            best = np.argmax(np.abs(groups), axis=1)
-            signs = groups[np.arange(len(best)), best] > 0.0
-            codes = (best << 1) | signs
+            size = self._groups[0]
+            span = 1 << (size - 1)
+            best = np.abs(proj[: self._used].reshape(-1, span)).argmax(axis=1).tolist()
             cell = 0
-            for code in codes.tolist():
-                cell = (cell << self._groups[0]) | code
+            for g, index in enumerate(best):  # python ints: faster than numpy for 2 groups
+                side = proj.item(g * span + index) > 0.0
+                cell = (cell << size) | (index << 1) | side
             return cell
         cell = 0
         pos = 0

@@ -30,6 +30,12 @@ class CharTables:
     flags: npt.NDArray[np.uint8]  # per BMP code point; code points beyond use flags 0
     lower: npt.NDArray[np.uint32]  # simple one-to-one lower case
     counters: npt.NDArray[np.uint64]  # per flags value: packed counter increments
+    ascii_flags: bytes  # bytes.translate tables of ASCII text: the flags,
+    ascii_word: bytes  # 1 for a word character, else 0,
+    ascii_space: bytes  # and the whitespace characters (to delete)
+    # by (flags of a token's first character) | (flags of the next one) << 8: an upper-case
+    # letter followed by a word character of the same token that is not upper case
+    titlecase: npt.NDArray[np.bool_]
 
 
 def _flags_of(ch: str) -> int:
@@ -75,4 +81,17 @@ def char_tables() -> CharTables:
     counters = _counters()
     for arr in (flags, lower, counters):
         arr.flags.writeable = False
-    return CharTables(flags=flags, lower=lower, counters=counters)
+    ascii_flags = bytes(flags[:128].tolist()) + bytes(128)
+    pair = np.arange(1 << 16)
+    head, nxt = pair & 0xFF, pair >> 8
+    titlecase = ((head & UPPER) != 0) & ((nxt & (WORD | UPPER | SINGLE)) == WORD)
+    titlecase.flags.writeable = False
+    return CharTables(
+        flags=flags,
+        lower=lower,
+        counters=counters,
+        ascii_flags=ascii_flags,
+        ascii_word=bytes(f & WORD for f in ascii_flags),
+        ascii_space=bytes(c for c in range(128) if flags[c] & SPACE),
+        titlecase=titlecase,
+    )

@@ -16,6 +16,7 @@ selected text.
 
 from __future__ import annotations
 
+import math
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -29,11 +30,9 @@ from gateway.diversity.tokens import Ints
 Vector = npt.NDArray[np.float32]
 _STOP_BITS = 16
 _BIGRAM_TAG = 0xC1C2
-_TOPICAL = np.zeros(len(KINDS) + 1, dtype=np.bool_)  # by kind + 1: words, names, quotes
-_TOPICAL[[0, NAME + 1, QUOTE + 1]] = True
-_TOPICAL.flags.writeable = False
 _MIX = np.uint64(0xD6E8FEB86659FD93)
 _SIGN_SHIFT = np.uint64(54)  # the bit just below the index bits (dim <= 512)
+_ONE = np.uint64(1)
 
 
 @runtime_checkable
@@ -64,6 +63,12 @@ class HashedNgramEmbedder:
         table[(stop & np.uint64((1 << _STOP_BITS) - 1)).astype(np.intp)] = True
         table.flags.writeable = False
         self._stop = table  # a ~0.6 % false-positive bitmap is fine for dropping words
+        self._content = ~table  # indexed by the low 16 bits of a word's hash
+        self._content.flags.writeable = False
+        topical = np.zeros(len(KINDS) + 1, dtype=np.bool_)  # by kind; -1 (a word) is last
+        topical[[-1, NAME, QUOTE]] = True
+        topical.flags.writeable = False
+        self._topical = topical
 
     @property
     def dim(self) -> int:
@@ -77,12 +82,12 @@ class HashedNgramEmbedder:
         """Tokens that carry topic: words, names and quoted words, no stop words; only those
         of ``segment`` (the body of a template) when given."""
         tokens = sk.tokens
-        index, kinds = sk.token_index, sk.token_kinds
-        words = tokens.hashes[index]
-        stop = self._stop[(words & np.uint64((1 << _STOP_BITS) - 1)).astype(np.intp)]
-        keep = _TOPICAL[kinds + 1] & ~stop
+        index = sk.token_index
+        capped = len(index) < len(tokens)
+        words = tokens.hashes[index] if capped else tokens.hashes
+        keep = self._topical[sk.token_kinds] & self._content[words.astype(np.uint16)]
         if segment is not None:
-            keep &= tokens.segment[index] == segment
+            keep &= (tokens.segment[index] if capped else tokens.segment) == segment
         chosen: Ints = index[keep]
         return chosen
 
@@ -102,9 +107,13 @@ class HashedNgramEmbedder:
 
     def _vector(self, feats: U64) -> Vector:
         mixed = feats * _MIX  # multiply-shift: the top bits of the product are well mixed
-        idx = (mixed >> self._shift).astype(np.intp)
-        signs = np.where((mixed >> _SIGN_SHIFT) & np.uint64(1), -1.0, 1.0)
-        vec = np.bincount(idx, weights=signs, minlength=self._dim)
-        norm = float(np.sqrt(vec @ vec))
-        out: Vector = (vec / norm if norm > 0 else vec).astype(np.float32)  # signs can cancel
+        if self._shift == _SIGN_SHIFT + 1:  # dim 512: index and sign are the top 10 bits
+            counts = np.bincount((mixed >> _SIGN_SHIFT).astype(np.intp), minlength=2 * self._dim)
+            signed = counts[0::2] - counts[1::2]  # exact integers, as float sums of +-1 are
+        else:
+            idx = (mixed >> self._shift).astype(np.intp)
+            signs = np.where((mixed >> _SIGN_SHIFT) & _ONE, -1.0, 1.0)
+            signed = np.bincount(idx, weights=signs, minlength=self._dim)
+        norm = math.sqrt(float(signed @ signed))
+        out: Vector = (signed / norm if norm > 0 else signed).astype(np.float32)  # signs cancel
         return out

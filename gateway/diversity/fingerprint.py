@@ -9,12 +9,11 @@ characters per word of text). Set ``OPENBLAS_NUM_THREADS=1`` in the serving proc
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 
 from gateway.diversity.cells import HyperplaneCells
 from gateway.diversity.embed import Embedder, HashedNgramEmbedder, Vector
 from gateway.diversity.estimate import estimate_text_tokens
-from gateway.diversity.frame import body_mask, body_segment, frame_hash, sentence_frame
+from gateway.diversity.frame import body_segment, frame_hash, sentence_frame
 from gateway.diversity.hashing import hash_sequence, stable_hash64
 from gateway.diversity.lexicon import Lexicon
 from gateway.diversity.normalize import normalize
@@ -47,8 +46,7 @@ class Fingerprinter:
     def fingerprint(self, body: Mapping[str, object] | object, endpoint: str) -> Fingerprint:
         """Fingerprint a request body (``endpoint``: chat, completions, embeddings, other)."""
         parts = prompt_parts(body, endpoint)
-        fp = self.fingerprint_text(parts.last_user, parts.system)
-        return replace(fp, est_tokens=parts.est_tokens)
+        return self.fingerprint_text(parts.last_user, parts.system, parts.est_tokens)
 
     def features(
         self,
@@ -58,13 +56,15 @@ class Fingerprinter:
     ) -> RequestFeatures:
         return request_features(body, endpoint, headers)
 
-    def fingerprint_text(self, text: str, system: str = "") -> Fingerprint:
-        """Fingerprint one prompt text (``est_tokens``: the estimate of these two texts)."""
+    def fingerprint_text(
+        self, text: str, system: str = "", est_tokens: int | None = None
+    ) -> Fingerprint:
+        """Fingerprint one prompt text (``est_tokens``: by default the estimate of these two
+        texts). The stages are timed one by one in ``loadtest.bench_fingerprint``."""
         tokens = self.skeletonizer.tokenize(text)
         sk = self.skeletonizer.from_tokens(tokens)
         segment = body_segment(sk)
-        body = body_mask(sk, segment)
-        frame = frame_hash(sk, body)
+        frame = frame_hash(sk, segment)
         select = segment if frame else None
         sim = simhash(ngram_features(sk.hashes))
         elicit = self.lexicon.match_tokens(tokens)
@@ -77,24 +77,32 @@ class Fingerprinter:
         words = len(tokens)
         if len(text) > self.skeletonizer.max_chars:
             words = round(words * len(text) / self.skeletonizer.max_chars)
+        if est_tokens is None:
+            est_tokens = estimate_text_tokens(text) + estimate_text_tokens(system)
         return Fingerprint(
             exact=tokens.exact,
             skeleton=hash_sequence(sk.hashes) if len(sk) else 0,
             simhash=sim,
             bands=bands(sim),
-            cell=self.cells.cell(self._embed(sk, select)),
-            system=stable_hash64(normalize(system), _SYSTEM_SALT) if system.strip() else 0,
+            cell=self.cells.cell(self.embedding(sk, select)),
+            system=system_hash(system),
             words=words,
-            est_tokens=estimate_text_tokens(text) + estimate_text_tokens(system),
+            est_tokens=est_tokens,
             elicitation=elicit.score,
             elicitation_terms=elicit.terms,
             frame=frame,
         )
 
-    def _embed(self, sk: Skeleton, segment: int | None) -> Vector:
+    def embedding(self, sk: Skeleton, segment: int | None) -> Vector:
+        """The embedding of one segment of a skeleton (all of it when None)."""
         if self._fast and isinstance(self.embedder, HashedNgramEmbedder):
             return self.embedder.embed_skeleton(sk, segment)
         return self.embedder.embed(_segment_text(sk, segment))
+
+
+def system_hash(system: str) -> int:
+    """64-bit hash of the normalised system prompt (0 when blank)."""
+    return stable_hash64(normalize(system), _SYSTEM_SALT) if system.strip() else 0
 
 
 def _segment_text(sk: Skeleton, segment: int | None) -> str:

@@ -35,35 +35,37 @@ MIN_FRAME_TOKENS = 2
 
 def body_segment(sk: Skeleton) -> int:
     """The segment with the most skeleton entries (-1 for an empty skeleton)."""
-    segments = sk.tokens.segment[sk.index]
+    segments = sk.segments
     if len(segments) == 0:
         return -1
-    if segments[0] == segments[-1]:  # one segment (segments never decrease)
-        return int(segments[0])
     base = int(segments[0])
-    return int(np.argmax(np.bincount(segments - base))) + base
+    if base == segments[-1]:  # one segment (segments never decrease)
+        return base
+    return int(np.bincount(segments - base).argmax()) + base
 
 
 def body_mask(sk: Skeleton, segment: int | None = None) -> Bools:
     """True for the skeleton entries of the body segment."""
     body = body_segment(sk) if segment is None else segment
-    mask: Bools = sk.tokens.segment[sk.index] == body
+    mask: Bools = sk.segments == body
     return mask
 
 
-def frame_hash(sk: Skeleton, body: Bools | None = None, min_tokens: int = MIN_FRAME_TOKENS) -> int:
-    """64-bit hash of the frame (skeleton minus body), or 0 when there is no frame."""
-    segments = sk.tokens.segment[sk.index]
+def _body_range(sk: Skeleton, segment: int) -> tuple[int, int]:
+    """[first, end) of the body's entries: segments never decrease, so the body is a run."""
+    lo, hi = np.searchsorted(sk.segments, (segment, segment + 1)).tolist()
+    return lo, hi
+
+
+def frame_hash(sk: Skeleton, segment: int | None = None, min_tokens: int = MIN_FRAME_TOKENS) -> int:
+    """64-bit hash of the frame (skeleton minus the body segment), or 0 when there is none."""
+    segments = sk.segments
     if len(segments) == 0 or segments[0] == segments[-1]:
         return 0  # one segment: no frame
-    body = segments == body_segment(sk) if body is None else body
-    frame = ~body
-    if int(np.count_nonzero(frame)) < min_tokens:
+    first, end = _body_range(sk, body_segment(sk) if segment is None else segment)
+    if len(segments) - (end - first) < min_tokens:
         return 0
-    first = int(np.argmax(body))
-    before = sk.hashes[:first][frame[:first]]
-    after = sk.hashes[first:][frame[first:]]
-    return hash_sequence(np.concatenate((before, _BODY, after))) or 1
+    return hash_sequence(np.concatenate((sk.hashes[:first], _BODY, sk.hashes[end:]))) or 1
 
 
 def sentence_frame(sk: Skeleton, token: int, min_tokens: int = MIN_FRAME_TOKENS + 1) -> int:

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 U64 = npt.NDArray[np.uint64]
+Ints = npt.NDArray[np.intp]
 
 _MASK64 = (1 << 64) - 1
 _BASE = 0x100000001B3  # odd, hence invertible modulo 2**64
@@ -68,11 +69,31 @@ class PrefixHasher:
         self._inv.flags.writeable = False
         self.max_len = max_len
 
-    def prefix(self, cps: npt.NDArray[np.uint32] | U64) -> U64:
+    def prefix(self, cps: npt.NDArray[np.uint8] | npt.NDArray[np.uint32] | U64) -> U64:
         """``out[i]`` = hash of ``cps[:i]``; ``len(out) == len(cps) + 1``."""
         out = np.zeros(len(cps) + 1, dtype=np.uint64)
         np.cumsum(np.multiply(cps, self._pow[: len(cps)], dtype=np.uint64), out=out[1:])
         return out
+
+    def token_hashes(self, cps: npt.NDArray[np.uint8] | npt.NDArray[np.uint32], edges: Ints) -> U64:
+        """Avalanched hashes of the tokens ``cps[edges[2i]:edges[2i + 1]]``: equal to
+        ``fmix64(span(prefix(cps), starts, ends))``, with fewer temporaries. (``reduceat``
+        over the runs between edges is faster below ~300 edges, slower above: not used.)"""
+        n = len(cps)
+        prefix = np.empty(n + 1, dtype=np.uint64)
+        prefix[0] = 0
+        np.multiply(cps, self._pow[:n], out=prefix[1:])
+        np.cumsum(prefix[1:], out=prefix[1:])
+        starts = edges[0::2]
+        h = prefix[edges[1::2]]
+        h -= prefix[starts]
+        h *= self._inv[starts]
+        h ^= h >> _S33
+        h *= _M1
+        h ^= h >> _S33
+        h *= _M2
+        h ^= h >> _S33
+        return h
 
     def span(self, prefix: U64, starts: npt.NDArray[np.intp], ends: npt.NDArray[np.intp]) -> U64:
         """Position-independent hashes of ``cps[starts[i]:ends[i]]``."""

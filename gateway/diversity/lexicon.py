@@ -26,7 +26,7 @@ from gateway.diversity.tokens import Tokens
 MAX_TERMS = 8  # ids reported per prompt
 MAX_WINDOWS = 6  # per term; beyond, the whole text is searched
 WINDOW = 120  # characters each side of an anchor
-_BITS = 16
+_BITS = 16  # the bitmap is indexed by the low 16 bits of a token hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,9 @@ class Elicitation:
     score: float
     terms: tuple[str, ...]
     anchor: int = -1  # index of a token of a matched phrase (-1: none, or a literal term)
+
+
+_NONE = Elicitation(0.0, ())
 
 
 def _fold(text: str) -> str:
@@ -69,7 +72,7 @@ class Lexicon:
 
     def _anchored(self, hashes: U64) -> dict[int, list[int]]:
         """term index -> token indices of its anchors in the text."""
-        maybe = np.flatnonzero(self._bitmap[(hashes & np.uint64((1 << _BITS) - 1)).astype(np.intp)])
+        maybe = np.flatnonzero(self._bitmap[hashes.astype(np.uint16)])  # the low 16 bits
         found: dict[int, list[int]] = {}
         for tok, h in zip(maybe.tolist(), hashes[maybe].tolist(), strict=True):
             for term in self._owners.get(h, ()):
@@ -100,8 +103,10 @@ class Lexicon:
                 whole = _fold(text) if whole is None else whole
                 if self._patterns[term].search(whole):
                     hits.append(term)
+        if not hits:
+            return _NONE
         result = self.combine(self.terms[i].id for i in hits)
-        return Elicitation(result.score, result.terms, anchor) if hits else result
+        return Elicitation(result.score, result.terms, anchor)
 
     def score(self, text: str) -> Elicitation:
         return self.match_tokens(self.skeletonizer.tokenize(text))
@@ -114,8 +119,9 @@ class Lexicon:
         miss = 1.0
         for term_id in unique:
             miss *= 1.0 - self._weights.get(term_id, 0.0)
-        ranked = sorted(unique, key=lambda t: -self._weights.get(t, 0.0))[:MAX_TERMS]
-        return Elicitation(round(1.0 - miss, 4), tuple(sorted(ranked)))
+        if len(unique) > MAX_TERMS:
+            unique = sorted(sorted(unique, key=lambda t: -self._weights.get(t, 0.0))[:MAX_TERMS])
+        return Elicitation(round(1.0 - miss, 4), tuple(unique))
 
 
 @functools.cache

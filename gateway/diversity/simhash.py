@@ -14,6 +14,9 @@ BANDS = 4
 BAND_BITS = 16
 _K1 = np.uint64(0x9E3779B97F4A7C15)
 _K2 = np.uint64(0xC2B2AE3D27D4EB4F)
+_LANE_MAX = 255  # features summed per uint8 lane
+_CHUNKS = np.arange(0, 1 << 20, _LANE_MAX, dtype=np.intp)  # first feature of each chunk
+_CHUNKS.flags.writeable = False
 
 
 def ngram_features(hashes: U64) -> U64:
@@ -30,9 +33,12 @@ def simhash(features: U64) -> int:
     if n == 0:
         return 0
     raw = np.ascontiguousarray(features, dtype="<u8").view(np.uint8)
-    bits = np.unpackbits(raw, bitorder="little").reshape(n, 64).astype(np.float32)
-    counts = np.ones(n, dtype=np.float32) @ bits  # BLAS: faster than a uint8 reduction
-    packed = np.packbits(counts * 2 > n, bitorder="little")
+    # one byte per feature bit; eight of them side by side in a uint64 are eight counters
+    # that a sum over up to 255 features fills without carries
+    lanes = np.unpackbits(raw, bitorder="little").view("<u8").reshape(n, 8)
+    chunks = np.add.reduceat(lanes, _CHUNKS[: -(-n // _LANE_MAX)], axis=0).view(np.uint8)
+    counts = chunks if len(chunks) == 1 else chunks.sum(axis=0)
+    packed = np.packbits(counts > (n >> 1), bitorder="little")  # count * 2 > n
     return int.from_bytes(packed.tobytes(), "little")
 
 

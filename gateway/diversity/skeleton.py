@@ -33,7 +33,6 @@ _EMAIL_WINDOW = 64
 _PREMASK: tuple[tuple[str, re.Pattern[str], int], ...] = (
     ("```", re.compile(r"```.*?(?:```|\Z)", re.S), CODE),
     ("`", re.compile(r"`[^`\n]{1,200}`"), ICODE),
-    ("www.", re.compile(r"\bwww\.\S+", re.I), URL),
     ('"', re.compile(r'"[^"\n]{1,400}"'), QUOTE),
     ("“", re.compile(r"“[^”\n]{1,400}”"), QUOTE),
     ("«", re.compile(r"«[^»\n]{1,200}»"), QUOTE),
@@ -42,6 +41,7 @@ _PREMASK: tuple[tuple[str, re.Pattern[str], int], ...] = (
     ("『", re.compile(r"『[^』\n]{1,200}』"), QUOTE),
     ("'", re.compile(r"'(?<![\w']')[^'\n]{1,200}'(?![\w'])"), QUOTE),
 )
+_WWW = re.compile(r"\bwww\.\S+", re.I)
 _EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]+(?:\.[\w-]+)+")
 _SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]{0,15}\Z")
 _URL_REST = re.compile(r"\S+")
@@ -57,6 +57,25 @@ def _urls(text: str) -> list[tuple[int, int, int]]:
         if scheme and rest:
             found.append((scheme.start(), rest.end(), URL))
         sep = text.find("://", rest.end() if rest else sep + 3)
+    return found
+
+
+def _www(text: str) -> list[tuple[int, int, int]]:
+    """``www.`` URLs (any case). An ASCII text is searched from each "www." of its lower case
+    (same positions), which is much faster than a case-insensitive regex scan."""
+    if not text.isascii():
+        return [(*m.span(), URL) for m in _WWW.finditer(text)]
+    lower = text.lower()
+    found: list[tuple[int, int, int]] = []
+    end = 0
+    at = lower.find("www.")
+    while at >= 0:
+        if at >= end:
+            m = _WWW.match(text, at)
+            if m:
+                found.append((at, m.end(), URL))
+                end = m.end()
+        at = lower.find("www.", at + 1)
     return found
 
 
@@ -79,20 +98,23 @@ def premask_spans(text: str) -> Spans | None:
     found: list[tuple[int, int, int]] = []
     for trigger, pattern, kind in _PREMASK:
         if trigger in text:
-            found.extend((m.start(), m.end(), kind) for m in pattern.finditer(text))
+            found += [(*m.span(), kind) for m in pattern.finditer(text)]
+    if "www." in text:
+        found += _www(text)
     if "@" in text:
-        found.extend(_emails(text))
+        found += _emails(text)
     if "://" in text:
-        found.extend(_urls(text))
+        found += _urls(text)
     if not found:
         return None
     found.sort()
-    kept: list[tuple[int, int, int]] = []
+    kept = [found[0]]
+    end = found[0][1]
     for span in found:
-        if not kept or span[0] >= kept[-1][1]:
+        if span[0] >= end:
             kept.append(span)
-    arr = np.array(kept, dtype=np.intp)
-    return arr[:, 0].copy(), arr[:, 1].copy(), arr[:, 2].copy()
+            end = span[1]
+    return kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +127,7 @@ class Skeleton:
     hashes: U64  # entry hashes: the word's hash, or a constant per mask kind
     token_index: Ints  # the capped tokens before runs of a mask collapsed
     token_kinds: Ints  # their kinds (what the topic embedding reads)
+    segments: Ints  # the segment of each entry (never decreasing)
 
     def __len__(self) -> int:
         return len(self.index)
@@ -120,11 +143,23 @@ class Skeletonizer:
         self._tables = C.char_tables()
         kinds = np.arange(len(KINDS), dtype=np.uint64) + np.uint64(0x5E1E7017)
         self._mask_hashes = fmix64(fmix64(kinds))
+        self._index = np.arange(max_words, dtype=np.intp)
+        self._head = self._index[: max_words - max_words // 4]
+        for arr in (self._mask_hashes, self._index):
+            arr.flags.writeable = False
 
     def tokenize(self, text: str) -> Tokens:
         """NFKC-normalise and cap ``text``, find its literals, tokenise it."""
-        prepared = nfkc(cap(text, self.max_chars))[: self.max_chars]
-        return tokenize(prepared, self.hasher, self._tables, premask_spans(prepared))
+        prepared = self.prepare(text)
+        return self.tokenize_prepared(prepared, premask_spans(prepared))
+
+    def prepare(self, text: str) -> str:
+        """The text that is tokenised: NFKC, capped to ``max_chars``."""
+        return nfkc(cap(text, self.max_chars))[: self.max_chars]
+
+    def tokenize_prepared(self, prepared: str, spans: Spans | None) -> Tokens:
+        """Tokenise a prepared text, given its literal spans (``premask_spans``)."""
+        return tokenize(prepared, self.hasher, self._tables, spans)
 
     def skeleton(self, text: str) -> Skeleton:
         return self.from_tokens(self.tokenize(text))
@@ -133,27 +168,41 @@ class Skeletonizer:
         n = len(tokens)
         if n > self.max_words:
             tail = self.max_words // 4
-            head = np.arange(self.max_words - tail, dtype=np.intp)
-            index = np.concatenate((head, np.arange(n - tail, n, dtype=np.intp)))
-            pick = index
+            index = np.concatenate((self._head, np.arange(n - tail, n, dtype=np.intp)))
+            long = (tokens.ends[index] - tokens.starts[index]) > LONG_TOKEN
+            names = tokens.titlecase[index] & ~tokens.sentence_initial[index]
+            digits, masked = tokens.has_digit[index], tokens.mask_kind[index]
+            hashes, segments = tokens.hashes[index], tokens.segment[index]
         else:
-            index = np.arange(n, dtype=np.intp)
-            pick = slice(None)  # type: ignore[assignment]
-        lengths = tokens.ends[pick] - tokens.starts[pick]
-        names = tokens.titlecase[pick] & ~tokens.sentence_initial[pick]
-        kinds = np.where(names, NAME, -1)
-        kinds[lengths > LONG_TOKEN] = LONG
-        kinds[tokens.has_digit[pick]] = NUM
-        masked = tokens.mask_kind[pick]
+            index = self._index[:n]
+            long = (tokens.ends - tokens.starts) > LONG_TOKEN
+            names = tokens.titlecase & ~tokens.sentence_initial
+            digits, masked = tokens.has_digit, tokens.mask_kind
+            hashes, segments = tokens.hashes, tokens.segment
+        # priority: pre-masked literal, number, long token, name
+        kinds = np.where(names, NAME, masked)
+        kinds[long] = LONG
+        kinds[digits] = NUM
+        if tokens.literals:
+            kinds = np.where(masked >= 0, masked, kinds)
+        token_kinds = kinds
         token_index = index
-        token_kinds = kinds = np.where(masked >= 0, masked, kinds)
-        if len(kinds) > 1:
-            repeat = (kinds[1:] >= 0) & (kinds[1:] == kinds[:-1])
-            if repeat.any():
-                keep = np.concatenate(([True], ~repeat))
-                index, kinds = index[keep], kinds[keep]
-        hashes = np.where(kinds >= 0, self._mask_hashes[kinds], tokens.hashes[index])
-        return Skeleton(tokens, index, kinds, hashes, token_index, token_kinds)
+        if n > 1:
+            keep = np.empty(len(kinds), dtype=np.bool_)  # runs of one mask kind collapse
+            keep[0] = True
+            np.not_equal(kinds[1:], kinds[:-1], out=keep[1:])
+            keep[1:] |= kinds[1:] < 0
+            if not keep.all():
+                index, kinds, hashes, segments = (
+                    index[keep],
+                    kinds[keep],
+                    hashes[keep],
+                    segments[keep],
+                )
+        masks = kinds >= 0
+        if masks.any():
+            hashes = np.where(masks, self._mask_hashes[kinds], hashes)
+        return Skeleton(tokens, index, kinds, hashes, token_index, token_kinds, segments)
 
     def text(self, text: str) -> str:
         """The skeleton as readable text (tests and explanations; never logged)."""

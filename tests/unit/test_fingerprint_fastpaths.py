@@ -1,0 +1,200 @@
+"""The vectorised fast paths of the fingerprint pipeline equal their plain definitions.
+
+Each fast path (bytes.translate tables for ASCII text, packed counters, uint16 pair lookups,
+uint8-lane SimHash counts, integer bincount embeddings, contiguous body segments) is checked
+here against a straightforward re-statement of what it computes, on real corpus prompts and
+on edge cases; ``test_fingerprint_golden`` checks the end results against recorded values.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import numpy as np
+import pytest
+
+from gateway.diversity import chars as C
+from gateway.diversity.cells import HyperplaneCells
+from gateway.diversity.embed import HashedNgramEmbedder
+from gateway.diversity.frame import body_segment, frame_hash
+from gateway.diversity.hashing import PrefixHasher, fmix64, hash_sequence, stable_hash64
+from gateway.diversity.simhash import simhash
+from gateway.diversity.skeleton import Skeletonizer, premask_spans
+from gateway.diversity.skeleton import _www as www_spans
+from loadtest.corpus import load_prompts
+
+EDGE = [
+    "",
+    " ",
+    "A",
+    "a1",
+    "Hello. World: Janet\nhas 3 apples! NASA iPhone A中 Ab中 中A 中Ab x",
+    "İstanbul Σίσυφος ΣΑΣ 😀 Straße ǅungla ﬁne ＡＢＣ１２３: x",
+    "一步一步地思考。请解释你的推理过程：小明有3个苹果。",
+    'He said "it is 3:30. ok" then: next\nline: «a: b» and www.X.org/a:b 10:45',
+    "\x1cA\x1db\x1e\x1fc\t\v\fd\r\ne",
+]
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    prompts = load_prompts(full=False)
+    return [p.text for p in prompts[::5]] + EDGE
+
+
+@pytest.fixture(scope="module")
+def skz() -> Skeletonizer:
+    return Skeletonizer()
+
+
+def _reference_tokens(text: str) -> list[dict[str, object]]:
+    """Tokens by their definition, one character at a time (flags from ``chars``)."""
+    table = C.char_tables().flags
+    flags = [int(table[ord(c)]) if ord(c) < C.TABLE_SIZE else 0 for c in text]
+    spans = premask_spans(text) or []
+    inside = [False] * len(text)
+    for lo, hi, _ in spans:
+        inside[lo:hi] = [True] * (hi - lo)
+    single = [bool(f & C.SINGLE) for f in flags]
+    out: list[dict[str, object]] = []
+    i = 0
+    sent = brk = 0  # sentence ends and breaks outside literals so far
+    prev = (0, 0)
+    while i < len(text):
+        if not flags[i] & C.WORD:
+            if not inside[i]:
+                sent += bool(flags[i] & C.SENT_END)
+                brk += bool(flags[i] & C.BREAK)
+            i += 1
+            continue
+        j = i + 1
+        if not single[i]:
+            while j < len(text) and flags[j] & C.WORD and not single[j]:
+                j += 1
+        d = sum(1 for k in range(i, j) if flags[k] & C.DIGIT and not inside[k])
+        first, second = flags[i], flags[i + 1] if i + 1 < len(text) else 0
+        out.append(
+            {
+                "span": (i, j),
+                "has_digit": d > 0,
+                "titlecase": bool(first & C.UPPER) and j - i > 1 and not second & C.UPPER,
+                "sentence_initial": not out or sent > prev[0],
+                "new_segment": brk > prev[1],
+            }
+        )
+        prev = (sent, brk)
+        i = j
+    return out
+
+
+def test_tokens_match_their_definition(texts: list[str], skz: Skeletonizer) -> None:
+    for text in texts:
+        prepared = skz.prepare(text)
+        tokens = skz.tokenize(text)
+        ref = _reference_tokens(prepared)
+        assert [t["span"] for t in ref] == list(
+            zip(tokens.starts.tolist(), tokens.ends.tolist(), strict=True)
+        ), text[:40]
+        for key in ("has_digit", "titlecase", "sentence_initial"):
+            assert [t[key] for t in ref] == getattr(tokens, key).tolist(), (key, text[:40])
+        segment = np.cumsum([bool(t["new_segment"]) for t in ref]).tolist()
+        assert tokens.segment.tolist() == segment, text[:40]
+        lowered = prepared.lower()
+        if len(lowered) == len(prepared) and all(ord(c) < C.TABLE_SIZE for c in prepared):
+            kept = "".join(low for c, low in zip(prepared, lowered, strict=True) if not c.isspace())
+            raw = kept.encode("utf-16-le", "surrogatepass")
+            assert tokens.exact == ((stable_hash64(raw) or 1) if raw else 0), text[:40]
+
+
+def test_token_hashes_equal_the_prefix_hash_definition() -> None:
+    hasher = PrefixHasher(600)
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 2, 17, 600):
+        for dtype, top in ((np.uint8, 128), (np.uint32, 0x10FFFF)):
+            cps = rng.integers(0, top, n).astype(dtype)
+            cuts = np.unique(rng.integers(0, n + 1, 2 * (n // 3)))
+            edges = cuts[: len(cuts) // 2 * 2].astype(np.intp)
+            starts, ends = edges[0::2], edges[1::2]
+            want = fmix64(hasher.span(hasher.prefix(cps), starts, ends))
+            assert hasher.token_hashes(cps, edges).tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("n", [1, 2, 254, 255, 256, 510, 511, 700, 1023])
+def test_simhash_majority_across_lane_chunks(n: int) -> None:
+    rng = np.random.default_rng(n)
+    feats = rng.integers(0, 1 << 63, n, dtype=np.uint64) * np.uint64(2) + np.uint64(n & 1)
+    feats[: n // 3] = np.uint64(0xFFFF_FFFF_0000_0000)  # skewed bits: counts near n and 0
+    value = simhash(feats)
+    for bit in range(64):
+        ones = int(((feats >> np.uint64(bit)) & np.uint64(1)).sum())
+        assert bool(value >> bit & 1) == (ones * 2 > n)
+
+
+def test_www_search_equals_the_case_insensitive_regex() -> None:
+    pattern = re.compile(r"\bwww\.\S+", re.I)
+    rng = random.Random(7)
+    pieces = ["www.", "WWW.", "wWw.", "awww.x", " ", "\n", "x", "www.a.b/c", "ww", "."]
+    for _ in range(400):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        want = [(*m.span(), 2) for m in pattern.finditer(text)]
+        assert www_spans(text) == want, text
+    for text in ("www.ﬁ.com Www.x", "İ www.a.b WWW.b"):  # non-ASCII: the regex itself
+        assert www_spans(text) == [(*m.span(), 2) for m in pattern.finditer(text)]
+
+
+def test_embedding_equals_signed_float_feature_hashing(texts: list[str]) -> None:
+    emb = HashedNgramEmbedder()
+    mix, shift = np.uint64(0xD6E8FEB86659FD93), np.uint64(55)
+    for text in texts:
+        sk = emb.skeletonizer.skeleton(text)
+        idx = emb.content(sk)
+        got = emb.embed_skeleton(sk)
+        if len(idx) == 0:
+            assert not got.any()
+            continue
+        mixed = sk.tokens.hashes[idx] * mix
+        signs = np.where((mixed >> np.uint64(54)) & np.uint64(1), -1.0, 1.0)
+        vec = np.bincount((mixed >> shift).astype(np.intp), weights=signs, minlength=512)
+        norm = float(np.sqrt(vec @ vec))
+        want = (vec / norm if norm > 0 else vec).astype(np.float32)
+        if not sk.tokens.cjk:
+            assert got.tobytes() == want.tobytes(), text[:40]
+
+
+def test_uniform_margin_cells_equal_the_per_group_rule() -> None:
+    cells = HyperplaneCells(64, cell_bits=14, seed=3)
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        vec = rng.standard_normal(64).astype(np.float32)
+        proj = cells.projections(vec)
+        want = 0
+        for g in range(2):
+            group = proj[g * 64 : (g + 1) * 64]
+            top = int(np.argmax(np.abs(group)))
+            want = (want << 7) | (top << 1) | int(group[top] > 0.0)
+        assert cells.cell(vec) == want
+
+
+def test_frame_hash_equals_the_masked_definition(texts: list[str], skz: Skeletonizer) -> None:
+    body_marker = np.array([0xB0D7B0D7B0D7B0D7], dtype=np.uint64)
+    framed = 0
+    for text in texts + [f"Question: {t}\nAnswer: think step by step" for t in texts[:40]]:
+        sk = skz.skeleton(text)
+        segments = sk.tokens.segment[sk.index]
+        assert sk.segments.tolist() == segments.tolist()
+        got = frame_hash(sk)
+        if len(segments) == 0 or segments[0] == segments[-1]:
+            assert got == 0
+            continue
+        body = segments == body_segment(sk)
+        if int((~body).sum()) < 2:
+            assert got == 0
+            continue
+        first = int(np.argmax(body))
+        seq = np.concatenate(
+            (sk.hashes[:first][~body[:first]], body_marker, sk.hashes[first:][~body[first:]])
+        )
+        assert got == (hash_sequence(seq) or 1)
+        framed += 1
+    assert framed > 20
