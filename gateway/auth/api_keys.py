@@ -54,7 +54,8 @@ def hash_key(key: str, secret: str | None) -> tuple[HashAlg, str]:
     """The stored form of ``key``: (alg, hex digest)."""
     data = key.encode("utf-8")
     if secret:
-        return "hmac-sha256", hmac.new(secret.encode("utf-8"), data, hashlib.sha256).hexdigest()
+        # one-shot C path: same digest as hmac.new(...).hexdigest(), a fraction of the calls
+        return "hmac-sha256", hmac.digest(secret.encode("utf-8"), data, "sha256").hex()
     return "sha256", hashlib.sha256(data).hexdigest()
 
 

@@ -60,6 +60,8 @@ def _messages(body: Mapping[str, object]) -> Sequence[object]:
     """Chat ``messages``; or the Responses API's ``input`` (a string, or message items, with
     ``instructions`` as a system message)."""
     messages = body.get("messages")
+    if type(messages) is list:  # JSON: the common case, without an ABC check
+        return messages
     if isinstance(messages, Sequence) and not isinstance(messages, str | bytes):
         return messages
     if messages is not None or "input" not in body:
@@ -83,7 +85,7 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
     last_user, fallback, system = "", "", []
     turns, tokens = 0, REPLY_PRIMING + skipped * MESSAGE_OVERHEAD
     for msg in messages[skipped:]:
-        if not isinstance(msg, Mapping):
+        if type(msg) is not dict and not isinstance(msg, Mapping):
             continue
         text, extra = _content_text(msg.get("content"))
         calls = msg.get("tool_calls")
@@ -130,7 +132,7 @@ def _dumps(value: object) -> str:
 
 def prompt_parts(body: object, endpoint: str) -> PromptParts:
     """Split a request body into what is fingerprinted and what is only counted."""
-    if not isinstance(body, Mapping):
+    if type(body) is not dict and not isinstance(body, Mapping):
         return PromptParts("", "", 0, 0)
     if endpoint == "chat" or (endpoint not in ("completions", "embeddings") and "messages" in body):
         return _chat(body)
@@ -142,6 +144,8 @@ def prompt_parts(body: object, endpoint: str) -> PromptParts:
 def _int(
     value: object, default: int | None = None, low: int = 0, high: int = 1 << 31
 ) -> int | None:
+    if value is None:  # the common case: the field is absent
+        return default
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
         return default
     return int(min(max(value, low), high))
@@ -162,7 +166,7 @@ def request_features(
     body: object, endpoint: str, headers: Mapping[str, str] | None = None
 ) -> RequestFeatures:
     """Non-text properties of a request (what a harvester's client tends to set)."""
-    b: Mapping[str, object] = body if isinstance(body, Mapping) else {}
+    b: Mapping[str, object] = body if type(body) is dict or isinstance(body, Mapping) else {}
     model = b.get("model")
     options = b.get("stream_options")
     logprobs = b.get("logprobs")
@@ -188,7 +192,11 @@ def request_features(
 
 
 def _chat_turns(body: Mapping[str, object]) -> int:
-    return sum(1 for m in _messages(body) if isinstance(m, Mapping) and m.get("role") == "user")
+    turns = 0
+    for m in _messages(body):
+        if (type(m) is dict or isinstance(m, Mapping)) and m.get("role") == "user":
+            turns += 1
+    return turns
 
 
 def _parse_int(value: str | None) -> int | None:

@@ -89,16 +89,15 @@ def decode_states(charges: Sequence[Charge], reply: Sequence[int]) -> list[Budge
     states = []
     at = 3
     for charge in charges:
-        retry = reply[at + 3]
-        novel = reply[at + 4]
+        retry, novel = reply[at + 3], reply[at + 4]
         states.append(
             BudgetState(
-                budget=charge.budget,
-                allowed=reply[at] == 1,
-                remaining=reply[at + 1],
-                reset_after=reply[at + 2] / 1e6,
-                retry_after=INF if retry < 0 else retry / 1e6,
-                novel=None if novel < 0 else novel == 1,
+                charge.budget,
+                reply[at] == 1,
+                reply[at + 1],
+                reply[at + 2] / 1e6,
+                INF if retry < 0 else retry / 1e6,
+                None if novel < 0 else novel == 1,
             )
         )
         at += 5

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -185,6 +186,23 @@ class Multiplexer:
     async def run_deferred(self, script: Script, numkeys: int, args: list[Any]) -> Any:
         """As :meth:`run`, leaving with the next write or after ``linger``."""
         return await self._script(script, numkeys, args, deferred=True)
+
+    async def run_deferred_many(
+        self, script: Script, calls: Sequence[tuple[int, list[Any]]]
+    ) -> list[Any]:
+        """Several deferred calls of one script: replies in order (errors as exceptions,
+        in place). No task per call: the calls share the next write."""
+        protocol = await self._connection()
+        futures = [
+            protocol.call(_pack("EVALSHA", script.sha, n, *args), deferred=True)
+            for n, args in calls
+        ]
+        replies: list[Any] = await asyncio.gather(*futures, return_exceptions=True)
+        for i, reply in enumerate(replies):
+            if isinstance(reply, NoScriptError):
+                numkeys, args = calls[i]
+                replies[i] = await self.run(script, numkeys, args)
+        return replies
 
     async def execute(self, *args: Any) -> Any:
         protocol = await self._connection()

@@ -236,8 +236,7 @@ class RedisBudgetStore:
             script = self._scripts.settle
 
             async def settle_calls() -> None:
-                futures = [mux.run_deferred(script, n, args) for n, args in calls]
-                for reply in await asyncio.gather(*futures, return_exceptions=True):
+                for reply in await mux.run_deferred_many(script, calls):
                     if isinstance(reply, BaseException):
                         raise reply
 

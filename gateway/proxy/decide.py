@@ -17,13 +17,12 @@ from gateway.errors import GatewayError
 from gateway.http.refusals import refusal_error
 from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.store import BudgetStore, StoreUnavailable
-from gateway.model import AcquireRequest, AcquireResult, BudgetSpec, Decision, Level
+from gateway.model import AcquireRequest, AcquireResult, Decision, Level
 from gateway.observability.metrics import Metrics
 from gateway.policy.loader import LoadedPolicy
-from gateway.policy.resolve import BudgetTemplate
 from gateway.proxy.challenges import ChallengeGate
 from gateway.proxy.context import RequestContext
-from gateway.proxy.planner import Planner
+from gateway.proxy.planner import BoundPlan, Planner
 from gateway.proxy.settle import InFlightLeases
 
 DEGRADED_HEADER = "x-gateway-degraded"
@@ -33,24 +32,25 @@ Degrader = Callable[[dict[str, Any], Any], tuple[dict[str, Any], list[str]]]
 
 
 class CachingPlanner(Planner):
-    """A planner that remembers bound budgets: binding builds a store key (string work per
-    budget, per request), the same for every request of an account in a policy version."""
+    """A planner that remembers each account's bound plan: resolving and binding build a
+    store key per budget (string work), the same for every request of an account, model
+    and route in a policy version."""
 
     def __init__(self, keys: KeyBuilder, *, shadow: bool, size: int = 65536) -> None:
         super().__init__(keys, shadow=shadow)
         self._size = size
-        self._bound: dict[tuple[int, str, str], tuple[BudgetTemplate, BudgetSpec]] = {}
+        self._plans: dict[tuple[str, str, str, str, int, str, str], BoundPlan] = {}
 
-    def bind(self, template: BudgetTemplate, ctx: RequestContext) -> BudgetSpec:
-        key = (id(template), ctx.cluster_id, ctx.account)
-        hit = self._bound.get(key)
-        if hit is not None and hit[0] is template:  # the same template object, not a reused id
-            return hit[1]
-        spec = super().bind(template, ctx)
-        if len(self._bound) >= self._size:
-            self._bound.clear()
-        self._bound[key] = (template, spec)
-        return spec
+    def bound(self, loaded: LoadedPolicy, ctx: RequestContext, model: str) -> BoundPlan:
+        key = (loaded.version, ctx.tier, model, ctx.path, ctx.cluster_size, ctx.cluster_id,
+               ctx.account)  # fmt: skip
+        found = self._plans.get(key)
+        if found is None:
+            found = super().bound(loaded, ctx, model)
+            if len(self._plans) >= self._size:
+                self._plans.clear()
+            self._plans[key] = found
+        return found
 
 
 class DecideStage:
@@ -76,6 +76,7 @@ class DecideStage:
         self._degrade = degrade
         self._metrics = metrics
         self._leases = leases
+        self._key_cache: dict[tuple[str, str, bool], tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
     async def run(self, request: web.Request, ctx: RequestContext) -> None:
         loaded = self._policy()
@@ -84,14 +85,8 @@ class DecideStage:
         ctx.token_reservations = plan.token_reservations
         ctx.concurrency = plan.concurrency
         detection = loaded.policy.detection.for_tier(ctx.tier)
-        account, cluster = ctx.account, ctx.cluster_id
         enforce_levels = detection.enabled and detection.mode == "enforce"
-        level_keys = (
-            (self._keys.account_level(cluster, account), self._keys.cluster_level(cluster))
-            if enforce_levels
-            else ()
-        )
-        clearance = (self._keys.account_clearance(cluster, account),)
+        level_keys, clearance = self._level_keys(ctx.cluster_id, ctx.account, enforce_levels)
         proof = request.headers.get("Gateway-PoW")
         if proof:
             await self._challenges.redeem(proof, ctx)
@@ -173,6 +168,25 @@ class DecideStage:
             fallback=result.fallback,
             policy_version=loaded.version,
         )
+
+    def _level_keys(
+        self, cluster: str, account: str, enforce: bool
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(level keys, clearance keys) of an account: string work remembered per account."""
+        key = (cluster, account, enforce)
+        found = self._key_cache.get(key)
+        if found is None:
+            keys = self._keys
+            levels = (
+                (keys.account_level(cluster, account), keys.cluster_level(cluster))
+                if enforce
+                else ()
+            )
+            found = (levels, (keys.account_clearance(cluster, account),))
+            if len(self._key_cache) >= 65536:
+                self._key_cache.clear()
+            self._key_cache[key] = found
+        return found
 
     async def _refusal(
         self, decision: Decision, request: web.Request, ctx: RequestContext, detection: Any

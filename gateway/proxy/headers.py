@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
@@ -55,6 +56,27 @@ def _connection_tokens(headers: Mapping[str, str]) -> set[str]:
     return {token.strip().lower() for token in value.split(",") if token.strip()}
 
 
+@lru_cache(maxsize=4096)  # the same few dozen names on every request; clients may invent more
+def _request_verdict(name: str) -> tuple[str, bool]:
+    """(lower-case name, passes upstream). ``x-gateway-*`` identity headers are ours to set,
+    never a client's."""
+    lower = name.lower()
+    dropped = lower in HOP_BY_HOP or lower in _REQUEST_DROP or lower.startswith("x-gateway-")
+    return lower, not dropped
+
+
+@lru_cache(maxsize=4096)
+def _response_verdict(name: str) -> tuple[str, bool]:
+    """(lower-case name, passes to the client)."""
+    lower = name.lower()
+    dropped = (
+        lower in HOP_BY_HOP
+        or lower in _RESPONSE_DROP
+        or lower.startswith(("x-ratelimit-", "anthropic-ratelimit-", "x-gateway-"))
+    )
+    return lower, not dropped
+
+
 def upstream_request_headers(
     incoming: CIMultiDictProxy[str],
     *,
@@ -63,15 +85,12 @@ def upstream_request_headers(
     upstream_key: str | None,
     extra: Iterable[tuple[str, str]] = (),
 ) -> CIMultiDict[str]:
-    named = _connection_tokens(incoming)
+    named = _connection_tokens(incoming) if "connection" in incoming else ()
     out: CIMultiDict[str] = CIMultiDict()
     for name, value in incoming.items():
-        lower = name.lower()
-        if lower in HOP_BY_HOP or lower in named or lower in _REQUEST_DROP:
-            continue
-        if lower.startswith("x-gateway-"):
-            continue  # identity headers are ours to set, never a client's
-        out.add(name, value)
+        lower, passes = _request_verdict(name)
+        if passes and lower not in named:
+            out.add(name, value)
     prior = incoming.get("x-forwarded-for")
     out["X-Forwarded-For"] = f"{prior}, {client_ip}" if prior else client_ip
     out["X-Forwarded-Proto"] = scheme
@@ -84,13 +103,10 @@ def upstream_request_headers(
 
 
 def client_response_headers(upstream: CIMultiDictProxy[str]) -> CIMultiDict[str]:
-    named = _connection_tokens(upstream)
+    named = _connection_tokens(upstream) if "connection" in upstream else ()
     out: CIMultiDict[str] = CIMultiDict()
     for name, value in upstream.items():
-        lower = name.lower()
-        if lower in HOP_BY_HOP or lower in named or lower in _RESPONSE_DROP:
-            continue
-        if lower.startswith(("x-ratelimit-", "anthropic-ratelimit-", "x-gateway-")):
-            continue
-        out.add(name, value)
+        lower, passes = _response_verdict(name)
+        if passes and lower not in named:
+            out.add(name, value)
     return out

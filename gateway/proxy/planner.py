@@ -27,6 +27,26 @@ class Plan:
     concurrency: tuple[BudgetSpec, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class BoundPlan:
+    """A request's budgets with their store keys, before costs: the same for every request
+    of an account, model and route in a policy version. ``fixed`` holds the charge of each
+    budget whose cost never varies (one request, one slot), None where it does (tokens, a
+    semantic cell)."""
+
+    specs: tuple[BudgetSpec, ...]
+    fixed: tuple[Charge | None, ...]
+    concurrency: tuple[BudgetSpec, ...]
+
+    @classmethod
+    def of(cls, specs: tuple[BudgetSpec, ...]) -> BoundPlan:
+        fixed = tuple(
+            None if s.unit == "tokens" or s.algorithm == "novelty" else Charge(s, 1) for s in specs
+        )
+        slots = tuple(s for s in specs if s.algorithm == "concurrency")
+        return cls(specs, fixed, slots)
+
+
 class Planner:
     def __init__(self, keys: KeyBuilder, *, shadow: bool) -> None:
         self._keys = keys
@@ -62,31 +82,29 @@ class Planner:
         key = template.store_key(self._keys, cluster_id=ctx.cluster_id, account_id=ctx.account)
         return template.bind(key)
 
+    def bound(self, loaded: LoadedPolicy, ctx: RequestContext, model: str) -> BoundPlan:
+        templates = self.templates(loaded, ctx.tier, model, ctx.path, ctx.cluster_size)
+        return BoundPlan.of(tuple(self.bind(t, ctx) for t in templates))
+
     def plan(self, loaded: LoadedPolicy, ctx: RequestContext) -> Plan:
         features = ctx.features
-        model = features.model if features else ""
-        templates = self.templates(loaded, ctx.tier, model, ctx.path, ctx.cluster_size)
-        prompt_tokens = ctx.fingerprint.est_tokens if ctx.fingerprint else 0
+        bound = self.bound(loaded, ctx, features.model if features else "")
+        fingerprint = ctx.fingerprint
+        prompt_tokens = fingerprint.est_tokens if fingerprint else 0
         completion = self.completion_reservation(loaded, ctx)
+        cell = fingerprint.cell if fingerprint else None
         charges: list[Charge] = []
         tokens: list[tuple[BudgetSpec, int]] = []
-        slots: list[BudgetSpec] = []
-        cell = ctx.fingerprint.cell if ctx.fingerprint else None
-        for template in templates:
-            spec = self.bind(template, ctx)
-            if spec.unit == "tokens":
+        for spec, fixed in zip(bound.specs, bound.fixed, strict=True):
+            if fixed is not None:
+                charges.append(fixed)
+            elif spec.unit == "tokens":
                 cost = _token_cost(spec.count, prompt_tokens, completion)
                 tokens.append((spec, cost))
                 charges.append(Charge(spec, cost))
-            elif spec.algorithm == "novelty":
-                if cell is None:
-                    continue  # nothing to measure (no prompt): not a topic
+            elif cell is not None:  # novelty; without a prompt there is no topic to count
                 charges.append(Charge(spec, 1, cell))
-            else:
-                if spec.algorithm == "concurrency":
-                    slots.append(spec)
-                charges.append(Charge(spec, 1))
-        return Plan(tuple(charges), tuple(tokens), tuple(slots))
+        return Plan(tuple(charges), tuple(tokens), bound.concurrency)
 
     @staticmethod
     def completion_reservation(loaded: LoadedPolicy, ctx: RequestContext) -> int:

@@ -99,13 +99,22 @@ def test_report_ratios_and_per_request_numbers() -> None:
         result("minimal aiohttp proxy", 2000, 0.25, None),
         result("gateway (detection on)", 500, 1.5, {"evalsha": 2000, "get": 3000}),
         result("gateway (detection off)", 1000, 1.0, {"evalsha": 1000}),
+        result("gateway (budgets only)", 1100, 0.4, {"evalsha": 1000}),
     ]
+    results[-1].redis_reads = 300
     gateway = results[2]
     assert gateway.per_request_us(gateway.proxy_cpu_s) == pytest.approx(1500)
     assert gateway.redis_per_request() == 5.0
     assert gateway.redis_per_request(("evalsha",)) == 2.0
     table = render(results)
-    assert "gateway / minimal proxy    req/s   x0.25" in table
+    assert "detection on / minimal     req/s   x0.25" in table
+    assert "budgets only / minimal     req/s   x0.55" in table
+    assert "0.55, 0.30 round trips/req: met" in table
     assert "minimal proxy / direct     req/s   x0.50" in table
     assert "proxy CPU/req x1.50" in table  # detection on / off
     assert json.dumps([r.as_dict() for r in results])
+    results[-1].redis_reads = 1500  # more than one round trip per request
+    assert "0.55, 1.50 round trips/req: NOT met" in render(results)
+    results[-1].redis_reads = 300
+    results[-1].load["rps"] = 900  # slower than half the minimal proxy
+    assert "0.45, 0.30 round trips/req: NOT met" in render(results)

@@ -191,5 +191,5 @@ def test_caching_planner_binds_like_the_planner(tmp_path: Path) -> None:
             size,
         )
         assert caching.plan(loaded, ctx) == plain.plan(loaded, ctx)
-    keys_bound = {spec.key for _, spec in caching._bound.values()}
+    keys_bound = {spec.key for plan in caching._plans.values() for spec in plan.specs}
     assert any("{c:org}" in k for k in keys_bound) and any("{c:a}" in k for k in keys_bound)
