@@ -80,7 +80,7 @@ class SpecCodec:
                 parts.append(f"{static}{charge.cost},-1")
         args.append(now)
         args.append(request_id)
-        args.append(",".join(parts))
+        args.append("[" + ",".join(parts) + "]")
         return numkeys, args
 
 
@@ -117,19 +117,23 @@ def settlement_rows(settlement: Settlement) -> list[Adjustment]:
     return rows
 
 
-def settle_args(
-    now: bytes, request_id: str, rows: Sequence[Adjustment], releases: Sequence[str]
-) -> tuple[int, list[Any]]:
-    """KEYS and ARGV of settle.lua."""
-    args: list[Any] = [row.key for row in rows]
-    args.extend(releases)
-    numkeys = len(args)
-    args.append(now)
-    args.append(request_id)
-    args.append(len(rows))
-    for row in rows:
-        args.append(row.algorithm)
-        args.append(row.step)
-        args.append(row.delta)
-        args.append(row.cell)
-    return numkeys, args
+SettleGroup = tuple[str, Sequence[Adjustment], Sequence[str]]
+"""One request's part of a settle.lua call: (request id, adjustment rows, keys to release)."""
+
+
+def settle_args(now: bytes, groups: Sequence[SettleGroup]) -> tuple[int, list[Any]]:
+    """KEYS and ARGV of settle.lua for one or more requests' settlements."""
+    keys: list[Any] = []
+    argv: list[Any] = [now, len(groups)]
+    for request_id, rows, releases in groups:
+        keys.extend(row.key for row in rows)
+        keys.extend(releases)
+        argv.append(request_id)
+        argv.append(len(rows))
+        argv.append(len(releases))
+        for row in rows:
+            argv.append(row.algorithm)
+            argv.append(row.step)
+            argv.append(row.delta)
+            argv.append(row.cell)
+    return len(keys), keys + argv

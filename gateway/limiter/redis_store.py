@@ -27,6 +27,7 @@ from gateway.limiter.admission import is_throttled, to_level, validate
 from gateway.limiter.codec import (
     EMPTY,
     Adjustment,
+    SettleGroup,
     SpecCodec,
     decode_states,
     settle_args,
@@ -39,6 +40,7 @@ from gateway.limiter.store import StoreUnavailable
 from gateway.model import AcquireRequest, AcquireResult, BudgetState, Level, Settlement
 
 T = TypeVar("T")
+SETTLE_BATCH = 64  # settlements per settle.lua run: bounds one script's time in Redis
 _FAILURES = (RedisError, RedisClusterException, OSError, TimeoutError)
 
 
@@ -190,7 +192,7 @@ class RedisBudgetStore:
     async def _settle_rows(
         self, request_id: str, rows: Sequence[Adjustment], releases: Sequence[str]
     ) -> None:
-        numkeys, args = settle_args(self._now_bytes(), request_id, rows, releases)
+        numkeys, args = settle_args(self._now_bytes(), [(request_id, rows, releases)])
         if self._mux is not None:
             await self._mux.run(self._scripts.settle, numkeys, args)
         else:
@@ -219,20 +221,24 @@ class RedisBudgetStore:
         )
 
     async def settle_many(self, settlements: Sequence[Settlement]) -> None:
-        """Settle a batch: on a plain Redis the settlements ride with the next write
-        (each its own script run), at the latest after ``settle_linger``."""
+        """Settle a batch: on a plain Redis in one script run (per ``SETTLE_BATCH``), riding
+        with the next write, at the latest after ``settle_linger``."""
         mux = self._mux
         if self._cluster or mux is None:
             await asyncio.gather(*(self.settle(s) for s in settlements))
             return
-        now = self._now_bytes()
-        calls = []
+        groups: list[SettleGroup] = []
         for settlement in settlements:
             rows = settlement_rows(settlement)
             releases = [spec.key for spec in settlement.releases]
             if rows or releases:
-                calls.append(settle_args(now, settlement.request_id, rows, releases))
-        if calls:
+                groups.append((settlement.request_id, rows, releases))
+        if groups:
+            now = self._now_bytes()
+            calls = [
+                settle_args(now, groups[i : i + SETTLE_BATCH])
+                for i in range(0, len(groups), SETTLE_BATCH)
+            ]
             script = self._scripts.settle
 
             async def settle_calls() -> None:

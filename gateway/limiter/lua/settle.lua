@@ -1,10 +1,12 @@
--- settle.lua: after a response, apply token adjustments and release concurrency slots.
--- Also undoes committed charges (cluster compensation). Mirrors token_bucket.py.
+-- settle.lua: after responses, apply token adjustments and release concurrency slots, for
+-- one or several requests (a batch of settlements is one script run). Also undoes committed
+-- charges (cluster compensation). Mirrors token_bucket.py.
 --
--- KEYS: n adjusted keys, then the concurrency keys to release.
--- ARGV: now ('' = server TIME), request id, n, then 4 per adjustment: algorithm
---       (0 bucket, 1 window, 3 novelty), step (bucket: seconds per unit; window and novelty:
---       the window), delta (novelty: milli-units), cell (novelty: the bit to clear, or -1).
+-- KEYS: per settlement, its n adjusted keys, then its m concurrency keys to release.
+-- ARGV: now ('' = server TIME), the number of settlements, then per settlement: request id,
+--       n, m, then 4 per adjustment: algorithm (0 bucket, 1 window, 3 novelty), step
+--       (bucket: seconds per unit; window and novelty: the window), delta (novelty:
+--       milli-units), cell (novelty: the bit to clear, or -1).
 local fmt = string.format
 local now
 if ARGV[1] == '' then
@@ -13,11 +15,8 @@ if ARGV[1] == '' then
 else
   now = tonumber(ARGV[1])
 end
-local rid, n = ARGV[2], tonumber(ARGV[3])
-for i = 1, n do
-  local a = 3 + (i - 1) * 4
-  local algo, step, delta = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-  local key = KEYS[i]
+
+local function adjust(key, algo, step, delta, cell)
   if algo == 0 then
     local tat = tonumber(redis.call('GET', key) or '')
     local base = now
@@ -38,14 +37,26 @@ for i = 1, n do
       used = nil -- a past window's undo: nothing to do
     end
     if used then
-      local cell = tonumber(ARGV[a + 4])
       if algo == 3 and cell >= 0 then redis.call('SETBIT', key, 128 + cell, 0) end
       redis.call('BITFIELD', key, 'SET', 'i64', 0, fmt('%d', idx), 'SET', 'i64', 64, fmt('%d', used))
       redis.call('PEXPIRE', key, math.max(1, math.ceil(((idx + 1) * step - now) * 1000)))
     end
   end
 end
-for i = n + 1, #KEYS do
-  redis.call('ZREM', KEYS[i], rid)
+
+local k, a = 0, 2
+for _ = 1, tonumber(ARGV[2]) do
+  local rid, n, m = ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  a = a + 3
+  for _ = 1, n do
+    k = k + 1
+    adjust(KEYS[k], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]),
+      tonumber(ARGV[a + 4]))
+    a = a + 4
+  end
+  for _ = 1, m do
+    k = k + 1
+    redis.call('ZREM', KEYS[k], rid)
+  end
 end
 return 1
