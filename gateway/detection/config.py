@@ -186,6 +186,13 @@ class Tuning(PolicyModel):
     fresh_window: Duration = Field(
         default=24 * 3600.0, description="How long after its release a model counts as fresh."
     )
+    reasoning_min_tokens: int = Field(
+        default=256,
+        ge=0,
+        description="A request whose max_tokens is below this counts its chain-of-thought "
+        "wording in proportion (max_tokens / this): a 64-token answer holds no reasoning "
+        "trace. 0 turns the discount off.",
+    )
 
 
 class DegradeSettings(PolicyModel):
@@ -285,7 +292,8 @@ class DetectionPolicy(PolicyModel):
         default="throttle",
         description="Highest level behaviour (coverage, templating, shape, timing) reaches "
         "without any harvest-value signal (elicitation lexicon, logprobs/n>1, maximum "
-        "output): evaluation harnesses and 24/7 jobs look like sweeps but extract little.",
+        "output from a machine-like sender): evaluation harnesses and 24/7 jobs look like "
+        "sweeps but extract little.",
     )
     soft_cluster_max: LevelName = Field(
         default="throttle",
@@ -293,6 +301,14 @@ class DetectionPolicy(PolicyModel):
         "synchrony, IP prefix; no shared payment, org or operator link) reaches as a cluster: "
         "separate accounts running the same cron job look like one harvester. Hard-linked "
         "clusters and each account's own score keep the full range.",
+    )
+    min_behaviour_families: int = Field(
+        default=1,
+        ge=1,
+        le=4,
+        description="Behavioural families (coverage, templating, shape, timing) that must each "
+        "score at least 0.5 before behaviour justifies any level: one family alone (a popular "
+        "app template, a diverse topic mix) is not corroborated automation.",
     )
     value_min: float = Field(
         default=0.3,

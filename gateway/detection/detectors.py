@@ -16,6 +16,15 @@ from dataclasses import dataclass
 from gateway.detection.types import EntityState, Finding
 
 DIURNAL_SPAN = 20 * 3600.0  # an entity must be this old before "no diurnal pause" counts
+# Mean elicitation-lexicon score: about 4 % of human prompts carry CoT wording (mean about
+# 0.03 on the tuning files); an entity at twice that or more starts to count.
+LEXICON_LOW, LEXICON_HIGH = 0.05, 0.35
+LEXICON_PRIOR = 0.03
+# Sustained volume of one account: requests in the decayed counter (half-life
+# tuning.counter_half_life) spread over several hours of the day: beyond one person typing,
+# and not one batch burst (an evaluation run, a nightly job: one or two hours).
+SUSTAINED_REQUESTS = (150.0, 300.0)
+SUSTAINED_HOURS = (2, 6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +71,14 @@ def entropy(histogram: tuple[int, ...]) -> float:
         return 0.0
     h = -sum((c / total) * math.log(c / total) for c in histogram if c > 0)
     return h / math.log(min(total, len(histogram)))
+
+
+def shrunk(state: EntityState, name: str, prior: float, weight: float) -> float:
+    """A decayed share pulled toward ``prior`` by ``weight`` pseudo-requests: right after a
+    long pause the decayed counters hold only a few recent requests, and one unusual prompt
+    must not make the share jump."""
+    req = state.counter("req")
+    return (state.counter(name) + prior * weight) / (req + weight) if req + weight > 0 else 0.0
 
 
 def _finding(family: str, conf: float, parts: list[tuple[float, str]]) -> Finding:
@@ -125,18 +142,39 @@ def templating(state: EntityState, ctx: Context) -> Finding:
     )
 
 
+def machine(state: EntityState, ctx: Context) -> float:
+    """How machine-like the entity's own arrivals are (0..1): regular inter-arrival times or
+    activity around the clock, over at least a day. Regular arrivals inside one short burst a
+    day (a nightly batch job, paused most of the day) do not count."""
+    if state.last_seen - state.first_seen < DIURNAL_SPAN:
+        return 0.0  # not a whole day yet: a nightly batch and a pipeline look alike
+    regular = 0.0
+    if state.iat_samples >= ctx.min_requests and state.iat_mean > 0:
+        cv = math.sqrt(max(0.0, state.iat_var)) / state.iat_mean
+        regular = 1.0 - ramp(cv, 0.2, 0.6)
+    paused = ramp(state.active_hours, 4, 8)  # 0: active at most 4 of the last 24 hours
+    return max(regular * paused, ramp(state.active_hours, 18, 23))
+
+
 def elicitation(state: EntityState, ctx: Context) -> Finding:
-    """Content signals: CoT / rubric lexicon, logprobs and friends, maximum single-turn output."""
-    elic = state.share("elic")
+    """Content signals: CoT / rubric lexicon, logprobs and friends, maximum single-turn output.
+
+    Maximum output counts only from a machine-like sender (see :func:`machine`): long
+    summaries or reports from a nightly job are what maximum output is for."""
+    elic = shrunk(state, "elic", LEXICON_PRIOR, ctx.min_requests / 2)
     params = state.share("params")
     maxout = state.share("maxout")
+    auto = machine(state, ctx)
     return _finding(
         "elicitation",
         gate(state, ctx),
         [
-            (ramp(elic, 0.15, 0.5), f"elicitation lexicon mean {elic:.2f}"),
+            (ramp(elic, LEXICON_LOW, LEXICON_HIGH), f"elicitation lexicon mean {elic:.2f}"),
             (ramp(params, 0.05, 0.4), f"logprobs/logit_bias/n>1 share {params:.2f}"),
-            (ramp(maxout, 0.2, 0.7), f"single-turn maximum-output share {maxout:.2f}"),
+            (
+                auto * ramp(maxout, 0.2, 0.7),
+                f"single-turn maximum-output share {maxout:.2f} (machine-like {auto:.2f})",
+            ),
         ],
     )
 
@@ -152,7 +190,9 @@ def shape(state: EntityState, ctx: Context) -> Finding:
 
 
 def timing(state: EntityState, ctx: Context) -> Finding:
-    """Machine-regular arrivals, no diurnal pause, cluster synchrony, members at their limits."""
+    """Machine-regular arrivals, no diurnal pause, cluster synchrony, members at their limits;
+    for one account, a sustained volume no person types (hundreds of recent requests while
+    active most hours of the day), however human its gaps look."""
     parts: list[tuple[float, str]] = []
     if state.iat_samples >= ctx.min_requests and state.iat_mean > 0:
         cv = math.sqrt(max(0.0, state.iat_var)) / state.iat_mean
@@ -160,6 +200,15 @@ def timing(state: EntityState, ctx: Context) -> Finding:
     if state.last_seen - state.first_seen >= DIURNAL_SPAN:
         parts.append(
             (ramp(state.active_hours, 18, 23), f"active {state.active_hours} of the last 24 h")
+        )
+    if not ctx.cluster:
+        volume = state.counter("req")
+        sustained = ramp(state.active_hours, *SUSTAINED_HOURS) * ramp(volume, *SUSTAINED_REQUESTS)
+        parts.append(
+            (
+                sustained,
+                f"sustained volume: {volume:.0f} recent requests over {state.active_hours} h",
+            )
         )
     if ctx.cluster:
         sync = state.share("sync")

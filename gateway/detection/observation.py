@@ -29,6 +29,15 @@ def is_fresh(model: str, now: float, policy: DetectionPolicy) -> bool:
     return released is not None and 0 <= now - released <= policy.tuning.fresh_window
 
 
+def reasoning_room(max_tokens: int | None, policy: DetectionPolicy) -> float:
+    """How much room the requested output leaves for a reasoning trace (0..1): CoT wording
+    in a request capped at a few dozen tokens (a classification, a label) extracts none."""
+    floor = policy.tuning.reasoning_min_tokens
+    if max_tokens is None or floor <= 0 or max_tokens >= floor:
+        return 1.0
+    return max(0.0, max_tokens / floor)
+
+
 def observation(
     fingerprint: Fingerprint,
     features: RequestFeatures,
@@ -46,7 +55,7 @@ def observation(
         topic=(fingerprint.cell >> policy.tuning.topic_shift) % TOPICS,
         skeleton=template_of(fingerprint),
         exact=fingerprint.exact,
-        elicitation=fingerprint.elicitation,
+        elicitation=fingerprint.elicitation * reasoning_room(max_tokens, policy),
         params=uses_output_params(features),
         single_turn=features.turns <= 1,
         follow_up=features.turns > 1,

@@ -11,6 +11,10 @@
 * Escalate fast, decay slowly: the held score is ``max(raw, held * 2**(-dt/half_life))``.
   A level rises as soon as the held score reaches it and is left only when the held score
   falls ``hysteresis`` below its threshold. Every level has a TTL, refreshed while held.
+* Behaviour justifies a level only when corroborated: at least ``min_behaviour_families``
+  behavioural families score 0.5 or more (one alone may be a popular app template).
+* A capped score sits ``hysteresis`` under the next threshold, so that a level reached while
+  the evidence justified it is left once it no longer does (instead of being held forever).
 * Behaviour alone never goes past ``behaviour_only_max`` (throttle by default): without a
   harvest-value signal (the elicitation family below ``value_min``), the level is capped.
 * A pin (operator, or verification) fixes the level until it expires or is cleared.
@@ -65,6 +69,22 @@ def _cap_level(level: Level, policy: DetectionPolicy) -> Level:
     return level
 
 
+def _below(level: Level, policy: DetectionPolicy) -> float:
+    """The highest score that stays at or below ``level`` and lets a higher level held
+    earlier fall: ``hysteresis`` under the next threshold (never under ``level``'s own)."""
+    if level >= Level.BLOCK:
+        return 1.0
+    t = policy.thresholds
+    upper = t.threshold(Level(level + 1)) - policy.escalation.hysteresis
+    return max(0.0, max(t.threshold(level), upper) - _EPSILON)
+
+
+def corroborated(findings: tuple[Finding, ...], policy: DetectionPolicy) -> bool:
+    """At least ``min_behaviour_families`` behavioural families are present (score >= 0.5)."""
+    present = sum(1 for f in findings if f.family in dict(JUSTIFICATION) and f.score >= 0.5)
+    return present >= policy.min_behaviour_families
+
+
 def _behaviour_cap(behavioural: float, policy: DetectionPolicy) -> float:
     """The highest score allowed given the behavioural evidence alone: one level above what
     it justifies, none at all when it is below half the throttle threshold (then content
@@ -73,9 +93,7 @@ def _behaviour_cap(behavioural: float, policy: DetectionPolicy) -> float:
     if behavioural < policy.thresholds.throttle / 2:
         justified = int(Level.NONE)
     cap = max(justified, int(level_of(policy.content_only_max)))
-    if cap >= Level.BLOCK:
-        return 1.0
-    return max(0.0, policy.thresholds.threshold(Level(cap + 1)) - _EPSILON)
+    return _below(Level(min(cap, int(Level.BLOCK))), policy)
 
 
 def _value_cap(findings: tuple[Finding, ...], policy: DetectionPolicy) -> float:
@@ -83,10 +101,7 @@ def _value_cap(findings: tuple[Finding, ...], policy: DetectionPolicy) -> float:
     value = max((f.score for f in findings if f.family == "elicitation"), default=0.0)
     if value >= policy.value_min:
         return 1.0
-    cap = level_of(policy.behaviour_only_max)
-    if cap >= Level.BLOCK:
-        return 1.0
-    return max(0.0, policy.thresholds.threshold(Level(cap + 1)) - _EPSILON)
+    return _below(level_of(policy.behaviour_only_max), policy)
 
 
 def _level_cap(level: Level, policy: DetectionPolicy) -> float:
@@ -118,6 +133,8 @@ def score(
     shadow_raw = evidence * weighted(marked, policy, everything)
     justify = dict(JUSTIFICATION)
     behavioural = evidence * weighted(marked, policy, enforced, justify)
+    if not corroborated(tuple(f for f in marked if not f.shadow), policy):
+        behavioural = 0.0
     reasons: list[str] = []
     t = policy.thresholds
     cap = _behaviour_cap(behavioural, policy)
@@ -133,6 +150,8 @@ def score(
         raw = entity_cap
         reasons.append(f"linked by soft evidence only: capped at {max_level.label}")
     all_behaviour = evidence * weighted(marked, policy, everything, justify)
+    if not corroborated(marked, policy):
+        all_behaviour = 0.0
     shadow_raw = min(shadow_raw, _behaviour_cap(all_behaviour, policy))
 
     dt = max(0.0, now - prior.stamp)

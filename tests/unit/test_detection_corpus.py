@@ -61,13 +61,16 @@ async def run(
 
 
 def machine(
-    prompts: list[str], template: str = "{q}", max_tokens: int | None = 8192
+    prompts: list[str],
+    template: str = "{q}",
+    max_tokens: int | None = 8192,
+    interval: float = 20.0,
 ) -> list[tuple[float, str, RequestFeatures]]:
     rng = random.Random(1)
     features = RequestFeatures(endpoint="chat", model="m", max_tokens=max_tokens, turns=1)
     out, t = [], 0.0
     for q in prompts:
-        t += 20 * rng.uniform(0.97, 1.03)  # a machine's clock
+        t += interval * rng.uniform(0.97, 1.03)  # a machine's clock
         out.append((t, template.format(q=q), features))
     return out
 
@@ -111,9 +114,12 @@ async def test_plain_sweep_of_synthetic_instructions_is_throttled_by_behaviour(
     assert scores["coverage"] > 0.5 and scores["timing"] > 0.8
     assert last.level == Level.THROTTLE
     assert any("no harvest-value signal" in r for r in last.reasons)
-    # the same sweep asking for the maximum output is worth distilling: challenged
+    # the same sweep asking for the maximum output is worth distilling once it has run like
+    # a machine for a whole day (a nightly batch job asks for long outputs too): challenged
     long = await run(fingerprinter, machine(prompts, max_tokens=8192))
-    assert long[-1].level >= Level.CHALLENGE
+    assert long[-1].level == Level.THROTTLE
+    day = await run(fingerprinter, machine(prompts, max_tokens=8192, interval=600.0))
+    assert day[-1].level >= Level.CHALLENGE
 
 
 @pytest.mark.parametrize("file", ["benign_arena_hard_user_prompts.jsonl",

@@ -113,9 +113,19 @@ async def test_cluster_of_synchronised_members() -> None:
     assert await rig.budgets.get_level(KEYS.cluster_level("hydra")) == Level.BLOCK
 
 
-@pytest.mark.parametrize(("hard", "most"), [(True, Level.BLOCK), (False, Level.THROTTLE)])
-async def test_soft_only_cluster_is_capped_as_a_cluster(hard: bool, most: Level) -> None:
-    rig = Rig()
+@pytest.mark.parametrize(
+    ("hard", "soft_max", "most"),
+    [
+        (True, "throttle", Level.BLOCK),
+        (False, "throttle", Level.THROTTLE),
+        (True, "none", Level.BLOCK),
+        (False, "none", Level.NONE),  # policies/default.yaml: soft clusters are only shown
+    ],
+)
+async def test_soft_only_cluster_is_capped_as_a_cluster(
+    hard: bool, soft_max: str, most: Level
+) -> None:
+    rig = Rig(DetectionPolicy.model_validate({"soft_cluster_max": soft_max}))
     asked: list[str] = []
 
     async def hard_links(cluster_id: str) -> bool:

@@ -191,3 +191,36 @@ def test_behaviour_without_a_harvest_value_signal_stops_at_throttle() -> None:
     )
     lenient = DetectionPolicy(behaviour_only_max="degrade")
     assert run(sweep, lenient).assessment.level == Level.DEGRADE
+
+
+CORROBORATED = DetectionPolicy(
+    behaviour_only_max="block", content_only_max="none", min_behaviour_families=2
+)
+
+
+def test_one_behavioural_family_alone_justifies_nothing() -> None:
+    """A shared app template (templating) with CoT wording is a tutoring app, not a harvest:
+    behaviour needs a second family before content can lift the level."""
+    alone = run(findings(elicitation=1.0, templating=1.0), CORROBORATED).assessment
+    assert alone.level == Level.NONE
+    both = run(findings(elicitation=1.0, templating=1.0, coverage=0.9), CORROBORATED).assessment
+    assert both.level >= Level.CHALLENGE
+    # one family is enough with the code default (min_behaviour_families: 1)
+    one = DetectionPolicy(behaviour_only_max="block", content_only_max="none")
+    assert run(findings(elicitation=1.0, templating=1.0), one).assessment.level >= Level.THROTTLE
+
+
+def test_a_capped_score_lets_an_earlier_level_fall() -> None:
+    """Content alone is capped hysteresis under the throttle threshold: a throttle reached
+    while behaviour justified it is left once behaviour is gone, not held forever."""
+    clock = FakeClock()
+    hot = run(findings(elicitation=1.0, templating=1.0, coverage=0.6), CORROBORATED)
+    assert hot.assessment.level >= Level.THROTTLE
+    state, levels = hot.state, []
+    for _ in range(48):
+        clock.advance(HOUR)
+        v = run(findings(elicitation=1.0, templating=1.0), CORROBORATED, state, clock.now())
+        state = v.state
+        assert v.assessment.raw < CORROBORATED.thresholds.throttle - 0.04
+        levels.append(v.assessment.level)
+    assert levels[-1] == Level.NONE
