@@ -7,6 +7,8 @@ import multiprocessing
 import os
 import signal
 from contextlib import suppress
+from multiprocessing.connection import wait
+from multiprocessing.process import BaseProcess
 
 import structlog
 from aiohttp import web
@@ -14,6 +16,8 @@ from aiohttp import web
 from gateway.app import build_admin_app, build_app, state_of
 from gateway.clock import SystemClock
 from gateway.observability.logging import configure_logging
+from gateway.observability.multiproc import ENV as METRICS_DIR_ENV
+from gateway.observability.multiproc import WorkerMetricsDir, inherited_setting
 from gateway.settings import Settings
 
 log = structlog.get_logger("gateway.server")
@@ -76,6 +80,13 @@ def _worker_main(settings: Settings, worker: int) -> None:
 def serve(settings: Settings) -> int:
     configure_logging(settings.log_format, settings.log_level)
     if settings.workers <= 1:
+        if inherited_setting():
+            log.error(
+                "metrics_dir_preset",
+                variable=METRICS_DIR_ENV,
+                hint="unset it: serve --workers N (N > 1) creates and removes its own",
+            )
+            return 2
         _worker_main(settings, 0)
         return 0
     if settings.store.startswith("memory://"):
@@ -84,15 +95,28 @@ def serve(settings: Settings) -> int:
             workers=settings.workers,
             hint="each worker keeps its own budgets; use redis:// to share them",
         )
+    if inherited_setting():
+        log.warning(
+            "metrics_dir_replaced",
+            variable=METRICS_DIR_ENV,
+            hint="serve --workers uses a private directory of its own; unset the variable",
+        )
+    with WorkerMetricsDir() as metrics_dir:
+        return _run_workers(settings, metrics_dir)
+
+
+def _run_workers(settings: Settings, metrics_dir: WorkerMetricsDir) -> int:
+    """Start the workers (metrics shared through ``metrics_dir``), forward signals, wait."""
     ctx = multiprocessing.get_context("spawn")
-    procs = [
+    procs: list[BaseProcess] = [
         ctx.Process(target=_worker_main, args=(settings, i), daemon=False)
         for i in range(settings.workers)
     ]
-    for proc in procs:
-        proc.start()
+
+    received: list[int] = []
 
     def _forward(signum: int, _frame: object) -> None:
+        received.append(signum)
         for proc in procs:
             if proc.pid is not None:
                 with suppress(ProcessLookupError):
@@ -100,8 +124,21 @@ def serve(settings: Settings) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, _forward)
+    with metrics_dir.exported():
+        for proc in procs:
+            proc.start()
+    stops = [sig for sig in received if sig != signal.SIGHUP]
+    if stops:  # a stop that came while workers were starting reaches all of them
+        _forward(stops[-1], None)
     code = 0
-    for proc in procs:
-        proc.join()
-        code = code or (proc.exitcode or 0)
+    running = {proc.sentinel: proc for proc in procs}
+    while running:
+        for sentinel in wait(list(running)):
+            proc = running.pop(sentinel)  # type: ignore[arg-type]
+            proc.join()
+            assert proc.pid is not None
+            metrics_dir.worker_exited(proc.pid)
+            if proc.exitcode not in (0, -signal.SIGTERM, -signal.SIGINT):
+                log.error("worker_exited", pid=proc.pid, exitcode=proc.exitcode)
+            code = code or (proc.exitcode or 0)
     return 1 if code and code not in (0, -signal.SIGTERM, -signal.SIGINT) else 0

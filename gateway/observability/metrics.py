@@ -2,6 +2,14 @@
 
 ``labels()`` validates and locks on every call: the per-request counters are reached
 through :meth:`Metrics.request_counter`, which keeps the labelled children.
+
+With ``serve --workers N`` every worker writes its values to files in a directory shared by
+the workers of that ``serve`` (see :mod:`gateway.observability.multiproc`) and
+:meth:`Metrics.render` merges all of them, so any worker's ``/metrics`` shows the instance.
+Counters and histograms are summed. Gauges: ``gateway_requests_in_flight`` is ``livesum``
+(the sum over running workers); ``gateway_store_available`` is ``livemostrecent`` (the value
+last set by a running worker; the scraped worker pings the store just before rendering, so it
+is the answer at scrape time, as in single-process mode, with the same labels).
 """
 
 from __future__ import annotations
@@ -9,6 +17,9 @@ from __future__ import annotations
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from gateway.observability.multiproc import shared_dir
 
 _LATENCY_BUCKETS = (
     0.001,
@@ -33,6 +44,11 @@ _LATENCY_BUCKETS = (
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self.shared_dir = shared_dir()
+        self._exposed = self.registry
+        if self.shared_dir is not None:  # the files of every worker, merged at each scrape
+            self._exposed = CollectorRegistry()
+            MultiProcessCollector(self._exposed, path=self.shared_dir)  # type: ignore[no-untyped-call]
         r = self.registry
         self.requests = Counter(
             "gateway_requests",
@@ -77,7 +93,10 @@ class Metrics:
             registry=r,
         )
         self.store_available = Gauge(
-            "gateway_store_available", "1 when the store answers", registry=r
+            "gateway_store_available",
+            "1 when the store answers",
+            registry=r,
+            multiprocess_mode="livemostrecent",
         )
         self.policy_reload_errors = Counter(
             "gateway_policy_reload_errors", "Policy reloads rejected (last good kept)", registry=r
@@ -103,7 +122,12 @@ class Metrics:
             ["queue"],
             registry=r,
         )
-        self.in_flight = Gauge("gateway_requests_in_flight", "Requests being served", registry=r)
+        self.in_flight = Gauge(
+            "gateway_requests_in_flight",
+            "Requests being served",
+            registry=r,
+            multiprocess_mode="livesum",
+        )
         self._request_children: dict[tuple[int, str], Any] = {}
 
     def request_counter(self, status: int, decision: str) -> Any:
@@ -116,4 +140,4 @@ class Metrics:
         return child
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        return generate_latest(self._exposed)
