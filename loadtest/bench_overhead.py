@@ -36,9 +36,11 @@ from loadtest.bench_procs import (
     start_redis,
     wait_http,
 )
-from loadtest.bench_report import Result, render
+from loadtest.bench_report import Result, merge_rounds, render
 
 CHAT = "/v1/chat/completions"
+MINIMAL = "minimal aiohttp proxy"
+BUDGETS = "gateway (budgets only)"
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Plan:
     own_redis: bool
     gateway: bool
     stream: bool
+    rounds: int = 3
 
 
 @dataclass
@@ -67,6 +70,7 @@ class Bench:
     results: list[Result] = field(default_factory=list)
     redis: gw.RedisCounters | None = None
     keys_path: Path | None = None
+    round_ratios: list[float] = field(default_factory=list)
 
     def load(
         self, url: str, requests: int, duration: float, stream: bool, offset: int
@@ -91,14 +95,23 @@ class Bench:
         result: dict[str, Any] = json.loads(run_json(args, timeout=duration + 30))
         return result
 
-    def measure(self, name: str, base: str, proxy: Proc | None, stream: bool = False) -> Result:
+    def measure(
+        self,
+        name: str,
+        base: str,
+        proxy: Proc | None,
+        stream: bool = False,
+        *,
+        record: bool = True,
+        warm: bool = True,
+    ) -> Result:
         requests = self.plan.stream_requests if stream else self.plan.requests
         duration = self.plan.stream_duration if stream else self.plan.duration
         url = base + CHAT
-        if not stream:  # a streaming run follows a non-streaming one: the server is warm
-            warm = self.load(url, max(200, requests // 10), self.plan.warmup, stream, offset=7)
-            if warm["ok"] == 0:
-                raise RuntimeError(f"no request succeeded in warm-up: {warm['statuses']}")
+        if warm and not stream:  # a streaming run follows a non-streaming one: already warm
+            first = self.load(url, max(200, requests // 10), self.plan.warmup, stream, offset=7)
+            if first["ok"] == 0:
+                raise RuntimeError(f"no request succeeded in warm-up: {first['statuses']}")
         cpu0 = proxy.cpu() if proxy else 0.0
         mock0 = self.mock.cpu()
         redis0 = (
@@ -118,7 +131,8 @@ class Bench:
         if redis0 is not None and self.redis is not None:
             result.redis = gw.RedisCounters.delta(redis0, self.redis.snapshot())
             result.redis_reads = self.redis.reads() - reads0 - 2  # the INFO calls
-        self.results.append(result)
+        if record:
+            self.results.append(result)
         print(f"  {result.line()}", flush=True)
         return result
 
@@ -144,21 +158,56 @@ def _gateway_ready() -> str | None:
     return (done.stderr.decode(errors="replace").strip().splitlines() or ["failed"])[-1]
 
 
-def run_baselines(bench: Bench, upstream: str) -> None:
-    """The mock directly, then the minimal proxy in front of it."""
+def run_baselines(bench: Bench, upstream: str, *, minimal: bool = True) -> None:
+    """The mock directly, then (streaming, or without the gateway) the minimal proxy."""
     bench.measure("mock upstream directly", upstream, None)
     if bench.plan.stream:
         bench.measure("mock upstream directly", upstream, None, stream=True)
+    if not minimal and not bench.plan.stream:
+        return
     port = free_port()
     args = ["loadtest.minimal_proxy", "--listen", f"127.0.0.1:{port}", "--upstream", upstream]
     proxy = start("minimal-proxy", args, bench.workdir)
     try:
         wait_http(proxy, f"http://127.0.0.1:{port}/v1/models")
-        bench.measure("minimal aiohttp proxy", f"http://127.0.0.1:{port}", proxy)
+        if minimal:
+            bench.measure(MINIMAL, f"http://127.0.0.1:{port}", proxy)
         if bench.plan.stream:
             bench.measure("minimal aiohttp proxy", f"http://127.0.0.1:{port}", proxy, stream=True)
     finally:
         proxy.stop()
+
+
+def run_target_pair(bench: Bench, setup: gw.GatewaySetup, upstream: str) -> None:
+    """The issue's target pair, the minimal proxy and the gateway with budgets only, both
+    running, measured alternately for ``rounds`` rounds: a noisy neighbour then slows both
+    sides of a round alike. Each side's rounds are merged into one result, and the ratio of
+    every round is kept (the target is judged on their median)."""
+    port = free_port()
+    args = ["loadtest.minimal_proxy", "--listen", f"127.0.0.1:{port}", "--upstream", upstream]
+    minimal = start("minimal-proxy", args, bench.workdir)
+    gport, admin = free_port(), free_port()
+    env = gw.gateway_env(setup, "budgets", gport, admin, upstream, bench.store)
+    gateway = start("gateway-detection-budgets", ["gateway", "serve"], bench.workdir, env)
+    try:
+        wait_http(minimal, f"http://127.0.0.1:{port}/v1/models")
+        wait_http(gateway, f"http://127.0.0.1:{gport}/v1/models", timeout=30)
+        sides: dict[str, list[Result]] = {MINIMAL: [], BUDGETS: []}
+        for i in range(bench.plan.rounds):
+            print(f"  round {i + 1}/{bench.plan.rounds}", flush=True)
+            for name, proc, at in ((MINIMAL, minimal, port), (BUDGETS, gateway, gport)):
+                result = bench.measure(
+                    name, f"http://127.0.0.1:{at}", proc, record=False, warm=i == 0
+                )
+                sides[name].append(result)
+        for name in (MINIMAL, BUDGETS):
+            bench.results.append(merge_rounds(sides[name]))
+        bench.round_ratios = [
+            g.rps / m.rps for m, g in zip(sides[MINIMAL], sides[BUDGETS], strict=True) if m.rps
+        ]
+    finally:
+        minimal.stop()
+        gateway.stop()
 
 
 def run_gateway(
@@ -182,7 +231,8 @@ def run_gateway(
         proc.stop()
 
 
-def run(plan: Plan) -> list[Result]:
+def run(plan: Plan) -> tuple[list[Result], list[float]]:
+    """Every scenario's result, and the target pair's per-round ratios."""
     workdir = Path(tempfile.mkdtemp(prefix="dg-bench-"))
     mock_port = free_port()
     mock = start("mock", ["gateway.mock", "--listen", f"127.0.0.1:{mock_port}"], workdir)
@@ -205,14 +255,14 @@ def run(plan: Plan) -> list[Result]:
             f"or {plan.duration:.0f}s per scenario; logs in {workdir}",
             flush=True,
         )
-        run_baselines(bench, upstream)
+        run_baselines(bench, upstream, minimal=setup is None)
         if setup is None:
             print(f"  gateway: not measured: {why_not}", flush=True)
         else:
             print(f"  gateway store: {bench.store}", flush=True)
+            run_target_pair(bench, setup, upstream)
             run_gateway(bench, setup, "on", upstream, plan.stream)
             run_gateway(bench, setup, "off", upstream, stream=False)
-            run_gateway(bench, setup, "budgets", upstream, stream=False)
     finally:
         mock.stop()
         if bench.redis is not None and setup is not None:
@@ -222,7 +272,7 @@ def run(plan: Plan) -> list[Result]:
             redis_proc.stop()
         if setup is not None:
             setup.plain_keys.unlink(missing_ok=True)
-    return bench.results
+    return bench.results, bench.round_ratios
 
 
 def parse_plan(argv: list[str] | None) -> tuple[Plan, str | None]:
@@ -246,6 +296,12 @@ def parse_plan(argv: list[str] | None) -> tuple[Plan, str | None]:
         help="start a private redis-server for the gateway, so that the "
         "command counts include no other client's commands",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="alternating rounds of the minimal proxy and the budgets-only gateway (default 3)",
+    )
     parser.add_argument("--no-stream", action="store_true", help="skip the streaming runs")
     parser.add_argument("--no-gateway", action="store_true", help="baselines only")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
@@ -264,6 +320,7 @@ def parse_plan(argv: list[str] | None) -> tuple[Plan, str | None]:
         own_redis=args.own_redis,
         gateway=not args.no_gateway,
         stream=not args.no_stream,
+        rounds=max(1, args.rounds),
     )
     return plan, args.json
 
@@ -271,9 +328,9 @@ def parse_plan(argv: list[str] | None) -> tuple[Plan, str | None]:
 def main(argv: list[str] | None = None) -> int:
     plan, json_path = parse_plan(argv)
     started = time.monotonic()
-    results = run(plan)
+    results, round_ratios = run(plan)
     print()
-    print(render(results, shared_redis=not plan.own_redis))
+    print(render(results, shared_redis=not plan.own_redis, round_ratios=round_ratios))
     print(f"\n(total {time.monotonic() - started:.0f}s)")
     if json_path:
         Path(json_path).write_text(json.dumps([r.as_dict() for r in results], indent=2))

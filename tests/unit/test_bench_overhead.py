@@ -118,3 +118,31 @@ def test_report_ratios_and_per_request_numbers() -> None:
     results[-1].redis_reads = 300
     results[-1].load["rps"] = 900  # slower than half the minimal proxy
     assert "0.45, 0.30 round trips/req: NOT met" in render(results)
+
+
+def test_rounds_merge_and_the_target_is_judged_on_the_median_round() -> None:
+    from loadtest.bench_report import merge_rounds, target_lines
+
+    def side(name: str, rps: float, seconds: float, reads: int | None) -> Result:
+        requests = int(rps * seconds)
+        load = {
+            "requests": requests,
+            "ok": requests,
+            "statuses": {"200": requests},
+            "elapsed_s": seconds,
+            "rps": rps,
+            "p50_ms": 1000 / rps,
+            "p99_ms": 3000 / rps,
+        }
+        return Result(name, False, load, 0.1 * seconds, 0.05, {"evalsha": requests}, reads)
+
+    minimal = [side("minimal aiohttp proxy", r, 2.0, None) for r in (4000, 2000, 4000)]
+    gateway = [side("gateway (budgets only)", r, 2.0, 100) for r in (2400, 1300, 1600)]
+    merged = merge_rounds(gateway)
+    assert merged.requests == 2 * (2400 + 1300 + 1600)
+    assert merged.rps == pytest.approx((2400 + 1300 + 1600) / 3, abs=0.1)
+    assert merged.redis == {"evalsha": merged.requests} and merged.redis_reads == 300
+    ratios = [g.rps / m.rps for m, g in zip(minimal, gateway, strict=True)]  # .6 .65 .4
+    lines = target_lines([merge_rounds(minimal), merged], ratios)
+    assert "0.60, 0.65, 0.40; median 0.60" in lines[0]
+    assert lines[1].endswith("0.60, 0.03 round trips/req: met")
