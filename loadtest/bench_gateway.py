@@ -14,25 +14,41 @@ TIER = "bench"
 HUGE = 1_000_000_000
 
 
-VARIANTS = {"on": True, "off": False, "budgets": False}
-"""Gateway variants: detection on; detection off; budgets only (detection off and clusters
-linked by hard attributes only, so no prompt fingerprint is needed on any path)."""
+@dataclass(frozen=True)
+class Variant:
+    detection: bool
+    soft_links: bool  # template/synchrony/IP links: the linker needs every prompt's frame
+    every_kind: bool  # also window quotas (day, month) and a global budget
 
 
-def policy_document(detection: bool, *, soft_links: bool = True) -> dict[str, Any]:
-    """Generous budgets of every kind (nothing is refused), detection on or off."""
+VARIANTS = {
+    "on": Variant(detection=True, soft_links=True, every_kind=True),
+    "off": Variant(detection=False, soft_links=True, every_kind=True),
+    "budgets": Variant(detection=False, soft_links=False, every_kind=False),
+    "all": Variant(detection=False, soft_links=False, every_kind=True),
+}
+"""Gateway variants. ``budgets`` is the issue's target configuration: auth, and account,
+cluster and model budgets (requests and tokens) plus concurrency, on Redis; no detection,
+clusters linked by hard attributes only (no prompt fingerprint on any path). ``all`` adds
+window quotas and a global budget; ``off`` and ``on`` add soft links and detection."""
+
+
+def policy_document(
+    detection: bool, *, soft_links: bool = True, every_kind: bool = True
+) -> dict[str, Any]:
+    """Generous budgets (nothing is refused), detection on or off."""
     budgets: dict[str, Any] = {
         "requests": {"rate": f"{HUGE}/minute", "burst": HUGE},
         "tokens": {"rate": f"{HUGE}/minute", "burst": HUGE},
-        "quotas": [f"{HUGE}/day", {"limit": f"{HUGE}/month", "unit": "tokens"}],
         "concurrency": 10_000,
     }
-    return {
+    if every_kind:
+        budgets["quotas"] = [f"{HUGE}/day", {"limit": f"{HUGE}/month", "unit": "tokens"}]
+    document: dict[str, Any] = {
         "version": 1,
         "defaults": {"tier": TIER, "failure_mode": "closed", "max_tokens": 256},
         "tiers": {TIER: budgets},
         "models": {"gpt-4o*": {"*": {"requests": f"{HUGE}/minute", "tokens": f"{HUGE}/minute"}}},
-        "global": {"*": {"requests": f"{HUGE}/minute"}},
         "clusters": {
             "link_on": {
                 "hard": ["payment_fingerprint", "org_id"],
@@ -42,6 +58,9 @@ def policy_document(detection: bool, *, soft_links: bool = True) -> dict[str, An
         },
         "detection": {"enabled": detection},
     }
+    if every_kind:
+        document["global"] = {"*": {"requests": f"{HUGE}/minute"}}
+    return document
 
 
 @dataclass(frozen=True)
@@ -50,7 +69,7 @@ class GatewaySetup:
 
     keys_file: Path  # hashes, for the gateway
     plain_keys: Path  # one key a line, for the load generator
-    policies: dict[str, Path]  # "on" / "off" -> policy file
+    policies: dict[str, Path]  # variant name (see VARIANTS) -> policy file
     key_secret: str
     prefix: str
 
@@ -93,9 +112,11 @@ def prepare(workdir: Path, accounts: int) -> GatewaySetup:
     plain.write_text("\n".join(keys) + "\n")
     os.chmod(plain, 0o600)
     policies = {}
-    for name, detection in VARIANTS.items():
+    for name, variant in VARIANTS.items():
         path = workdir / f"policy-detection-{name}.yaml"
-        document = policy_document(detection, soft_links=name != "budgets")
+        document = policy_document(
+            variant.detection, soft_links=variant.soft_links, every_kind=variant.every_kind
+        )
         path.write_text(yaml.safe_dump(document, sort_keys=False))
         load_policy(path)  # fail here, with the loader's message, rather than in the gateway
         policies[name] = path

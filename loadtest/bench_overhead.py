@@ -1,5 +1,8 @@
 """What the gateway costs: the mock upstream directly, a minimal aiohttp proxy, and the
-gateway (detection on and off) in front of it, side by side in one run, on loopback.
+gateway in front of it, side by side in one run, on loopback. Gateway variants
+(``loadtest.bench_gateway.VARIANTS``): budgets only (the issue's target set: account,
+cluster and model budgets and concurrency on Redis), every budget kind (plus window quotas
+and a global budget), detection off (plus soft links) and detection on.
 
 Each server runs in its own process and so does the load generator (closed loop, C
 connections, bounded by request count and time, varied prompts, 200 accounts round-robin).
@@ -41,6 +44,7 @@ from loadtest.bench_report import Result, merge_rounds, render
 CHAT = "/v1/chat/completions"
 MINIMAL = "minimal aiohttp proxy"
 BUDGETS = "gateway (budgets only)"
+SCENARIOS = {"budgets": BUDGETS, "all": "gateway (every budget kind)"}
 
 
 @dataclass(frozen=True)
@@ -217,9 +221,7 @@ def run_gateway(
     port, admin = free_port(), free_port()
     env = gw.gateway_env(setup, detection, port, admin, upstream, bench.store)
     proc = start(f"gateway-detection-{detection}", ["gateway", "serve"], bench.workdir, env)
-    name = (
-        "gateway (budgets only)" if detection == "budgets" else f"gateway (detection {detection})"
-    )
+    name = SCENARIOS.get(detection, f"gateway (detection {detection})")
     try:
         wait_http(proc, f"http://127.0.0.1:{port}/v1/models", timeout=30)
         bench.measure(name, f"http://127.0.0.1:{port}", proc)
@@ -261,6 +263,7 @@ def run(plan: Plan) -> tuple[list[Result], list[float]]:
         else:
             print(f"  gateway store: {bench.store}", flush=True)
             run_target_pair(bench, setup, upstream)
+            run_gateway(bench, setup, "all", upstream, stream=False)
             run_gateway(bench, setup, "on", upstream, plan.stream)
             run_gateway(bench, setup, "off", upstream, stream=False)
     finally:

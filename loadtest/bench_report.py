@@ -142,6 +142,7 @@ def _ratios(results: list[Result]) -> list[str]:
     pairs = [
         ("minimal proxy / direct", "minimal aiohttp proxy", "mock upstream directly"),
         ("budgets only / minimal", "gateway (budgets only)", "minimal aiohttp proxy"),
+        ("every budget kind / minimal", "gateway (every budget kind)", "minimal aiohttp proxy"),
         ("detection off / minimal", "gateway (detection off)", "minimal aiohttp proxy"),
         ("detection on / minimal", "gateway (detection on)", "minimal aiohttp proxy"),
         ("detection on / off", "gateway (detection on)", "gateway (detection off)"),
@@ -153,7 +154,7 @@ def _ratios(results: list[Result]) -> list[str]:
             continue
         cpu = _ratio(a.per_request_us(a.proxy_cpu_s), b.per_request_us(b.proxy_cpu_s))
         lines.append(
-            f"  {title:<26} req/s {_ratio(a.rps, b.rps):>7}   "
+            f"  {title:<28} req/s {_ratio(a.rps, b.rps):>7}   "
             f"p50 {_ratio(a.load['p50_ms'], b.load['p50_ms']):>7}   "
             f"p99 {_ratio(a.load['p99_ms'], b.load['p99_ms']):>7}   proxy CPU/req {cpu}"
         )

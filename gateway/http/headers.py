@@ -13,9 +13,10 @@ restrictive applicable budget is chosen: the least remaining, then the longest r
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from gateway.http.durations import go_duration
-from gateway.model import BudgetState, Decision
+from gateway.model import BudgetSpec, BudgetState, Decision
 
 _ADVERTISED = ("requests", "tokens")
 
@@ -37,12 +38,18 @@ def most_restrictive(states: tuple[BudgetState, ...]) -> dict[str, BudgetState]:
     return chosen
 
 
-def _window(state: BudgetState) -> int:
-    budget = state.budget
+def _window(budget: BudgetSpec) -> int:
     if budget.algorithm == "bucket" and budget.rate > 0:
         # time for an empty bucket to refill completely
         return max(1, round(budget.limit * budget.window / budget.rate))
     return max(1, round(budget.window))
+
+
+@lru_cache(maxsize=4096)
+def _policy_item(unit: str, limit: int, window: int) -> str:
+    """A ``RateLimit-Policy`` item: the same few per tier, request after request."""
+    extra = ';gw-unit="tokens"' if unit == "tokens" else ""
+    return f'"{unit}";q={limit};w={window}{extra}'
 
 
 def quota_headers(decision: Decision) -> dict[str, str]:
@@ -58,10 +65,9 @@ def quota_headers(decision: Decision) -> dict[str, str]:
         if state is None:
             continue
         budget = state.budget
-        remaining = max(0, state.remaining)
-        reset = max(0.0, state.reset_after)
-        extra = ';gw-unit="tokens"' if unit == "tokens" else ""
-        policy_items.append(f'"{unit}";q={budget.limit};w={_window(state)}{extra}')
+        remaining = state.remaining if state.remaining > 0 else 0
+        reset = state.reset_after if state.reset_after > 0 else 0.0
+        policy_items.append(_policy_item(unit, budget.limit, _window(budget)))
         limit_items.append(f'"{unit}";r={remaining};t={math.ceil(reset)}')
         headers[f"x-ratelimit-limit-{unit}"] = str(budget.limit)
         headers[f"x-ratelimit-remaining-{unit}"] = str(remaining)

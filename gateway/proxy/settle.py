@@ -111,12 +111,12 @@ class Settler:
     @staticmethod
     def settlement(ctx: RequestContext) -> Settlement:
         usage = actual_tokens(ctx)
-        adjustments = tuple(
-            (spec, usage.count(spec.count) - reserved)
-            for spec, reserved in ctx.token_reservations
-            if usage.count(spec.count) != reserved
-        )
-        return Settlement(ctx.request_id, adjustments, ctx.concurrency)
+        adjustments = []
+        for spec, reserved in ctx.token_reservations:
+            delta = usage.count(spec.count) - reserved
+            if delta:
+                adjustments.append((spec, delta))
+        return Settlement(ctx.request_id, tuple(adjustments), ctx.concurrency)
 
     async def _settle_batch(self) -> None:
         """Settle what this event-loop tick finished, in one store call."""

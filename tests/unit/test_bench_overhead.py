@@ -80,6 +80,11 @@ def test_policy_has_every_budget_kind_and_toggles_detection() -> None:
     tier = on.tiers["bench"]
     assert tier.requests and tier.tokens and tier.concurrency and tier.quotas
     assert on.models and on.clusters.budgets and on.global_
+    # the issue's target set: account, cluster and model budgets and concurrency, no more
+    issue = Policy.model_validate(policy_document(False, soft_links=False, every_kind=False))
+    assert issue.tiers["bench"].concurrency and not issue.tiers["bench"].quotas
+    assert issue.models and issue.clusters.budgets and not issue.global_
+    assert not issue.clusters.link_on.soft and not issue.detection.enabled
 
 
 def test_report_ratios_and_per_request_numbers() -> None:
@@ -107,10 +112,10 @@ def test_report_ratios_and_per_request_numbers() -> None:
     assert gateway.redis_per_request() == 5.0
     assert gateway.redis_per_request(("evalsha",)) == 2.0
     table = render(results)
-    assert "detection on / minimal     req/s   x0.25" in table
-    assert "budgets only / minimal     req/s   x0.55" in table
+    assert "detection on / minimal       req/s   x0.25" in table
+    assert "budgets only / minimal       req/s   x0.55" in table
     assert "0.55, 0.30 round trips/req: met" in table
-    assert "minimal proxy / direct     req/s   x0.50" in table
+    assert "minimal proxy / direct       req/s   x0.50" in table
     assert "proxy CPU/req x1.50" in table  # detection on / off
     assert json.dumps([r.as_dict() for r in results])
     results[-1].redis_reads = 1500  # more than one round trip per request
