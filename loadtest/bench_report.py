@@ -117,7 +117,7 @@ def _num(value: float | None, digits: int = 0) -> str:
 
 def _table(results: list[Result]) -> list[str]:
     head = (
-        f"{'scenario':<34}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'ok/sent':>13}"
+        f"{'scenario':<34}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'ok/sent':>16}"
         f"{'proxy µs/req':>14}{'mock µs/req':>13}{'redis cmd/req':>15}{'evalsha/req':>13}"
         f"{'round trips/req':>17}"
     )
@@ -125,7 +125,7 @@ def _table(results: list[Result]) -> list[str]:
     for r in results:
         rows.append(
             f"{r.label():<34}{r.rps:>8.0f}{r.load['p50_ms']:>9.2f}{r.load['p99_ms']:>9.2f}"
-            f"{str(r.load['ok']) + '/' + str(r.requests):>13}"
+            f"{str(r.load['ok']) + '/' + str(r.requests):>16}"
             f"{_num(r.per_request_us(r.proxy_cpu_s)):>14}{_num(r.per_request_us(r.mock_cpu_s)):>13}"
             f"{_num(r.redis_per_request(), 2):>15}{_num(r.redis_per_request(EVAL_COMMANDS), 2):>13}"
             f"{_num(r.round_trips_per_request(), 2):>17}"

@@ -209,7 +209,9 @@ class Multiplexer:
         return await protocol.call(_pack(*args))
 
     async def _script(self, script: Script, numkeys: int, args: list[Any], deferred: bool) -> Any:
-        protocol = await self._connection()
+        protocol = self._protocol
+        if protocol is None or protocol.closed or self._loop is not _running_loop():
+            protocol = await self._connection()
         command = _pack("EVALSHA", script.sha, numkeys, *args)
         try:
             return await protocol.call(command, deferred=deferred)

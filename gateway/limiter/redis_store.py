@@ -100,6 +100,12 @@ class RedisBudgetStore:
                 self._ready = True
 
     async def acquire(self, request: AcquireRequest) -> AcquireResult:
+        if self._mux is not None:  # plain Redis: the hot path, without the guard's layers
+            validate(request)
+            try:
+                return await self._whole(request, commit=True)
+            except _FAILURES as exc:
+                raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
         return await self._guard(lambda: self._acquire(request, commit=True))
 
     async def peek(self, request: AcquireRequest) -> AcquireResult:
