@@ -204,6 +204,22 @@ class Multiplexer:
                 replies[i] = await self.run(script, numkeys, args)
         return replies
 
+    def defer_now(
+        self, script: Script, calls: Sequence[tuple[int, list[Any]]]
+    ) -> asyncio.Future[list[Any]] | None:
+        """Queue deferred calls of one script at once, in call order (ahead of every call
+        made after this one); None when not connected in this event loop (use
+        :meth:`run_deferred_many`). A server that lost the script fails them with
+        :class:`NoScriptError` (nothing ran)."""
+        protocol = self._protocol
+        if protocol is None or protocol.closed or self._loop is not _running_loop():
+            return None
+        futures = [
+            protocol.call(_pack("EVALSHA", script.sha, n, *args), deferred=True)
+            for n, args in calls
+        ]
+        return asyncio.gather(*futures)
+
     async def execute(self, *args: Any) -> Any:
         protocol = await self._connection()
         return await protocol.call(_pack(*args))

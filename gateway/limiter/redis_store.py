@@ -226,6 +226,34 @@ class RedisBudgetStore:
             )
         )
 
+    def settle_soon(self, settlements: Sequence[Settlement]) -> asyncio.Future[Any] | None:
+        """Queue a batch of settlements on the shared connection now, so that every budget
+        check this process sends later finds them applied; None when that cannot be done
+        synchronously (cluster, not connected yet): use :meth:`settle_many`."""
+        mux = self._mux
+        if mux is None:
+            return None
+        calls = self._settle_calls(settlements)
+        if not calls:
+            done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            done.set_result([])
+            return done
+        return mux.defer_now(self._scripts.settle, calls)
+
+    def _settle_calls(self, settlements: Sequence[Settlement]) -> list[tuple[int, list[Any]]]:
+        """settle.lua calls for a batch (one per ``SETTLE_BATCH`` settlements)."""
+        groups: list[SettleGroup] = []
+        for settlement in settlements:
+            rows = settlement_rows(settlement)
+            releases = [spec.key for spec in settlement.releases]
+            if rows or releases:
+                groups.append((settlement.request_id, rows, releases))
+        now = self._now_bytes()
+        return [
+            settle_args(now, groups[i : i + SETTLE_BATCH])
+            for i in range(0, len(groups), SETTLE_BATCH)
+        ]
+
     async def settle_many(self, settlements: Sequence[Settlement]) -> None:
         """Settle a batch: on a plain Redis in one script run (per ``SETTLE_BATCH``), riding
         with the next write, at the latest after ``settle_linger``."""
@@ -233,18 +261,8 @@ class RedisBudgetStore:
         if self._cluster or mux is None:
             await asyncio.gather(*(self.settle(s) for s in settlements))
             return
-        groups: list[SettleGroup] = []
-        for settlement in settlements:
-            rows = settlement_rows(settlement)
-            releases = [spec.key for spec in settlement.releases]
-            if rows or releases:
-                groups.append((settlement.request_id, rows, releases))
-        if groups:
-            now = self._now_bytes()
-            calls = [
-                settle_args(now, groups[i : i + SETTLE_BATCH])
-                for i in range(0, len(groups), SETTLE_BATCH)
-            ]
+        calls = self._settle_calls(settlements)
+        if calls:
             script = self._scripts.settle
 
             async def settle_calls() -> None:

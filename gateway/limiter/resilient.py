@@ -20,7 +20,7 @@ import asyncio
 import dataclasses
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from gateway.clock import Clock
 from gateway.limiter.batching import settle_all
@@ -161,6 +161,32 @@ class ResilientStore:
                 primary.append(settlement)
         if primary:
             await self._call("settle", lambda: settle_all(self.primary, primary), self._nothing)
+
+    def settle_soon(self, settlements: Sequence[Settlement]) -> asyncio.Future[Any] | None:
+        """The primary's synchronous settlement (see ``RedisBudgetStore.settle_soon``) while
+        the breaker is closed and none of these were admitted by the fallback; else None
+        (use :meth:`settle_many`). Failures count like any other primary failure."""
+        soon = getattr(self.primary, "settle_soon", None)
+        if soon is None or self._breaker.state != "closed":
+            return None
+        if self._fallback_ids and any(s.request_id in self._fallback_ids for s in settlements):
+            return None
+        future: asyncio.Future[Any] | None = soon(settlements)
+        if future is not None:
+            future.add_done_callback(self._settled_soon)
+        return future
+
+    def _settled_soon(self, future: asyncio.Future[Any]) -> None:
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is None:
+            self._breaker.success()
+            return
+        self.errors += 1
+        self._on_error("settle", error)
+        if self._breaker.failure():
+            self._on_state(False)
 
     async def _settle_fallback(self, settlement: Settlement) -> None:
         """A request the fallback admitted is settled there."""

@@ -15,14 +15,17 @@ class Background:
     """Tracks fire-and-forget tasks so that shutdown can wait for them."""
 
     def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
 
     def spawn(self, work: Coroutine[Any, Any, Any], what: str) -> None:
-        task = asyncio.get_running_loop().create_task(work)
+        self.track(asyncio.get_running_loop().create_task(work), what)
+
+    def track(self, task: asyncio.Future[Any], what: str) -> None:
+        """Wait for ``task`` (a task or a plain future) at shutdown; log its failure."""
         self._tasks.add(task)
         task.add_done_callback(lambda t: self._done(t, what))
 
-    def _done(self, task: asyncio.Task[Any], what: str) -> None:
+    def _done(self, task: asyncio.Future[Any], what: str) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.warning("background_failed", what=what, error=repr(task.exception()))

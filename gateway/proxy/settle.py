@@ -1,8 +1,9 @@
 """The settle stage: after the response, charge or refund the token difference, release
 concurrency slots, and feed detection and account linking — all off the hot path.
 
-Settlements finished in the same event-loop tick go to the store as one batch (one task,
-one pipeline). Actual tokens come from the upstream's ``usage`` (JSON body or the SSE usage
+Settlements finished in the same event-loop tick go to the store as one batch, at the end
+of the tick; on Redis they are queued on the shared connection at once, so the client's next
+request (read from the network after that) finds them applied. Actual tokens come from the upstream's ``usage`` (JSON body or the SSE usage
 chunk). A stream that ends without usage (client disconnect, upstream without usage) is
 charged from what was streamed: the prompt estimate plus the streamed characters. A request
 that never reached the upstream is refunded its reservation.
@@ -12,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
+from redis.exceptions import NoScriptError
 
 from gateway.limiter.batching import settle_all
 from gateway.limiter.store import BudgetStore
@@ -103,10 +105,36 @@ class Settler:
             self._leases.remove(ctx.request_id)
             settlement = self.settlement(ctx)
             if settlement.adjustments or settlement.releases:
-                if not self._pending:  # the first of this tick: one task settles them all
-                    self._background.spawn(self._settle_batch(), "settle")
+                if not self._pending:  # the first of this tick: one call settles them all
+                    asyncio.get_running_loop().call_soon(self._flush)
                 self._pending.append(settlement)
         self._observe(ctx)
+
+    def _flush(self) -> None:
+        """End of the tick: hand this tick's settlements to the store. A store that can
+        (Redis, connected) queues them at once, ahead of any budget check read from the
+        network after this callback, so a client's next request finds its slot released;
+        otherwise a background task settles them."""
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        soon = getattr(self._store, "settle_soon", None)
+        queued = soon(batch) if soon is not None else None
+        if queued is None:
+            self._background.spawn(self._settle(batch), "settle")
+            return
+        queued.add_done_callback(lambda done: self._after(done, batch))
+        self._background.track(queued, "settle")
+
+    def _after(self, done: asyncio.Future[Any], batch: list[Settlement]) -> None:
+        if done.cancelled():
+            return
+        error = done.exception()
+        if isinstance(error, NoScriptError):  # nothing ran: again, with the script's text
+            self._background.spawn(self._settle(batch), "settle")
+        elif error is not None and self._on_error:
+            for _ in batch:
+                self._on_error()
 
     @staticmethod
     def settlement(ctx: RequestContext) -> Settlement:
@@ -118,10 +146,8 @@ class Settler:
                 adjustments.append((spec, delta))
         return Settlement(ctx.request_id, tuple(adjustments), ctx.concurrency)
 
-    async def _settle_batch(self) -> None:
-        """Settle what this event-loop tick finished, in one store call."""
-        await asyncio.sleep(0)
-        batch, self._pending = self._pending, []
+    async def _settle(self, batch: list[Settlement]) -> None:
+        """Settle a batch in one store call."""
         try:
             await settle_all(self._store, batch)
         except Exception:

@@ -212,3 +212,26 @@ def test_on_uvloop_the_loop_the_gateway_runs_on(redis_url: str) -> None:
             await mux.aclose()
 
     assert uvloop.run(main()) == [b"0", b"1", b"2", b"d"]
+
+
+async def test_settle_soon_is_queued_before_any_later_budget_check(
+    redis_client: Redis, key_prefix: str
+) -> None:
+    store = RedisBudgetStore(redis_client, FakeClock(), settle_linger=30.0)
+    one = _slots(KeyBuilder(key_prefix), "soon", 1)
+    assert (await store.acquire(AcquireRequest("r1", (Charge(one),)))).allowed
+    queued = store.settle_soon([Settlement("r1", (), (one,))])
+    assert queued is not None  # connected: queued synchronously, nothing awaited yet
+    # the very next check of the same account, issued right away, finds the slot free
+    assert (await store.acquire(AcquireRequest("r2", (Charge(one),)))).allowed
+    await asyncio.wait_for(queued, 1.0)
+
+
+def test_settle_soon_needs_a_connection_in_this_loop(redis_url: str, key_prefix: str) -> None:
+    store = RedisBudgetStore(Redis.from_url(redis_url), FakeClock())
+    one = _slots(KeyBuilder(key_prefix), "never", 1)
+
+    async def first() -> object:
+        return store.settle_soon([Settlement("r", (), (one,))])
+
+    assert asyncio.run(first()) is None  # never connected: the caller takes the async path
