@@ -3,10 +3,11 @@ concurrency slots, and feed detection and account linking — all off the hot pa
 
 Settlements finished in the same event-loop tick go to the store as one batch, at the end
 of the tick; on Redis they are queued on the shared connection at once, so the client's next
-request (read from the network after that) finds them applied. Actual tokens come from the upstream's ``usage`` (JSON body or the SSE usage
-chunk). A stream that ends without usage (client disconnect, upstream without usage) is
-charged from what was streamed: the prompt estimate plus the streamed characters. A request
-that never reached the upstream is refunded its reservation.
+request (read from the network after that) finds them applied. Actual tokens come from the
+upstream's ``usage`` (JSON body or the SSE usage chunk). A stream that ends without usage
+(client disconnect, upstream without usage) is charged from what was streamed: the prompt
+estimate plus the streamed characters. A request that never reached the upstream is
+refunded its reservation.
 """
 
 from __future__ import annotations
