@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 from gateway.detection import detectors
 from gateway.detection.config import DetectionPolicy, level_of
+from gateway.detection.coordination import coordination
 from gateway.detection.observation import observation
 from gateway.detection.scorer import Verdict, score
 from gateway.detection.state import FanoutRequest, ObserveRequest
@@ -167,11 +168,11 @@ class Batch:
             for account_id in members:
                 state = _latest(next(found), scores, pins)
                 entity = state.entity
-                cap = Level.BLOCK
+                cap, soft = Level.BLOCK, False
                 if account_id is None and s.cluster_id in self._soft_only:
-                    cap = level_of(p.policy.soft_cluster_max)
+                    cap, soft = level_of(p.policy.soft_cluster_max), True
                 verdict = verdict_of(
-                    state, p.policy, s.now, cluster=account_id is None, max_level=cap
+                    state, p.policy, s.now, cluster=account_id is None, max_level=cap, soft=soft
                 )
                 if verdict.dirty:
                     scores[entity] = verdict.state
@@ -236,14 +237,20 @@ def verdict_of(
     cluster: bool,
     accounts: int = 0,
     max_level: Level = Level.BLOCK,
+    soft: bool = False,
 ) -> Verdict:
-    """The scorer's verdict on ``state`` (pure); ``accounts``: a template entity's senders."""
+    """The scorer's verdict on ``state`` (pure); ``accounts``: a template entity's senders;
+    ``soft``: a cluster linked by soft evidence only (its coordination is scored too)."""
     ctx = detectors.Context(
         min_requests=policy.min_requests,
         cluster=cluster,
         accounts=accounts,
         template_accounts=policy.tuning.template_accounts,
+        half_life=policy.tuning.counter_half_life,
     )
     findings = detectors.assess(state, ctx)
     evidence = detectors.confidence(state, ctx)
-    return score(state.entity, findings, state.score, state.pin, policy, now, evidence, max_level)
+    found = coordination(state, ctx, policy.coordination) if soft else None
+    return score(
+        state.entity, findings, state.score, state.pin, policy, now, evidence, max_level, found
+    )

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from gateway.detection.coordination_policy import Coordination
 from gateway.model import Level
 from gateway.policy.base import Duration, Mode, PolicyModel
 
@@ -301,6 +302,12 @@ class DetectionPolicy(PolicyModel):
         "synchrony, IP prefix; no shared payment, org or operator link) reaches as a cluster: "
         "separate accounts running the same cron job look like one harvester. Hard-linked "
         "clusters and each account's own score keep the full range.",
+    )
+    coordination: Coordination = Field(
+        default_factory=Coordination,
+        description="A separate path for soft-only clusters that counts only coordination "
+        "evidence (members firing together above chance, at their limits, one frame fanned "
+        "out), never coverage or activity around the clock summed over a crowd.",
     )
     min_behaviour_families: int = Field(
         default=1,

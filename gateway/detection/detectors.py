@@ -35,6 +35,7 @@ class Context:
     cluster: bool = False  # the entity is a cluster or a template (synchrony applies)
     accounts: int = 0  # a template entity: distinct accounts sending it (0: not a template)
     template_accounts: int = 20  # accounts at which a template entity starts to count
+    half_life: float = 6 * 3600.0  # of the decayed counters (tuning.counter_half_life)
 
 
 def ramp(x: float, lo: float, hi: float) -> float:

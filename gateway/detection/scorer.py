@@ -17,6 +17,11 @@
   the evidence justified it is left once it no longer does (instead of being held forever).
 * Behaviour alone never goes past ``behaviour_only_max`` (throttle by default): without a
   harvest-value signal (the elicitation family below ``value_min``), the level is capped.
+* A soft-only cluster (``max_level`` below block) may also be scored on its own path
+  (``coordination``, see :mod:`gateway.detection.coordination`): coordination evidence and a
+  value signal only, up to ``coordination.max_level``. The ordinary score then sits
+  ``hysteresis`` under the next level above ``max_level``, so that a level reached through
+  coordination is left when coordination goes.
 * A pin (operator, or verification) fixes the level until it expires or is cleared.
 """
 
@@ -25,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.detection.config import DetectionPolicy, level_of
+from gateway.detection.coordination import coordinated_raw
 from gateway.detection.detectors import noisy_or
 from gateway.detection.types import Assessment, Finding, Pin, ScoreState
 from gateway.model import Level
@@ -120,9 +126,11 @@ def score(
     now: float,
     evidence: float = 1.0,
     max_level: Level = Level.BLOCK,
+    coordination: Finding | None = None,
 ) -> Verdict:
     """Combine ``findings`` (backed by ``evidence`` in 0..1) with the prior state at ``now``;
-    the score never goes past ``max_level`` (a soft-only cluster)."""
+    the score never goes past ``max_level`` (a soft-only cluster), except on the coordination
+    path when ``coordination`` (the soft-only cluster's coordination finding) is given."""
     marked = tuple(
         Finding(f.family, f.score, f.reasons, shadow=policy.families.get(f.family).mode == "shadow")
         for f in findings
@@ -145,10 +153,22 @@ def score(
     if raw > value_cap:
         raw = value_cap
         reasons.append(f"no harvest-value signal: capped at {t.level_for(value_cap).label}")
-    entity_cap = _level_cap(max_level, policy)
+    soft_path = coordination is not None and policy.coordination.max_level != "none"
+    entity_cap = _below(max_level, policy) if soft_path else _level_cap(max_level, policy)
     if raw > entity_cap:
         raw = entity_cap
         reasons.append(f"linked by soft evidence only: capped at {max_level.label}")
+    if coordination is not None and soft_path:
+        soft_max = level_of(policy.coordination.max_level)
+        soft_cap = _below(soft_max, policy)
+        weight = policy.families.elicitation.weight
+        soft_raw = coordinated_raw(
+            coordination, marked, policy.coordination, policy.value_min, weight, evidence
+        )
+        if soft_raw > raw:
+            raw = min(soft_raw, soft_cap)
+            reasons.append(f"coordinated soft-only cluster: up to {soft_max.label}")
+        entity_cap = max(entity_cap, soft_cap)
     all_behaviour = evidence * weighted(marked, policy, everything, justify)
     if not corroborated(marked, policy):
         all_behaviour = 0.0
@@ -175,7 +195,8 @@ def score(
     if level == Level.NONE:
         until = 0.0
 
-    for f in marked:
+    shown_families = marked if coordination is None else (*marked, coordination)
+    for f in shown_families:
         reasons += [f"{f.family}{' (shadow)' if f.shadow else ''}: {r}" for r in f.reasons]
     state = ScoreState(held=held, stamp=now, level=level, until=until)
     pinned = pin is not None and pin.until > now
@@ -191,7 +212,7 @@ def score(
         entity=entity,
         score=held,
         level=shown,
-        families=marked,
+        families=shown_families,
         reasons=tuple(reasons),
         changed=changed,
         previous=current,

@@ -142,6 +142,37 @@ def hydra_member(index: int, size: int, interval: float) -> Callable[[Account, C
     return behaviour
 
 
+def paraphrase_ask(rng: random.Random, task: str) -> dict[str, Any]:
+    """A paraphrased CoT ask (no fixed frame): opener, task, ask phrase, closer."""
+    parts = [rng.choice(OPENERS), task, rng.choice(ASKS), rng.choice(CLOSERS)]
+    text = "\n\n".join(p for p in parts if p)
+    return chat([text], max_tokens=rng.choice((800, 1200, 1600, 2000)))
+
+
+def paraphrase_member(
+    squad: int, period: float, spread: float
+) -> Callable[[Account, Context], Behaviour]:
+    """A light member of a hydra with no shared template and no shared payment or org:
+    paraphrased asks, one per wave; the members of a squad fire within ``spread`` seconds of
+    the squad's wave times (shared by the squad: about one wave every ``period`` seconds)."""
+
+    def behaviour(acc: Account, ctx: Context) -> Behaviour:
+        rng = random.Random(acc.behaviour_seed)
+        waves = random.Random(f"paraphrase-squad-{squad}")  # the same for every member
+        source = tasks(ctx, rng)
+        t = ctx.start + 0.25 * DAY + waves.uniform(0, period)
+        served = 0
+        while served < acc.planned and t < ctx.end:
+            when = t + rng.uniform(0, spread)
+            _, out = yield from ask(when, Request(paraphrase_ask(rng, next(source)), harvest=True))
+            if out.stopped:
+                return
+            served += out.served
+            t += period * waves.uniform(0.8, 1.2)
+
+    return behaviour
+
+
 def low_and_slow(acc: Account, ctx: Context) -> Behaviour:
     """About 25 CoT requests a day at random times, every day of the run."""
     rng = ctx.rng(acc)

@@ -11,12 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from loadtest.detection.context import Context
-from loadtest.detection.harvest import STRATEGIES, hydra_member
+from loadtest.detection.harvest import STRATEGIES, hydra_member, paraphrase_member
 from loadtest.detection.personas import PERSONAS
 from loadtest.detection.traffic import Account, Behaviour, Role
 
 BehaviourFn = Callable[[Account, Context], Behaviour]
 NAT_IP = "198.51.100.7"
+SQUAD_SPREAD = 2.0  # seconds: a paraphrase squad's members fire within this of each other
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,10 @@ class Plan:
     hydras: tuple[tuple[int, int], ...]  # (members, tasks in all), spread over hydra_days
     hydra_days: float
     solve_budget: int  # proof-of-work challenges honest clients solve in all (CPU bound)
+    # hydra_paraphrase: (members, tasks per member, members per squad); each squad shares a
+    # proxy /24 and fires together, no shared template, payment or org
+    paraphrase: tuple[int, int, int] = (0, 0, 1)
+    paraphrase_period: float = 2 * 3600.0  # seconds between a squad's waves (about)
 
 
 FULL = Plan(
@@ -53,6 +58,7 @@ FULL = Plan(
     hydras=((10, 6000), (100, 10000), (1000, 20000)),
     hydra_days=7,
     solve_budget=300,
+    paraphrase=(100, 40, 10),
 )
 QUICK = Plan(
     name="quick",
@@ -73,6 +79,7 @@ QUICK = Plan(
     hydras=((10, 600), (20, 600), (40, 800)),
     hydra_days=2.5,
     solve_budget=10,
+    paraphrase=(20, 30, 10),
 )
 
 
@@ -122,4 +129,10 @@ def build(plan: Plan, seed: int = 1) -> list[tuple[Account, BehaviourFn]]:
         interval = plan.hydra_days * 86400.0 / total
         for i in range(members):
             add(label, "harvest", hydra_member(i, members, interval), planned=-(-total // members))
+    members, per_member, squad_size = plan.paraphrase
+    for i in range(members):
+        squad = i // squad_size
+        fn = paraphrase_member(squad, plan.paraphrase_period, SQUAD_SPREAD)
+        ip = f"100.64.{squad}.{10 + i % squad_size}"  # the squad's proxy /24
+        add("hydra_paraphrase", "harvest", fn, ip=ip, planned=per_member)
     return out

@@ -22,6 +22,7 @@ TINY = dataclasses.replace(
     hydras=((3, 30), (3, 30), (3, 30)),
     hydra_days=0.5,
     solve_budget=2,
+    paraphrase=(4, 10, 2),
 )
 FRACTIONS = (
     "harvest_recall_throttle_at_300",
@@ -39,6 +40,10 @@ def test_accounts_cover_every_persona_and_strategy() -> None:
     assert len({acc.name for acc in accounts}) == len(accounts)
     nat = [acc.client_ip for acc in accounts if acc.scenario == "corporate_nat"]
     assert len(set(nat)) == 1
+    # the paraphrase hydra: squads of 2 share a proxy /24, nothing hard (no payment, no org)
+    squads = [acc for acc in accounts if acc.scenario == "hydra_paraphrase"]
+    assert len(squads) == 4 and not any(acc.attrs for acc in squads)
+    assert len({acc.client_ip.rsplit(".", 1)[0] for acc in squads}) == 2
 
 
 async def test_tiny_run_writes_a_complete_report(tmp_path: Path) -> None:
@@ -68,3 +73,26 @@ async def test_same_seed_same_numbers() -> None:
     assert {k: v for k, v in first.items() if k not in strip} == {
         k: v for k, v in second.items() if k not in strip
     }
+
+
+def test_paraphrase_squads_fire_together() -> None:
+    from loadtest.detection.context import Context
+    from loadtest.detection.pools import load_pools
+    from loadtest.detection.scenarios import SQUAD_SPREAD
+    from loadtest.detection.traffic import Outcome
+
+    ctx = Context(pools=load_pools("tuning", (), ()), start=0.0, days=2.0, cap=10)
+    members = [(acc, fn) for acc, fn in build(TINY) if acc.scenario == "hydra_paraphrase"]
+    times: list[list[float]] = []
+    texts: set[str] = set()
+    for acc, fn in members:
+        behaviour = fn(acc, ctx)
+        sent = [next(behaviour)]
+        while len(sent) < 5:
+            sent.append(behaviour.send(Outcome(status=200)))
+        times.append([t for t, _ in sent])
+        texts |= {r.body["messages"][-1]["content"] for _, r in sent}
+    for wave in range(5):
+        assert abs(times[0][wave] - times[1][wave]) <= SQUAD_SPREAD  # one squad
+        assert abs(times[0][wave] - times[2][wave]) > SQUAD_SPREAD  # another squad
+    assert len(texts) == 20  # every ask is its own paraphrase of its own task

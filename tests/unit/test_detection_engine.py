@@ -286,3 +286,58 @@ async def test_fast_enough_for_simulations() -> None:
         await rig.engine.observe(ident, "org", 3, fp, features, rig.start + t)
     elapsed = time.perf_counter() - started
     assert elapsed < 6.0, f"{3000 / elapsed:.0f} observations/s"  # ~1 ms each is the floor
+
+
+LIGHT = Persona(0, 0, 0.6, 1.0, 1500, 0.0, False, 60.0)  # paraphrased CoT asks, no template
+
+
+async def _soft_cluster(times: list[tuple[float, int]], policy: DetectionPolicy) -> list[Level]:
+    """Members of a soft-only cluster ``light`` send at ``times`` (offset, member)."""
+    rig = Rig(policy)
+
+    async def soft_only(cluster_id: str) -> bool:
+        return False
+
+    rig.engine.hard_links = soft_only
+    stream = list(events(LIGHT, len(times), seed=7))
+    levels: list[Level] = []
+    for (t, member), (_, fp, features) in zip(sorted(times), stream, strict=True):
+        rig.clock.set(max(rig.clock.now(), rig.start + t))
+        ident = Identity(account_id=f"m{member}", tier=None)
+        _, c = await rig.engine.observe(ident, "light", 8, fp, features, rig.clock.now())
+        levels.append(c.level)
+    return levels
+
+
+def _squad(waves: int) -> list[tuple[float, int]]:
+    """8 members firing within 2 s of each other, one wave every ~2 hours."""
+    return [(w * 7200.0 + (w * 37 + m * 11) % 20 / 10.0, m) for w in range(waves) for m in range(8)]
+
+
+def _crowd(count: int, gap: float) -> list[tuple[float, int]]:
+    """8 members sending independently (exponential gaps), ``gap`` seconds apart in all."""
+    import random
+
+    rng = random.Random(3)
+    t, out = 0.0, []
+    for _ in range(count):
+        t += rng.expovariate(1.0 / gap)
+        out.append((t, rng.randrange(8)))
+    return out
+
+
+ON = {"soft_cluster_max": "none", "coordination": {"max_level": "throttle"}}
+
+
+async def test_coordinated_soft_cluster_is_throttled_on_coordination() -> None:
+    levels = await _soft_cluster(_squad(30), DetectionPolicy.model_validate(ON))
+    assert max(levels) == Level.THROTTLE  # and never more
+    off = {"soft_cluster_max": "none"}  # the code default: the path is off
+    assert max(await _soft_cluster(_squad(30), DetectionPolicy.model_validate(off))) == Level.NONE
+
+
+async def test_busy_crowd_is_synchronous_only_by_chance() -> None:
+    # about one request every 1.5 s from 8 independent members: most requests are within 2 s
+    # of another member's, as chance says; the same content and volume as the squad
+    levels = await _soft_cluster(_crowd(240, 1.5), DetectionPolicy.model_validate(ON))
+    assert max(levels) == Level.NONE
