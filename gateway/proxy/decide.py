@@ -76,6 +76,7 @@ class DecideStage:
         self._degrade = degrade
         self._metrics = metrics
         self._leases = leases
+        self._tier_detection: dict[tuple[str, str], Any] = {}
         self._key_cache: dict[tuple[str, str, bool], tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
     async def run(self, request: web.Request, ctx: RequestContext) -> None:
@@ -84,7 +85,7 @@ class DecideStage:
         ctx.charges = plan.charges
         ctx.token_reservations = plan.token_reservations
         ctx.concurrency = plan.concurrency
-        detection = loaded.policy.detection.for_tier(ctx.tier)
+        detection = self._detection_for(loaded, ctx.tier)
         enforce_levels = detection.enabled and detection.mode == "enforce"
         level_keys, clearance = self._level_keys(ctx.cluster_id, ctx.account, enforce_levels)
         proof = request.headers.get("Gateway-PoW")
@@ -168,6 +169,16 @@ class DecideStage:
             fallback=result.fallback,
             policy_version=loaded.version,
         )
+
+    def _detection_for(self, loaded: LoadedPolicy, tier: str) -> Any:
+        """The tier's detection policy (overrides applied: a model copy), once per version."""
+        key = (loaded.version, tier)
+        found = self._tier_detection.get(key)
+        if found is None:
+            if len(self._tier_detection) >= 1024:
+                self._tier_detection.clear()
+            found = self._tier_detection[key] = loaded.policy.detection.for_tier(tier)
+        return found
 
     def _level_keys(
         self, cluster: str, account: str, enforce: bool
