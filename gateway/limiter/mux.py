@@ -159,9 +159,18 @@ class Multiplexer:
     """Script calls over one shared, auto-pipelined connection (see the module docstring)."""
 
     def __init__(
-        self, endpoint: Endpoint, *, linger: float = 0.0, max_waiting: int = 20_000
+        self,
+        endpoint: Endpoint,
+        *,
+        linger: float = 0.0,
+        max_waiting: int = 20_000,
+        scripts: Sequence[Script] = (),
     ) -> None:
+        """``scripts`` are loaded (``SCRIPT LOAD``) as part of every connection's handshake:
+        a restarted server has lost them, and a deferred call that meets ``NOSCRIPT`` has to
+        be sent again."""
         self.endpoint = endpoint
+        self._scripts = tuple(scripts)
         self._linger = linger
         self._max_waiting = max_waiting
         self._protocol: _Protocol | None = None
@@ -170,8 +179,10 @@ class Multiplexer:
         self._writes_before = 0
 
     @classmethod
-    def of(cls, client: Redis, *, linger: float = 0.0) -> Multiplexer:
-        return cls(Endpoint.of(client), linger=linger)
+    def of(
+        cls, client: Redis, *, linger: float = 0.0, scripts: Sequence[Script] = ()
+    ) -> Multiplexer:
+        return cls(Endpoint.of(client), linger=linger, scripts=scripts)
 
     @property
     def round_trips(self) -> int:
@@ -268,6 +279,9 @@ class Multiplexer:
                 await asyncio.wait_for(protocol.call(_pack("AUTH", *auth)), ep.connect_timeout)
             if ep.db:
                 await asyncio.wait_for(protocol.call(_pack("SELECT", ep.db)), ep.connect_timeout)
+            for script in self._scripts:
+                loading = protocol.call(_pack("SCRIPT", "LOAD", script.text))
+                await asyncio.wait_for(loading, ep.connect_timeout)
         except BaseException:
             if protocol.transport is not None:
                 protocol.transport.abort()

@@ -71,7 +71,11 @@ class RedisBudgetStore:
         self._init_lock = asyncio.Lock()
         self._slots = asyncio.Semaphore(max_in_flight) if max_in_flight else None
         self._mux = (
-            Multiplexer.of(client, linger=settle_linger)
+            Multiplexer.of(
+                client,
+                linger=settle_linger,
+                scripts=(self._scripts.acquire, self._scripts.settle),
+            )
             if pipelining and isinstance(client, Redis)
             else None
         )

@@ -22,6 +22,8 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal, TypeVar
 
+from redis.exceptions import NoScriptError
+
 from gateway.clock import Clock
 from gateway.limiter.batching import settle_all
 from gateway.limiter.breaker import CircuitBreaker
@@ -183,6 +185,8 @@ class ResilientStore:
         if error is None:
             self._breaker.success()
             return
+        if isinstance(error, NoScriptError):
+            return  # the server is fine, its script cache was flushed: sent again whole
         self.errors += 1
         self._on_error("settle", error)
         if self._breaker.failure():

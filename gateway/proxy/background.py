@@ -20,14 +20,15 @@ class Background:
     def spawn(self, work: Coroutine[Any, Any, Any], what: str) -> None:
         self.track(asyncio.get_running_loop().create_task(work), what)
 
-    def track(self, task: asyncio.Future[Any], what: str) -> None:
-        """Wait for ``task`` (a task or a plain future) at shutdown; log its failure."""
+    def track(self, task: asyncio.Future[Any], what: str, *, quiet: bool = False) -> None:
+        """Wait for ``task`` (a task or a plain future) at shutdown; log its failure unless
+        ``quiet`` (the owner handles it)."""
         self._tasks.add(task)
-        task.add_done_callback(lambda t: self._done(t, what))
+        task.add_done_callback(lambda t: self._done(t, what, quiet))
 
-    def _done(self, task: asyncio.Future[Any], what: str) -> None:
+    def _done(self, task: asyncio.Future[Any], what: str, quiet: bool = False) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
+        if not task.cancelled() and task.exception() is not None and not quiet:
             log.warning("background_failed", what=what, error=repr(task.exception()))
 
     @property

@@ -125,7 +125,7 @@ class Settler:
             self._background.spawn(self._settle(batch), "settle")
             return
         queued.add_done_callback(lambda done: self._after(done, batch))
-        self._background.track(queued, "settle")
+        self._background.track(queued, "settle", quiet=True)  # _after reports
 
     def _after(self, done: asyncio.Future[Any], batch: list[Settlement]) -> None:
         if done.cancelled():
@@ -133,9 +133,11 @@ class Settler:
         error = done.exception()
         if isinstance(error, NoScriptError):  # nothing ran: again, with the script's text
             self._background.spawn(self._settle(batch), "settle")
-        elif error is not None and self._on_error:
-            for _ in batch:
-                self._on_error()
+        elif error is not None:
+            log.warning("settle_failed", settlements=len(batch), error=repr(error))
+            if self._on_error:
+                for _ in batch:
+                    self._on_error()
 
     @staticmethod
     def settlement(ctx: RequestContext) -> Settlement:

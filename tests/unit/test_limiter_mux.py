@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import NoScriptError, ResponseError
 from redis_servers import RedisServer
 
 from gateway.clock import FakeClock
@@ -38,10 +38,12 @@ async def test_concurrent_acquires_and_settlements_share_writes(
     store = RedisBudgetStore(redis_client, FakeClock())
     keys = KeyBuilder(key_prefix)
     tokens, slots = _tokens(keys, "acct"), _slots(keys, "acct", 100)
+    await store.peek(AcquireRequest("warm", (Charge(tokens, 0),)))  # connected, scripts loaded
+    connected = store.round_trips or 0
     requests = [AcquireRequest(f"r{i}", (Charge(tokens, 5), Charge(slots))) for i in range(40)]
     results = await asyncio.gather(*(store.acquire(r) for r in requests))
     assert all(r.allowed for r in results)
-    assert store.round_trips is not None and store.round_trips <= 2  # not 40
+    assert store.round_trips is not None and store.round_trips - connected <= 2  # not 40
     before = store.round_trips
     await store.settle_many([Settlement(r.request_id, (), (slots,)) for r in requests])
     assert store.round_trips - before == 1
@@ -235,3 +237,76 @@ def test_settle_soon_needs_a_connection_in_this_loop(redis_url: str, key_prefix:
         return store.settle_soon([Settlement("r", (), (one,))])
 
     assert asyncio.run(first()) is None  # never connected: the caller takes the async path
+
+
+async def test_a_fresh_server_has_the_scripts_before_the_first_deferred_settlement(
+    redis_servers: Callable[[], RedisServer], key_prefix: str
+) -> None:
+    server = redis_servers()  # nothing loaded: a deferred EVALSHA would meet NOSCRIPT
+    client = Redis.from_url(server.url)
+    store = RedisBudgetStore(client, FakeClock())
+    one = _slots(KeyBuilder(key_prefix), "fresh", 1)
+    try:
+        assert (await store.acquire(AcquireRequest("r1", (Charge(one),)))).allowed
+        queued = store.settle_soon([Settlement("r1", (), (one,))])
+        assert queued is not None
+        await asyncio.wait_for(queued, 1.0)  # no NoScriptError: loaded at connect
+        assert (await store.peek(AcquireRequest("r2", (Charge(one),)))).allowed
+    finally:
+        await store.close()
+
+
+async def test_a_flushed_script_cache_is_no_store_failure(
+    redis_servers: Callable[[], RedisServer], key_prefix: str
+) -> None:
+    from gateway.limiter.resilient import ResilientStore
+
+    server = redis_servers()
+    client = Redis.from_url(server.url)
+    store = ResilientStore(RedisBudgetStore(client, FakeClock()), FakeClock(), lambda: "closed")
+    one = _slots(KeyBuilder(key_prefix), "flushed", 10)
+    try:
+        for i in range(5):
+            assert (await store.acquire(AcquireRequest(f"r{i}", (Charge(one),)))).allowed
+        await client.script_flush()
+        failed = [store.settle_soon([Settlement(f"r{i}", (), (one,))]) for i in range(5)]
+        for queued in failed:
+            assert queued is not None
+            with pytest.raises(NoScriptError):
+                await asyncio.wait_for(queued, 1.0)
+        assert store.available and store.errors == 0  # the breaker did not open
+        result = await store.acquire(AcquireRequest("after", (Charge(one),)))
+        assert result.allowed and not result.fallback  # still decided by Redis
+    finally:
+        await store.close()
+
+
+async def test_the_settle_stage_sends_a_batch_again_after_noscript(
+    redis_servers: Callable[[], RedisServer], key_prefix: str
+) -> None:
+    from gateway.limiter.resilient import ResilientStore
+    from gateway.proxy.background import Background
+    from gateway.proxy.context import RequestContext
+    from gateway.proxy.settle import InFlightLeases, Settler
+
+    server = redis_servers()
+    client = Redis.from_url(server.url)
+    store = ResilientStore(RedisBudgetStore(client, FakeClock()), FakeClock(), lambda: "closed")
+    one = _slots(KeyBuilder(key_prefix), "again", 1)
+    background = Background()
+    settler = Settler(store, background, InFlightLeases())
+    try:
+        assert (await store.acquire(AcquireRequest("r1", (Charge(one),)))).allowed
+        await client.script_flush()  # the queued settlement will meet NOSCRIPT
+        ctx = RequestContext(request_id="r1", started=0.0, now=0.0)
+        ctx.acquired, ctx.concurrency = True, (one,)
+        settler.finish(ctx)
+        for _ in range(50):
+            await asyncio.sleep(0.02)
+            if background.pending == 0:
+                break
+        await background.drain()
+        assert (await store.peek(AcquireRequest("r2", (Charge(one),)))).allowed  # released
+        assert store.available and store.errors == 0
+    finally:
+        await store.close()
