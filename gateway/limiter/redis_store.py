@@ -93,7 +93,7 @@ class RedisBudgetStore:
             async with self._slots:
                 return await operation()
         except _FAILURES as exc:
-            raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            raise _unavailable(exc) from exc
 
     async def _initialize(self) -> None:
         """Discover a cluster's topology once, before concurrent first calls race to."""
@@ -109,7 +109,7 @@ class RedisBudgetStore:
             try:
                 return await self._whole(request, commit=True)
             except _FAILURES as exc:
-                raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+                raise _unavailable(exc) from exc
         return await self._guard(lambda: self._acquire(request, commit=True))
 
     async def peek(self, request: AcquireRequest) -> AcquireResult:
@@ -330,3 +330,7 @@ class RedisBudgetStore:
         if self._mux is not None:
             await self._mux.aclose()
         await self.client.aclose()
+
+
+def _unavailable(error: BaseException) -> StoreUnavailable:
+    return StoreUnavailable(f"{type(error).__name__}: {error}")

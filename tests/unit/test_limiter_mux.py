@@ -100,7 +100,7 @@ async def test_scripts_the_server_never_saw_are_sent_whole_once(redis_url: str) 
     try:
         assert await mux.run(script, 0, ["a"]) == b"a!"  # NOSCRIPT, then EVAL
         assert await mux.run(script, 0, ["b"]) == b"b!"  # EVAL cached it: EVALSHA works
-        assert await mux.run_deferred(script, 0, ["c"]) == b"c!"
+        assert await mux.run_deferred_many(script, [(0, ["c"])]) == [b"c!"]
     finally:
         await mux.aclose()
 
@@ -208,8 +208,8 @@ def test_on_uvloop_the_loop_the_gateway_runs_on(redis_url: str) -> None:
         script = Source("return ARGV[1]")
         try:
             now = asyncio.gather(*(mux.execute("ECHO", str(i)) for i in range(3)))
-            later = mux.run_deferred(script, 0, ["d"])
-            return [*(await now), await later]
+            later = mux.run_deferred_many(script, [(0, ["d"])])
+            return [*(await now), *(await later)]
         finally:
             await mux.aclose()
 
