@@ -74,10 +74,8 @@ class SpecCodec:
         ]
         for charge in charges:
             static = self.static(charge.budget)
-            if charge.cell is not None or charge.budget.algorithm == "novelty":
+            if charge.budget.algorithm == "novelty":
                 parts.append(f"{static}{-1 if charge.cell is None else charge.cell}")
-            elif charge.cost == 1:
-                parts.append(static + "1,-1")
             else:
                 parts.append(f"{static}{charge.cost},-1")
         args.append(now)

@@ -135,9 +135,7 @@ class Settler:
             self._background.spawn(self._settle(batch), "settle")
         elif error is not None:
             log.warning("settle_failed", settlements=len(batch), error=repr(error))
-            if self._on_error:
-                for _ in batch:
-                    self._on_error()
+            self._count_failed(batch)
 
     @staticmethod
     def settlement(ctx: RequestContext) -> Settlement:
@@ -154,10 +152,13 @@ class Settler:
         try:
             await settle_all(self._store, batch)
         except Exception:
-            if self._on_error:
-                for _ in batch:
-                    self._on_error()
+            self._count_failed(batch)
             raise
+
+    def _count_failed(self, batch: list[Settlement]) -> None:
+        if self._on_error:
+            for _ in batch:
+                self._on_error()
 
     def _observe(self, ctx: RequestContext) -> None:
         served = ctx.upstream_status is not None and ctx.upstream_status < 400
