@@ -100,6 +100,14 @@ async def test_malformed_json_400_and_oversized_body_413(tmp_path: Path) -> None
         )
         assert response.status == 400
         assert (await response.json())["error"]["code"] == "invalid_json"
+        for bad in (b"[" * 1500, b'{"model": NaN}', b'{"model": "\xff"}'):  # deep, NaN, not UTF-8
+            response = await gw.http.post(
+                f"{gw.url}/v1/chat/completions",
+                data=bad,
+                headers={**gw.auth(), "Content-Type": "application/json"},
+            )
+            assert response.status == 400, bad[:20]
+            assert (await response.json())["error"]["code"] == "invalid_json"
         big = {"model": "m", "messages": [{"role": "user", "content": "x" * 5000}]}
         response = await gw.http.post(f"{gw.url}/v1/chat/completions", json=big, headers=gw.auth())
         assert response.status == 413
