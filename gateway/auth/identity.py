@@ -42,7 +42,15 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 
 
 def credential(headers: Mapping[str, str]) -> str:
-    """The bearer credential, or AuthenticationError when none (or a malformed one) is sent."""
+    """The bearer credential, or AuthenticationError when none (or a malformed one) is sent.
+    Keys and JWTs are ASCII: other bytes (decoded by aiohttp as surrogates) are refused."""
+    value = _credential(headers)
+    if not value.isascii():
+        raise AuthenticationError(INCORRECT_KEY)
+    return value
+
+
+def _credential(headers: Mapping[str, str]) -> str:
     auth = _header(headers, "Authorization")
     if auth is not None and auth.strip():
         scheme, _, value = auth.strip().partition(" ")

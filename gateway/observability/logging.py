@@ -118,22 +118,28 @@ class BufferedLines:
     error = critical = exception = fatal = warn = msg = failure = err = warning
 
 
-def configure_logging(fmt: str = "json", level: str = "info") -> None:
+def processors(fmt: str = "json") -> list[structlog.types.Processor]:
+    """The processor chain of every log line, ending with the ``fmt`` renderer (tests that
+    capture the gateway's output render it exactly as production does)."""
     encoder = json.JSONEncoder(separators=(", ", ": "), default=repr)
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer(serializer=lambda obj, **_: encoder.encode(obj))
         if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=False)
     )
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        IsoTimestamp(),
+        structlog.processors.format_exc_info,
+        renderer,
+    ]
+
+
+def configure_logging(fmt: str = "json", level: str = "info") -> None:
     lines = BufferedLines(sys.stdout)
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            IsoTimestamp(),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
+        processors=processors(fmt),
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
         logger_factory=lambda *_: lines,
         cache_logger_on_first_use=True,

@@ -20,6 +20,7 @@ from gateway.model import Fingerprint, Identity, RequestFeatures
 from gateway.policy.budgets import Budgets
 from gateway.policy.loader import LoadedPolicy
 from gateway.proxy.context import RequestContext
+from gateway.proxy.fields import check_fields
 
 _ENDPOINTS = {
     "chat/completions": "chat",
@@ -127,6 +128,7 @@ class InspectStage:
             ) from None
         if not isinstance(payload, dict):
             raise InvalidRequest("The request body must be a JSON object.", code="invalid_json")
+        check_fields(payload, ctx.endpoint)
         ctx.payload = payload
         headers = {"x-stainless-retry-count": request.headers.get("x-stainless-retry-count", "")}
         ctx.features = self._inspector.features(payload, ctx.endpoint, headers)
@@ -142,11 +144,17 @@ class InspectStage:
             raise self._too_large()
         chunks: list[bytes] = []
         size = 0
-        async for chunk in request.content.iter_any():
-            size += len(chunk)
-            if size > self._limit:
-                raise self._too_large()
-            chunks.append(chunk)
+        try:
+            async for chunk in request.content.iter_any():
+                size += len(chunk)
+                if size > self._limit:
+                    raise self._too_large()
+                chunks.append(chunk)
+        except web.RequestPayloadError:  # e.g. a Content-Encoding the body does not match
+            raise InvalidRequest(
+                "We could not read the body of your request (check its Content-Encoding).",
+                code="invalid_body",
+            ) from None
         return b"".join(chunks)
 
     def _too_large(self) -> GatewayError:
