@@ -5,7 +5,11 @@
   with a message saying how to get one.
 * ``redis_cluster_url`` (session): ``REDIS_CLUSTER_URL`` if set, else a 3-node cluster
   started for the session (``redis+cluster://host:port,...``).
-* ``key_prefix``: a unique key prefix per test; ``redis_client`` deletes its keys afterwards.
+* ``key_prefix``: a unique key prefix per test; ``redis_client`` deletes its keys afterwards,
+  and so does ``store_prefix`` (the same prefix, for a gateway or component that writes to the
+  shared Redis through its own client). Every test that writes to the shared Redis takes its
+  prefix from these fixtures: at the end of the session, a key left under any prefix handed
+  out fails the run with the list of leftovers (``prefixes``).
 * ``redis_servers``: starts extra throwaway servers (``redis_servers()`` -> RedisServer)
   and stops them after the test (failure tests kill and restart them).
 """
@@ -13,13 +17,13 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 from redis.asyncio import Redis
 from redis_servers import (
     HOST,
+    Prefixes,
     RedisClusterServers,
     RedisServer,
     answers_ping,
@@ -36,13 +40,28 @@ def _fail(what: str, exc: Exception) -> None:
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
+def prefixes() -> Iterator[Prefixes]:
+    registry = Prefixes()
+    yield registry
+    left = registry.leftovers()
+    if left:
+        pytest.fail(
+            f"{len(left)} Redis keys left behind by tests (delete them in the test, or take the "
+            "prefix from the redis_client / store_prefix fixtures):\n" + "\n".join(left[:50]),
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def redis_url(prefixes: Prefixes) -> Iterator[str]:
     env = os.environ.get("REDIS_URL")
     if env:
+        prefixes.url = env
         yield env
         return
     if answers_ping(HOST, 6379):
-        yield f"redis://{HOST}:6379/0"
+        prefixes.url = f"redis://{HOST}:6379/0"
+        yield prefixes.url
         return
     try:
         server = RedisServer().start()
@@ -73,9 +92,9 @@ def redis_cluster_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def key_prefix() -> str:
+def key_prefix(prefixes: Prefixes) -> str:
     """Unique per test, safe inside Redis keys (no braces, no spaces)."""
-    return f"t{uuid.uuid4().hex[:12]}"
+    return prefixes.new()
 
 
 @pytest.fixture
@@ -86,6 +105,20 @@ async def redis_client(redis_url: str, key_prefix: str) -> AsyncIterator[Redis]:
     finally:
         await delete_prefix(client, key_prefix)
         await client.aclose()
+
+
+@pytest.fixture
+async def store_prefix(redis_url: str, key_prefix: str) -> AsyncIterator[str]:
+    """``key_prefix`` for a gateway (``store_prefix=``) or a component with its own client
+    on the shared Redis: every key under it is deleted after the test."""
+    try:
+        yield key_prefix
+    finally:
+        client = Redis.from_url(redis_url)
+        try:
+            await delete_prefix(client, key_prefix)
+        finally:
+            await client.aclose()
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 Used by ``tests/conftest.py``; tests that kill and restart a server (failure tests) start
 their own :class:`RedisServer`. Servers bind to 127.0.0.1 only, keep nothing on disk
-(``--save "" --appendonly no``) and live in a temporary directory.
+(``--save "" --appendonly no``) and live in a temporary directory. :class:`Prefixes` hands out
+the key prefixes of tests on the shared Redis and finds the keys they left behind.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import RedisError
 
 HOST = "127.0.0.1"
 
@@ -38,6 +42,33 @@ async def delete_prefix(client: Redis | RedisCluster, prefix: str) -> None:
     keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
     for key in keys:
         await client.delete(key)
+
+
+class Prefixes:
+    """Every key prefix handed to a test in this session, and the shared Redis they went to."""
+
+    def __init__(self) -> None:
+        self.issued: set[str] = set()
+        self.url: str | None = None
+
+    def new(self) -> str:
+        """Unique, safe inside Redis keys (no braces, no spaces)."""
+        prefix = f"t{uuid.uuid4().hex[:12]}"
+        self.issued.add(prefix)
+        return prefix
+
+    def leftovers(self) -> list[str]:
+        """Keys still present under an issued prefix (one SCAN of the database)."""
+        if self.url is None or not self.issued:
+            return []
+        lengths = {len(p) for p in self.issued}
+        try:
+            client = SyncRedis.from_url(self.url, socket_timeout=5)
+            with client:
+                keys = [k.decode(errors="replace") for k in client.scan_iter(count=1000)]
+        except RedisError:  # a server started for the session is gone, and its keys with it
+            return []
+        return sorted(k for k in keys if any(k[:n] in self.issued for n in lengths))
 
 
 def _port_free(port: int) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
@@ -73,13 +72,12 @@ async def test_refused_requests_never_reach_the_upstream(tmp_path: Path) -> None
 
 @pytest.mark.redis
 async def test_a_sequential_client_under_concurrency_one_never_meets_its_own_slot(
-    tmp_path: Path, redis_url: str
+    tmp_path: Path, redis_url: str, store_prefix: str
 ) -> None:
     # the release of request n is queued on the shared Redis connection before request n+1
     # can be read from the network, with a long linger that would otherwise delay it
-    prefix = f"t{uuid.uuid4().hex[:10]}"
     async with running_gateway(
-        tmp_path, store=redis_url, store_prefix=prefix, settle_linger_ms=100
+        tmp_path, store=redis_url, store_prefix=store_prefix, settle_linger_ms=100
     ) as gw:
         statuses = []
         for _ in range(40):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 from gateway_harness import ADMIN_TOKEN, Gateway, running_gateway
@@ -44,16 +43,15 @@ async def _successes(gw: Gateway, accounts: list[str], tries: int) -> int:
 
 
 async def test_shared_payment_links_accounts_and_they_share_the_cluster_budget(
-    tmp_path: Path, redis_url: str
+    tmp_path: Path, redis_url: str, store_prefix: str
 ) -> None:
-    prefix = f"t{uuid.uuid4().hex[:10]}"
     async with running_gateway(
         tmp_path,
         policy=POLICY,
         store=redis_url,
         clock=FakeClock(),
         accounts=ACCOUNTS,
-        store_prefix=prefix,
+        store_prefix=store_prefix,
     ) as gw:
         for account in ("a1", "a2", "a3"):
             assert (await gw.chat(account)).status == 200

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -76,7 +75,7 @@ def fleet(
         "redis_url" if request.param == "redis" else "redis_cluster_url"
     )
     folder = tmp_path_factory.mktemp(f"fleet-{request.param}")
-    prefix = f"rp{uuid.uuid4().hex[:10]}"
+    prefix = request.getfixturevalue("prefixes").new()  # checked for leftovers at the end
     keys_file, keys = write_keys(folder, ACCOUNTS)
     with ProcessGroup(folder) as group:
         mock = group.start_mock()

@@ -210,10 +210,11 @@ async def _wait_ready(live: Live, server: asyncio.Task[None]) -> None:
 
 
 @asynccontextmanager
-async def live_gateway(tmp_path: Path, redis_url: str) -> AsyncIterator[Live]:
+async def live_gateway(tmp_path: Path, redis_url: str, prefix: str) -> AsyncIterator[Live]:
+    """The gateway's Redis keys all start with ``prefix`` and are deleted at the end."""
     capture = LogCapture()
     with capture.installed():
-        async with _running(tmp_path, redis_url, capture) as live:
+        async with _running(tmp_path, redis_url, prefix, capture) as live:
             yield live
 
 
@@ -228,10 +229,11 @@ def _write_files(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
 
 
 @asynccontextmanager
-async def _running(tmp_path: Path, redis_url: str, capture: LogCapture) -> AsyncIterator[Live]:
+async def _running(
+    tmp_path: Path, redis_url: str, prefix: str, capture: LogCapture
+) -> AsyncIterator[Live]:
     policy_file, keys_file, keys = _write_files(tmp_path)
     private, public_pem = _rsa_pair()
-    prefix = f"t{uuid.uuid4().hex[:12]}"
     mock = TestServer(build_mock_app(), host=HOST)
     await mock.start_server()
     redis = Redis.from_url(redis_url)

@@ -20,6 +20,7 @@ import pytest
 import pytest_asyncio
 from corpus import Case, call, held_slots
 from live_gateway import MARKER, Live, live_gateway
+from redis_servers import Prefixes
 
 MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")
 
@@ -33,8 +34,11 @@ CASES: list[Case] = [
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def live(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> AsyncIterator[Live]:
-    async with live_gateway(tmp_path_factory.mktemp("corpus"), redis_url) as gateway:
+async def live(
+    tmp_path_factory: pytest.TempPathFactory, redis_url: str, prefixes: Prefixes
+) -> AsyncIterator[Live]:
+    folder = tmp_path_factory.mktemp("corpus")
+    async with live_gateway(folder, redis_url, prefixes.new()) as gateway:
         yield gateway
 
 
