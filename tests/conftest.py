@@ -108,17 +108,10 @@ async def redis_client(redis_url: str, key_prefix: str) -> AsyncIterator[Redis]:
 
 
 @pytest.fixture
-async def store_prefix(redis_url: str, key_prefix: str) -> AsyncIterator[str]:
+def store_prefix(redis_client: Redis, key_prefix: str) -> str:
     """``key_prefix`` for a gateway (``store_prefix=``) or a component with its own client
-    on the shared Redis: every key under it is deleted after the test."""
-    try:
-        yield key_prefix
-    finally:
-        client = Redis.from_url(redis_url)
-        try:
-            await delete_prefix(client, key_prefix)
-        finally:
-            await client.aclose()
+    on the shared Redis: ``redis_client`` deletes every key under it after the test."""
+    return key_prefix
 
 
 @pytest.fixture
