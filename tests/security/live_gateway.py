@@ -137,7 +137,6 @@ class Live:
     http: aiohttp.ClientSession
     logs: LogCapture
     secrets: list[str] = field(default_factory=list)
-    cases_run: int = 0
 
     @property
     def url(self) -> str:

@@ -51,7 +51,6 @@ def test_the_corpus_is_large_and_its_names_unique() -> None:
 @MODULE_LOOP
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 async def test_attack(live: Live, case: Case) -> None:
-    live.cases_run += 1
     try:
         await asyncio.wait_for(case.run(live), case.timeout)
     except TimeoutError:
