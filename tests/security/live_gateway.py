@@ -267,7 +267,9 @@ async def _running(
         rsa_public_pem=public_pem,
         redis=redis,
         prefix=prefix,
-        http=aiohttp.ClientSession(),
+        # a new connection per request: an idle keep-alive connection may meet the gateway's
+        # client header timeout between two cases
+        http=aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)),
         logs=capture,
         secrets=[ADMIN_TOKEN, JWT_SECRET, UPSTREAM_KEY, CHALLENGE_SECRET, *keys.values()],
     )
