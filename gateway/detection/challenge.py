@@ -28,6 +28,9 @@ ALGORITHM = "sha-256"
 HEADER = "Gateway-PoW"
 _PARAM = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
 _NONCE = re.compile(r"^[A-Za-z0-9._~-]{1,64}$")
+# a compact JWS, and nothing else reaches the JWT library (it encodes the text as UTF-8)
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_MAX_TOKEN = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +95,9 @@ def parse_header(value: str) -> tuple[str, str] | None:
     """(token, nonce) from a ``Gateway-PoW`` header value, or None when malformed."""
     params = dict(_PARAM.findall(value or ""))
     token, nonce = params.get("challenge"), params.get("nonce")
-    if not token or nonce is None or not _NONCE.match(nonce):
+    if not token or len(token) > _MAX_TOKEN or not _TOKEN.fullmatch(token):
+        return None
+    if nonce is None or not _NONCE.match(nonce):
         return None
     return token, nonce
 

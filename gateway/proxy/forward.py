@@ -16,6 +16,7 @@ import aiohttp
 from aiohttp import web
 
 from gateway.errors import UpstreamError, UpstreamTimeout
+from gateway.http.request_ids import REQUEST_ID_HEADER
 from gateway.http.responses import sse_error_event
 from gateway.proxy.context import RequestContext
 from gateway.proxy.headers import client_response_headers, upstream_request_headers
@@ -61,7 +62,8 @@ class Forwarder:
         body: bytes,
         quota_headers: Mapping[str, str],
     ) -> web.StreamResponse:
-        extra: list[tuple[str, str]] = []
+        # the upstream sees the id the client gets back, never a raw client value
+        extra: list[tuple[str, str]] = [(REQUEST_ID_HEADER, ctx.echoed_id)]
         if self._account_header and ctx.identity is not None:
             extra.append((self._account_header, ctx.identity.account_id))
         headers = upstream_request_headers(

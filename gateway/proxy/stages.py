@@ -9,6 +9,7 @@ from aiohttp import web
 
 from gateway.clusters.types import ClusterInfo
 from gateway.http.headers import quota_headers
+from gateway.http.request_ids import REQUEST_ID_HEADER
 from gateway.model import Identity
 from gateway.policy.loader import LoadedPolicy
 from gateway.proxy.context import RequestContext
@@ -65,8 +66,8 @@ class ForwardStage:
 
     async def run(self, request: web.Request, ctx: RequestContext) -> web.StreamResponse:
         headers = quota_headers(ctx.decision) if ctx.decision else {}
-        if ctx.extra_headers:
-            headers = {**headers, **ctx.extra_headers}
+        # a streamed answer's headers go out before the pipeline could set the id
+        headers = {**headers, **ctx.extra_headers, REQUEST_ID_HEADER: ctx.echoed_id}
         return await self._forwarder.forward(request, ctx, ctx.body, headers)
 
 
