@@ -63,6 +63,16 @@ def looks_like_jwt(value: str) -> bool:
     return _JWT_SHAPE.match(value) is not None
 
 
+def is_utf8(text: str) -> bool:
+    """False for text with lone surrogates (JSON ``\\udcff`` escapes): no store key, hash or
+    log line could carry it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def claim_attrs(claims: Mapping[str, Any]) -> dict[str, str]:
     """Linking attributes from the non-registered string/number claims (bounded)."""
     attrs: dict[str, str] = {}
@@ -71,7 +81,7 @@ def claim_attrs(claims: Mapping[str, Any]) -> dict[str, str]:
             continue
         if isinstance(value, str | int | float):
             text = str(value)
-            if len(text) <= _MAX_ATTR_LEN:
+            if len(text) <= _MAX_ATTR_LEN and is_utf8(text):
                 attrs[name] = text
         if len(attrs) >= _MAX_ATTRS:
             break
@@ -123,7 +133,7 @@ class Authenticator:
     @staticmethod
     def _from_claims(claims: Mapping[str, Any], ip: str) -> Identity:
         sub = claims.get("sub")
-        if not isinstance(sub, str) or not sub:
+        if not isinstance(sub, str) or not sub or not is_utf8(sub):
             raise AuthenticationError("Invalid token: the 'sub' claim must be a non-empty string.")
         tier = claims.get("tier")
         return Identity(

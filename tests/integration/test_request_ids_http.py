@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from pathlib import Path
 
+import jwt
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from gateway_harness import running_gateway
+from gateway_harness import JWT_SECRET, running_gateway
 from redis.asyncio import Redis
+
+from gateway.auth.identity import claim_attrs
 
 POLICY = """
 version: 1
@@ -103,6 +107,20 @@ async def test_a_request_id_that_is_not_utf8_is_replaced_not_a_500(
         assert status == 200
         status, _ = await raw_request(gw.url, [b"Authorization: Bearer sk-\xff\xfe"])
         assert status == 401
+
+
+@pytest.mark.redis
+async def test_a_jwt_subject_no_store_key_can_carry_is_a_401_not_a_500(
+    tmp_path: Path, redis_url: str, key_prefix: str, redis_client: Redis
+) -> None:
+    # a JSON escape such as "\\udcff" decodes to a lone surrogate: no Redis key can hold it
+    async with running_gateway(tmp_path, store=redis_url, store_prefix=key_prefix) as gw:
+        exp = int(time.time()) + 600
+        token = jwt.encode({"sub": "\udcff", "exp": exp}, JWT_SECRET, algorithm="HS256")
+        response = await gw.chat(headers={"Authorization": f"Bearer {token}"})
+        assert response.status == 401
+        assert (await response.json())["error"]["code"] == "invalid_api_key"
+        assert claim_attrs({"org": "\udcff", "team": "t1"}) == {"team": "t1"}
 
 
 @pytest.mark.parametrize(
