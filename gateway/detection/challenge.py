@@ -165,14 +165,14 @@ class ChallengeIssuer:
         header: str,
         account_id: str,
         *,
+        method: str,
+        path: str,
         cluster_id: str | None = None,
-        method: str | None = None,
-        path: str | None = None,
     ) -> bool:
-        """True when the header redeems a valid, unused challenge of this account (then the
-        account is cleared for ``clearance_ttl``)."""
+        """True when the header redeems a valid, unused challenge of this account, issued for
+        this method and path (then the account is cleared for ``clearance_ttl``)."""
         return (
-            await self.redeem(header, account_id, cluster_id=cluster_id, method=method, path=path)
+            await self.redeem(header, account_id, method=method, path=path, cluster_id=cluster_id)
         ).ok
 
     async def redeem(
@@ -180,11 +180,12 @@ class ChallengeIssuer:
         header: str,
         account_id: str,
         *,
+        method: str,
+        path: str,
         cluster_id: str | None = None,
-        method: str | None = None,
-        path: str | None = None,
     ) -> Redemption:
-        """Like :meth:`verify`, with the reason of a refusal (for logs, never for clients)."""
+        """Like :meth:`verify`, with the reason of a refusal (for logs, never for clients).
+        A refusal before the work check (account, method, path) leaves the token unused."""
         parsed = parse_header(header)
         if parsed is None:
             return Redemption(False, "malformed header")
@@ -195,9 +196,9 @@ class ChallengeIssuer:
         jti = str(claims["jti"])
         if claims["sub"] != account_id:
             return Redemption(False, "token of another account", jti)
-        if method is not None and claims.get("method") != method.upper():
+        if claims.get("method") != method.upper():
             return Redemption(False, "token of another method", jti)
-        if path is not None and claims.get("path") != path:
+        if claims.get("path") != path:
             return Redemption(False, "token of another path", jti)
         if not work_done(token, nonce, int(claims["difficulty"])):
             return Redemption(False, "insufficient work", jti)

@@ -90,7 +90,7 @@ class DecideStage:
         level_keys, clearance = self._level_keys(ctx.cluster_id, ctx.account, enforce_levels)
         proof = request.headers.get("Gateway-PoW")
         if proof:
-            await self._challenges.redeem(proof, ctx)
+            await self._challenges.redeem(proof, request, ctx)
         acquire = AcquireRequest(
             request_id=ctx.request_id,
             charges=plan.charges,
