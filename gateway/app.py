@@ -213,6 +213,7 @@ def build_pipeline(state: GatewayState) -> Pipeline:
         degrade=degrade,
         metrics=state.metrics,
         leases=state.leases,
+        shadow=settings.shadow,
     )
     settler = Settler(
         store,
