@@ -155,3 +155,13 @@ async def running_gateway(
         await http.close()
         for srv in (admin, server, mock):
             await srv.close()
+
+
+async def pin_level(gw: Gateway, account: str, level: str, ttl: float = 3600) -> None:
+    """An operator's pin: ``level`` for ``account`` through the admin API."""
+    response = await gw.http.post(
+        f"{gw.admin_url}/admin/v1/accounts/{account}/level",
+        json={"level": level, "ttl": ttl, "reason": "test"},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
+    assert response.status == 200, await response.text()

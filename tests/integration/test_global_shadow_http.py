@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from gateway_harness import ADMIN_TOKEN, Gateway, running_gateway
+from gateway_harness import Gateway, pin_level, running_gateway
 from redis.asyncio import Redis
 
 from gateway.clock import FakeClock
@@ -46,17 +48,22 @@ def would_refuse(gw: Gateway) -> dict[str, float]:
     return counts
 
 
-async def pin(gw: Gateway, account: str, level: str) -> None:
-    response = await gw.http.post(
-        f"{gw.admin_url}/admin/v1/accounts/{account}/level",
-        json={"level": level, "ttl": 3600, "reason": "test"},
-        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-    )
-    assert response.status == 200
-
-
-def store_of(backend: str, redis_url: str, key_prefix: str) -> dict[str, Any]:
-    return {"store": redis_url if backend == "redis" else "memory://", "store_prefix": key_prefix}
+@asynccontextmanager
+async def shadow_gateway(
+    tmp_path: Path, backend: str, redis_url: str, key_prefix: str, **options: Any
+) -> AsyncIterator[Gateway]:
+    """A gateway under global shadow on the memory store or on Redis (keys under the
+    test's prefix, which the ``redis_client`` fixture deletes)."""
+    async with running_gateway(
+        tmp_path,
+        policy=POLICY,
+        accounts=ACCOUNTS,
+        shadow=True,
+        store=redis_url if backend == "redis" else "memory://",
+        store_prefix=key_prefix,
+        **options,
+    ) as gw:
+        yield gw
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -64,14 +71,7 @@ async def test_budgets_quotas_and_diversity_count_but_never_refuse(
     tmp_path: Path, backend: str, redis_url: str, key_prefix: str, redis_client: Redis
 ) -> None:
     prompts = [p.text for p in load_prompts("harvest", files=["harvest_gsm8k.jsonl"], full=False)]
-    async with running_gateway(
-        tmp_path,
-        policy=POLICY,
-        accounts=ACCOUNTS,
-        clock=FakeClock(),
-        shadow=True,
-        **store_of(backend, redis_url, key_prefix),
-    ) as gw:
+    async with shadow_gateway(tmp_path, backend, redis_url, key_prefix, clock=FakeClock()) as gw:
         statuses = [(await gw.chat("sal", content=text)).status for text in prompts[:8]]
         assert statuses == [200] * 8
         counted = would_refuse(gw)
@@ -83,13 +83,8 @@ async def test_budgets_quotas_and_diversity_count_but_never_refuse(
 async def test_concurrency_counts_but_never_refuses(
     tmp_path: Path, backend: str, redis_url: str, key_prefix: str, redis_client: Redis
 ) -> None:
-    async with running_gateway(
-        tmp_path,
-        policy=POLICY,
-        accounts=ACCOUNTS,
-        shadow=True,
-        mock_options={"latency_ms": 300},
-        **store_of(backend, redis_url, key_prefix),
+    async with shadow_gateway(
+        tmp_path, backend, redis_url, key_prefix, mock_options={"latency_ms": 300}
     ) as gw:
 
         async def one() -> int:
@@ -105,16 +100,9 @@ async def test_concurrency_counts_but_never_refuses(
 async def test_levels_and_pins_count_but_never_refuse(
     tmp_path: Path, backend: str, redis_url: str, key_prefix: str, redis_client: Redis
 ) -> None:
-    async with running_gateway(
-        tmp_path,
-        policy=POLICY,
-        accounts=ACCOUNTS,
-        clock=FakeClock(),
-        shadow=True,
-        **store_of(backend, redis_url, key_prefix),
-    ) as gw:
-        await pin(gw, "sal", "challenge")
-        await pin(gw, "pia", "block")
+    async with shadow_gateway(tmp_path, backend, redis_url, key_prefix, clock=FakeClock()) as gw:
+        await pin_level(gw, "sal", "challenge")
+        await pin_level(gw, "pia", "block")
         for account in ("sal", "pia"):
             response = await gw.chat(account)
             assert response.status == 200, await response.text()
@@ -129,15 +117,8 @@ async def test_levels_and_pins_count_but_never_refuse(
 async def test_degrade_counts_but_leaves_the_request_as_sent(
     tmp_path: Path, backend: str, redis_url: str, key_prefix: str, redis_client: Redis
 ) -> None:
-    async with running_gateway(
-        tmp_path,
-        policy=POLICY,
-        accounts=ACCOUNTS,
-        clock=FakeClock(),
-        shadow=True,
-        **store_of(backend, redis_url, key_prefix),
-    ) as gw:
-        await pin(gw, "sal", "degrade")
+    async with shadow_gateway(tmp_path, backend, redis_url, key_prefix, clock=FakeClock()) as gw:
+        await pin_level(gw, "sal", "degrade")
         response = await gw.chat("sal", logprobs=True, top_logprobs=5, n=4, max_tokens=900)
         assert response.status == 200
         assert "x-gateway-degraded" not in response.headers
@@ -149,11 +130,11 @@ async def test_degrade_counts_but_leaves_the_request_as_sent(
 async def test_the_same_pins_refuse_without_global_shadow(tmp_path: Path) -> None:
     """The control: what global shadow lets through is refused when enforcing."""
     async with running_gateway(tmp_path, policy=POLICY, accounts=ACCOUNTS, clock=FakeClock()) as gw:
-        await pin(gw, "sal", "challenge")
-        await pin(gw, "pia", "block")
+        await pin_level(gw, "sal", "challenge")
+        await pin_level(gw, "pia", "block")
         assert (await gw.chat("sal")).status == 403
         assert (await gw.chat("pia")).status == 403
-        await pin(gw, "sal", "degrade")
+        await pin_level(gw, "sal", "degrade")
         degraded = await gw.chat("sal", logprobs=True, n=4)
         assert degraded.status == 200 and "x-gateway-degraded" in degraded.headers
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gateway_harness import ADMIN_TOKEN, Gateway, running_gateway
+from gateway_harness import Gateway, pin_level, running_gateway
 
 from gateway.clock import FakeClock
 from gateway.detection.challenge import header_value, solve
@@ -32,15 +32,6 @@ BODIES = {
 }
 
 
-async def pin_challenge(gw: Gateway, account: str) -> None:
-    pinned = await gw.http.post(
-        f"{gw.admin_url}/admin/v1/accounts/{account}/level",
-        json={"level": "challenge", "ttl": 3600, "reason": "test"},
-        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-    )
-    assert pinned.status == 200
-
-
 async def call(
     gw: Gateway, method: str, path: str, proof: str | None = None, account: str = "cara"
 ) -> tuple[int, dict[str, Any]]:
@@ -59,7 +50,7 @@ async def solved_proof(gw: Gateway, method: str, path: str, account: str = "cara
 
 async def test_a_proof_counts_only_on_its_own_method_and_path(tmp_path: Path) -> None:
     async with running_gateway(tmp_path, policy=POLICY, accounts=ACCOUNTS, clock=FakeClock()) as gw:
-        await pin_challenge(gw, "cara")
+        await pin_level(gw, "cara", "challenge")
         proof = await solved_proof(gw, "POST", CHAT)
         for method, path in (("POST", "/v1/completions"), ("GET", "/v1/models")):
             status, body = await call(gw, method, path, proof)
@@ -73,8 +64,8 @@ async def test_a_proof_counts_only_on_its_own_method_and_path(tmp_path: Path) ->
 async def test_a_proof_of_another_account_or_a_replay_clears_nothing(tmp_path: Path) -> None:
     clock = FakeClock()
     async with running_gateway(tmp_path, policy=POLICY, accounts=ACCOUNTS, clock=clock) as gw:
-        await pin_challenge(gw, "cara")
-        await pin_challenge(gw, "dan")
+        await pin_level(gw, "cara", "challenge")
+        await pin_level(gw, "dan", "challenge")
         proof = await solved_proof(gw, "POST", CHAT, account="cara")
         assert (await call(gw, "POST", CHAT, proof, account="dan"))[0] == 403
         assert (await call(gw, "POST", CHAT, proof))[0] == 200
