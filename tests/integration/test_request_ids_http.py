@@ -171,3 +171,11 @@ async def test_only_printable_ascii_up_to_128_characters_is_echoed(
             assert seen == [echoed]  # the upstream sees the id the client gets back
     finally:
         await server.close()
+
+
+async def test_a_streamed_answer_carries_the_same_id_once(tmp_path: Path) -> None:
+    async with running_gateway(tmp_path, policy=POLICY, accounts=ACCOUNTS) as gw:
+        response = await gw.chat("pat", headers={"x-request-id": "trace-7"}, stream=True)
+        assert response.headers["Content-Type"].startswith("text/event-stream")
+        assert response.headers.getall("x-request-id") == ["trace-7"]  # not the upstream's
+        await response.read()
