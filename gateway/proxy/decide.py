@@ -125,11 +125,9 @@ class DecideStage:
         ctx.acquired = result.allowed
         if result.allowed:
             self._leases.add(ctx.request_id, plan.concurrency)
-        if result.level >= Level.DEGRADE and ctx.payload is not None:
-            if not self._shadow:
-                self._apply_degrade(ctx, detection.degrade)
-            elif self._degrade(ctx.payload, detection.degrade)[1]:
-                would_refuse += (DEGRADE,)  # computed and counted; the body stays as sent
+        degradable = ctx.payload if result.level >= Level.DEGRADE else None
+        if self._shadow and degradable is not None:  # counted; the body stays as sent
+            would_refuse += (DEGRADE,) if self._degrade(degradable, detection.degrade)[1] else ()
         decision = self._decision(result, loaded, would_refuse)
         ctx.decision = decision
         for name in decision.shadow_refusals:
@@ -138,6 +136,8 @@ class DecideStage:
             self._metrics.store_fallback.inc()
         if not decision.allowed:
             raise await self._refusal(decision, request, ctx, detection)
+        if degradable is not None and not self._shadow:
+            self._apply_degrade(ctx, detection.degrade)
         self._ask_for_usage(ctx)
         if ctx.body_changed and ctx.payload is not None:
             ctx.body = json.dumps(ctx.payload, separators=(",", ":")).encode()

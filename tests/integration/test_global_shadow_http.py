@@ -39,13 +39,19 @@ ACCOUNTS = {"sal": ("free", {}), "pia": ("free", {}), "con": ("pair", {})}
 BACKENDS = ["memory", "redis"]
 
 
+def counts(counter: Any) -> dict[tuple[str, ...], float]:
+    """A Prometheus counter's totals by label values."""
+    return {
+        tuple(sample.labels.values()): sample.value
+        for metric in counter.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    }
+
+
 def would_refuse(gw: Gateway) -> dict[str, float]:
-    counts: dict[str, float] = {}
-    for metric in gw.state.metrics.shadow_refusals.collect():
-        for sample in metric.samples:
-            if sample.name.endswith("_total"):
-                counts[sample.labels["budget"]] = sample.value
-    return counts
+    """gateway_shadow_would_refuse_total by its ``budget`` label."""
+    return {budget: n for (budget,), n in counts(gw.state.metrics.shadow_refusals).items()}
 
 
 @asynccontextmanager
@@ -137,6 +143,11 @@ async def test_the_same_pins_refuse_without_global_shadow(tmp_path: Path) -> Non
         await pin_level(gw, "sal", "degrade")
         degraded = await gw.chat("sal", logprobs=True, n=4)
         assert degraded.status == 200 and "x-gateway-degraded" in degraded.headers
+        # a request the budgets refuse is not degraded (nor counted as such)
+        statuses = [(await gw.chat("sal", logprobs=True)).status for _ in range(4)]
+        assert statuses.count(429) >= 1
+        served = 1 + statuses.count(200)
+        assert counts(gw.state.metrics.degraded) == {(): served}
 
 
 @pytest.mark.parametrize("shadow", [False, True])
