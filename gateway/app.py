@@ -13,6 +13,9 @@ import aiohttp
 import structlog
 from aiohttp import web
 
+from gateway.accounts.recorder import SeenRecorder
+from gateway.accounts.seen import MemorySeen, RedisSeen, SeenStore
+from gateway.admin.middleware import json_errors
 from gateway.admin.routes import admin_routes
 from gateway.auth.config import AuthSettings, build_authenticator
 from gateway.auth.identity import Authenticator
@@ -70,6 +73,7 @@ class GatewayState:
     detection: DetectionEngine
     challenges: ChallengeIssuer
     fingerprinter: Fingerprinter
+    seen: SeenStore
     background: Background = field(default_factory=Background)
     leases: InFlightLeases = field(default_factory=InFlightLeases)
     watcher: PolicyWatcher | None = None
@@ -188,6 +192,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
         detection=detection,
         challenges=issuer,
         fingerprinter=Fingerprinter(),
+        seen=RedisSeen(backend.redis, keys) if backend.redis is not None else MemorySeen(),
     )
 
 
@@ -235,7 +240,7 @@ def build_pipeline(state: GatewayState) -> Pipeline:
     )
     return Pipeline(
         stages,
-        settler,
+        SeenRecorder(settler, state.seen, state.clock, state.background),
         clock=state.clock,
         metrics=state.metrics,
         policy_version=state.policy_version,
@@ -361,7 +366,7 @@ def build_app(
 
 def build_admin_app(state: GatewayState) -> web.Application:
     """The admin listener: /metrics and /admin/v1/... behind the admin bearer token."""
-    app = web.Application()
+    app = web.Application(middlewares=[json_errors])
     app[STATE] = state
     app.router.add_routes(admin_routes(state))
     return app
