@@ -29,6 +29,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from gateway.admin import reference as admin_reference
     from gateway.auth import keys_cli
     from gateway.challenge_client import register as register_challenge
     from gateway.mock import cli as mock_cli
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys_cli.register(sub)
     policy_commands.register(sub)
     register_challenge(sub)
+    admin_reference.register(sub)
     return parser
 
 

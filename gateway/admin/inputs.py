@@ -35,14 +35,14 @@ def text(body: dict[str, Any], name: str, *, required: bool = True) -> str | Non
     value = body.get(name)
     if value is None and not required:
         return None
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value:
         raise bad(f"{name} must be a non-empty string", name)
     return value
 
 
 def reason(body: dict[str, Any]) -> str:
     value = body.get("reason")
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value:
         raise bad("a reason is required (it is audited)", "reason", "reason_required")
     return value
 

@@ -7,6 +7,7 @@ served at ``/admin/v1/openapi.json`` and rendered into ``docs/admin-api.md``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,8 @@ _TIER = {
     "name": "tier",
     "in": "query",
     "required": False,
-    "description": "Show budgets as for this tier (what if) instead of the account's own.",
+    "description": "Show budgets as for this tier of the running policy (what if) instead "
+    "of the account's own; an unknown tier is 400.",
     "schema": _STRING,
 }
 
@@ -45,16 +47,29 @@ _BUDGET = _obj(
     reset_after=_NUMBER,
     mode=_STRING,
 )
-_AUDIT = _obj(("source", "at"), source={"enum": ["clusters", "detection"]}, at=_NUMBER)
+_AUDIT = _obj(
+    ("source", "at"),
+    source={"enum": ["clusters", "detection"]},
+    at={"type": "number", "description": "Epoch seconds."},
+)
 _SEEN = {
+    "description": "Tier, first and last request time (epoch seconds, to about a minute); "
+    "null when the account sent no request in the last 90 days.",
     "oneOf": [
         {"type": "null"},
         _obj(
             ("tier", "first_seen", "last_seen"), tier=_STRING, first_seen=_NUMBER, last_seen=_NUMBER
         ),
-    ]
+    ],
 }
-_TIER_FIELDS = {"tier": _STRING, "tier_source": {"enum": ["query", "seen", "default"]}}
+_TIER_FIELDS = {
+    "tier": {"type": "string", "description": "The tier the budgets are shown for."},
+    "tier_source": {
+        "enum": ["query", "seen", "default"],
+        "description": "`seen`: the tier of the account's latest requests; `query`: `?tier=`; "
+        "`default`: the policy's default tier (no request seen).",
+    },
+}
 _ACCOUNT = _obj(
     (
         "account_id",
@@ -75,7 +90,7 @@ _ACCOUNT = _obj(
     seen=_SEEN,
     budgets=_array(_BUDGET),
     detection=_OBJECT,
-    audit=_array(_AUDIT),
+    audit={**_array(_AUDIT), "description": "Link decisions and detection actions, newest first."},
     **_TIER_FIELDS,
 )
 _CLUSTER = _obj(
@@ -106,19 +121,19 @@ _PAIR = _obj(
     a={"type": "string", "minLength": 1},
     b={"type": "string", "minLength": 1},
     reason={"type": "string", "minLength": 1, "description": "Audited."},
-    actor={"type": "string", "description": "Who acts (audited); default admin."},
+    actor={"type": "string", "minLength": 1, "description": "Who acts (audited); default admin."},
 )
 _LEVEL = _obj(
     ("level", "reason"),
     level={"enum": ["none", "throttle", "degrade", "challenge", "block"]},
-    reason={"type": "string", "minLength": 1},
+    reason={"type": "string", "minLength": 1, "description": "Audited."},
     ttl={
         "type": "number",
         "exclusiveMinimum": 0,
         "maximum": 31536000,
-        "description": "Seconds the level is pinned (default 3600); ignored for none.",
+        "description": "Seconds the level is pinned (default 3600); unused by none.",
     },
-    actor=_STRING,
+    actor={"type": "string", "minLength": 1, "description": "Who acts (audited); default admin."},
 )
 
 
@@ -205,7 +220,13 @@ _STATUS_TEXT = {
 }
 
 
-def _operation(op: Operation) -> dict[str, Any]:
+def _parameter(param: dict[str, Any], tiers: tuple[str, ...]) -> dict[str, Any]:
+    if param is _TIER and tiers:
+        return {**param, "schema": {"enum": list(tiers)}}
+    return param
+
+
+def _operation(op: Operation, tiers: tuple[str, ...]) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": "OK", "content": {op.media: {"schema": op.response}}}
     responses: dict[str, Any] = {"200": ok}
     for status in op.errors:
@@ -224,7 +245,7 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.description:
         doc["description"] = op.description
     if op.parameters:
-        doc["parameters"] = list(op.parameters)
+        doc["parameters"] = [_parameter(p, tiers) for p in op.parameters]
     if op.body is not None:
         doc["requestBody"] = {
             "required": True,
@@ -232,14 +253,17 @@ def _operation(op: Operation) -> dict[str, Any]:
         }
     if op.auth == "none":
         doc["security"] = []
+    elif op.auth == "if-set":
+        doc["security"] = [{"admin": []}, {}]
     return doc
 
 
-def document() -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the admin API."""
+def document(tiers: Sequence[str] = ()) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the admin API. With ``tiers`` (the running policy's),
+    the ``tier`` parameters list them; without, any string is documented (the reference)."""
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
-        paths.setdefault(op.path, {})[op.method] = _operation(op)
+        paths.setdefault(op.path, {})[op.method] = _operation(op, tuple(tiers))
     return {
         "openapi": "3.1.0",
         "info": {

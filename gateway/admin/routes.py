@@ -64,7 +64,7 @@ class AdminApi:
         )
 
     async def openapi(self, request: web.Request) -> web.Response:
-        return web.json_response(document())
+        return web.json_response(document(tuple(self.state.holder.current.policy.tiers)))
 
     async def account(self, request: web.Request) -> web.Response:
         view = await self.views.account(request.match_info["id"], request.query.get("tier"))
@@ -104,7 +104,7 @@ class AdminApi:
             raise inputs.bad(f"level must be one of {', '.join(_LEVELS)}", "level", "invalid_level")
         reason = inputs.reason(body)
         actor = inputs.text(body, "actor", required=False) or "admin"
-        ttl = inputs.ttl(body) if name != "none" else 0.0
+        ttl = inputs.ttl(body)
         engine = self.state.detection
         if kind == "accounts":
             entity = entity_of_account(ident)
