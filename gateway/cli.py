@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.challenge_client import register as register_challenge
     from gateway.mock import cli as mock_cli
     from gateway.policy import commands as policy_commands
+    from gateway.replay import commands as replay_commands
 
     parser = argparse.ArgumentParser(
         prog="gateway",
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     policy_commands.register(sub)
     register_challenge(sub)
     admin_reference.register(sub)
+    replay_commands.register(sub)
     return parser
 
 

@@ -25,6 +25,7 @@ from gateway.http.headers import quota_headers
 from gateway.http.responses import REQUEST_ID_HEADER, error_response
 from gateway.observability.metrics import Metrics
 from gateway.proxy.context import RequestContext
+from gateway.replay.fields import replay_fields
 
 log = structlog.get_logger("gateway.request")
 
@@ -138,6 +139,7 @@ class Pipeline:
             total_ms=round(elapsed * 1000, 2),
             disconnected=ctx.client_disconnected or None,
             policy=self._policy_version(),
+            **replay_fields(ctx),
         )
 
 
