@@ -41,6 +41,7 @@ from gateway.errors import GatewayError
 from gateway.http.responses import error_response
 from gateway.limiter.factory import StoreBackend, build_backend
 from gateway.observability.metrics import Metrics
+from gateway.observability.tracing import Handles, Tracing
 from gateway.policy.holder import PolicyHolder
 from gateway.policy.loader import LoadedPolicy
 from gateway.policy.watcher import PolicyWatcher
@@ -79,7 +80,8 @@ class GatewayState:
     watcher: PolicyWatcher | None = None
     session: aiohttp.ClientSession | None = None
     authenticator: Authenticator | None = None
-    pipeline: Pipeline | None = None
+    pipeline: Handles | None = None
+    tracing: Tracing | None = None  # None: from the OTEL_* variables at start-up
     tasks: list[Any] = field(default_factory=list)
 
     def policy(self) -> LoadedPolicy:
@@ -200,6 +202,7 @@ def build_pipeline(state: GatewayState) -> Pipeline:
     settings = state.settings
     assert state.session is not None and state.authenticator is not None
     store = state.backend.budgets
+    tracing = state.tracing or Tracing()
     forwarder = Forwarder(
         state.session,
         settings.upstream,
@@ -212,7 +215,7 @@ def build_pipeline(state: GatewayState) -> Pipeline:
     decide = DecideStage(
         policy=state.policy,
         planner=CachingPlanner(state.backend.keys, shadow=settings.shadow),
-        store=store,
+        store=tracing.store(store),
         keys=state.backend.keys,
         challenges=ChallengeGate(state.challenges, state.detection, state.metrics),
         degrade=degrade,
@@ -239,8 +242,8 @@ def build_pipeline(state: GatewayState) -> Pipeline:
         ForwardStage(forwarder),
     )
     return Pipeline(
-        stages,
-        SeenRecorder(settler, state.seen, state.clock, state.background),
+        tracing.stages(stages),
+        tracing.finalizer(SeenRecorder(settler, state.seen, state.clock, state.background)),
         clock=state.clock,
         metrics=state.metrics,
         policy_version=state.policy_version,
@@ -274,13 +277,18 @@ async def _start(app: web.Application) -> None:
     connector = aiohttp.TCPConnector(
         limit=0, limit_per_host=0, keepalive_timeout=60, ttl_dns_cache=300
     )
+    if state.tracing is None:
+        state.tracing = Tracing.from_env()
     state.session = aiohttp.ClientSession(
-        connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",)
+        connector=connector,
+        auto_decompress=False,
+        skip_auto_headers=("User-Agent",),
+        trace_configs=state.tracing.client_trace_configs() or None,
     )
     state.authenticator = build_authenticator(
         AuthSettings.from_mapping(settings.model_dump()), state.clock, session=state.session
     )
-    state.pipeline = build_pipeline(state)
+    state.pipeline = state.tracing.pipeline(build_pipeline(state))
     state.watcher = PolicyWatcher(
         state.holder,
         on_error=lambda _msgs: state.metrics.policy_reload_errors.inc(),
@@ -312,6 +320,8 @@ async def _stop(app: web.Application) -> None:
     if state.session is not None:
         await state.session.close()
     await state.backend.close()
+    if state.tracing is not None:
+        await state.tracing.shutdown()
 
 
 def build_app(
