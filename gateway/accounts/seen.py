@@ -10,8 +10,7 @@ Redis layout: one hash per account, ``<prefix>:{seen:<account>}`` with fields ``
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -61,10 +60,10 @@ class MemorySeen:
         return self._seen.get(account)
 
 
-@asynccontextmanager
-async def _guard() -> AsyncIterator[None]:
+async def _reached(call: Awaitable[Any]) -> Any:
+    """The reply, or :class:`StoreUnavailable` (the admin API answers 503)."""
     try:
-        yield
+        return await call
     except RedisError as exc:
         raise StoreUnavailable(f"seen accounts: {exc}") from exc
 
@@ -88,16 +87,14 @@ class RedisSeen:
 
     async def touch(self, account: str, tier: str, now: float) -> None:
         key = self._key(account)
-        async with _guard():
-            pipe = self._client.pipeline(transaction=False)
-            pipe.hsetnx(key, "first", repr(now))
-            pipe.hset(key, mapping={"tier": tier, "last": repr(now)})
-            pipe.expire(key, self._ttl)
-            await pipe.execute()
+        pipe = self._client.pipeline(transaction=False)
+        pipe.hsetnx(key, "first", repr(now))
+        pipe.hset(key, mapping={"tier": tier, "last": repr(now)})
+        pipe.expire(key, self._ttl)
+        await _reached(pipe.execute())
 
     async def get(self, account: str) -> Seen | None:
-        async with _guard():
-            found = await self._client.hgetall(self._key(account))  # type: ignore[misc]
+        found = await _reached(self._client.hgetall(self._key(account)))  # type: ignore[arg-type]
         if not found:
             return None
         fields = {_text(k): _text(v) for k, v in found.items()}

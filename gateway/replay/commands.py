@@ -8,18 +8,15 @@ import json
 import sys
 from typing import Any
 
-from gateway.policy.loader import PolicyError, load_policy
+from gateway.policy.commands import load_or_report
 from gateway.replay.compare import compare, render
 from gateway.replay.log import read_log
 from gateway.replay.simulate import Replay
 
 
 def _replay(args: argparse.Namespace) -> int:
-    try:
-        loaded = load_policy(args.policies)
-    except PolicyError as exc:
-        for message in exc.messages:
-            print(message, file=sys.stderr)
+    loaded = load_or_report(args.policies)
+    if loaded is None:
         return 1
     try:
         with open(args.log, encoding="utf-8", errors="replace") as lines:

@@ -78,18 +78,18 @@ def compare(read: LogRead, outcomes: Sequence[Replayed]) -> Comparison:
         was, now = req.decision == "refuse", item.action == "refuse"
         for name in item.shadow:
             result.shadow_after[name] = result.shadow_after.get(name, 0) + 1
-        if was:
-            result.refusals_before += 1
-            _count(result.by_budget, req.refused_by or "(unnamed)", 0)
-            _count(result.by_tier, req.tier, 0)
-            before["account"][req.account] += 1
-            before["cluster"][req.cluster] += 1
-        if now:
-            result.refusals_after += 1
-            _count(result.by_budget, item.refused_by or "(unnamed)", 1)
-            _count(result.by_tier, item.tier, 1)
-            after["account"][req.account] += 1
-            after["cluster"][req.cluster] += 1
+        sides = (
+            (was, 0, req.refused_by, req.tier, before),
+            (now, 1, item.refused_by, item.tier, after),
+        )
+        for refused, column, budget, tier, who in sides:
+            if refused:
+                _count(result.by_budget, budget or "(unnamed)", column)
+                _count(result.by_tier, tier, column)
+                who["account"][req.account] += 1
+                who["cluster"][req.cluster] += 1
+        result.refusals_before += was
+        result.refusals_after += now
         result.now_refused += now and not was
         result.now_admitted += was and not now
     result.accounts_newly_refused = sorted(set(after["account"]) - set(before["account"]))
