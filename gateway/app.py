@@ -194,7 +194,9 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
         detection=detection,
         challenges=issuer,
         fingerprinter=Fingerprinter(),
-        seen=RedisSeen(backend.redis, keys) if backend.redis is not None else MemorySeen(),
+        seen=RedisSeen(backend.redis, keys)
+        if backend.redis is not None
+        else MemorySeen(real_clock),
     )
 
 

@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
+from gateway.clock import Clock
 from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.store import StoreUnavailable
 
@@ -47,7 +48,8 @@ class SeenStore(Protocol):
 class MemorySeen:
     """One process (the memory store): a dict, forgotten after ``ttl`` like the Redis hash."""
 
-    def __init__(self, ttl: float = SEEN_TTL) -> None:
+    def __init__(self, clock: Clock, ttl: float = SEEN_TTL) -> None:
+        self._clock = clock
         self._ttl = ttl
         self._seen: dict[str, Seen] = {}
 
@@ -57,7 +59,11 @@ class MemorySeen:
         self._seen[account] = Seen(tier, first, now)
 
     async def get(self, account: str) -> Seen | None:
-        return self._seen.get(account)
+        seen = self._seen.get(account)
+        if seen is not None and self._clock.now() - seen.last_seen >= self._ttl:
+            del self._seen[account]
+            return None
+        return seen
 
 
 async def _reached(call: Awaitable[Any]) -> Any:
