@@ -215,7 +215,8 @@ _STATUS_TEXT = {
     400: "Invalid input (the parameter is named in `error.param`)",
     401: "Missing or invalid admin bearer token",
     404: "Unknown account or cluster",
-    422: "The policy files are invalid",
+    422: "The policy files are invalid: `error.errors` lists the problems, `error.version` "
+    "the policy that keeps running",
     503: "The store (Redis) is unavailable",
 }
 
@@ -230,13 +231,7 @@ def _operation(op: Operation, tiers: tuple[str, ...]) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": "OK", "content": {op.media: {"schema": op.response}}}
     responses: dict[str, Any] = {"200": ok}
     for status in op.errors:
-        if status == 422:
-            responses["422"] = {
-                "description": _STATUS_TEXT[422],
-                "content": {"application/json": {"schema": op.response}},
-            }
-        else:
-            responses[str(status)] = {**_ERROR, "description": _STATUS_TEXT[status]}
+        responses[str(status)] = {**_ERROR, "description": _STATUS_TEXT[status]}
     doc: dict[str, Any] = {
         "operationId": op.handler,
         "summary": op.summary,

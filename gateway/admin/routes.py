@@ -133,15 +133,17 @@ class AdminApi:
 
     async def reload(self, request: web.Request) -> web.Response:
         result = self.state.holder.reload("admin")
-        status = 200 if result.ok else 422
-        return web.json_response(
-            {
-                "ok": result.ok,
-                "version": self.state.policy_version(),
-                "errors": list(result.errors),
-            },
-            status=status,
-        )
+        version = self.state.policy_version()
+        if not result.ok:
+            raise GatewayError(
+                f"the policy files are invalid ({len(result.errors)} problems); "
+                f"policy {version} keeps running",
+                status=422,
+                type="invalid_request_error",
+                code="invalid_policy",
+                extra={"errors": list(result.errors), "version": version},
+            )
+        return web.json_response({"ok": True, "version": version, "errors": []})
 
 
 def _route(api: AdminApi, op: Operation) -> web.RouteDef:

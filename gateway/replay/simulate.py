@@ -9,7 +9,8 @@ What is replayed is budgets: request, token, quota, concurrency and diversity bu
 replayed: detection (a request the log shows challenged or blocked stays so, uncharged) and
 linking (each request keeps the cluster it was logged with). A request the candidate admits
 but the log shows refused has no usage on record: it is charged its reservation and holds
-its slot for no time.
+its slot for no time. Traffic is replayed as it arrived: clients that would have behaved
+otherwise under the candidate (fewer retries after a 429, say) are not modelled.
 """
 
 from __future__ import annotations

@@ -143,3 +143,18 @@ async def test_store_down_is_503_not_500(
             status, body = await _get(gw, path)
             assert status == 503, path
             assert _error(body)["code"] == "service_unavailable"
+
+
+async def test_reload_of_an_invalid_policy_is_a_422_error_body(tmp_path: Path) -> None:
+    async with running_gateway(tmp_path) as gw:
+        running = gw.state.policy_version()
+        status, body = await _post(gw, "/admin/v1/policy/reload", {})
+        assert status == 200 and body["ok"] is True
+        (tmp_path / "policy.yaml").write_text(
+            "version: 1\ntiers: {free: {requests: 5 per minute}}\n"
+        )
+        status, body = await _post(gw, "/admin/v1/policy/reload", {})
+        assert status == 422
+        error = _error(body)
+        assert error["code"] == "invalid_policy" and error["errors"]
+        assert error["version"] == running == gw.state.policy_version()
