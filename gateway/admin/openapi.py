@@ -8,7 +8,7 @@ served at ``/admin/v1/openapi.json`` and rendered into ``docs/admin-api.md``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from gateway import __version__
@@ -152,7 +152,6 @@ class Operation:
     auth: str = "required"  # "required", "if-set" (metrics) or "none"
     media: str = "application/json"
     description: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 OPERATIONS: tuple[Operation, ...] = (
