@@ -24,6 +24,7 @@ from gateway.http.request_ids import REQUEST_ID_HEADER, RequestIds, client_reque
 from gateway.http.responses import error_response
 from gateway.observability.metrics import Metrics
 from gateway.proxy.context import RequestContext
+from gateway.replay.fields import replay_fields
 
 log = structlog.get_logger("gateway.request")
 
@@ -137,6 +138,7 @@ class Pipeline:
             total_ms=round(elapsed * 1000, 2),
             disconnected=ctx.client_disconnected or None,
             policy=self._policy_version(),
+            **replay_fields(ctx),
         )
 
 

@@ -20,6 +20,7 @@ from gateway.app import GatewayState, build_admin_app, build_app, build_state
 from gateway.auth.api_keys import new_key
 from gateway.clock import Clock
 from gateway.mock.app import build_mock_app
+from gateway.observability.tracing import Tracing
 from gateway.settings import Settings
 
 ADMIN_TOKEN = "test-admin-token"
@@ -110,6 +111,7 @@ async def running_gateway(
     accounts: dict[str, tuple[str, dict[str, str]]] | None = None,
     mock_options: dict[str, Any] | None = None,
     upstream: str | None = None,
+    tracing: Tracing | None = None,
     **settings: Any,
 ) -> AsyncIterator[Gateway]:
     policy_file, keys_file = _write_files(tmp_path, policy)
@@ -134,6 +136,7 @@ async def running_gateway(
     )
     values.update(settings)
     state = build_state(Settings(**values), clock)
+    state.tracing = tracing or Tracing()  # off unless a test traces; never from the env
     server = TestServer(build_app(state.settings, state=state), host="127.0.0.1")
     await server.start_server()
     admin = TestServer(build_admin_app(state), host="127.0.0.1")
