@@ -112,7 +112,7 @@ class InspectStage:
         self._needed = needs_fingerprint
 
     async def run(self, request: web.Request, ctx: RequestContext) -> None:
-        ctx.endpoint = endpoint_of(request.path, self._prefix)
+        ctx.endpoint = endpoint_of(ctx.path, self._prefix)
         ctx.body = await self._read(request)
         if request.method != "POST" or ctx.endpoint not in _JSON_ENDPOINTS:
             ctx.features = RequestFeatures(endpoint=ctx.endpoint, model="")
