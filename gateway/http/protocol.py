@@ -184,10 +184,17 @@ class EdgeRequestHandler(RequestHandler):
             return
         self._body = None
         self.close()  # no further request on this connection
-        if self._request_in_progress:  # the handler's read raises; it answers 408
-            message = "The request body was not received in time."
-            body.set_exception(ClientBodyTimeout(message, headers={"Connection": "close"}))
-        body.feed_eof()  # ends aiohttp's lingering read after an answer
+        message = "The request body was not received in time."
+        error = ClientBodyTimeout(message, headers={"Connection": "close"})
+        # Both: any later read raises the error; aiohttp's lingering read (after an answer)
+        # sees the end. Who waits now is woken with the first: the handler with the error
+        # (it answers 408), aiohttp's lingering read with the end.
+        if self._request_in_progress:
+            body.set_exception(error)
+            body.feed_eof()
+        else:
+            body.feed_eof()
+            body.set_exception(error)
 
     def handle_error(
         self,

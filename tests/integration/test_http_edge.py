@@ -163,6 +163,18 @@ async def test_a_stalled_body_gets_408_closes_and_holds_no_concurrency_slot(
     assert leases == {}
 
 
+async def test_a_stalled_body_nobody_reads_ends_the_lingering_read(tmp_path: Path) -> None:
+    """Refused before its body is read (401): aiohttp reads and drops the rest of the body
+    for up to 10 s; the body timeout ends that early, without an error."""
+    async with running_gateway(tmp_path, **FAST) as gw:
+        head = request("POST", CHAT, {"Content-Length": "3000000"}, b"x" * 100)
+        with capture_logs() as events:
+            result = await exchange(gw.url, head, wait=5)
+    assert result.closed
+    assert [r.status for r in result.responses] == [401]
+    assert [e for e in events if e["log_level"] == "error"] == []
+
+
 async def test_a_slow_body_that_keeps_sending_is_not_cut(tmp_path: Path) -> None:
     payload = json.dumps({"model": "mock-gpt", "messages": [{"role": "user", "content": "hi"}]})
     data = payload.encode()
