@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import traceback
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 import structlog
@@ -78,12 +79,16 @@ class EdgeOptions:
     listener: str = "api"  # named in log lines
 
 
+_CLIENT_FAULTS = (HttpProcessingError, web.RequestPayloadError, GatewayError)
+
+
 def edge_error(status: int, exc: BaseException | None) -> GatewayError:
     """The client-visible error for a request aiohttp could not hand to the application
     (or whose handler raised): never quotes the request."""
     if isinstance(exc, GatewayError):
         return exc
-    if isinstance(exc, HttpProcessingError) or 400 <= status < 500:
+    if isinstance(exc, _CLIENT_FAULTS) or 400 <= status < 500:  # a parser error
+        status = status if 400 <= status < 500 else 400
         return BadHttpRequest("The request is not valid HTTP/1.1.", status=status)
     if status == 504:
         return GatewayError("The request timed out.", status=504, code="timeout")
@@ -223,12 +228,44 @@ class EdgeRequestHandler(RequestHandler):
     def log_exception(self, *args: Any, **kw: Any) -> None:
         exc = kw.get("exc_info")
         exc = exc if isinstance(exc, BaseException) else None
+        if isinstance(exc, _CLIENT_FAULTS):
+            # e.g. aiohttp's read of the rest of a broken body after the answer: the
+            # client's fault, and the connection closes
+            log.info("http_client_fault", error=type(exc).__name__, listener=self._edge.listener)
+            return
         log.error(
             "http_internal_error",
             error=type(exc).__name__ if exc is not None else None,
             frames=_frames(exc),
             listener=self._edge.listener,
         )
+
+    async def finish_response(
+        self, request: web.BaseRequest, resp: web.StreamResponse, start_time: float | None
+    ) -> tuple[web.StreamResponse, bool]:
+        if isinstance(resp, web.HTTPException) and resp.status >= 400:
+            resp = _json_twin(resp)
+        return await super().finish_response(request, resp, start_time)
+
+
+def _json_twin(resp: web.HTTPException) -> web.StreamResponse:
+    """aiohttp's own plain-text answers (no route for ``*`` or a CONNECT target, an unknown
+    ``Expect``, a body over ``client_max_size`` ...) with the JSON error body instead; the
+    text, which may quote the request, is dropped. Errors already in JSON pass as they are."""
+    if resp.content_type != "text/plain":
+        return resp
+    status = HTTPStatus(resp.status)
+    error = GatewayError(
+        f"{status.value} {status.phrase}.",
+        status=status.value,
+        type="invalid_request_error" if status.value < 500 else "server_error",
+        code=status.phrase.lower().replace(" ", "_").replace("-", "_"),
+    )
+    twin = error_response(error)
+    for name, value in resp.headers.items():
+        if name.lower() not in ("content-type", "content-length") and name not in twin.headers:
+            twin.headers.add(name, value)
+    return twin
 
 
 class _EdgeServer(web.Server):

@@ -9,6 +9,7 @@ changes them fails here.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import logging
 from pathlib import Path
@@ -199,6 +200,45 @@ async def test_a_stalled_admin_body_gets_408(tmp_path: Path) -> None:
     assert result.closed
     assert [r.status for r in result.responses] == [408], result.raw[:300]
     assert result.last.error["code"] == "request_timeout"
+
+
+async def test_aiohttp_plain_text_answers_become_json(tmp_path: Path) -> None:
+    async with running_gateway(tmp_path, **FAST) as gw:
+        headers = {**gw.auth(), "Expect": "secret-expectation", "Content-Length": "2"}
+        results = [
+            await exchange(gw.url, request("POST", CHAT, headers, b"{}"), wait=1.5),
+            await exchange(gw.url, request("OPTIONS", "*", gw.auth()), wait=1.5),
+            await exchange(gw.url, request("CONNECT", "evil.example:443", gw.auth()), wait=1.5),
+        ]
+    assert [r.last.status for r in results] == [417, 404, 404]
+    for result in results:
+        assert result.last.headers["content-type"].startswith("application/json")
+        assert result.last.error["type"] == "invalid_request_error"
+    assert b"secret-expectation" not in results[0].raw
+
+
+async def test_a_body_that_cannot_be_decoded_is_400_and_closes(tmp_path: Path) -> None:
+    async with running_gateway(tmp_path, **FAST) as gw:
+        headers = {**gw.auth(), "Content-Encoding": "gzip", "Content-Length": "5"}
+        with capture_logs() as events:
+            result = await exchange(gw.url, request("POST", CHAT, headers, b"hello"), wait=3)
+    assert result.closed
+    assert [r.status for r in result.responses] == [400]
+    assert result.last.error["code"] == "invalid_body"
+    assert [e for e in events if e["log_level"] == "error"] == []
+
+
+async def test_a_compressed_body_is_forwarded_decoded(tmp_path: Path) -> None:
+    body = json.dumps({"model": "mock-gpt", "messages": [{"role": "user", "content": "hi"}]})
+    data = gzip.compress(body.encode())
+    async with running_gateway(tmp_path, **FAST) as gw:
+        headers = {**gw.auth(), "Content-Encoding": "gzip", "Content-Length": str(len(data))}
+        result = await exchange(
+            gw.url, request("POST", CHAT, {**headers, "Connection": "close"}, data)
+        )
+        stats = await gw.mock_stats()
+    assert result.last.status == 200, result.raw[:300]
+    assert "content-encoding" not in stats["last_request"]["headers"]
 
 
 async def test_handler_errors_answer_json_and_log_no_message(
