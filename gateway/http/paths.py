@@ -27,6 +27,8 @@ from gateway.errors import InvalidRequest
 _BAD_ESCAPE = re.compile(r"%(?:2[eEfF5]|5[cC]|3[bB]|[01][0-9a-fA-F]|7[fF]|[89a-fA-F][0-9a-fA-F])")
 _ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 _PRINTABLE = re.compile(r"[!-~]*")  # 0x21..0x7e
+# the common case: no '.', '%', '\\', ';' or control, so nothing to decode and no dot segment
+_PLAIN = re.compile(r"/[A-Za-z0-9_~:@!$&'()*+,=/-]*")
 # the characters a path segment may hold unencoded (RFC 3986 pchar, without ';')
 _SAFE = "/:@!$&'()*+,="
 
@@ -43,6 +45,17 @@ def _refuse() -> InvalidRequest:
 def checked_path(raw_path: str, prefix: str) -> str:
     """The decoded path of ``raw_path`` (the target's path, no query) if the rule above
     accepts it; else raises :class:`InvalidRequest`."""
+    if _PLAIN.fullmatch(raw_path) is not None and "//" not in raw_path:
+        path = raw_path
+    else:
+        path = _decoded(raw_path)
+    if not path.startswith(prefix):
+        raise _refuse()
+    return path
+
+
+def _decoded(raw_path: str) -> str:
+    """Rules 1 to 3, for a path that may hold '.', escapes or forbidden characters."""
     if not raw_path.startswith("/") or _PRINTABLE.fullmatch(raw_path) is None:
         raise _refuse()
     if "\\" in raw_path or ";" in raw_path or "//" in raw_path:
@@ -56,8 +69,6 @@ def checked_path(raw_path: str, prefix: str) -> str:
     for segment in path.split("/"):
         if segment in (".", ".."):
             raise _refuse()
-    if not path.startswith(prefix):
-        raise _refuse()
     return path
 
 

@@ -106,3 +106,14 @@ def test_the_forwarded_url_is_the_checked_path(raw: str, base: str) -> None:
 )
 def test_ordinary_paths_are_accepted(raw: str, expected: str) -> None:
     assert checked_path(raw, PREFIX) == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(raw_paths, st.text(alphabet="/v1abZ09-_~:@!$&'()*+,=.%;\\ ", max_size=30)))
+def test_the_fast_path_agrees_with_the_full_rule(raw: str) -> None:
+    """Plain paths skip decoding; the full rule must accept them as they are."""
+    from gateway.http.paths import _PLAIN, _decoded
+
+    if _PLAIN.fullmatch(raw) is None or "//" in raw:
+        return
+    assert _decoded(raw) == raw
