@@ -9,6 +9,7 @@ exactly that:
 * parser errors and unhandled errors are answered with the OpenAI-style JSON body (nothing
   of the request quoted) and logged as one structlog line: ``http_error`` with ``status``,
   ``error`` (the exception class), ``peer`` and ``listener``; never header values or body;
+* aiohttp's own plain-text answers (no route, unknown ``Expect`` ...) get the JSON body;
 * a request line with an HTTP version other than 1.0 or 1.1 is answered 505;
 * a request head (request line and headers) not complete ``header`` seconds after its first
   byte (after the connection opened, for the first request) is answered 408 and the
