@@ -52,7 +52,7 @@ from gateway.proxy.forward import Forwarder
 from gateway.proxy.inspect import FingerprintNeed, InspectStage
 from gateway.proxy.pipeline import Pipeline
 from gateway.proxy.settle import InFlightLeases, Settler
-from gateway.proxy.stages import AuthenticateStage, ForwardStage, IdentifyStage
+from gateway.proxy.stages import AuthenticateStage, ForwardStage, IdentifyStage, PathStage
 from gateway.settings import Settings
 
 log = structlog.get_logger("gateway.app")
@@ -233,6 +233,7 @@ def build_pipeline(state: GatewayState) -> Pipeline:
         on_error=state.metrics.store_errors.inc,
     )
     stages = (
+        PathStage(settings.route_prefix),
         AuthenticateStage(state.authenticator),
         InspectStage(
             state.fingerprinter,

@@ -51,12 +51,20 @@ def credential(headers: Mapping[str, str]) -> str:
                 "Unsupported authorization scheme: use 'Authorization: Bearer YOUR_KEY'."
             )
         if value.strip():
-            return value.strip()
+            return _printable(value.strip())
         raise AuthenticationError(MISSING_KEY)
     key = _header(headers, "x-api-key")
     if key is not None and key.strip():
-        return key.strip()
+        return _printable(key.strip())
     raise AuthenticationError(MISSING_KEY)
+
+
+def _printable(value: str) -> str:
+    """API keys and JWTs are printable ASCII; anything else (a byte aiohttp could not decode
+    included) is no credential of ours."""
+    if value.isascii() and value.isprintable():
+        return value
+    raise AuthenticationError(INCORRECT_KEY)
 
 
 def looks_like_jwt(value: str) -> bool:

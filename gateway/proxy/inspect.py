@@ -112,7 +112,7 @@ class InspectStage:
         self._needed = needs_fingerprint
 
     async def run(self, request: web.Request, ctx: RequestContext) -> None:
-        ctx.endpoint = endpoint_of(request.path, self._prefix)
+        ctx.endpoint = endpoint_of(ctx.path, self._prefix)
         ctx.body = await self._read(request)
         if request.method != "POST" or ctx.endpoint not in _JSON_ENDPOINTS:
             ctx.features = RequestFeatures(endpoint=ctx.endpoint, model="")
@@ -142,11 +142,18 @@ class InspectStage:
             raise self._too_large()
         chunks: list[bytes] = []
         size = 0
-        async for chunk in request.content.iter_any():
-            size += len(chunk)
-            if size > self._limit:
-                raise self._too_large()
-            chunks.append(chunk)
+        try:
+            async for chunk in request.content.iter_any():
+                size += len(chunk)
+                if size > self._limit:
+                    raise self._too_large()
+                chunks.append(chunk)
+        except web.RequestPayloadError:  # broken chunked framing or Content-Encoding
+            raise InvalidRequest(
+                "The request body could not be read (invalid framing or content encoding).",
+                code="invalid_body",
+                headers={"Connection": "close"},
+            ) from None
         return b"".join(chunks)
 
     def _too_large(self) -> GatewayError:

@@ -1,4 +1,4 @@
-"""The small stages: authenticate, identify, forward."""
+"""The small stages: check the path, authenticate, identify, forward."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from aiohttp import web
 from gateway.clusters.types import ClusterInfo
 from gateway.http.headers import quota_headers
 from gateway.http.request_ids import REQUEST_ID_HEADER
+from gateway.http.paths import checked_path
 from gateway.model import Identity
 from gateway.policy.loader import LoadedPolicy
 from gateway.proxy.context import RequestContext
@@ -22,6 +23,20 @@ class Authenticator(Protocol):
 
 class ClusterLookup(Protocol):
     async def get(self, account: str) -> ClusterInfo: ...
+
+
+class PathStage:
+    """First: a path that would leave the route prefix is refused before anything is spent
+    (see :mod:`gateway.http.paths`); later stages and the forwarder use ``ctx.path``."""
+
+    name = "path"
+
+    def __init__(self, route_prefix: str) -> None:
+        self._prefix = route_prefix
+
+    async def run(self, request: web.Request, ctx: RequestContext) -> None:
+        ctx.path = checked_path(request.rel_url.raw_path, self._prefix)
+        return None
 
 
 class AuthenticateStage:
