@@ -33,7 +33,7 @@ class ChallengeGate:
         """Redeem a proof for the request it was issued on: account, method and path (the
         path as routed, query string aside); a proof for another request clears nothing."""
         redemption = await self._issuer.redeem(
-            proof, ctx.account, method=request.method, path=request.path, cluster_id=ctx.cluster_id
+            proof, ctx.account, method=request.method, path=ctx.path, cluster_id=ctx.cluster_id
         )
         self._metrics.challenges.labels("solved" if redemption.ok else "rejected").inc()
         if not redemption.ok:
@@ -62,7 +62,7 @@ class ChallengeGate:
         level = ctx.decision.level if ctx.decision else Level.CHALLENGE
         difficulty = settings.base_difficulty + (level - Level.CHALLENGE) * 2
         difficulty = min(settings.max_difficulty, difficulty)
-        issued = self._issuer.issue(ctx.account, request.method, request.path, difficulty)
+        issued = self._issuer.issue(ctx.account, request.method, ctx.path, difficulty)
         self._metrics.challenges.labels("issued").inc()
         return Forbidden(
             "Please solve the proof-of-work challenge and repeat the request with a "

@@ -17,8 +17,8 @@ from aiohttp import web
 from yarl import URL
 
 from gateway.errors import UpstreamError, UpstreamTimeout
-from gateway.http.request_ids import REQUEST_ID_HEADER
 from gateway.http.paths import encoded_path
+from gateway.http.request_ids import REQUEST_ID_HEADER
 from gateway.http.responses import sse_error_event
 from gateway.proxy.context import RequestContext
 from gateway.proxy.headers import client_response_headers, upstream_request_headers

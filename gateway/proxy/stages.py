@@ -9,8 +9,8 @@ from aiohttp import web
 
 from gateway.clusters.types import ClusterInfo
 from gateway.http.headers import quota_headers
-from gateway.http.request_ids import REQUEST_ID_HEADER
 from gateway.http.paths import checked_path
+from gateway.http.request_ids import REQUEST_ID_HEADER
 from gateway.model import Identity
 from gateway.policy.loader import LoadedPolicy
 from gateway.proxy.context import RequestContext
