@@ -48,6 +48,7 @@ bench-quick: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/gateway policy docs --output docs/policy-reference.md
+	$(BIN)/gateway admin docs --output docs/admin-api.md
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info

@@ -13,6 +13,9 @@ import aiohttp
 import structlog
 from aiohttp import web
 
+from gateway.accounts.recorder import SeenRecorder
+from gateway.accounts.seen import MemorySeen, RedisSeen, SeenStore
+from gateway.admin.middleware import json_errors
 from gateway.admin.routes import admin_routes
 from gateway.auth.config import AuthSettings, build_authenticator
 from gateway.auth.identity import Authenticator
@@ -38,6 +41,7 @@ from gateway.errors import GatewayError
 from gateway.http.responses import error_response
 from gateway.limiter.factory import StoreBackend, build_backend
 from gateway.observability.metrics import Metrics
+from gateway.observability.tracing import Handles, Tracing
 from gateway.policy.holder import PolicyHolder
 from gateway.policy.loader import LoadedPolicy
 from gateway.policy.watcher import PolicyWatcher
@@ -48,7 +52,7 @@ from gateway.proxy.forward import Forwarder
 from gateway.proxy.inspect import FingerprintNeed, InspectStage
 from gateway.proxy.pipeline import Pipeline
 from gateway.proxy.settle import InFlightLeases, Settler
-from gateway.proxy.stages import AuthenticateStage, ForwardStage, IdentifyStage
+from gateway.proxy.stages import AuthenticateStage, ForwardStage, IdentifyStage, PathStage
 from gateway.settings import Settings
 
 log = structlog.get_logger("gateway.app")
@@ -70,12 +74,14 @@ class GatewayState:
     detection: DetectionEngine
     challenges: ChallengeIssuer
     fingerprinter: Fingerprinter
+    seen: SeenStore
     background: Background = field(default_factory=Background)
     leases: InFlightLeases = field(default_factory=InFlightLeases)
     watcher: PolicyWatcher | None = None
     session: aiohttp.ClientSession | None = None
     authenticator: Authenticator | None = None
-    pipeline: Pipeline | None = None
+    pipeline: Handles | None = None
+    tracing: Tracing | None = None  # None: from the OTEL_* variables at start-up
     tasks: list[Any] = field(default_factory=list)
 
     def policy(self) -> LoadedPolicy:
@@ -188,6 +194,9 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
         detection=detection,
         challenges=issuer,
         fingerprinter=Fingerprinter(),
+        seen=RedisSeen(backend.redis, keys)
+        if backend.redis is not None
+        else MemorySeen(real_clock),
     )
 
 
@@ -195,6 +204,7 @@ def build_pipeline(state: GatewayState) -> Pipeline:
     settings = state.settings
     assert state.session is not None and state.authenticator is not None
     store = state.backend.budgets
+    tracing = state.tracing or Tracing()
     forwarder = Forwarder(
         state.session,
         settings.upstream,
@@ -207,12 +217,13 @@ def build_pipeline(state: GatewayState) -> Pipeline:
     decide = DecideStage(
         policy=state.policy,
         planner=CachingPlanner(state.backend.keys, shadow=settings.shadow),
-        store=store,
+        store=tracing.store(store),
         keys=state.backend.keys,
         challenges=ChallengeGate(state.challenges, state.detection, state.metrics),
         degrade=degrade,
         metrics=state.metrics,
         leases=state.leases,
+        shadow=settings.shadow,
     )
     settler = Settler(
         store,
@@ -222,6 +233,7 @@ def build_pipeline(state: GatewayState) -> Pipeline:
         on_error=state.metrics.store_errors.inc,
     )
     stages = (
+        PathStage(settings.route_prefix),
         AuthenticateStage(state.authenticator),
         InspectStage(
             state.fingerprinter,
@@ -234,8 +246,8 @@ def build_pipeline(state: GatewayState) -> Pipeline:
         ForwardStage(forwarder),
     )
     return Pipeline(
-        stages,
-        settler,
+        tracing.stages(stages),
+        tracing.finalizer(SeenRecorder(settler, state.seen, state.clock, state.background)),
         clock=state.clock,
         metrics=state.metrics,
         policy_version=state.policy_version,
@@ -269,13 +281,18 @@ async def _start(app: web.Application) -> None:
     connector = aiohttp.TCPConnector(
         limit=0, limit_per_host=0, keepalive_timeout=60, ttl_dns_cache=300
     )
+    if state.tracing is None:
+        state.tracing = Tracing.from_env()
     state.session = aiohttp.ClientSession(
-        connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",)
+        connector=connector,
+        auto_decompress=False,
+        skip_auto_headers=("User-Agent",),
+        trace_configs=state.tracing.client_trace_configs() or None,
     )
     state.authenticator = build_authenticator(
         AuthSettings.from_mapping(settings.model_dump()), state.clock, session=state.session
     )
-    state.pipeline = build_pipeline(state)
+    state.pipeline = state.tracing.pipeline(build_pipeline(state))
     state.watcher = PolicyWatcher(
         state.holder,
         on_error=lambda _msgs: state.metrics.policy_reload_errors.inc(),
@@ -307,6 +324,8 @@ async def _stop(app: web.Application) -> None:
     if state.session is not None:
         await state.session.close()
     await state.backend.close()
+    if state.tracing is not None:
+        await state.tracing.shutdown()
 
 
 def build_app(
@@ -361,7 +380,7 @@ def build_app(
 
 def build_admin_app(state: GatewayState) -> web.Application:
     """The admin listener: /metrics and /admin/v1/... behind the admin bearer token."""
-    app = web.Application()
+    app = web.Application(middlewares=[json_errors])
     app[STATE] = state
     app.router.add_routes(admin_routes(state))
     return app

@@ -83,7 +83,7 @@ class Charge:
 class AcquireRequest:
     """All of one request's budgets, checked and consumed atomically (all or nothing)."""
 
-    request_id: str
+    request_id: str  # the gateway's own id (concurrency lease id); never a client's
     charges: tuple[Charge, ...]
     level_keys: tuple[str, ...] = ()  # detection level keys (account, cluster): max is applied
     clearance_keys: tuple[str, ...] = ()  # a challenge solved recently clears these

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from gateway.app import build_admin_app, build_app, state_of
 from gateway.clock import SystemClock
+from gateway.http.protocol import EdgeOptions, EdgeRunner
 from gateway.observability.logging import configure_logging
 from gateway.observability.multiproc import ENV as METRICS_DIR_ENV
 from gateway.observability.multiproc import WorkerMetricsDir, inherited_setting
@@ -30,12 +31,20 @@ def _install_uvloop() -> None:
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
+def edge_options(settings: Settings, listener: str) -> EdgeOptions:
+    return EdgeOptions(
+        header_timeout=settings.client_header_timeout,
+        body_timeout=settings.client_body_timeout,
+        listener=listener,
+    )
+
+
 async def run_gateway(
     settings: Settings, *, worker: int = 0, stop: asyncio.Event | None = None
 ) -> None:
     """Serve until ``stop`` is set (or SIGTERM/SIGINT). SIGHUP reloads the policy."""
     app = build_app(settings, clock=SystemClock())
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = EdgeRunner(app, edge_options(settings, "api"), access_log=None, handle_signals=False)
     await runner.setup()
     host, port = settings.listen_address
     site = web.TCPSite(runner, host, port, reuse_port=settings.workers > 1, backlog=4096)
@@ -43,8 +52,11 @@ async def run_gateway(
     admin_runner: web.AppRunner | None = None
     admin = settings.admin_address
     if admin is not None:
-        admin_runner = web.AppRunner(
-            build_admin_app(state_of(app)), access_log=None, handle_signals=False
+        admin_runner = EdgeRunner(
+            build_admin_app(state_of(app)),
+            edge_options(settings, "admin"),
+            access_log=None,
+            handle_signals=False,
         )
         await admin_runner.setup()
         await web.TCPSite(admin_runner, admin[0], admin[1] + worker).start()

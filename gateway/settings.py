@@ -74,6 +74,12 @@ class Settings(BaseModel):
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Level")
     route_prefix: str = Field("/v1/", description="Requests under this path are proxied")
     body_limit: int = Field(4 * 1024 * 1024, ge=1024, description="Largest request body, bytes")
+    client_header_timeout: float = Field(
+        10.0, gt=0, description="Seconds to receive a whole request head (else 408, close)"
+    )
+    client_body_timeout: float = Field(
+        30.0, gt=0, description="Seconds without a byte of a request body (else 408, close)"
+    )
     forward_account_header: str | None = Field(
         "x-gateway-account", description="Header naming the account upstream; empty to disable"
     )

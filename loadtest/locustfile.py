@@ -7,12 +7,16 @@ Environment:
                    (give each user its own key: detection works per account)
   DG_TIME_SCALE    simulated seconds per real second (default 60: an hour of think time
                    passes in a minute); 1 replays at real speed
+  DG_MAX_GAP       longest real wait between two requests of one user, seconds (default 30;
+                   0: no cap). Every user sends its first request at once, whatever the scale
   DG_SCENARIOS     comma-separated personas/strategies (default: every benign persona)
   DG_SPLIT         corpus files to draw prompts from: reporting (default) or tuning
 
 Each locust user plays one account of one persona: it walks the persona's behaviour (the same
 generators as ``python -m loadtest.detection``), waits the simulated think time (compressed by
-DG_TIME_SCALE) and reports answers back to the behaviour, so harvesters stop at a challenge.
+DG_TIME_SCALE, capped by DG_MAX_GAP) and reports answers back to the behaviour, so harvesters
+stop at a challenge. Refusals count as failures, named by kind in locust's failures table:
+"429 budget", "429 diversity", "403 challenge", "403 block".
 Locust is not a dependency of the project; install it where you run the load test.
 """
 
@@ -33,11 +37,13 @@ from loadtest.detection.harvest import STRATEGIES
 from loadtest.detection.personas import PERSONAS
 from loadtest.detection.pools import load_pools
 from loadtest.detection.traffic import Account, Outcome
+from loadtest.locust_support import Pacer, refusal_kind
 
 START = time.time()
 BEHAVIOURS = {**PERSONAS, **STRATEGIES}
 SCENARIOS = [s for s in os.environ.get("DG_SCENARIOS", ",".join(PERSONAS)).split(",") if s]
 TIME_SCALE = float(os.environ.get("DG_TIME_SCALE", "60"))
+MAX_GAP = float(os.environ.get("DG_MAX_GAP", "30"))
 KEYS = [k.strip() for k in Path(os.environ.get("DG_API_KEYS", "keys.txt")).read_text().split()]
 POOLS = load_pools("tuning" if os.environ.get("DG_SPLIT") == "tuning" else "reporting")
 CONTEXT = Context(pools=POOLS, start=START, days=30, cap=3000)
@@ -76,6 +82,7 @@ class PersonaUser(HttpUser):
         self.scenario = scenario
         self.behaviour = BEHAVIOURS[scenario](account, CONTEXT)
         self.pending = next(self.behaviour, None)
+        self.pacer = Pacer(TIME_SCALE, MAX_GAP, time.time())
 
     @task
     def step(self) -> None:
@@ -83,7 +90,7 @@ class PersonaUser(HttpUser):
             self.stop()
             return
         when, request = self.pending
-        delay = (when - START) / TIME_SCALE - (time.time() - START)
+        delay = self.pacer.delay(when, time.time())
         if delay > 0:
             time.sleep(delay)  # gevent-patched under locust
         with self.client.post(
@@ -97,8 +104,9 @@ class PersonaUser(HttpUser):
                 payload = response.json()
             except ValueError:
                 payload = {}
-            if response.status_code in (200, 403, 429):
-                response.success()  # refusals are the gateway doing its job
+            kind = refusal_kind(response.status_code, payload)
+            if kind is not None:
+                response.failure(kind)  # counted, and named by kind in the failures table
             outcome = outcome_of(response.status_code, payload, response.headers)
         try:
             self.pending = self.behaviour.send(outcome)

@@ -1,34 +1,30 @@
 """Admin API (bearer ``GATEWAY_ADMIN_TOKEN``) and Prometheus ``/metrics``.
 
-Operators see reasons and evidence here; customers never do.
+Operators see reasons and evidence here; customers never do. The routes are those of
+:data:`gateway.admin.openapi.OPERATIONS`; every error is an OpenAI-style JSON body with a
+4xx status, or 503 when the store is down (see :mod:`gateway.admin.middleware`).
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from gateway.admin import inputs
+from gateway.admin.openapi import OPERATIONS, Operation, document
+from gateway.admin.views import Views
 from gateway.detection.types import entity_of_account, entity_of_cluster
-from gateway.model import AcquireRequest, Charge, Level
-from gateway.proxy.context import RequestContext
-from gateway.proxy.planner import Planner
+from gateway.errors import GatewayError
+from gateway.model import Level
 
 if TYPE_CHECKING:
     from gateway.app import GatewayState
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _LEVELS = {level.label: level for level in Level}
-
-
-def _error(status: int, message: str, code: str) -> web.Response:
-    body = {
-        "error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}
-    }
-    return web.json_response(body, status=status)
 
 
 def _authorized(request: web.Request, token: str | None) -> bool:
@@ -38,47 +34,25 @@ def _authorized(request: web.Request, token: str | None) -> bool:
     return given.startswith("Bearer ") and hmac.compare_digest(given[7:].encode(), token.encode())
 
 
-async def _json(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except (ValueError, UnicodeDecodeError):
-        raise web.HTTPBadRequest(
-            text=json.dumps(
-                {
-                    "error": {
-                        "message": "invalid JSON body",
-                        "type": "invalid_request_error",
-                        "param": None,
-                        "code": "invalid_json",
-                    }
-                }
-            ),
-            content_type="application/json",
-        ) from None
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(
-            text='{"error": {"message": "expected a JSON object"}}', content_type="application/json"
-        )
-    return body
-
-
 class AdminApi:
     def __init__(self, state: GatewayState) -> None:
         self.state = state
-        self.planner = Planner(state.backend.keys, shadow=state.settings.shadow)
+        self.views = Views(state)
 
-    def guard(self, handler: Handler, *, metrics: bool = False) -> Handler:
+    def guard(self, handler: Handler, auth: str) -> Handler:
         async def guarded(request: web.Request) -> web.StreamResponse:
             token = self.state.settings.admin_token
-            if metrics and not token:
-                return await handler(request)  # no token configured: metrics stay readable
+            if auth == "none" or (auth == "if-set" and not token):
+                return await handler(request)
             if not _authorized(request, token):
                 message = (
                     "admin API disabled: set GATEWAY_ADMIN_TOKEN"
                     if not token
                     else "missing or invalid admin bearer token"
                 )
-                return _error(401, message, "invalid_admin_token")
+                raise GatewayError(
+                    message, status=401, type="invalid_request_error", code="invalid_admin_token"
+                )
             return await handler(request)
 
         return guarded
@@ -89,57 +63,15 @@ class AdminApi:
             body=self.state.metrics.render(), headers={"Content-Type": "text/plain; version=0.0.4"}
         )
 
-    async def budgets(self, account: str, cluster_id: str, size: int, tier: str) -> list[Any]:
-        loaded = self.state.holder.current
-        ctx = RequestContext(request_id="admin-peek", started=0.0, now=self.state.clock.now())
-        ctx.cluster_id, ctx.cluster_size, ctx.tier = cluster_id, size, tier
-        from gateway.model import Identity
-
-        ctx.identity = Identity(account_id=account, tier=tier)
-        charges = tuple(
-            Charge(self.planner.bind(t, ctx), 0)
-            for t in self.planner.templates(loaded, tier, "", "", size)
-            if t.algorithm != "novelty"
-        )
-        result = await self.state.backend.budgets.peek(AcquireRequest("admin-peek", charges))
-        return [
-            {
-                "budget": s.budget.name,
-                "scope": s.budget.scope,
-                "unit": s.budget.unit,
-                "limit": s.budget.limit,
-                "remaining": s.remaining,
-                "reset_after": round(s.reset_after, 3),
-                "mode": s.budget.mode,
-            }
-            for s in result.states
-        ]
-
-    def _tier(self, request: web.Request) -> str:
-        policy = self.state.holder.current.policy
-        tier = request.query.get("tier")
-        return tier if tier in policy.tiers else policy.defaults.tier
+    async def openapi(self, request: web.Request) -> web.Response:
+        return web.json_response(document(tuple(self.state.holder.current.policy.tiers)))
 
     async def account(self, request: web.Request) -> web.Response:
-        account = request.match_info["id"]
-        view = await self.state.cluster_service.account_view(account)
-        tier = self._tier(request)
-        view["tier"] = tier
-        view["budgets"] = await self.budgets(account, view["cluster_id"], view["members"], tier)
-        view["detection"] = await self.state.detection.view(entity_of_account(account), tier)
+        view = await self.views.account(request.match_info["id"], request.query.get("tier"))
         return web.json_response(view)
 
     async def cluster(self, request: web.Request) -> web.Response:
-        cluster_id = request.match_info["id"]
-        view = await self.state.cluster_service.cluster_view(cluster_id)
-        tier = self._tier(request)
-        size = int(view.get("size", 1))
-        view["budgets"] = [
-            b
-            for b in await self.budgets(cluster_id, cluster_id, size, tier)
-            if b["scope"] == "cluster"
-        ]
-        view["detection"] = await self.state.detection.view(entity_of_cluster(cluster_id), tier)
+        view = await self.views.cluster(request.match_info["id"], request.query.get("tier"))
         return web.json_response(view)
 
     async def link(self, request: web.Request) -> web.Response:
@@ -149,30 +81,30 @@ class AdminApi:
         return await self._link_or_unlink(request, link=False)
 
     async def _link_or_unlink(self, request: web.Request, *, link: bool) -> web.Response:
-        body = await _json(request)
-        a, b, reason = body.get("a"), body.get("b"), body.get("reason")
-        if not (isinstance(a, str) and isinstance(b, str) and a and b):
-            return _error(
-                400, 'expected {"a": account, "b": account, "reason": text}', "invalid_request"
-            )
-        if not isinstance(reason, str) or not reason.strip():
-            return _error(400, "a reason is required (it is audited)", "reason_required")
-        actor = str(body.get("actor") or "admin")
+        body = await inputs.json_object(request)
+        a, b = inputs.text(body, "a"), inputs.text(body, "b")
+        reason = inputs.reason(body)
+        actor = inputs.text(body, "actor", required=False) or "admin"
+        assert a is not None and b is not None
         service = self.state.cluster_service
         result = await (service.link if link else service.unlink)(a, b, reason, actor)
         return web.json_response(result)
 
-    async def level(self, request: web.Request) -> web.Response:
-        kind = request.match_info["kind"]
+    async def account_level(self, request: web.Request) -> web.Response:
+        return await self._level(request, "accounts")
+
+    async def cluster_level(self, request: web.Request) -> web.Response:
+        return await self._level(request, "clusters")
+
+    async def _level(self, request: web.Request, kind: str) -> web.Response:
         ident = request.match_info["id"]
-        body = await _json(request)
-        name = str(body.get("level", ""))
-        reason = body.get("reason")
-        if name not in _LEVELS:
-            return _error(400, f"level must be one of {', '.join(_LEVELS)}", "invalid_level")
-        if not isinstance(reason, str) or not reason.strip():
-            return _error(400, "a reason is required (it is audited)", "reason_required")
-        actor = str(body.get("actor") or "admin")
+        body = await inputs.json_object(request)
+        name = body.get("level")
+        if not isinstance(name, str) or name not in _LEVELS:
+            raise inputs.bad(f"level must be one of {', '.join(_LEVELS)}", "level", "invalid_level")
+        reason = inputs.reason(body)
+        actor = inputs.text(body, "actor", required=False) or "admin"
+        ttl = inputs.ttl(body)
         engine = self.state.detection
         if kind == "accounts":
             entity = entity_of_account(ident)
@@ -182,12 +114,11 @@ class AdminApi:
         if name == "none":
             await engine.clear(entity, actor, reason, cluster_id=cluster_id)
         else:
-            ttl = float(body.get("ttl", 3600))
             await engine.pin(entity, _LEVELS[name], ttl, actor, reason, cluster_id=cluster_id)
         return web.json_response(await engine.view(entity))
 
     async def audit(self, request: web.Request) -> web.Response:
-        limit = min(1000, int(request.query.get("limit", "100")))
+        limit = inputs.query_int(request, "limit", 100, 1, inputs.MAX_AUDIT)
         return web.json_response(await self.state.cluster_service.audit(limit))
 
     async def policy(self, request: web.Request) -> web.Response:
@@ -202,28 +133,23 @@ class AdminApi:
 
     async def reload(self, request: web.Request) -> web.Response:
         result = self.state.holder.reload("admin")
-        status = 200 if result.ok else 422
-        return web.json_response(
-            {
-                "ok": result.ok,
-                "version": self.state.policy_version(),
-                "errors": list(result.errors),
-            },
-            status=status,
-        )
+        version = self.state.policy_version()
+        if not result.ok:
+            raise GatewayError(
+                f"the policy files are invalid ({len(result.errors)} problems); "
+                f"policy {version} keeps running",
+                status=422,
+                type="invalid_request_error",
+                code="invalid_policy",
+                extra={"errors": list(result.errors), "version": version},
+            )
+        return web.json_response({"ok": True, "version": version, "errors": []})
+
+
+def _route(api: AdminApi, op: Operation) -> web.RouteDef:
+    return web.route(op.method.upper(), op.path, api.guard(getattr(api, op.handler), op.auth))
 
 
 def admin_routes(state: GatewayState) -> list[web.RouteDef]:
     api = AdminApi(state)
-    g = api.guard
-    return [
-        web.get("/metrics", g(api.metrics, metrics=True)),
-        web.get("/admin/v1/accounts/{id}", g(api.account)),
-        web.get("/admin/v1/clusters/{id}", g(api.cluster)),
-        web.post("/admin/v1/clusters/link", g(api.link)),
-        web.post("/admin/v1/clusters/unlink", g(api.unlink)),
-        web.post("/admin/v1/{kind:accounts|clusters}/{id}/level", g(api.level)),
-        web.get("/admin/v1/audit", g(api.audit)),
-        web.get("/admin/v1/policy", g(api.policy)),
-        web.post("/admin/v1/policy/reload", g(api.reload)),
-    ]
+    return [_route(api, op) for op in OPERATIONS]

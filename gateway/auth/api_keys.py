@@ -131,8 +131,8 @@ class KeyStore:
     def lookup(self, key: str) -> KeyRecord | None:
         """The enabled record whose hash matches ``key``, else None."""
         self.maybe_reload()
-        if not key or len(key) > _MAX_KEY_LEN:
-            return None
+        if not key or len(key) > _MAX_KEY_LEN or not key.isascii():
+            return None  # credentials are ASCII; header bytes that are not UTF-8 match none
         for alg in self._algs:
             digest = _digest(key, alg, self._secret)
             if digest is None:

@@ -61,7 +61,10 @@ class TrustedProxies:
 
 
 def _split_quoted(text: str, sep: str) -> list[str]:
-    """Split on ``sep`` outside double quotes (RFC 7230 quoted-string, with backslashes)."""
+    """Split on ``sep`` outside double quotes (RFC 7230 quoted-string, with backslashes).
+
+    Text with an unbalanced quote is split on every ``sep``: a stray quote the client wrote
+    on the left must not swallow the hops trusted proxies appended after it."""
     parts: list[str] = []
     buf: list[str] = []
     quoted = escaped = False
@@ -77,6 +80,8 @@ def _split_quoted(text: str, sep: str) -> list[str]:
             buf = []
             continue
         buf.append(ch)
+    if quoted:
+        return text.split(sep)
     parts.append("".join(buf))
     return parts
 

@@ -59,16 +59,34 @@ def _credential(headers: Mapping[str, str]) -> str:
                 "Unsupported authorization scheme: use 'Authorization: Bearer YOUR_KEY'."
             )
         if value.strip():
-            return value.strip()
+            return _printable(value.strip())
         raise AuthenticationError(MISSING_KEY)
     key = _header(headers, "x-api-key")
     if key is not None and key.strip():
-        return key.strip()
+        return _printable(key.strip())
     raise AuthenticationError(MISSING_KEY)
+
+
+def _printable(value: str) -> str:
+    """API keys and JWTs are printable ASCII; anything else (a byte aiohttp could not decode
+    included) is no credential of ours."""
+    if value.isascii() and value.isprintable():
+        return value
+    raise AuthenticationError(INCORRECT_KEY)
 
 
 def looks_like_jwt(value: str) -> bool:
     return _JWT_SHAPE.match(value) is not None
+
+
+def is_utf8(text: str) -> bool:
+    """False for text with lone surrogates (JSON ``\\udcff`` escapes): no store key, hash or
+    log line could carry it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def claim_attrs(claims: Mapping[str, Any]) -> dict[str, str]:
@@ -79,7 +97,7 @@ def claim_attrs(claims: Mapping[str, Any]) -> dict[str, str]:
             continue
         if isinstance(value, str | int | float):
             text = str(value)
-            if len(text) <= _MAX_ATTR_LEN:
+            if len(text) <= _MAX_ATTR_LEN and is_utf8(text):
                 attrs[name] = text
         if len(attrs) >= _MAX_ATTRS:
             break
@@ -131,7 +149,7 @@ class Authenticator:
     @staticmethod
     def _from_claims(claims: Mapping[str, Any], ip: str) -> Identity:
         sub = claims.get("sub")
-        if not isinstance(sub, str) or not sub:
+        if not isinstance(sub, str) or not sub or not is_utf8(sub):
             raise AuthenticationError("Invalid token: the 'sub' claim must be a non-empty string.")
         tier = claims.get("tier")
         return Identity(

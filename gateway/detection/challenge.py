@@ -28,6 +28,9 @@ ALGORITHM = "sha-256"
 HEADER = "Gateway-PoW"
 _PARAM = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
 _NONCE = re.compile(r"^[A-Za-z0-9._~-]{1,64}$")
+# a compact JWS, and nothing else reaches the JWT library (it encodes the text as UTF-8)
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_MAX_TOKEN = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +95,9 @@ def parse_header(value: str) -> tuple[str, str] | None:
     """(token, nonce) from a ``Gateway-PoW`` header value, or None when malformed."""
     params = dict(_PARAM.findall(value or ""))
     token, nonce = params.get("challenge"), params.get("nonce")
-    if not token or nonce is None or not _NONCE.match(nonce):
+    if not token or len(token) > _MAX_TOKEN or not _TOKEN.fullmatch(token):
+        return None
+    if nonce is None or not _NONCE.match(nonce):
         return None
     return token, nonce
 
@@ -160,14 +165,14 @@ class ChallengeIssuer:
         header: str,
         account_id: str,
         *,
+        method: str,
+        path: str,
         cluster_id: str | None = None,
-        method: str | None = None,
-        path: str | None = None,
     ) -> bool:
-        """True when the header redeems a valid, unused challenge of this account (then the
-        account is cleared for ``clearance_ttl``)."""
+        """True when the header redeems a valid, unused challenge of this account, issued for
+        this method and path (then the account is cleared for ``clearance_ttl``)."""
         return (
-            await self.redeem(header, account_id, cluster_id=cluster_id, method=method, path=path)
+            await self.redeem(header, account_id, method=method, path=path, cluster_id=cluster_id)
         ).ok
 
     async def redeem(
@@ -175,11 +180,12 @@ class ChallengeIssuer:
         header: str,
         account_id: str,
         *,
+        method: str,
+        path: str,
         cluster_id: str | None = None,
-        method: str | None = None,
-        path: str | None = None,
     ) -> Redemption:
-        """Like :meth:`verify`, with the reason of a refusal (for logs, never for clients)."""
+        """Like :meth:`verify`, with the reason of a refusal (for logs, never for clients).
+        A refusal before the work check (account, method, path) leaves the token unused."""
         parsed = parse_header(header)
         if parsed is None:
             return Redemption(False, "malformed header")
@@ -190,9 +196,9 @@ class ChallengeIssuer:
         jti = str(claims["jti"])
         if claims["sub"] != account_id:
             return Redemption(False, "token of another account", jti)
-        if method is not None and claims.get("method") != method.upper():
+        if claims.get("method") != method.upper():
             return Redemption(False, "token of another method", jti)
-        if path is not None and claims.get("path") != path:
+        if claims.get("path") != path:
             return Redemption(False, "token of another path", jti)
         if not work_done(token, nonce, int(claims["difficulty"])):
             return Redemption(False, "insufficient work", jti)

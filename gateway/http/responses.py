@@ -34,12 +34,15 @@ def error_response(
         headers["x-should-retry"] = "true" if error.retryable else "false"
     if request_id:
         headers[REQUEST_ID_HEADER] = request_id
-    return web.Response(
+    response = web.Response(
         status=error.status,
         body=json.dumps(error_payload(error)).encode(),
         content_type="application/json",
         headers=headers,
     )
+    if error.headers.get("Connection", "").lower() == "close":
+        response.force_close()  # the connection really ends after this answer
+    return response
 
 
 def sse_error_event(error: GatewayError) -> bytes:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.policy.explain import Request, explain
-from gateway.policy.loader import PolicyError, load_policy
+from gateway.policy.loader import LoadedPolicy, PolicyError, load_policy
 from gateway.policy.reference import render_reference
 from gateway.policy.schema import Policy
 
@@ -44,12 +44,19 @@ def _check(args: argparse.Namespace) -> int:
     return status
 
 
-def _explain(args: argparse.Namespace) -> int:
+def load_or_report(paths: str) -> LoadedPolicy | None:
+    """The policy at ``paths``, or None after printing every problem to stderr."""
     try:
-        loaded = load_policy(args.policies)
+        return load_policy(paths)
     except PolicyError as exc:
         for message in exc.messages:
             print(message, file=sys.stderr)
+        return None
+
+
+def _explain(args: argparse.Namespace) -> int:
+    loaded = load_or_report(args.policies)
+    if loaded is None:
         return 1
     if args.tier is not None and args.tier not in loaded.policy.tiers:
         print(

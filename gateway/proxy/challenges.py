@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from aiohttp import web
 
 from gateway.detection.challenge import ChallengeIssuer, www_authenticate
@@ -19,6 +20,8 @@ from gateway.model import Level
 from gateway.observability.metrics import Metrics
 from gateway.proxy.context import RequestContext
 
+log = structlog.get_logger("gateway.challenges")
+
 
 class ChallengeGate:
     def __init__(self, issuer: ChallengeIssuer, engine: DetectionEngine, metrics: Metrics) -> None:
@@ -26,10 +29,16 @@ class ChallengeGate:
         self._engine = engine
         self._metrics = metrics
 
-    async def redeem(self, proof: str, ctx: RequestContext) -> bool:
-        ok = await self._issuer.verify(proof, ctx.account, cluster_id=ctx.cluster_id)
-        self._metrics.challenges.labels("solved" if ok else "rejected").inc()
-        return ok
+    async def redeem(self, proof: str, request: web.Request, ctx: RequestContext) -> bool:
+        """Redeem a proof for the request it was issued on: account, method and path (the
+        path as routed, query string aside); a proof for another request clears nothing."""
+        redemption = await self._issuer.redeem(
+            proof, ctx.account, method=request.method, path=ctx.path, cluster_id=ctx.cluster_id
+        )
+        self._metrics.challenges.labels("solved" if redemption.ok else "rejected").inc()
+        if not redemption.ok:
+            log.info("pow_rejected", request_id=ctx.request_id, reason=redemption.reason)
+        return redemption.ok
 
     async def blocked(self, ctx: RequestContext, detection: Any) -> GatewayError:
         """403 for a blocked account: step-up verification when that is what holds it."""
@@ -53,7 +62,7 @@ class ChallengeGate:
         level = ctx.decision.level if ctx.decision else Level.CHALLENGE
         difficulty = settings.base_difficulty + (level - Level.CHALLENGE) * 2
         difficulty = min(settings.max_difficulty, difficulty)
-        issued = self._issuer.issue(ctx.account, request.method, request.path, difficulty)
+        issued = self._issuer.issue(ctx.account, request.method, ctx.path, difficulty)
         self._metrics.challenges.labels("issued").inc()
         return Forbidden(
             "Please solve the proof-of-work challenge and repeat the request with a "

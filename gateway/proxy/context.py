@@ -13,9 +13,10 @@ from gateway.proxy.usage import Usage
 class RequestContext:
     """Mutable, one per request; stages fill it in order. Never logged whole (no prompts)."""
 
-    request_id: str
+    request_id: str  # the gateway's own (lease id, store calls); never the client's
     started: float  # perf_counter at arrival
     now: float  # clock time at arrival
+    client_request_id: str | None = None  # the client's x-request-id, when printable ASCII
     client_ip: str = ""
     path: str = ""
     identity: Identity | None = None
@@ -45,6 +46,12 @@ class RequestContext:
     status: int = 0
     error_code: str | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def echoed_id(self) -> str:
+        """The ``x-request-id`` of the response and the upstream request: the client's
+        when it sent an acceptable one, else the gateway's own."""
+        return self.client_request_id or self.request_id
 
     @property
     def account(self) -> str:

@@ -2,13 +2,16 @@
 store call; then the graduated response (refuse, challenge, block, degrade) or go on.
 
 Shadow budgets and shadow detectors are evaluated and counted as "would refuse", never
-enforced; the headers show only enforced budgets.
+enforced; the headers show only enforced budgets. Global shadow (``GATEWAY_SHADOW``) makes
+every budget a shadow budget and also counts, without acting on them, what detection levels
+and operators' pins would do (challenge, block, degrade) and a store that fails closed.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -26,6 +29,11 @@ from gateway.proxy.planner import BoundPlan, Planner
 from gateway.proxy.settle import InFlightLeases
 
 DEGRADED_HEADER = "x-gateway-degraded"
+# what global shadow counts besides budgets (gateway_shadow_would_refuse_total{budget=...})
+LEVEL_CHALLENGE = "level:challenge"
+LEVEL_BLOCK = "level:block"
+DEGRADE = "level:degrade"
+STORE_UNAVAILABLE = "store:unavailable"
 
 
 Degrader = Callable[[dict[str, Any], Any], tuple[dict[str, Any], list[str]]]
@@ -67,7 +75,11 @@ class DecideStage:
         degrade: Degrader,
         metrics: Metrics,
         leases: InFlightLeases,
+        shadow: bool = False,
     ) -> None:
+        """``shadow``: global shadow (``GATEWAY_SHADOW``): every refusal, level and degrade
+        is computed, logged and counted; none is made."""
+        self._shadow = shadow
         self._policy = policy
         self._planner = planner
         self._store = store
@@ -90,7 +102,7 @@ class DecideStage:
         level_keys, clearance = self._level_keys(ctx.cluster_id, ctx.account, enforce_levels)
         proof = request.headers.get("Gateway-PoW")
         if proof:
-            await self._challenges.redeem(proof, ctx)
+            await self._challenges.redeem(proof, request, ctx)
         acquire = AcquireRequest(
             request_id=ctx.request_id,
             charges=plan.charges,
@@ -99,18 +111,24 @@ class DecideStage:
             throttle_factor=detection.throttle_factor if enforce_levels else 1.0,
         )
         try:
-            result = await self._store.acquire(acquire)
+            result, would_refuse = await self._acquire(acquire)
         except StoreUnavailable:
             ctx.decision = Decision(
                 action="unavailable",
                 reason="store unavailable, fail closed",
                 policy_version=loaded.version,
             )
-            raise refusal_error(ctx.decision) from None
+            if not self._shadow:
+                raise refusal_error(ctx.decision) from None
+            # global shadow: nothing was acquired (nothing to settle) and the request passes
+            result, would_refuse = AcquireResult(allowed=False, states=()), (STORE_UNAVAILABLE,)
         ctx.acquired = result.allowed
         if result.allowed:
             self._leases.add(ctx.request_id, plan.concurrency)
-        decision = self._decision(result, loaded)
+        degradable = ctx.payload if result.level >= Level.DEGRADE else None
+        if self._shadow and degradable is not None:  # counted; the body stays as sent
+            would_refuse += (DEGRADE,) if self._degrade(degradable, detection.degrade)[1] else ()
+        decision = self._decision(result, loaded, would_refuse)
         ctx.decision = decision
         for name in decision.shadow_refusals:
             self._metrics.shadow_refusals.labels(name).inc()
@@ -118,18 +136,33 @@ class DecideStage:
             self._metrics.store_fallback.inc()
         if not decision.allowed:
             raise await self._refusal(decision, request, ctx, detection)
-        if result.level >= Level.DEGRADE and ctx.payload is not None:
+        if degradable is not None and not self._shadow:
             self._apply_degrade(ctx, detection.degrade)
         self._ask_for_usage(ctx)
         if ctx.body_changed and ctx.payload is not None:
             ctx.body = json.dumps(ctx.payload, separators=(",", ":")).encode()
         return None
 
-    def _decision(self, result: AcquireResult, loaded: LoadedPolicy) -> Decision:
-        shadow = tuple(
+    async def _acquire(self, acquire: AcquireRequest) -> tuple[AcquireResult, tuple[str, ...]]:
+        """The store's answer, and the level refusals global shadow did not make.
+
+        Under global shadow every budget is a shadow budget, so only a detection level (or an
+        operator's pin) refuses in the store. That answer committed nothing; the same budgets
+        are then acquired without the level keys, and the level is reported as it was read."""
+        result = await self._store.acquire(acquire)
+        if result.allowed or not self._shadow or not acquire.level_keys:
+            return result, ()
+        level = LEVEL_BLOCK if result.level >= Level.BLOCK else LEVEL_CHALLENGE
+        admitted = await self._store.acquire(replace(acquire, level_keys=()))
+        return replace(admitted, level=result.level, cleared=result.cleared), (level,)
+
+    def _decision(
+        self, result: AcquireResult, loaded: LoadedPolicy, would_refuse: tuple[str, ...]
+    ) -> Decision:
+        shadow = would_refuse + tuple(
             s.budget.name for s in result.states if not s.allowed and s.budget.mode == "shadow"
         )
-        if result.allowed:
+        if result.allowed or self._shadow:
             return Decision(
                 action="allow",
                 states=result.states,

@@ -14,8 +14,11 @@ from collections.abc import Mapping
 
 import aiohttp
 from aiohttp import web
+from yarl import URL
 
 from gateway.errors import UpstreamError, UpstreamTimeout
+from gateway.http.paths import encoded_path
+from gateway.http.request_ids import REQUEST_ID_HEADER
 from gateway.http.responses import sse_error_event
 from gateway.proxy.context import RequestContext
 from gateway.proxy.headers import client_response_headers, upstream_request_headers
@@ -49,10 +52,13 @@ class Forwarder:
             sock_read=read_timeout,
         )
 
-    def url_for(self, path: str, query: str) -> str:
+    def url_for(self, path: str, raw_query: str) -> URL:
+        """The upstream URL of ``path`` (decoded, accepted by the path rule) and the query
+        exactly as the client sent it; sent as built, not normalised again."""
         if self._strip and path.startswith(self._strip):
             path = path[len(self._strip) :]
-        return f"{self._base}{path}" + (f"?{query}" if query else "")
+        target = self._base + encoded_path(path) + (f"?{raw_query}" if raw_query else "")
+        return URL(target, encoded=True)
 
     async def forward(
         self,
@@ -61,7 +67,8 @@ class Forwarder:
         body: bytes,
         quota_headers: Mapping[str, str],
     ) -> web.StreamResponse:
-        extra: list[tuple[str, str]] = []
+        # the upstream sees the id the client gets back, never a raw client value
+        extra: list[tuple[str, str]] = [(REQUEST_ID_HEADER, ctx.echoed_id)]
         if self._account_header and ctx.identity is not None:
             extra.append((self._account_header, ctx.identity.account_id))
         headers = upstream_request_headers(
@@ -71,7 +78,7 @@ class Forwarder:
             upstream_key=self._key,
             extra=extra,
         )
-        url = self.url_for(request.path, request.query_string)
+        url = self.url_for(ctx.path, request.rel_url.raw_query_string)
         started = time.perf_counter()
         try:
             upstream = await self._session.request(

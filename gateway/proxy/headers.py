@@ -25,6 +25,7 @@ _REQUEST_DROP = frozenset(
     {
         "host",
         "content-length",
+        "content-encoding",  # the body read (and forwarded) is already decoded
         "authorization",
         "x-api-key",
         "gateway-pow",

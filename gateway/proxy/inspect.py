@@ -113,7 +113,7 @@ class InspectStage:
         self._needed = needs_fingerprint
 
     async def run(self, request: web.Request, ctx: RequestContext) -> None:
-        ctx.endpoint = endpoint_of(request.path, self._prefix)
+        ctx.endpoint = endpoint_of(ctx.path, self._prefix)
         ctx.body = await self._read(request)
         if request.method != "POST" or ctx.endpoint not in _JSON_ENDPOINTS:
             ctx.features = RequestFeatures(endpoint=ctx.endpoint, model="")
@@ -150,10 +150,11 @@ class InspectStage:
                 if size > self._limit:
                     raise self._too_large()
                 chunks.append(chunk)
-        except web.RequestPayloadError:  # e.g. a Content-Encoding the body does not match
+        except web.RequestPayloadError:  # broken chunked framing or Content-Encoding
             raise InvalidRequest(
-                "We could not read the body of your request (check its Content-Encoding).",
+                "The request body could not be read (invalid framing or content encoding).",
                 code="invalid_body",
+                headers={"Connection": "close"},
             ) from None
         return b"".join(chunks)
 

@@ -9,9 +9,7 @@ the response; a :class:`~gateway.errors.GatewayError` ends the request with its 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
-import secrets
 import time
 from collections.abc import Sequence
 from typing import Protocol
@@ -22,9 +20,11 @@ from aiohttp import web
 from gateway.clock import Clock
 from gateway.errors import GatewayError
 from gateway.http.headers import quota_headers
-from gateway.http.responses import REQUEST_ID_HEADER, error_response
+from gateway.http.request_ids import REQUEST_ID_HEADER, RequestIds, client_request_id
+from gateway.http.responses import error_response
 from gateway.observability.metrics import Metrics
 from gateway.proxy.context import RequestContext
+from gateway.replay.fields import replay_fields
 
 log = structlog.get_logger("gateway.request")
 
@@ -61,15 +61,14 @@ class Pipeline:
         self._ids = RequestIds()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        request_id = request.headers.get(REQUEST_ID_HEADER) or self._ids.next()
-        if len(request_id) > 128:
-            request_id = self._ids.next()
         ctx = RequestContext(
-            request_id=request_id,
+            request_id=self._ids.next(),
             started=time.perf_counter(),
             now=self._clock.now(),
             path=request.path,
+            client_request_id=client_request_id(request.headers.get(REQUEST_ID_HEADER)),
         )
+        echoed = ctx.echoed_id
         self._metrics.in_flight.inc()
         response: web.StreamResponse | None = None
         try:
@@ -84,7 +83,7 @@ class Pipeline:
             headers = quota_headers(ctx.decision) if ctx.decision else {}
             if ctx.response_started:
                 raise  # headers are gone; the forwarder already ended the stream
-            response = error_response(error, request_id, headers)
+            response = error_response(error, echoed, headers)
         except asyncio.CancelledError:
             # the client went away and the server cancelled the handler: settle anyway
             ctx.client_disconnected = True
@@ -95,7 +94,7 @@ class Pipeline:
             self._metrics.in_flight.dec()
         ctx.status = response.status
         if not response.prepared:
-            response.headers[REQUEST_ID_HEADER] = request_id
+            response.headers[REQUEST_ID_HEADER] = echoed
             if self._policy_header:
                 response.headers[self._policy_header] = self._policy_version()
         self._finish(ctx)
@@ -120,6 +119,7 @@ class Pipeline:
         log.info(
             "request",
             request_id=ctx.request_id,
+            client_request_id=ctx.client_request_id,
             account=ctx.account or None,
             cluster=ctx.cluster_id or None,
             tier=ctx.tier or None,
@@ -138,19 +138,8 @@ class Pipeline:
             total_ms=round(elapsed * 1000, 2),
             disconnected=ctx.client_disconnected or None,
             policy=self._policy_version(),
+            **replay_fields(ctx),
         )
-
-
-class RequestIds:
-    """32 hex digits: a random per-process prefix, then a counter. Unique across replicas
-    and workers like a UUID, without a system call for randomness on every request."""
-
-    def __init__(self) -> None:
-        self._prefix = secrets.token_hex(10)
-        self._counter = itertools.count(1)
-
-    def next(self) -> str:
-        return f"{self._prefix}{next(self._counter) & 0xFFFFFFFFFFFF:012x}"
 
 
 class PolicyVersion(Protocol):

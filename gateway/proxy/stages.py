@@ -1,4 +1,4 @@
-"""The small stages: authenticate, identify, forward."""
+"""The small stages: check the path, authenticate, identify, forward."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from aiohttp import web
 
 from gateway.clusters.types import ClusterInfo
 from gateway.http.headers import quota_headers
+from gateway.http.paths import checked_path
+from gateway.http.request_ids import REQUEST_ID_HEADER
 from gateway.model import Identity
 from gateway.policy.loader import LoadedPolicy
 from gateway.proxy.context import RequestContext
@@ -21,6 +23,20 @@ class Authenticator(Protocol):
 
 class ClusterLookup(Protocol):
     async def get(self, account: str) -> ClusterInfo: ...
+
+
+class PathStage:
+    """First: a path that would leave the route prefix is refused before anything is spent
+    (see :mod:`gateway.http.paths`); later stages and the forwarder use ``ctx.path``."""
+
+    name = "path"
+
+    def __init__(self, route_prefix: str) -> None:
+        self._prefix = route_prefix
+
+    async def run(self, request: web.Request, ctx: RequestContext) -> None:
+        ctx.path = checked_path(request.rel_url.raw_path, self._prefix)
+        return None
 
 
 class AuthenticateStage:
@@ -65,8 +81,8 @@ class ForwardStage:
 
     async def run(self, request: web.Request, ctx: RequestContext) -> web.StreamResponse:
         headers = quota_headers(ctx.decision) if ctx.decision else {}
-        if ctx.extra_headers:
-            headers = {**headers, **ctx.extra_headers}
+        # a streamed answer's headers go out before the pipeline could set the id
+        headers = {**headers, **ctx.extra_headers, REQUEST_ID_HEADER: ctx.echoed_id}
         return await self._forwarder.forward(request, ctx, ctx.body, headers)
 
 

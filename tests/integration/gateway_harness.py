@@ -14,12 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from gateway.app import GatewayState, build_admin_app, build_app, build_state
 from gateway.auth.api_keys import new_key
 from gateway.clock import Clock
+from gateway.http.protocol import EdgeOptions, EdgeRunner
 from gateway.mock.app import build_mock_app
+from gateway.observability.tracing import Tracing
+from gateway.server import edge_options
 from gateway.settings import Settings
 
 ADMIN_TOKEN = "test-admin-token"
@@ -45,6 +49,17 @@ tiers:
 detection: {enabled: false}
 clusters: {enabled: false}
 """
+
+
+class EdgeTestServer(TestServer):
+    """A test server whose connections are the gateway's own (``gateway.http.protocol``)."""
+
+    def __init__(self, app: web.Application, edge: EdgeOptions) -> None:
+        super().__init__(app, host="127.0.0.1")
+        self._edge = edge
+
+    async def _make_runner(self, **kwargs: Any) -> EdgeRunner:
+        return EdgeRunner(self.app, self._edge, **kwargs)
 
 
 @dataclass
@@ -110,6 +125,7 @@ async def running_gateway(
     accounts: dict[str, tuple[str, dict[str, str]]] | None = None,
     mock_options: dict[str, Any] | None = None,
     upstream: str | None = None,
+    tracing: Tracing | None = None,
     **settings: Any,
 ) -> AsyncIterator[Gateway]:
     policy_file, keys_file = _write_files(tmp_path, policy)
@@ -134,9 +150,12 @@ async def running_gateway(
     )
     values.update(settings)
     state = build_state(Settings(**values), clock)
-    server = TestServer(build_app(state.settings, state=state), host="127.0.0.1")
+    state.tracing = tracing or Tracing()  # off unless a test traces; never from the env
+    server = EdgeTestServer(
+        build_app(state.settings, state=state), edge_options(state.settings, "api")
+    )
     await server.start_server()
-    admin = TestServer(build_admin_app(state), host="127.0.0.1")
+    admin = EdgeTestServer(build_admin_app(state), edge_options(state.settings, "admin"))
     await admin.start_server()
     http = aiohttp.ClientSession()
     gateway = Gateway(
@@ -155,3 +174,13 @@ async def running_gateway(
         await http.close()
         for srv in (admin, server, mock):
             await srv.close()
+
+
+async def pin_level(gw: Gateway, account: str, level: str, ttl: float = 3600) -> None:
+    """An operator's pin: ``level`` for ``account`` through the admin API."""
+    response = await gw.http.post(
+        f"{gw.admin_url}/admin/v1/accounts/{account}/level",
+        json={"level": level, "ttl": ttl, "reason": "test"},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
+    assert response.status == 200, await response.text()

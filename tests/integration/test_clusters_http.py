@@ -99,6 +99,8 @@ async def test_shared_payment_links_accounts_and_they_share_the_cluster_budget(
 
 async def test_admin_api_requires_the_token(tmp_path: Path) -> None:
     async with running_gateway(tmp_path, policy=POLICY, accounts=ACCOUNTS) as gw:
+        assert (await gw.chat("a1")).status == 200  # an account the gateway has seen
+        await gw.state.background.drain()
         response = await gw.http.get(f"{gw.admin_url}/admin/v1/accounts/a1")
         assert response.status == 401
         assert (await response.json())["error"]["code"] == "invalid_admin_token"

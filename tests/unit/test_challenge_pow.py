@@ -18,6 +18,8 @@ from gateway.limiter.memory import MemoryBudgetStore
 
 SECRET = b"s" * 32
 KEYS = KeyBuilder("t")
+CHAT = {"method": "POST", "path": "/v1/chat/completions"}
+P = {"method": "POST", "path": "/p"}
 
 
 @pytest.fixture
@@ -59,27 +61,27 @@ async def test_issue_solve_verify_grants_clearance(
 async def test_replay_is_rejected(issuer: ChallengeIssuer) -> None:
     c = issuer.issue("acct", "POST", "/v1/chat/completions", 8)
     header = redeem_header(c.token, 8)
-    assert (await issuer.redeem(header, "acct")).ok
-    again = await issuer.redeem(header, "acct")
+    assert (await issuer.redeem(header, "acct", **CHAT)).ok
+    again = await issuer.redeem(header, "acct", **CHAT)
     assert not again.ok and again.reason == "replayed"
 
 
 async def test_wrong_account_method_or_path(issuer: ChallengeIssuer) -> None:
     c = issuer.issue("acct", "POST", "/v1/chat/completions", 8)
     header = redeem_header(c.token, 8)
-    assert (await issuer.redeem(header, "other")).reason == "token of another account"
-    assert (await issuer.redeem(header, "acct", method="GET")).reason == "token of another method"
-    assert (await issuer.redeem(header, "acct", path="/v1/embeddings")).reason == (
-        "token of another path"
-    )
-    assert await issuer.verify(header, "acct")  # refusals did not burn the token
+    assert (await issuer.redeem(header, "other", **CHAT)).reason == "token of another account"
+    wrong_method = await issuer.redeem(header, "acct", method="GET", path=CHAT["path"])
+    assert wrong_method.reason == "token of another method"
+    wrong_path = await issuer.redeem(header, "acct", method="POST", path="/v1/embeddings")
+    assert wrong_path.reason == "token of another path"
+    assert await issuer.verify(header, "acct", **CHAT)  # refusals did not burn the token
 
 
 async def test_expired_token(issuer: ChallengeIssuer, clock: FakeClock) -> None:
     c = issuer.issue("acct", "POST", "/p", 8)
     header = redeem_header(c.token, 8)
     clock.advance(120 + 10)
-    assert (await issuer.redeem(header, "acct")).reason == "invalid token"
+    assert (await issuer.redeem(header, "acct", **P)).reason == "invalid token"
 
 
 async def test_tampered_or_foreign_tokens(
@@ -91,29 +93,36 @@ async def test_tampered_or_foreign_tokens(
     claims["difficulty"] = 1  # make the work trivial
     forged_body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
     forged = f"{head}.{forged_body}.{sig}"
-    assert (await issuer.redeem(redeem_header(forged, 1), "acct")).reason == "invalid token"
+    assert (await issuer.redeem(redeem_header(forged, 1), "acct", **P)).reason == "invalid token"
     other_key = ChallengeIssuer(b"o" * 32, clock, store, KEYS).issue("acct", "POST", "/p", 4)
-    assert not await issuer.verify(redeem_header(other_key.token, 4), "acct")
+    assert not await issuer.verify(redeem_header(other_key.token, 4), "acct", **P)
     wrong_typ = jwt.encode(claims | {"difficulty": 4}, SECRET, algorithm="HS256")
-    assert not await issuer.verify(redeem_header(wrong_typ, 4), "acct")
+    assert not await issuer.verify(redeem_header(wrong_typ, 4), "acct", **P)
     none_alg = jwt.encode(claims, None, algorithm="none", headers={"typ": pow.TYP})
-    assert not await issuer.verify(redeem_header(none_alg, 1), "acct")
+    assert not await issuer.verify(redeem_header(none_alg, 1), "acct", **P)
 
 
 async def test_insufficient_work(issuer: ChallengeIssuer) -> None:
     c = issuer.issue("acct", "POST", "/p", 12)
     nonce = next(str(i) for i in range(10_000) if not pow.work_done(c.token, str(i), 12))
-    result = await issuer.redeem(pow.header_value(c.token, nonce), "acct")
+    result = await issuer.redeem(pow.header_value(c.token, nonce), "acct", **P)
     assert result.reason == "insufficient work"
-    assert await issuer.verify(redeem_header(c.token, 12), "acct")
+    assert await issuer.verify(redeem_header(c.token, 12), "acct", **P)
 
 
 @pytest.mark.parametrize(
     "header",
-    ["", "garbage", 'challenge="abc"', 'nonce="1"', 'challenge="a.b.c", nonce="no spaces!"'],
+    [
+        "",
+        "garbage",
+        'challenge="abc"',
+        'nonce="1"',
+        'challenge="a.b.c", nonce="no spaces!"',
+        'challenge="\udcff.b.c", nonce="1"',  # header bytes that were not UTF-8
+    ],
 )
 async def test_malformed_headers(issuer: ChallengeIssuer, header: str) -> None:
-    assert not (await issuer.redeem(header, "acct")).ok
+    assert not (await issuer.redeem(header, "acct", **P)).ok
 
 
 def test_solve_meets_the_difficulty() -> None:

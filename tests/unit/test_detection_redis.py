@@ -115,6 +115,7 @@ async def test_challenge_replay_rejected_across_replicas(
     replica_b = pow.ChallengeIssuer(secret, clock, RedisBudgetStore(redis_client), keys)
     c = replica_a.issue("acct", "POST", "/v1/chat/completions", 10)
     header = pow.header_value(c.token, pow.solve(c.token, 10))
-    assert await replica_b.verify(header, "acct", cluster_id="org")
-    assert not await replica_a.verify(header, "acct", cluster_id="org")
+    chat = {"method": "POST", "path": "/v1/chat/completions", "cluster_id": "org"}
+    assert await replica_b.verify(header, "acct", **chat)
+    assert not await replica_a.verify(header, "acct", **chat)
     assert await redis_client.exists(keys.account_clearance("org", "acct"))

@@ -83,7 +83,7 @@ async def test_estimate_only_when_nothing_needs_the_fingerprint() -> None:
     )
     contexts = []
     for stage in (full, light):
-        ctx = RequestContext(request_id="r", started=0.0, now=0.0)
+        ctx = RequestContext(request_id="r", started=0.0, now=0.0, path=_Request.path)
         await stage.run(_Request(BODY), ctx)  # type: ignore[arg-type]
         contexts.append(ctx)
     a, b = (ctx.fingerprint for ctx in contexts)

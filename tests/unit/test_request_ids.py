@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from gateway.proxy.pipeline import RequestIds
+from gateway.http.request_ids import RequestIds
 
 
 def test_request_ids_are_unique_32_hex_digits_and_differ_between_processes() -> None:

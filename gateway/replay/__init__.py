@@ -1,0 +1,1 @@
+"""``gateway replay``: what a candidate policy would have decided on logged traffic."""
