@@ -31,7 +31,9 @@ def _authorized(request: web.Request, token: str | None) -> bool:
     if not token:
         return False
     given = request.headers.get("Authorization", "")
-    return given.startswith("Bearer ") and hmac.compare_digest(given[7:].encode(), token.encode())
+    return given.startswith("Bearer ") and hmac.compare_digest(
+        given[7:].encode("utf-8", "surrogateescape"), token.encode()
+    )
 
 
 class AdminApi:

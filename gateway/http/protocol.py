@@ -10,7 +10,7 @@ exactly that:
   of the request quoted) and logged as one structlog line: ``http_error`` with ``status``,
   ``error`` (the exception class), ``peer`` and ``listener``; never header values or body;
 * aiohttp's own plain-text answers (no route, unknown ``Expect`` ...) get the JSON body;
-* a request line with an HTTP version other than 1.0 or 1.1 is answered 505;
+* a request line with an HTTP version other than 1.0 or 1.1 is answered 400 (``http_version_not_supported``);
 * a request head (request line and headers) not complete ``header`` seconds after its first
   byte (after the connection opened, for the first request) is answered 408 and the
   connection closed (slowloris);
@@ -67,7 +67,7 @@ class ClientBodyTimeout(GatewayError):
 
 
 class HttpVersionNotSupported(GatewayError):
-    status = 505
+    status = 400  # not 505: the gateway answers a client's fault with a 4xx, never a 5xx
     type = "invalid_request_error"
     code = "http_version_not_supported"
     retryable = False
@@ -149,8 +149,8 @@ class EdgeRequestHandler(RequestHandler):
             message, _payload = self._messages[i]
             if isinstance(message, RawRequestMessage) and message.version not in _VERSIONS:
                 error = HttpVersionNotSupported("Only HTTP/1.0 and HTTP/1.1 are served.")
-                self._messages[i] = (_ErrInfo(status=505, exc=error, message=""), EMPTY_PAYLOAD)
-                while len(self._messages) > i + 1:  # the 505 closes the connection
+                self._messages[i] = (_ErrInfo(status=400, exc=error, message=""), EMPTY_PAYLOAD)
+                while len(self._messages) > i + 1:  # the refusal closes the connection
                     self._messages.pop()
                 break
         payload = self._messages[-1][1]
@@ -216,7 +216,7 @@ class EdgeRequestHandler(RequestHandler):
             "peer": request.remote,
             "listener": self._edge.listener,
         }
-        if error.status >= 500 and error.status != 505:
+        if error.status >= 500:
             log.error("http_error", frames=_frames(exc), **fields)
         else:
             log.info("http_error", **fields)

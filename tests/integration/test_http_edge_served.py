@@ -62,7 +62,7 @@ async def test_both_served_listeners_have_the_edge(tmp_path: Path) -> None:
     finally:
         stop.set()
         await asyncio.wait_for(served, 30)
-    assert [r.last.status for r in results] == [505, 408, 505, 408]
+    assert [r.last.status for r in results] == [400, 408, 400, 408]
     for result in results:
         assert result.closed
         assert result.last.error["type"] == "invalid_request_error"

@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from attack_http import Part, RawResponse, request
 from corpus import Case, answered, chat, one, refused
 from live_gateway import ADMIN_TOKEN, JWT_SECRET, Live
-from raw_http import Part, RawResponse, request
 
 INVALID_KEY = "invalid_api_key"
 

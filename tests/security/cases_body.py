@@ -6,9 +6,9 @@ from __future__ import annotations
 import gzip
 from typing import Any
 
+from attack_http import Part
 from corpus import Case, chat, one, refused
 from live_gateway import BODY_LIMIT, MARKER, Live
-from raw_http import Part
 
 TOO_LARGE = "request_too_large"
 INVALID_JSON = "invalid_json"

@@ -3,9 +3,9 @@ injection, odd request lines and HTTP versions, slow and stalled clients."""
 
 from __future__ import annotations
 
+from attack_http import Part
 from corpus import CHAT, Case, chat, one, refused, send
 from live_gateway import CLIENT_TIMEOUT, Live
-from raw_http import Part
 
 # Hidden after the first request's body: answered only if the framing was misread.
 SMUGGLED = b"GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Smuggled: 1\r\n\r\n"

@@ -10,9 +10,9 @@ import json
 import uuid
 from typing import Any
 
+from attack_http import request
 from corpus import CHAT, Case, bearer, call, error_of, held_slots, one, send
 from live_gateway import UPSTREAM_KEY, Live
-from raw_http import request
 
 from gateway.detection.challenge import header_value, solve, work_done
 

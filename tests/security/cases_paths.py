@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from attack_http import request
 from corpus import Case, bearer, one, send
 from live_gateway import Live
-from raw_http import request
 
 TRAVERSALS = {
     "dotdot": "/v1/../mock/stats",

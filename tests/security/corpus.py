@@ -11,9 +11,9 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from attack_http import Part, RawResponse, exchange, request
 from live_gateway import HOST, Live
 from multidict import CIMultiDict
-from raw_http import Part, RawResponse, exchange, request
 
 CHAT = "/v1/chat/completions"
 ERROR_FIELDS = {"message", "type", "param", "code"}
