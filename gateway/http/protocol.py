@@ -10,7 +10,8 @@ exactly that:
   of the request quoted) and logged as one structlog line: ``http_error`` with ``status``,
   ``error`` (the exception class), ``peer`` and ``listener``; never header values or body;
 * aiohttp's own plain-text answers (no route, unknown ``Expect`` ...) get the JSON body;
-* a request line with an HTTP version other than 1.0 or 1.1 is answered 400 (``http_version_not_supported``);
+* a request line with an HTTP version other than 1.0 or 1.1 is answered 400
+  (``http_version_not_supported``);
 * a request head (request line and headers) not complete ``header`` seconds after its first
   byte (after the connection opened, for the first request) is answered 408 and the
   connection closed (slowloris);
