@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -14,11 +13,12 @@ import structlog
 from aiohttp import web
 
 from gateway.accounts.recorder import SeenRecorder
-from gateway.accounts.seen import MemorySeen, RedisSeen, SeenStore
+from gateway.accounts.seen import MemorySeen, RedisSeen
 from gateway.admin.middleware import json_errors
 from gateway.admin.routes import admin_routes
 from gateway.auth.config import AuthSettings, build_authenticator
-from gateway.auth.identity import Authenticator
+from gateway.challenges.gate import ChallengeGate
+from gateway.challenges.tokens import ChallengeIssuer
 from gateway.clock import Clock, SystemClock
 from gateway.clusters.cache import ClusterCache
 from gateway.clusters.graph import ClusterGraph
@@ -30,76 +30,29 @@ from gateway.clusters.observations import MemoryObservations
 from gateway.clusters.observations_redis import RedisObservations
 from gateway.clusters.service import ClusterService
 from gateway.clusters.worker import LinkerWorker
-from gateway.detection.challenge import ChallengeIssuer
 from gateway.detection.degrade import degrade
 from gateway.detection.engine import DetectionEngine
 from gateway.detection.memory_state import MemoryStateStore
 from gateway.detection.redis_state import RedisStateStore
 from gateway.detection.types import Assessment
-from gateway.diversity.fingerprint import Fingerprinter
 from gateway.errors import GatewayError
+from gateway.fingerprints.fingerprint import Fingerprinter
 from gateway.http.responses import error_response
-from gateway.limiter.factory import StoreBackend, build_backend
+from gateway.limiter.factory import build_backend
 from gateway.observability.metrics import Metrics
-from gateway.observability.tracing import Handles, Tracing
+from gateway.observability.tracing import Tracing
 from gateway.policy.holder import PolicyHolder
-from gateway.policy.loader import LoadedPolicy
 from gateway.policy.watcher import PolicyWatcher
-from gateway.proxy.background import Background
-from gateway.proxy.challenges import ChallengeGate
 from gateway.proxy.decide import CachingPlanner, DecideStage
 from gateway.proxy.forward import Forwarder
 from gateway.proxy.inspect import FingerprintNeed, InspectStage
 from gateway.proxy.pipeline import Pipeline
-from gateway.proxy.settle import InFlightLeases, Settler
+from gateway.proxy.settle import Settler
 from gateway.proxy.stages import AuthenticateStage, ForwardStage, IdentifyStage, PathStage
 from gateway.settings import Settings
+from gateway.state import STATE, GatewayState
 
 log = structlog.get_logger("gateway.app")
-
-
-@dataclass
-class GatewayState:
-    """Every long-lived component of one gateway process."""
-
-    settings: Settings
-    clock: Clock
-    metrics: Metrics
-    holder: PolicyHolder
-    backend: StoreBackend
-    graph: ClusterGraph
-    clusters: ClusterCache
-    cluster_service: ClusterService
-    linker: LinkerWorker
-    detection: DetectionEngine
-    challenges: ChallengeIssuer
-    fingerprinter: Fingerprinter
-    seen: SeenStore
-    background: Background = field(default_factory=Background)
-    leases: InFlightLeases = field(default_factory=InFlightLeases)
-    watcher: PolicyWatcher | None = None
-    session: aiohttp.ClientSession | None = None
-    authenticator: Authenticator | None = None
-    pipeline: Handles | None = None
-    tracing: Tracing | None = None  # None: from the OTEL_* variables at start-up
-    tasks: list[Any] = field(default_factory=list)
-
-    def policy(self) -> LoadedPolicy:
-        return self.holder.current
-
-    def policy_version(self) -> str:
-        return self.holder.current.version
-
-    def reload_policy_soon(self) -> None:
-        if self.watcher is not None:
-            self.watcher.on_sighup()
-
-
-STATE = web.AppKey("gateway_state", GatewayState)
-
-
-def state_of(app: web.Application) -> GatewayState:
-    return app[STATE]
 
 
 def _challenge_secret(settings: Settings) -> bytes:

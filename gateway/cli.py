@@ -31,7 +31,7 @@ def _demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from gateway.admin import reference as admin_reference
     from gateway.auth import keys_cli
-    from gateway.challenge_client import register as register_challenge
+    from gateway.challenges.client import register as register_challenge
     from gateway.mock import cli as mock_cli
     from gateway.policy import commands as policy_commands
     from gateway.replay import commands as replay_commands

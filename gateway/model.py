@@ -15,6 +15,7 @@ Unit = Literal["requests", "tokens", "diversity", "concurrency"]
 Algorithm = Literal["bucket", "window", "concurrency", "novelty"]
 Mode = Literal["enforce", "shadow"]
 TokenCount = Literal["total", "input", "output"]
+FailureMode = Literal["open", "closed"]  # when the budget store is unreachable
 
 
 class Level(enum.IntEnum):
@@ -139,7 +140,7 @@ class RequestFeatures:
 
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
-    """Cheap, pure prompt fingerprints (see gateway.diversity.fingerprint)."""
+    """Cheap, pure prompt fingerprints (see gateway.fingerprints.fingerprint)."""
 
     exact: int  # 64-bit hash of the normalised last user turn
     skeleton: int  # 64-bit hash of the skeleton (literals masked)

@@ -13,13 +13,14 @@ from multiprocessing.process import BaseProcess
 import structlog
 from aiohttp import web
 
-from gateway.app import build_admin_app, build_app, state_of
+from gateway.app import build_admin_app, build_app
 from gateway.clock import SystemClock
 from gateway.http.protocol import EdgeOptions, EdgeRunner
 from gateway.observability.logging import configure_logging
 from gateway.observability.multiproc import ENV as METRICS_DIR_ENV
 from gateway.observability.multiproc import WorkerMetricsDir, inherited_setting
 from gateway.settings import Settings
+from gateway.state import state_of
 
 log = structlog.get_logger("gateway.server")
 

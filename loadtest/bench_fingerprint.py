@@ -25,12 +25,12 @@ import statistics
 import time
 from collections.abc import Callable, Mapping
 
-from gateway.diversity.fingerprint import SYSTEM_LEXICON_CHARS, Fingerprinter, system_hash
-from gateway.diversity.frame import body_segment, frame_hash, sentence_frame
-from gateway.diversity.hashing import hash_sequence
-from gateway.diversity.request import prompt_parts
-from gateway.diversity.simhash import bands, ngram_features, simhash
-from gateway.diversity.skeleton import premask_spans
+from gateway.fingerprints.fingerprint import SYSTEM_LEXICON_CHARS, Fingerprinter, system_hash
+from gateway.fingerprints.frame import body_segment, frame_hash, sentence_frame
+from gateway.fingerprints.hashing import hash_sequence
+from gateway.fingerprints.request import prompt_parts
+from gateway.fingerprints.simhash import bands, ngram_features, simhash
+from gateway.fingerprints.skeleton import premask_spans
 from gateway.model import Fingerprint
 from loadtest.corpus import corpus_dir, load_prompts
 

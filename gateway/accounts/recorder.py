@@ -8,8 +8,8 @@ process has not written for ``refresh`` seconds, or whose tier changed, so the r
 from __future__ import annotations
 
 from gateway.accounts.seen import SeenStore
+from gateway.background.tasks import Background
 from gateway.clock import Clock
-from gateway.proxy.background import Background
 from gateway.proxy.context import RequestContext
 from gateway.proxy.pipeline import Finalizer
 

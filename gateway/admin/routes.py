@@ -21,7 +21,7 @@ from gateway.errors import GatewayError
 from gateway.model import Level
 
 if TYPE_CHECKING:
-    from gateway.app import GatewayState
+    from gateway.state import GatewayState
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _LEVELS = {level.label: level for level in Level}

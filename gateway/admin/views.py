@@ -16,7 +16,7 @@ from gateway.proxy.context import RequestContext
 from gateway.proxy.planner import Planner
 
 if TYPE_CHECKING:
-    from gateway.app import GatewayState
+    from gateway.state import GatewayState
 
 AUDIT_SHOWN = 50  # audit entries in one view
 AUDIT_SCANNED = 1000  # newest link-audit entries searched for the account or cluster

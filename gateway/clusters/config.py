@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from gateway.policy.base import Duration, PolicyModel
-from gateway.policy.budgets import Budgets
+from gateway.budgets.sections import Budgets
+from gateway.notation import Duration, PolicyModel
 
 SoftSignal = Literal["ip_prefix", "template", "synchrony"]
 SOFT_SIGNALS: tuple[SoftSignal, ...] = ("ip_prefix", "template", "synchrony")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from gateway.background.batches import BackgroundWorker
 from gateway.clock import Clock
 from gateway.clusters.graph import ClusterGraph
 from gateway.clusters.linker import Linker, LinkerStats
 from gateway.model import Identity
-from gateway.worker import BackgroundWorker
 
 _Item = tuple[Identity, int | None, float]
 

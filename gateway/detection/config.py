@@ -12,8 +12,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from gateway.detection.coordination_policy import Coordination
-from gateway.model import Level
-from gateway.policy.base import Duration, Mode, PolicyModel
+from gateway.model import Level, Mode
+from gateway.notation import Duration, PolicyModel
 
 LevelName = Literal["none", "throttle", "degrade", "challenge", "block"]
 FAMILIES = ("coverage", "templating", "elicitation", "shape", "timing")

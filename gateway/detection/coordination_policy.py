@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from gateway.policy.base import PolicyModel
+from gateway.notation import PolicyModel
 
 
 class Coordination(PolicyModel):

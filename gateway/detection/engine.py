@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from gateway.background.batches import BackgroundWorker
 from gateway.clock import Clock
 from gateway.detection.batch import VERIFICATION_TTL, Batch, Scored, Sighting, verdict_of
 from gateway.detection.config import DetectionPolicy
@@ -26,7 +27,6 @@ from gateway.detection.types import (
 from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.store import BudgetStore
 from gateway.model import Fingerprint, Identity, Level, RequestFeatures
-from gateway.worker import BackgroundWorker
 
 __all__ = ["VERIFICATION_TTL", "DetectionEngine", "Sighting"]
 

@@ -10,7 +10,7 @@ import math
 
 from gateway.errors import Forbidden, GatewayError, RateLimited, ServiceUnavailable
 from gateway.http.durations import go_duration
-from gateway.http.headers import retry_headers
+from gateway.http.quota_headers import retry_headers
 from gateway.model import BudgetState, Decision
 
 _PERIOD_NAMES = {

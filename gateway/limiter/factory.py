@@ -27,9 +27,10 @@ from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.memory import MemoryBudgetStore
 from gateway.limiter.packing import connection_class
 from gateway.limiter.redis_store import RedisBudgetStore
-from gateway.limiter.resilient import LAG_ALLOWANCE, FailureMode, ResilientStore
+from gateway.limiter.resilient import LAG_ALLOWANCE, ResilientStore
 from gateway.limiter.scripts import RedisClient
 from gateway.limiter.store import BudgetStore
+from gateway.model import FailureMode
 
 STORE_TIMEOUT = 1.0
 """Default seconds a budget call may take before it counts as a store failure.

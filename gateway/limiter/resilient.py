@@ -20,7 +20,7 @@ import asyncio
 import dataclasses
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from redis.exceptions import NoScriptError
 
@@ -30,10 +30,17 @@ from gateway.limiter.breaker import CircuitBreaker
 from gateway.limiter.deadline import Deadline
 from gateway.limiter.memory import MemoryBudgetStore
 from gateway.limiter.store import BudgetStore, StoreUnavailable
-from gateway.model import AcquireRequest, AcquireResult, BudgetSpec, Charge, Level, Settlement
+from gateway.model import (
+    AcquireRequest,
+    AcquireResult,
+    BudgetSpec,
+    Charge,
+    FailureMode,
+    Level,
+    Settlement,
+)
 
 T = TypeVar("T")
-FailureMode = Literal["open", "closed"]
 LAG_ALLOWANCE = 2.0  # default op_limit: this many op_timeouts when the event loop runs late
 _TRACKED = 65536  # fallback-admitted request ids remembered for their settlement
 

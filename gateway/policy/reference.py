@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.policy.base import DURATION_PATTERN, RATE_PATTERN
+from gateway.notation import DURATION_PATTERN, RATE_PATTERN
 from gateway.policy.schema import Policy
 
 JsonSchema = Mapping[str, Any]

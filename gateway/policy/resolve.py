@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 
-from gateway.policy.budgets import Budgets
+from gateway.budgets.sections import Budgets
 from gateway.policy.checks import ANY_TIER
 from gateway.policy.document import dotted
 from gateway.policy.schema import Policy

@@ -12,15 +12,15 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, model_validator
 
+from gateway.budgets.sections import Budgets
 from gateway.clusters.config import ClustersPolicy
 from gateway.detection.config import DetectionPolicy
-from gateway.policy.base import Duration, Mode, PolicyModel
-from gateway.policy.budgets import Budgets
+from gateway.model import FailureMode, Mode
+from gateway.notation import Duration, PolicyModel
 from gateway.policy.checks import ANY_TIER, check_policy
 
 __all__ = ["ANY_TIER", "DEFER_CHECKS", "Defaults", "FailureMode", "Policy"]
 
-FailureMode = Literal["open", "closed"]
 DEFER_CHECKS = "defer_checks"
 """Validation context flag: skip the whole-document checks (the loader runs them itself)."""
 

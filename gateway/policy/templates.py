@@ -11,9 +11,9 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from gateway.budgets.sections import Budgets
 from gateway.limiter.keys import KeyBuilder
 from gateway.model import Algorithm, BudgetSpec, Mode, Scope, TokenCount, Unit
-from gateway.policy.budgets import Budgets
 
 DiversityAction = Literal["throttle", "refuse"]
 _PERIOD_NAMES = {

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.challenges.gate import ChallengeGate
 from gateway.errors import GatewayError
 from gateway.http.refusals import refusal_error
 from gateway.limiter.keys import KeyBuilder
@@ -23,7 +24,6 @@ from gateway.limiter.store import BudgetStore, StoreUnavailable
 from gateway.model import AcquireRequest, AcquireResult, Decision, Level
 from gateway.observability.metrics import Metrics
 from gateway.policy.loader import LoadedPolicy
-from gateway.proxy.challenges import ChallengeGate
 from gateway.proxy.context import RequestContext
 from gateway.proxy.planner import BoundPlan, Planner
 from gateway.proxy.settle import InFlightLeases

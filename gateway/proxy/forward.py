@@ -21,7 +21,7 @@ from gateway.http.paths import encoded_path
 from gateway.http.request_ids import REQUEST_ID_HEADER
 from gateway.http.responses import sse_error_event
 from gateway.proxy.context import RequestContext
-from gateway.proxy.headers import client_response_headers, upstream_request_headers
+from gateway.proxy.hop_headers import client_response_headers, upstream_request_headers
 from gateway.proxy.usage import SseTap, usage_from_json
 
 

@@ -1,6 +1,6 @@
 """The inspect stage: read the body (bounded), parse JSON, fingerprint the prompt.
 
-Fingerprints are pure (see ``gateway.diversity``); the prompt text itself never leaves this
+Fingerprints are pure (see ``gateway.fingerprints``); the prompt text itself never leaves this
 stage except to go upstream. When nothing uses a fingerprint for the caller's tier (no
 diversity budget, detection off, no template linking: :class:`FingerprintNeed`) only the
 prompt's token estimate is computed.
@@ -14,10 +14,10 @@ from typing import Any, Protocol
 import orjson
 from aiohttp import web
 
-from gateway.diversity.request import prompt_parts
+from gateway.budgets.sections import Budgets
 from gateway.errors import GatewayError, InvalidRequest
+from gateway.fingerprints.request import prompt_parts
 from gateway.model import Fingerprint, Identity, RequestFeatures
-from gateway.policy.budgets import Budgets
 from gateway.policy.loader import LoadedPolicy
 from gateway.proxy.context import RequestContext
 from gateway.proxy.fields import check_fields

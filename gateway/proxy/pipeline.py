@@ -19,7 +19,7 @@ from aiohttp import web
 
 from gateway.clock import Clock
 from gateway.errors import GatewayError
-from gateway.http.headers import quota_headers
+from gateway.http.quota_headers import quota_headers
 from gateway.http.request_ids import REQUEST_ID_HEADER, RequestIds, client_request_id
 from gateway.http.responses import error_response
 from gateway.observability.metrics import Metrics

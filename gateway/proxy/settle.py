@@ -19,10 +19,10 @@ from typing import Any, Protocol
 import structlog
 from redis.exceptions import NoScriptError
 
+from gateway.background.tasks import Background
 from gateway.limiter.batching import settle_all
 from gateway.limiter.store import BudgetStore
 from gateway.model import BudgetSpec, Fingerprint, Identity, RequestFeatures, Settlement
-from gateway.proxy.background import Background
 from gateway.proxy.context import RequestContext
 from gateway.proxy.usage import Usage, estimate_tokens_from_chars
 

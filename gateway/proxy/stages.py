@@ -8,8 +8,8 @@ from typing import Protocol
 from aiohttp import web
 
 from gateway.clusters.types import ClusterInfo
-from gateway.http.headers import quota_headers
 from gateway.http.paths import checked_path
+from gateway.http.quota_headers import quota_headers
 from gateway.http.request_ids import REQUEST_ID_HEADER
 from gateway.model import Identity
 from gateway.policy.loader import LoadedPolicy

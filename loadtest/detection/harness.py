@@ -21,9 +21,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from gateway.app import GatewayState, build_app, build_state
 from gateway.auth.api_keys import generate_key, hash_key
 from gateway.auth.keys_file import KeyRecord, write_records
+from gateway.challenges.tokens import HEADER, header_value
+from gateway.challenges.tokens import solve as solve_pow
 from gateway.clock import FakeClock
-from gateway.detection.challenge import HEADER, header_value
-from gateway.detection.challenge import solve as solve_pow
 from gateway.mock.app import build_mock_app
 from gateway.settings import Settings
 from loadtest.detection.traffic import Account, Outcome, Request
@@ -153,7 +153,7 @@ class Harness:
 
     async def send(self, account: str, request: Request, *, solve: bool = False) -> Outcome:
         """Send ``request`` as ``account``; ``solve``: answer a proof-of-work challenge once
-        (what an honest client with ``gateway.challenge_client`` does)."""
+        (what an honest client with ``gateway.challenges.client`` does)."""
         level = await self.level(account)
         headers = {
             "Authorization": f"Bearer {self.keys[account]}",

@@ -12,7 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "integration"))
 from gateway_harness import ADMIN_TOKEN, running_gateway
 
-from gateway.challenge_client import with_pow_async
+from gateway.challenges.client import with_pow_async
 
 POLICY = """
 version: 1

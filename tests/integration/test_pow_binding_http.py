@@ -8,8 +8,8 @@ from typing import Any
 
 from gateway_harness import Gateway, pin_level, running_gateway
 
+from gateway.challenges.tokens import header_value, solve
 from gateway.clock import FakeClock
-from gateway.detection.challenge import header_value, solve
 
 POLICY = """
 version: 1

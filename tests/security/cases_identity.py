@@ -14,7 +14,7 @@ from attack_http import request
 from corpus import CHAT, Case, bearer, call, error_of, held_slots, one, send
 from live_gateway import UPSTREAM_KEY, Live
 
-from gateway.detection.challenge import header_value, solve, work_done
+from gateway.challenges.tokens import header_value, solve, work_done
 
 CHALLENGE = "challenge_required"
 

@@ -12,10 +12,10 @@ import jwt
 import openai
 import pytest
 
-from gateway import challenge_client
+from gateway.challenges import client as challenge_client
+from gateway.challenges import tokens as pow
+from gateway.challenges.tokens import ChallengeIssuer
 from gateway.clock import FakeClock
-from gateway.detection import challenge as pow
-from gateway.detection.challenge import ChallengeIssuer
 from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.memory import MemoryBudgetStore
 

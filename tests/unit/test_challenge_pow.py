@@ -9,9 +9,9 @@ import json
 import jwt
 import pytest
 
+from gateway.challenges import tokens as pow
+from gateway.challenges.tokens import ChallengeIssuer
 from gateway.clock import FakeClock
-from gateway.detection import challenge as pow
-from gateway.detection.challenge import ChallengeIssuer
 from gateway.detection.config import DetectionPolicy
 from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.memory import MemoryBudgetStore

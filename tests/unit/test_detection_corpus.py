@@ -16,7 +16,7 @@ from gateway.detection.config import DetectionPolicy
 from gateway.detection.engine import DetectionEngine
 from gateway.detection.memory_state import MemoryStateStore
 from gateway.detection.types import Assessment
-from gateway.diversity.fingerprint import Fingerprinter
+from gateway.fingerprints.fingerprint import Fingerprinter
 from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.memory import MemoryBudgetStore
 from gateway.model import Identity, Level, RequestFeatures

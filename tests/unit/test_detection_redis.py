@@ -8,8 +8,8 @@ import pytest
 from redis.asyncio import Redis
 from test_detection_traffic import HARVESTER, HONEST, Persona, events
 
+from gateway.challenges import tokens as pow
 from gateway.clock import FakeClock
-from gateway.detection import challenge as pow
 from gateway.detection.config import DetectionPolicy
 from gateway.detection.engine import DetectionEngine
 from gateway.detection.memory_state import MemoryStateStore

@@ -15,9 +15,9 @@ import re
 import numpy as np
 import pytest
 
-from gateway.diversity.cells import HyperplaneCells
-from gateway.diversity.embed import HashedNgramEmbedder
-from gateway.diversity.fingerprint import Fingerprinter
+from gateway.fingerprints.cells import HyperplaneCells
+from gateway.fingerprints.embed import HashedNgramEmbedder
+from gateway.fingerprints.fingerprint import Fingerprinter
 from loadtest.corpus import load_prompts
 
 

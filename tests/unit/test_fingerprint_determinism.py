@@ -9,8 +9,8 @@ import sys
 from dataclasses import astuple
 from pathlib import Path
 
-from gateway.diversity.cells import seeded_gaussian
-from gateway.diversity.fingerprint import Fingerprinter
+from gateway.fingerprints.cells import seeded_gaussian
+from gateway.fingerprints.fingerprint import Fingerprinter
 from loadtest.corpus import load_prompts
 
 REPO = Path(__file__).resolve().parents[2]
@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 _CHILD = """
 import json, sys
 from dataclasses import astuple
-from gateway.diversity.fingerprint import Fingerprinter
+from gateway.fingerprints.fingerprint import Fingerprinter
 texts = json.loads(sys.stdin.read())
 fp = Fingerprinter()
 print(json.dumps([list(astuple(fp.fingerprint_text(t))) for t in texts]))

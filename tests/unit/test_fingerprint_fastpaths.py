@@ -14,14 +14,14 @@ import re
 import numpy as np
 import pytest
 
-from gateway.diversity import chars as C
-from gateway.diversity.cells import HyperplaneCells
-from gateway.diversity.embed import HashedNgramEmbedder
-from gateway.diversity.frame import body_segment, frame_hash
-from gateway.diversity.hashing import PrefixHasher, fmix64, hash_sequence, stable_hash64
-from gateway.diversity.simhash import simhash
-from gateway.diversity.skeleton import Skeletonizer, premask_spans
-from gateway.diversity.skeleton import _www as www_spans
+from gateway.fingerprints import chars as C
+from gateway.fingerprints.cells import HyperplaneCells
+from gateway.fingerprints.embed import HashedNgramEmbedder
+from gateway.fingerprints.frame import body_segment, frame_hash
+from gateway.fingerprints.hashing import PrefixHasher, fmix64, hash_sequence, stable_hash64
+from gateway.fingerprints.simhash import simhash
+from gateway.fingerprints.skeleton import Skeletonizer, premask_spans
+from gateway.fingerprints.skeleton import _www as www_spans
 from loadtest.corpus import load_prompts
 
 EDGE = [

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from multidict import CIMultiDict
 
-from gateway.diversity.fingerprint import Fingerprinter
-from gateway.diversity.request import prompt_parts
+from gateway.fingerprints.fingerprint import Fingerprinter
+from gateway.fingerprints.request import prompt_parts
 from gateway.mock.text import chat_prompt, count_tokens
 from loadtest.corpus import load_prompts
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from gateway.diversity.fingerprint import Fingerprinter
+from gateway.fingerprints.fingerprint import Fingerprinter
 from loadtest.corpus import load_prompts
 
 GOLDEN = Path(__file__).resolve().parent / "fingerprint_golden.json"

@@ -6,8 +6,8 @@ import random
 
 import numpy as np
 
-from gateway.diversity.hashing import fmix64
-from gateway.diversity.simhash import bands, hamming, ngram_features, simhash
+from gateway.fingerprints.hashing import fmix64
+from gateway.fingerprints.simhash import bands, hamming, ngram_features, simhash
 
 
 def test_distance_at_most_three_shares_a_band() -> None:

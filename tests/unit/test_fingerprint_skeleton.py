@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.diversity.fingerprint import Fingerprinter
-from gateway.diversity.simhash import hamming
-from gateway.diversity.skeleton import Skeletonizer
+from gateway.fingerprints.fingerprint import Fingerprinter
+from gateway.fingerprints.simhash import hamming
+from gateway.fingerprints.skeleton import Skeletonizer
 from loadtest.corpus import load_prompts
 
 

@@ -15,8 +15,8 @@ from collections import Counter
 
 import pytest
 
-from gateway.diversity.fingerprint import Fingerprinter
-from gateway.diversity.simhash import hamming
+from gateway.fingerprints.fingerprint import Fingerprinter
+from gateway.fingerprints.simhash import hamming
 from gateway.model import Fingerprint
 from loadtest.corpus import load_prompts
 

@@ -12,15 +12,15 @@ from typing import Any, ClassVar
 
 import yaml
 
+from gateway.background.tasks import Background
 from gateway.clock import FakeClock
-from gateway.diversity.fingerprint import Fingerprinter
+from gateway.fingerprints.fingerprint import Fingerprinter
 from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.memory import MemoryBudgetStore
 from gateway.model import BudgetSpec, Identity, Settlement
 from gateway.observability.logging import BufferedLines, IsoTimestamp
 from gateway.observability.metrics import Metrics
 from gateway.policy.loader import LoadedPolicy, load_policy
-from gateway.proxy.background import Background
 from gateway.proxy.context import RequestContext
 from gateway.proxy.decide import CachingPlanner
 from gateway.proxy.inspect import FingerprintNeed, InspectStage

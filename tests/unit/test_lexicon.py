@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from gateway.diversity.lexicon import default_lexicon, elicitation_score
-from gateway.diversity.lexicon_terms import TERMS
+from gateway.fingerprints.lexicon import default_lexicon, elicitation_score
+from gateway.fingerprints.lexicon_terms import TERMS
 from loadtest.corpus import load_prompts
 
 ELICITING = {

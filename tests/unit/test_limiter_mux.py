@@ -284,8 +284,8 @@ async def test_a_flushed_script_cache_is_no_store_failure(
 async def test_the_settle_stage_sends_a_batch_again_after_noscript(
     redis_servers: Callable[[], RedisServer], key_prefix: str
 ) -> None:
+    from gateway.background.tasks import Background
     from gateway.limiter.resilient import ResilientStore
-    from gateway.proxy.background import Background
     from gateway.proxy.context import RequestContext
     from gateway.proxy.settle import InFlightLeases, Settler
 

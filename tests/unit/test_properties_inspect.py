@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.diversity.fingerprint import Fingerprinter
 from gateway.errors import GatewayError
+from gateway.fingerprints.fingerprint import Fingerprinter
 from gateway.proxy.context import RequestContext
 from gateway.proxy.inspect import InspectStage
 

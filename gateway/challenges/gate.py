@@ -2,7 +2,7 @@
 proof-of-work challenge (or a step-up ``verification_required``).
 
 The cryptography (stateless HMAC-signed tokens, hash work, replay protection, clearance)
-lives in :mod:`gateway.detection.challenge`.
+lives in :mod:`gateway.challenges.tokens`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from gateway.detection.challenge import ChallengeIssuer, www_authenticate
+from gateway.challenges.tokens import ChallengeIssuer, www_authenticate
 from gateway.detection.engine import DetectionEngine
 from gateway.errors import Forbidden, GatewayError
 from gateway.http.refusals import refusal_error

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from gateway.diversity.hashing import hash_sequence
-from gateway.diversity.skeleton import Skeleton
-from gateway.diversity.tokens import Bools
+from gateway.fingerprints.hashing import hash_sequence
+from gateway.fingerprints.skeleton import Skeleton
+from gateway.fingerprints.tokens import Bools
 
 _BODY = np.array([0xB0D7B0D7B0D7B0D7], dtype=np.uint64)
 _SENTENCE = np.array([0x5E47E4CE5E47E4CE], dtype=np.uint64)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import jwt
 
-from gateway.detection.challenge import HEADER, header_value, solve
+from gateway.challenges.tokens import HEADER, header_value, solve
 
 if TYPE_CHECKING:
     import httpx2

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gateway.diversity.hashing import U64
-from gateway.diversity.lexicon_terms import TERMS, Term
-from gateway.diversity.skeleton import Skeletonizer
-from gateway.diversity.tokens import Tokens
+from gateway.fingerprints.hashing import U64
+from gateway.fingerprints.lexicon_terms import TERMS, Term
+from gateway.fingerprints.skeleton import Skeletonizer
+from gateway.fingerprints.tokens import Tokens
 
 MAX_TERMS = 8  # ids reported per prompt
 MAX_WINDOWS = 6  # per term; beyond, the whole text is searched

@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from gateway.diversity.estimate import (
+from gateway.fingerprints.estimate import (
     IMAGE_TOKENS,
     MESSAGE_OVERHEAD,
     REPLY_PRIMING,

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from gateway.diversity.cells import HyperplaneCells
-from gateway.diversity.embed import Embedder, HashedNgramEmbedder, Vector
-from gateway.diversity.estimate import estimate_text_tokens
-from gateway.diversity.frame import body_segment, frame_hash, sentence_frame
-from gateway.diversity.hashing import hash_sequence, stable_hash64
-from gateway.diversity.lexicon import Lexicon
-from gateway.diversity.normalize import normalize
-from gateway.diversity.request import prompt_parts, request_features
-from gateway.diversity.simhash import bands, ngram_features, simhash
-from gateway.diversity.skeleton import Skeleton, Skeletonizer
+from gateway.fingerprints.cells import HyperplaneCells
+from gateway.fingerprints.embed import Embedder, HashedNgramEmbedder, Vector
+from gateway.fingerprints.estimate import estimate_text_tokens
+from gateway.fingerprints.frame import body_segment, frame_hash, sentence_frame
+from gateway.fingerprints.hashing import hash_sequence, stable_hash64
+from gateway.fingerprints.lexicon import Lexicon
+from gateway.fingerprints.normalize import normalize
+from gateway.fingerprints.request import prompt_parts, request_features
+from gateway.fingerprints.simhash import bands, ngram_features, simhash
+from gateway.fingerprints.skeleton import Skeleton, Skeletonizer
 from gateway.model import Fingerprint, RequestFeatures
 
 SYSTEM_LEXICON_CHARS = 4_000

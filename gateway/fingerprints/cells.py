@@ -32,7 +32,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from gateway.diversity.hashing import fmix64
+from gateway.fingerprints.hashing import fmix64
 
 Scheme = Literal["sign", "margin"]
 GROUP_BITS = 7  # margin scheme: 64 hyperplanes per group -> 6 bits of index + 1 bit of sign

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gateway.diversity.hashing import U64
+from gateway.fingerprints.hashing import U64
 
 BANDS = 4
 BAND_BITS = 16

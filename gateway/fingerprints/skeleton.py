@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gateway.diversity import chars as C
-from gateway.diversity.hashing import U64, PrefixHasher, fmix64
-from gateway.diversity.normalize import cap, nfkc
-from gateway.diversity.tokens import Ints, Spans, Tokens, tokenize
+from gateway.fingerprints import chars as C
+from gateway.fingerprints.hashing import U64, PrefixHasher, fmix64
+from gateway.fingerprints.normalize import cap, nfkc
+from gateway.fingerprints.tokens import Ints, Spans, Tokens, tokenize
 
 KINDS = ("code", "icode", "url", "email", "quote", "num", "name", "long")
 CODE, ICODE, URL, EMAIL, QUOTE, NUM, NAME, LONG = range(len(KINDS))

@@ -7,16 +7,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from gateway.policy.base import (
+from gateway.model import Mode, TokenCount
+from gateway.notation import (
     RATE_JSON_SCHEMA,
-    Mode,
     PolicyModel,
     RateField,
     parse_rate,
     shorthand_json_schema,
 )
-
-TokenCount = Literal["total", "input", "output"]
 
 
 class BucketBudget(PolicyModel):

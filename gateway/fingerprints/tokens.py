@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from gateway.diversity import chars as C
-from gateway.diversity.hashing import U64, PrefixHasher, stable_hash64
+from gateway.fingerprints import chars as C
+from gateway.fingerprints.hashing import U64, PrefixHasher, stable_hash64
 
 Ints = npt.NDArray[np.intp]
 Bools = npt.NDArray[np.bool_]

@@ -22,10 +22,10 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from gateway.diversity.hashing import U64, combine
-from gateway.diversity.skeleton import KINDS, NAME, QUOTE, Skeleton, Skeletonizer
-from gateway.diversity.stopwords import stopwords
-from gateway.diversity.tokens import Ints
+from gateway.fingerprints.hashing import U64, combine
+from gateway.fingerprints.skeleton import KINDS, NAME, QUOTE, Skeleton, Skeletonizer
+from gateway.fingerprints.stopwords import stopwords
+from gateway.fingerprints.tokens import Ints
 
 Vector = npt.NDArray[np.float32]
 _STOP_BITS = 16

@@ -1,0 +1,1 @@
+"""Budget kinds: the policy notation of budget sections, and one strategy per kind."""

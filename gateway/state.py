@@ -1,0 +1,74 @@
+"""Every long-lived component of one gateway process, in one value: built by
+:func:`gateway.app.build_state`, read by the admin API and the server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from gateway.accounts.seen import SeenStore
+from gateway.auth.identity import Authenticator
+from gateway.background.tasks import Background
+from gateway.challenges.tokens import ChallengeIssuer
+from gateway.clock import Clock
+from gateway.clusters.cache import ClusterCache
+from gateway.clusters.graph import ClusterGraph
+from gateway.clusters.service import ClusterService
+from gateway.clusters.worker import LinkerWorker
+from gateway.detection.engine import DetectionEngine
+from gateway.fingerprints.fingerprint import Fingerprinter
+from gateway.limiter.factory import StoreBackend
+from gateway.observability.metrics import Metrics
+from gateway.observability.tracing import Handles, Tracing
+from gateway.policy.holder import PolicyHolder
+from gateway.policy.loader import LoadedPolicy
+from gateway.policy.watcher import PolicyWatcher
+from gateway.proxy.settle import InFlightLeases
+from gateway.settings import Settings
+
+
+@dataclass
+class GatewayState:
+    """Every long-lived component of one gateway process."""
+
+    settings: Settings
+    clock: Clock
+    metrics: Metrics
+    holder: PolicyHolder
+    backend: StoreBackend
+    graph: ClusterGraph
+    clusters: ClusterCache
+    cluster_service: ClusterService
+    linker: LinkerWorker
+    detection: DetectionEngine
+    challenges: ChallengeIssuer
+    fingerprinter: Fingerprinter
+    seen: SeenStore
+    background: Background = field(default_factory=Background)
+    leases: InFlightLeases = field(default_factory=InFlightLeases)
+    watcher: PolicyWatcher | None = None
+    session: aiohttp.ClientSession | None = None
+    authenticator: Authenticator | None = None
+    pipeline: Handles | None = None
+    tracing: Tracing | None = None  # None: from the OTEL_* variables at start-up
+    tasks: list[Any] = field(default_factory=list)
+
+    def policy(self) -> LoadedPolicy:
+        return self.holder.current
+
+    def policy_version(self) -> str:
+        return self.holder.current.version
+
+    def reload_policy_soon(self) -> None:
+        if self.watcher is not None:
+            self.watcher.on_sighup()
+
+
+STATE = web.AppKey("gateway_state", GatewayState)
+
+
+def state_of(app: web.Application) -> GatewayState:
+    return app[STATE]
