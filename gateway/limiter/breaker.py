@@ -26,6 +26,11 @@ class CircuitBreaker:
         self._probing = False
         self.state: BreakerState = "closed"
 
+    @property
+    def failing(self) -> bool:
+        """A failure was recorded since the last success (the breaker may still be closed)."""
+        return self._failures > 0 or self.state != "closed"
+
     def allow(self) -> bool:
         """May the next call go to the store? (In half-open, only the probe may.)"""
         if self.state == "closed":

@@ -55,15 +55,28 @@ def req(rid: str, *specs: BudgetSpec) -> AcquireRequest:
 
 async def test_open_mode_falls_back_with_limits_divided_by_replicas() -> None:
     store, primary, _ = build("open")
+    assert not (await store.acquire(req("seen"))).fallback  # Redis said: 9 left
     primary.mode = "fail"
     results = [await store.acquire(req(f"r{i}")) for i in range(5)]
-    assert [r.allowed for r in results] == [True, True, True, False, False]  # 10 // 3
+    assert [r.allowed for r in results] == [True, True, True, False, False]  # 9 // 3
     assert all(r.fallback for r in results)
     assert results[0].states[0].budget is BUCKET  # reported against the real budget
     assert not store.available
-    assert primary.calls == 2  # the breaker opened after two failures
+    assert primary.calls == 3  # the breaker opened after two failures
     assert store.errors == 2 and store.fallbacks == 5
     assert store.events[:3] == ["error:acquire", "fallback:acquire", "error:acquire"]  # type: ignore[attr-defined]
+
+
+async def test_a_spent_budget_stays_spent_across_the_outage() -> None:
+    """A 1/minute account that used its request just before Redis went away is refused by
+    the fallback (it used to start full: 3 admissions in 10 s across an outage)."""
+    one = BudgetSpec("one", "account", "requests", "bucket", "k:one", limit=1, window=60, rate=1)
+    store, primary, clock = build("open")
+    assert (await store.acquire(req("a", one))).allowed
+    primary.mode = "fail"
+    for i in range(6):
+        clock.advance(1.5)
+        assert not (await store.acquire(req(f"b{i}", one))).allowed
 
 
 async def test_closed_mode_raises_at_once() -> None:
