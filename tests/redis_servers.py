@@ -8,8 +8,10 @@ their own :class:`RedisServer`. Servers bind to 127.0.0.1 only, keep nothing on 
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -114,7 +116,18 @@ class RedisServer:
             self._proc.wait(5)
         self._proc = None
 
+    def freeze(self) -> None:
+        """SIGSTOP: the socket stays open and accepts writes, nothing answers."""
+        if self._proc is not None and self._proc.poll() is None:
+            os.kill(self._proc.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT after :meth:`freeze` (harmless otherwise)."""
+        if self._proc is not None and self._proc.poll() is None:
+            os.kill(self._proc.pid, signal.SIGCONT)
+
     def stop(self) -> None:
+        self.thaw()  # a frozen server would not act on SIGTERM
         if self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()
             try:

@@ -127,8 +127,13 @@ class FallbackLimiter:
             return  # an unseen quota starts with its share
         have = 0 if seen is None else share(seen, self._replicas)
         used = item.amount - min(item.amount, have)
-        if used > 0:
-            self._storage.incr(item.key_for(spec.key), item.get_expiry(), amount=used)
+        if used <= 0:
+            return
+        if spec.algorithm == "bucket":  # empty for as long as the bucket takes to refill it
+            expiry = item.get_expiry() * used / item.amount
+        else:  # spent until the window Redis counts in ends
+            expiry = spec.window - now % spec.window
+        self._storage.incr(item.key_for(spec.key), max(expiry, 0.001), amount=used)
 
     def _state(
         self, spec: BudgetSpec, item: RateLimitItem, allowed: bool, cost: int
