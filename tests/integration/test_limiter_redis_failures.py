@@ -160,9 +160,7 @@ async def test_the_mux_cuts_a_frozen_connection_and_bounds_the_reconnect(
     meanwhile aborts the connection (every waiter fails); reconnecting to the frozen server
     (TCP accepts, the handshake never answers) fails within ``timeout`` too."""
     server = redis_servers()
-    mux = Multiplexer(
-        Endpoint(port=server.port, timeout=0.3), scripts=(Source("return 1"),)
-    )
+    mux = Multiplexer(Endpoint(port=server.port, timeout=0.3), scripts=(Source("return 1"),))
     try:
         assert await mux.execute("PING") == b"PONG"
         server.freeze()
