@@ -61,7 +61,7 @@ class FallbackLimiter:
         self._seen = seen
         self._storage = MemoryStorage()
         self._windows = FixedWindowRateLimiter(self._storage)
-        self._items: dict[BudgetSpec, RateLimitItem] = {}
+        self._items: dict[BudgetSpec, tuple[RateLimitItem, str]] = {}  # and its storage key
         self._seeded: OrderedDict[str, None] = OrderedDict()
         self._admitted: OrderedDict[str, None] = OrderedDict()  # request ids, for settle
 
@@ -75,6 +75,10 @@ class FallbackLimiter:
 
     def item(self, spec: BudgetSpec) -> RateLimitItem:
         """The ``limits`` item of one replica's share of ``spec``."""
+        return self._item(spec)[0]
+
+    def _item(self, spec: BudgetSpec) -> tuple[RateLimitItem, str]:
+        """The item and its storage key (``key_for`` costs ~10 µs: computed once)."""
         found = self._items.get(spec)
         if found is None:
             amount = max(1, share(spec.limit, self._replicas))
@@ -82,10 +86,10 @@ class FallbackLimiter:
                 seconds = amount * spec.window * self._replicas / spec.rate
             else:
                 seconds = spec.window
-            found = parse(f"{amount}/{max(1, math.ceil(seconds))} second")
+            item = parse(f"{amount}/{max(1, math.ceil(seconds))} second")
             if len(self._items) >= _TRACKED:
                 self._items.clear()
-            self._items[spec] = found
+            found = self._items[spec] = (item, item.key_for(spec.key))
         return found
 
     def acquire(self, request: AcquireRequest, *, commit: bool = True) -> AcquireResult:
@@ -98,11 +102,12 @@ class FallbackLimiter:
         states, costs = [], []
         for charge in request.charges:
             spec = charge.budget
-            item = self.item(spec)
-            self._seed(spec, item, now)
+            item, key = self._item(spec)
+            self._seed(spec, item, key, now)
             cost = _cost(charge, throttled, request.throttle_factor)
-            allowed = self._windows.test(item, spec.key, cost=cost)
-            states.append(self._state(spec, item, allowed, cost))
+            used = self._storage.get(key)  # what FixedWindowRateLimiter.test reads
+            allowed = used + cost <= item.amount
+            states.append(self._state(spec, item, key, used, cost))
             costs.append((item, spec.key, cost, allowed))
             if not allowed and spec.mode == "enforce":
                 admitted = False
@@ -115,7 +120,7 @@ class FallbackLimiter:
                 self._admitted.popitem(last=False)
         return AcquireResult(admitted, tuple(states), to_level(level), cleared, fallback=True)
 
-    def _seed(self, spec: BudgetSpec, item: RateLimitItem, now: float) -> None:
+    def _seed(self, spec: BudgetSpec, item: RateLimitItem, key: str, now: float) -> None:
         """Start ``spec`` from its last seen state (or empty, see the module docstring)."""
         if spec.key in self._seeded or spec.algorithm == "concurrency":
             return
@@ -133,15 +138,16 @@ class FallbackLimiter:
             expiry = item.get_expiry() * used / item.amount
         else:  # spent until the window Redis counts in ends
             expiry = spec.window - now % spec.window
-        self._storage.incr(item.key_for(spec.key), max(expiry, 0.001), amount=used)
+        self._storage.incr(key, max(expiry, 0.001), amount=used)
 
     def _state(
-        self, spec: BudgetSpec, item: RateLimitItem, allowed: bool, cost: int
+        self, spec: BudgetSpec, item: RateLimitItem, key: str, used: int, cost: int
     ) -> BudgetState:
-        reset, remaining = self._windows.get_window_stats(item, spec.key)
-        left = max(0.0, reset - time.time())  # limits' storage keeps wall-clock expiries
-        if allowed:
-            return BudgetState(spec, True, max(0, remaining - cost), left, 0.0)
+        remaining = max(0, item.amount - used)
+        # limits' storage keeps wall-clock expiries; an unused item starts its window anew
+        left = max(0.0, self._storage.get_expiry(key) - time.time()) if used else 0.0
+        if cost <= remaining:
+            return BudgetState(spec, True, remaining - cost, left, 0.0)
         retry = INF if cost > item.amount else left
         return BudgetState(spec, False, remaining, left, retry)
 
@@ -149,13 +155,13 @@ class FallbackLimiter:
         """Token true-ups and slot releases of a request this limiter admitted."""
         self._admitted.pop(settlement.request_id, None)
         for spec, delta in settlement.adjustments:
-            item = self.item(spec)
+            item, key = self._item(spec)
             if delta > 0:
-                self._storage.incr(item.key_for(spec.key), item.get_expiry(), amount=delta)
+                self._storage.incr(key, item.get_expiry(), amount=delta)
             elif delta < 0:
-                self._storage.decr(item.key_for(spec.key), -delta)
+                self._storage.decr(key, -delta)
         for spec in settlement.releases:
-            self._storage.decr(self.item(spec).key_for(spec.key), 1)
+            self._storage.decr(self._item(spec)[1], 1)
 
     def _level(self, keys: tuple[str, ...]) -> int:
         return max((self._storage.get(_level(k)) for k in keys), default=0)
