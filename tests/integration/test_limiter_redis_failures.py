@@ -17,7 +17,7 @@ from gateway.limiter.mux import Endpoint, Multiplexer
 from gateway.limiter.redis_store import RedisBudgetStore
 from gateway.limiter.resilient import ResilientStore
 from gateway.limiter.store import StoreUnavailable
-from gateway.model import AcquireRequest, BudgetSpec, Charge
+from gateway.model import AcquireRequest, BudgetSpec, Charge, Settlement
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -175,3 +175,36 @@ async def test_the_mux_cuts_a_frozen_connection_and_bounds_the_reconnect(
     finally:
         server.thaw()
         await mux.aclose()
+
+
+async def test_settlements_do_not_pile_up_on_a_frozen_redis(
+    redis_servers: Callable[[], RedisServer],
+) -> None:
+    """Settlements queued on the shared connection before the breaker knows fail within the
+    connection watchdog (3 deadlines), not never; once the breaker is open they are not sent
+    at all and settle at once (nothing to wait for, nothing queued)."""
+    server = redis_servers()
+    backend = build_backend(server.url, failure_mode=lambda: "open", replicas=2)
+    store = backend.budgets
+    assert isinstance(store, ResilientStore) and isinstance(store.primary, RedisBudgetStore)
+    try:
+        admitted = [await store.acquire(req(i)) for i in range(20)]
+        assert all(r.allowed and not r.fallback for r in admitted)
+        server.freeze()
+        started = time.perf_counter()
+        queued = store.settle_soon([Settlement(f"r{i}", ((BUCKET, -1),)) for i in range(20)])
+        assert queued is not None  # the breaker has not seen a failure yet
+        with pytest.raises(ConnectionError):  # the watchdog cut the connection
+            await asyncio.wait_for(queued, 5)
+        assert time.perf_counter() - started < 2.0
+        while store.available:  # budget checks time out until the breaker opens
+            await store.acquire(req(100))
+        writes = store.primary.round_trips
+        assert store.settle_soon([Settlement("r1", ((BUCKET, -1),))]) is None
+        started = time.perf_counter()
+        await store.settle_many([Settlement(f"r{i}", ((BUCKET, -1),)) for i in range(20)])
+        assert time.perf_counter() - started < 0.05
+        assert store.primary.round_trips == writes
+    finally:
+        server.thaw()
+        await backend.close()
