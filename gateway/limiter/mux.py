@@ -296,20 +296,20 @@ class Multiplexer:
             opening = loop.create_unix_connection(factory, ep.path)
         else:
             opening = loop.create_connection(factory, ep.host, ep.port, ssl=ep.ssl)
-        _, protocol = await asyncio.wait_for(opening, ep.timeout)
-        try:
-            if ep.password is not None:
-                auth = (ep.username, ep.password) if ep.username else (ep.password,)
-                await asyncio.wait_for(protocol.call(_pack("AUTH", *auth)), ep.timeout)
-            if ep.db:
-                await asyncio.wait_for(protocol.call(_pack("SELECT", ep.db)), ep.timeout)
-            for script in self._scripts:
-                loading = protocol.call(_pack("SCRIPT", "LOAD", script.text))
-                await asyncio.wait_for(loading, ep.timeout)
-        except BaseException:
-            if protocol.transport is not None:
-                protocol.transport.abort()
-            raise
+        async with asyncio.timeout(ep.timeout):  # connect and handshake, together
+            _, protocol = await opening
+            try:
+                if ep.password is not None:
+                    auth = (ep.username, ep.password) if ep.username else (ep.password,)
+                    await protocol.call(_pack("AUTH", *auth))
+                if ep.db:
+                    await protocol.call(_pack("SELECT", ep.db))
+                for script in self._scripts:
+                    await protocol.call(_pack("SCRIPT", "LOAD", script.text))
+            except BaseException:
+                if protocol.transport is not None:
+                    protocol.transport.abort()
+                raise
         self._protocol, self._loop = protocol, loop
         return protocol
 
