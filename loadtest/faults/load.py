@@ -63,11 +63,12 @@ async def load(
 ) -> list[Answer]:
     """``workers`` clients sending back to back for ``seconds`` (at most ``max_requests``)."""
     answers: list[Answer] = []
-    deadline = time.monotonic() + seconds
+    deadline = 0.0
     sent = 0
 
     async def worker() -> None:
-        nonlocal sent
+        nonlocal sent, deadline
+        deadline = deadline or time.monotonic() + seconds  # from when the workers start
         while time.monotonic() < deadline and sent < max_requests:
             sent += 1
             answers.append(await send())
