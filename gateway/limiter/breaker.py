@@ -27,9 +27,9 @@ class CircuitBreaker:
         self.state: BreakerState = "closed"
 
     @property
-    def failing(self) -> bool:
-        """A failure was recorded since the last success (the breaker may still be closed)."""
-        return self._failures > 0 or self.state != "closed"
+    def suspect(self) -> bool:
+        """Closed, but a failure was recorded since the last success."""
+        return self._failures > 0 and self.state == "closed"
 
     def allow(self) -> bool:
         """May the next call go to the store? (In half-open, only the probe may.)"""

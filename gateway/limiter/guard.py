@@ -11,8 +11,9 @@ After a failure, and until the next success, calls get a short deadline
 (``SUSPECT_SHARE`` of the usual one): a healthy store answers in well under a millisecond,
 so a call that has not answered by then will not answer, and a request that meets a store
 that just stopped answering waits for one full deadline at most, not one per store call it
-makes (a cluster lookup, then a budget check). The half-open probe gets the short deadline
-too. The budget store (:class:`~gateway.limiter.resilient.ResilientStore`) and the cluster
+makes (a cluster lookup, then a budget check). The half-open probe gets the full deadline:
+it alone decides whether the breaker closes, and a Redis just thawed may be slow for a
+moment (its backlog, the reconnect's handshake). The budget store (:class:`~gateway.limiter.resilient.ResilientStore`) and the cluster
 cache's first lookups share one guard, so either one noticing a hung Redis protects both.
 """
 
@@ -64,7 +65,7 @@ class StoreGuard:
 
     def deadline(self, share: float = 1.0) -> Deadline:
         """The deadline of the next call (short while the store is suspect)."""
-        scale = share * (SUSPECT_SHARE if self._breaker.failing else 1.0)
+        scale = share * (SUSPECT_SHARE if self._breaker.suspect else 1.0)
         return Deadline(self.op_timeout * scale, self._op_limit * scale)
 
     async def run(self, name: str, call: Callable[[], Awaitable[T]], *, share: float = 1.0) -> T:
