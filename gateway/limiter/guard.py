@@ -13,8 +13,9 @@ so a call that has not answered by then will not answer, and a request that meet
 that just stopped answering waits for one full deadline at most, not one per store call it
 makes (a cluster lookup, then a budget check). The half-open probe gets the full deadline:
 it alone decides whether the breaker closes, and a Redis just thawed may be slow for a
-moment (its backlog, the reconnect's handshake). The budget store (:class:`~gateway.limiter.resilient.ResilientStore`) and the cluster
-cache's first lookups share one guard, so either one noticing a hung Redis protects both.
+moment (its backlog, the reconnect's handshake). The budget store
+(:class:`~gateway.limiter.resilient.ResilientStore`) and the cluster cache's first lookups
+share one guard, so either one noticing a hung Redis protects both.
 """
 
 from __future__ import annotations
