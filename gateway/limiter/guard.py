@@ -11,15 +11,20 @@ After a failure, and until the next success, calls get a short deadline
 (``SUSPECT_SHARE`` of the usual one): a healthy store answers in well under a millisecond,
 so a call that has not answered by then will not answer, and a request that meets a store
 that just stopped answering waits for one full deadline at most, not one per store call it
-makes (a cluster lookup, then a budget check). The half-open probe gets the full deadline:
-it alone decides whether the breaker closes, and a Redis just thawed may be slow for a
-moment (its backlog, the reconnect's handshake). The budget store
+makes (a cluster lookup, then a budget check).
+
+No request waits on a half-open probe: once ``open_for`` has passed, the next refused call
+starts ``probe()`` (a ``PING`` over the store's connection) in the background, under the
+full deadline (a Redis just thawed has a backlog and a handshake to answer); its success
+closes the breaker, its failure opens it again. The budget store
 (:class:`~gateway.limiter.resilient.ResilientStore`) and the cluster cache's first lookups
 share one guard, so either one noticing a hung Redis protects both.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -41,6 +46,7 @@ class StoreGuard:
     def __init__(
         self,
         clock: Clock,
+        probe: Callable[[], Awaitable[bool]],
         *,
         op_timeout: float = 0.25,
         op_limit: float | None = None,
@@ -54,6 +60,8 @@ class StoreGuard:
         self.op_timeout = op_timeout
         self._op_limit = op_limit if op_limit is not None else LAG_ALLOWANCE * op_timeout
         self._breaker = CircuitBreaker(clock, failures=failures, open_for=open_for)
+        self._probe = probe
+        self._probing: asyncio.Task[None] | None = None
         self._on_error = on_error or _ignore
         self._on_state = on_state or _ignore
         self.errors = 0
@@ -72,7 +80,9 @@ class StoreGuard:
     async def run(self, name: str, call: Callable[[], Awaitable[T]], *, share: float = 1.0) -> T:
         """``await call()`` within the deadline (``share`` of it); StoreUnavailable when
         the breaker is open (``call`` is not made), on a timeout or on a store failure."""
-        if not self._breaker.allow():
+        if self._breaker.state != "closed":
+            if self._breaker.allow():  # open_for has passed: one probe, in the background
+                self._probing = asyncio.get_running_loop().create_task(self._run_probe())
             self.refused += 1
             raise StoreUnavailable(f"budget store unavailable ({name}: circuit open)")
         try:
@@ -88,6 +98,29 @@ class StoreGuard:
             raise
         self.succeeded()
         return result
+
+    async def _run_probe(self) -> None:
+        try:
+            async with Deadline(self.op_timeout, self._op_limit):
+                up = await self._probe()
+        except (StoreUnavailable, TimeoutError, OSError) as exc:
+            self.failed("probe", exc)
+            return
+        except BaseException:
+            self._breaker.abandon()
+            raise
+        if up:
+            self.succeeded()
+        else:
+            self.failed("probe", StoreUnavailable("the store did not answer PING"))
+
+    async def close(self) -> None:
+        """Cancel a probe still running."""
+        task, self._probing = self._probing, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def succeeded(self) -> None:
         if self._breaker.success():

@@ -64,6 +64,7 @@ class ResilientStore:
         self._on_state = on_state or _ignore
         self.guard = StoreGuard(
             clock,
+            primary.ping,
             op_timeout=op_timeout,
             op_limit=op_limit,
             failures=failures,
@@ -195,6 +196,7 @@ class ResilientStore:
             return False
 
     async def close(self) -> None:
+        await self.guard.close()
         await self.primary.close()
 
 

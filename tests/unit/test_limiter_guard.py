@@ -40,7 +40,7 @@ async def timed(guard: StoreGuard, call: Hung, share: float = 1.0) -> float:
 async def test_a_hung_store_costs_one_deadline_then_short_ones_then_nothing() -> None:
     clock = FakeClock()
     states: list[bool] = []
-    guard = StoreGuard(clock, op_timeout=TIMEOUT, failures=3, on_state=states.append)
+    guard = StoreGuard(clock, up, op_timeout=TIMEOUT, failures=3, on_state=states.append)
     hung = Hung()
     first = await timed(guard, hung)
     assert first >= TIMEOUT * 0.9 and guard.available  # one failure: still closed
@@ -51,21 +51,48 @@ async def test_a_hung_store_costs_one_deadline_then_short_ones_then_nothing() ->
     assert guard.errors == 3 and guard.refused == 1
 
 
-async def test_the_half_open_probe_is_bounded_and_a_success_closes() -> None:
+async def up() -> bool:
+    return True
+
+
+async def test_no_request_waits_on_the_probe_which_runs_in_the_background() -> None:
     clock = FakeClock()
-    guard = StoreGuard(clock, op_timeout=TIMEOUT, failures=1, open_for=3.0)
+    answers = [False]  # the probe's PING: no answer at all, then PONG
+
+    async def probe() -> bool:
+        if not answers:
+            await asyncio.sleep(60)
+        return answers.pop()
+
+    guard = StoreGuard(clock, probe, op_timeout=TIMEOUT, failures=1, open_for=3.0)
     hung = Hung()
     await timed(guard, hung)
     clock.advance(3.0)
-    assert TIMEOUT * 0.9 <= await timed(guard, hung) < TIMEOUT * 2  # the probe: full deadline
-    assert not guard.available and hung.calls == 2
+    assert await timed(guard, hung) < 0.01  # refused at once; the probe started
+    await asyncio.sleep(0.01)
+    assert not guard.available and hung.calls == 1  # the probe answered False: open again
     clock.advance(3.0)
+    answers[:] = []  # the next probe hangs: bounded by the full deadline
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await timed(guard, hung) < 0.01
+    for _ in range(200):
+        if guard.errors == 3:
+            break
+        await asyncio.sleep(0.01)
+    assert TIMEOUT * 0.9 <= loop.time() - started < TIMEOUT * 3 and not guard.available
+    clock.advance(3.0)
+    answers[:] = [True]
+    assert await timed(guard, hung) < 0.01
+    await asyncio.sleep(0.01)
+    assert guard.available  # PONG: closed
 
     async def ok() -> int:
         return 7
 
-    assert await guard.run("acquire", ok) == 7 and guard.available
+    assert await guard.run("acquire", ok) == 7
     assert guard.deadline()._seconds == TIMEOUT  # healthy again: the full deadline
+    await guard.close()
 
 
 class HungGraph(MemoryClusterGraph):
@@ -82,7 +109,7 @@ class HungGraph(MemoryClusterGraph):
 async def test_first_cluster_lookups_share_the_guard_and_its_breaker() -> None:
     clock = FakeClock()
     graph = HungGraph(clock)
-    guard = StoreGuard(clock, op_timeout=TIMEOUT, failures=2)
+    guard = StoreGuard(clock, up, op_timeout=TIMEOUT, failures=2)
     cache = ClusterCache(graph, clock, guard=guard)
     loop = asyncio.get_running_loop()
     started = loop.time()
