@@ -7,7 +7,8 @@
 * :mod:`.redis_store`: ``RedisBudgetStore(client, clock=None)``, ``lua/acquire.lua`` in one
   round trip (plain Redis or Redis Cluster); :mod:`.codec`, :mod:`.scripts`, :mod:`.slots`
   and :mod:`.batching` (auto-pipelining) serve it.
-* :mod:`.resilient`: ``ResilientStore``: timeouts, :mod:`.breaker`, fail-open fallback.
-* :mod:`.factory`: ``build_backend(url, ...)`` -> ``StoreBackend(budgets, redis, keys)``.
+* :mod:`.resilient`: ``ResilientStore``: every primary call under :mod:`.guard` (deadlines,
+  :mod:`.breaker`), fail open on :mod:`.fallback` (``limits``) seeded by :mod:`.seeds`.
+* :mod:`.factory`: ``build_backend(url, ...)`` -> ``StoreBackend(budgets, redis, keys, guard)``.
 * :mod:`.keys`: the only place Redis key names are built.
 """

@@ -23,23 +23,25 @@ from redis.exceptions import ClusterDownError, SlotNotCoveredError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from gateway.clock import Clock, SystemClock
+from gateway.limiter.guard import LAG_ALLOWANCE, StoreGuard
 from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.memory import MemoryBudgetStore
 from gateway.limiter.packing import connection_class
 from gateway.limiter.redis_store import RedisBudgetStore
-from gateway.limiter.resilient import LAG_ALLOWANCE, ResilientStore
+from gateway.limiter.resilient import ResilientStore
 from gateway.limiter.scripts import RedisClient
 from gateway.limiter.store import BudgetStore
 from gateway.model import FailureMode
 
-STORE_TIMEOUT = 1.0
-"""Default seconds a budget call may take before it counts as a store failure.
+STORE_TIMEOUT = 0.25
+"""Default seconds a budget call may take before it counts as a store failure
+(``GATEWAY_STORE_TIMEOUT_MS``).
 
-Generous on purpose: it is measured from the gateway, so it includes CPU contention and the
-event loop's queueing. A burst of ~100 concurrent requests per replica on a busy 2-core
-machine takes up to ~1 s per call against a healthy Redis Cluster; shorter timeouts then
-open the breaker (closed: 503s; open: fresh fallback buckets, i.e. over-admission). A dead
-Redis is still detected at once (connection refused), whatever the timeout."""
+Measured from the gateway, so it would include CPU contention and the event loop's
+queueing, were it not for :mod:`gateway.limiter.deadline`: a deadline whose timer runs late
+waits once more for as long as the loop was late (up to ``LAG_ALLOWANCE`` times more), so a
+reply that already arrived is read first. A frozen Redis (its socket open, no answers) costs
+a request at most this long: the breaker then opens (see :mod:`gateway.limiter.guard`)."""
 
 
 def _retry() -> Retry:
@@ -66,6 +68,7 @@ class StoreBackend:
     budgets: BudgetStore
     redis: RedisClient | None
     keys: KeyBuilder
+    guard: StoreGuard | None = None  # deadlines and breaker of a resilient store
 
     async def close(self) -> None:
         """Close the store (and with it the Redis connection pool)."""
@@ -145,6 +148,7 @@ def build_backend(
     store: BudgetStore = RedisBudgetStore(
         client, clock, max_in_flight=bound, settle_linger=settle_linger
     )
+    guard = None
     if failure_mode is not None:
         store = ResilientStore(
             store,
@@ -155,7 +159,8 @@ def build_backend(
             on_error=on_error,
             on_fallback=on_fallback,
         )
-    return StoreBackend(store, client, keys)
+        guard = store.guard
+    return StoreBackend(store, client, keys, guard)
 
 
 def build_store(url: str, *, clock: Clock | None = None, prefix: str = "dg") -> BudgetStore:
