@@ -9,19 +9,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema
+import limits
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    PlainValidator,
+    WithJsonSchema,
+)
 
-_PERIODS = {
-    "second": 1,
-    "minute": 60,
-    "hour": 3600,
-    "day": 86400,
-    "week": 7 * 86400,
-    "month": 30 * 86400,
-    "year": 365 * 86400,
+# a period of the notation as limits' granularity: (granularity, multiple). limits has no
+# week, and its year is 360 days; ours is 365, so both are written in days
+_GRANULARITY = {
+    "second": ("second", 1),
+    "minute": ("minute", 1),
+    "hour": ("hour", 1),
+    "day": ("day", 1),
+    "week": ("day", 7),
+    "month": ("month", 1),  # 30 days, as in limits
+    "year": ("day", 365),
 }
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+\s*)?(second|minute|hour|day|week|month|year)s?\s*$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
@@ -67,11 +77,13 @@ class PolicyModel(BaseModel):
 class Rate:
     """``amount`` units per ``period`` seconds, written ``N/period`` (``5/minute``,
     ``1000/day``, ``10/5 minutes``). Periods: second, minute, hour, day, week,
-    month (30 days), year (365 days)."""
+    month (30 days), year (365 days). ``item`` is the same rate as a ``limits`` rate limit
+    item, for ``limits``' strategies and storages."""
 
     amount: int
     period: float
     text: str
+    item: limits.RateLimitItem = field(compare=False, repr=False)
 
     @property
     def per_second(self) -> float:
@@ -82,6 +94,8 @@ class Rate:
 
 
 def parse_rate(value: Any) -> Rate:
+    """The notation's grammar and messages are the policy's own (``RATE_PATTERN``); the rate
+    itself is parsed by ``limits.parse``."""
     if isinstance(value, Rate):
         return value
     if not isinstance(value, str):
@@ -93,8 +107,9 @@ def parse_rate(value: Any) -> Rate:
     multiple = int(match.group(2) or 1)
     if amount < 1 or multiple < 1:
         raise ValueError(f'a rate needs a positive amount and period, got "{value}"')
-    period = multiple * _PERIODS[match.group(3)]
-    return Rate(amount=amount, period=float(period), text=value.strip())
+    granularity, days = _GRANULARITY[match.group(3)]
+    item = limits.parse(f"{amount}/{multiple * days} {granularity}")
+    return Rate(amount=amount, period=float(item.get_expiry()), text=value.strip(), item=item)
 
 
 def parse_duration(value: Any) -> float:
@@ -115,7 +130,7 @@ def parse_duration(value: Any) -> float:
 
 RateField = Annotated[
     Rate,
-    BeforeValidator(parse_rate),
+    PlainValidator(parse_rate),
     PlainSerializer(lambda r: r.text, return_type=str),
     WithJsonSchema(RATE_JSON_SCHEMA),
 ]
