@@ -43,10 +43,11 @@ from gateway.observability.metrics import Metrics
 from gateway.observability.tracing import Tracing
 from gateway.policy.holder import PolicyHolder
 from gateway.policy.watcher import PolicyWatcher
-from gateway.proxy.decide import CachingPlanner, DecideStage
+from gateway.proxy.decide import DecideStage
 from gateway.proxy.forward import Forwarder
-from gateway.proxy.inspect import FingerprintNeed, InspectStage
+from gateway.proxy.inspect import InspectStage, fingerprint_need
 from gateway.proxy.pipeline import Pipeline
+from gateway.proxy.planner import Planner
 from gateway.proxy.settle import Settler
 from gateway.proxy.stages import AuthenticateStage, ForwardStage, IdentifyStage, PathStage
 from gateway.settings import Settings
@@ -170,9 +171,8 @@ def build_pipeline(state: GatewayState) -> Pipeline:
     )
     decide = DecideStage(
         policy=state.policy,
-        planner=CachingPlanner(state.backend.keys, shadow=settings.shadow),
+        planner=Planner(state.backend.keys, shadow=settings.shadow),
         store=tracing.store(store),
-        keys=state.backend.keys,
         challenges=ChallengeGate(state.challenges, state.detection, state.metrics),
         degrade=degrade,
         metrics=state.metrics,
@@ -193,7 +193,7 @@ def build_pipeline(state: GatewayState) -> Pipeline:
             state.fingerprinter,
             body_limit=settings.body_limit,
             route_prefix=settings.route_prefix,
-            needs_fingerprint=FingerprintNeed(state.policy),
+            needs_fingerprint=fingerprint_need(state.policy),
         ),
         IdentifyStage(state.clusters, state.policy),
         decide,

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.detection.types import entity_of_account, entity_of_cluster
 from gateway.errors import GatewayError
-from gateway.model import AcquireRequest, Charge, Identity
-from gateway.proxy.context import RequestContext
+from gateway.model import AcquireRequest, Charge
 from gateway.proxy.planner import Planner
 
 if TYPE_CHECKING:
@@ -95,11 +94,8 @@ class Views:
 
     async def budgets(self, account: str, cluster_id: str, size: int, tier: str) -> list[Any]:
         loaded = self.state.holder.current
-        ctx = RequestContext(request_id="admin-peek", started=0.0, now=self.state.clock.now())
-        ctx.cluster_id, ctx.cluster_size, ctx.tier = cluster_id, size, tier
-        ctx.identity = Identity(account_id=account, tier=tier)
         charges = tuple(
-            Charge(self.planner.bind(t, ctx), 0)
+            Charge(self.planner.bind(t, cluster_id=cluster_id, account=account), 0)
             for t in self.planner.templates(loaded, tier, "", "", size)
             if t.algorithm != "novelty"
         )

@@ -16,13 +16,14 @@ import hashlib
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from gateway.policy.checks import check_policy
+from gateway.policy.compiled import CompiledPolicy
 from gateway.policy.document import Document, Loc, Location, dotted, parse_document
 from gateway.policy.messages import Located, issue_messages, validation_messages
 from gateway.policy.schema import DEFER_CHECKS, Policy
@@ -41,11 +42,16 @@ class PolicyError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class LoadedPolicy:
-    """A validated policy, its content version and the files it came from."""
+    """A validated policy, its content version, the files it came from, and the policy
+    compiled for the request path (built here, once per version)."""
 
     policy: Policy
     version: str
     sources: tuple[str, ...]
+    compiled: CompiledPolicy = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "compiled", CompiledPolicy(self.policy, self.version))
 
 
 def _as_list(paths: PolicyPaths) -> list[str]:

@@ -19,13 +19,12 @@ from aiohttp import web
 from gateway.challenges.gate import ChallengeGate
 from gateway.errors import GatewayError
 from gateway.http.refusals import refusal_error
-from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.store import BudgetStore, StoreUnavailable
 from gateway.model import AcquireRequest, AcquireResult, Decision, Level
 from gateway.observability.metrics import Metrics
 from gateway.policy.loader import LoadedPolicy
 from gateway.proxy.context import RequestContext
-from gateway.proxy.planner import BoundPlan, Planner
+from gateway.proxy.planner import Planner
 from gateway.proxy.settle import InFlightLeases
 
 DEGRADED_HEADER = "x-gateway-degraded"
@@ -39,28 +38,6 @@ STORE_UNAVAILABLE = "store:unavailable"
 Degrader = Callable[[dict[str, Any], Any], tuple[dict[str, Any], list[str]]]
 
 
-class CachingPlanner(Planner):
-    """A planner that remembers each account's bound plan: resolving and binding build a
-    store key per budget (string work), the same for every request of an account, model
-    and route in a policy version."""
-
-    def __init__(self, keys: KeyBuilder, *, shadow: bool, size: int = 65536) -> None:
-        super().__init__(keys, shadow=shadow)
-        self._size = size
-        self._plans: dict[tuple[str, str, str, str, int, str, str], BoundPlan] = {}
-
-    def bound(self, loaded: LoadedPolicy, ctx: RequestContext, model: str) -> BoundPlan:
-        key = (loaded.version, ctx.tier, model, ctx.path, ctx.cluster_size, ctx.cluster_id,
-               ctx.account)  # fmt: skip
-        found = self._plans.get(key)
-        if found is None:
-            found = super().bound(loaded, ctx, model)
-            if len(self._plans) >= self._size:
-                self._plans.clear()
-            self._plans[key] = found
-        return found
-
-
 class DecideStage:
     name = "decide"
 
@@ -70,7 +47,6 @@ class DecideStage:
         policy: Callable[[], LoadedPolicy],
         planner: Planner,
         store: BudgetStore,
-        keys: KeyBuilder,
         challenges: ChallengeGate,
         degrade: Degrader,
         metrics: Metrics,
@@ -83,13 +59,10 @@ class DecideStage:
         self._policy = policy
         self._planner = planner
         self._store = store
-        self._keys = keys
         self._challenges = challenges
         self._degrade = degrade
         self._metrics = metrics
         self._leases = leases
-        self._tier_detection: dict[tuple[str, str], Any] = {}
-        self._key_cache: dict[tuple[str, str, bool], tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
     async def run(self, request: web.Request, ctx: RequestContext) -> None:
         loaded = self._policy()
@@ -97,17 +70,16 @@ class DecideStage:
         ctx.charges = plan.charges
         ctx.token_reservations = plan.token_reservations
         ctx.concurrency = plan.concurrency
-        detection = self._detection_for(loaded, ctx.tier)
-        enforce_levels = detection.enabled and detection.mode == "enforce"
-        level_keys, clearance = self._level_keys(ctx.cluster_id, ctx.account, enforce_levels)
+        tier = loaded.compiled.tier(ctx.tier)
+        detection, enforce_levels = tier.detection, tier.enforce_levels
         proof = request.headers.get("Gateway-PoW")
         if proof:
             await self._challenges.redeem(proof, request, ctx)
         acquire = AcquireRequest(
             request_id=ctx.request_id,
             charges=plan.charges,
-            level_keys=level_keys,
-            clearance_keys=clearance,
+            level_keys=plan.level_keys,
+            clearance_keys=plan.clearance_keys,
             throttle_factor=detection.throttle_factor if enforce_levels else 1.0,
         )
         try:
@@ -202,35 +174,6 @@ class DecideStage:
             fallback=result.fallback,
             policy_version=loaded.version,
         )
-
-    def _detection_for(self, loaded: LoadedPolicy, tier: str) -> Any:
-        """The tier's detection policy (overrides applied: a model copy), once per version."""
-        key = (loaded.version, tier)
-        found = self._tier_detection.get(key)
-        if found is None:
-            if len(self._tier_detection) >= 1024:
-                self._tier_detection.clear()
-            found = self._tier_detection[key] = loaded.policy.detection.for_tier(tier)
-        return found
-
-    def _level_keys(
-        self, cluster: str, account: str, enforce: bool
-    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """(level keys, clearance keys) of an account: string work remembered per account."""
-        key = (cluster, account, enforce)
-        found = self._key_cache.get(key)
-        if found is None:
-            keys = self._keys
-            levels = (
-                (keys.account_level(cluster, account), keys.cluster_level(cluster))
-                if enforce
-                else ()
-            )
-            found = (levels, (keys.account_clearance(cluster, account),))
-            if len(self._key_cache) >= 65536:
-                self._key_cache.clear()
-            self._key_cache[key] = found
-        return found
 
     async def _refusal(
         self, decision: Decision, request: web.Request, ctx: RequestContext, detection: Any

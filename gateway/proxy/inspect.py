@@ -2,19 +2,18 @@
 
 Fingerprints are pure (see ``gateway.fingerprints``); the prompt text itself never leaves this
 stage except to go upstream. When nothing uses a fingerprint for the caller's tier (no
-diversity budget, detection off, no template linking: :class:`FingerprintNeed`) only the
+diversity budget, detection off, no template linking: :func:`fingerprint_need`) only the
 prompt's token estimate is computed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 import orjson
 from aiohttp import web
 
-from gateway.budgets.sections import Budgets
 from gateway.errors import GatewayError, InvalidRequest
 from gateway.fingerprints.request import prompt_parts
 from gateway.model import Fingerprint, Identity, RequestFeatures
@@ -44,48 +43,14 @@ def endpoint_of(path: str, prefix: str) -> str:
     return _ENDPOINTS.get(tail.strip("/"), "other")
 
 
-def _has_diversity(node: Any) -> bool:
-    """Does any budget section under ``node`` (a policy, or part of one) have a diversity
-    budget?"""
-    if isinstance(node, Budgets):
-        return node.diversity is not None
-    if isinstance(node, dict):
-        return any(_has_diversity(v) for v in node.values())
-    if isinstance(node, list | tuple):
-        return any(_has_diversity(v) for v in node)
-    fields: dict[str, Any] = getattr(type(node), "model_fields", None) or {}
-    return any(_has_diversity(getattr(node, name)) for name in fields)
+def fingerprint_need(policy: Callable[[], LoadedPolicy]) -> Callable[[Identity | None], bool]:
+    """Whether a caller's prompts must be fingerprinted, as the policy in effect compiled it
+    (:meth:`gateway.policy.compiled.CompiledPolicy.needs_fingerprint`); no identity: yes."""
 
+    def needed(identity: Identity | None) -> bool:
+        return identity is None or policy().compiled.needs_fingerprint(identity.tier)
 
-class FingerprintNeed:
-    """Whether a caller's prompts must be fingerprinted: a diversity budget charges their
-    semantic cell, detection observes them, or the linker links on their template. Decided
-    once per policy version and tier."""
-
-    def __init__(self, policy: Callable[[], LoadedPolicy]) -> None:
-        self._policy = policy
-        self._version = ""
-        self._always = True
-        self._tiers: dict[str, bool] = {}
-
-    def __call__(self, identity: Identity | None) -> bool:
-        loaded = self._policy()
-        if loaded.version != self._version:
-            policy = loaded.policy
-            clusters = policy.clusters
-            self._always = _has_diversity(policy) or (
-                clusters.enabled and "template" in clusters.link_on.soft
-            )
-            self._tiers = {}
-            self._version = loaded.version
-        if self._always or identity is None:
-            return True
-        policy = loaded.policy
-        tier = identity.tier if identity.tier in policy.tiers else policy.defaults.tier
-        found = self._tiers.get(tier)
-        if found is None:
-            found = self._tiers[tier] = policy.detection.for_tier(tier).enabled
-        return found
+    return needed
 
 
 def _estimate_only(body: dict[str, object], endpoint: str) -> Fingerprint:

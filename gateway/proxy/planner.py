@@ -1,23 +1,22 @@
 """Turn the policy's applicable budgets into this request's charges.
 
-Resolution (which budgets apply) is pure and cached per policy version, tier, model, route
-and cluster size; binding attaches the Redis keys of this account and cluster; costs come
+Resolution (which budgets apply) is pure and remembered by the compiled policy per tier,
+model, route and cluster size; binding attaches the store keys of this account and cluster
+(remembered per account, also in the compiled policy: a reload drops both); costs come
 from the request: 1 request, the token reservation (estimated prompt + max_tokens), one
 concurrency slot, one semantic cell.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from gateway.limiter.keys import KeyBuilder
 from gateway.model import BudgetSpec, Charge
+from gateway.policy.compiled import CompiledPolicy
 from gateway.policy.loader import LoadedPolicy
-from gateway.policy.resolve import BudgetTemplate, resolve
+from gateway.policy.resolve import BudgetTemplate
 from gateway.proxy.context import RequestContext
-
-_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +24,8 @@ class Plan:
     charges: tuple[Charge, ...]
     token_reservations: tuple[tuple[BudgetSpec, int], ...]
     concurrency: tuple[BudgetSpec, ...]
+    level_keys: tuple[str, ...] = ()  # see BoundPlan
+    clearance_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,59 +33,64 @@ class BoundPlan:
     """A request's budgets with their store keys, before costs: the same for every request
     of an account, model and route in a policy version. ``fixed`` holds the charge of each
     budget whose cost never varies (one request, one slot), None where it does (tokens, a
-    semantic cell)."""
+    semantic cell). ``level_keys`` (empty unless the tier enforces detection levels) and
+    ``clearance_keys`` are the account's detection level and challenge clearance keys."""
 
     specs: tuple[BudgetSpec, ...]
     fixed: tuple[Charge | None, ...]
     concurrency: tuple[BudgetSpec, ...]
+    level_keys: tuple[str, ...] = ()
+    clearance_keys: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, specs: tuple[BudgetSpec, ...]) -> BoundPlan:
+    def of(
+        cls,
+        specs: tuple[BudgetSpec, ...],
+        level_keys: tuple[str, ...] = (),
+        clearance_keys: tuple[str, ...] = (),
+    ) -> BoundPlan:
         fixed = tuple(
             None if s.unit == "tokens" or s.algorithm == "novelty" else Charge(s, 1) for s in specs
         )
         slots = tuple(s for s in specs if s.algorithm == "concurrency")
-        return cls(specs, fixed, slots)
+        return cls(specs, fixed, slots, level_keys, clearance_keys)
 
 
 class Planner:
     def __init__(self, keys: KeyBuilder, *, shadow: bool) -> None:
         self._keys = keys
         self._shadow = shadow
-        self._cache: OrderedDict[tuple[str, str, str, str, int], tuple[BudgetTemplate, ...]] = (
-            OrderedDict()
-        )
 
     def templates(
         self, loaded: LoadedPolicy, tier: str, model: str, route: str, cluster_size: int
     ) -> tuple[BudgetTemplate, ...]:
-        key = (loaded.version, tier, model, route, cluster_size)
-        found = self._cache.get(key)
-        if found is not None:
-            self._cache.move_to_end(key)
-            return found
-        templates = tuple(
-            resolve(
-                loaded.policy,
-                tier=tier,
-                model=model,
-                route=route,
-                cluster_size=cluster_size,
-                shadow=self._shadow,
-            )
-        )
-        self._cache[key] = templates
-        if len(self._cache) > _CACHE_SIZE:
-            self._cache.popitem(last=False)
-        return templates
+        return loaded.compiled.templates(tier, model, route, cluster_size, shadow=self._shadow)
 
-    def bind(self, template: BudgetTemplate, ctx: RequestContext) -> BudgetSpec:
-        key = template.store_key(self._keys, cluster_id=ctx.cluster_id, account_id=ctx.account)
+    def bind(self, template: BudgetTemplate, *, cluster_id: str, account: str) -> BudgetSpec:
+        key = template.store_key(self._keys, cluster_id=cluster_id, account_id=account)
         return template.bind(key)
 
     def bound(self, loaded: LoadedPolicy, ctx: RequestContext, model: str) -> BoundPlan:
-        templates = self.templates(loaded, ctx.tier, model, ctx.path, ctx.cluster_size)
-        return BoundPlan.of(tuple(self.bind(t, ctx) for t in templates))
+        """The account's bound plan, built once per policy version, account, model and
+        route (the compiled policy remembers it)."""
+        compiled = loaded.compiled
+        key = ("bound", self._keys.prefix, self._shadow, ctx.tier, model, ctx.path,
+               ctx.cluster_size, ctx.cluster_id, ctx.account)  # fmt: skip
+        return compiled.memo(key, lambda: self._bind_all(compiled, ctx, model))
+
+    def _bind_all(self, compiled: CompiledPolicy, ctx: RequestContext, model: str) -> BoundPlan:
+        cluster, account = ctx.cluster_id, ctx.account
+        templates = compiled.templates(
+            ctx.tier, model, ctx.path, ctx.cluster_size, shadow=self._shadow
+        )
+        specs = tuple(self.bind(t, cluster_id=cluster, account=account) for t in templates)
+        keys = self._keys
+        levels = (
+            (keys.account_level(cluster, account), keys.cluster_level(cluster))
+            if compiled.tier(ctx.tier).enforce_levels
+            else ()
+        )
+        return BoundPlan.of(specs, levels, (keys.account_clearance(cluster, account),))
 
     def plan(self, loaded: LoadedPolicy, ctx: RequestContext) -> Plan:
         features = ctx.features
@@ -104,7 +110,9 @@ class Planner:
                 charges.append(Charge(spec, cost))
             elif cell is not None:  # novelty; without a prompt there is no topic to count
                 charges.append(Charge(spec, 1, cell))
-        return Plan(tuple(charges), tuple(tokens), bound.concurrency)
+        return Plan(
+            tuple(charges), tuple(tokens), bound.concurrency, bound.level_keys, bound.clearance_keys
+        )
 
     @staticmethod
     def completion_reservation(loaded: LoadedPolicy, ctx: RequestContext) -> int:

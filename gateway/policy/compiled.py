@@ -1,0 +1,115 @@
+"""One policy version compiled once: what the stages read of the policy, per tier and per
+(tier, model, route, cluster size).
+
+The loader builds a :class:`CompiledPolicy` with every :class:`LoadedPolicy`; the stages
+read ``loaded.compiled`` and never derive anything from the policy themselves. A reload
+swaps the whole object, so nothing here is keyed by version and nothing needs evicting on
+a reload.
+
+Per tier (compiled eagerly): the tier's detection policy (overrides applied), whether its
+detection levels are enforced, and whether its callers' prompts must be fingerprinted.
+
+Per (tier, model, route, cluster size) and per account: the applicable budget templates
+and the bound plans depend on request values (a model name, a path, an account), so they
+are resolved on first use and remembered in this object's one bounded memo
+(:meth:`CompiledPolicy.memo`), which dies with the version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from gateway.budgets.sections import Budgets
+from gateway.detection.config import DetectionPolicy
+from gateway.policy.resolve import BudgetTemplate, resolve
+from gateway.policy.schema import Policy
+
+T = TypeVar("T")
+MEMO_SIZE = 65536
+"""Most remembered templates and bound plans per version; the memo starts over when full."""
+
+
+@dataclass(frozen=True, slots=True)
+class TierPolicy:
+    """What one tier's requests need of the policy, beyond their budgets."""
+
+    detection: DetectionPolicy  # the detection policy with the tier's overrides applied
+    enforce_levels: bool  # detection levels (and clearance) are checked in the store
+    fingerprint: bool  # prompts are fingerprinted (else only their token estimate)
+
+
+class CompiledPolicy:
+    """Everything the request path derives from one policy version."""
+
+    __slots__ = ("_everyone", "_memo", "_tiers", "policy", "version")
+
+    def __init__(self, policy: Policy, version: str) -> None:
+        self.policy = policy
+        self.version = version
+        clusters = policy.clusters
+        everyone = any(b.diversity is not None for b in budget_sections(policy)) or (
+            clusters.enabled and "template" in clusters.link_on.soft
+        )
+        self._everyone = everyone  # a diversity budget or template links: every tier
+        self._tiers = {tier: _tier(policy, tier, everyone) for tier in policy.tiers}
+        self._memo: dict[tuple[Any, ...], Any] = {}
+
+    def tier(self, tier: str) -> TierPolicy:
+        """The compiled tier (``tier`` is an effective tier; another name gets the policy
+        without tier overrides, compiled on the spot)."""
+        found = self._tiers.get(tier)
+        return found if found is not None else _tier(self.policy, tier, self._everyone)
+
+    def needs_fingerprint(self, tier: str | None) -> bool:
+        """Must a caller's prompts be fingerprinted: a diversity budget charges their
+        semantic cell, detection observes them, or the linker links on their template.
+        ``tier`` is the caller's own (None or unknown: the default tier's answer)."""
+        found = self._tiers.get(tier) if tier is not None else None
+        return (found or self._tiers[self.policy.defaults.tier]).fingerprint
+
+    def templates(
+        self, tier: str, model: str, route: str, cluster_size: int, *, shadow: bool
+    ) -> tuple[BudgetTemplate, ...]:
+        """The budgets that apply to a request (see :func:`gateway.policy.resolve.resolve`)."""
+        return self.memo(
+            ("templates", tier, model, route, cluster_size, shadow),
+            lambda: resolve(
+                self.policy,
+                tier=tier,
+                model=model,
+                route=route,
+                cluster_size=cluster_size,
+                shadow=shadow,
+            ),
+        )
+
+    def memo(self, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+        """``build()`` once per ``key`` in this version (bounded: starts over when full)."""
+        memo = self._memo
+        found = memo.get(key)
+        if found is None:
+            found = build()
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            memo[key] = found
+        return found  # type: ignore[no-any-return]
+
+
+def budget_sections(policy: Policy) -> Iterator[Budgets]:
+    """Every budget section of a policy: tiers, models, routes, global and cluster budgets."""
+    yield from policy.tiers.values()
+    for per_tier in (*policy.models.values(), *policy.routes.values()):
+        yield from per_tier.values()
+    yield from policy.global_.values()
+    yield from policy.clusters.budgets.values()
+
+
+def _tier(policy: Policy, tier: str, everyone: bool) -> TierPolicy:
+    detection = policy.detection.for_tier(tier)
+    return TierPolicy(
+        detection=detection,
+        enforce_levels=detection.enabled and detection.mode == "enforce",
+        fingerprint=everyone or detection.enabled,
+    )
