@@ -15,8 +15,9 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
+from gateway.budgets.registry import KINDS
 from gateway.http.durations import go_duration
-from gateway.model import BudgetSpec, BudgetState, Decision
+from gateway.model import BudgetState, Decision
 
 _ADVERTISED = ("requests", "tokens")
 
@@ -27,7 +28,7 @@ def most_restrictive(states: tuple[BudgetState, ...]) -> dict[str, BudgetState]:
         budget = state.budget
         if budget.mode != "enforce" or not budget.header or budget.unit not in _ADVERTISED:
             continue
-        if budget.algorithm not in ("bucket", "window"):
+        if not KINDS[budget.algorithm].advertised:
             continue
         best = chosen.get(budget.unit)
         if best is None or (state.remaining, -state.reset_after) < (
@@ -36,13 +37,6 @@ def most_restrictive(states: tuple[BudgetState, ...]) -> dict[str, BudgetState]:
         ):
             chosen[budget.unit] = state
     return chosen
-
-
-def _window(budget: BudgetSpec) -> int:
-    if budget.algorithm == "bucket" and budget.rate > 0:
-        # time for an empty bucket to refill completely
-        return max(1, round(budget.limit * budget.window / budget.rate))
-    return max(1, round(budget.window))
 
 
 @lru_cache(maxsize=4096)
@@ -67,7 +61,9 @@ def quota_headers(decision: Decision) -> dict[str, str]:
         budget = state.budget
         remaining = state.remaining if state.remaining > 0 else 0
         reset = state.reset_after if state.reset_after > 0 else 0.0
-        policy_items.append(_policy_item(unit, budget.limit, _window(budget)))
+        policy_items.append(
+            _policy_item(unit, budget.limit, KINDS[budget.algorithm].header_window(budget))
+        )
         limit_items.append(f'"{unit}";r={remaining};t={math.ceil(reset)}')
         headers[f"x-ratelimit-limit-{unit}"] = str(budget.limit)
         headers[f"x-ratelimit-remaining-{unit}"] = str(remaining)

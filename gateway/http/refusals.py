@@ -8,19 +8,11 @@ from __future__ import annotations
 
 import math
 
+from gateway.budgets.kind import Refusal
+from gateway.budgets.registry import KINDS
 from gateway.errors import Forbidden, GatewayError, RateLimited, ServiceUnavailable
-from gateway.http.durations import go_duration
 from gateway.http.quota_headers import retry_headers
 from gateway.model import BudgetState, Decision
-
-_PERIOD_NAMES = {
-    86400.0: "daily",
-    3600.0: "hourly",
-    60.0: "per-minute",
-    604800.0: "weekly",
-    2592000.0: "monthly",
-    31536000.0: "yearly",
-}
 
 
 def _whose(state: BudgetState) -> str:
@@ -35,11 +27,6 @@ def _whose(state: BudgetState) -> str:
 def _type(state: BudgetState) -> str:
     unit = state.budget.unit
     return f"organization_{unit}" if state.budget.scope == "cluster" else unit
-
-
-def _rate_text(state: BudgetState) -> str:
-    budget = state.budget
-    return f"{budget.rate:g} per {go_duration(budget.window)}, burst {budget.limit}"
 
 
 def refusal_error(decision: Decision) -> GatewayError:
@@ -71,37 +58,5 @@ def refusal_error(decision: Decision) -> GatewayError:
         )
         error.retryable = False
         return error
-    when = f"Please try again in {go_duration(retry)}."
-    headers = retry_headers(retry)
-    if budget.algorithm == "window":
-        period = _PERIOD_NAMES.get(budget.window, f"{go_duration(budget.window)}")
-        error = RateLimited(
-            f"You exceeded {whose} {period} quota of {budget.limit} {budget.unit}. "
-            f"It resets in {go_duration(retry)}.",
-            type="insufficient_quota",
-            code="insufficient_quota",
-            headers=headers,
-        )
-        error.retryable = False
-        return error
-    if budget.algorithm == "concurrency":
-        return RateLimited(
-            f"Too many requests in flight for {whose} limit of {budget.limit} at once. {when}",
-            type=_type(state),
-            headers=headers,
-        )
-    if budget.algorithm == "novelty":
-        error = RateLimited(
-            f"You reached {whose} limit on how many different topics can be explored "
-            f"({budget.limit} per {go_duration(budget.window)}; returning to a topic costs "
-            f"less than a new one). It resets in {go_duration(retry)}.",
-            type=_type(state),
-            headers=headers,
-        )
-        error.retryable = False
-        return error
-    return RateLimited(
-        f"Rate limit reached for {whose} {budget.unit} ({_rate_text(state)}). {when}",
-        type=_type(state),
-        headers=headers,
-    )
+    kind = KINDS[budget.algorithm]
+    return kind.refusal(Refusal(state, whose, _type(state), retry, retry_headers(retry)))

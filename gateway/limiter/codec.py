@@ -7,23 +7,15 @@ once and cached per :class:`BudgetSpec`, so a request costs a handful of list ap
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
-from gateway.limiter.token_bucket import INF, emission_interval, novelty_cost
+from gateway.budgets.kind import Adjustment
+from gateway.budgets.registry import KINDS
+from gateway.limiter.token_bucket import INF
 from gateway.model import BudgetSpec, BudgetState, Charge, Settlement
 
-ALGORITHM_CODES = {"bucket": 0, "window": 1, "concurrency": 2, "novelty": 3}
+ALGORITHM_CODES = {name: kind.code for name, kind in KINDS.items()}
 EMPTY = b""
-
-
-class Adjustment(NamedTuple):
-    """One settle.lua row: move ``key`` by ``delta`` (bucket step in seconds per unit)."""
-
-    key: str
-    algorithm: int  # 0 bucket, 1 window, 3 novelty
-    step: float
-    delta: int
-    cell: int = -1
 
 
 class SpecCodec:
@@ -40,12 +32,7 @@ class SpecCodec:
         found = self._cache.get(id(spec))
         if found is not None and found[0] is spec:
             return found[1]
-        code = ALGORITHM_CODES[spec.algorithm]
-        code += (4 if spec.mode == "shadow" else 0) + (8 if spec.throttleable else 0)
-        interval = emission_interval(spec.window, spec.rate) if spec.algorithm == "bucket" else 0.0
-        encoded = f"{code},{spec.limit},{float(spec.window)!r},{interval!r},"
-        if spec.algorithm == "novelty":
-            encoded += f"{novelty_cost(False, spec.repeat_cost)},"
+        encoded = KINDS[spec.algorithm].static_args(spec)
         if len(self._cache) >= self._size:
             self._cache.clear()
         self._cache[id(spec)] = (spec, encoded)
@@ -73,11 +60,8 @@ class SpecCodec:
             f"{1 if commit else 0},{level},{1 if cleared else 0}"
         ]
         for charge in charges:
-            static = self.static(charge.budget)
-            if charge.budget.algorithm == "novelty":
-                parts.append(f"{static}{-1 if charge.cell is None else charge.cell}")
-            else:
-                parts.append(f"{static}{charge.cost},-1")
+            budget = charge.budget
+            parts.append(KINDS[budget.algorithm].charge_args(self.static(budget), charge))
         args.append(now)
         args.append(request_id)
         args.append("[" + ",".join(parts) + "]")
@@ -110,10 +94,9 @@ def settlement_rows(settlement: Settlement) -> list[Adjustment]:
     for spec, delta in settlement.adjustments:
         if delta == 0:
             continue
-        if spec.algorithm == "bucket":
-            rows.append(Adjustment(spec.key, 0, emission_interval(spec.window, spec.rate), delta))
-        elif spec.algorithm == "window":
-            rows.append(Adjustment(spec.key, 1, spec.window, delta))
+        row = KINDS[spec.algorithm].settle_row(spec, delta)
+        if row is not None:
+            rows.append(row)
     return rows
 
 

@@ -22,11 +22,11 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisClusterException, RedisError
 
+from gateway.budgets.kind import Adjustment
 from gateway.clock import Clock
 from gateway.limiter.admission import is_throttled, to_level, validate
 from gateway.limiter.codec import (
     EMPTY,
-    Adjustment,
     SettleGroup,
     SpecCodec,
     decode_states,

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from redis.crc import key_slot
 
-from gateway.limiter.codec import Adjustment
-from gateway.limiter.token_bucket import emission_interval, novelty_cost, throttled_step
+from gateway.budgets.kind import Adjustment
+from gateway.budgets.registry import KINDS
 from gateway.model import AcquireRequest, BudgetState, Charge
 
 
@@ -59,17 +59,9 @@ def undo_rows(
     for charge, state in zip(charges, states, strict=True):
         if not state.allowed:
             continue  # not committed (a shadow budget that would refuse)
-        spec = charge.budget
-        if spec.algorithm == "bucket":
-            interval = emission_interval(spec.window, spec.rate)
-            step = throttled_step(interval, throttled and spec.throttleable, factor)
-            rows.append(Adjustment(spec.key, 0, step, -charge.cost))
-        elif spec.algorithm == "window":
-            rows.append(Adjustment(spec.key, 1, spec.window, -charge.cost))
-        elif spec.algorithm == "novelty":
-            milli = novelty_cost(state.novel, spec.repeat_cost)
-            cell = charge.cell if state.novel and charge.cell is not None else -1
-            rows.append(Adjustment(spec.key, 3, spec.window, -milli, cell))
+        row = KINDS[charge.budget.algorithm].undo_row(charge, state, throttled, factor)
+        if row is None:
+            releases.append(charge.budget.key)  # a concurrency slot
         else:
-            releases.append(spec.key)
+            rows.append(row)
     return rows, releases

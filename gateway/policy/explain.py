@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from gateway.budgets.registry import KINDS
+from gateway.budgets.templates import BudgetTemplate
 from gateway.limiter.keys import KeyBuilder
 from gateway.policy.loader import LoadedPolicy
 from gateway.policy.resolve import effective_tier, resolve
-from gateway.policy.templates import BudgetTemplate, period_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,18 +29,10 @@ class Request:
     shadow: bool = False
 
 
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.3f}".rstrip("0")
-
-
 def numbers(template: BudgetTemplate) -> tuple[str, str, str]:
     """(limit, refill, window) as people read them."""
-    if template.algorithm == "bucket":
-        refill = f"{_num(template.rate)}/{period_label(template.window)}"
-        return f"burst {template.limit}", refill, ""
-    if template.algorithm == "concurrency":
-        return f"{template.limit} in flight", "", f"lease {_num(template.window)}s"
-    return str(template.limit), "", period_label(template.window)
+    kind = KINDS[template.algorithm]
+    return kind.numbers(template.limit, template.rate, template.window)
 
 
 def _origin(template: BudgetTemplate) -> str:

@@ -20,10 +20,10 @@ from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 
 from gateway.budgets.sections import Budgets
+from gateway.budgets.templates import BudgetTemplate, expand
 from gateway.policy.checks import ANY_TIER
 from gateway.policy.document import dotted
 from gateway.policy.schema import Policy
-from gateway.policy.templates import BudgetTemplate, expand
 
 __all__ = ["BudgetTemplate", "effective_tier", "matching", "resolve"]
 

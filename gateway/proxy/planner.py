@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.budgets.registry import KINDS
 from gateway.limiter.keys import KeyBuilder
 from gateway.model import BudgetSpec, Charge
 from gateway.policy.compiled import CompiledPolicy
@@ -49,9 +50,7 @@ class BoundPlan:
         level_keys: tuple[str, ...] = (),
         clearance_keys: tuple[str, ...] = (),
     ) -> BoundPlan:
-        fixed = tuple(
-            None if s.unit == "tokens" or s.algorithm == "novelty" else Charge(s, 1) for s in specs
-        )
+        fixed = tuple(KINDS[s.algorithm].fixed_charge(s) for s in specs)
         slots = tuple(s for s in specs if s.algorithm == "concurrency")
         return cls(specs, fixed, slots, level_keys, clearance_keys)
 
@@ -104,12 +103,13 @@ class Planner:
         for spec, fixed in zip(bound.specs, bound.fixed, strict=True):
             if fixed is not None:
                 charges.append(fixed)
-            elif spec.unit == "tokens":
-                cost = _token_cost(spec.count, prompt_tokens, completion)
-                tokens.append((spec, cost))
-                charges.append(Charge(spec, cost))
-            elif cell is not None:  # novelty; without a prompt there is no topic to count
-                charges.append(Charge(spec, 1, cell))
+                continue
+            charge = KINDS[spec.algorithm].charge(spec, prompt_tokens, completion, cell)
+            if charge is None:  # novelty without a prompt: no topic to count
+                continue
+            if spec.unit == "tokens":
+                tokens.append((spec, charge.cost))
+            charges.append(charge)
         return Plan(
             tuple(charges), tuple(tokens), bound.concurrency, bound.level_keys, bound.clearance_keys
         )
@@ -122,11 +122,3 @@ class Planner:
         asked = features.max_tokens
         per_choice = asked if asked is not None else loaded.policy.defaults.max_tokens
         return per_choice * max(1, features.n)
-
-
-def _token_cost(count: str, prompt: int, completion: int) -> int:
-    if count == "input":
-        return prompt
-    if count == "output":
-        return completion
-    return prompt + completion

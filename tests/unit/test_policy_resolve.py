@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from gateway.budgets.templates import BudgetTemplate
 from gateway.limiter.keys import KeyBuilder
 from gateway.policy.resolve import effective_tier, resolve
 from gateway.policy.schema import Policy
-from gateway.policy.templates import BudgetTemplate
 
 
 def make(**sections: Any) -> Policy:

@@ -90,7 +90,7 @@ for i = 1, n do
   local key = KEYS[i]
   local ok, rem, reset, retry, novel = 0, 0, 0, 0, -1
   local x, y = 0, 0
-  if algo == 0 then
+  if algo == 0 then -- kind bucket (code 0): gateway/budgets/bucket.py
     local interval = num[a + 4]
     local step = interval
     if throttled and code >= 8 then step = interval / factor end
@@ -111,7 +111,7 @@ for i = 1, n do
         ok, rem, reset, x = 1, units(tau - (new - now), step, limit), new - now, new
       end
     end
-  elseif algo == 2 then
+  elseif algo == 2 then -- kind concurrency (code 2): gateway/budgets/concurrency.py
     local live = redis.call('ZRANGEBYSCORE', key, '(' .. fmt('%.17g', now), '+inf', 'WITHSCORES')
     local count = #live / 2
     local latest = 0
@@ -126,10 +126,10 @@ for i = 1, n do
       reset, retry = latest, INF
       if count > 0 then retry = math.min(tonumber(live[2]) - now, 1.0) end
     end
-  else
+  else -- kind window (code 1): gateway/budgets/window.py
     local r = redis.call('BITFIELD_RO', key, 'GET', 'i64', 0, 'GET', 'i64', 64)
     local sidx, used = r[1], r[2]
-    if algo == 3 then
+    if algo == 3 then -- kind novelty (code 3): gateway/budgets/novelty.py (a window in milli-units)
       local cell = num[a + 6]
       local idx = floor(now / window)
       if cell >= 0 then
@@ -163,19 +163,19 @@ if admitted and commit then
       local algo = code % 4
       local key = KEYS[i]
       local p = pend[i]
-      if algo == 0 then
+      if algo == 0 then -- kind bucket
         if p > now then
           redis.call('SET', key, fmt('%.17g', p), 'PX', math.ceil((p - now) * 1000))
         end
-      elseif algo == 2 then
+      elseif algo == 2 then -- kind concurrency
         local nowf = fmt('%.17g', now)
         redis.call('ZREMRANGEBYSCORE', key, '-inf', nowf)
         redis.call('ZADD', key, fmt('%.17g', now + window), rid)
         local ms = math.ceil(window * 1000)
         if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
-      else
+      else -- kind window
         local sidx, idx, used = p[1], p[2], p[3]
-        if algo == 3 then
+        if algo == 3 then -- kind novelty
           if sidx ~= idx then redis.call('DEL', key) end
           local cell = num[a + 6]
           if cell >= 0 then redis.call('SETBIT', key, 128 + cell, 1) end

@@ -17,7 +17,7 @@ else
 end
 
 local function adjust(key, algo, step, delta, cell)
-  if algo == 0 then
+  if algo == 0 then -- kind bucket (code 0)
     local tat = tonumber(redis.call('GET', key) or '')
     local base = now
     if tat and tat >= now then base = tat end
@@ -28,12 +28,12 @@ local function adjust(key, algo, step, delta, cell)
     else
       redis.call('DEL', key)
     end
-  else
+  else -- kind window (code 1), and novelty (code 3) where marked
     local idx = math.floor(now / step)
     local r = redis.call('BITFIELD_RO', key, 'GET', 'i64', 0, 'GET', 'i64', 64)
     local used
     if r[1] == idx then used = math.max(0, r[2] + delta) else used = math.max(0, delta) end
-    if algo == 3 and r[1] ~= idx then
+    if algo == 3 and r[1] ~= idx then -- kind novelty
       used = nil -- a past window's undo: nothing to do
     end
     if used then

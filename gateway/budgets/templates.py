@@ -7,34 +7,15 @@ sections apply to a request. A template becomes a :class:`~gateway.model.BudgetS
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from gateway.budgets.registry import KINDS
 from gateway.budgets.sections import Budgets
 from gateway.limiter.keys import KeyBuilder
 from gateway.model import Algorithm, BudgetSpec, Mode, Scope, TokenCount, Unit
 
 DiversityAction = Literal["throttle", "refuse"]
-_PERIOD_NAMES = {
-    1.0: "second",
-    60.0: "minute",
-    3600.0: "hour",
-    86400.0: "day",
-    7 * 86400.0: "week",
-    30 * 86400.0: "month",
-    365 * 86400.0: "year",
-}
-
-
-def period_label(seconds: float) -> str:
-    """``86400`` -> ``day``; ``300`` -> ``5m``; used in budget names."""
-    if seconds in _PERIOD_NAMES:
-        return _PERIOD_NAMES[seconds]
-    for size, suffix in ((86400, "d"), (3600, "h"), (60, "m")):
-        if seconds % size == 0:
-            return f"{int(seconds // size)}{suffix}"
-    return f"{seconds:g}s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +72,6 @@ class BudgetTemplate:
         return keys.account_budget(cluster_id, account_id, self.name)
 
 
-def _scaled(value: int, scale: float) -> int:
-    return value if scale == 1.0 else max(1, math.ceil(value * scale - 1e-9))
-
-
 def expand(
     budgets: Budgets,
     *,
@@ -130,30 +107,6 @@ def expand(
         template = replace(base, name=f"{prefix}:{kind}", kind=kind, mode=effective, **fields)
         out.append(template)
 
-    if budgets.requests is not None:
-        bucket = budgets.requests
-        add("requests", bucket.mode, limit=_scaled(bucket.capacity, scale),
-            rate=bucket.rate.amount * scale, window=bucket.rate.period,
-            source=f"{source}.requests")  # fmt: skip
-    if budgets.tokens is not None:
-        tokens = budgets.tokens
-        add("tokens", tokens.mode, unit="tokens", limit=_scaled(tokens.capacity, scale),
-            rate=tokens.rate.amount * scale, window=tokens.rate.period, count=tokens.count,
-            source=f"{source}.tokens")  # fmt: skip
-    for index, quota in enumerate(budgets.quotas):
-        add(f"quota:{quota.unit}:{period_label(quota.limit.period)}", quota.mode,
-            unit=quota.unit, algorithm="window", limit=_scaled(quota.limit.amount, scale),
-            window=quota.limit.period, throttleable=False,
-            source=f"{source}.quotas[{index}]")  # fmt: skip
-    if budgets.concurrency is not None:
-        slots = budgets.concurrency
-        add("concurrency", slots.mode, unit="concurrency", algorithm="concurrency",
-            limit=_scaled(slots.limit, scale), window=lease_ttl, throttleable=False,
-            source=f"{source}.concurrency")  # fmt: skip
-    if budgets.diversity is not None:
-        novel = budgets.diversity
-        add("diversity", novel.mode, unit="diversity", algorithm="novelty",
-            limit=_scaled(novel.novel.amount, scale), window=novel.novel.period,
-            repeat_cost=novel.repeat_cost, action=novel.action,
-            source=f"{source}.diversity")  # fmt: skip
+    for kind in KINDS.values():
+        kind.templates(budgets, add, source=source, scale=scale, lease_ttl=lease_ttl)
     return out
