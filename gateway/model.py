@@ -40,7 +40,7 @@ class Identity:
     tier: str | None
     attrs: Mapping[str, str] = field(default_factory=dict)
     client_ip: str = ""
-    method: Literal["api_key", "jwt"] = "api_key"
+    method: str = "api_key"  # the gateway.auth method that admitted the caller: api_key, jwt
 
 
 @dataclass(frozen=True, slots=True)

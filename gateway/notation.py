@@ -1,4 +1,6 @@
-"""Shared building blocks of the policy schema: the strict base model, rates, durations.
+"""Shared building blocks of the policy schema: the strict base model, rates, durations;
+and durations written back Go-style (``go_duration``, as OpenAI's x-ratelimit-reset-*
+headers and the refusal messages use them).
 
 Every policy model derives from :class:`PolicyModel`: unknown keys are errors and the
 parsed policy is frozen. Subsystems (clusters, diversity, detection) define their own
@@ -126,6 +128,24 @@ def parse_duration(value: Any) -> float:
             return float(match.group(1)) * _DURATION_UNITS[match.group(2)]
     got = f'"{value}"' if isinstance(value, str) else repr(value)
     raise ValueError(f'expected a duration such as "30s", "5m" or "6h", got {got}')
+
+
+def go_duration(seconds: float) -> str:
+    """``12ms``, ``1s``, ``6m0s``, ``4m12.172s``, ``23h18m29.144s``."""
+    if seconds <= 0:
+        return "0s"
+    if seconds < 1:
+        return f"{max(1, round(seconds * 1000))}ms"
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs = rest / 1000
+    sec_text = f"{secs:.3f}".rstrip("0").rstrip(".")
+    if hours:
+        return f"{hours}h{minutes}m{sec_text}s"
+    if minutes:
+        return f"{minutes}m{sec_text}s"
+    return f"{sec_text}s"
 
 
 RateField = Annotated[

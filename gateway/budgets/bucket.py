@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from gateway.budgets.arithmetic import emission_interval, throttled_step
 from gateway.budgets.kind import (
     AddTemplate,
     Adjustment,
@@ -14,9 +15,8 @@ from gateway.budgets.kind import (
 )
 from gateway.budgets.sections import Budgets
 from gateway.errors import GatewayError, RateLimited
-from gateway.http.durations import go_duration
-from gateway.limiter.token_bucket import emission_interval, throttled_step
 from gateway.model import BudgetSpec, BudgetState, Charge
+from gateway.notation import go_duration
 
 
 class TokenBucket(BudgetKind):

@@ -7,8 +7,8 @@ from __future__ import annotations
 from gateway.budgets.kind import AddTemplate, BudgetKind, Refusal, number, scaled
 from gateway.budgets.sections import Budgets
 from gateway.errors import GatewayError, RateLimited
-from gateway.http.durations import go_duration
 from gateway.model import BudgetSpec, Charge
+from gateway.notation import go_duration
 
 
 class Concurrency(BudgetKind):

@@ -5,12 +5,12 @@ Script code 3: the repeat cost (milli-units) is passed as the cost, the cell as 
 
 from __future__ import annotations
 
+from gateway.budgets.arithmetic import novelty_cost
 from gateway.budgets.kind import AddTemplate, Adjustment, BudgetKind, Refusal, scaled
 from gateway.budgets.sections import Budgets
 from gateway.errors import GatewayError, RateLimited
-from gateway.http.durations import go_duration
-from gateway.limiter.token_bucket import novelty_cost
 from gateway.model import BudgetSpec, BudgetState, Charge
+from gateway.notation import go_duration
 
 
 class Novelty(BudgetKind):

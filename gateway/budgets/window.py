@@ -6,8 +6,8 @@ from __future__ import annotations
 from gateway.budgets.kind import AddTemplate, Adjustment, BudgetKind, Refusal, period_label, scaled
 from gateway.budgets.sections import Budgets
 from gateway.errors import GatewayError, RateLimited
-from gateway.http.durations import go_duration
 from gateway.model import BudgetSpec, BudgetState, Charge
+from gateway.notation import go_duration
 
 _PERIOD_ADJECTIVES = {
     86400.0: "daily",

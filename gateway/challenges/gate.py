@@ -7,7 +7,7 @@ lives in :mod:`gateway.challenges.tokens`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from aiohttp import web
@@ -18,7 +18,9 @@ from gateway.errors import Forbidden, GatewayError
 from gateway.http.refusals import refusal_error
 from gateway.model import Level
 from gateway.observability.metrics import Metrics
-from gateway.proxy.context import RequestContext
+
+if TYPE_CHECKING:  # the request path calls the gate; the gate never imports it
+    from gateway.proxy.context import RequestContext
 
 log = structlog.get_logger("gateway.challenges")
 

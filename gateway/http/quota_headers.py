@@ -16,8 +16,8 @@ import math
 from functools import lru_cache
 
 from gateway.budgets.registry import KINDS
-from gateway.http.durations import go_duration
 from gateway.model import BudgetState, Decision
+from gateway.notation import go_duration
 
 _ADVERTISED = ("requests", "tokens")
 

@@ -1,7 +1,7 @@
 """Budgets: the store interface, its implementations and the key layout.
 
 * :mod:`.store`: the ``BudgetStore`` protocol and ``StoreUnavailable``.
-* :mod:`.token_bucket`: the math (GCRA buckets, fixed windows, novelty, leases), pure.
+* :mod:`gateway.budgets.arithmetic`: the math (GCRA buckets, fixed windows, novelty, leases), pure.
 * :mod:`.admission`: request-level rules both stores share (levels, throttle, validation).
 * :mod:`.memory`: ``MemoryBudgetStore(clock)``, one process, same semantics as Redis.
 * :mod:`.redis_store`: ``RedisBudgetStore(client, clock=None)``, ``lua/acquire.lua`` in one

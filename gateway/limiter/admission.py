@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.limiter.token_bucket import INF, MAX_CELL, Verdict, quantize
+from gateway.budgets.arithmetic import INF, MAX_CELL, Verdict, quantize
 from gateway.model import AcquireRequest, BudgetSpec, BudgetState, Level
 
 

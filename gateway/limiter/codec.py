@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from gateway.budgets.arithmetic import INF
 from gateway.budgets.kind import Adjustment
 from gateway.budgets.registry import KINDS
-from gateway.limiter.token_bucket import INF
 from gateway.model import BudgetSpec, BudgetState, Charge, Settlement
 
 ALGORITHM_CODES = {name: kind.code for name, kind in KINDS.items()}

@@ -37,10 +37,10 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 
+from gateway.budgets.arithmetic import INF
 from gateway.clock import Clock
 from gateway.limiter.admission import is_throttled, level_refuses, to_level, validate
 from gateway.limiter.seeds import LastSeen, share
-from gateway.limiter.token_bucket import INF
 from gateway.model import (
     AcquireRequest,
     AcquireResult,

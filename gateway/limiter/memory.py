@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gateway.budgets import arithmetic as tb
 from gateway.clock import Clock
-from gateway.limiter import token_bucket as tb
 from gateway.limiter.admission import is_throttled, level_refuses, state_of, to_level, validate
 from gateway.model import AcquireRequest, AcquireResult, BudgetState, Charge, Level, Settlement
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 
-from gateway.limiter.token_bucket import window_index
+from gateway.budgets.arithmetic import window_index
 from gateway.model import AcquireRequest, AcquireResult, BudgetSpec
 
 REMEMBERED = 65536  # budget keys (and level keys) remembered, least recently seen dropped

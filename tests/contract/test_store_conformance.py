@@ -8,7 +8,7 @@ import math
 import pytest
 from store_env import StoreEnv
 
-from gateway.limiter.token_bucket import MAX_CELL
+from gateway.budgets.arithmetic import MAX_CELL
 from gateway.model import AcquireRequest, AcquireResult, BudgetSpec, Charge, Level, Settlement
 
 pytestmark = pytest.mark.redis

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from gateway.http.durations import go_duration
 from gateway.http.quota_headers import quota_headers, retry_headers
 from gateway.model import BudgetSpec, BudgetState, Decision
+from gateway.notation import go_duration
 from gateway.proxy.hop_headers import client_response_headers, upstream_request_headers
 
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from gateway.limiter import token_bucket as tb
+from gateway.budgets import arithmetic as tb
 
 NOW = 1_000_000.0
 

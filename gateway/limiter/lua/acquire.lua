@@ -1,5 +1,5 @@
 -- acquire.lua: check a request's budgets and, when all enforced ones admit, consume them.
--- Mirrors gateway/limiter/token_bucket.py (same operations, same order, same rounding).
+-- Mirrors gateway/budgets/arithmetic.py (same operations, same order, same rounding).
 --
 -- KEYS: n charge keys, then nl level keys, then nc clearance keys.
 -- ARGV[1]: now ('' = server TIME); ARGV[2]: request id; ARGV[3]: a JSON array of numbers

@@ -1,6 +1,6 @@
 -- settle.lua: after responses, apply token adjustments and release concurrency slots, for
 -- one or several requests (a batch of settlements is one script run). Also undoes committed
--- charges (cluster compensation). Mirrors token_bucket.py.
+-- charges (cluster compensation). Mirrors gateway/budgets/arithmetic.py.
 --
 -- KEYS: per settlement, its n adjusted keys, then its m concurrency keys to release.
 -- ARGV: now ('' = server TIME), the number of settlements, then per settlement: request id,
