@@ -35,6 +35,9 @@ test: $(STAMP)
 	@eval "$$(bash scripts/ensure-redis.sh)" && \
 	$(MAKE) --no-print-directory lint && \
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m loadtest.detection --quick --report loadtest/reports/quick && \
+	echo "detection kit smoke run (--quick): it checks that the evaluation runs end to end and" && \
+	echo "asserts no target; a missed target above is expected at this size and is not a failure" && \
+	echo "(the targets are for the full run: python -m loadtest.detection)" && \
 	OPENBLAS_NUM_THREADS=1 $(BIN)/pytest -q -p no:cacheprovider
 
 bench: $(STAMP)
