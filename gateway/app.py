@@ -135,6 +135,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
         replicas=settings.replicas,
         settle_linger=settings.settle_linger_ms / 1000,
         on_error=lambda _op, _exc: metrics.store_errors.inc(),
+        on_state=lambda closed: metrics.store_breaker_open.set(0 if closed else 1),
     )
     keys = backend.keys
 

@@ -20,7 +20,7 @@ from gateway.observability.logging import configure_logging
 from gateway.observability.multiproc import ENV as METRICS_DIR_ENV
 from gateway.observability.multiproc import WorkerMetricsDir, inherited_setting
 from gateway.settings import Settings
-from gateway.startup import StartupError, one_line, run_command, start_site, wait_for_store
+from gateway.startup import StartupError, check_store, one_line, run_command, start_site
 
 log = structlog.get_logger("gateway.server")
 
@@ -67,7 +67,7 @@ async def _start_listeners(
     runners.append(runner)
     await runner.setup()
     policy = state.holder.current.policy
-    await wait_for_store(state.backend.budgets, settings.store, policy.defaults.failure_mode)
+    await check_store(state.backend.budgets, settings.store, policy.defaults.failure_mode)
     host, port = settings.listen_address
     site = web.TCPSite(runner, host, port, reuse_port=settings.workers > 1, backlog=4096)
     await start_site(site, "GATEWAY_LISTEN")

@@ -1,5 +1,6 @@
 """Start-up: the policy a process loads, the checks it makes before it serves, and how a
 start-up failure is told (one line naming the problem, a non-zero exit, no traceback).
+An unreachable store is not a start-up failure (see :func:`check_store`).
 
 A :class:`StartupError` carries that line. The commands (``serve``, ``demo``,
 ``mock-upstream``) print ``gateway: <line>`` on stderr and exit with :data:`EXIT_CODE`.
@@ -7,7 +8,6 @@ A :class:`StartupError` carries that line. The commands (``serve``, ``demo``,
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import sys
 from collections.abc import Awaitable, Callable
@@ -25,7 +25,6 @@ from gateway.settings import Settings, SettingsError
 log = structlog.get_logger("gateway.startup")
 
 EXIT_CODE = 2
-STORE_WAIT = 5.0  # seconds a fail-closed gateway waits for its store at start-up
 BUNDLED_POLICY = "policy/bundled/default.yaml"
 
 T = TypeVar("T")
@@ -75,21 +74,22 @@ async def start_site(site: web.TCPSite, setting: str) -> None:
         raise StartupError(f"cannot listen on {where} ({setting}): {reason}") from None
 
 
-async def wait_for_store(store: BudgetStore, url: str, failure_mode: str) -> None:
-    """Fail-closed: the store must answer within :data:`STORE_WAIT` seconds, else the
-    gateway would only refuse. Fail-open starts anyway (its fallback limiter serves)."""
-    if failure_mode != "closed" or url.startswith("memory://"):
-        return
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + STORE_WAIT
-    while not await store.ping():
-        if loop.time() >= deadline:
-            where = url.split("@")[-1]  # never the password
-            raise StartupError(
-                f"store {where} does not answer (GATEWAY_STORE) and the policy's "
-                f"failure_mode is closed"
-            )
-        await asyncio.sleep(0.25)
+async def check_store(store: BudgetStore, url: str, failure_mode: str) -> bool:
+    """Ping the store once; a store that does not answer is one warning line naming it.
+
+    The gateway still starts: it picks the store up when it answers (the circuit breaker
+    probes it), and meanwhile fail-closed answers 503 and ``/readyz`` 503 (not ready: no
+    traffic is routed to it), fail-open serves under its fallback limiter. An exit here
+    would turn a Redis restart into a crash loop of every replica."""
+    if await store.ping():
+        return True
+    log.warning(
+        "store_unreachable_at_start",
+        store=url.split("@")[-1],  # never the password
+        failure_mode=failure_mode,
+        hint="closed: 503 until it answers; open: a per-process fallback limiter",
+    )
+    return False
 
 
 def one_line(exc: BaseException) -> str:

@@ -160,24 +160,29 @@ def test_unreadable_policy(tmp_path: Path) -> None:
     _assert_one_line(result, result.stderr.strip())
 
 
-def test_unreachable_redis_when_failing_closed(tmp_path: Path) -> None:
+def test_unreachable_redis_when_failing_closed_is_one_warning_not_an_exit(
+    tmp_path: Path,
+) -> None:
+    """Not a start-up failure (an exit would crash-loop every replica through a Redis
+    restart): one warning naming the store, then /readyz 503 until it answers."""
     policy = (ROOT / "policies" / "default.yaml").read_text()
     closed = policy.replace("failure_mode: open ", "failure_mode: closed", 1)
     assert closed != policy
     (tmp_path / "closed.yaml").write_text(closed)
+    port = free_port()
     env = _env(
-        GATEWAY_LISTEN=f"{HOST}:{free_port()}",
+        GATEWAY_LISTEN=f"{HOST}:{port}",
         GATEWAY_POLICIES="closed.yaml",
-        GATEWAY_STORE=f"redis://{HOST}:{free_port()}/0",  # nothing listens there
+        GATEWAY_STORE=f"redis://:secret-password@{HOST}:{free_port()}/0",  # nothing there
         GATEWAY_LINK_SECRET="test-link-secret",
     )
-    result = _run(["serve"], tmp_path, env)
-    where = env["GATEWAY_STORE"]
-    _assert_one_line(
-        result,
-        f"gateway: store {where} does not answer (GATEWAY_STORE) and the policy's "
-        "failure_mode is closed",
-    )
+    with _started(["serve"], tmp_path, env, f"http://{HOST}:{port}/healthz") as out:
+        assert _status(f"http://{HOST}:{port}/readyz") == 503
+        (event,) = _until_events(out, "store_unreachable_at_start", 1)
+    assert event["failure_mode"] == "closed"
+    assert event["store"] == env["GATEWAY_STORE"].split("@")[1]
+    text = out.read_text()
+    assert "secret-password" not in text and "Traceback" not in text
 
 
 @pytest.mark.parametrize(
