@@ -35,7 +35,8 @@ RUN useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nolog
 USER 10001
 WORKDIR /tmp
 EXPOSE 8080 9090
+# probes the port of GATEWAY_LISTEN (a container running `mock-upstream` needs its own check)
 HEALTHCHECK --interval=10s --timeout=2s --start-period=5s --retries=3 \
-  CMD python3 -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2).status == 200 else 1)"
+  CMD python3 -c "import os, urllib.request; port = os.environ['GATEWAY_LISTEN'].rpartition(':')[2]; urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=2)"
 ENTRYPOINT ["gateway"]
 CMD ["serve"]

@@ -23,8 +23,8 @@ PYTHON=${PYTHON:-.venv/bin/python}
 # container sandboxes often lack overlayfs, user namespaces and cgroup v2: vfs storage, the
 # runc runtime (crun refuses hybrid cgroups), chroot isolation for builds, host networking
 PODMAN=(podman --storage-driver vfs --runtime runc --cgroup-manager cgroupfs --events-backend file)
-# runc may not raise limits it inherited: pass the current ones explicitly
-LIMITS=(--ulimit "nofile=$(ulimit -n):$(ulimit -Hn)" --ulimit "nproc=$(ulimit -u):$(ulimit -Hu)")
+# runc may not raise limits (podman's defaults would): ask for no more than the shell has
+LIMITS=(--ulimit "nofile=$(ulimit -n):$(ulimit -Hn)" --ulimit "nproc=4096:4096")
 
 say() { echo "image-test: $*" >&2; }
 fail() { say "FAILED: $*"; exit 1; }
@@ -67,7 +67,7 @@ if [ -n "$cert" ] && [ -f "$cert" ]; then
 fi
 say "building $IMAGE on $BASE_IMAGE"
 started=$SECONDS
-"${PODMAN[@]}" build --quiet --isolation chroot --network host "${build[@]}" \
+"${PODMAN[@]}" build --quiet --format docker --isolation chroot --network host "${build[@]}" \
   -t "$IMAGE" -f Dockerfile . >/dev/null
 say "image built in $((SECONDS - started)) s"
 
@@ -78,6 +78,8 @@ cleanup() {
   for c in "${containers[@]}"; do "${PODMAN[@]}" rm -f -t 2 "$c" >/dev/null 2>&1 || true; done
   [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null || true
   rm -rf "$work"
+  # the build's intermediate layers (vfs stores each in full); the base and the image stay
+  "${PODMAN[@]}" image prune -f >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -100,7 +102,8 @@ redis_pid=$!
 chmod 0644 "$work/keys.yaml"   # a throwaway test key, readable by the container's user
 key=$(sed -n "s/^key: //p" "$work/key")
 
-run=("${PODMAN[@]}" run -d --network host --read-only --tmpfs /tmp "${LIMITS[@]}")
+# no health-check timer (podman would want systemd for it): the check is run once below
+run=("${PODMAN[@]}" run -d --network host --read-only --tmpfs /tmp --health-interval disable "${LIMITS[@]}")
 containers+=("dg-image-test-mock-$$")
 "${run[@]}" --name "dg-image-test-mock-$$" "$IMAGE" \
   mock-upstream --listen "127.0.0.1:$mock_port" >/dev/null
@@ -133,4 +136,13 @@ say "ok: proxied chat completion 200"
 uid=$("${PODMAN[@]}" exec "dg-image-test-gateway-$$" python3 -c 'import os; print(os.getuid())')
 [ "$uid" != 0 ] || fail "the gateway runs as root"
 say "ok: the gateway runs as uid $uid (not root), read-only root filesystem"
+
+"${PODMAN[@]}" healthcheck run "dg-image-test-gateway-$$" >/dev/null \
+  || fail "the image's HEALTHCHECK does not pass on a running gateway"
+say "ok: the image's HEALTHCHECK passes"
+
+"${PODMAN[@]}" exec "dg-image-test-gateway-$$" python3 -c \
+  'from gateway.startup import bundled_policy; assert bundled_policy().is_file()' \
+  || fail "the installed package has no bundled default policy"
+say "ok: the installed package ships its default policy"
 say "passed"
