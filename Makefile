@@ -39,6 +39,7 @@ test: $(STAMP)
 	echo "detection kit smoke run (--quick): it checks that the evaluation runs end to end and" && \
 	echo "asserts no target; a missed target above is expected at this size and is not a failure" && \
 	echo "(the targets are for the full run: python -m loadtest.detection)" && \
+	bash scripts/image-test.sh && \
 	OPENBLAS_NUM_THREADS=1 $(BIN)/pytest -q -p no:cacheprovider
 
 bench: $(STAMP)

@@ -50,6 +50,7 @@ async def run_gateway(
         await _cleanup(runners)
         raise
     except Exception as exc:  # anything else before serving is a start-up failure too
+        log.debug("startup_failed", exc_info=exc)  # the traceback, at GATEWAY_LOG_LEVEL=debug
         await _cleanup(runners)
         raise StartupError(one_line(exc)) from None
     try:
