@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from gateway.budgets.registry import KINDS
 from gateway.detection.types import entity_of_account, entity_of_cluster
 from gateway.errors import GatewayError
 from gateway.model import AcquireRequest, Charge
@@ -97,7 +98,7 @@ class Views:
         charges = tuple(
             Charge(self.planner.bind(t, cluster_id=cluster_id, account=account), 0)
             for t in self.planner.templates(loaded, tier, "", "", size)
-            if t.algorithm != "novelty"
+            if not KINDS[t.algorithm].per_prompt  # a peek has no prompt
         )
         result = await self.state.backend.budgets.peek(AcquireRequest("admin-peek", charges))
         return [

@@ -88,6 +88,7 @@ class BudgetKind:
     algorithm: Algorithm
     code: int  # the kind's section in acquire.lua / settle.lua
     advertised = False  # shown in RateLimit / x-ratelimit headers (requests, tokens units)
+    per_prompt = False  # a charge needs the request's prompt (its semantic cell)
 
     def templates(
         self, budgets: Budgets, add: AddTemplate, *, source: str, scale: float, lease_ttl: float

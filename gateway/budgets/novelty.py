@@ -16,6 +16,7 @@ from gateway.notation import go_duration
 class Novelty(BudgetKind):
     algorithm = "novelty"
     code = 3
+    per_prompt = True
 
     def templates(
         self, budgets: Budgets, add: AddTemplate, *, source: str, scale: float, lease_ttl: float

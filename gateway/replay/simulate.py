@@ -19,6 +19,7 @@ import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gateway.budgets.registry import KINDS
 from gateway.clock import FakeClock
 from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.memory import MemoryBudgetStore
@@ -87,7 +88,7 @@ class Replay:
         plan = self._planner.plan(self._loaded, ctx)
         charges = plan.charges
         if req.cell is None:  # logged without a fingerprint: no topic to count
-            charges = tuple(c for c in charges if c.budget.algorithm != "novelty")
+            charges = tuple(c for c in charges if not KINDS[c.budget.algorithm].per_prompt)
         result = await self._store.acquire(AcquireRequest(ctx.request_id, charges))
         shadow = tuple(
             s.budget.name for s in result.states if not s.allowed and s.budget.mode == "shadow"

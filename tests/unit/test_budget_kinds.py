@@ -90,6 +90,10 @@ def test_plan_charges_per_kind() -> None:
     assert KINDS["concurrency"].fixed_charge(slots) == Charge(slots, 1)
 
 
+def test_only_novelty_needs_the_prompt() -> None:
+    assert {name for name, kind in KINDS.items() if kind.per_prompt} == {"novelty"}
+
+
 def test_headers_only_for_bucket_and_window_kinds() -> None:
     assert {name for name, kind in KINDS.items() if kind.advertised} == {"bucket", "window"}
     assert KINDS["bucket"].header_window(spec("bucket", rate=5.0)) == 120  # 10 units at 5/min
