@@ -33,6 +33,7 @@ from gateway.clusters.worker import LinkerWorker
 from gateway.detection.challenge import ChallengeIssuer
 from gateway.detection.degrade import degrade
 from gateway.detection.engine import DetectionEngine
+from gateway.detection.levels import LevelStore
 from gateway.detection.memory_state import MemoryStateStore
 from gateway.detection.redis_state import RedisStateStore
 from gateway.detection.types import Assessment
@@ -40,6 +41,7 @@ from gateway.diversity.fingerprint import Fingerprinter
 from gateway.errors import GatewayError
 from gateway.http.responses import error_response
 from gateway.limiter.factory import StoreBackend, build_backend
+from gateway.limiter.store import BatchSettlement, BudgetStore
 from gateway.observability.metrics import Metrics
 from gateway.observability.tracing import Handles, Tracing
 from gateway.policy.holder import PolicyHolder
@@ -133,6 +135,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
         on_error=lambda _op, _exc: metrics.store_errors.inc(),
     )
     keys = backend.keys
+    levels = _levels(backend.budgets)
 
     def clusters_policy() -> Any:
         return holder.current.policy.clusters
@@ -165,7 +168,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
 
     detection = DetectionEngine(
         state_store,
-        backend.budgets,
+        levels,
         keys,
         detection_policy,
         real_clock,
@@ -176,7 +179,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
     issuer = ChallengeIssuer(
         _challenge_secret(settings),
         real_clock,
-        backend.budgets,
+        levels,
         keys,
         token_ttl=challenge_cfg.token_ttl,
         clearance_ttl=challenge_cfg.clearance,
@@ -231,6 +234,7 @@ def build_pipeline(state: GatewayState) -> Pipeline:
         state.leases,
         observers=(state.detection, _LinkerObserver(state.linker)),
         on_error=state.metrics.store_errors.inc,
+        batcher=store if isinstance(store, BatchSettlement) else None,  # checked once, here
     )
     stages = (
         PathStage(settings.route_prefix),
@@ -384,3 +388,10 @@ def build_admin_app(state: GatewayState) -> web.Application:
     app[STATE] = state
     app.router.add_routes(admin_routes(state))
     return app
+
+
+def _levels(store: BudgetStore) -> LevelStore:
+    """The store's detection levels and flags (every budget store keeps them), checked once."""
+    if not isinstance(store, LevelStore):
+        raise TypeError(f"{type(store).__name__} keeps no detection levels")
+    return store

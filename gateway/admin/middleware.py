@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 
 from gateway.errors import GatewayError, ServiceUnavailable
 from gateway.http.responses import error_response
-from gateway.limiter.store import StoreUnavailable
+from gateway.store_errors import StoreUnavailable
 
 log = structlog.get_logger("gateway.admin")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

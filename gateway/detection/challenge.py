@@ -19,8 +19,8 @@ import jwt
 
 from gateway.clock import Clock
 from gateway.detection.config import DetectionPolicy
-from gateway.limiter.keys import KeyBuilder
-from gateway.limiter.store import BudgetStore
+from gateway.detection.levels import LevelStore
+from gateway.redis.keys import KeyBuilder
 
 TYP = "gw-pow+jwt"
 AUDIENCE = "gateway-pow"
@@ -127,7 +127,7 @@ class ChallengeIssuer:
         self,
         secret: bytes,
         clock: Clock,
-        store: BudgetStore,
+        store: LevelStore,
         keys: KeyBuilder,
         *,
         token_ttl: float = 120.0,

@@ -17,11 +17,7 @@ import json
 import struct
 from collections.abc import Sequence
 from dataclasses import replace
-from importlib import resources
 from typing import Any
-
-from redis.asyncio import Redis
-from redis.asyncio.cluster import RedisCluster
 
 from gateway.detection.state import (
     IAT_ALPHA,
@@ -40,9 +36,13 @@ from gateway.detection.types import (
     Pin,
     ScoreState,
 )
-from gateway.limiter.batching import Source, run_batch
-from gateway.limiter.keys import KeyBuilder
 from gateway.model import Level
+from gateway.redis.batch import run_batch
+from gateway.redis.client import RedisClient
+from gateway.redis.errors import first_failure
+from gateway.redis.keys import KeyBuilder
+from gateway.redis.replies import text as _text
+from gateway.redis.scripts import ScriptRegistry
 
 _MASK = (1 << CELL_BITS) - 1
 _SYSTEM = "det"
@@ -67,10 +67,6 @@ REPLY_FIELDS = (
 _COUNTERS_AT = REPLY_FIELDS.index("c:req")
 
 
-def _script(name: str) -> str:
-    return resources.files("gateway.detection").joinpath(f"lua/{name}.lua").read_text()
-
-
 def _histogram(raw: bytes | None) -> tuple[int, ...]:
     """A u16 big-endian BITFIELD histogram (missing or short strings count as 0)."""
     data = (raw or b"")[: _HISTOGRAM.size]
@@ -84,29 +80,25 @@ def _counts(current: bytes | None, previous: bytes | None) -> tuple[int, ...]:
     return tuple(a + b for a, b in zip(_histogram(current), _histogram(previous), strict=True))
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def _number(value: Any, default: float = 0.0) -> float:
     return default if value is None else float(value)
 
 
 def _raise_first(replies: list[Any]) -> list[Any]:
-    for reply in replies:
-        if isinstance(reply, Exception):
-            raise reply
+    failure = first_failure(replies, "detection state")
+    if failure is not None:
+        raise failure
     return replies
 
 
 class RedisStateStore:
     """Detector state in Redis (``redis.asyncio``); keys built only by :class:`KeyBuilder`."""
 
-    def __init__(self, redis: Redis | RedisCluster, keys: KeyBuilder) -> None:
+    def __init__(self, redis: RedisClient, keys: KeyBuilder) -> None:
         self._redis = redis
         self._keys = keys
-        self._observe = Source(_script("observe"))
-        self._fanout = Source(_script("fanout"))
+        scripts = ScriptRegistry("gateway.detection", ("observe", "fanout"))
+        self._observe, self._fanout = scripts["observe"], scripts["fanout"]
         self._entity_keys: dict[tuple[str, int], list[str]] = {}
 
     def _key(self, entity: str, *parts: str) -> str:

@@ -20,17 +20,16 @@ import asyncio
 import dataclasses
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Literal, TypeVar
-
-from redis.exceptions import NoScriptError
+from typing import Any, Literal, Protocol, TypeVar
 
 from gateway.clock import Clock
-from gateway.limiter.batching import settle_all
+from gateway.detection.levels import LevelStore
 from gateway.limiter.breaker import CircuitBreaker
 from gateway.limiter.deadline import Deadline
 from gateway.limiter.memory import MemoryBudgetStore
-from gateway.limiter.store import BudgetStore, StoreUnavailable
+from gateway.limiter.store import BatchSettlement, BudgetStore
 from gateway.model import AcquireRequest, AcquireResult, BudgetSpec, Charge, Level, Settlement
+from gateway.store_errors import ScriptMissing, StoreUnavailable
 
 T = TypeVar("T")
 FailureMode = Literal["open", "closed"]
@@ -42,10 +41,14 @@ def _ignore(*_: object) -> None:
     return None
 
 
+class Primary(BudgetStore, LevelStore, Protocol):
+    """What the resilient store wraps: budgets and detection levels (the Redis store)."""
+
+
 class ResilientStore:
     def __init__(
         self,
-        primary: BudgetStore,
+        primary: Primary,
         clock: Clock,
         failure_mode: Callable[[], FailureMode],
         replicas: int = 1,
@@ -57,8 +60,11 @@ class ResilientStore:
         on_error: Callable[[str, BaseException], None] | None = None,
         on_fallback: Callable[[str], None] | None = None,
         on_state: Callable[[bool], None] | None = None,
+        batcher: BatchSettlement | None = None,
     ) -> None:
+        """``batcher``: the primary's batched settlement, when it has one (the Redis store)."""
         self.primary = primary
+        self._batcher = batcher
         self.fallback = MemoryBudgetStore(clock)
         self._failure_mode = failure_mode
         self._replicas = max(1, replicas)
@@ -162,18 +168,23 @@ class ResilientStore:
             else:
                 primary.append(settlement)
         if primary:
-            await self._call("settle", lambda: settle_all(self.primary, primary), self._nothing)
+            await self._call("settle", lambda: self._settle_primary(primary), self._nothing)
+
+    async def _settle_primary(self, settlements: Sequence[Settlement]) -> None:
+        if self._batcher is not None:
+            await self._batcher.settle_many(settlements)
+        else:
+            await asyncio.gather(*(self.primary.settle(s) for s in settlements))
 
     def settle_soon(self, settlements: Sequence[Settlement]) -> asyncio.Future[Any] | None:
         """The primary's synchronous settlement (see ``RedisBudgetStore.settle_soon``) while
         the breaker is closed and none of these were admitted by the fallback; else None
         (use :meth:`settle_many`). Failures count like any other primary failure."""
-        soon = getattr(self.primary, "settle_soon", None)
-        if soon is None or self._breaker.state != "closed":
+        if self._batcher is None or self._breaker.state != "closed":
             return None
         if self._fallback_ids and any(s.request_id in self._fallback_ids for s in settlements):
             return None
-        future: asyncio.Future[Any] | None = soon(settlements)
+        future = self._batcher.settle_soon(settlements)
         if future is not None:
             future.add_done_callback(self._settled_soon)
         return future
@@ -185,7 +196,7 @@ class ResilientStore:
         if error is None:
             self._breaker.success()
             return
-        if isinstance(error, NoScriptError):
+        if isinstance(error, ScriptMissing):
             return  # the server is fine, its script cache was flushed: sent again whole
         self.errors += 1
         self._on_error("settle", error)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from gateway.limiter.keys import KeyBuilder
 from gateway.policy.loader import LoadedPolicy
 from gateway.policy.resolve import effective_tier, resolve
 from gateway.policy.templates import BudgetTemplate, period_label
+from gateway.redis.keys import KeyBuilder
 
 
 @dataclass(frozen=True, slots=True)

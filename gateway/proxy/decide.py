@@ -18,8 +18,7 @@ from aiohttp import web
 
 from gateway.errors import GatewayError
 from gateway.http.refusals import refusal_error
-from gateway.limiter.keys import KeyBuilder
-from gateway.limiter.store import BudgetStore, StoreUnavailable
+from gateway.limiter.store import BudgetStore
 from gateway.model import AcquireRequest, AcquireResult, Decision, Level
 from gateway.observability.metrics import Metrics
 from gateway.policy.loader import LoadedPolicy
@@ -27,6 +26,8 @@ from gateway.proxy.challenges import ChallengeGate
 from gateway.proxy.context import RequestContext
 from gateway.proxy.planner import BoundPlan, Planner
 from gateway.proxy.settle import InFlightLeases
+from gateway.redis.keys import KeyBuilder
+from gateway.store_errors import StoreUnavailable
 
 DEGRADED_HEADER = "x-gateway-degraded"
 # what global shadow counts besides budgets (gateway_shadow_would_refuse_total{budget=...})

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from gateway.limiter.keys import KeyBuilder
 from gateway.model import BudgetSpec, Charge
 from gateway.policy.loader import LoadedPolicy
 from gateway.policy.resolve import BudgetTemplate, resolve
 from gateway.proxy.context import RequestContext
+from gateway.redis.keys import KeyBuilder
 
 _CACHE_SIZE = 4096
 

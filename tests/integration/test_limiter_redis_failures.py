@@ -11,11 +11,11 @@ import pytest
 from redis_servers import RedisServer, free_port
 
 from gateway.clock import SystemClock
-from gateway.limiter.factory import redis_client
 from gateway.limiter.redis_store import RedisBudgetStore
 from gateway.limiter.resilient import ResilientStore
-from gateway.limiter.store import StoreUnavailable
 from gateway.model import AcquireRequest, BudgetSpec, Charge
+from gateway.redis.client import redis_client
+from gateway.store_errors import StoreUnavailable
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -28,7 +28,14 @@ STALL = 0.6  # no single call may take longer than this while Redis is dead
 def resilient(url: str, mode: Literal["open", "closed"]) -> ResilientStore:
     primary = RedisBudgetStore(redis_client(url, timeout=0.2))
     return ResilientStore(
-        primary, SystemClock(), lambda: mode, replicas=2, op_timeout=0.2, failures=2, open_for=0.5
+        primary,
+        SystemClock(),
+        lambda: mode,
+        replicas=2,
+        op_timeout=0.2,
+        failures=2,
+        open_for=0.5,
+        batcher=primary,
     )
 
 

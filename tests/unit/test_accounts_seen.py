@@ -9,9 +9,9 @@ from redis.asyncio import Redis
 from gateway.accounts.recorder import SeenRecorder
 from gateway.accounts.seen import MemorySeen, RedisSeen, Seen
 from gateway.clock import FakeClock
-from gateway.limiter.keys import KeyBuilder
 from gateway.proxy.background import Background
 from gateway.proxy.context import RequestContext
+from gateway.redis.keys import KeyBuilder
 
 
 class _Inner:

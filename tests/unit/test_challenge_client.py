@@ -16,8 +16,8 @@ from gateway import challenge_client
 from gateway.clock import FakeClock
 from gateway.detection import challenge as pow
 from gateway.detection.challenge import ChallengeIssuer
-from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.memory import MemoryBudgetStore
+from gateway.redis.keys import KeyBuilder
 
 COMPLETION = {
     "id": "chatcmpl-1",

@@ -13,8 +13,8 @@ from gateway.clock import FakeClock
 from gateway.detection import challenge as pow
 from gateway.detection.challenge import ChallengeIssuer
 from gateway.detection.config import DetectionPolicy
-from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.memory import MemoryBudgetStore
+from gateway.redis.keys import KeyBuilder
 
 SECRET = b"s" * 32
 KEYS = KeyBuilder("t")

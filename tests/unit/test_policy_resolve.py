@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from gateway.limiter.keys import KeyBuilder
 from gateway.policy.resolve import effective_tier, resolve
 from gateway.policy.schema import Policy
 from gateway.policy.templates import BudgetTemplate
+from gateway.redis.keys import KeyBuilder
 
 
 def make(**sections: Any) -> Policy:
