@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 from aiohttp import web
-from redis.exceptions import RedisError
 
 from gateway.errors import GatewayError, ServiceUnavailable
 from gateway.http.responses import error_response
@@ -23,7 +22,7 @@ from gateway.store_errors import StoreUnavailable
 log = structlog.get_logger("gateway.admin")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-_STORE_DOWN = (StoreUnavailable, RedisError, ConnectionError, asyncio.TimeoutError)
+_STORE_DOWN = (StoreUnavailable, ConnectionError, asyncio.TimeoutError)
 
 
 def _http_error(exc: web.HTTPException) -> GatewayError:

@@ -39,12 +39,13 @@ from gateway.detection.types import (
 from gateway.model import Level
 from gateway.redis.batch import run_batch
 from gateway.redis.client import RedisClient
-from gateway.redis.errors import first_failure
+from gateway.redis.errors import first_failure, translating
 from gateway.redis.keys import KeyBuilder
 from gateway.redis.replies import text as _text
 from gateway.redis.scripts import ScriptRegistry
 
 _MASK = (1 << CELL_BITS) - 1
+_translated = translating("detection state")  # Redis errors -> StoreUnavailable
 _SYSTEM = "det"
 _AUDIT_TTL = 30 * 86400.0
 _KEY_CACHE = 65536
@@ -150,6 +151,7 @@ class RedisStateStore:
         request = ObserveRequest(entity, obs, now, window, half_life)
         return (await self.observe_many([request]))[0]
 
+    @_translated
     async def observe_many(self, requests: Sequence[ObserveRequest]) -> list[EntityState]:
         calls = [self._observe_call(r) for r in requests]
         replies = _raise_first(await run_batch(self._redis, calls, (self._observe,)))
@@ -186,6 +188,7 @@ class RedisStateStore:
             pin=pin,
         )
 
+    @_translated
     async def load(self, entity: str, now: float) -> EntityState:
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(self._key(entity, "s"))
@@ -211,6 +214,7 @@ class RedisStateStore:
     async def save_score(self, entity: str, score: ScoreState, ttl: float) -> None:
         await self.save_scores([ScoreWrite(entity, score, ttl)])
 
+    @_translated
     async def save_scores(self, writes: Sequence[ScoreWrite]) -> None:
         commands: list[tuple[Any, ...]] = []
         for w in writes:
@@ -233,6 +237,7 @@ class RedisStateStore:
             commands.append(("EXPIRE", key, max(1, int(w.ttl)), "NX"))
         _raise_first(await run_batch(self._redis, commands))
 
+    @_translated
     async def set_pin(self, entity: str, pin: Pin | None, now: float) -> None:
         key = self._key(entity, "pin")
         if pin is None or pin.until <= now:
@@ -244,6 +249,7 @@ class RedisStateStore:
     async def template_fanout(self, skeleton: int, account_id: str, window: float) -> int:
         return (await self.fanout_many([FanoutRequest(skeleton, account_id, window)]))[0]
 
+    @_translated
     async def fanout_many(self, requests: Sequence[FanoutRequest]) -> list[int]:
         calls = [
             self._fanout.call(
@@ -259,6 +265,7 @@ class RedisStateStore:
         replies = _raise_first(await run_batch(self._redis, calls, (self._fanout,)))
         return [int(reply) for reply in replies]
 
+    @_translated
     async def append_audit(
         self, entity: str, record: dict[str, Any], keep: int, ttl: float
     ) -> None:
@@ -269,6 +276,7 @@ class RedisStateStore:
             pipe.expire(key, max(1, int(max(ttl, _AUDIT_TTL))))
             await pipe.execute()
 
+    @_translated
     async def audit(self, entity: str, limit: int = 50) -> list[dict[str, Any]]:
         rows = await self._redis.lrange(self._key(entity, "audit"), 0, limit - 1)
         return [json.loads(_text(r)) for r in rows]

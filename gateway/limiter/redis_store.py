@@ -33,10 +33,11 @@ from gateway.limiter.codec import (
     settle_args,
     settlement_rows,
 )
-from gateway.limiter.slots import SlotGroup, group_by_slot, slot_of, undo_rows
+from gateway.limiter.slots import SlotGroup, group_by_slot, undo_rows
 from gateway.model import AcquireRequest, AcquireResult, BudgetState, Level, Settlement
 from gateway.redis.client import RedisClient
 from gateway.redis.errors import FAILURES, store_error
+from gateway.redis.keys import slot_of
 from gateway.redis.mux import Multiplexer
 from gateway.redis.replies import text
 from gateway.redis.scripts import ScriptRegistry

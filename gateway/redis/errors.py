@@ -8,8 +8,10 @@ the gateway's names. The first matching row wins, so more specific errors come f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
 
 import hiredis
 from redis.exceptions import NoScriptError, RedisClusterException, RedisError
@@ -24,6 +26,9 @@ ERROR_TABLE: tuple[tuple[type[BaseException], type[StoreUnavailable]], ...] = (
     (OSError, StoreUnavailable),  # sockets; the multiplexer's ConnectionError
     (TimeoutError, StoreUnavailable),  # asyncio.timeout around a call
 )
+P = ParamSpec("P")
+R = TypeVar("R")
+
 FAILURES: tuple[type[BaseException], ...] = tuple(source for source, _ in ERROR_TABLE)
 """Everything the table maps (for ``except FAILURES``)."""
 
@@ -47,6 +52,20 @@ def translated(what: str = "") -> Iterator[None]:
         yield
     except FAILURES as exc:
         raise store_error(exc, what) from exc
+
+
+def translating(what: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """:func:`translated` around every call of a store method (a decorator)."""
+
+    def wrap(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @functools.wraps(method)
+        async def call(*args: P.args, **kwargs: P.kwargs) -> R:
+            with translated(what):
+                return await method(*args, **kwargs)
+
+        return call
+
+    return wrap
 
 
 def first_failure(replies: list[object], what: str = "") -> StoreUnavailable | None:

@@ -33,12 +33,19 @@ from __future__ import annotations
 
 import re
 
+from redis.crc import key_slot
+
 _UNSAFE = re.compile(r"[{}\s]")
 
 
 def _clean(part: str) -> str:
     """Braces would break hash tags; whitespace breaks logs. Replace both."""
     return _UNSAFE.sub("_", part)
+
+
+def slot_of(key: str) -> int:
+    """The Redis Cluster hash slot of ``key`` (its hash tag's, when it has one)."""
+    return int(key_slot(key.encode()))
 
 
 class KeyBuilder:
