@@ -132,6 +132,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
         failure_mode=failure_mode,
         replicas=settings.replicas,
         settle_linger=settings.settle_linger_ms / 1000,
+        timeout=settings.store_timeout_ms / 1000,
         on_error=lambda _op, _exc: metrics.store_errors.inc(),
     )
     keys = backend.keys
@@ -152,7 +153,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
         graph = MemoryClusterGraph(real_clock, clusters_policy)
         observations = MemoryObservations()
         state_store = MemoryStateStore(real_clock)
-    cache = ClusterCache(graph, real_clock, clusters_policy)
+    cache = ClusterCache(graph, real_clock, clusters_policy, guard=backend.guard)
     linker = Linker(
         graph,
         observations,

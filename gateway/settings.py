@@ -53,6 +53,12 @@ class Settings(BaseModel):
         description="Longest wait (ms) of a settlement for the next Redis round trip "
         "(0: its own round trip at once)",
     )
+    store_timeout_ms: float = Field(
+        250.0,
+        gt=0,
+        le=10_000,
+        description="Longest wait (ms) for a budget store call before it counts as a failure",
+    )
     replicas: int = Field(1, ge=1, description="Replica count: the fallback limiter divides by it")
     policies: str = Field("policies", description="Policy file or folder")
     shadow: bool = Field(False, description="Global shadow mode: compute, log, never refuse")

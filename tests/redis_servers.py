@@ -9,8 +9,10 @@ the key prefixes of tests on the shared Redis and finds the keys they left behin
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -145,7 +147,18 @@ class RedisServer:
             self._proc.wait(5)
         self._proc = None
 
+    def freeze(self) -> None:
+        """SIGSTOP: the socket stays open and accepts writes, nothing answers."""
+        if self._proc is not None and self._proc.poll() is None:
+            os.kill(self._proc.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT after :meth:`freeze` (harmless otherwise)."""
+        if self._proc is not None and self._proc.poll() is None:
+            os.kill(self._proc.pid, signal.SIGCONT)
+
     def stop(self) -> None:
+        self.thaw()  # a frozen server would not act on SIGTERM
         if self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()
             try:

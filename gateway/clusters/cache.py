@@ -7,7 +7,9 @@ invalidate the affected clusters locally (and look their members up again in the
 background, so that their next requests need not wait); other replicas' changes arrive
 within ``cache_ttl``. ``expire_all`` (evidence removed from the graph) marks every entry
 stale: served once more while it is refreshed (expiries within a second coalesce). When the
-graph is unreachable a lone account is treated as its own cluster.
+graph is unreachable a lone account is treated as its own cluster. With a ``guard`` (the
+budget store's :class:`~gateway.limiter.guard.StoreGuard`) every lookup shares its breaker
+and is bounded by half its deadline: a hung Redis costs a first request one short wait.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from gateway.clock import Clock
 from gateway.clusters.config import PolicyProvider, default_policy
 from gateway.clusters.graph import ClusterGraph
 from gateway.clusters.types import ClusterInfo
+from gateway.limiter.guard import StoreGuard
 from gateway.store_errors import StoreUnavailable
 
 _PREFETCH = 256  # accounts looked up again after one invalidation, at most
@@ -34,8 +37,10 @@ class ClusterCache:
         policy: PolicyProvider = default_policy,
         *,
         capacity: int = 100_000,
+        guard: StoreGuard | None = None,
     ) -> None:
         self._graph = graph
+        self._guard = guard
         self._clock = clock
         self._policy = policy
         self._capacity = capacity
@@ -88,7 +93,10 @@ class ClusterCache:
     async def _lookup(self, account: str) -> ClusterInfo:
         self.lookups += 1
         generation = self._generation  # an expire_all meanwhile leaves this answer stale
-        info = await self._graph.info(account)
+        if self._guard is None:
+            info = await self._graph.info(account)
+        else:
+            info = await self._guard.run("cluster", lambda: self._graph.info(account), share=0.5)
         self._put(account, info, generation)
         return info
 

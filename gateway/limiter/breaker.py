@@ -26,6 +26,11 @@ class CircuitBreaker:
         self._probing = False
         self.state: BreakerState = "closed"
 
+    @property
+    def suspect(self) -> bool:
+        """Closed, but a failure was recorded since the last success."""
+        return self._failures > 0 and self.state == "closed"
+
     def allow(self) -> bool:
         """May the next call go to the store? (In half-open, only the probe may.)"""
         if self.state == "closed":

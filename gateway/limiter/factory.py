@@ -16,21 +16,23 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from gateway.clock import Clock, SystemClock
+from gateway.limiter.guard import LAG_ALLOWANCE, StoreGuard
 from gateway.limiter.memory import MemoryBudgetStore
 from gateway.limiter.redis_store import RedisBudgetStore
-from gateway.limiter.resilient import LAG_ALLOWANCE, FailureMode, ResilientStore
+from gateway.limiter.resilient import FailureMode, ResilientStore
 from gateway.limiter.store import BudgetStore
 from gateway.redis.client import CLUSTER_SCHEMES, RedisClient, redis_client
 from gateway.redis.keys import KeyBuilder
 
-STORE_TIMEOUT = 1.0
-"""Default seconds a budget call may take before it counts as a store failure.
+STORE_TIMEOUT = 0.25
+"""Default seconds a budget call may take before it counts as a store failure
+(``GATEWAY_STORE_TIMEOUT_MS``).
 
-Generous on purpose: it is measured from the gateway, so it includes CPU contention and the
-event loop's queueing. A burst of ~100 concurrent requests per replica on a busy 2-core
-machine takes up to ~1 s per call against a healthy Redis Cluster; shorter timeouts then
-open the breaker (closed: 503s; open: fresh fallback buckets, i.e. over-admission). A dead
-Redis is still detected at once (connection refused), whatever the timeout."""
+Measured from the gateway, so it would include CPU contention and the event loop's
+queueing, were it not for :mod:`gateway.limiter.deadline`: a deadline whose timer runs late
+waits once more for as long as the loop was late (up to ``LAG_ALLOWANCE`` times more), so a
+reply that already arrived is read first. A frozen Redis (its socket open, no answers) costs
+a request at most this long: the breaker then opens (see :mod:`gateway.limiter.guard`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,7 @@ class StoreBackend:
     budgets: BudgetStore
     redis: RedisClient | None
     keys: KeyBuilder
+    guard: StoreGuard | None = None  # deadlines and breaker of a resilient store
 
     async def close(self) -> None:
         """Close the store (and with it the Redis connection pool)."""
@@ -79,6 +82,7 @@ def build_backend(
     bound = max_connections if cluster else None
     redis_store = RedisBudgetStore(client, clock, max_in_flight=bound, settle_linger=settle_linger)
     store: BudgetStore = redis_store
+    guard = None
     if failure_mode is not None:
         store = ResilientStore(
             redis_store,
@@ -90,7 +94,8 @@ def build_backend(
             on_fallback=on_fallback,
             batcher=redis_store,
         )
-    return StoreBackend(store, client, keys)
+        guard = store.guard
+    return StoreBackend(store, client, keys, guard)
 
 
 def build_store(url: str, *, clock: Clock | None = None, prefix: str = "dg") -> BudgetStore:

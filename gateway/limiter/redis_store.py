@@ -319,7 +319,11 @@ class RedisBudgetStore:
         return bool(await self._guard(lambda: self._scripts["flag"].run(self.client, 1, args)))
 
     async def ping(self) -> bool:
+        """PING over the connection budget checks use (the shared one on a plain Redis)."""
+        mux = self._mux
         try:
+            if mux is not None:
+                return bool(await self._guard(lambda: mux.execute("PING")))
             return bool(await self._guard(lambda: self.client.execute_command("PING")))
         except StoreUnavailable:
             return False

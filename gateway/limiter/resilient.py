@@ -1,40 +1,37 @@
-"""A budget store that survives its backend: short timeouts, a circuit breaker, a fallback.
+"""A budget store that survives its backend: deadlines, a circuit breaker, a fallback.
 
-Every call to the primary store is bounded by ``op_timeout`` (plus the time the event loop
-itself ran late, up to ``op_limit``: see :mod:`.deadline`); after ``failures``
-consecutive failures the breaker opens for ``open_for`` seconds and calls skip the primary.
-While the primary is unavailable, the policy's failure mode decides, per call:
+Every call to the primary store runs under a :class:`~gateway.limiter.guard.StoreGuard`:
+bounded by ``op_timeout`` (plus the event loop's own lateness, up to ``op_limit``: see
+:mod:`.deadline`), a timeout counting as a failure; after ``failures`` consecutive failures
+the breaker opens for ``open_for`` seconds and calls skip the primary without touching its
+socket. While the primary is unavailable, the policy's failure mode decides, per call:
 
-* ``"open"``: a per-process :class:`MemoryBudgetStore` answers, with every budget's limit
-  and rate divided by ``replicas`` (at least 1), so the fleet as a whole stays close to
-  the configured budget; results carry ``fallback=True``.
+* ``"open"``: the per-process :class:`~gateway.limiter.fallback.FallbackLimiter` answers,
+  every budget divided by ``replicas`` and seeded from the states Redis last reported (not
+  full); results carry ``fallback=True``.
 * ``"closed"``: :class:`StoreUnavailable` at once (the gateway answers 503).
 
-Enforcement on the primary resumes by itself after a successful half-open probe. Requests
-admitted by the fallback are settled on the fallback.
+Enforcement on the primary resumes by itself after a successful half-open probe (the
+fallback's state is then dropped). Requests admitted by the fallback are settled on it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal, Protocol, TypeVar
 
 from gateway.clock import Clock
 from gateway.detection.levels import LevelStore
-from gateway.limiter.breaker import CircuitBreaker
-from gateway.limiter.deadline import Deadline
-from gateway.limiter.memory import MemoryBudgetStore
+from gateway.limiter.fallback import FallbackLimiter
+from gateway.limiter.guard import StoreGuard
+from gateway.limiter.seeds import LastSeen
 from gateway.limiter.store import BatchSettlement, BudgetStore
-from gateway.model import AcquireRequest, AcquireResult, BudgetSpec, Charge, Level, Settlement
+from gateway.model import AcquireRequest, AcquireResult, Level, Settlement
 from gateway.store_errors import ScriptMissing, StoreUnavailable
 
 T = TypeVar("T")
 FailureMode = Literal["open", "closed"]
-LAG_ALLOWANCE = 2.0  # default op_limit: this many op_timeouts when the event loop runs late
-_TRACKED = 65536  # fallback-admitted request ids remembered for their settlement
 
 
 def _ignore(*_: object) -> None:
@@ -65,110 +62,88 @@ class ResilientStore:
         """``batcher``: the primary's batched settlement, when it has one (the Redis store)."""
         self.primary = primary
         self._batcher = batcher
-        self.fallback = MemoryBudgetStore(clock)
+        self._clock = clock
+        self._seen = LastSeen()
+        self.fallback = FallbackLimiter(clock, replicas, self._seen)
         self._failure_mode = failure_mode
-        self._replicas = max(1, replicas)
-        self._op_timeout = op_timeout
-        self._op_limit = op_limit if op_limit is not None else LAG_ALLOWANCE * op_timeout
-        self._breaker = CircuitBreaker(clock, failures=failures, open_for=open_for)
-        self._on_error = on_error or _ignore
         self._on_fallback = on_fallback or _ignore
         self._on_state = on_state or _ignore
-        self._scaled: dict[BudgetSpec, BudgetSpec] = {}
-        self._fallback_ids: OrderedDict[str, None] = OrderedDict()
-        self.errors = 0
+        self.guard = StoreGuard(
+            clock,
+            primary.ping,
+            op_timeout=op_timeout,
+            op_limit=op_limit,
+            failures=failures,
+            open_for=open_for,
+            on_error=on_error,
+            on_state=self._state_changed,
+        )
         self.fallbacks = 0
 
     @property
     def available(self) -> bool:
         """False while the breaker is open or probing."""
-        return self._breaker.state == "closed"
+        return self.guard.available
+
+    @property
+    def errors(self) -> int:
+        return self.guard.errors
+
+    def _state_changed(self, up: bool) -> None:
+        if up:
+            self.fallback.reset()
+        self._on_state(up)
 
     async def _call(
-        self, name: str, primary: Callable[[], Awaitable[T]], fallback: Callable[[], Awaitable[T]]
+        self, name: str, primary: Callable[[], Awaitable[T]], fallback: Callable[[], T]
     ) -> T:
-        if self._breaker.allow():
-            try:
-                async with Deadline(self._op_timeout, self._op_limit):
-                    result = await primary()
-            except (StoreUnavailable, TimeoutError) as exc:
-                self.errors += 1
-                self._on_error(name, exc)
-                if self._breaker.failure():
-                    self._on_state(False)
-            except BaseException:  # cancelled, or a caller's bug (ValueError): no verdict
-                self._breaker.abandon()
+        try:
+            return await self.guard.run(name, primary)
+        except StoreUnavailable:
+            if self._failure_mode() == "closed":
                 raise
-            else:
-                if self._breaker.success():
-                    self._on_state(True)
-                return result
-        if self._failure_mode() == "closed":
-            raise StoreUnavailable(f"budget store unavailable ({name})")
         self.fallbacks += 1
         self._on_fallback(name)
-        return await fallback()
+        return fallback()
 
     async def acquire(self, request: AcquireRequest) -> AcquireResult:
         return await self._call(
             "acquire",
-            lambda: self.primary.acquire(request),
-            lambda: self._fallback_acquire(request, commit=True),
+            lambda: self._seen_by_primary(request, self.primary.acquire),
+            lambda: self.fallback.acquire(request, commit=True),
         )
 
     async def peek(self, request: AcquireRequest) -> AcquireResult:
         return await self._call(
             "peek",
-            lambda: self.primary.peek(request),
-            lambda: self._fallback_acquire(request, commit=False),
+            lambda: self._seen_by_primary(request, self.primary.peek),
+            lambda: self.fallback.acquire(request, commit=False),
         )
 
-    def _scale(self, spec: BudgetSpec) -> BudgetSpec:
-        if self._replicas == 1:
-            return spec
-        scaled = self._scaled.get(spec)
-        if scaled is None:
-            if len(self._scaled) >= _TRACKED:
-                self._scaled.clear()
-            scaled = dataclasses.replace(
-                spec, limit=max(1, spec.limit // self._replicas), rate=spec.rate / self._replicas
-            )
-            self._scaled[spec] = scaled
-        return scaled
-
-    async def _fallback_acquire(self, request: AcquireRequest, *, commit: bool) -> AcquireResult:
-        scaled = dataclasses.replace(
-            request,
-            charges=tuple(Charge(self._scale(c.budget), c.cost, c.cell) for c in request.charges),
-        )
-        run = self.fallback.acquire if commit else self.fallback.peek
-        result = await run(scaled)
-        if commit and result.allowed:
-            self._fallback_ids[request.request_id] = None
-            if len(self._fallback_ids) > _TRACKED:
-                self._fallback_ids.popitem(last=False)
-        states = tuple(
-            dataclasses.replace(state, budget=charge.budget)
-            for state, charge in zip(result.states, request.charges, strict=True)
-        )
-        return dataclasses.replace(result, states=states, fallback=True)
+    async def _seen_by_primary(
+        self, request: AcquireRequest, call: Callable[[AcquireRequest], Awaitable[AcquireResult]]
+    ) -> AcquireResult:
+        """The primary's answer, remembered to seed the fallback of a later outage."""
+        result = await call(request)
+        self._seen.record(request, result, self._clock.now())
+        return result
 
     async def settle(self, settlement: Settlement) -> None:
-        if settlement.request_id in self._fallback_ids:
-            await self._settle_fallback(settlement)
+        if self.fallback.admitted(settlement.request_id):
+            self.fallback.settle(settlement)
             return
-        await self._call("settle", lambda: self.primary.settle(settlement), self._nothing)
+        await self._call("settle", lambda: self.primary.settle(settlement), _nothing)
 
     async def settle_many(self, settlements: Sequence[Settlement]) -> None:
         """Settle a batch: one primary call (and one timeout) for all of it."""
         primary = []
         for settlement in settlements:
-            if settlement.request_id in self._fallback_ids:
-                await self._settle_fallback(settlement)
+            if self.fallback.admitted(settlement.request_id):
+                self.fallback.settle(settlement)
             else:
                 primary.append(settlement)
         if primary:
-            await self._call("settle", lambda: self._settle_primary(primary), self._nothing)
+            await self._call("settle", lambda: self._settle_primary(primary), _nothing)
 
     async def _settle_primary(self, settlements: Sequence[Settlement]) -> None:
         if self._batcher is not None:
@@ -180,9 +155,9 @@ class ResilientStore:
         """The primary's synchronous settlement (see ``RedisBudgetStore.settle_soon``) while
         the breaker is closed and none of these were admitted by the fallback; else None
         (use :meth:`settle_many`). Failures count like any other primary failure."""
-        if self._batcher is None or self._breaker.state != "closed":
+        if self._batcher is None or not self.guard.available:
             return None
-        if self._fallback_ids and any(s.request_id in self._fallback_ids for s in settlements):
+        if any(self.fallback.admitted(s.request_id) for s in settlements):
             return None
         future = self._batcher.settle_soon(settlements)
         if future is not None:
@@ -194,36 +169,15 @@ class ResilientStore:
             return
         error = future.exception()
         if error is None:
-            self._breaker.success()
-            return
-        if isinstance(error, ScriptMissing):
-            return  # the server is fine, its script cache was flushed: sent again whole
-        self.errors += 1
-        self._on_error("settle", error)
-        if self._breaker.failure():
-            self._on_state(False)
-
-    async def _settle_fallback(self, settlement: Settlement) -> None:
-        """A request the fallback admitted is settled there."""
-        del self._fallback_ids[settlement.request_id]
-        await self.fallback.settle(
-            Settlement(
-                settlement.request_id,
-                tuple((self._scale(spec), delta) for spec, delta in settlement.adjustments),
-                tuple(self._scale(spec) for spec in settlement.releases),
-            )
-        )
-
-    async def _nothing(self) -> None:
-        """Fallback of a primary settlement: the fallback never charged it."""
-        return None
+            self.guard.succeeded()
+        elif not isinstance(error, ScriptMissing):  # a flushed script cache: sent again whole
+            self.guard.failed("settle", error)
 
     async def refresh_leases(self, request_ids_by_key: dict[str, list[str]], ttl: float) -> None:
-        await self.fallback.refresh_leases(request_ids_by_key, ttl)
         await self._call(
             "refresh_leases",
             lambda: self.primary.refresh_leases(request_ids_by_key, ttl),
-            self._nothing,
+            _nothing,  # fallback slots are not leased (see gateway.limiter.fallback)
         )
 
     async def set_level(self, key: str, level: Level, ttl: float) -> None:
@@ -247,11 +201,16 @@ class ResilientStore:
 
     async def ping(self) -> bool:
         try:
-            async with asyncio.timeout(self._op_timeout):
+            async with asyncio.timeout(self.guard.op_timeout):
                 return await self.primary.ping()
         except TimeoutError:
             return False
 
     async def close(self) -> None:
+        await self.guard.close()
         await self.primary.close()
-        await self.fallback.close()
+
+
+def _nothing() -> None:
+    """Fallback of a primary settlement: the fallback never charged it."""
+    return None

@@ -18,8 +18,12 @@ requests always see their own releases.
 A caller that gives up (timeout, cancellation) only abandons its future: its reply is still
 read, in turn, and dropped, so the stream never goes out of step. A lost connection fails
 every waiting caller with :class:`ConnectionError` (an ``OSError``: the store reports it as
-unavailable) and the next call reconnects. A server that stops answering is cut off once
-``max_waiting`` replies are owed. The connection belongs to the event loop that opened it.
+unavailable) and the next call reconnects. A server that stops answering (frozen: its
+socket still accepts writes) is cut off once a reply has been owed for ``timeout`` seconds
+with no reply at all meanwhile (a watchdog timer, one per connection, armed only while
+replies are owed), or once ``max_waiting`` replies are owed. Connecting, the handshake and
+every reply are thus bounded by ``Endpoint.timeout`` even without a caller's deadline. The
+connection belongs to the event loop that opened it.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from gateway.redis.scripts import Script
 from gateway.store_errors import ScriptMissing
 
 _Entry = tuple[bytes, "asyncio.Future[Any]"]
+_LATE = 0.005  # a watchdog later than this ran behind a busy loop (see gateway.limiter.deadline)
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,7 @@ class Endpoint:
     username: str | None = None
     password: str | None = None
     ssl: Any = None  # ssl.SSLContext
-    connect_timeout: float = 5.0
+    timeout: float = 5.0  # connect, handshake, and the longest silence while owed replies
 
     @classmethod
     def of(cls, client: Redis) -> Endpoint:
@@ -65,7 +70,7 @@ class Endpoint:
             "db": int(conn.db or 0),
             "username": conn.username,
             "password": conn.password,
-            "connect_timeout": float(timeout),
+            "timeout": float(timeout),
         }
         if isinstance(conn, UnixDomainSocketConnection):
             return cls(path=conn.path, **common)
@@ -76,10 +81,13 @@ class Endpoint:
 
 
 class _Protocol(asyncio.Protocol):
-    def __init__(self, linger: float, max_waiting: int) -> None:
+    def __init__(self, linger: float, max_waiting: int, timeout: float) -> None:
         self._reader = hiredis.Reader(replyError=ResponseError)
         self._linger = linger
         self._max_waiting = max_waiting
+        self._timeout = timeout
+        self._progress = 0.0  # loop time of the latest reply (or of the write that began a wait)
+        self._watchdog: asyncio.TimerHandle | None = None
         self._waiting: collections.deque[asyncio.Future[Any]] = collections.deque()
         self._pending: list[_Entry] = []
         self._deferred: list[_Entry] = []
@@ -96,6 +104,8 @@ class _Protocol(asyncio.Protocol):
         reader = self._reader
         reader.feed(data)
         waiting = self._waiting
+        if waiting:
+            self._progress = asyncio.get_running_loop().time()
         while (reply := reader.gets()) is not False:
             future = waiting.popleft()
             if future.done():
@@ -111,6 +121,8 @@ class _Protocol(asyncio.Protocol):
         self.closed = True
         if self._timer is not None:
             self._timer.cancel()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         error = ConnectionError(f"Redis connection lost: {exc or 'closed'}")
         owed = list(self._waiting) + [f for _, f in self._deferred + self._pending]
         self._waiting.clear()
@@ -152,11 +164,35 @@ class _Protocol(asyncio.Protocol):
                 if not future.done():
                     future.set_exception(error)
             return
+        if not self._waiting:
+            self._progress = asyncio.get_running_loop().time()
         self._waiting.extend(future for _, future in batch)
         self.transport.write(b"".join(command for command, _ in batch))
         self.writes += 1
         if len(self._waiting) > self._max_waiting:  # the server stopped answering
             self.transport.abort()
+        elif self._watchdog is None:
+            self._watch()
+
+    def _watch(self, when: float | None = None) -> None:
+        """Arm the watchdog for ``timeout`` after the latest progress (or for ``when``)."""
+        when = self._progress + self._timeout if when is None else when
+        self._watchdog = asyncio.get_running_loop().call_at(when, self._check, when)
+
+    def _check(self, when: float) -> None:
+        """Replies owed and none for ``timeout``: the server hangs, cut it off. A check
+        that runs late looks again once the loop has polled the socket (a busy loop's
+        unread replies are not the server's silence)."""
+        self._watchdog = None
+        if not self._waiting or self.closed or self.transport is None:
+            return
+        now = asyncio.get_running_loop().time()
+        if now - self._progress < self._timeout:
+            self._watch()
+        elif now - when > _LATE and when < self._progress + 2 * self._timeout:
+            self._watch(now + min(now - when, self._timeout))
+        else:
+            self.transport.abort()  # connection_lost fails every waiting caller
 
 
 class Multiplexer:
@@ -257,26 +293,26 @@ class Multiplexer:
         ep = self.endpoint
 
         def factory() -> _Protocol:
-            return _Protocol(self._linger, self._max_waiting)
+            return _Protocol(self._linger, self._max_waiting, ep.timeout)
 
         if ep.path is not None:
             opening = loop.create_unix_connection(factory, ep.path)
         else:
             opening = loop.create_connection(factory, ep.host, ep.port, ssl=ep.ssl)
-        _, protocol = await asyncio.wait_for(opening, ep.connect_timeout)
-        try:
-            if ep.password is not None:
-                auth = (ep.username, ep.password) if ep.username else (ep.password,)
-                await asyncio.wait_for(protocol.call(_pack("AUTH", *auth)), ep.connect_timeout)
-            if ep.db:
-                await asyncio.wait_for(protocol.call(_pack("SELECT", ep.db)), ep.connect_timeout)
-            for script in self._scripts:
-                loading = protocol.call(_pack("SCRIPT", "LOAD", script.text))
-                await asyncio.wait_for(loading, ep.connect_timeout)
-        except BaseException:
-            if protocol.transport is not None:
-                protocol.transport.abort()
-            raise
+        async with asyncio.timeout(ep.timeout):  # connect and handshake, together
+            _, protocol = await opening
+            try:
+                if ep.password is not None:
+                    auth = (ep.username, ep.password) if ep.username else (ep.password,)
+                    await protocol.call(_pack("AUTH", *auth))
+                if ep.db:
+                    await protocol.call(_pack("SELECT", ep.db))
+                for script in self._scripts:
+                    await protocol.call(_pack("SCRIPT", "LOAD", script.text))
+            except BaseException:
+                if protocol.transport is not None:
+                    protocol.transport.abort()
+                raise
         self._protocol, self._loop = protocol, loop
         return protocol
 

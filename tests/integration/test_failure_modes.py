@@ -44,6 +44,7 @@ pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(150)]
 
 OPEN_MAX_LATENCY = 1.0
 CLOSED_MAX_LATENCY = 0.5
+FROZEN_MAX_LATENCY = 0.6  # the 250 ms store deadline, extended while the event loop lags
 RECOVERY_DEADLINE = 20.0  # breaker open_for is 3 s; a probe then closes it
 SMALL = 5  # the small tier's burst; the fail-open fallback allows SMALL // 2 per replica
 MEDIUM = 20
@@ -244,6 +245,7 @@ async def test_fail_open_serves_through_a_redis_death_then_enforces_again(
     stack = make_stack("open")
     async with stack.client():
         assert (await stack.chat()).status == 200
+        assert (await stack.chat("small")).status == 200  # Redis says: SMALL - 1 left
         assert await store_up(stack)
         after = await kill_under_load(stack)
         worst = max(a.seconds for a in after)
@@ -253,7 +255,8 @@ async def test_fail_open_serves_through_a_redis_death_then_enforces_again(
         status, body = await stack.readyz()
         assert (status, body["store"], body["status"]) == (200, False, "degraded")
         assert await stack.fallbacks() >= len(after)
-        await exhaust(stack, "small", SMALL // 2)  # the fallback still limits, per replica
+        # the fallback starts from the state Redis last reported, this replica's share of it
+        await exhaust(stack, "small", (SMALL - 1) // 2)
 
         stack.redis.start()  # same port, empty: no persistence
         took = await wait_until(lambda: back_on_redis(stack), RECOVERY_DEADLINE, "recovery")
@@ -302,8 +305,8 @@ async def test_starts_with_redis_down_and_picks_it_up(
         assert body["store"] is False
         assert status == (200 if mode == "open" else 503)
         answer = await stack.chat()
-        if mode == "open":
-            assert answer.status == 200
+        if mode == "open":  # a bucket this replica never saw starts empty: 429, not 5xx
+            assert (answer.status, answer.code) == (429, "rate_limit_exceeded")
         else:
             assert (answer.status, answer.code) == (503, "service_unavailable")
         assert answer.seconds < OPEN_MAX_LATENCY
@@ -312,6 +315,52 @@ async def test_starts_with_redis_down_and_picks_it_up(
         await wait_until(lambda: store_up(stack), RECOVERY_DEADLINE, "readyz store")
         await wait_until(lambda: back_on_redis(stack), RECOVERY_DEADLINE, "recovery")
         await exhaust(stack, "small", SMALL)
+
+
+async def freeze_under_load(stack: Stack, before: float = 1.0, after: float = 4.0) -> list[Answer]:
+    """Load; SIGSTOP Redis after ``before`` s (its socket stays open, nothing answers);
+    load ``after`` s more (the breaker opens, probes after 3 s). The answers to requests
+    sent after the freeze; Redis is thawed before returning."""
+    task = asyncio.ensure_future(load(stack, before + after))
+    await asyncio.sleep(before)
+    stack.redis.freeze()
+    frozen_at = time.perf_counter()
+    try:
+        answers = await task
+    finally:
+        stack.redis.thaw()
+    after_freeze = [a for a in answers if a.started >= frozen_at]
+    assert len(after_freeze) >= 20, f"only {len(after_freeze)} requests after the freeze"
+    return after_freeze
+
+
+@pytest.mark.parametrize("mode", ["open", "closed"])
+async def test_a_frozen_redis_costs_no_request_more_than_the_store_deadline(
+    make_stack: Callable[..., Stack], mode: Mode
+) -> None:
+    """SIGSTOP (a frozen Redis is worse than a dead one: nothing refuses, nothing answers).
+    No request waits much longer than the 250 ms store deadline (budget check and cluster
+    lookup share it); fail open serves everything, fail closed answers 503 at once while
+    the breaker is open; enforcement on Redis resumes after SIGCONT."""
+    stack = make_stack(mode)
+    async with stack.client():
+        assert (await stack.chat()).status == 200  # seen: the fallback starts from it
+        after = await freeze_under_load(stack)
+        worst = max(a.seconds for a in after)
+        median = sorted(a.seconds for a in after)[len(after) // 2]
+        print(f"\nfrozen, fail {mode}: {len(after)} requests, max {worst * 1000:.0f} ms, "
+              f"median {median * 1000:.1f} ms, {Counter(a.status for a in after)}")  # fmt: skip
+        if mode == "open":
+            assert Counter(a.status for a in after) == {200: len(after)}
+        else:
+            assert {(a.status, a.code) for a in after} == {(503, "service_unavailable")}
+            assert median < 0.1  # the breaker is open: no wait
+        assert worst < FROZEN_MAX_LATENCY  # was ~1 s per call, 4 s for a first lookup
+
+        async def on_redis() -> bool:
+            return (await stack.chat()).status == 200 and await back_on_redis(stack)
+
+        await wait_until(on_redis, RECOVERY_DEADLINE, "recovery")
 
 
 async def test_a_hung_redis_times_out_and_charges_at_most_once(

@@ -28,6 +28,9 @@ class Flaky(MemoryBudgetStore):
             await asyncio.sleep(60)
         return await super().acquire(request)
 
+    async def ping(self) -> bool:
+        return self.mode == "ok"
+
 
 BUCKET = BudgetSpec("b", "account", "requests", "bucket", "k:b", limit=10, window=60, rate=10)
 CONC = BudgetSpec("c", "account", "concurrency", "concurrency", "k:c", limit=4, window=60)
@@ -55,15 +58,28 @@ def req(rid: str, *specs: BudgetSpec) -> AcquireRequest:
 
 async def test_open_mode_falls_back_with_limits_divided_by_replicas() -> None:
     store, primary, _ = build("open")
+    assert not (await store.acquire(req("seen"))).fallback  # Redis said: 9 left
     primary.mode = "fail"
     results = [await store.acquire(req(f"r{i}")) for i in range(5)]
-    assert [r.allowed for r in results] == [True, True, True, False, False]  # 10 // 3
+    assert [r.allowed for r in results] == [True, True, True, False, False]  # 9 // 3
     assert all(r.fallback for r in results)
     assert results[0].states[0].budget is BUCKET  # reported against the real budget
     assert not store.available
-    assert primary.calls == 2  # the breaker opened after two failures
+    assert primary.calls == 3  # the breaker opened after two failures
     assert store.errors == 2 and store.fallbacks == 5
     assert store.events[:3] == ["error:acquire", "fallback:acquire", "error:acquire"]  # type: ignore[attr-defined]
+
+
+async def test_a_spent_budget_stays_spent_across_the_outage() -> None:
+    """A 1/minute account that used its request just before Redis went away is refused by
+    the fallback (it used to start full: 3 admissions in 10 s across an outage)."""
+    one = BudgetSpec("one", "account", "requests", "bucket", "k:one", limit=1, window=60, rate=1)
+    store, primary, clock = build("open")
+    assert (await store.acquire(req("a", one))).allowed
+    primary.mode = "fail"
+    for i in range(6):
+        clock.advance(1.5)
+        assert not (await store.acquire(req(f"b{i}", one))).allowed
 
 
 async def test_closed_mode_raises_at_once() -> None:
@@ -92,8 +108,9 @@ async def test_recovers_after_a_successful_probe() -> None:
     primary.mode = "ok"
     assert (await store.acquire(req("c"))).fallback  # still open
     clock.advance(3.0)
-    probe = await store.acquire(req("d"))
-    assert not probe.fallback and store.available
+    assert (await store.acquire(req("d"))).fallback  # answered at once; the probe started
+    await asyncio.sleep(0)
+    assert store.available and not (await store.acquire(req("e"))).fallback
 
 
 async def test_fallback_admitted_requests_settle_on_the_fallback() -> None:
@@ -115,14 +132,11 @@ async def test_levels_and_flags_fall_back_too() -> None:
     assert await store.set_flag("f", 60) and not await store.set_flag("f", 60)
 
 
-async def test_a_caller_error_during_the_probe_does_not_wedge_the_breaker() -> None:
-    store, primary, clock = build("open")
-    primary.mode = "fail"
-    await store.acquire(req("a"))
-    await store.acquire(req("b"))
-    primary.mode = "ok"
-    clock.advance(3.0)
+async def test_a_caller_error_is_no_store_failure() -> None:
+    store, _, _ = build("open")
     bad = AcquireRequest("bad", (Charge(BUCKET),), throttle_factor=0.0)
-    with pytest.raises(ValueError):
-        await store.acquire(bad)
+    for _ in range(3):
+        with pytest.raises(ValueError):
+            await store.acquire(bad)
+    assert store.available and store.errors == 0
     assert not (await store.acquire(req("c"))).fallback
