@@ -79,7 +79,7 @@ class RedisSeen:
         self._ttl = int(ttl)
 
     def _key(self, account: str) -> str:
-        return self._keys.subsystem_entity("seen", account)
+        return self._keys.seen(account)
 
     async def touch(self, account: str, tier: str, now: float) -> None:
         key = self._key(account)

@@ -1,6 +1,6 @@
 """The cluster graph in Redis: shared by every replica, changed only by atomic Lua scripts.
 
-All keys hang off one base key, ``KeyBuilder.subsystem("clusters", "g")``: they share its
+All keys hang off one base key, ``KeyBuilder.cluster_graph()``: they share its
 hash tag ``{x:clusters}``, so the multi-key scripts work on Redis Cluster (one slot). The
 scripts and the readers below append the same suffixes to that base (layout in
 ``lua/common.lua``). Audit entries are a capped list (LPUSH + LTRIM).
@@ -54,7 +54,7 @@ class RedisClusterGraph:
         self._redis = client
         self._clock = clock
         self._policy = policy
-        self._base = (keys or KeyBuilder()).subsystem("clusters", "g")
+        self._base = (keys or KeyBuilder()).cluster_graph()
         scripts = ScriptRegistry("gateway.clusters", SCRIPTS, prelude=("common",))
         self._link, self._remove, self._info = (scripts[name] for name in SCRIPTS)
 

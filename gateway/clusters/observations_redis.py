@@ -1,6 +1,6 @@
 """The linker's observations in Redis (shared by replicas): two Lua scripts, one slot.
 
-Keys hang off ``KeyBuilder.subsystem("clusters", "s")`` (layout in ``lua/value.lua`` and
+Keys hang off ``KeyBuilder.cluster_observations()`` (layout in ``lua/value.lua`` and
 ``lua/pair.lua``); every key has a TTL. A batch of calls is one pipeline (one round trip).
 """
 
@@ -30,7 +30,7 @@ _WHAT = "cluster observations"
 class RedisObservations:
     def __init__(self, client: RedisClient, keys: KeyBuilder | None = None) -> None:
         self._client = client
-        self._base = (keys or KeyBuilder()).subsystem("clusters", "s")
+        self._base = (keys or KeyBuilder()).cluster_observations()
         scripts = ScriptRegistry("gateway.clusters", ("value", "pair"))
         self._value, self._pair = scripts["value"], scripts["pair"]
 

@@ -204,7 +204,7 @@ class ChallengeIssuer:
             return Redemption(False, "insufficient work", jti)
         now = self._clock.now()
         used_ttl = max(1.0, float(claims["exp"]) + self._leeway - now)
-        if not await self._store.set_flag(self._keys.subsystem_entity("pow", jti), used_ttl):
+        if not await self._store.set_flag(self._keys.pow_used(jti), used_ttl):
             return Redemption(False, "replayed", jti)
         clearance = self._keys.account_clearance(cluster_id or account_id, account_id)
         await self._store.set_flag(clearance, self.clearance_ttl)

@@ -1,6 +1,6 @@
 """Detector state in Redis: one Lua script per observation (``lua/observe.lua``).
 
-Every key of one entity shares the hash tag ``{det:<entity>}`` (KeyBuilder.subsystem_entity),
+Every key of one entity shares the hash tag ``{det:<entity>}`` (KeyBuilder.detection),
 so the script is valid on Redis Cluster. Template fan-out is global state under its own tag
 (``{dettpl:<skeleton>}``) and is a separate small script (``lua/fanout.lua``). Time is the
 caller's ``now`` (the engine's clock): detection is statistical and runs off the hot path,
@@ -46,7 +46,6 @@ from gateway.redis.scripts import ScriptRegistry
 
 _MASK = (1 << CELL_BITS) - 1
 _translated = translating("detection state")  # Redis errors -> StoreUnavailable
-_SYSTEM = "det"
 _AUDIT_TTL = 30 * 86400.0
 _KEY_CACHE = 65536
 _HISTOGRAM = struct.Struct(f">{TOPICS}H")
@@ -103,7 +102,7 @@ class RedisStateStore:
         self._entity_keys: dict[tuple[str, int], list[str]] = {}
 
     def _key(self, entity: str, *parts: str) -> str:
-        return self._keys.subsystem_entity(_SYSTEM, entity, *parts)
+        return self._keys.detection(entity, *parts)
 
     def _observe_keys(self, entity: str, epoch: int) -> list[str]:
         found = self._entity_keys.get((entity, epoch))
@@ -255,7 +254,7 @@ class RedisStateStore:
             self._fanout.call(
                 1,
                 [
-                    self._keys.subsystem_entity("dettpl", f"{r.template & (2**64 - 1):016x}"),
+                    self._keys.detection_template(f"{r.template & (2**64 - 1):016x}"),
                     r.account_id,
                     max(1, int(r.window)),
                 ],
