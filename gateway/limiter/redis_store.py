@@ -70,6 +70,7 @@ class RedisBudgetStore:
         self._clock = clock
         self._cluster = isinstance(client, RedisCluster)
         self._scripts = ScriptRegistry("gateway.limiter", SCRIPTS)
+        self._acquire_lua, self._settle_lua = self._scripts["acquire"], self._scripts["settle"]
         self._codec = SpecCodec()
         self._ready = not self._cluster
         self._init_lock = asyncio.Lock()
@@ -78,7 +79,7 @@ class RedisBudgetStore:
             Multiplexer.of(
                 client,
                 linger=settle_linger,
-                scripts=(self._scripts["acquire"], self._scripts["settle"]),
+                scripts=(self._acquire_lua, self._settle_lua),
             )
             if pipelining and isinstance(client, Redis)
             else None
@@ -134,9 +135,9 @@ class RedisBudgetStore:
             self._now(), request.request_id, request.throttle_factor, commit,
         )  # fmt: skip
         if self._mux is not None:
-            reply = await self._mux.run(self._scripts["acquire"], numkeys, args)
+            reply = await self._mux.run(self._acquire_lua, numkeys, args)
         else:
-            reply = await self._scripts["acquire"].run(self.client, numkeys, args)
+            reply = await self._acquire_lua.run(self.client, numkeys, args)
         return AcquireResult(
             allowed=reply[2] == 1,
             states=tuple(decode_states(request.charges, reply)),
@@ -156,7 +157,7 @@ class RedisBudgetStore:
             charges, group.level_keys, group.clearance_keys,
             self._now(), request.request_id, request.throttle_factor, commit, forced,
         )  # fmt: skip
-        reply = await self._scripts["acquire"].run(self.client, numkeys, args)
+        reply = await self._acquire_lua.run(self.client, numkeys, args)
         return reply, reply[2] == 1, decode_states(charges, reply)
 
     async def _split(
@@ -208,9 +209,9 @@ class RedisBudgetStore:
     ) -> None:
         numkeys, args = settle_args(self._now_bytes(), [(request_id, rows, releases)])
         if self._mux is not None:
-            await self._mux.run(self._scripts["settle"], numkeys, args)
+            await self._mux.run(self._settle_lua, numkeys, args)
         else:
-            await self._scripts["settle"].run(self.client, numkeys, args)
+            await self._settle_lua.run(self.client, numkeys, args)
 
     def _now_bytes(self) -> bytes:
         return EMPTY if self._clock is None else repr(self._clock.now()).encode()
@@ -246,7 +247,7 @@ class RedisBudgetStore:
             done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
             done.set_result([])
             return done
-        return mux.defer_now(self._scripts["settle"], calls)
+        return mux.defer_now(self._settle_lua, calls)
 
     def _settle_calls(self, settlements: Sequence[Settlement]) -> list[tuple[int, list[Any]]]:
         """settle.lua calls for a batch (one per ``SETTLE_BATCH`` settlements)."""
@@ -271,7 +272,7 @@ class RedisBudgetStore:
             return
         calls = self._settle_calls(settlements)
         if calls:
-            script = self._scripts["settle"]
+            script = self._settle_lua
 
             async def settle_calls() -> None:
                 for reply in await mux.run_deferred_many(script, calls):
