@@ -46,7 +46,7 @@ def _inspect(method: str, path: str, chunks: list[bytes], declared: int | None) 
     except GatewayError as error:
         assert error.type == "invalid_request_error", error.type
         assert error.status in (400, 413), error.status
-        assert error.code in ("invalid_json", "request_too_large"), error.code
+        assert error.code in ("invalid_json", "invalid_type", "request_too_large"), error.code
         return
     assert ctx.features is not None
     if method == "POST" and ctx.endpoint != "other":
