@@ -5,6 +5,7 @@ the pipeline. Nothing else constructs components; nothing reads globals.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +57,7 @@ from gateway.proxy.pipeline import Pipeline
 from gateway.proxy.settle import InFlightLeases, Settler
 from gateway.proxy.stages import AuthenticateStage, ForwardStage, IdentifyStage, PathStage
 from gateway.settings import Settings
+from gateway.startup import policy_source
 
 log = structlog.get_logger("gateway.app")
 
@@ -115,11 +117,19 @@ def _challenge_secret(settings: Settings) -> bytes:
     return secrets.token_bytes(32)
 
 
+def _link_secret(settings: Settings) -> bytes:
+    """The key of linking-evidence hashes; Settings requires one with a Redis store."""
+    if settings.link_secret:  # hashed: every byte counts (BLAKE2b keys stop at 64 bytes)
+        return hashlib.sha256(settings.link_secret.encode()).digest()
+    log.info("link_secret_generated", hint="memory store: a random key for this process")
+    return secrets.token_bytes(32)
+
+
 def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
     """Everything that needs no event loop. ``clock=None``: real time, and Redis scripts use
     the server's TIME; a given clock is used everywhere, Redis scripts included."""
     metrics = Metrics()
-    holder = PolicyHolder.load(settings.policies)
+    holder = PolicyHolder.load(policy_source(settings))
     real_clock = clock or SystemClock()
 
     def failure_mode() -> Any:
@@ -134,6 +144,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
         settle_linger=settings.settle_linger_ms / 1000,
         timeout=settings.store_timeout_ms / 1000,
         on_error=lambda _op, _exc: metrics.store_errors.inc(),
+        on_state=lambda closed: metrics.store_breaker_open.set(0 if closed else 1),
     )
     keys = backend.keys
     levels = _levels(backend.budgets)
@@ -159,7 +170,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
         observations,
         clusters_policy,
         real_clock,
-        salt=(settings.challenge_secret or "").encode(),
+        salt=_link_secret(settings),
         cache=cache,
     )
 

@@ -4,9 +4,11 @@ credentials and ready-to-paste calls printed."""
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import shlex
 import socket
+import sys
 import tempfile
-from contextlib import suppress
 from pathlib import Path
 
 import jwt
@@ -18,17 +20,10 @@ from gateway.mock.app import build_mock_app
 from gateway.observability.logging import configure_logging
 from gateway.server import _install_uvloop, run_gateway
 from gateway.settings import Settings
+from gateway.startup import StartupError, run_command, start_site
 
 DEMO_JWT_SECRET = "demo-jwt-secret-change-me-0123456789abcdef"
 DEMO_ADMIN_TOKEN = "demo-admin-token"
-
-
-def bundled_policies() -> Path:
-    """``./policies`` when run from a checkout, else the copy beside the package."""
-    here = Path.cwd() / "policies"
-    if here.is_dir():
-        return here
-    return Path(__file__).resolve().parent.parent / "policies"
 
 
 def _free_port(host: str) -> int:
@@ -37,7 +32,17 @@ def _free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
+def _python_lines() -> str:
+    """The interpreter running the demo, by its full path: a bare ``python`` may be another
+    one, without the package or the ``openai`` SDK."""
+    python = shlex.quote(sys.executable)
+    if importlib.util.find_spec("openai") is None:
+        return f"  {python} -m pip install openai   # the OpenAI SDK, for the call below\n"
+    return ""
+
+
 def _banner(base: str, admin: str, free_key: str, pro_key: str, token: str) -> str:
+    python = shlex.quote(sys.executable)
     return f"""
   distillguard demo — gateway on {base}, admin on {admin}, mock model upstream
   -----------------------------------------------------------------------------
@@ -50,7 +55,7 @@ def _banner(base: str, admin: str, free_key: str, pro_key: str, token: str) -> s
        -H "Content-Type: application/json" \\
        -d '{{"model": "mock-gpt", "messages": [{{"role": "user", "content": "Hello!"}}]}}' -i
 
-  python - <<'PY'
+{_python_lines()}  {python} - <<'PY'
 from openai import OpenAI
 client = OpenAI(base_url="{base}/v1", api_key="{free_key}")
 print(client.chat.completions.create(model="mock-gpt",
@@ -71,7 +76,11 @@ async def _demo(host: str, port: int, mock_port: int) -> None:
     mock_port = mock_port or _free_port(host)
     runner = web.AppRunner(build_mock_app(chunk_delay_ms=40), access_log=None, handle_signals=False)
     await runner.setup()
-    await web.TCPSite(runner, host, mock_port).start()
+    try:
+        await start_site(web.TCPSite(runner, host, mock_port), "--mock-port")
+    except StartupError:
+        await runner.cleanup()
+        raise
     workdir = Path(tempfile.mkdtemp(prefix="distillguard-demo-"))
     keys_file = workdir / "keys.yaml"
     free_key = new_key(
@@ -91,7 +100,6 @@ async def _demo(host: str, port: int, mock_port: int) -> None:
         listen=f"{host}:{port}",
         upstream=f"http://{host}:{mock_port}",
         store="memory://",
-        policies=str(bundled_policies()),
         keys_file=str(keys_file),
         jwt_secret=DEMO_JWT_SECRET,
         jwt_algorithms=("HS256",),
@@ -100,12 +108,9 @@ async def _demo(host: str, port: int, mock_port: int) -> None:
         challenge_secret="demo-challenge-secret",
         log_format="console",
     )
-    print(
-        _banner(f"http://{host}:{port}", f"http://{host}:{port + 1}", free_key, pro_key, token),
-        flush=True,
-    )
-    try:
-        await run_gateway(settings)
+    banner = _banner(f"http://{host}:{port}", f"http://{host}:{port + 1}", free_key, pro_key, token)
+    try:  # the banner once both ports are taken: a busy port prints no keys
+        await run_gateway(settings, on_ready=lambda: print(banner, flush=True))
     finally:
         await runner.cleanup()
 
@@ -113,6 +118,4 @@ async def _demo(host: str, port: int, mock_port: int) -> None:
 def run_demo(*, port: int = 8080, mock_port: int = 0, host: str = "127.0.0.1") -> int:
     configure_logging("console", "info")
     _install_uvloop()
-    with suppress(KeyboardInterrupt):
-        asyncio.run(_demo(host, port, mock_port))
-    return 0
+    return run_command(lambda: _demo(host, port, mock_port), asyncio.run) or 0

@@ -6,6 +6,7 @@ import asyncio
 import multiprocessing
 import os
 import signal
+from collections.abc import Callable
 from contextlib import suppress
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
@@ -20,6 +21,7 @@ from gateway.observability.logging import configure_logging
 from gateway.observability.multiproc import ENV as METRICS_DIR_ENV
 from gateway.observability.multiproc import WorkerMetricsDir, inherited_setting
 from gateway.settings import Settings
+from gateway.startup import StartupError, check_store, one_line, run_command, start_site
 
 log = structlog.get_logger("gateway.server")
 
@@ -40,26 +42,74 @@ def edge_options(settings: Settings, listener: str) -> EdgeOptions:
 
 
 async def run_gateway(
-    settings: Settings, *, worker: int = 0, stop: asyncio.Event | None = None
+    settings: Settings,
+    *,
+    worker: int = 0,
+    stop: asyncio.Event | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> None:
-    """Serve until ``stop`` is set (or SIGTERM/SIGINT). SIGHUP reloads the policy."""
+    """Serve until ``stop`` is set (or SIGTERM/SIGINT). SIGHUP reloads the policy.
+
+    A failure before serving is a :class:`StartupError` (one line), with everything
+    started so far closed again; ``on_ready`` runs once both listeners are up."""
+    runners: list[web.AppRunner] = []
+    try:
+        app = await _start_listeners(settings, worker, runners)
+    except StartupError:
+        await _cleanup(runners)
+        raise
+    except Exception as exc:  # anything else before serving is a start-up failure too
+        log.debug("startup_failed", exc_info=exc)  # the traceback, at GATEWAY_LOG_LEVEL=debug
+        await _cleanup(runners)
+        raise StartupError(one_line(exc)) from None
+    try:
+        await _serve_until_stopped(app, settings, worker, stop, on_ready)
+    finally:
+        await _cleanup(runners)
+
+
+async def _start_listeners(
+    settings: Settings, worker: int, runners: list[web.AppRunner]
+) -> web.Application:
     app = build_app(settings, clock=SystemClock())
+    state = state_of(app)
     runner = EdgeRunner(app, edge_options(settings, "api"), access_log=None, handle_signals=False)
+    runners.append(runner)
     await runner.setup()
+    policy = state.holder.current.policy
+    await check_store(state.backend.budgets, settings.store, policy.defaults.failure_mode)
     host, port = settings.listen_address
     site = web.TCPSite(runner, host, port, reuse_port=settings.workers > 1, backlog=4096)
-    await site.start()
-    admin_runner: web.AppRunner | None = None
+    await start_site(site, "GATEWAY_LISTEN")
     admin = settings.admin_address
     if admin is not None:
         admin_runner = EdgeRunner(
-            build_admin_app(state_of(app)),
+            build_admin_app(state),
             edge_options(settings, "admin"),
             access_log=None,
             handle_signals=False,
         )
+        runners.append(admin_runner)
         await admin_runner.setup()
-        await web.TCPSite(admin_runner, admin[0], admin[1] + worker).start()
+        await start_site(
+            web.TCPSite(admin_runner, admin[0], admin[1] + worker), "GATEWAY_ADMIN_LISTEN"
+        )
+    return app
+
+
+async def _cleanup(runners: list[web.AppRunner]) -> None:
+    for runner in reversed(runners):
+        await runner.cleanup()
+
+
+async def _serve_until_stopped(
+    app: web.Application,
+    settings: Settings,
+    worker: int,
+    stop: asyncio.Event | None,
+    on_ready: Callable[[], None] | None,
+) -> None:
+    admin = settings.admin_address
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     with suppress(NotImplementedError, RuntimeError):
@@ -70,23 +120,25 @@ async def run_gateway(
         "gateway_started",
         listen=settings.listen,
         worker=worker,
-        admin=settings.admin_listen,
+        admin=f"{admin[0]}:{admin[1] + worker}" if admin else None,
         store=settings.store.split("@")[-1],
         upstream=settings.upstream,
         policy=state_of(app).policy_version(),
     )
+    if on_ready is not None:
+        on_ready()
     await stop.wait()
     log.info("gateway_stopping", worker=worker)
-    if admin_runner is not None:
-        await admin_runner.cleanup()
-    await runner.cleanup()
 
 
-def _worker_main(settings: Settings, worker: int) -> None:
+def _worker_main(settings: Settings, worker: int) -> int:
     configure_logging(settings.log_format, settings.log_level)
     _install_uvloop()
-    with suppress(KeyboardInterrupt):
-        asyncio.run(run_gateway(settings, worker=worker))
+    return run_command(lambda: run_gateway(settings, worker=worker), asyncio.run) or 0
+
+
+def _worker_process(settings: Settings, worker: int) -> None:
+    raise SystemExit(_worker_main(settings, worker))
 
 
 def serve(settings: Settings) -> int:
@@ -99,8 +151,7 @@ def serve(settings: Settings) -> int:
                 hint="unset it: serve --workers N (N > 1) creates and removes its own",
             )
             return 2
-        _worker_main(settings, 0)
-        return 0
+        return _worker_main(settings, 0)
     if settings.store.startswith("memory://"):
         log.warning(
             "memory_store_with_workers",
@@ -121,7 +172,7 @@ def _run_workers(settings: Settings, metrics_dir: WorkerMetricsDir) -> int:
     """Start the workers (metrics shared through ``metrics_dir``), forward signals, wait."""
     ctx = multiprocessing.get_context("spawn")
     procs: list[BaseProcess] = [
-        ctx.Process(target=_worker_main, args=(settings, i), daemon=False)
+        ctx.Process(target=_worker_process, args=(settings, i), daemon=False)
         for i in range(settings.workers)
     ]
 

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 ENV_PREFIX = "GATEWAY_"
 
@@ -96,6 +103,11 @@ class Settings(BaseModel):
         None, description="HMAC key of proof-of-work challenges (shared by all replicas)"
     )
     workers: int = Field(1, ge=1, le=64, description="Worker processes (SO_REUSEPORT)")
+    link_secret: str | None = Field(
+        None,
+        description="Key of the hashes of account-linking evidence (shared by all replicas; "
+        "required with a Redis store)",
+    )
 
     @field_validator("listen", "admin_listen")
     @classmethod
@@ -145,10 +157,20 @@ class Settings(BaseModel):
         "key_secret",
         "jwt_secret",
         "challenge_secret",
+        "link_secret",
     )
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None
+
+    @model_validator(mode="after")
+    def _shared_link_secret(self) -> Settings:
+        if self.link_secret is None and not self.store.startswith("memory://"):
+            raise ValueError(
+                "link_secret (env GATEWAY_LINK_SECRET) is required with a Redis store: "
+                "the same value on every replica"
+            )
+        return self
 
     @property
     def listen_address(self) -> tuple[str, int]:
@@ -160,7 +182,14 @@ class Settings(BaseModel):
 
     def public(self) -> dict[str, Any]:
         """The settings with secrets masked (for logs and the admin API)."""
-        secret = {"upstream_api_key", "key_secret", "jwt_secret", "admin_token", "challenge_secret"}
+        secret = {
+            "upstream_api_key",
+            "key_secret",
+            "jwt_secret",
+            "admin_token",
+            "challenge_secret",
+            "link_secret",
+        }
         return {k: ("***" if k in secret and v else v) for k, v in self.model_dump().items()}
 
 
@@ -205,8 +234,10 @@ def load_settings(
         return Settings.model_validate(values)
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = str(err["loc"][0]) if err["loc"] else "?"
         message = str(err["msg"]).removeprefix("Value error, ")
+        if not err["loc"]:  # a rule across settings: its message names them
+            raise SettingsError(f"invalid settings: {message}") from None
+        field = str(err["loc"][0])
         if err["type"] == "extra_forbidden":
             message = "unknown setting"
         raise SettingsError(

@@ -135,6 +135,7 @@ def gateway_env(
         "GATEWAY_POLICIES": str(setup.policies[detection]),
         "GATEWAY_KEYS_FILE": str(setup.keys_file),
         "GATEWAY_KEY_SECRET": setup.key_secret,
+        "GATEWAY_LINK_SECRET": setup.key_secret,  # a bench secret: any value shared by replicas
         "GATEWAY_LOG_LEVEL": "warning",
         "GATEWAY_WORKERS": "1",
     }

@@ -133,6 +133,7 @@ async def run(n: int, minutes: int) -> dict[str, Any]:
         keys_file=str(work / "keys.yaml"),
         trusted_proxies=("127.0.0.0/8",),
         challenge_secret="hydra-hydra-hydra-hydra-hydra-hydra",
+        link_secret="hydra-link-hydra-link-hydra-link",
         log_level="error",
     )
     state = build_state(settings, clock)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make sure a Redis answers, as DEVELOPERS.md says, and print `export REDIS_URL=...` for eval.
+# Make sure a Redis answers (the tests and benchmarks need a real redis-server, see
+# tests/conftest.py) and print `export REDIS_URL=...` for eval.
 # Order: $REDIS_URL if set and answering; else 127.0.0.1:6379; else start redis-server on a
 # free loopback port (no persistence); else fail with a clear message.
 set -euo pipefail

@@ -60,7 +60,7 @@ class AdminApi:
         return guarded
 
     async def metrics(self, request: web.Request) -> web.Response:
-        self.state.metrics.store_available.set(1 if await self.state.backend.budgets.ping() else 0)
+        await self.state.metrics.sample_store(self.state.backend.budgets)
         return web.Response(
             body=self.state.metrics.render(), headers={"Content-Type": "text/plain; version=0.0.4"}
         )

@@ -61,6 +61,7 @@ def build_backend(
     settle_linger: float = 0.0,
     on_error: Callable[[str, BaseException], None] | None = None,
     on_fallback: Callable[[str], None] | None = None,
+    on_state: Callable[[bool], None] | None = None,
 ) -> StoreBackend:
     """The store for ``url``. ``clock=None``: Redis scripts use the server's TIME.
 
@@ -92,6 +93,7 @@ def build_backend(
             op_timeout=timeout,
             on_error=on_error,
             on_fallback=on_fallback,
+            on_state=on_state,
             batcher=redis_store,
         )
         guard = store.guard

@@ -59,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     host, port = args.listen
-    run_mock(
+    return run_mock(
         host,
         port,
         chunk_delay_ms=args.chunk_delay_ms,
@@ -68,7 +68,6 @@ def run(args: argparse.Namespace) -> int:
         completion_tokens=args.completion_tokens,
         seed=args.seed,
     )
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,9 +7,14 @@ import contextlib
 import signal
 from typing import Any
 
+import structlog
 from aiohttp import web
 
 from gateway.mock.app import build_mock_app
+from gateway.observability.logging import configure_logging
+from gateway.startup import StartupError, run_command, start_site
+
+log = structlog.get_logger("gateway.mock")
 
 
 async def serve_mock(
@@ -20,7 +25,13 @@ async def serve_mock(
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True, backlog=1024)
-    await site.start()
+    try:
+        await start_site(site, "--listen")
+    except StartupError:
+        await runner.cleanup()
+        raise
+    bound = runner.addresses[0]
+    log.info("mock_upstream_started", listen=f"{bound[0]}:{bound[1]}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -34,11 +45,13 @@ async def serve_mock(
         await runner.cleanup()
 
 
-def run_mock(host: str = "127.0.0.1", port: int = 9100, **options: Any) -> None:
-    """Run the mock in this process until SIGINT/SIGTERM (uvloop if installed)."""
-    try:
+def run_mock(host: str = "127.0.0.1", port: int = 9100, **options: Any) -> int:
+    """Run the mock in this process until SIGINT/SIGTERM (uvloop if installed); the exit
+    code (a busy port is one line on stderr and a non-zero code)."""
+    configure_logging("json", "info")
+    run: Any = asyncio.run
+    with contextlib.suppress(ImportError):
         import uvloop
-    except ImportError:
-        asyncio.run(serve_mock(host, port, **options))
-    else:
-        uvloop.run(serve_mock(host, port, **options))
+
+        run = uvloop.run
+    return run_command(lambda: serve_mock(host, port, **options), run) or 0

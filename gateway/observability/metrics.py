@@ -14,11 +14,13 @@ is the answer at scrape time, as in single-process mode, with the same labels).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from gateway.limiter.store import BudgetStore
 from gateway.observability.multiproc import shared_dir
 
 _LATENCY_BUCKETS = (
@@ -58,7 +60,8 @@ class Metrics:
         )
         self.latency = Histogram(
             "gateway_request_duration_seconds",
-            "Total request latency",
+            "Total request latency by decision",
+            ["decision"],
             buckets=_LATENCY_BUCKETS,
             registry=r,
         )
@@ -98,6 +101,18 @@ class Metrics:
             registry=r,
             multiprocess_mode="livemostrecent",
         )
+        self.store_breaker_open = Gauge(
+            "gateway_store_breaker_open",
+            "1 while the store's circuit breaker is open or probing (calls skip the store)",
+            registry=r,
+            multiprocess_mode="livemax",
+        )
+        self.store_ping = Gauge(
+            "gateway_store_ping_seconds",
+            "Round trip of the store's ping, measured at each scrape",
+            registry=r,
+            multiprocess_mode="livemostrecent",
+        )
         self.policy_reload_errors = Counter(
             "gateway_policy_reload_errors", "Policy reloads rejected (last good kept)", registry=r
         )
@@ -129,6 +144,7 @@ class Metrics:
             multiprocess_mode="livesum",
         )
         self._request_children: dict[tuple[int, str], Any] = {}
+        self._latency_children: dict[str, Any] = {}
 
     def request_counter(self, status: int, decision: str) -> Any:
         """The ``gateway_requests`` child of (status, decision), looked up once."""
@@ -138,6 +154,20 @@ class Metrics:
             child = self.requests.labels(str(status), decision)
             self._request_children[key] = child
         return child
+
+    def latency_for(self, decision: str) -> Any:
+        """The ``gateway_request_duration_seconds`` child of ``decision``, looked up once."""
+        child = self._latency_children.get(decision)
+        if child is None:
+            child = self._latency_children[decision] = self.latency.labels(decision)
+        return child
+
+    async def sample_store(self, store: BudgetStore) -> None:
+        """Before a scrape: is the store up, and how long its ping takes."""
+        started = time.perf_counter()
+        up = await store.ping()
+        self.store_ping.set(time.perf_counter() - started)
+        self.store_available.set(1 if up else 0)
 
     def render(self) -> bytes:
         return generate_latest(self._exposed)

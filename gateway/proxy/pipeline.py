@@ -105,7 +105,7 @@ class Pipeline:
         decision = ctx.decision
         action = decision.action if decision else "none"
         self._metrics.request_counter(ctx.status, action).inc()
-        self._metrics.latency.observe(elapsed)
+        self._metrics.latency_for(action).observe(elapsed)
         if ctx.upstream_latency is not None:
             self._metrics.upstream_latency.observe(ctx.upstream_latency)
         try:

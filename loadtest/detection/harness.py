@@ -87,6 +87,7 @@ class Harness:
             policies=str(self.policy),
             keys_file=str(self.workdir / "keys.yaml"),
             challenge_secret="detection-kit-" + "0" * 32,  # fixed: a deterministic run
+            link_secret="detection-kit-link-" + "0" * 32,
             trusted_proxies=("127.0.0.0/8", "::1/128"),
             log_level="error",
         )

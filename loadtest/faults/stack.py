@@ -127,6 +127,7 @@ class Stack:
             "GATEWAY_KEYS_FILE": str(keys_file),
             "GATEWAY_REPLICAS": "2",
             "GATEWAY_CHALLENGE_SECRET": "faults-challenge-secret-0123456789abcdef",
+            "GATEWAY_LINK_SECRET": "faults-link-secret-0123456789abcdef",
             "GATEWAY_LOG_LEVEL": "error",
         }
         proc = start(f"gateway-{mode}", ["gateway", "serve"], self.folder, env)

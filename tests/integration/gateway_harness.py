@@ -147,6 +147,7 @@ async def running_gateway(
         jwt_algorithms=("HS256",),
         upstream_api_key=UPSTREAM_KEY,
         challenge_secret="test-challenge-secret-0123456789abcdef",
+        link_secret="test-link-secret-0123456789abcdef",
     )
     values.update(settings)
     state = build_state(Settings(**values), clock)

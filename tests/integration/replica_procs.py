@@ -225,6 +225,7 @@ class ProcessGroup:
             "GATEWAY_KEYS_FILE": str(config.keys_file),
             "GATEWAY_REPLICAS": str(config.replicas),
             "GATEWAY_CHALLENGE_SECRET": CHALLENGE_SECRET,
+            "GATEWAY_LINK_SECRET": "replica-link-secret-0123456789abcdef",
             "GATEWAY_LOG_LEVEL": "warning",
             **(config.extra_env or {}),
         }

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
+from metrics_text import samples_by_name
 from replica_procs import (
     ADMIN_TOKEN,
     HOST,
@@ -118,11 +118,7 @@ def _scrape(port: int) -> dict[str, list[tuple[dict[str, str], float]]]:
     """Samples by name from the admin ``/metrics`` of the worker on ``port``."""
     status, text = _get(f"http://{HOST}:{port}/metrics")
     assert status == 200, text
-    samples: dict[str, list[tuple[dict[str, str], float]]] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            samples.setdefault(sample.name, []).append((dict(sample.labels), sample.value))
-    return samples
+    return samples_by_name(text)
 
 
 def _total(samples: dict[str, list[tuple[dict[str, str], float]]], name: str) -> float:

@@ -40,6 +40,7 @@ from gateway.settings import Settings
 HOST = "127.0.0.1"
 ADMIN_TOKEN = "corpus-admin-token-" + uuid.uuid4().hex
 JWT_SECRET = "corpus-jwt-secret-" + uuid.uuid4().hex
+LINK_SECRET = "corpus-link-secret-" + uuid.uuid4().hex
 UPSTREAM_KEY = "sk-corpus-upstream-" + uuid.uuid4().hex
 CHALLENGE_SECRET = "corpus-challenge-secret-" + uuid.uuid4().hex
 ISSUER = "https://issuer.corpus.test"
@@ -187,11 +188,10 @@ def _json(payload: Any) -> bytes:
 
 
 def _settings(values: dict[str, Any]) -> Settings:
-    """The client timeouts are set only when this build of the gateway has those settings."""
-    for name in ("client_header_timeout", "client_body_timeout"):
-        if name in Settings.model_fields:
-            values[name] = CLIENT_TIMEOUT
-    return Settings(**values)
+    """Short client timeouts, so that the stalled cases end quickly."""
+    return Settings(
+        **values, client_header_timeout=CLIENT_TIMEOUT, client_body_timeout=CLIENT_TIMEOUT
+    )
 
 
 async def _wait_ready(live: Live, server: asyncio.Task[None]) -> None:
@@ -248,6 +248,7 @@ async def _running(
             keys_file=str(keys_file),
             admin_token=ADMIN_TOKEN,
             jwt_secret=JWT_SECRET,
+            link_secret=LINK_SECRET,
             jwt_public_key=public_pem,
             jwt_algorithms=("HS256", "RS256"),
             jwt_issuer=ISSUER,
@@ -271,7 +272,14 @@ async def _running(
         # client header timeout between two cases
         http=aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)),
         logs=capture,
-        secrets=[ADMIN_TOKEN, JWT_SECRET, UPSTREAM_KEY, CHALLENGE_SECRET, *keys.values()],
+        secrets=[
+            ADMIN_TOKEN,
+            JWT_SECRET,
+            LINK_SECRET,
+            UPSTREAM_KEY,
+            CHALLENGE_SECRET,
+            *keys.values(),
+        ],
     )
     stop = asyncio.Event()
     server = asyncio.get_running_loop().create_task(run_gateway(settings, stop=stop))

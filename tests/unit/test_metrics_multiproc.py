@@ -28,7 +28,7 @@ def _worker(requests: int) -> None:
     assert metrics.shared_dir == os.environ[ENV]
     for _ in range(requests):
         metrics.request_counter(200, "allow").inc()
-        metrics.latency.observe(0.02)
+        metrics.latency_for("allow").observe(0.02)
     metrics.in_flight.inc()
     metrics.store_available.set(1)
 
