@@ -42,10 +42,6 @@ class _Cluster(RedisCluster):
     )
 
 
-def is_cluster(client: RedisClient) -> bool:
-    return isinstance(client, RedisCluster)
-
-
 def redis_client(url: str, *, timeout: float = 0.25, max_connections: int = 64) -> RedisClient:
     """A lazily connecting client with short timeouts and one immediate retry.
 
