@@ -33,6 +33,7 @@ from gateway.clusters.service import ClusterService
 from gateway.clusters.worker import LinkerWorker
 from gateway.detection.degrade import degrade
 from gateway.detection.engine import DetectionEngine
+from gateway.detection.levels import LevelStore
 from gateway.detection.memory_state import MemoryStateStore
 from gateway.detection.redis_state import RedisStateStore
 from gateway.detection.types import Assessment
@@ -40,6 +41,7 @@ from gateway.errors import GatewayError
 from gateway.fingerprints.fingerprint import Fingerprinter
 from gateway.http.responses import error_response
 from gateway.limiter.factory import build_backend
+from gateway.limiter.store import BatchSettlement, BudgetStore
 from gateway.observability.metrics import Metrics
 from gateway.observability.tracing import Tracing
 from gateway.policy.holder import PolicyHolder
@@ -99,6 +101,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
         on_state=lambda closed: metrics.store_breaker_open.set(0 if closed else 1),
     )
     keys = backend.keys
+    levels = _levels(backend.budgets)
 
     def clusters_policy() -> Any:
         return holder.current.policy.clusters
@@ -131,7 +134,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
 
     detection = DetectionEngine(
         state_store,
-        backend.budgets,
+        levels,
         keys,
         detection_policy,
         real_clock,
@@ -142,7 +145,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
     issuer = ChallengeIssuer(
         _challenge_secret(settings),
         real_clock,
-        backend.budgets,
+        levels,
         keys,
         token_ttl=challenge_cfg.token_ttl,
         clearance_ttl=challenge_cfg.clearance,
@@ -196,6 +199,7 @@ def build_pipeline(state: GatewayState) -> Pipeline:
         state.leases,
         observers=(state.detection, _LinkerObserver(state.linker)),
         on_error=state.metrics.store_errors.inc,
+        batcher=store if isinstance(store, BatchSettlement) else None,  # checked once, here
     )
     stages = (
         PathStage(settings.route_prefix),
@@ -349,3 +353,10 @@ def build_admin_app(state: GatewayState) -> web.Application:
     app[STATE] = state
     app.router.add_routes(admin_routes(state))
     return app
+
+
+def _levels(store: BudgetStore) -> LevelStore:
+    """The store's detection levels and flags (every budget store keeps them), checked once."""
+    if not isinstance(store, LevelStore):
+        raise TypeError(f"{type(store).__name__} keeps no detection levels")
+    return store

@@ -60,7 +60,7 @@ class BudgetSpec:
     scope: Scope
     unit: Unit
     algorithm: Algorithm
-    key: str  # store key, built by gateway.limiter.keys
+    key: str  # store key, built by gateway.redis.keys
     limit: int
     window: float
     rate: float = 0.0

@@ -19,10 +19,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from gateway.limiter.factory import redis_client
-from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.redis_store import RedisBudgetStore
 from gateway.model import AcquireRequest
+from gateway.redis.client import redis_client
+from gateway.redis.keys import KeyBuilder
 from loadtest.redis_memory import typical_request
 
 

@@ -27,8 +27,8 @@ from gateway.clusters.graph_redis import RedisClusterGraph
 from gateway.clusters.linker import Linker
 from gateway.clusters.observations import MemoryObservations, Observations
 from gateway.clusters.observations_redis import RedisObservations
-from gateway.limiter.keys import KeyBuilder
 from gateway.model import Identity
+from gateway.redis.keys import KeyBuilder
 
 POLICY = ClustersPolicy.model_validate(
     {"hot_value_limit": 50, "max_size": 5000, "budgets": {"free": {"requests": "8/minute"}}}

@@ -19,10 +19,10 @@ import uuid
 from typing import Any
 
 from gateway.clock import SystemClock
-from gateway.limiter.factory import redis_client
-from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.redis_store import RedisBudgetStore
 from gateway.model import AcquireRequest, BudgetSpec, Charge
+from gateway.redis.client import redis_client
+from gateway.redis.keys import KeyBuilder
 
 CELL_BITS = 14
 KINDS = ("requests", "tokens", "day", "concurrency", "novelty")

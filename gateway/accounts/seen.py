@@ -14,13 +14,11 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from redis.asyncio import Redis
-from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import RedisError
-
 from gateway.clock import Clock
-from gateway.limiter.keys import KeyBuilder
-from gateway.limiter.store import StoreUnavailable
+from gateway.redis.client import RedisClient
+from gateway.redis.errors import translated
+from gateway.redis.keys import KeyBuilder
+from gateway.redis.replies import text as _text
 
 SEEN_TTL = 90 * 86400.0  # an account quiet for this long is forgotten
 
@@ -68,28 +66,20 @@ class MemorySeen:
 
 async def _reached(call: Awaitable[Any]) -> Any:
     """The reply, or :class:`StoreUnavailable` (the admin API answers 503)."""
-    try:
+    with translated("seen accounts"):
         return await call
-    except RedisError as exc:
-        raise StoreUnavailable(f"seen accounts: {exc}") from exc
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 class RedisSeen:
     """Shared by every replica: one small hash per account, one round trip per write."""
 
-    def __init__(
-        self, client: Redis | RedisCluster, keys: KeyBuilder, ttl: float = SEEN_TTL
-    ) -> None:
+    def __init__(self, client: RedisClient, keys: KeyBuilder, ttl: float = SEEN_TTL) -> None:
         self._client = client
         self._keys = keys
         self._ttl = int(ttl)
 
     def _key(self, account: str) -> str:
-        return self._keys.subsystem_entity("seen", account)
+        return self._keys.seen(account)
 
     async def touch(self, account: str, tier: str, now: float) -> None:
         key = self._key(account)

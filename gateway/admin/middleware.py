@@ -14,16 +14,15 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 from aiohttp import web
-from redis.exceptions import RedisError
 
 from gateway.errors import GatewayError, ServiceUnavailable
 from gateway.http.responses import error_response
-from gateway.limiter.store import StoreUnavailable
+from gateway.store_errors import StoreUnavailable
 
 log = structlog.get_logger("gateway.admin")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-_STORE_DOWN = (StoreUnavailable, RedisError, ConnectionError, asyncio.TimeoutError)
+_STORE_DOWN = (StoreUnavailable, ConnectionError, asyncio.TimeoutError)
 
 
 def _http_error(exc: web.HTTPException) -> GatewayError:

@@ -2,7 +2,7 @@
 
 :func:`expand` turns one ``Budgets`` section into templates; ``resolve`` decides which
 sections apply to a request. A template becomes a :class:`~gateway.model.BudgetSpec` with
-:meth:`BudgetTemplate.bind` once the caller knows the key (see ``gateway.limiter.keys``).
+:meth:`BudgetTemplate.bind` once the caller knows the key (see ``gateway.redis.keys``).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from gateway.budgets.registry import KINDS
 from gateway.budgets.sections import Budgets
-from gateway.limiter.keys import KeyBuilder
 from gateway.model import Algorithm, BudgetSpec, Mode, Scope, TokenCount, Unit
+from gateway.redis.keys import KeyBuilder
 
 DiversityAction = Literal["throttle", "refuse"]
 

@@ -19,8 +19,8 @@ import jwt
 
 from gateway.clock import Clock
 from gateway.detection.config import DetectionPolicy
-from gateway.limiter.keys import KeyBuilder
-from gateway.limiter.store import BudgetStore
+from gateway.detection.levels import LevelStore
+from gateway.redis.keys import KeyBuilder
 
 TYP = "gw-pow+jwt"
 AUDIENCE = "gateway-pow"
@@ -127,7 +127,7 @@ class ChallengeIssuer:
         self,
         secret: bytes,
         clock: Clock,
-        store: BudgetStore,
+        store: LevelStore,
         keys: KeyBuilder,
         *,
         token_ttl: float = 120.0,
@@ -204,7 +204,7 @@ class ChallengeIssuer:
             return Redemption(False, "insufficient work", jti)
         now = self._clock.now()
         used_ttl = max(1.0, float(claims["exp"]) + self._leeway - now)
-        if not await self._store.set_flag(self._keys.subsystem_entity("pow", jti), used_ttl):
+        if not await self._store.set_flag(self._keys.pow_used(jti), used_ttl):
             return Redemption(False, "replayed", jti)
         clearance = self._keys.account_clearance(cluster_id or account_id, account_id)
         await self._store.set_flag(clearance, self.clearance_ttl)

@@ -23,7 +23,7 @@ from gateway.clusters.config import PolicyProvider, default_policy
 from gateway.clusters.graph import ClusterGraph
 from gateway.clusters.types import ClusterInfo
 from gateway.limiter.guard import StoreGuard
-from gateway.limiter.store import StoreUnavailable
+from gateway.store_errors import StoreUnavailable
 
 _PREFETCH = 256  # accounts looked up again after one invalidation, at most
 EXPIRE_EVERY = 1.0  # seconds: expire_all coalesces within this

@@ -1,6 +1,6 @@
 """The cluster graph in Redis: shared by every replica, changed only by atomic Lua scripts.
 
-All keys hang off one base key, ``KeyBuilder.subsystem("clusters", "g")``: they share its
+All keys hang off one base key, ``KeyBuilder.cluster_graph()``: they share its
 hash tag ``{x:clusters}``, so the multi-key scripts work on Redis Cluster (one slot). The
 scripts and the readers below append the same suffixes to that base (layout in
 ``lua/common.lua``). Audit entries are a capped list (LPUSH + LTRIM).
@@ -8,14 +8,8 @@ scripts and the readers below append the same suffixes to that base (layout in
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from importlib import resources
-from typing import Any
-
-from redis.asyncio import Redis
-from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import RedisError
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 
 from gateway.clock import Clock
 from gateway.clusters.config import PolicyProvider, default_policy
@@ -30,32 +24,17 @@ from gateway.clusters.types import (
     UnlinkResult,
     pair_id,
 )
-from gateway.limiter.keys import KeyBuilder
-from gateway.limiter.store import StoreUnavailable
+from gateway.redis.client import RedisClient
+from gateway.redis.errors import translated
+from gateway.redis.keys import KeyBuilder
+from gateway.redis.replies import text as _text
+from gateway.redis.scripts import ScriptRegistry
 
-_INFO = """
-local r = redis.call('HGET', base .. ':r', ARGV[1]) or ARGV[1]
-return {r, size_of(r)}
-"""
-
-
-def _script(name: str) -> str:
-    folder = resources.files("gateway.clusters") / "lua"
-    common = (folder / "common.lua").read_text(encoding="utf-8")
-    body = _INFO if name == "info" else (folder / f"{name}.lua").read_text(encoding="utf-8")
-    return common + "\n" + body
+SCRIPTS = ("link", "remove", "info")  # lua/<name>.lua, each after lua/common.lua
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-@asynccontextmanager
-async def _guard() -> AsyncIterator[None]:
-    try:
-        yield
-    except RedisError as exc:
-        raise StoreUnavailable(f"cluster graph: {exc}") from exc
+def _guard() -> AbstractContextManager[None]:
+    return translated("cluster graph")
 
 
 def _evidence(field: str, value: str) -> Evidence:
@@ -67,7 +46,7 @@ def _evidence(field: str, value: str) -> Evidence:
 class RedisClusterGraph:
     def __init__(
         self,
-        client: Redis | RedisCluster,
+        client: RedisClient,
         clock: Clock,
         policy: PolicyProvider = default_policy,
         keys: KeyBuilder | None = None,
@@ -75,26 +54,25 @@ class RedisClusterGraph:
         self._redis = client
         self._clock = clock
         self._policy = policy
-        self._base = (keys or KeyBuilder()).subsystem("clusters", "g")
-        self._link = client.register_script(_script("link"))
-        self._remove = client.register_script(_script("remove"))
-        self._info = client.register_script(_script("info"))
+        self._base = (keys or KeyBuilder()).cluster_graph()
+        scripts = ScriptRegistry("gateway.clusters", SCRIPTS, prelude=("common",))
+        self._link, self._remove, self._info = (scripts[name] for name in SCRIPTS)
 
     def _k(self, *parts: str) -> str:
         return ":".join((self._base, *parts))
 
     async def cluster_of(self, account: str) -> str:
-        async with _guard():
+        with _guard():
             root = await self._redis.hget(self._k("r"), account)
         return account if root is None else _text(root)
 
     async def info(self, account: str) -> ClusterInfo:
-        async with _guard():
-            root, size = await self._info(keys=[self._base], args=[account])
+        with _guard():
+            root, size = await self._info.run(self._redis, 1, [self._base, account])
         return ClusterInfo(_text(root), int(size))
 
     async def members(self, cluster_id: str) -> list[str]:
-        async with _guard():
+        with _guard():
             found = await self._redis.smembers(self._k("m", cluster_id))
         return sorted(_text(m) for m in found) or [cluster_id]
 
@@ -112,8 +90,8 @@ class RedisClusterGraph:
         args: list[str | int | float] = [a, b, pair_id(a, b), policy.max_size, int(manual), 0]
         for item in evidence:
             args += [item.field, repr(item.first_seen), repr(item.last_seen), item.count]
-        async with _guard():
-            reply = await self._link(keys=[self._base], args=args)
+        with _guard():
+            reply = await self._link.run(self._redis, 1, [self._base, *args])
         status: LinkStatus = _text(reply[0])  # type: ignore[assignment]
         result = LinkResult(status, _text(reply[1]), int(reply[2]))
         if status == "merged":
@@ -143,8 +121,10 @@ class RedisClusterGraph:
 
     async def unlink(self, a: str, b: str, *, reason: str, actor: str) -> UnlinkResult:
         ttl = self._policy().unlink_ttl
-        async with _guard():
-            reply = await self._remove(keys=[self._base], args=["pairs", ttl, pair_id(a, b)])
+        with _guard():
+            reply = await self._remove.run(
+                self._redis, 1, [self._base, "pairs", ttl, pair_id(a, b)]
+            )
         removed = int(reply[0])
         await self.record(
             AuditEntry(
@@ -158,8 +138,8 @@ class RedisClusterGraph:
         self, signal: str, value_hash: str, *, reason: str, actor: str, whole_edges: bool = False
     ) -> int:
         args = ["field", f"{signal}:{value_hash}", "1" if whole_edges else "0"]
-        async with _guard():
-            reply = await self._remove(keys=[self._base], args=args)
+        with _guard():
+            reply = await self._remove.run(self._redis, 1, [self._base, *args])
         removed = int(reply[0])
         detail = {"signal": signal, "value_hash": value_hash, "edges_removed": removed}
         await self.record(
@@ -169,8 +149,10 @@ class RedisClusterGraph:
 
     async def prune(self, batch: int = 1000) -> int:
         cutoff = self._clock.now() - self._policy().evidence_ttl
-        async with _guard():
-            reply = await self._remove(keys=[self._base], args=["prune", repr(cutoff), batch])
+        with _guard():
+            reply = await self._remove.run(
+                self._redis, 1, [self._base, "prune", repr(cutoff), batch]
+            )
         removed = int(reply[0])
         if removed:
             await self.record(AuditEntry.pruned(self._clock.now(), removed))
@@ -178,7 +160,7 @@ class RedisClusterGraph:
 
     async def links(self, cluster_id: str) -> list[Link]:
         members = await self.members(cluster_id)
-        async with _guard():
+        with _guard():
             pipe = self._redis.pipeline(transaction=False)
             for member in members:
                 pipe.smembers(self._k("adj", member))
@@ -205,14 +187,14 @@ class RedisClusterGraph:
 
     async def record(self, entry: AuditEntry) -> None:
         key = self._k("audit")
-        async with _guard():
+        with _guard():
             pipe = self._redis.pipeline(transaction=True)
             pipe.lpush(key, entry.encode())
             pipe.ltrim(key, 0, self._policy().audit_max - 1)
             await pipe.execute()
 
     async def audit(self, limit: int = 100) -> list[AuditEntry]:
-        async with _guard():
+        with _guard():
             found = await self._redis.lrange(self._k("audit"), 0, max(0, limit - 1))
         return [AuditEntry.decode(item) for item in found]
 

@@ -1,19 +1,13 @@
 """The linker's observations in Redis (shared by replicas): two Lua scripts, one slot.
 
-Keys hang off ``KeyBuilder.subsystem("clusters", "s")`` (layout in ``lua/value.lua`` and
+Keys hang off ``KeyBuilder.cluster_observations()`` (layout in ``lua/value.lua`` and
 ``lua/pair.lua``); every key has a TTL. A batch of calls is one pipeline (one round trip).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from importlib import resources
+from collections.abc import Sequence
 from typing import Any
-
-from redis.asyncio import Redis
-from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import RedisError
 
 from gateway.clusters.observations import (
     PairMatch,
@@ -23,33 +17,22 @@ from gateway.clusters.observations import (
     ValueAdd,
     ValueSeen,
 )
-from gateway.limiter.batching import Source, run_batch
-from gateway.limiter.keys import KeyBuilder
-from gateway.limiter.store import StoreUnavailable
+from gateway.redis.batch import run_batch
+from gateway.redis.client import RedisClient
+from gateway.redis.errors import first_failure, translated
+from gateway.redis.keys import KeyBuilder
+from gateway.redis.replies import text as _text
+from gateway.redis.scripts import Script, ScriptRegistry
 
-
-def _load(name: str) -> str:
-    return (resources.files("gateway.clusters") / "lua" / f"{name}.lua").read_text("utf-8")
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-@asynccontextmanager
-async def _guard() -> AsyncIterator[None]:
-    try:
-        yield
-    except RedisError as exc:
-        raise StoreUnavailable(f"cluster observations: {exc}") from exc
+_WHAT = "cluster observations"
 
 
 class RedisObservations:
-    def __init__(self, client: Redis | RedisCluster, keys: KeyBuilder | None = None) -> None:
+    def __init__(self, client: RedisClient, keys: KeyBuilder | None = None) -> None:
         self._client = client
-        self._base = (keys or KeyBuilder()).subsystem("clusters", "s")
-        self._value = Source(_load("value"))
-        self._pair = Source(_load("pair"))
+        self._base = (keys or KeyBuilder()).cluster_observations()
+        scripts = ScriptRegistry("gateway.clusters", ("value", "pair"))
+        self._value, self._pair = scripts["value"], scripts["pair"]
 
     async def add_value(
         self, signal: str, value_hash: str, account: str, now: float, *, limit: int, ttl: float
@@ -110,12 +93,12 @@ class RedisObservations:
         replies = iter(await self._run(calls, self._pair))
         return [_matches(next(replies)) if n.others else [] for n in notes]
 
-    async def _run(self, calls: list[tuple[Any, ...]], script: Source) -> list[Any]:
-        async with _guard():
+    async def _run(self, calls: list[tuple[Any, ...]], script: Script) -> list[Any]:
+        with translated(_WHAT):
             replies = await run_batch(self._client, calls, (script,))
-        for reply in replies:
-            if isinstance(reply, RedisError):
-                raise StoreUnavailable(f"cluster observations: {reply}")
+        failure = first_failure(replies, _WHAT)
+        if failure is not None:
+            raise failure
         return replies
 
 

@@ -14,6 +14,7 @@ from gateway.background.batches import BackgroundWorker
 from gateway.clock import Clock
 from gateway.detection.batch import VERIFICATION_TTL, Batch, Scored, Sighting, verdict_of
 from gateway.detection.config import DetectionPolicy
+from gateway.detection.levels import LevelStore
 from gateway.detection.scorer import Verdict
 from gateway.detection.state import DetectorStateStore, ScoreWrite
 from gateway.detection.types import (
@@ -24,9 +25,8 @@ from gateway.detection.types import (
     entity_of_account,
     entity_of_cluster,
 )
-from gateway.limiter.keys import KeyBuilder
-from gateway.limiter.store import BudgetStore
 from gateway.model import Fingerprint, Identity, Level, RequestFeatures
+from gateway.redis.keys import KeyBuilder
 
 __all__ = ["VERIFICATION_TTL", "DetectionEngine", "Sighting"]
 
@@ -35,7 +35,7 @@ class DetectionEngine:
     def __init__(
         self,
         state_store: DetectorStateStore,
-        budget_store: BudgetStore,
+        budget_store: LevelStore,
         keys: KeyBuilder,
         policy_provider: Callable[[], DetectionPolicy],
         clock: Clock,

@@ -1,6 +1,6 @@
 """Detector state in Redis: one Lua script per observation (``lua/observe.lua``).
 
-Every key of one entity shares the hash tag ``{det:<entity>}`` (KeyBuilder.subsystem_entity),
+Every key of one entity shares the hash tag ``{det:<entity>}`` (KeyBuilder.detection),
 so the script is valid on Redis Cluster. Template fan-out is global state under its own tag
 (``{dettpl:<skeleton>}``) and is a separate small script (``lua/fanout.lua``). Time is the
 caller's ``now`` (the engine's clock): detection is statistical and runs off the hot path,
@@ -17,11 +17,7 @@ import json
 import struct
 from collections.abc import Sequence
 from dataclasses import replace
-from importlib import resources
 from typing import Any
-
-from redis.asyncio import Redis
-from redis.asyncio.cluster import RedisCluster
 
 from gateway.detection.state import (
     IAT_ALPHA,
@@ -40,12 +36,16 @@ from gateway.detection.types import (
     Pin,
     ScoreState,
 )
-from gateway.limiter.batching import Source, run_batch
-from gateway.limiter.keys import KeyBuilder
 from gateway.model import Level
+from gateway.redis.batch import run_batch
+from gateway.redis.client import RedisClient
+from gateway.redis.errors import first_failure, translating
+from gateway.redis.keys import KeyBuilder
+from gateway.redis.replies import text as _text
+from gateway.redis.scripts import ScriptRegistry
 
 _MASK = (1 << CELL_BITS) - 1
-_SYSTEM = "det"
+_translated = translating("detection state")  # Redis errors -> StoreUnavailable
 _AUDIT_TTL = 30 * 86400.0
 _KEY_CACHE = 65536
 _HISTOGRAM = struct.Struct(f">{TOPICS}H")
@@ -67,10 +67,6 @@ REPLY_FIELDS = (
 _COUNTERS_AT = REPLY_FIELDS.index("c:req")
 
 
-def _script(name: str) -> str:
-    return resources.files("gateway.detection").joinpath(f"lua/{name}.lua").read_text()
-
-
 def _histogram(raw: bytes | None) -> tuple[int, ...]:
     """A u16 big-endian BITFIELD histogram (missing or short strings count as 0)."""
     data = (raw or b"")[: _HISTOGRAM.size]
@@ -84,33 +80,29 @@ def _counts(current: bytes | None, previous: bytes | None) -> tuple[int, ...]:
     return tuple(a + b for a, b in zip(_histogram(current), _histogram(previous), strict=True))
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def _number(value: Any, default: float = 0.0) -> float:
     return default if value is None else float(value)
 
 
 def _raise_first(replies: list[Any]) -> list[Any]:
-    for reply in replies:
-        if isinstance(reply, Exception):
-            raise reply
+    failure = first_failure(replies, "detection state")
+    if failure is not None:
+        raise failure
     return replies
 
 
 class RedisStateStore:
     """Detector state in Redis (``redis.asyncio``); keys built only by :class:`KeyBuilder`."""
 
-    def __init__(self, redis: Redis | RedisCluster, keys: KeyBuilder) -> None:
+    def __init__(self, redis: RedisClient, keys: KeyBuilder) -> None:
         self._redis = redis
         self._keys = keys
-        self._observe = Source(_script("observe"))
-        self._fanout = Source(_script("fanout"))
+        scripts = ScriptRegistry("gateway.detection", ("observe", "fanout"))
+        self._observe, self._fanout = scripts["observe"], scripts["fanout"]
         self._entity_keys: dict[tuple[str, int], list[str]] = {}
 
     def _key(self, entity: str, *parts: str) -> str:
-        return self._keys.subsystem_entity(_SYSTEM, entity, *parts)
+        return self._keys.detection(entity, *parts)
 
     def _observe_keys(self, entity: str, epoch: int) -> list[str]:
         found = self._entity_keys.get((entity, epoch))
@@ -158,6 +150,7 @@ class RedisStateStore:
         request = ObserveRequest(entity, obs, now, window, half_life)
         return (await self.observe_many([request]))[0]
 
+    @_translated
     async def observe_many(self, requests: Sequence[ObserveRequest]) -> list[EntityState]:
         calls = [self._observe_call(r) for r in requests]
         replies = _raise_first(await run_batch(self._redis, calls, (self._observe,)))
@@ -194,6 +187,7 @@ class RedisStateStore:
             pin=pin,
         )
 
+    @_translated
     async def load(self, entity: str, now: float) -> EntityState:
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(self._key(entity, "s"))
@@ -219,6 +213,7 @@ class RedisStateStore:
     async def save_score(self, entity: str, score: ScoreState, ttl: float) -> None:
         await self.save_scores([ScoreWrite(entity, score, ttl)])
 
+    @_translated
     async def save_scores(self, writes: Sequence[ScoreWrite]) -> None:
         commands: list[tuple[Any, ...]] = []
         for w in writes:
@@ -241,6 +236,7 @@ class RedisStateStore:
             commands.append(("EXPIRE", key, max(1, int(w.ttl)), "NX"))
         _raise_first(await run_batch(self._redis, commands))
 
+    @_translated
     async def set_pin(self, entity: str, pin: Pin | None, now: float) -> None:
         key = self._key(entity, "pin")
         if pin is None or pin.until <= now:
@@ -252,12 +248,13 @@ class RedisStateStore:
     async def template_fanout(self, skeleton: int, account_id: str, window: float) -> int:
         return (await self.fanout_many([FanoutRequest(skeleton, account_id, window)]))[0]
 
+    @_translated
     async def fanout_many(self, requests: Sequence[FanoutRequest]) -> list[int]:
         calls = [
             self._fanout.call(
                 1,
                 [
-                    self._keys.subsystem_entity("dettpl", f"{r.template & (2**64 - 1):016x}"),
+                    self._keys.detection_template(f"{r.template & (2**64 - 1):016x}"),
                     r.account_id,
                     max(1, int(r.window)),
                 ],
@@ -267,6 +264,7 @@ class RedisStateStore:
         replies = _raise_first(await run_batch(self._redis, calls, (self._fanout,)))
         return [int(reply) for reply in replies]
 
+    @_translated
     async def append_audit(
         self, entity: str, record: dict[str, Any], keep: int, ttl: float
     ) -> None:
@@ -277,6 +275,7 @@ class RedisStateStore:
             pipe.expire(key, max(1, int(max(ttl, _AUDIT_TTL))))
             await pipe.execute()
 
+    @_translated
     async def audit(self, entity: str, limit: int = 50) -> list[dict[str, Any]]:
         rows = await self._redis.lrange(self._key(entity, "audit"), 0, limit - 1)
         return [json.loads(_text(r)) for r in rows]

@@ -4,34 +4,26 @@
 ``redis://host:port/db``            one Redis (``rediss://`` for TLS, ``unix://`` too)
 ``redis+cluster://host:port[,h:p]`` a Redis Cluster (``rediss+cluster://`` for TLS)
 
-Nothing connects here: the first command does, so start-up never fails on a Redis that is
-down. The client returns bytes (``decode_responses=False``); other subsystems share it
-through :attr:`StoreBackend.redis` and build their keys with :attr:`StoreBackend.keys`.
+The Redis client comes from :func:`gateway.redis.client.redis_client` (nothing connects
+here); other subsystems share it through :attr:`StoreBackend.redis` and build their keys
+with :attr:`StoreBackend.keys`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
-
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.cluster import ClusterNode, RedisCluster
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ClusterDownError, SlotNotCoveredError
-from redis.exceptions import ConnectionError as RedisConnectionError
+from urllib.parse import urlsplit
 
 from gateway.clock import Clock, SystemClock
 from gateway.limiter.guard import LAG_ALLOWANCE, StoreGuard
-from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.memory import MemoryBudgetStore
-from gateway.limiter.packing import connection_class
 from gateway.limiter.redis_store import RedisBudgetStore
 from gateway.limiter.resilient import ResilientStore
-from gateway.limiter.scripts import RedisClient
 from gateway.limiter.store import BudgetStore
 from gateway.model import FailureMode
+from gateway.redis.client import CLUSTER_SCHEMES, RedisClient, redis_client
+from gateway.redis.keys import KeyBuilder
 
 STORE_TIMEOUT = 0.25
 """Default seconds a budget call may take before it counts as a store failure
@@ -42,23 +34,6 @@ queueing, were it not for :mod:`gateway.limiter.deadline`: a deadline whose time
 waits once more for as long as the loop was late (up to ``LAG_ALLOWANCE`` times more), so a
 reply that already arrived is read first. A frozen Redis (its socket open, no answers) costs
 a request at most this long: the breaker then opens (see :mod:`gateway.limiter.guard`)."""
-
-
-def _retry() -> Retry:
-    """One immediate retry on a connection error (a pooled connection a restarted Redis
-    closed), never after a timeout: the command may have run, and a budget script run twice
-    charges twice."""
-    return Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
-
-
-class _Cluster(RedisCluster):
-    """A cluster client that does not re-send a command that timed out (see :func:`_retry`)."""
-
-    ERRORS_ALLOW_RETRY = (  # type: ignore[assignment]  # the base class spells out its own
-        RedisConnectionError,
-        ClusterDownError,
-        SlotNotCoveredError,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,45 +48,6 @@ class StoreBackend:
     async def close(self) -> None:
         """Close the store (and with it the Redis connection pool)."""
         await self.budgets.close()
-
-
-def redis_client(url: str, *, timeout: float = 0.25, max_connections: int = 64) -> RedisClient:
-    """A lazily connecting client with short timeouts and one immediate retry.
-
-    A plain Redis gets a blocking pool: a burst beyond ``max_connections`` waits up to
-    ``timeout`` for a connection instead of failing. Cluster node pools fail when exhausted,
-    so :func:`build_backend` bounds the store's calls in flight to ``max_connections``.
-    """
-    parts = urlsplit(url)
-    if parts.scheme in ("redis+cluster", "rediss+cluster"):
-        nodes = []
-        for hostport in parts.netloc.rpartition("@")[2].split(","):
-            host, _, port = hostport.rpartition(":")
-            nodes.append(ClusterNode(host or "127.0.0.1", int(port or 6379)))
-        return _Cluster(
-            startup_nodes=nodes,
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
-            ssl=parts.scheme == "rediss+cluster",
-            max_connections=max_connections,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry=_retry(),
-        )
-    if parts.scheme in ("redis", "rediss", "unix"):
-        packing = connection_class(parts.scheme)  # hiredis encodes the commands
-        pool = BlockingConnectionPool.from_url(
-            url,
-            **({"connection_class": packing} if packing is not None else {}),
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry=_retry(),
-            max_connections=max_connections,
-            timeout=timeout,
-        )
-        return Redis.from_pool(pool)
-    raise ValueError(f"unsupported store URL scheme {parts.scheme!r} (memory, redis, rediss, "
-                     "unix, redis+cluster, rediss+cluster)")  # fmt: skip
 
 
 def build_backend(
@@ -142,17 +78,16 @@ def build_backend(
     # a cluster's node pools fail at once when exhausted: the store's own calls are bounded
     # to max_connections, and the pools keep as many again for the rest of the shared client
     # (cluster graph, detection, linker), which would otherwise fail budget calls
-    cluster = urlsplit(url).scheme in ("redis+cluster", "rediss+cluster")
+    cluster = urlsplit(url).scheme in CLUSTER_SCHEMES
     pool = 2 * max_connections if cluster else max_connections
     client = redis_client(url, timeout=backstop, max_connections=pool)
     bound = max_connections if cluster else None
-    store: BudgetStore = RedisBudgetStore(
-        client, clock, max_in_flight=bound, settle_linger=settle_linger
-    )
+    redis_store = RedisBudgetStore(client, clock, max_in_flight=bound, settle_linger=settle_linger)
+    store: BudgetStore = redis_store
     guard = None
     if failure_mode is not None:
         store = ResilientStore(
-            store,
+            redis_store,
             clock or SystemClock(),
             failure_mode,
             replicas,
@@ -160,6 +95,7 @@ def build_backend(
             on_error=on_error,
             on_fallback=on_fallback,
             on_state=on_state,
+            batcher=redis_store,
         )
         guard = store.guard
     return StoreBackend(store, client, keys, guard)

@@ -31,7 +31,7 @@ from typing import TypeVar
 from gateway.clock import Clock
 from gateway.limiter.breaker import CircuitBreaker
 from gateway.limiter.deadline import Deadline
-from gateway.limiter.store import StoreUnavailable
+from gateway.store_errors import StoreUnavailable
 
 T = TypeVar("T")
 LAG_ALLOWANCE = 2.0  # default op_limit: this many op_timeouts when the event loop runs late

@@ -9,7 +9,8 @@ refuses, the groups that committed are undone with ``settle.lua`` so all-or-noth
 
 Time: the scripts read the server's ``TIME`` unless a clock was injected, in which case the
 caller's ``clock.now()`` is sent (see :mod:`gateway.clock`). Any Redis error or timeout is
-raised as :class:`~gateway.limiter.store.StoreUnavailable`.
+raised as :class:`~gateway.store_errors.StoreUnavailable` (the table in
+:mod:`gateway.redis.errors`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import RedisClusterException, RedisError
 
 from gateway.budgets.kind import Adjustment
 from gateway.clock import Clock
@@ -33,15 +33,19 @@ from gateway.limiter.codec import (
     settle_args,
     settlement_rows,
 )
-from gateway.limiter.mux import Multiplexer
-from gateway.limiter.scripts import RedisClient, Scripts
-from gateway.limiter.slots import SlotGroup, group_by_slot, slot_of, undo_rows
-from gateway.limiter.store import StoreUnavailable
+from gateway.limiter.slots import SlotGroup, group_by_slot, undo_rows
 from gateway.model import AcquireRequest, AcquireResult, BudgetState, Level, Settlement
+from gateway.redis.client import RedisClient
+from gateway.redis.errors import FAILURES, store_error
+from gateway.redis.keys import slot_of
+from gateway.redis.mux import Multiplexer
+from gateway.redis.replies import text
+from gateway.redis.scripts import ScriptRegistry
+from gateway.store_errors import StoreUnavailable
 
 T = TypeVar("T")
 SETTLE_BATCH = 64  # settlements per settle.lua run: bounds one script's time in Redis
-_FAILURES = (RedisError, RedisClusterException, OSError, TimeoutError)
+SCRIPTS = ("acquire", "settle", "refresh", "level", "flag")  # lua/<name>.lua
 
 
 class RedisBudgetStore:
@@ -59,13 +63,14 @@ class RedisBudgetStore:
         """``max_in_flight`` bounds concurrent calls (callers queue) for clients whose pool
         fails instead of waiting when exhausted (redis-py's async cluster nodes).
         ``pipelining``: budget checks and settlements go through one shared, auto-pipelined
-        connection (:mod:`gateway.limiter.mux`; plain Redis only, a cluster splits by
+        connection (:mod:`gateway.redis.mux`; plain Redis only, a cluster splits by
         slot). ``settle_linger``: seconds a settlement may wait to ride with the next
         budget check instead of taking a round trip of its own (pipelining only)."""
         self.client = client
         self._clock = clock
         self._cluster = isinstance(client, RedisCluster)
-        self._scripts = Scripts()
+        self._scripts = ScriptRegistry("gateway.limiter", SCRIPTS)
+        self._acquire_lua, self._settle_lua = self._scripts["acquire"], self._scripts["settle"]
         self._codec = SpecCodec()
         self._ready = not self._cluster
         self._init_lock = asyncio.Lock()
@@ -74,7 +79,7 @@ class RedisBudgetStore:
             Multiplexer.of(
                 client,
                 linger=settle_linger,
-                scripts=(self._scripts.acquire, self._scripts.settle),
+                scripts=(self._acquire_lua, self._settle_lua),
             )
             if pipelining and isinstance(client, Redis)
             else None
@@ -92,8 +97,8 @@ class RedisBudgetStore:
                 return await operation()
             async with self._slots:
                 return await operation()
-        except _FAILURES as exc:
-            raise _unavailable(exc) from exc
+        except FAILURES as exc:
+            raise store_error(exc) from exc
 
     async def _initialize(self) -> None:
         """Discover a cluster's topology once, before concurrent first calls race to."""
@@ -108,8 +113,8 @@ class RedisBudgetStore:
             validate(request)
             try:
                 return await self._whole(request, commit=True)
-            except _FAILURES as exc:
-                raise _unavailable(exc) from exc
+            except FAILURES as exc:
+                raise store_error(exc) from exc
         return await self._guard(lambda: self._acquire(request, commit=True))
 
     async def peek(self, request: AcquireRequest) -> AcquireResult:
@@ -130,9 +135,9 @@ class RedisBudgetStore:
             self._now(), request.request_id, request.throttle_factor, commit,
         )  # fmt: skip
         if self._mux is not None:
-            reply = await self._mux.run(self._scripts.acquire, numkeys, args)
+            reply = await self._mux.run(self._acquire_lua, numkeys, args)
         else:
-            reply = await self._scripts.acquire.run(self.client, numkeys, args)
+            reply = await self._acquire_lua.run(self.client, numkeys, args)
         return AcquireResult(
             allowed=reply[2] == 1,
             states=tuple(decode_states(request.charges, reply)),
@@ -152,7 +157,7 @@ class RedisBudgetStore:
             charges, group.level_keys, group.clearance_keys,
             self._now(), request.request_id, request.throttle_factor, commit, forced,
         )  # fmt: skip
-        reply = await self._scripts.acquire.run(self.client, numkeys, args)
+        reply = await self._acquire_lua.run(self.client, numkeys, args)
         return reply, reply[2] == 1, decode_states(charges, reply)
 
     async def _split(
@@ -204,9 +209,9 @@ class RedisBudgetStore:
     ) -> None:
         numkeys, args = settle_args(self._now_bytes(), [(request_id, rows, releases)])
         if self._mux is not None:
-            await self._mux.run(self._scripts.settle, numkeys, args)
+            await self._mux.run(self._settle_lua, numkeys, args)
         else:
-            await self._scripts.settle.run(self.client, numkeys, args)
+            await self._settle_lua.run(self.client, numkeys, args)
 
     def _now_bytes(self) -> bytes:
         return EMPTY if self._clock is None else repr(self._clock.now()).encode()
@@ -242,7 +247,7 @@ class RedisBudgetStore:
             done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
             done.set_result([])
             return done
-        return mux.defer_now(self._scripts.settle, calls)
+        return mux.defer_now(self._settle_lua, calls)
 
     def _settle_calls(self, settlements: Sequence[Settlement]) -> list[tuple[int, list[Any]]]:
         """settle.lua calls for a batch (one per ``SETTLE_BATCH`` settlements)."""
@@ -267,7 +272,7 @@ class RedisBudgetStore:
             return
         calls = self._settle_calls(settlements)
         if calls:
-            script = self._scripts.settle
+            script = self._settle_lua
 
             async def settle_calls() -> None:
                 for reply in await mux.run_deferred_many(script, calls):
@@ -289,21 +294,20 @@ class RedisBudgetStore:
                 args.append(len(request_ids_by_key[key]))
                 args.extend(request_ids_by_key[key])
             batches.append((len(keys), args))
-        refresh = self._scripts.refresh
+        refresh = self._scripts["refresh"]
         await self._guard(
             lambda: asyncio.gather(*(refresh.run(self.client, n, args) for n, args in batches))
         )
 
     async def set_level(self, key: str, level: Level, ttl: float) -> None:
         args = [key, self._now_bytes(), int(level), ttl]
-        await self._guard(lambda: self._scripts.level.run(self.client, 1, args))
+        await self._guard(lambda: self._scripts["level"].run(self.client, 1, args))
 
     async def get_level(self, key: str) -> Level:
         raw = await self._guard(lambda: self.client.execute_command("GET", key))
         if raw is None:
             return Level.NONE
-        text = raw.decode() if isinstance(raw, bytes) else str(raw)
-        value, _, expiry = text.partition("@")
+        value, _, expiry = text(raw).partition("@")
         if expiry and self._clock is not None and float(expiry) <= self._clock.now():
             return Level.NONE
         try:
@@ -313,7 +317,7 @@ class RedisBudgetStore:
 
     async def set_flag(self, key: str, ttl: float) -> bool:
         args = [key, self._now_bytes(), ttl]
-        return bool(await self._guard(lambda: self._scripts.flag.run(self.client, 1, args)))
+        return bool(await self._guard(lambda: self._scripts["flag"].run(self.client, 1, args)))
 
     async def ping(self) -> bool:
         """PING over the connection budget checks use (the shared one on a plain Redis)."""
@@ -334,7 +338,3 @@ class RedisBudgetStore:
         if self._mux is not None:
             await self._mux.aclose()
         await self.client.aclose()
-
-
-def _unavailable(error: BaseException) -> StoreUnavailable:
-    return StoreUnavailable(f"{type(error).__name__}: {error}")

@@ -19,17 +19,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
-
-from redis.exceptions import NoScriptError
+from typing import Any, Protocol, TypeVar
 
 from gateway.clock import Clock
-from gateway.limiter.batching import settle_all
+from gateway.detection.levels import LevelStore
 from gateway.limiter.fallback import FallbackLimiter
 from gateway.limiter.guard import StoreGuard
 from gateway.limiter.seeds import LastSeen
-from gateway.limiter.store import BudgetStore, StoreUnavailable
+from gateway.limiter.store import BatchSettlement, BudgetStore
 from gateway.model import AcquireRequest, AcquireResult, FailureMode, Level, Settlement
+from gateway.store_errors import ScriptMissing, StoreUnavailable
 
 T = TypeVar("T")
 
@@ -38,10 +37,14 @@ def _ignore(*_: object) -> None:
     return None
 
 
+class Primary(BudgetStore, LevelStore, Protocol):
+    """What the resilient store wraps: budgets and detection levels (the Redis store)."""
+
+
 class ResilientStore:
     def __init__(
         self,
-        primary: BudgetStore,
+        primary: Primary,
         clock: Clock,
         failure_mode: Callable[[], FailureMode],
         replicas: int = 1,
@@ -53,8 +56,11 @@ class ResilientStore:
         on_error: Callable[[str, BaseException], None] | None = None,
         on_fallback: Callable[[str], None] | None = None,
         on_state: Callable[[bool], None] | None = None,
+        batcher: BatchSettlement | None = None,
     ) -> None:
+        """``batcher``: the primary's batched settlement, when it has one (the Redis store)."""
         self.primary = primary
+        self._batcher = batcher
         self._clock = clock
         self._seen = LastSeen()
         self.fallback = FallbackLimiter(clock, replicas, self._seen)
@@ -136,18 +142,23 @@ class ResilientStore:
             else:
                 primary.append(settlement)
         if primary:
-            await self._call("settle", lambda: settle_all(self.primary, primary), _nothing)
+            await self._call("settle", lambda: self._settle_primary(primary), _nothing)
+
+    async def _settle_primary(self, settlements: Sequence[Settlement]) -> None:
+        if self._batcher is not None:
+            await self._batcher.settle_many(settlements)
+        else:
+            await asyncio.gather(*(self.primary.settle(s) for s in settlements))
 
     def settle_soon(self, settlements: Sequence[Settlement]) -> asyncio.Future[Any] | None:
         """The primary's synchronous settlement (see ``RedisBudgetStore.settle_soon``) while
         the breaker is closed and none of these were admitted by the fallback; else None
         (use :meth:`settle_many`). Failures count like any other primary failure."""
-        soon = getattr(self.primary, "settle_soon", None)
-        if soon is None or not self.guard.available:
+        if self._batcher is None or not self.guard.available:
             return None
         if any(self.fallback.admitted(s.request_id) for s in settlements):
             return None
-        future: asyncio.Future[Any] | None = soon(settlements)
+        future = self._batcher.settle_soon(settlements)
         if future is not None:
             future.add_done_callback(self._settled_soon)
         return future
@@ -158,7 +169,7 @@ class ResilientStore:
         error = future.exception()
         if error is None:
             self.guard.succeeded()
-        elif not isinstance(error, NoScriptError):  # a flushed script cache: sent again whole
+        elif not isinstance(error, ScriptMissing):  # a flushed script cache: sent again whole
             self.guard.failed("settle", error)
 
     async def refresh_leases(self, request_ids_by_key: dict[str, list[str]], ttl: float) -> None:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from redis.crc import key_slot
-
 from gateway.budgets.kind import Adjustment
 from gateway.budgets.registry import KINDS
 from gateway.model import AcquireRequest, BudgetState, Charge
+from gateway.redis.keys import slot_of
 
 
 @dataclass(slots=True)
@@ -24,10 +23,6 @@ class SlotGroup:
     charges: list[int] = field(default_factory=list)  # indices into request.charges
     level_keys: list[str] = field(default_factory=list)
     clearance_keys: list[str] = field(default_factory=list)
-
-
-def slot_of(key: str) -> int:
-    return int(key_slot(key.encode()))
 
 
 def group_by_slot(request: AcquireRequest) -> list[SlotGroup]:

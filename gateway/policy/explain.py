@@ -11,9 +11,9 @@ from typing import Any
 
 from gateway.budgets.registry import KINDS
 from gateway.budgets.templates import BudgetTemplate
-from gateway.limiter.keys import KeyBuilder
 from gateway.policy.loader import LoadedPolicy
 from gateway.policy.resolve import effective_tier, resolve
+from gateway.redis.keys import KeyBuilder
 
 
 @dataclass(frozen=True, slots=True)

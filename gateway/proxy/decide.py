@@ -19,13 +19,14 @@ from aiohttp import web
 from gateway.challenges.gate import ChallengeGate
 from gateway.errors import GatewayError
 from gateway.http.refusals import refusal_error
-from gateway.limiter.store import BudgetStore, StoreUnavailable
+from gateway.limiter.store import BudgetStore
 from gateway.model import AcquireRequest, AcquireResult, Decision, Level
 from gateway.observability.metrics import Metrics
 from gateway.policy.loader import LoadedPolicy
 from gateway.proxy.context import RequestContext
 from gateway.proxy.planner import Planner
 from gateway.proxy.settle import InFlightLeases
+from gateway.store_errors import StoreUnavailable
 
 DEGRADED_HEADER = "x-gateway-degraded"
 # what global shadow counts besides budgets (gateway_shadow_would_refuse_total{budget=...})

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.budgets.registry import KINDS
-from gateway.limiter.keys import KeyBuilder
 from gateway.model import BudgetSpec, Charge
 from gateway.policy.compiled import CompiledPolicy
 from gateway.policy.loader import LoadedPolicy
 from gateway.policy.resolve import BudgetTemplate
 from gateway.proxy.context import RequestContext
+from gateway.redis.keys import KeyBuilder
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,14 +17,13 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import structlog
-from redis.exceptions import NoScriptError
 
 from gateway.background.tasks import Background
-from gateway.limiter.batching import settle_all
-from gateway.limiter.store import BudgetStore
+from gateway.limiter.store import BatchSettlement, BudgetStore
 from gateway.model import BudgetSpec, Fingerprint, Identity, RequestFeatures, Settlement
 from gateway.proxy.context import RequestContext
 from gateway.proxy.usage import Usage, estimate_tokens_from_chars
+from gateway.store_errors import ScriptMissing
 
 log = structlog.get_logger("gateway.settle")
 
@@ -93,8 +92,11 @@ class Settler:
         leases: InFlightLeases,
         observers: tuple[Observer, ...] = (),
         on_error: Callable[[], None] | None = None,
+        batcher: BatchSettlement | None = None,
     ) -> None:
+        """``batcher``: the store's batched settlement, when it has one (Redis)."""
         self._store = store
+        self._batcher = batcher
         self._background = background
         self._leases = leases
         self._observers = observers
@@ -119,8 +121,7 @@ class Settler:
         batch, self._pending = self._pending, []
         if not batch:
             return
-        soon = getattr(self._store, "settle_soon", None)
-        queued = soon(batch) if soon is not None else None
+        queued = self._batcher.settle_soon(batch) if self._batcher is not None else None
         if queued is None:
             self._background.spawn(self._settle(batch), "settle")
             return
@@ -131,7 +132,7 @@ class Settler:
         if done.cancelled():
             return
         error = done.exception()
-        if isinstance(error, NoScriptError):  # nothing ran: again, with the script's text
+        if isinstance(error, ScriptMissing):  # nothing ran: again, with the script's text
             self._background.spawn(self._settle(batch), "settle")
         elif error is not None:
             log.warning("settle_failed", settlements=len(batch), error=repr(error))
@@ -150,7 +151,12 @@ class Settler:
     async def _settle(self, batch: list[Settlement]) -> None:
         """Settle a batch in one store call."""
         try:
-            await settle_all(self._store, batch)
+            if self._batcher is not None:
+                await self._batcher.settle_many(batch)
+            elif len(batch) == 1:
+                await self._store.settle(batch[0])
+            else:
+                await asyncio.gather(*(self._store.settle(s) for s in batch))
         except Exception:
             self._count_failed(batch)
             raise

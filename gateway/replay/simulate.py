@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from gateway.budgets.registry import KINDS
 from gateway.clock import FakeClock
-from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.memory import MemoryBudgetStore
 from gateway.model import AcquireRequest, Fingerprint, Identity, RequestFeatures, Settlement
 from gateway.policy.loader import LoadedPolicy
@@ -29,6 +28,7 @@ from gateway.proxy.context import RequestContext
 from gateway.proxy.planner import Planner
 from gateway.proxy.settle import Settler
 from gateway.proxy.usage import Usage
+from gateway.redis.keys import KeyBuilder
 from gateway.replay.log import LoggedRequest
 
 DETECTION = "detection"  # outcome of a request the log shows challenged or blocked

@@ -13,10 +13,10 @@ from redis_servers import delete_prefix
 from store_env import StoreEnv
 
 from gateway.clock import FakeClock
-from gateway.limiter.factory import redis_client
-from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.memory import MemoryBudgetStore
 from gateway.limiter.redis_store import RedisBudgetStore
+from gateway.redis.client import redis_client
+from gateway.redis.keys import KeyBuilder
 
 
 @pytest.fixture(params=["memory", "redis", "cluster"])

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.clock import FakeClock
-from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.store import BudgetStore
 from gateway.model import BudgetSpec
+from gateway.redis.keys import KeyBuilder
 
 CLUSTER = "c1"
 ACCOUNT = "a1"

@@ -8,12 +8,12 @@ import pytest
 from redis_servers import delete_prefix
 
 from gateway.clock import FakeClock
-from gateway.limiter.factory import redis_client
-from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.memory import MemoryBudgetStore
 from gateway.limiter.redis_store import RedisBudgetStore
 from gateway.limiter.store import BudgetStore
 from gateway.model import AcquireRequest, BudgetSpec, Charge, Level, Settlement
+from gateway.redis.client import redis_client
+from gateway.redis.keys import KeyBuilder
 
 pytestmark = pytest.mark.redis
 

@@ -17,8 +17,8 @@ from gateway.clusters.graph_redis import RedisClusterGraph
 from gateway.clusters.linker import Linker
 from gateway.clusters.observations_redis import RedisObservations
 from gateway.clusters.types import Evidence
-from gateway.limiter.keys import KeyBuilder
 from gateway.model import Identity
+from gateway.redis.keys import KeyBuilder
 
 pytestmark = pytest.mark.redis
 

@@ -35,10 +35,10 @@ from replica_procs import (
     write_policy,
 )
 
-from gateway.limiter.factory import redis_client
 from gateway.limiter.redis_store import RedisBudgetStore
-from gateway.limiter.store import StoreUnavailable
 from gateway.model import AcquireRequest, BudgetSpec, Charge
+from gateway.redis.client import redis_client
+from gateway.store_errors import StoreUnavailable
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(150)]
 

@@ -11,13 +11,14 @@ import pytest
 from redis_servers import RedisServer, free_port
 
 from gateway.clock import SystemClock
-from gateway.limiter.batching import Source
-from gateway.limiter.factory import build_backend, redis_client
-from gateway.limiter.mux import Endpoint, Multiplexer
+from gateway.limiter.factory import build_backend
 from gateway.limiter.redis_store import RedisBudgetStore
 from gateway.limiter.resilient import ResilientStore
-from gateway.limiter.store import StoreUnavailable
 from gateway.model import AcquireRequest, BudgetSpec, Charge, Settlement
+from gateway.redis.client import redis_client
+from gateway.redis.mux import Endpoint, Multiplexer
+from gateway.redis.scripts import Script
+from gateway.store_errors import StoreUnavailable
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -30,7 +31,14 @@ STALL = 0.6  # no single call may take longer than this while Redis is dead
 def resilient(url: str, mode: Literal["open", "closed"]) -> ResilientStore:
     primary = RedisBudgetStore(redis_client(url, timeout=0.2))
     return ResilientStore(
-        primary, SystemClock(), lambda: mode, replicas=2, op_timeout=0.2, failures=2, open_for=0.5
+        primary,
+        SystemClock(),
+        lambda: mode,
+        replicas=2,
+        op_timeout=0.2,
+        failures=2,
+        open_for=0.5,
+        batcher=primary,
     )
 
 
@@ -160,7 +168,7 @@ async def test_the_mux_cuts_a_frozen_connection_and_bounds_the_reconnect(
     meanwhile aborts the connection (every waiter fails); reconnecting to the frozen server
     (TCP accepts, the handshake never answers) fails within ``timeout`` too."""
     server = redis_servers()
-    mux = Multiplexer(Endpoint(port=server.port, timeout=0.3), scripts=(Source("return 1"),))
+    mux = Multiplexer(Endpoint(port=server.port, timeout=0.3), scripts=(Script("t", "return 1"),))
     try:
         assert await mux.execute("PING") == b"PONG"
         server.freeze()

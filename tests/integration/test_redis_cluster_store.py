@@ -9,12 +9,12 @@ import pytest
 from redis_servers import RedisServer, delete_prefix
 
 from gateway.clock import FakeClock
-from gateway.limiter.factory import redis_client
-from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.redis_store import RedisBudgetStore
 from gateway.limiter.slots import group_by_slot
-from gateway.limiter.store import StoreUnavailable
 from gateway.model import AcquireRequest, BudgetSpec, Charge, Level, Settlement
+from gateway.redis.client import redis_client
+from gateway.redis.keys import KeyBuilder
+from gateway.store_errors import StoreUnavailable
 
 pytestmark = pytest.mark.redis
 

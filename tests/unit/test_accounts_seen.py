@@ -10,8 +10,8 @@ from gateway.accounts.recorder import SeenRecorder
 from gateway.accounts.seen import MemorySeen, RedisSeen, Seen
 from gateway.background.tasks import Background
 from gateway.clock import FakeClock
-from gateway.limiter.keys import KeyBuilder
 from gateway.proxy.context import RequestContext
+from gateway.redis.keys import KeyBuilder
 
 
 class _Inner:

@@ -16,8 +16,8 @@ from gateway.challenges import client as challenge_client
 from gateway.challenges import tokens as pow
 from gateway.challenges.tokens import ChallengeIssuer
 from gateway.clock import FakeClock
-from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.memory import MemoryBudgetStore
+from gateway.redis.keys import KeyBuilder
 
 COMPLETION = {
     "id": "chatcmpl-1",

@@ -13,8 +13,8 @@ from gateway.challenges import tokens as pow
 from gateway.challenges.tokens import ChallengeIssuer
 from gateway.clock import FakeClock
 from gateway.detection.config import DetectionPolicy
-from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.memory import MemoryBudgetStore
+from gateway.redis.keys import KeyBuilder
 
 SECRET = b"s" * 32
 KEYS = KeyBuilder("t")

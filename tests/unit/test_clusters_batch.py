@@ -23,8 +23,8 @@ from gateway.clusters.linker import Linker, Sighting
 from gateway.clusters.observations import MemoryObservations, PairNote, PairRule, ValueAdd
 from gateway.clusters.observations_redis import RedisObservations
 from gateway.clusters.types import ClusterInfo, Evidence
-from gateway.limiter.keys import KeyBuilder
 from gateway.model import Identity
+from gateway.redis.keys import KeyBuilder
 
 POLICY = ClustersPolicy.model_validate(
     {"hot_value_limit": 6, "synchrony": {"window": "2s", "min_cooccurrences": 2}}

@@ -13,8 +13,8 @@ from gateway.clusters.observations import MemoryObservations, ValueSeen
 from gateway.clusters.service import ClusterService
 from gateway.clusters.types import ClusterInfo, Evidence
 from gateway.clusters.worker import LinkerWorker
-from gateway.limiter.store import StoreUnavailable
 from gateway.model import Identity
+from gateway.store_errors import StoreUnavailable
 
 
 class CountingGraph(MemoryClusterGraph):

@@ -23,11 +23,11 @@ from gateway.detection.memory_state import MemoryStateStore
 from gateway.detection.redis_state import RedisStateStore
 from gateway.detection.state import DetectorStateStore
 from gateway.detection.types import Assessment, EntityState
-from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.memory import MemoryBudgetStore
 from gateway.limiter.redis_store import RedisBudgetStore
 from gateway.limiter.store import BudgetStore
 from gateway.model import Identity, Level
+from gateway.redis.keys import KeyBuilder
 
 START = 1_800_000_000.0
 MEMBERS = ("h0", "h1", "h2")

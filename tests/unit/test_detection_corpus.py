@@ -17,9 +17,9 @@ from gateway.detection.engine import DetectionEngine
 from gateway.detection.memory_state import MemoryStateStore
 from gateway.detection.types import Assessment
 from gateway.fingerprints.fingerprint import Fingerprinter
-from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.memory import MemoryBudgetStore
 from gateway.model import Identity, Level, RequestFeatures
+from gateway.redis.keys import KeyBuilder
 from loadtest.corpus import load_prompts
 
 COT = (

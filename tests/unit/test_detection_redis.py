@@ -16,9 +16,9 @@ from gateway.detection.memory_state import MemoryStateStore
 from gateway.detection.observation import observation
 from gateway.detection.redis_state import RedisStateStore
 from gateway.detection.types import Pin, ScoreState
-from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.redis_store import RedisBudgetStore
 from gateway.model import Identity, Level
+from gateway.redis.keys import KeyBuilder
 
 pytestmark = pytest.mark.redis
 DAY = 86400.0

@@ -16,9 +16,9 @@ from gateway.detection.config import DetectionPolicy
 from gateway.detection.engine import DetectionEngine
 from gateway.detection.memory_state import MemoryStateStore
 from gateway.detection.types import entity_of_template
-from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.memory import MemoryBudgetStore
 from gateway.model import Identity, Level, RequestFeatures
+from gateway.redis.keys import KeyBuilder
 
 KEYS = KeyBuilder("t")
 FRAME = 0xC07C07C07

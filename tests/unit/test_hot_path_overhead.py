@@ -15,7 +15,6 @@ import yaml
 from gateway.background.tasks import Background
 from gateway.clock import FakeClock
 from gateway.fingerprints.fingerprint import Fingerprinter
-from gateway.limiter.keys import KeyBuilder
 from gateway.limiter.memory import MemoryBudgetStore
 from gateway.model import BudgetSpec, Identity, Settlement
 from gateway.observability.logging import BufferedLines, IsoTimestamp
@@ -25,6 +24,7 @@ from gateway.proxy.context import RequestContext
 from gateway.proxy.inspect import InspectStage, fingerprint_need
 from gateway.proxy.planner import Planner
 from gateway.proxy.settle import InFlightLeases, Settler
+from gateway.redis.keys import KeyBuilder
 
 BODY = {"model": "m", "messages": [{"role": "user", "content": "Explain tides in a line."}]}
 
@@ -113,6 +113,9 @@ class _Recording(MemoryBudgetStore):
         super().__init__(FakeClock())
         self.batches: list[list[str]] = []
 
+    def settle_soon(self, settlements: Sequence[Settlement]) -> asyncio.Future[Any] | None:
+        return None
+
     async def settle_many(self, settlements: Sequence[Settlement]) -> None:
         self.batches.append([s.request_id for s in settlements])
         for s in settlements:
@@ -122,7 +125,7 @@ class _Recording(MemoryBudgetStore):
 async def test_settlements_of_one_tick_go_to_the_store_together() -> None:
     store = _Recording()
     slot = BudgetSpec("c", "account", "concurrency", "concurrency", "k:c", limit=5, window=60)
-    settler = Settler(store, Background(), InFlightLeases())
+    settler = Settler(store, Background(), InFlightLeases(), batcher=store)
     for i in range(3):
         ctx = RequestContext(request_id=f"r{i}", started=0.0, now=0.0)
         ctx.acquired, ctx.concurrency = True, (slot,)

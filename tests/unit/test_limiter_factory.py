@@ -5,10 +5,11 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
 from gateway.clock import FakeClock
-from gateway.limiter.factory import build_backend, build_store, redis_client
+from gateway.limiter.factory import build_backend, build_store
 from gateway.limiter.memory import MemoryBudgetStore
 from gateway.limiter.redis_store import RedisBudgetStore
 from gateway.limiter.resilient import ResilientStore
+from gateway.redis.client import redis_client
 
 
 async def test_memory_url() -> None:

@@ -12,7 +12,7 @@ from gateway.clusters.cache import ClusterCache
 from gateway.clusters.graph_memory import MemoryClusterGraph
 from gateway.clusters.types import ClusterInfo
 from gateway.limiter.guard import SUSPECT_SHARE, StoreGuard
-from gateway.limiter.store import StoreUnavailable
+from gateway.store_errors import StoreUnavailable
 
 TIMEOUT = 0.2
 

@@ -10,8 +10,8 @@ import pytest
 from gateway.clock import FakeClock
 from gateway.limiter.memory import MemoryBudgetStore
 from gateway.limiter.resilient import ResilientStore
-from gateway.limiter.store import StoreUnavailable
 from gateway.model import AcquireRequest, AcquireResult, BudgetSpec, Charge, Level, Settlement
+from gateway.store_errors import StoreUnavailable
 
 
 class Flaky(MemoryBudgetStore):

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from gateway.limiter.keys import KeyBuilder
-from gateway.limiter.slots import group_by_slot, slot_of
+from gateway.limiter.slots import group_by_slot
 from gateway.model import AcquireRequest, BudgetSpec, Charge
+from gateway.redis.keys import KeyBuilder, slot_of
 
 KEYS = KeyBuilder("dg")
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import yaml
 
-from gateway.limiter.keys import KeyBuilder
 from gateway.model import Identity
 from gateway.policy.loader import LoadedPolicy, load_policy
 from gateway.proxy.context import RequestContext
 from gateway.proxy.planner import Planner
+from gateway.redis.keys import KeyBuilder
 
 NO_LINKS = {"clusters": {"link_on": {"soft": ["ip_prefix"]}}}
 

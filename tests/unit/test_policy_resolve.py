@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from gateway.budgets.templates import BudgetTemplate
-from gateway.limiter.keys import KeyBuilder
 from gateway.policy.resolve import effective_tier, resolve
 from gateway.policy.schema import Policy
+from gateway.redis.keys import KeyBuilder
 
 
 def make(**sections: Any) -> Policy:

@@ -1,5 +1,5 @@
 -- Shared helpers of the cluster graph scripts (prepended to each script when loaded).
--- KEYS[1] is the graph base key built by gateway.limiter.keys.KeyBuilder.subsystem; every
+-- KEYS[1] is the graph base key built by gateway.redis.keys.KeyBuilder.subsystem; every
 -- other key is the base plus a suffix, so all of them share its hash tag (one slot):
 --   :r          hash account -> cluster id (members of non-trivial clusters only)
 --   :m:<id>     set of a cluster's members

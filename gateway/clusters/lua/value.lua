@@ -1,5 +1,5 @@
 -- Add an account to a signal value's set (zset account -> last seen); flag hot values.
--- KEYS[1] = the observations base key (gateway.limiter.keys.KeyBuilder.subsystem); suffixes:
+-- KEYS[1] = the observations base key (gateway.redis.keys.KeyBuilder.subsystem); suffixes:
 --   :v:<signal>:<hash>    zset of accounts, TTL
 --   :hot:<signal>:<hash>  hot flag, TTL
 -- ARGV: signal, hash, account, now, limit, ttl

@@ -40,7 +40,9 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import Connection, SSLConnection, UnixDomainSocketConnection
 from redis.exceptions import NoScriptError, ResponseError
 
-from gateway.limiter.batching import Script
+from gateway.redis.errors import store_error
+from gateway.redis.scripts import Script
+from gateway.store_errors import ScriptMissing
 
 _Entry = tuple[bytes, "asyncio.Future[Any]"]
 _LATE = 0.005  # a watchdog later than this ran behind a busy loop (see gateway.limiter.deadline)
@@ -110,7 +112,8 @@ class _Protocol(asyncio.Protocol):
                 continue  # its caller gave up
             if isinstance(reply, ResponseError):
                 text = str(reply)
-                future.set_exception(NoScriptError(text) if text.startswith("NOSCRIPT") else reply)
+                lost = text.startswith("NOSCRIPT")
+                future.set_exception(store_error(NoScriptError(text)) if lost else reply)
             else:
                 future.set_result(reply)
 
@@ -232,7 +235,7 @@ class Multiplexer:
         protocol = self._live() or await self._connection()
         try:
             return await protocol.call(_pack("EVALSHA", script.sha, numkeys, *args))
-        except NoScriptError:
+        except ScriptMissing:
             return await protocol.call(_pack("EVAL", script.text, numkeys, *args))
 
     async def run_deferred_many(
@@ -244,7 +247,7 @@ class Multiplexer:
         futures = _defer(protocol, script, calls)
         replies: list[Any] = await asyncio.gather(*futures, return_exceptions=True)
         for i, reply in enumerate(replies):
-            if isinstance(reply, NoScriptError):
+            if isinstance(reply, ScriptMissing):
                 numkeys, args = calls[i]
                 replies[i] = await self.run(script, numkeys, args)
         return replies
@@ -255,7 +258,7 @@ class Multiplexer:
         """Queue deferred calls of one script at once, in call order (ahead of every call
         made after this one); None when not connected in this event loop (use
         :meth:`run_deferred_many`). A server that lost the script fails them with
-        :class:`NoScriptError` (nothing ran)."""
+        :class:`~gateway.store_errors.ScriptMissing` (nothing ran)."""
         protocol = self._live()
         return None if protocol is None else asyncio.gather(*_defer(protocol, script, calls))
 

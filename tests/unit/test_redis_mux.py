@@ -9,15 +9,16 @@ from urllib.parse import urlsplit
 
 import pytest
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import ResponseError
 from redis_servers import RedisServer
 
 from gateway.clock import FakeClock
-from gateway.limiter.batching import Source
-from gateway.limiter.keys import KeyBuilder
-from gateway.limiter.mux import Endpoint, Multiplexer
 from gateway.limiter.redis_store import RedisBudgetStore
 from gateway.model import AcquireRequest, BudgetSpec, Charge, Settlement
+from gateway.redis.keys import KeyBuilder
+from gateway.redis.mux import Endpoint, Multiplexer
+from gateway.redis.scripts import Script
+from gateway.store_errors import ScriptMissing
 
 pytestmark = pytest.mark.redis
 
@@ -96,7 +97,7 @@ async def test_an_abandoned_call_does_not_put_replies_out_of_step(redis_url: str
 
 async def test_scripts_the_server_never_saw_are_sent_whole_once(redis_url: str) -> None:
     mux = Multiplexer(Endpoint.of(Redis.from_url(redis_url)))
-    script = Source(f"-- {uuid.uuid4()}\nreturn ARGV[1] .. '!'")
+    script = Script("t", f"-- {uuid.uuid4()}\nreturn ARGV[1] .. '!'")
     try:
         assert await mux.run(script, 0, ["a"]) == b"a!"  # NOSCRIPT, then EVAL
         assert await mux.run(script, 0, ["b"]) == b"b!"  # EVAL cached it: EVALSHA works
@@ -205,7 +206,7 @@ def test_on_uvloop_the_loop_the_gateway_runs_on(redis_url: str) -> None:
 
     async def main() -> list[bytes]:
         mux = Multiplexer(Endpoint.of(Redis.from_url(redis_url)), linger=0.01)
-        script = Source("return ARGV[1]")
+        script = Script("t", "return ARGV[1]")
         try:
             now = asyncio.gather(*(mux.execute("ECHO", str(i)) for i in range(3)))
             later = mux.run_deferred_many(script, [(0, ["d"])])
@@ -250,7 +251,7 @@ async def test_a_fresh_server_has_the_scripts_before_the_first_deferred_settleme
         assert (await store.acquire(AcquireRequest("r1", (Charge(one),)))).allowed
         queued = store.settle_soon([Settlement("r1", (), (one,))])
         assert queued is not None
-        await asyncio.wait_for(queued, 1.0)  # no NoScriptError: loaded at connect
+        await asyncio.wait_for(queued, 1.0)  # no ScriptMissing: loaded at connect
         assert (await store.peek(AcquireRequest("r2", (Charge(one),)))).allowed
     finally:
         await store.close()
@@ -263,7 +264,8 @@ async def test_a_flushed_script_cache_is_no_store_failure(
 
     server = redis_servers()
     client = Redis.from_url(server.url)
-    store = ResilientStore(RedisBudgetStore(client, FakeClock()), FakeClock(), lambda: "closed")
+    redis_store = RedisBudgetStore(client, FakeClock())
+    store = ResilientStore(redis_store, FakeClock(), lambda: "closed", batcher=redis_store)
     one = _slots(KeyBuilder(key_prefix), "flushed", 10)
     try:
         for i in range(5):
@@ -272,7 +274,7 @@ async def test_a_flushed_script_cache_is_no_store_failure(
         failed = [store.settle_soon([Settlement(f"r{i}", (), (one,))]) for i in range(5)]
         for queued in failed:
             assert queued is not None
-            with pytest.raises(NoScriptError):
+            with pytest.raises(ScriptMissing):
                 await asyncio.wait_for(queued, 1.0)
         assert store.available and store.errors == 0  # the breaker did not open
         result = await store.acquire(AcquireRequest("after", (Charge(one),)))
@@ -291,10 +293,11 @@ async def test_the_settle_stage_sends_a_batch_again_after_noscript(
 
     server = redis_servers()
     client = Redis.from_url(server.url)
-    store = ResilientStore(RedisBudgetStore(client, FakeClock()), FakeClock(), lambda: "closed")
+    redis_store = RedisBudgetStore(client, FakeClock())
+    store = ResilientStore(redis_store, FakeClock(), lambda: "closed", batcher=redis_store)
     one = _slots(KeyBuilder(key_prefix), "again", 1)
     background = Background()
-    settler = Settler(store, background, InFlightLeases())
+    settler = Settler(store, background, InFlightLeases(), batcher=store)
     try:
         assert (await store.acquire(AcquireRequest("r1", (Charge(one),)))).allowed
         await client.script_flush()  # the queued settlement will meet NOSCRIPT

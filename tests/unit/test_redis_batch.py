@@ -1,5 +1,5 @@
 """Fewer round trips off the hot path: command batches, settlement batches, hiredis packing
-(real Redis). The hot path's shared connection: ``test_limiter_mux.py``."""
+(real Redis). The hot path's shared connection: ``test_redis_mux.py``."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from redis.asyncio.connection import Connection
 from redis.exceptions import ResponseError
 
 from gateway.clock import FakeClock
-from gateway.limiter.batching import Source, run_batch, settle_all
-from gateway.limiter.keys import KeyBuilder
-from gateway.limiter.packing import PackingConnection, connection_class
 from gateway.limiter.redis_store import RedisBudgetStore
 from gateway.model import AcquireRequest, BudgetSpec, Charge, Settlement
+from gateway.redis.batch import run_batch
+from gateway.redis.keys import KeyBuilder
+from gateway.redis.packing import PackingConnection, connection_class
+from gateway.redis.scripts import Script
 
 pytestmark = pytest.mark.redis
 
@@ -36,7 +37,7 @@ async def test_run_batch_reloads_lost_scripts_keeps_order_and_reports_errors_in_
     redis_client: Redis, key_prefix: str
 ) -> None:
     # a script no server has seen yet: its calls fail with NOSCRIPT, are reloaded and re-run
-    script = Source(f"-- {uuid.uuid4()}\nreturn redis.call('INCRBY', KEYS[1], ARGV[1])")
+    script = Script("t", f"-- {uuid.uuid4()}\nreturn redis.call('INCRBY', KEYS[1], ARGV[1])")
     key = f"{key_prefix}:n"
     first = await run_batch(
         redis_client, [script.call(1, [key, 2]), script.call(1, [key, 3])], (script,)
@@ -105,7 +106,7 @@ async def test_settlements_in_one_batch_equal_one_by_one(
             for s in settlements:
                 await store.settle(s)
         else:
-            await settle_all(store, settlements)
+            await store.settle_many(settlements)
         after = await store.peek(AcquireRequest("y", (Charge(tokens), Charge(daily))))
         free = await store.peek(AcquireRequest("z", (Charge(slots),)))
         results[mode] = [s.remaining for s in after.states] + [free.states[0].remaining]

@@ -16,11 +16,11 @@ from redis.asyncio import Redis
 from redis_servers import RedisServer, free_port
 
 from gateway.clock import FakeClock
-from gateway.limiter.batching import Source
-from gateway.limiter.keys import KeyBuilder
-from gateway.limiter.mux import Endpoint, Multiplexer
 from gateway.limiter.redis_store import RedisBudgetStore
 from gateway.model import AcquireRequest, BudgetSpec, Charge
+from gateway.redis.keys import KeyBuilder
+from gateway.redis.mux import Endpoint, Multiplexer
+from gateway.redis.scripts import Script
 
 pytestmark = pytest.mark.redis
 
@@ -90,7 +90,7 @@ async def test_budget_checks_over_tls(tmp_path: Path) -> None:
             limit=2, window=60, rate=2,
         )  # fmt: skip
         try:
-            assert await mux.run(Source("return ARGV[1]"), 0, ["over tls"]) == b"over tls"
+            assert await mux.run(Script("t", "return ARGV[1]"), 0, ["over tls"]) == b"over tls"
             results = [
                 await store.acquire(AcquireRequest(f"r{i}", (Charge(spec),))) for i in range(3)
             ]

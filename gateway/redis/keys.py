@@ -8,7 +8,13 @@ Layout (``dg`` is the configurable prefix)::
     dg:{c:<cluster>}:lvl:c                    detection level of the cluster
     dg:{c:<cluster>}:clr:a:<account>          challenge clearance of an account
     dg:{g:<name>}:<budget>                    global budgets (per model, per route)
-    dg:{x:<name>}:...                         subsystem state (clusters graph, detection, ...)
+    dg:{x:clusters}:g[:<suffix>]              the cluster graph (suffixes: clusters/lua/common.lua)
+    dg:{x:clusters}:s[:<suffix>]              the linker's observations (clusters/lua/*.lua)
+    dg:{det:<entity>}:<part>...               detector state of one entity (account, cluster)
+    dg:{dettpl:<template>}                    template fan-out (detection, global)
+    dg:{seen:<account>}                       last seen record of an account
+    dg:{pow:<jti>}                            proof-of-work replay guard
+    dg:{x:<name>}:...                         other subsystem state under its own tag
 
 Everything that one request's budget script touches for an account and its cluster shares
 the hash tag ``{c:<cluster>}``, so it lives in one Redis Cluster slot and is checked in one
@@ -33,12 +39,19 @@ from __future__ import annotations
 
 import re
 
+from redis.crc import key_slot
+
 _UNSAFE = re.compile(r"[{}\s]")
 
 
 def _clean(part: str) -> str:
     """Braces would break hash tags; whitespace breaks logs. Replace both."""
     return _UNSAFE.sub("_", part)
+
+
+def slot_of(key: str) -> int:
+    """The Redis Cluster hash slot of ``key`` (its hash tag's, when it has one)."""
+    return int(key_slot(key.encode()))
 
 
 class KeyBuilder:
@@ -65,6 +78,30 @@ class KeyBuilder:
 
     def account_clearance(self, cluster_id: str, account_id: str) -> str:
         return f"{self.tag(cluster_id)}:clr:a:{_clean(account_id)}"
+
+    def cluster_graph(self) -> str:
+        """Base key of the cluster graph (one slot: every graph key extends it)."""
+        return self.subsystem("clusters", "g")
+
+    def cluster_observations(self) -> str:
+        """Base key of the linker's observations (one slot)."""
+        return self.subsystem("clusters", "s")
+
+    def detection(self, entity: str, *parts: str) -> str:
+        """Detector state of one entity, all of it in the entity's slot."""
+        return self.subsystem_entity("det", entity, *parts)
+
+    def detection_template(self, template: str) -> str:
+        """Fan-out of one prompt template across accounts (global, its own slot)."""
+        return self.subsystem_entity("dettpl", template)
+
+    def seen(self, account: str) -> str:
+        """The last seen record of an account."""
+        return self.subsystem_entity("seen", account)
+
+    def pow_used(self, jti: str) -> str:
+        """Replay guard of a solved proof-of-work challenge."""
+        return self.subsystem_entity("pow", jti)
 
     def subsystem(self, system: str, *parts: str) -> str:
         """State of a subsystem (clusters graph, detection, challenges) under its own tag."""
