@@ -1,10 +1,11 @@
-"""The package layering docs/architecture.md draws: the policy's sections, the budget kinds
-and the stores import each other in one direction only (runtime imports; type-only imports
-under TYPE_CHECKING do not count)."""
+"""The package layering docs/architecture.md draws: every runtime import goes down its layer
+table, and no two packages import each other (type-only imports under TYPE_CHECKING do not
+count)."""
 
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -51,3 +52,46 @@ def test_policy_sections_do_not_import_the_policy_package() -> None:
     deps = _package_imports()
     for package in ("detection", "clusters", "budgets", "notation"):
         assert "policy" not in deps[package], package
+
+
+def _layers() -> dict[str, int]:
+    doc = (GATEWAY.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    block = doc[doc.index("## The packages") :]
+    block = block[block.index("```") + 3 :]
+    block = block[: block.index("```")]
+    layers: dict[str, int] = {}
+    for line in block.splitlines():
+        match = re.match(r"^\s*(\d+)\s+(.*)$", line)
+        if match is None:
+            continue
+        for name in re.findall(r"\b([a-z_]+)(?:/|\.py)", match.group(2)):
+            if (GATEWAY / name).is_dir() or (GATEWAY / f"{name}.py").is_file():
+                layers[name] = int(match.group(1))
+    return layers
+
+
+def test_every_import_goes_down_the_documented_layers() -> None:
+    layers = _layers()
+    tops = {
+        p.name.removesuffix(".py")
+        for p in GATEWAY.iterdir()
+        if not p.name.startswith((".", "_")) and (p.is_dir() or p.suffix == ".py")
+    }
+    assert sorted(tops - set(layers)) == []  # every package and top-level module has a layer
+    upward = []
+    for path in GATEWAY.rglob("*.py"):
+        source = path.relative_to(GATEWAY).parts[0].removesuffix(".py")
+        if source not in layers:
+            continue
+        for module in _runtime_imports(ast.parse(path.read_text())):
+            parts = module.split(".")
+            if parts[0] != "gateway" or len(parts) < 2 or parts[1] == source:
+                continue
+            target = parts[1]
+            if module == "gateway.observability.metrics":
+                continue  # imported from every layer
+            if frozenset({source, target}) in KNOWN:
+                continue  # the known cycles, either way
+            if layers.get(target, 0) > layers[source]:
+                upward.append(f"{path.relative_to(GATEWAY)} -> {module}")
+    assert upward == []
