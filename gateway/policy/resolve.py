@@ -99,7 +99,8 @@ def resolve(
 ) -> tuple[BudgetTemplate, ...]:
     """Every budget that applies to a request of a ``tier`` caller (None or unknown: the
     default tier) for ``model`` on ``route``, in a cluster of ``cluster_size`` accounts
-    (``soft_cluster``: linked by soft evidence only). ``shadow=True`` is the global override: everything reports, nothing refuses."""
+    (``soft_cluster``: linked by soft evidence only). ``shadow=True`` is the global
+    override: everything reports, nothing refuses."""
     tier = effective_tier(policy, tier)
     account = policy.tiers[tier]
     lease = policy.defaults.lease_ttl

@@ -53,9 +53,7 @@ class Planner:
         self._shadow = shadow
         self._cache: OrderedDict[
             tuple[str, str, str, str, int, bool], tuple[BudgetTemplate, ...]
-        ] = (
-            OrderedDict()
-        )
+        ] = OrderedDict()
 
     def templates(
         self,
