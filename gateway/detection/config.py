@@ -184,7 +184,7 @@ class Tuning(PolicyModel):
         "passes to it.",
     )
     cohort_member_elicitation: float = Field(
-        default=0.5,
+        default=0.2,
         ge=0,
         le=1,
         description="Elicitation share (mean lexicon score of its requests) an account needs "
