@@ -157,6 +157,7 @@ class Harness:
         (what an honest client with ``gateway.challenge_client`` does)."""
         level = await self.level(account)
         headers = {
+            **request.headers,
             "Authorization": f"Bearer {self.keys[account]}",
             "X-Forwarded-For": self.ips[account],
             "Content-Type": "application/json",

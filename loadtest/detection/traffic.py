@@ -17,6 +17,7 @@ class Request:
 
     body: Mapping[str, Any]
     harvest: bool = False  # a harvest task (counts toward what the attacker extracts)
+    headers: Mapping[str, str] = field(default_factory=dict)  # client stack (User-Agent, SDK)
 
 
 @dataclass(frozen=True, slots=True)
