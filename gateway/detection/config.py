@@ -173,8 +173,7 @@ class Tuning(PolicyModel):
     cohort_member_requests: int = Field(
         default=3,
         ge=1,
-        description="Requests an account needs before a cohort's or a frame's level passes "
-        "to it.",
+        description="Requests an account needs before a cohort's or a frame's level passes to it.",
     )
     cohort_member_single: float = Field(
         default=0.9,

@@ -76,4 +76,6 @@ def observation(
         fanout=fanout,
         limited=limited,
         fresh=is_fresh(features.model, now, policy),
+        system=fingerprint.system != 0,
+        system_elicitation=fingerprint.system_elicitation * reasoning_room(max_tokens, policy),
     )

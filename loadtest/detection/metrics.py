@@ -145,7 +145,8 @@ def summarise(records: Sequence[Record]) -> dict[str, Any]:
 
     benign_tokens = sum(r.tokens for r in benign)
     personas = [n for n, m in scenarios.items() if m["role"] == "benign"]
-    worst = max(personas, key=lambda n: (scenarios[n]["ever_harmed"], n), default="")
+    harmed_personas = [n for n in personas if scenarios[n]["ever_harmed"] > 0]
+    worst = max(harmed_personas, key=lambda n: (scenarios[n]["ever_harmed"], n), default="")
     worst_challenged = max((_share(by[n], Level.CHALLENGE) for n in personas), default=0.0)
     return {
         "harvest_recall_throttle_at_300": recall(harvest, Level.THROTTLE, 300),
