@@ -9,7 +9,10 @@ within ``cache_ttl``. ``expire_all`` (evidence removed from the graph) marks eve
 stale: served once more while it is refreshed (expiries within a second coalesce). When the
 graph is unreachable a lone account is treated as its own cluster. With a ``guard`` (the
 budget store's :class:`~gateway.limiter.guard.StoreGuard`) every lookup shares its breaker
-and is bounded by half its deadline: a hung Redis costs a first request one short wait.
+and is bounded by half its deadline: a hung Redis costs a first request one short wait. A
+cluster of at most ``soft_max_size`` members is looked up in full once per refresh: whether
+it stands on soft links only (``ClusterInfo.soft``: its budgets are then those of its
+members alone).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections import OrderedDict
 from gateway.clock import Clock
 from gateway.clusters.config import PolicyProvider, default_policy
 from gateway.clusters.graph import ClusterGraph
+from gateway.clusters.hardness import has_hard_link
 from gateway.clusters.types import ClusterInfo
 from gateway.limiter.guard import StoreGuard
 from gateway.store_errors import StoreUnavailable
@@ -97,6 +101,17 @@ class ClusterCache:
             info = await self._graph.info(account)
         else:
             info = await self._guard.run("cluster", lambda: self._graph.info(account), share=0.5)
+        policy = self._policy()
+        if 1 < info.size <= policy.soft_max_size:  # larger clusters stand on hard links
+            cluster_id = info.cluster_id
+            if self._guard is None:
+                links = await self._graph.links(cluster_id)
+            else:
+                links = await self._guard.run(
+                    "cluster", lambda: self._graph.links(cluster_id), share=0.5
+                )
+            soft = not has_hard_link(links, policy.link_on.hard)
+            info = ClusterInfo(info.cluster_id, info.size, soft)
         self._put(account, info, generation)
         return info
 

@@ -70,17 +70,26 @@ class CompiledPolicy:
         return (found or self._tiers[self.policy.defaults.tier]).fingerprint
 
     def templates(
-        self, tier: str, model: str, route: str, cluster_size: int, *, shadow: bool
+        self,
+        tier: str,
+        model: str,
+        route: str,
+        cluster_size: int,
+        *,
+        shadow: bool,
+        soft: bool = False,
     ) -> tuple[BudgetTemplate, ...]:
-        """The budgets that apply to a request (see :func:`gateway.policy.resolve.resolve`)."""
+        """The budgets that apply to a request (see :func:`gateway.policy.resolve.resolve`;
+        ``soft``: the cluster is linked by soft evidence only)."""
         return self.memo(
-            ("templates", tier, model, route, cluster_size, shadow),
+            ("templates", tier, model, route, cluster_size, soft, shadow),
             lambda: resolve(
                 self.policy,
                 tier=tier,
                 model=model,
                 route=route,
                 cluster_size=cluster_size,
+                soft_cluster=soft,
                 shadow=shadow,
             ),
         )

@@ -61,9 +61,17 @@ class Planner:
         self._shadow = shadow
 
     def templates(
-        self, loaded: LoadedPolicy, tier: str, model: str, route: str, cluster_size: int
+        self,
+        loaded: LoadedPolicy,
+        tier: str,
+        model: str,
+        route: str,
+        cluster_size: int,
+        soft: bool = False,
     ) -> tuple[BudgetTemplate, ...]:
-        return loaded.compiled.templates(tier, model, route, cluster_size, shadow=self._shadow)
+        return loaded.compiled.templates(
+            tier, model, route, cluster_size, soft=soft, shadow=self._shadow
+        )
 
     def bind(self, template: BudgetTemplate, *, cluster_id: str, account: str) -> BudgetSpec:
         key = template.store_key(self._keys, cluster_id=cluster_id, account_id=account)
@@ -74,13 +82,13 @@ class Planner:
         route (the compiled policy remembers it)."""
         compiled = loaded.compiled
         key = ("bound", self._keys.prefix, self._shadow, ctx.tier, model, ctx.path,
-               ctx.cluster_size, ctx.cluster_id, ctx.account)  # fmt: skip
+               ctx.cluster_size, ctx.cluster_id, ctx.account, ctx.cluster_soft)  # fmt: skip
         return compiled.memo(key, lambda: self._bind_all(compiled, ctx, model))
 
     def _bind_all(self, compiled: CompiledPolicy, ctx: RequestContext, model: str) -> BoundPlan:
         cluster, account = ctx.cluster_id, ctx.account
         templates = compiled.templates(
-            ctx.tier, model, ctx.path, ctx.cluster_size, shadow=self._shadow
+            ctx.tier, model, ctx.path, ctx.cluster_size, soft=ctx.cluster_soft, shadow=self._shadow
         )
         specs = tuple(self.bind(t, cluster_id=cluster, account=account) for t in templates)
         keys = self._keys

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from loadtest.detection.context import Context
 from loadtest.detection.harvest import STRATEGIES, hydra_member, paraphrase_member
 from loadtest.detection.personas import PERSONAS
+from loadtest.detection.redteam import RED_FULL, RED_NONE, RED_QUICK, RedPlan, populate
 from loadtest.detection.traffic import Account, Behaviour, Role
 
 BehaviourFn = Callable[[Account, Context], Behaviour]
@@ -37,6 +38,7 @@ class Plan:
     # proxy /24 and fires together, no shared template, payment or org
     paraphrase: tuple[int, int, int] = (0, 0, 1)
     paraphrase_period: float = 2 * 3600.0  # seconds between a squad's waves (about)
+    red: RedPlan = RED_NONE  # the red team's strategies and look-alikes (redteam.py)
 
 
 FULL = Plan(
@@ -59,6 +61,7 @@ FULL = Plan(
     hydra_days=7,
     solve_budget=300,
     paraphrase=(100, 40, 10),
+    red=RED_FULL,
 )
 QUICK = Plan(
     name="quick",
@@ -80,6 +83,7 @@ QUICK = Plan(
     hydra_days=2.5,
     solve_budget=10,
     paraphrase=(20, 30, 10),
+    red=RED_QUICK,
 )
 
 
@@ -97,7 +101,13 @@ def build(plan: Plan, seed: int = 1) -> list[tuple[Account, BehaviourFn]]:
     out: list[tuple[Account, BehaviourFn]] = []
 
     def add(
-        scenario: str, role: Role, fn: BehaviourFn, *, ip: str | None = None, planned: int = 0
+        scenario: str,
+        role: Role,
+        fn: BehaviourFn,
+        *,
+        ip: str | None = None,
+        planned: int = 0,
+        tier: str = "pro",
     ) -> None:
         n = len(out)
         name = f"{scenario}-{sum(1 for a, _ in out if a.scenario == scenario):04d}"
@@ -108,6 +118,7 @@ def build(plan: Plan, seed: int = 1) -> list[tuple[Account, BehaviourFn]]:
             behaviour_seed=_seed(name, seed),
             client_ip=ip or _ip(n + 1),
             planned=planned,
+            tier=tier,
         )
         out.append((acc, fn))
 
@@ -135,4 +146,5 @@ def build(plan: Plan, seed: int = 1) -> list[tuple[Account, BehaviourFn]]:
         fn = paraphrase_member(squad, plan.paraphrase_period, SQUAD_SPREAD)
         ip = f"100.64.{squad}.{10 + i % squad_size}"  # the squad's proxy /24
         add("hydra_paraphrase", "harvest", fn, ip=ip, planned=per_member)
+    populate(plan.red, add, seed)
     return out

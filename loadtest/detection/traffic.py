@@ -17,6 +17,7 @@ class Request:
 
     body: Mapping[str, Any]
     harvest: bool = False  # a harvest task (counts toward what the attacker extracts)
+    headers: Mapping[str, str] = field(default_factory=dict)  # client stack (User-Agent, SDK)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ class Outcome:
     level: int = 0  # the effective detection level (max of account and cluster) at send time
     retry_after: float = 0.0
     challenged: bool = False  # a challenge was answered (and, for benign clients, solved)
+    soft_cluster_refused: bool = False  # a 429 of the budget of a soft-only cluster
 
     @property
     def served(self) -> bool:
@@ -79,3 +81,4 @@ class Record:
     cluster: str = ""  # the account's linked-account cluster at the end of the run
     cluster_size: int = 1
     reasons: tuple[str, ...] = ()  # detection reasons when the account was first acted upon
+    soft_cluster_429: int = 0  # refusals by the budget of a cluster linked by soft evidence only

@@ -122,3 +122,21 @@ def test_templates_honour_the_global_shadow_override(tmp_path: Path) -> None:
     enforce = loaded.compiled.templates("free", "m", "/v1/x", 1, shadow=False)
     shadow = loaded.compiled.templates("free", "m", "/v1/x", 1, shadow=True)
     assert [t.mode for t in enforce] == ["enforce"] and [t.mode for t in shadow] == ["shadow"]
+
+
+def test_soft_linked_clusters_get_their_own_templates_and_plans(tmp_path: Path) -> None:
+    """Soft links alone scale a cluster's budgets by n (not f(n)): the compiled memo keeps
+    soft and hard clusters apart, for templates and for bound plans."""
+    loaded = policy(tmp_path, {"tiers": {"free": {"requests": "10/minute"}}})
+    hard = loaded.compiled.templates("free", "m", "/v1/x", 4, shadow=False)
+    soft = loaded.compiled.templates("free", "m", "/v1/x", 4, shadow=False, soft=True)
+    assert [t.limit for t in hard if t.scope == "cluster"] == [20]  # sqrt(4) x 10
+    assert [t.limit for t in soft if t.scope == "cluster"] == [40]  # 4 x 10
+    planner = Planner(KeyBuilder("t"), shadow=False)
+    limits = []
+    for linked_softly in (False, True):
+        ctx = context("free", cluster="org")
+        ctx.cluster_size, ctx.cluster_soft = 4, linked_softly
+        plan = planner.plan(loaded, ctx)
+        limits.append([c.budget.limit for c in plan.charges if c.budget.scope == "cluster"])
+    assert limits == [[20], [40]]
