@@ -31,10 +31,11 @@ async def json_object(request: web.Request) -> dict[str, Any]:
 
 
 def text(body: dict[str, Any], name: str, *, required: bool = True) -> str | None:
-    """A non-empty string field (``None`` when optional and absent)."""
-    value = body.get(name)
-    if value is None and not required:
+    """A non-empty string field (``None`` when optional and absent; an explicit ``null`` is
+    refused like any other non-string, as the OpenAPI document says)."""
+    if name not in body and not required:
         return None
+    value = body.get(name)
     if not isinstance(value, str) or not value:
         raise bad(f"{name} must be a non-empty string", name)
     return value
