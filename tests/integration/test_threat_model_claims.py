@@ -95,3 +95,17 @@ async def test_a_detection_level_answer_names_no_signal_and_no_reason(
         assert reason.lower() not in text
         for family in FAMILIES:
             assert family not in text, (family, text[:400])
+
+
+@pytest.mark.redis
+async def test_the_dump_sees_a_value_of_every_type(key_prefix: str, redis_client: Redis) -> None:
+    marker = PROMPT_MARKER
+    await redis_client.set(f"{key_prefix}:s", marker)
+    await redis_client.hset(f"{key_prefix}:h", "f", marker)
+    await redis_client.zadd(f"{key_prefix}:z", {marker: 1})
+    await redis_client.sadd(f"{key_prefix}:set", marker)
+    await redis_client.rpush(f"{key_prefix}:l", marker)
+    await redis_client.xadd(f"{key_prefix}:x", {"f": marker})
+    for suffix in ("s", "h", "z", "set", "l", "x"):
+        dumped = await _dump(redis_client, f"{key_prefix}:{suffix}")
+        assert marker.encode() in dumped.split(b"\n", 1)[1], suffix
