@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import socket
 import stat
@@ -57,13 +58,25 @@ class Instance:
     key: str
 
 
+def _ephemeral_low() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as ranges:
+            return int(ranges.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def _admin_port_pair() -> int:
-    """A loopback port p with p + 1 free too (worker i serves admin on p + i)."""
-    for _ in range(50):
+    """A loopback port p with p + 1 free too (worker i serves admin on p + i), drawn below the
+    kernel's ephemeral range: a port the OS hands out with bind(0) can be taken meanwhile as
+    the local port of some process's outgoing connection (the gateway's own, to the mock)."""
+    low = _ephemeral_low()
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(10000, low - 2)
         with socket.socket() as first, socket.socket() as second:
-            first.bind((HOST, 0))
-            port: int = first.getsockname()[1]
             try:
+                first.bind((HOST, port))
                 second.bind((HOST, port + 1))
             except OSError:
                 continue
