@@ -7,7 +7,7 @@ top-level values by :meth:`DetectionPolicy.for_tier`.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -109,28 +109,26 @@ class FamilyPolicy(PolicyModel):
     )
 
 
+def _family(weight: float, description: str) -> Any:
+    """A family's field: its default weight (enforced) and what it detects."""
+    return Field(default_factory=lambda: FamilyPolicy(weight=weight), description=description)
+
+
 class Families(PolicyModel):
     """The detector families (see gateway.detection.detectors)."""
 
-    coverage: FamilyPolicy = Field(
-        default_factory=lambda: FamilyPolicy(weight=1.0),
-        description="Topic coverage: novelty rate that does not flatten, topic entropy.",
+    coverage: FamilyPolicy = _family(
+        1.0, "Topic coverage: novelty rate that does not flatten, topic entropy."
     )
-    templating: FamilyPolicy = Field(
-        default_factory=lambda: FamilyPolicy(weight=1.0),
-        description="Templated prompts: few skeletons, many contents; template fan-out.",
+    templating: FamilyPolicy = _family(
+        1.0, "Templated prompts: few skeletons, many contents; template fan-out."
     )
-    elicitation: FamilyPolicy = Field(
-        default_factory=lambda: FamilyPolicy(weight=0.8),
-        description="Content signals: CoT/rubric lexicon, logprobs, n>1, maximum output.",
+    elicitation: FamilyPolicy = _family(
+        0.8, "Content signals: CoT/rubric lexicon, logprobs, n>1, maximum output."
     )
-    shape: FamilyPolicy = Field(
-        default_factory=lambda: FamilyPolicy(weight=0.6),
-        description="Conversation shape: single-turn requests, no follow-ups.",
-    )
-    timing: FamilyPolicy = Field(
-        default_factory=lambda: FamilyPolicy(weight=0.8),
-        description="Timing: machine-regular inter-arrival, no diurnal pause, cluster synchrony.",
+    shape: FamilyPolicy = _family(0.6, "Conversation shape: single-turn requests, no follow-ups.")
+    timing: FamilyPolicy = _family(
+        0.8, "Timing: machine-regular inter-arrival, no diurnal pause, cluster synchrony."
     )
 
     def get(self, family: str) -> FamilyPolicy:
