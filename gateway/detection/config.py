@@ -24,6 +24,12 @@ def level_of(name: LevelName) -> Level:
     return Level[name.upper()]
 
 
+def _per_level(section: PolicyModel, level: Level) -> float:
+    """The field of a section named after ``level`` (throttle, degrade, challenge, block);
+    0 for NONE."""
+    return 0.0 if level <= Level.NONE else float(getattr(section, level.name.lower()))
+
+
 class Thresholds(PolicyModel):
     """Risk score (0..1) at or above which each level applies; must be increasing."""
 
@@ -55,13 +61,7 @@ class Thresholds(PolicyModel):
 
     def threshold(self, level: Level) -> float:
         """The score threshold of ``level`` (0 for NONE)."""
-        return {
-            Level.NONE: 0.0,
-            Level.THROTTLE: self.throttle,
-            Level.DEGRADE: self.degrade,
-            Level.CHALLENGE: self.challenge,
-            Level.BLOCK: self.block,
-        }[level]
+        return _per_level(self, level)
 
 
 class LevelTTLs(PolicyModel):
@@ -74,13 +74,7 @@ class LevelTTLs(PolicyModel):
 
     def ttl(self, level: Level) -> float:
         """Seconds ``level`` is held (0 for NONE)."""
-        return {
-            Level.NONE: 0.0,
-            Level.THROTTLE: self.throttle,
-            Level.DEGRADE: self.degrade,
-            Level.CHALLENGE: self.challenge,
-            Level.BLOCK: self.block,
-        }[level]
+        return _per_level(self, level)
 
 
 class Escalation(PolicyModel):
