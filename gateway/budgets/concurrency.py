@@ -4,16 +4,30 @@ which a slot of a crashed replica expires. Each request holds one slot until it 
 
 from __future__ import annotations
 
-from gateway.budgets.kind import AddTemplate, BudgetKind, Refusal, number, scaled
+from typing import Any
+
+from gateway.budgets.arithmetic import INF, Verdict, concurrency_check
+from gateway.budgets.kind import (
+    AddTemplate,
+    BudgetKind,
+    Entries,
+    Moment,
+    Refusal,
+    number,
+    scaled,
+    state_of,
+)
 from gateway.budgets.sections import Budgets
 from gateway.errors import GatewayError, RateLimited
-from gateway.model import BudgetSpec, Charge
+from gateway.model import BudgetSpec, BudgetState, Charge
 from gateway.notation import go_duration
 
 
 class Concurrency(BudgetKind):
     algorithm = "concurrency"
     code = 2
+    holds_slots = True
+    seeded = False  # the fallback counts slots from zero (leases are not refreshed there)
 
     def templates(
         self, budgets: Budgets, add: AddTemplate, *, source: str, scale: float, lease_ttl: float
@@ -26,6 +40,34 @@ class Concurrency(BudgetKind):
 
     def fixed_charge(self, spec: BudgetSpec) -> Charge | None:
         return Charge(spec, 1)
+
+    # the memory store: the leases by request id, the key expiring with the latest
+    def local_check(self, entries: Entries, charge: Charge, at: Moment) -> tuple[BudgetState, Any]:
+        spec = charge.budget
+        leases, now = entries.get(spec.key, {}), at.now
+        live = [when for when in leases.values() if when > now]
+        present = leases.get(at.request_id, now) > now
+        if charge.cost > spec.limit:
+            verdict = Verdict(False, 0, 0.0, INF)
+        else:
+            verdict = concurrency_check(live, present, now, spec.limit, spec.window)
+        return state_of(spec, verdict), None
+
+    def local_commit(self, entries: Entries, charge: Charge, at: Moment, pending: Any) -> float:
+        leases: dict[str, float] = entries.setdefault(charge.budget.key, {})
+        for member in [m for m, when in leases.items() if when <= at.now]:
+            del leases[member]
+        leases[at.request_id] = at.now + charge.budget.window
+        return max(leases.values())
+
+    def local_release(self, entries: Entries, spec: BudgetSpec, request_id: str) -> None:
+        entries.get(spec.key, {}).pop(request_id, None)
+
+    def fallback_cost(self, charge: Charge, throttled: bool, factor: float) -> int:
+        return 1
+
+    def seen_now(self, spec: BudgetSpec, remaining: int, at: float, now: float) -> float | None:
+        return None
 
     def refusal(self, refused: Refusal) -> GatewayError:
         budget = refused.state.budget

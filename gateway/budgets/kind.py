@@ -5,16 +5,19 @@ algorithm name in :data:`gateway.budgets.registry.KINDS`.
 A kind owns its policy notation (which ``Budgets`` fields it reads and the templates it
 makes of them), its part of the plan (what a request costs), its encoding for the scripts
 (``acquire.lua`` and ``settle.lua`` have one marked section per kind, keyed by ``code``),
-its quota headers and its refusal message. The stores (``gateway.limiter``) keep one
-implementation of each kind's arithmetic beside the Lua one.
+its quota headers and its refusal message, and its in-process steps: the memory store's
+check, commit and settlement (``local_*``, the same arithmetic as its Lua section) and the
+fail-open fallback's item, cost and seed (``fallback_*``, ``seen_now``). The stores in
+``gateway.limiter`` iterate over kinds and never name one.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from gateway.budgets.arithmetic import INF, Verdict, quantize, window_index
 from gateway.budgets.sections import Budgets
 from gateway.errors import GatewayError
 from gateway.model import Algorithm, BudgetSpec, BudgetState, Charge
@@ -82,6 +85,32 @@ class Refusal(NamedTuple):
     headers: dict[str, str]  # Retry-After and retry-after-ms
 
 
+Entries = dict[str, Any]
+"""The memory store's state by budget key; each kind keeps its own type of entry there."""
+
+
+class Moment(NamedTuple):
+    """The request a memory-store step belongs to, and when it runs."""
+
+    request_id: str
+    now: float
+    throttled: bool  # the request's level throttles its throttleable budgets by ``factor``
+    factor: float
+
+
+def state_of(spec: BudgetSpec, verdict: Verdict, novel: bool | None = None) -> BudgetState:
+    """A budget state with durations rounded to microseconds, as Redis reports them."""
+    retry = verdict.retry_after
+    return BudgetState(
+        budget=spec,
+        allowed=verdict.allowed,
+        remaining=verdict.remaining,
+        reset_after=quantize(max(verdict.reset_after, 0.0)),
+        retry_after=INF if retry == INF else quantize(max(retry, 0.0)),
+        novel=novel,
+    )
+
+
 class BudgetKind:
     """Defaults shared by the kinds; each kind overrides what differs."""
 
@@ -89,6 +118,9 @@ class BudgetKind:
     code: int  # the kind's section in acquire.lua / settle.lua
     advertised = False  # shown in RateLimit / x-ratelimit headers (requests, tokens units)
     per_prompt = False  # a charge needs the request's prompt (its semantic cell)
+    holds_slots = False  # a charge holds a slot until the request settles (released, not settled)
+    seeded = True  # the fail-open fallback starts it from what Redis last said
+    starts_empty = False  # ... and from empty when Redis never said anything about it
 
     def templates(
         self, budgets: Budgets, add: AddTemplate, *, source: str, scale: float, lease_ttl: float
@@ -130,6 +162,51 @@ class BudgetKind:
     ) -> Adjustment | None:
         """The settle.lua row that takes a committed charge back (None: release a slot)."""
         return None
+
+    def check(self, spec: BudgetSpec) -> None:
+        """Raise ValueError for a spec no store can evaluate (a programming error)."""
+        return None
+
+    # --- the memory store ------------------------------------------------------------------
+    def local_check(self, entries: Entries, charge: Charge, at: Moment) -> tuple[BudgetState, Any]:
+        """The charge's state, and what :meth:`local_commit` stores if the request is
+        admitted."""
+        raise NotImplementedError
+
+    def local_commit(self, entries: Entries, charge: Charge, at: Moment, pending: Any) -> float:
+        """Store an admitted charge; return when its key expires."""
+        raise NotImplementedError
+
+    def local_settle(self, entries: Entries, spec: BudgetSpec, delta: int, now: float) -> float:
+        """Move a token reservation by ``delta``; return the key's new expiry (-1: untouched)."""
+        return -1.0
+
+    def local_release(self, entries: Entries, spec: BudgetSpec, request_id: str) -> None:
+        """Give back the request's slot (kinds that hold slots)."""
+        return None
+
+    # --- the fail-open fallback -------------------------------------------------------------
+    def fallback_seconds(self, spec: BudgetSpec, amount: int, replicas: int) -> float:
+        """The period of the ``limits`` item holding one replica's ``amount`` of ``spec``."""
+        return spec.window
+
+    def fallback_cost(self, charge: Charge, throttled: bool, factor: float) -> int:
+        """What a charge counts in the fallback (``throttled`` as in :meth:`local_check`)."""
+        return charge.cost
+
+    def seed_expiry(
+        self, spec: BudgetSpec, period: float, used: int, amount: int, now: float
+    ) -> float:
+        """How long a seeded ``used`` part of a fallback item stays spent: until the window
+        Redis counts in ends."""
+        return spec.window - now % spec.window
+
+    def seen_now(self, spec: BudgetSpec, remaining: int, at: float, now: float) -> float | None:
+        """Units ``spec`` holds now, fleet-wide, when Redis said ``remaining`` at ``at``
+        (None: not seeded). A window budget is full again once its window has ended."""
+        if window_index(now, spec.window) != window_index(at, spec.window):
+            return float(spec.limit)
+        return float(remaining)
 
     # --- headers, refusal, explain --------------------------------------------------------
     def header_window(self, spec: BudgetSpec) -> int:

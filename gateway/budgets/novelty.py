@@ -5,9 +5,21 @@ Script code 3: the repeat cost (milli-units) is passed as the cost, the cell as 
 
 from __future__ import annotations
 
-from gateway.budgets.arithmetic import novelty_cost
-from gateway.budgets.kind import AddTemplate, Adjustment, BudgetKind, Refusal, scaled
+from typing import Any
+
+from gateway.budgets.arithmetic import MILLI, novelty_cost, window_index
+from gateway.budgets.kind import (
+    AddTemplate,
+    Adjustment,
+    BudgetKind,
+    Entries,
+    Moment,
+    Refusal,
+    scaled,
+    state_of,
+)
 from gateway.budgets.sections import Budgets
+from gateway.budgets.window import check_window, commit_window
 from gateway.errors import GatewayError, RateLimited
 from gateway.model import BudgetSpec, BudgetState, Charge
 from gateway.notation import go_duration
@@ -49,6 +61,27 @@ class Novelty(BudgetKind):
         milli = novelty_cost(state.novel, spec.repeat_cost)
         cell = charge.cell if state.novel and charge.cell is not None else -1
         return Adjustment(spec.key, self.code, spec.window, -milli, cell)
+
+    # the memory store: a window entry whose cells are the window's topics; the fallback
+    # keeps no cells (every request counts as novel: one unit)
+    def local_check(self, entries: Entries, charge: Charge, at: Moment) -> tuple[BudgetState, Any]:
+        spec = charge.budget
+        win = entries.get(spec.key)
+        index = window_index(at.now, spec.window)
+        novel: bool | None = None
+        if charge.cell is not None:
+            novel = not (win is not None and win.index == index and charge.cell in win.cells)
+        cost = novelty_cost(novel, spec.repeat_cost)
+        verdict, index, used = check_window(win, at.now, spec.window, cost, spec.limit * MILLI)
+        verdict = verdict._replace(remaining=verdict.remaining // MILLI)
+        return state_of(spec, verdict, novel), (index, used)
+
+    def local_commit(self, entries: Entries, charge: Charge, at: Moment, pending: Any) -> float:
+        index, used = pending
+        return commit_window(entries, charge.budget, index, used, charge.cell)
+
+    def fallback_cost(self, charge: Charge, throttled: bool, factor: float) -> int:
+        return 1
 
     def refusal(self, refused: Refusal) -> GatewayError:
         budget = refused.state.budget

@@ -3,7 +3,21 @@ unused); a refusal is ``insufficient_quota`` until the window turns. Script code
 
 from __future__ import annotations
 
-from gateway.budgets.kind import AddTemplate, Adjustment, BudgetKind, Refusal, period_label, scaled
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.budgets.arithmetic import Verdict, window_adjust, window_check, window_index
+from gateway.budgets.kind import (
+    AddTemplate,
+    Adjustment,
+    BudgetKind,
+    Entries,
+    Moment,
+    Refusal,
+    period_label,
+    scaled,
+    state_of,
+)
 from gateway.budgets.sections import Budgets
 from gateway.errors import GatewayError, RateLimited
 from gateway.model import BudgetSpec, BudgetState, Charge
@@ -17,6 +31,39 @@ _PERIOD_ADJECTIVES = {
     2592000.0: "monthly",
     31536000.0: "yearly",
 }
+
+
+@dataclass(slots=True)
+class Window:
+    """The memory store's entry of a window budget (quota or novelty): the window's index,
+    the units used in it and (novelty) the cells seen in it."""
+
+    index: int
+    used: int
+    cells: set[int] = field(default_factory=set)
+
+
+def commit_window(
+    entries: Entries, spec: BudgetSpec, index: int, used: int, cell: int | None = None
+) -> float:
+    """Store ``used`` units in window ``index`` (and ``cell`` among its cells); the key
+    expires when the window ends."""
+    win = entries.get(spec.key)
+    if win is None or win.index != index:
+        win = entries[spec.key] = Window(index, used)
+    win.used = used
+    if cell is not None:
+        win.cells.add(cell)
+    return (index + 1) * spec.window
+
+
+def check_window(
+    win: Window | None, now: float, window: float, cost: int, limit: int
+) -> tuple[Verdict, int, int]:
+    """``window_check`` of an entry (None: never used)."""
+    return window_check(
+        win.index if win else None, win.used if win else 0, now, window, cost, limit
+    )
 
 
 class WindowQuota(BudgetKind):
@@ -40,6 +87,25 @@ class WindowQuota(BudgetKind):
         self, charge: Charge, state: BudgetState, throttled: bool, factor: float
     ) -> Adjustment | None:
         return Adjustment(charge.budget.key, self.code, charge.budget.window, -charge.cost)
+
+    def local_check(self, entries: Entries, charge: Charge, at: Moment) -> tuple[BudgetState, Any]:
+        spec = charge.budget
+        verdict, index, used = check_window(
+            entries.get(spec.key), at.now, spec.window, charge.cost, spec.limit
+        )
+        return state_of(spec, verdict), (index, used)
+
+    def local_commit(self, entries: Entries, charge: Charge, at: Moment, pending: Any) -> float:
+        return commit_window(entries, charge.budget, *pending)
+
+    def local_settle(self, entries: Entries, spec: BudgetSpec, delta: int, now: float) -> float:
+        win = entries.get(spec.key)
+        used = window_adjust(
+            win.index if win else None, win.used if win else 0, now, spec.window, delta
+        )
+        index = window_index(now, spec.window)
+        entries[spec.key] = Window(index, used)
+        return (index + 1) * spec.window
 
     def refusal(self, refused: Refusal) -> GatewayError:
         budget = refused.state.budget

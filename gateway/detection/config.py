@@ -7,7 +7,7 @@ top-level values by :meth:`DetectionPolicy.for_tier`.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -22,6 +22,12 @@ FAMILIES = ("coverage", "templating", "elicitation", "shape", "timing")
 def level_of(name: LevelName) -> Level:
     """The :class:`Level` named ``name`` (``"degrade"`` -> ``Level.DEGRADE``)."""
     return Level[name.upper()]
+
+
+def _per_level(section: PolicyModel, level: Level) -> float:
+    """The field of a section named after ``level`` (throttle, degrade, challenge, block);
+    0 for NONE."""
+    return 0.0 if level <= Level.NONE else float(getattr(section, level.name.lower()))
 
 
 class Thresholds(PolicyModel):
@@ -55,13 +61,7 @@ class Thresholds(PolicyModel):
 
     def threshold(self, level: Level) -> float:
         """The score threshold of ``level`` (0 for NONE)."""
-        return {
-            Level.NONE: 0.0,
-            Level.THROTTLE: self.throttle,
-            Level.DEGRADE: self.degrade,
-            Level.CHALLENGE: self.challenge,
-            Level.BLOCK: self.block,
-        }[level]
+        return _per_level(self, level)
 
 
 class LevelTTLs(PolicyModel):
@@ -74,13 +74,7 @@ class LevelTTLs(PolicyModel):
 
     def ttl(self, level: Level) -> float:
         """Seconds ``level`` is held (0 for NONE)."""
-        return {
-            Level.NONE: 0.0,
-            Level.THROTTLE: self.throttle,
-            Level.DEGRADE: self.degrade,
-            Level.CHALLENGE: self.challenge,
-            Level.BLOCK: self.block,
-        }[level]
+        return _per_level(self, level)
 
 
 class Escalation(PolicyModel):
@@ -109,28 +103,26 @@ class FamilyPolicy(PolicyModel):
     )
 
 
+def _family(weight: float, description: str) -> Any:
+    """A family's field: its default weight (enforced) and what it detects."""
+    return Field(default_factory=lambda: FamilyPolicy(weight=weight), description=description)
+
+
 class Families(PolicyModel):
     """The detector families (see gateway.detection.detectors)."""
 
-    coverage: FamilyPolicy = Field(
-        default_factory=lambda: FamilyPolicy(weight=1.0),
-        description="Topic coverage: novelty rate that does not flatten, topic entropy.",
+    coverage: FamilyPolicy = _family(
+        1.0, "Topic coverage: novelty rate that does not flatten, topic entropy."
     )
-    templating: FamilyPolicy = Field(
-        default_factory=lambda: FamilyPolicy(weight=1.0),
-        description="Templated prompts: few skeletons, many contents; template fan-out.",
+    templating: FamilyPolicy = _family(
+        1.0, "Templated prompts: few skeletons, many contents; template fan-out."
     )
-    elicitation: FamilyPolicy = Field(
-        default_factory=lambda: FamilyPolicy(weight=0.8),
-        description="Content signals: CoT/rubric lexicon, logprobs, n>1, maximum output.",
+    elicitation: FamilyPolicy = _family(
+        0.8, "Content signals: CoT/rubric lexicon, logprobs, n>1, maximum output."
     )
-    shape: FamilyPolicy = Field(
-        default_factory=lambda: FamilyPolicy(weight=0.6),
-        description="Conversation shape: single-turn requests, no follow-ups.",
-    )
-    timing: FamilyPolicy = Field(
-        default_factory=lambda: FamilyPolicy(weight=0.8),
-        description="Timing: machine-regular inter-arrival, no diurnal pause, cluster synchrony.",
+    shape: FamilyPolicy = _family(0.6, "Conversation shape: single-turn requests, no follow-ups.")
+    timing: FamilyPolicy = _family(
+        0.8, "Timing: machine-regular inter-arrival, no diurnal pause, cluster synchrony."
     )
 
     def get(self, family: str) -> FamilyPolicy:

@@ -9,11 +9,16 @@ does not produce (see :mod:`gateway.detection.coordination`).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from gateway.notation import PolicyModel
+
+
+def _share(default: float, description: str) -> Any:
+    """A field between 0 and 1 (a score, a share of requests, a weight)."""
+    return Field(default=default, ge=0, le=1, description=description)
 
 
 class Coordination(PolicyModel):
@@ -26,50 +31,33 @@ class Coordination(PolicyModel):
         "(with a harvest-value signal); none turns the path off. Never challenge or block: "
         "soft evidence can be wrong.",
     )
-    min_score: float = Field(
-        default=0.5,
-        ge=0,
-        le=1,
-        description="Coordination score (0..1) a soft-only cluster needs before the path "
-        "counts at all.",
+    min_score: float = _share(
+        0.5,
+        "Coordination score (0..1) a soft-only cluster needs before the path counts at all.",
     )
-    sync_low: float = Field(
-        default=0.3,
-        ge=0,
-        le=1,
-        description="Member synchrony above chance at which synchrony starts to count: the "
+    sync_low: float = _share(
+        0.3,
+        "Member synchrony above chance at which synchrony starts to count: the "
         "share of requests sent within 2 s of another member's, minus the share the cluster's "
         "own request rate explains (a busy crowd is often within 2 s of itself), over what "
         "is left.",
     )
-    sync_high: float = Field(
-        default=0.7, ge=0, le=1, description="Synchrony above chance that counts fully."
-    )
-    at_limit_low: float = Field(
-        default=0.2,
-        ge=0,
-        le=1,
-        description="Share of the cluster's requests that hit or nearly hit a budget limit "
+    sync_high: float = _share(0.7, "Synchrony above chance that counts fully.")
+    at_limit_low: float = _share(
+        0.2,
+        "Share of the cluster's requests that hit or nearly hit a budget limit "
         "(members hugging their budgets) at which it starts to count.",
     )
-    at_limit_high: float = Field(
-        default=0.6, ge=0, le=1, description="At-limit share that counts fully."
-    )
-    fanout_low: float = Field(
-        default=0.5,
-        ge=0,
-        le=1,
-        description="Share of requests whose prompt frame many accounts send (template "
+    at_limit_high: float = _share(0.6, "At-limit share that counts fully.")
+    fanout_low: float = _share(
+        0.5,
+        "Share of requests whose prompt frame many accounts send (template "
         "fan-out) at which it starts to count.",
     )
-    fanout_high: float = Field(
-        default=0.9, ge=0, le=1, description="Fanned-out share that counts fully."
-    )
-    fanout_weight: float = Field(
-        default=0.4,
-        ge=0,
-        le=1,
-        description="Weight of template fan-out: a popular app's frame fans out too, so alone "
+    fanout_high: float = _share(0.9, "Fanned-out share that counts fully.")
+    fanout_weight: float = _share(
+        0.4,
+        "Weight of template fan-out: a popular app's frame fans out too, so alone "
         "it never reaches min_score at the default.",
     )
 

@@ -1,9 +1,10 @@
-"""Request-level rules both stores share: validation, levels, throttling, result assembly."""
+"""Request-level rules both stores share: validation, levels, throttling."""
 
 from __future__ import annotations
 
-from gateway.budgets.arithmetic import INF, MAX_CELL, Verdict, quantize
-from gateway.model import AcquireRequest, BudgetSpec, BudgetState, Level
+from gateway.budgets.arithmetic import MAX_CELL
+from gateway.budgets.registry import KINDS
+from gateway.model import AcquireRequest, Level
 
 
 def validate(request: AcquireRequest) -> None:
@@ -14,8 +15,7 @@ def validate(request: AcquireRequest) -> None:
         spec = charge.budget
         if spec.window <= 0:
             raise ValueError(f"budget {spec.name}: window must be > 0, got {spec.window}")
-        if spec.algorithm == "bucket" and spec.rate <= 0:
-            raise ValueError(f"budget {spec.name}: a bucket needs rate > 0, got {spec.rate}")
+        KINDS[spec.algorithm].check(spec)
         if charge.cost < 0:
             raise ValueError(f"budget {spec.name}: cost must be >= 0, got {charge.cost}")
         if charge.cell is not None and not 0 <= charge.cell < MAX_CELL:
@@ -36,16 +36,3 @@ _LEVELS = tuple(sorted(Level))  # index = value: cheaper than Enum's call, once 
 
 def to_level(value: int) -> Level:
     return _LEVELS[min(max(value, 0), int(Level.BLOCK))]
-
-
-def state_of(spec: BudgetSpec, verdict: Verdict, novel: bool | None = None) -> BudgetState:
-    """A budget state with durations rounded to microseconds, as Redis reports them."""
-    retry = verdict.retry_after
-    return BudgetState(
-        budget=spec,
-        allowed=verdict.allowed,
-        remaining=verdict.remaining,
-        reset_after=quantize(max(verdict.reset_after, 0.0)),
-        retry_after=INF if retry == INF else quantize(max(retry, 0.0)),
-        novel=novel,
-    )

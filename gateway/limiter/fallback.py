@@ -23,6 +23,9 @@ day-long quota starting empty would refuse for a day). Detection levels start fr
 last level seen, so a blocked account stays blocked. The whole state is dropped when Redis
 is back (:meth:`FallbackLimiter.reset`), so the next outage starts from fresher states.
 
+Each kind says its part (``fallback_seconds``, ``fallback_cost``, ``seeded``,
+``starts_empty``, ``seed_expiry`` in :mod:`gateway.budgets`); this module names none.
+
 Time: ``limits``' storage reads the wall clock (``time.time()``) for its windows; seeds use
 the injected clock.
 """
@@ -38,6 +41,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 
 from gateway.budgets.arithmetic import INF
+from gateway.budgets.registry import KINDS
 from gateway.clock import Clock
 from gateway.limiter.admission import is_throttled, level_refuses, to_level, validate
 from gateway.limiter.seeds import LastSeen, share
@@ -46,7 +50,6 @@ from gateway.model import (
     AcquireResult,
     BudgetSpec,
     BudgetState,
-    Charge,
     Level,
     Settlement,
 )
@@ -82,10 +85,7 @@ class FallbackLimiter:
         found = self._items.get(spec)
         if found is None:
             amount = max(1, share(spec.limit, self._replicas))
-            if spec.algorithm == "bucket":
-                seconds = amount * spec.window * self._replicas / spec.rate
-            else:
-                seconds = spec.window
+            seconds = KINDS[spec.algorithm].fallback_seconds(spec, amount, self._replicas)
             item = parse(f"{amount}/{max(1, math.ceil(seconds))} second")
             if len(self._items) >= _TRACKED:
                 self._items.clear()
@@ -104,7 +104,7 @@ class FallbackLimiter:
             spec = charge.budget
             item, key = self._item(spec)
             self._seed(spec, item, key, now)
-            cost = _cost(charge, throttled, request.throttle_factor)
+            cost = KINDS[spec.algorithm].fallback_cost(charge, throttled, request.throttle_factor)
             used = self._storage.get(key)  # what FixedWindowRateLimiter.test reads
             allowed = used + cost <= item.amount
             states.append(self._state(spec, item, key, used, cost))
@@ -122,22 +122,20 @@ class FallbackLimiter:
 
     def _seed(self, spec: BudgetSpec, item: RateLimitItem, key: str, now: float) -> None:
         """Start ``spec`` from its last seen state (or empty, see the module docstring)."""
-        if spec.key in self._seeded or spec.algorithm == "concurrency":
+        kind = KINDS[spec.algorithm]
+        if spec.key in self._seeded or not kind.seeded:
             return
         self._seeded[spec.key] = None
         if len(self._seeded) > _TRACKED:
             self._seeded.popitem(last=False)
         seen = self._seen.remaining(spec, now)
-        if seen is None and spec.algorithm != "bucket":
+        if seen is None and not kind.starts_empty:
             return  # an unseen quota starts with its share
         have = 0 if seen is None else share(seen, self._replicas)
         used = item.amount - min(item.amount, have)
         if used <= 0:
             return
-        if spec.algorithm == "bucket":  # empty for as long as the bucket takes to refill it
-            expiry = item.get_expiry() * used / item.amount
-        else:  # spent until the window Redis counts in ends
-            expiry = spec.window - now % spec.window
+        expiry = kind.seed_expiry(spec, item.get_expiry(), used, item.amount, now)
         self._storage.incr(key, max(expiry, 0.001), amount=used)
 
     def _state(
@@ -178,15 +176,6 @@ class FallbackLimiter:
     def set_flag(self, key: str, ttl: float) -> bool:
         """SET NX with a TTL: False when the flag is already set."""
         return self._storage.incr(_flag(key), ttl) == 1
-
-
-def _cost(charge: Charge, throttled: bool, factor: float) -> int:
-    spec = charge.budget
-    if spec.algorithm in ("novelty", "concurrency"):
-        return 1
-    if throttled and spec.throttleable and spec.algorithm == "bucket":
-        return math.ceil(charge.cost / factor)
-    return charge.cost
 
 
 def _level(key: str) -> str:

@@ -1,5 +1,9 @@
 """An in-process budget store with the Redis store's exact semantics.
 
+Each budget kind's arithmetic is the kind's own (``local_check``, ``local_commit``,
+``local_settle`` in :mod:`gateway.budgets`); this module keeps the entries, their expiries,
+levels and flags, and the all-or-nothing commit.
+
 Used by single-replica deployments, tests, simulations and as the per-process fallback of
 :class:`gateway.limiter.resilient.ResilientStore`. Time comes from the injected clock. Every
 entry carries the expiry Redis would give its key (bucket: until full; window and novelty:
@@ -11,19 +15,13 @@ All methods are coroutines without awaits inside, hence atomic on one event loop
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import Any
 
-from gateway.budgets import arithmetic as tb
+from gateway.budgets.kind import BudgetKind, Entries, Moment
+from gateway.budgets.registry import KINDS
 from gateway.clock import Clock
-from gateway.limiter.admission import is_throttled, level_refuses, state_of, to_level, validate
+from gateway.limiter.admission import is_throttled, level_refuses, to_level, validate
 from gateway.model import AcquireRequest, AcquireResult, BudgetState, Charge, Level, Settlement
-
-
-@dataclass(slots=True)
-class _Window:
-    index: int
-    used: int
-    cells: set[int] = field(default_factory=set)
 
 
 class MemoryBudgetStore:
@@ -33,9 +31,7 @@ class MemoryBudgetStore:
         self._clock = clock
         self._sweep_every = sweep_every
         self._next_sweep = clock.now() + sweep_every
-        self._tats: dict[str, float] = {}
-        self._windows: dict[str, _Window] = {}
-        self._leases: dict[str, dict[str, float]] = {}
+        self._entries: Entries = {}  # budget key -> its kind's entry
         self._levels: dict[str, tuple[int, float]] = {}
         self._flags: dict[str, float] = {}
         self._expires: dict[str, float] = {}
@@ -63,9 +59,7 @@ class MemoryBudgetStore:
 
     def _forget(self, key: str) -> None:
         del self._expires[key]
-        self._tats.pop(key, None)
-        self._windows.pop(key, None)
-        self._leases.pop(key, None)
+        self._entries.pop(key, None)
         self._levels.pop(key, None)
         self._flags.pop(key, None)
 
@@ -76,126 +70,41 @@ class MemoryBudgetStore:
         cleared = any(self._flag_at(k, now) for k in request.clearance_keys)
         throttled = is_throttled(level, request.throttle_factor)
         states: list[BudgetState] = []
-        pending: list[tuple[Charge, float, int, int]] = []
+        pending: list[tuple[BudgetKind, Charge, Any]] = []
         admitted = not level_refuses(level, cleared)
+        entries = self._entries
+        at = Moment(request.request_id, now, throttled, request.throttle_factor)
         for charge in request.charges:
-            state, payload = self._evaluate(charge, request, now, throttled)
+            kind = KINDS[charge.budget.algorithm]
+            state, payload = kind.local_check(entries, charge, at)
             states.append(state)
             if state.allowed:
-                pending.append((charge, *payload))
+                pending.append((kind, charge, payload))
             elif charge.budget.mode == "enforce":
                 admitted = False
         if admitted and commit:
-            for charge, value, index, used in pending:
-                self._commit(charge, request.request_id, now, value, index, used)
+            for kind, charge, payload in pending:
+                expiry = kind.local_commit(entries, charge, at, payload)
+                self._expires[charge.budget.key] = expiry
         return AcquireResult(
             allowed=admitted, states=tuple(states), level=to_level(level), cleared=cleared
         )
 
-    def _evaluate(
-        self, charge: Charge, request: AcquireRequest, now: float, throttled: bool
-    ) -> tuple[BudgetState, tuple[float, int, int]]:
-        spec = charge.budget
-        key = spec.key
-        if spec.algorithm == "bucket":
-            interval = tb.emission_interval(spec.window, spec.rate)
-            step = tb.throttled_step(
-                interval, throttled and spec.throttleable, request.throttle_factor
-            )
-            verdict, tat = tb.bucket_check(
-                self._tats.get(key), now, charge.cost, spec.limit, interval, step
-            )
-            return state_of(spec, verdict), (tat, 0, 0)
-        if spec.algorithm == "window":
-            win = self._windows.get(key)
-            verdict, index, used = tb.window_check(
-                win.index if win else None,
-                win.used if win else 0,
-                now,
-                spec.window,
-                charge.cost,
-                spec.limit,
-            )
-            return state_of(spec, verdict), (0.0, index, used)
-        if spec.algorithm == "novelty":
-            return self._evaluate_novelty(charge, now)
-        leases = self._leases.get(key, {})
-        live = [when for when in leases.values() if when > now]
-        present = leases.get(request.request_id, now) > now
-        if charge.cost > spec.limit:
-            verdict = tb.Verdict(False, 0, 0.0, tb.INF)
-        else:
-            verdict = tb.concurrency_check(live, present, now, spec.limit, spec.window)
-        return state_of(spec, verdict), (0.0, 0, 0)
-
-    def _evaluate_novelty(
-        self, charge: Charge, now: float
-    ) -> tuple[BudgetState, tuple[float, int, int]]:
-        spec = charge.budget
-        win = self._windows.get(spec.key)
-        index = tb.window_index(now, spec.window)
-        novel: bool | None = None
-        if charge.cell is not None:
-            novel = not (win is not None and win.index == index and charge.cell in win.cells)
-        verdict, index, used = tb.window_check(
-            win.index if win else None,
-            win.used if win else 0,
-            now,
-            spec.window,
-            tb.novelty_cost(novel, spec.repeat_cost),
-            spec.limit * tb.MILLI,
-        )
-        verdict = verdict._replace(remaining=verdict.remaining // tb.MILLI)
-        return state_of(spec, verdict, novel), (0.0, index, used)
-
-    def _commit(
-        self, charge: Charge, request_id: str, now: float, tat: float, index: int, used: int
-    ) -> None:
-        spec = charge.budget
-        key = spec.key
-        if spec.algorithm == "bucket":
-            self._tats[key] = tat
-            self._expires[key] = tat
-        elif spec.algorithm == "concurrency":
-            leases = self._leases.setdefault(key, {})
-            for member in [m for m, when in leases.items() if when <= now]:
-                del leases[member]
-            leases[request_id] = now + spec.window
-            self._expires[key] = max(leases.values())
-        else:
-            win = self._windows.get(key)
-            if win is None or win.index != index:
-                win = self._windows[key] = _Window(index, used)
-            win.used = used
-            if spec.algorithm == "novelty" and charge.cell is not None:
-                win.cells.add(charge.cell)
-            self._expires[key] = (index + 1) * spec.window
-
     async def settle(self, settlement: Settlement) -> None:
         now = self._now()
+        entries = self._entries
         for spec, delta in settlement.adjustments:
-            key = spec.key
-            if spec.algorithm == "bucket":
-                interval = tb.emission_interval(spec.window, spec.rate)
-                tat = tb.bucket_adjust(self._tats.get(key), now, delta, interval)
-                self._tats[key] = tat
-                self._expires[key] = tat
-            elif spec.algorithm == "window":
-                win = self._windows.get(key)
-                used = tb.window_adjust(
-                    win.index if win else None, win.used if win else 0, now, spec.window, delta
-                )
-                index = tb.window_index(now, spec.window)
-                self._windows[key] = _Window(index, used)
-                self._expires[key] = (index + 1) * spec.window
+            expiry = KINDS[spec.algorithm].local_settle(entries, spec, delta, now)
+            if expiry >= 0:
+                self._expires[spec.key] = expiry
         for spec in settlement.releases:
-            self._leases.get(spec.key, {}).pop(settlement.request_id, None)
+            KINDS[spec.algorithm].local_release(entries, spec, settlement.request_id)
 
     async def refresh_leases(self, request_ids_by_key: dict[str, list[str]], ttl: float) -> None:
         now = self._now()
         for key, request_ids in request_ids_by_key.items():
-            leases = self._leases.get(key)
-            if not leases:
+            leases = self._entries.get(key)
+            if not isinstance(leases, dict) or not leases:  # a concurrency budget's leases
                 continue
             for request_id in request_ids:
                 if leases.get(request_id, now) > now:

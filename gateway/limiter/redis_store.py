@@ -45,7 +45,8 @@ from gateway.store_errors import StoreUnavailable
 
 T = TypeVar("T")
 SETTLE_BATCH = 64  # settlements per settle.lua run: bounds one script's time in Redis
-SCRIPTS = ("acquire", "settle", "refresh", "level", "flag")  # lua/<name>.lua
+SCRIPTS = ("acquire", "settle", "refresh", "level", "flag")  # lua/<name>.lua, each after
+PRELUDE = ("now",)  # lua/now.lua: the time a script runs at
 
 
 class RedisBudgetStore:
@@ -69,7 +70,7 @@ class RedisBudgetStore:
         self.client = client
         self._clock = clock
         self._cluster = isinstance(client, RedisCluster)
-        self._scripts = ScriptRegistry("gateway.limiter", SCRIPTS)
+        self._scripts = ScriptRegistry("gateway.limiter", SCRIPTS, prelude=PRELUDE)
         self._acquire_lua, self._settle_lua = self._scripts["acquire"], self._scripts["settle"]
         self._codec = SpecCodec()
         self._ready = not self._cluster

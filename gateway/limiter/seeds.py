@@ -3,9 +3,9 @@
 :class:`LastSeen` keeps, per budget key, the ``remaining`` of the latest decision Redis
 returned to this process (with when it was seen), and per detection level key the latest
 level, in bounded LRU maps. :meth:`LastSeen.remaining` answers what that budget would hold
-*now*: a bucket has refilled at its rate since, a window quota is full again once its
-window has ended; other budgets (concurrency) are not seeded. A key this process never saw
-(or forgot) answers None: the fallback decides what that means (see
+*now*, as the budget's kind says (``seen_now``: a bucket has refilled at its rate since, a
+window quota is full again once its window has ended; concurrency is not seeded). A key
+this process never saw (or forgot) answers None: the fallback decides what that means (see
 :mod:`gateway.limiter.fallback`).
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 
-from gateway.budgets.arithmetic import window_index
+from gateway.budgets.registry import KINDS
 from gateway.model import AcquireRequest, AcquireResult, BudgetSpec
 
 REMEMBERED = 65536  # budget keys (and level keys) remembered, least recently seen dropped
@@ -52,15 +52,9 @@ class LastSeen:
         """Units ``spec`` would hold now, fleet-wide, from what Redis last said; None when
         never seen (or not a seeded kind of budget)."""
         seen = self._budgets.get(spec.key)
-        if seen is None or spec.algorithm == "concurrency":
+        if seen is None:
             return None
-        remaining, at = seen
-        if spec.algorithm == "bucket":
-            refilled = max(0.0, now - at) * spec.rate / spec.window
-            return min(float(spec.limit), remaining + refilled)
-        if window_index(now, spec.window) != window_index(at, spec.window):
-            return float(spec.limit)  # a new window began since
-        return float(remaining)
+        return KINDS[spec.algorithm].seen_now(spec, *seen, now)
 
     def note_level(self, key: str, level: int) -> None:
         """A level set while Redis is away replaces the one last seen."""

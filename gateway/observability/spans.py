@@ -20,11 +20,11 @@ from opentelemetry.propagate import extract
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from gateway.errors import GatewayError
-from gateway.proxy.context import RequestContext
-from gateway.proxy.pipeline import Finalizer, Stage
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the request path's shapes only: spans wrap the stages app.py lists
     from gateway.observability.tracing import Handles
+    from gateway.proxy.context import RequestContext
+    from gateway.proxy.pipeline import Finalizer, Stage
 
 
 def _context_attributes(span: Any, ctx: RequestContext) -> None:

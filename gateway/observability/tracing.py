@@ -16,14 +16,15 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 import structlog
 from aiohttp import web
 from yarl import URL
 
-from gateway.proxy.pipeline import Finalizer, Stage
+if TYPE_CHECKING:  # the stage shapes only: tracing wraps whatever stages app.py lists
+    from gateway.proxy.pipeline import Finalizer, Stage
 
 log = structlog.get_logger("gateway.tracing")
 

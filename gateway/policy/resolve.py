@@ -24,9 +24,10 @@ from fnmatch import fnmatchcase
 
 from gateway.budgets.sections import Budgets
 from gateway.budgets.templates import BudgetTemplate, expand
+from gateway.model import Scope
 from gateway.policy.checks import ANY_TIER
 from gateway.policy.document import dotted
-from gateway.policy.schema import Policy
+from gateway.policy.schema import Policy, TierBudgets
 
 __all__ = ["BudgetTemplate", "effective_tier", "matching", "resolve"]
 
@@ -108,28 +109,22 @@ def resolve(
     out = expand(
         account, scope="account", source=_source("tiers", tier), shadow=shadow, lease_ttl=lease
     )
-    if model:
-        for glob in matching(policy.models, model):
-            found = _per_tier(policy.models[glob], tier)
+    selected: tuple[tuple[Scope, str, dict[str, TierBudgets], str | None], ...] = (
+        ("model", "models", policy.models, model),
+        ("route", "routes", policy.routes, route),
+    )
+    for scope, section, entries, value in selected:
+        if not value:
+            continue
+        for glob in matching(entries, value):
+            found = _per_tier(entries[glob], tier)
             if found is not None:
                 out += expand(
                     found[1],
-                    scope="model",
+                    scope=scope,
                     selector=glob,
                     shadow=shadow,
-                    source=_source("models", glob, found[0]),
-                    lease_ttl=lease,
-                )
-    if route:
-        for glob in matching(policy.routes, route):
-            found = _per_tier(policy.routes[glob], tier)
-            if found is not None:
-                out += expand(
-                    found[1],
-                    scope="route",
-                    selector=glob,
-                    shadow=shadow,
-                    source=_source("routes", glob, found[0]),
+                    source=_source(section, glob, found[0]),
                     lease_ttl=lease,
                 )
     out += _cluster(policy, tier, cluster_size, shadow, lease, soft_cluster)

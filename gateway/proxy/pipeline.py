@@ -24,7 +24,7 @@ from gateway.http.request_ids import REQUEST_ID_HEADER, RequestIds, client_reque
 from gateway.http.responses import error_response
 from gateway.observability.metrics import Metrics
 from gateway.proxy.context import RequestContext
-from gateway.replay.fields import replay_fields
+from gateway.proxy.replay_fields import replay_fields
 
 log = structlog.get_logger("gateway.request")
 

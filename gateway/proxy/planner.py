@@ -51,7 +51,7 @@ class BoundPlan:
         clearance_keys: tuple[str, ...] = (),
     ) -> BoundPlan:
         fixed = tuple(KINDS[s.algorithm].fixed_charge(s) for s in specs)
-        slots = tuple(s for s in specs if s.algorithm == "concurrency")
+        slots = tuple(s for s in specs if KINDS[s.algorithm].holds_slots)
         return cls(specs, fixed, slots, level_keys, clearance_keys)
 
 

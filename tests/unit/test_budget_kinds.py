@@ -9,7 +9,7 @@ from typing import get_args
 
 import pytest
 
-from gateway.budgets.kind import Refusal
+from gateway.budgets.kind import Moment, Refusal
 from gateway.budgets.registry import KINDS
 from gateway.budgets.sections import Budgets
 from gateway.budgets.templates import expand
@@ -133,3 +133,40 @@ def test_a_section_expands_in_kind_order() -> None:
         "account:concurrency",
         "account:diversity",
     ]
+
+
+GATEWAY = LUA.parents[1]
+
+
+def test_only_the_kinds_branch_on_an_algorithm() -> None:
+    """Adding a kind touches its strategy module, its Lua part and a test: no module
+    outside ``gateway/budgets/`` compares a spec's algorithm with a kind's name (the memory
+    store, the fail-open fallback, its seeds and the request validation ask ``KINDS``)."""
+    branching = re.compile(r"\.algorithm\s*(==|!=|\bin\b|\bnot in\b)")
+    found = [
+        f"{path.relative_to(GATEWAY)}:{number}"
+        for path in sorted(GATEWAY.rglob("*.py"))
+        if "budgets" not in path.relative_to(GATEWAY).parts
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if branching.search(line)
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize("algorithm", sorted(get_args(Algorithm)))
+def test_every_kind_has_its_in_process_steps(algorithm: Algorithm) -> None:
+    """The memory store and the fallback dispatch to the kind: each kind checks, commits and
+    counts a charge itself (a kind without them would fail here, not in production)."""
+    kind = KINDS[algorithm]
+    budget = spec(algorithm, rate=5.0, repeat_cost=0.5)
+    charge = Charge(budget, 1, 7 if kind.per_prompt else None)
+    entries: dict[str, object] = {}
+    at = Moment("r1", 100.0, False, 1.0)
+    state, pending = kind.local_check(entries, charge, at)
+    assert state.allowed
+    assert kind.local_commit(entries, charge, at, pending) > 100.0
+    assert budget.key in entries
+    again, _ = kind.local_check(entries, charge, at)
+    assert again.remaining <= state.remaining
+    assert kind.fallback_cost(charge, False, 1.0) == 1
+    assert kind.fallback_seconds(budget, 5, 1) > 0

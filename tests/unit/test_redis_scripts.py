@@ -10,6 +10,7 @@ import pytest
 from redis.asyncio import Redis
 
 from gateway.clusters.graph_redis import SCRIPTS as GRAPH_SCRIPTS
+from gateway.limiter.redis_store import PRELUDE as BUDGET_PRELUDE
 from gateway.limiter.redis_store import SCRIPTS as BUDGET_SCRIPTS
 from gateway.redis.batch import run_batch
 from gateway.redis.scripts import Script, ScriptRegistry
@@ -18,7 +19,7 @@ from gateway.redis.scripts import Script, ScriptRegistry
 @pytest.mark.parametrize(
     ("package", "names", "prelude"),
     [
-        ("gateway.limiter", BUDGET_SCRIPTS, ()),
+        ("gateway.limiter", BUDGET_SCRIPTS, BUDGET_PRELUDE),
         ("gateway.clusters", GRAPH_SCRIPTS, ("common",)),
         ("gateway.clusters", ("value", "pair"), ()),
         ("gateway.detection", ("observe", "fanout"), ()),

@@ -14,13 +14,7 @@
 local floor, fmt = math.floor, string.format
 local INF, EPS = math.huge, 1e-6
 
-local now
-if ARGV[1] == '' then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-else
-  now = tonumber(ARGV[1])
-end
+-- now: from the prelude now.lua
 local rid = ARGV[2]
 local num = cjson.decode(ARGV[3])
 local n, nl, nc, factor = num[1], num[2], num[3], num[4]

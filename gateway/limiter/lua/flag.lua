@@ -1,13 +1,7 @@
 -- flag.lua: set a flag unless a live one exists (SET NX with a TTL, also honouring an
 -- injected clock). The value is "@<expiry>". KEYS: the flag key.
 -- ARGV: now ('' = server TIME), ttl seconds. Returns 1 when set, 0 when it already existed.
-local now
-if ARGV[1] == '' then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-else
-  now = tonumber(ARGV[1])
-end
+-- now: from the prelude now.lua
 local ttl = tonumber(ARGV[2])
 local v = redis.call('GET', KEYS[1])
 if v then

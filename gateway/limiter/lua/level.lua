@@ -2,13 +2,7 @@
 -- The value is "<level>@<expiry>" so that a caller's injected clock can expire it too
 -- (acquire.lua also accepts a bare integer). KEYS: the level key.
 -- ARGV: now ('' = server TIME), level, ttl seconds.
-local now
-if ARGV[1] == '' then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-else
-  now = tonumber(ARGV[1])
-end
+-- now: from the prelude now.lua
 local level, ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
 if level <= 0 then
   redis.call('DEL', KEYS[1])

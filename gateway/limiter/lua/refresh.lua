@@ -2,13 +2,7 @@
 -- KEYS: concurrency keys. ARGV: now ('' = server TIME), ttl seconds, then per key: the number
 -- of request ids followed by the ids. Expired or released leases are not revived.
 local fmt = string.format
-local now
-if ARGV[1] == '' then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-else
-  now = tonumber(ARGV[1])
-end
+-- now: from the prelude now.lua
 local ttl = tonumber(ARGV[2])
 local ms = math.max(1, math.ceil(ttl * 1000))
 local expiry = fmt('%.17g', now + ttl)

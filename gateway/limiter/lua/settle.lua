@@ -8,13 +8,7 @@
 --       (bucket: seconds per unit; window and novelty: the window), delta (novelty:
 --       milli-units), cell (novelty: the bit to clear, or -1).
 local fmt = string.format
-local now
-if ARGV[1] == '' then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-else
-  now = tonumber(ARGV[1])
-end
+-- now: from the prelude now.lua
 
 local function adjust(key, algo, step, delta, cell)
   if algo == 0 then -- kind bucket (code 0)
