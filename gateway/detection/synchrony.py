@@ -1,0 +1,132 @@
+"""Chance-corrected co-activity: unlinked accounts that keep requesting together.
+
+A squad of light accounts with no shared payment, org, network, client stack or wording still
+shares its operator's clock: its members fire in the same short windows, wave after wave.
+Each unrelated account also meets others by chance, as often as their rates predict: an
+account requesting every minute is "near" everyone, a human session meets a few others.
+This module counts, per pair of accounts, the *meetings* (a request of one within
+``delta`` seconds after a request of the other) and compares them with the meetings the two
+accounts' own rates predict (Poisson, rates measured over the pair's common span). An
+account whose meetings with at least ``partners`` others are each far above chance
+(upper tail below ``alpha``, at least ``min_meetings`` meetings) is *synchronous*.
+
+Synchrony alone is never a verdict (CI jobs on the hour are synchronous too): the batch
+passes a floor to an account only when its own stream also agrees (see
+:func:`gateway.detection.batch.Batch.score`). The tracker lives in the detection worker, off
+the request path, and is bounded: events older than ``horizon`` are forgotten, an account's
+meetings with at most ``max_partners`` others are kept, and a look-back inspects at most
+``max_lookback`` recent requests of others.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class SynchronyPolicy:
+    """The tracker's parameters (from ``tuning.synchrony_*``)."""
+
+    delta: float
+    horizon: float
+    min_meetings: int
+    alpha: float
+    partners: int
+    max_partners: int = 256
+    max_lookback: int = 256
+
+
+@dataclass(slots=True)
+class _Account:
+    first: float
+    times: deque[float] = field(default_factory=deque)
+    met: dict[str, int] = field(default_factory=dict)  # partner -> meetings found by this side
+
+
+def poisson_tail(k: int, mu: float) -> float:
+    """P(X >= k) for X ~ Poisson(mu)."""
+    if k <= 0:
+        return 1.0
+    if mu <= 0:
+        return 0.0
+    term = math.exp(-mu)
+    below = term
+    for i in range(1, k):
+        term *= mu / i
+        below += term
+    return max(0.0, 1.0 - below)
+
+
+class CoActivity:
+    """Meetings of accounts and their chance expectation (one instance per detection worker)."""
+
+    def __init__(self) -> None:
+        self._accounts: dict[str, _Account] = {}
+        self._recent: deque[tuple[float, str]] = deque()  # every account's requests, in order
+
+    def record(self, account: str, now: float, policy: SynchronyPolicy) -> None:
+        """One served request of ``account`` at ``now`` (time order, as the batch runs)."""
+        self._forget(now - policy.horizon)
+        entry = self._accounts.get(account)
+        if entry is None:
+            entry = self._accounts[account] = _Account(first=now)
+        seen: set[str] = set()
+        for i, (t, other) in enumerate(reversed(self._recent)):
+            if now - t > policy.delta or i >= policy.max_lookback:
+                break
+            if other == account or other in seen:
+                continue
+            seen.add(other)
+            if other in entry.met or len(entry.met) < policy.max_partners:
+                entry.met[other] = entry.met.get(other, 0) + 1
+        entry.times.append(now)
+        self._recent.append((now, account))
+
+    def synchronous(self, account: str, now: float, policy: SynchronyPolicy) -> int:
+        """How many partners ``account`` meets far more often than chance (0: none)."""
+        entry = self._accounts.get(account)
+        if entry is None:
+            return 0
+        found = 0
+        for other, mine in entry.met.items():
+            partner = self._accounts.get(other)
+            if partner is None:
+                continue
+            theirs = partner.met.get(account, 0)
+            meetings = mine + theirs
+            if meetings < policy.min_meetings:
+                continue
+            if poisson_tail(meetings, _expected(entry, partner, now, policy.delta)) < policy.alpha:
+                found += 1
+                if found >= policy.partners:
+                    break
+        return found
+
+    def _forget(self, before: float) -> None:
+        while self._recent and self._recent[0][0] < before:
+            t, account = self._recent.popleft()
+            entry = self._accounts.get(account)
+            if entry is None:
+                continue
+            while entry.times and entry.times[0] <= t:
+                entry.times.popleft()
+            if not entry.times:
+                del self._accounts[account]
+
+    def __len__(self) -> int:
+        return len(self._accounts)
+
+
+def _expected(a: _Account, b: _Account, now: float, delta: float) -> float:
+    """Meetings of ``a`` and ``b`` expected by chance over their common span: each request of
+    one finds a request of the other in the ``delta`` before it with probability
+    ``1 - exp(-delta * rate)``, rates measured over that span (at least one ``delta``)."""
+    since = max(a.first, b.first)
+    span = max(delta, now - since + delta)
+    n_a = sum(1 for t in a.times if t >= since)
+    n_b = sum(1 for t in b.times if t >= since)
+    p_a = 1.0 - math.exp(-delta * n_a / span)
+    p_b = 1.0 - math.exp(-delta * n_b / span)
+    return n_a * p_b + n_b * p_a
