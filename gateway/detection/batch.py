@@ -98,7 +98,8 @@ class Batch:
         synchrony: CoActivity | None = None,
     ) -> None:
         """``soft_only``: the clusters of these sightings linked by soft evidence only;
-        ``synchrony``: the worker's co-activity tracker (records every observed sighting)."""
+        ``synchrony``: the worker's co-activity tracker (:meth:`score` records every observed
+        sighting in order)."""
         tiers: dict[str | None, DetectionPolicy] = {}
         for s in sightings:
             if s.identity.tier not in tiers:
@@ -116,8 +117,6 @@ class Batch:
                 cohort = cohort_key(s.fingerprint, s.features) if policy.tuning.cohorts else 0
                 frame = s.fingerprint.frame
                 self._planned.append(_Planned(i, s, policy, frame, solitary, cohort))
-                if synchrony is not None and policy.tuning.synchrony:
-                    synchrony.record(s.identity.account_id, s.now, synchrony_policy(policy))
 
     def fanouts(self) -> list[FanoutRequest]:
         """Only framed prompts and asks fan out: a bare skeleton ("Thanks!") is a common
@@ -166,6 +165,9 @@ class Batch:
         found = iter(states)
         for p, scored in zip(self._planned, self._senders, strict=True):
             s = p.sighting
+            if self._synchrony is not None and p.policy.tuning.synchrony:
+                # in order, as one by one: a sighting meets only the requests before it
+                self._synchrony.record(s.identity.account_id, s.now, synchrony_policy(p.policy))
             floor, floor_until = Level.NONE, 0.0
             for _, senders in scored:
                 state = _latest(next(found), scores, pins)
