@@ -275,6 +275,7 @@ def synchrony_policy(policy: DetectionPolicy) -> SynchronyPolicy:
     c = policy.tuning
     return SynchronyPolicy(
         delta=c.synchrony_delta,
+        local=c.synchrony_local,
         horizon=c.window,
         min_meetings=c.synchrony_min_meetings,
         alpha=c.synchrony_alpha,

@@ -199,6 +199,11 @@ class Tuning(PolicyModel):
         default=300.0,
         description="Two accounts meet when one requests within this long after the other.",
     )
+    synchrony_local: Duration = Field(
+        default=3600.0,
+        description="Chance meetings are predicted from the partner's episodes within this "
+        "long either side (its local rate: accounts awake at the same hours are not synchrony).",
+    )
     synchrony_min_meetings: int = Field(
         default=6, ge=1, description="Meetings a pair needs before it can count as synchronous."
     )

@@ -4,9 +4,13 @@ A squad of light accounts with no shared payment, org, network, client stack or 
 shares its operator's clock: its members fire in the same short windows, wave after wave.
 Each unrelated account also meets others by chance, as often as their rates predict: an
 account requesting every minute is "near" everyone, a human session meets a few others.
-This module counts, per pair of accounts, the *meetings* (a request of one within
-``delta`` seconds after a request of the other) and compares them with the meetings the two
-accounts' own rates predict (Poisson, rates measured over the pair's common span). An
+This module counts an account's *episodes* (a request more than ``delta`` after its previous
+one: a burst or a steady stream is one episode, however many requests it holds) and, per pair
+of accounts, the *meetings* (an episode of one starting within ``delta`` seconds after an
+episode of the other) and compares them with the meetings the two
+accounts' own rates predict (Poisson). The rate is local: at each episode of one account,
+the other's episodes within ``local`` seconds either side, so that accounts that are simply
+awake at the same hours (office hours, a time zone) meet as often as chance predicts. An
 account whose meetings with at least ``partners`` others are each far above chance
 (upper tail below ``alpha``, at least ``min_meetings`` meetings) is *synchronous*.
 
@@ -21,6 +25,7 @@ meetings with at most ``max_partners`` others are kept, and a look-back inspects
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -30,6 +35,7 @@ class SynchronyPolicy:
     """The tracker's parameters (from ``tuning.synchrony_*``)."""
 
     delta: float
+    local: float
     horizon: float
     min_meetings: int
     alpha: float
@@ -41,7 +47,8 @@ class SynchronyPolicy:
 @dataclass(slots=True)
 class _Account:
     first: float
-    times: deque[float] = field(default_factory=deque)
+    last: float  # the account's latest request
+    times: deque[float] = field(default_factory=deque)  # episode starts
     met: dict[str, int] = field(default_factory=dict)  # partner -> meetings found by this side
 
 
@@ -64,14 +71,18 @@ class CoActivity:
 
     def __init__(self) -> None:
         self._accounts: dict[str, _Account] = {}
-        self._recent: deque[tuple[float, str]] = deque()  # every account's requests, in order
+        self._recent: deque[tuple[float, str]] = deque()  # every episode start, in order
 
     def record(self, account: str, now: float, policy: SynchronyPolicy) -> None:
         """One served request of ``account`` at ``now`` (time order, as the batch runs)."""
         self._forget(now - policy.horizon)
         entry = self._accounts.get(account)
         if entry is None:
-            entry = self._accounts[account] = _Account(first=now)
+            entry = self._accounts[account] = _Account(first=now, last=now)
+        elif now - entry.last <= policy.delta:
+            entry.last = now  # the same episode
+            return
+        entry.last = now
         seen: set[str] = set()
         for i, (t, other) in enumerate(reversed(self._recent)):
             if now - t > policy.delta or i >= policy.max_lookback:
@@ -98,7 +109,8 @@ class CoActivity:
             meetings = mine + theirs
             if meetings < policy.min_meetings:
                 continue
-            if poisson_tail(meetings, _expected(entry, partner, now, policy.delta)) < policy.alpha:
+            expected = _expected(entry, partner, policy) + _expected(partner, entry, policy)
+            if poisson_tail(meetings, expected) < policy.alpha:
                 found += 1
                 if found >= policy.partners:
                     break
@@ -119,14 +131,16 @@ class CoActivity:
         return len(self._accounts)
 
 
-def _expected(a: _Account, b: _Account, now: float, delta: float) -> float:
-    """Meetings of ``a`` and ``b`` expected by chance over their common span: each request of
-    one finds a request of the other in the ``delta`` before it with probability
-    ``1 - exp(-delta * rate)``, rates measured over that span (at least one ``delta``)."""
+def _expected(a: _Account, b: _Account, policy: SynchronyPolicy) -> float:
+    """Meetings found by ``a``'s episodes expected by chance: each finds one of ``b``'s in the
+    ``delta`` before it with probability ``1 - exp(-delta * rate)``, ``rate`` being ``b``'s
+    episodes within ``local`` either side of it (the episode it met included: conservative)."""
+    theirs = list(b.times)
     since = max(a.first, b.first)
-    span = max(delta, now - since + delta)
-    n_a = sum(1 for t in a.times if t >= since)
-    n_b = sum(1 for t in b.times if t >= since)
-    p_a = 1.0 - math.exp(-delta * n_a / span)
-    p_b = 1.0 - math.exp(-delta * n_b / span)
-    return n_a * p_b + n_b * p_a
+    total = 0.0
+    for t in a.times:
+        if t < since:
+            continue
+        near = bisect_right(theirs, t + policy.local) - bisect_left(theirs, t - policy.local)
+        total += 1.0 - math.exp(-policy.delta * near / (2 * policy.local))
+    return total
