@@ -49,7 +49,7 @@ class _Account:
     first: float
     last: float  # the account's latest request
     times: deque[float] = field(default_factory=deque)  # episode starts
-    met: dict[str, int] = field(default_factory=dict)  # partner -> meetings found by this side
+    met: dict[str, deque[float]] = field(default_factory=dict)  # partner -> meetings (both)
 
 
 def poisson_tail(k: int, mu: float) -> float:
@@ -90,8 +90,13 @@ class CoActivity:
             if other == account or other in seen:
                 continue
             seen.add(other)
+            partner = self._accounts.get(other)
+            if partner is None:
+                continue
             if other in entry.met or len(entry.met) < policy.max_partners:
-                entry.met[other] = entry.met.get(other, 0) + 1
+                entry.met.setdefault(other, deque()).append(now)
+                if account in partner.met or len(partner.met) < policy.max_partners:
+                    partner.met.setdefault(account, deque()).append(now)
         entry.times.append(now)
         self._recent.append((now, account))
 
@@ -101,12 +106,14 @@ class CoActivity:
         if entry is None:
             return 0
         found = 0
-        for other, mine in entry.met.items():
+        since = now - policy.horizon
+        for other, mine in list(entry.met.items()):
             partner = self._accounts.get(other)
-            if partner is None:
+            _trim(mine, since)
+            if partner is None or not mine:
+                del entry.met[other]
                 continue
-            theirs = partner.met.get(account, 0)
-            meetings = mine + theirs
+            meetings = len(mine)
             if meetings < policy.min_meetings:
                 continue
             expected = _expected(entry, partner, policy) + _expected(partner, entry, policy)
@@ -129,6 +136,11 @@ class CoActivity:
 
     def __len__(self) -> int:
         return len(self._accounts)
+
+
+def _trim(times: deque[float], since: float) -> None:
+    while times and times[0] < since:
+        times.popleft()
 
 
 def _expected(a: _Account, b: _Account, policy: SynchronyPolicy) -> float:

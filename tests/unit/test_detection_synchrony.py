@@ -76,6 +76,24 @@ def test_squad_meets_its_members_above_chance_and_nobody_else_does() -> None:
     assert all(tracker.synchronous(name, now, TRACKER) == 0 for name in STEADY + HUMANS)
 
 
+def test_accounts_awake_at_the_same_hours_are_not_synchronous() -> None:
+    """Office-hours accounts (one ask every ~40 minutes, 9 to 17, five days): their meetings
+    are what their local rates predict, although a flat daily rate would predict far fewer."""
+    rng = random.Random(5)
+    events = []
+    for i in range(8):
+        for day in range(5):
+            at = day * 86400.0 + 9 * 3600 + rng.expovariate(1 / 2400)
+            while at < day * 86400.0 + 17 * 3600:
+                events.append((at, f"office{i}"))
+                at += rng.expovariate(1 / 2400)
+    tracker = CoActivity()
+    for t, name in sorted(events):
+        tracker.record(name, START + t, TRACKER)
+    now = START + 5 * 86400.0
+    assert all(tracker.synchronous(f"office{i}", now, TRACKER) == 0 for i in range(8))
+
+
 def test_few_waves_are_not_enough() -> None:
     tracker = CoActivity()
     for t, name in timeline(3):
