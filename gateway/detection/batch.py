@@ -276,7 +276,7 @@ def synchrony_policy(policy: DetectionPolicy) -> SynchronyPolicy:
     return SynchronyPolicy(
         delta=c.synchrony_delta,
         local=c.synchrony_local,
-        horizon=c.window,
+        horizon=c.synchrony_horizon,
         min_meetings=c.synchrony_min_meetings,
         alpha=c.synchrony_alpha,
         partners=c.synchrony_partners,

@@ -204,6 +204,11 @@ class Tuning(PolicyModel):
         description="Chance meetings are predicted from the partner's episodes within this "
         "long either side (its local rate: accounts awake at the same hours are not synchrony).",
     )
+    synchrony_horizon: Duration = Field(
+        default=3 * 86400.0,
+        description="Meetings and episodes older than this are forgotten (a squad working "
+        "office hours meets a few times a day; the horizon spans several days).",
+    )
     synchrony_min_meetings: int = Field(
         default=6, ge=1, description="Meetings a pair needs before it can count as synchronous."
     )
