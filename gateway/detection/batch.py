@@ -25,8 +25,8 @@ from gateway.detection.config import DetectionPolicy, level_of
 from gateway.detection.coordination import coordination
 from gateway.detection.observation import observation
 from gateway.detection.scorer import Verdict, score
-from gateway.detection.synchrony import CoActivity, SynchronyPolicy
 from gateway.detection.state import FanoutRequest, ObserveRequest
+from gateway.detection.synchrony import CoActivity, SynchronyPolicy
 from gateway.detection.types import (
     EntityState,
     Pin,

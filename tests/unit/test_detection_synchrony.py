@@ -33,7 +33,9 @@ START = 1_800_000_000.0
 SQUAD = [f"sq{i}" for i in range(5)]
 STEADY = [f"app{i}" for i in range(4)]
 HUMANS = [f"hu{i}" for i in range(4)]
-TRACKER = SynchronyPolicy(delta=300.0, local=3600.0, horizon=86400.0, min_meetings=6, alpha=1e-4, partners=3)
+TRACKER = SynchronyPolicy(
+    delta=300.0, local=3600.0, horizon=86400.0, min_meetings=6, alpha=1e-4, partners=3
+)
 
 
 def timeline(waves: int, seed: int = 3) -> list[tuple[float, str]]:
