@@ -10,6 +10,7 @@ and app accounts sending the same kind of single-turn asks at a steady rate get 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 from redis.asyncio import Redis
@@ -112,12 +113,15 @@ def test_forgets_accounts_idle_beyond_the_horizon() -> None:
     assert len(tracker) == 1
 
 
-def _sightings(waves: int) -> list[Sighting]:
-    """Every account sends never-repeated single-turn asks with no shared frame."""
+def _sightings(waves: int, suite: int = 0) -> list[Sighting]:
+    """Every account sends never-repeated single-turn asks with no shared frame; with
+    ``suite``, the squad repeats a fixed suite of that many prompts instead (a CI job)."""
     rng = random.Random(9)
     out = []
     for t, name in timeline(waves):
         fp = fingerprint(rng, cell=rng.getrandbits(14))
+        if suite and name in SQUAD:
+            fp = replace(fp, exact=rng.randrange(suite), cell=0)
         features = RequestFeatures(endpoint="chat", model="m", max_tokens=1500, turns=1)
         out.append(Sighting(Identity(account_id=name, tier=None), name, 1, fp, features, START + t))
     return out
@@ -129,10 +133,11 @@ async def _levels(
     keys: KeyBuilder,
     clock: FakeClock,
     synchrony: bool = True,
+    suite: int = 0,
 ) -> dict[str, Level]:
     policy = DetectionPolicy.model_validate({"tuning": {"synchrony": synchrony}})
     engine = DetectionEngine(state, budgets, keys, lambda: policy, clock)
-    sightings = _sightings(30)
+    sightings = _sightings(30, suite)
     for at in range(0, len(sightings), 16):
         batch = sightings[at : at + 16]
         clock.set(batch[-1].now)
@@ -141,10 +146,16 @@ async def _levels(
     return {n: Level(await budgets.get_level(keys.account_level(n, n))) for n in names}
 
 
-async def _on_memory(synchrony: bool) -> dict[str, Level]:
+async def _on_memory(synchrony: bool, suite: int = 0) -> dict[str, Level]:
     clock = FakeClock(START)
     state, budgets = MemoryStateStore(clock), MemoryBudgetStore(clock)
-    return await _levels(state, budgets, KeyBuilder("t"), clock, synchrony)
+    return await _levels(state, budgets, KeyBuilder("t"), clock, synchrony, suite)
+
+
+async def test_synchronous_accounts_repeating_a_suite_are_not_floored() -> None:
+    """CI jobs on the hour are synchronous too: their own stream (a fixed suite) disagrees."""
+    levels = await _on_memory(True, suite=3)
+    assert all(levels[n] == Level.NONE for n in SQUAD), levels
 
 
 async def test_engine_floors_synchronous_members_and_nobody_else_on_memory() -> None:
