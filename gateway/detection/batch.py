@@ -26,6 +26,7 @@ from gateway.detection.coordination import coordination
 from gateway.detection.observation import observation
 from gateway.detection.scorer import Verdict, score
 from gateway.detection.state import FanoutRequest, ObserveRequest
+from gateway.detection.synchrony import CoActivity, SynchronyPolicy
 from gateway.detection.types import (
     EntityState,
     Pin,
@@ -94,8 +95,11 @@ class Batch:
         policy_for: Callable[[str | None], DetectionPolicy],
         verification_until: Callable[[], float],
         soft_only: frozenset[str] = frozenset(),
+        synchrony: CoActivity | None = None,
     ) -> None:
-        """``soft_only``: the clusters of these sightings linked by soft evidence only."""
+        """``soft_only``: the clusters of these sightings linked by soft evidence only;
+        ``synchrony``: the worker's co-activity tracker (:meth:`score` records every observed
+        sighting in order)."""
         tiers: dict[str | None, DetectionPolicy] = {}
         for s in sightings:
             if s.identity.tier not in tiers:
@@ -106,6 +110,7 @@ class Batch:
         self._senders: list[tuple[tuple[int, int], ...]] = []
         self._verification_until = verification_until
         self._soft_only = soft_only
+        self._synchrony = synchrony
         for i, (s, policy) in enumerate(zip(sightings, self.policies, strict=True)):
             if policy.enabled:
                 solitary = s.cluster_size <= 1 and s.cluster_id == s.identity.account_id
@@ -160,6 +165,9 @@ class Batch:
         found = iter(states)
         for p, scored in zip(self._planned, self._senders, strict=True):
             s = p.sighting
+            if self._synchrony is not None and p.policy.tuning.synchrony:
+                # in order, as one by one: a sighting meets only the requests before it
+                self._synchrony.record(s.identity.account_id, s.now, synchrony_policy(p.policy))
             floor, floor_until = Level.NONE, 0.0
             for _, senders in scored:
                 state = _latest(next(found), scores, pins)
@@ -204,8 +212,31 @@ class Batch:
                     and member_agrees(state, p.policy)
                 ):
                     item = _floored(item, floor, floor_until)
+                elif account_id is not None and not a.pinned:
+                    item = self._synchronous(item, state, p.policy)
                 out.append(item)
         return out
+
+    def _synchronous(self, item: Scored, state: EntityState, policy: DetectionPolicy) -> Scored:
+        """``item`` floored at ``synchrony_level`` when the account keeps meeting unlinked
+        partners far above chance and its own stream agrees (single-turn, never-seen asks)."""
+        c = policy.tuning
+        level = level_of(c.synchrony_level)
+        if (
+            self._synchrony is None
+            or not c.synchrony
+            or item.verdict.assessment.level >= level
+            or state.requests < c.cohort_member_requests
+            or state.share("single") < c.cohort_member_single
+            or state.share("nov_exact") < c.synchrony_member_novel
+        ):
+            return item
+        account = item.account_id or ""
+        found = self._synchrony.synchronous(account, item.now, synchrony_policy(policy))
+        if found < c.synchrony_partners:
+            return item
+        reason = f"synchrony: meets {found} unlinked accounts far above chance"
+        return _floored(item, level, item.now + c.window, reason)
 
     def _verification(
         self, verdict: Verdict, policy: DetectionPolicy, account_id: str | None
@@ -239,10 +270,23 @@ def _passes_on(verdict: Verdict, policy: DetectionPolicy) -> bool:
     return found.get("elicitation", 0.0) >= policy.value_min and found.get("shape", 0.0) >= 0.5
 
 
-def _floored(item: Scored, floor: Level, until: float) -> Scored:
-    """An account's verdict raised to the level its frame passes on."""
+def synchrony_policy(policy: DetectionPolicy) -> SynchronyPolicy:
+    """The co-activity tracker's parameters of ``policy``."""
+    c = policy.tuning
+    return SynchronyPolicy(
+        delta=c.synchrony_delta,
+        local=c.synchrony_local,
+        horizon=c.synchrony_horizon,
+        min_meetings=c.synchrony_min_meetings,
+        alpha=c.synchrony_alpha,
+        partners=c.synchrony_partners,
+    )
+
+
+def _floored(item: Scored, floor: Level, until: float, reason: str = "") -> Scored:
+    """An account's verdict raised to the level its frame (or its synchrony) passes on."""
     a = item.verdict.assessment
-    reason = f"frame or ask cohort level {floor.label} (sent by many accounts)"
+    reason = reason or f"frame or ask cohort level {floor.label} (sent by many accounts)"
     shown = replace(a, level=floor, reasons=(*a.reasons, reason))
     verdict = replace(item.verdict, assessment=shown)
     return replace(item, verdict=verdict, floor=floor, floor_until=until)

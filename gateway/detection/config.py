@@ -181,6 +181,50 @@ class Tuning(PolicyModel):
         description="Elicitation share (mean lexicon score of its requests) an account needs "
         "before a cohort's or a frame's level passes to it.",
     )
+    synchrony: bool = Field(
+        default=True,
+        description="Score chance-corrected co-activity of unlinked accounts (see "
+        "gateway.detection.synchrony): an account meeting several others far more often "
+        "than their rates predict, whose own stream agrees, gets synchrony_level.",
+    )
+    synchrony_delta: Duration = Field(
+        default=300.0,
+        description="Two accounts meet when one requests within this long after the other.",
+    )
+    synchrony_local: Duration = Field(
+        default=3600.0,
+        description="Chance meetings are predicted from the partner's episodes within this "
+        "long either side (its local rate: accounts awake at the same hours are not synchrony).",
+    )
+    synchrony_horizon: Duration = Field(
+        default=3 * 86400.0,
+        description="Meetings and episodes older than this are forgotten (a squad working "
+        "office hours meets a few times a day; the horizon spans several days).",
+    )
+    synchrony_min_meetings: int = Field(
+        default=6, ge=1, description="Meetings a pair needs before it can count as synchronous."
+    )
+    synchrony_alpha: float = Field(
+        default=1e-4,
+        gt=0,
+        lt=1,
+        description="Chance (Poisson upper tail at the pair's own rates) below which a pair's "
+        "meetings count as synchronous.",
+    )
+    synchrony_partners: int = Field(
+        default=3, ge=1, description="Synchronous partners an account needs to be acted on."
+    )
+    synchrony_member_novel: float = Field(
+        default=0.9,
+        ge=0,
+        le=1,
+        description="Share of never-seen prompts an account's own stream needs (besides the "
+        "single-turn share cohort_member_single) before synchrony acts on it.",
+    )
+    synchrony_level: LevelName = Field(
+        default="throttle",
+        description="The level synchrony passes to an account whose own stream agrees.",
+    )
     template_max_level: LevelName = Field(
         default="challenge",
         description="Highest level a frame's own score passes on to the accounts sending it "

@@ -17,6 +17,7 @@ from gateway.detection.config import DetectionPolicy
 from gateway.detection.levels import LevelStore
 from gateway.detection.scorer import Verdict
 from gateway.detection.state import DetectorStateStore, ScoreWrite
+from gateway.detection.synchrony import CoActivity
 from gateway.detection.types import (
     Assessment,
     EntityState,
@@ -58,6 +59,7 @@ class DetectionEngine:
         self.hard_links = hard_links
         self._enabled_in: DetectionPolicy | None = None  # the policy _enabled describes
         self._enabled: dict[str | None, bool] = {}
+        self.synchrony = CoActivity()  # this worker's co-activity of accounts (in process)
 
     def enabled_for(self, tier: str | None) -> bool:
         """Detection runs for ``tier`` (looked up once per policy and tier)."""
@@ -136,6 +138,7 @@ class DetectionEngine:
             self.policy_provider().for_tier,
             lambda: self.clock.now() + VERIFICATION_TTL,
             await self._soft_only(sightings),
+            self.synchrony,
         )
         results: list[list[Assessment]] = [[] for _ in sightings]
         fanouts = batch.fanouts()

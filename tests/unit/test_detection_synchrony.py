@@ -1,0 +1,179 @@
+"""Chance-corrected co-activity (gateway/detection/synchrony.py) and its floor in the worker.
+
+A squad of unlinked light accounts fires in waves; steady app accounts and human-paced
+accounts share the same hours. The tracker must find the squad members' partners and none
+for the others (their meetings are what their own rates predict); through the engine, on the
+memory stores and on a real Redis, squad members whose streams agree get the synchrony level
+and app accounts sending the same kind of single-turn asks at a steady rate get nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import pytest
+from redis.asyncio import Redis
+from test_detection_traffic import fingerprint
+
+from gateway.clock import FakeClock
+from gateway.detection.batch import Sighting
+from gateway.detection.config import DetectionPolicy
+from gateway.detection.engine import DetectionEngine
+from gateway.detection.memory_state import MemoryStateStore
+from gateway.detection.redis_state import RedisStateStore
+from gateway.detection.state import DetectorStateStore
+from gateway.detection.synchrony import CoActivity, SynchronyPolicy, poisson_tail
+from gateway.limiter.memory import MemoryBudgetStore
+from gateway.limiter.redis_store import RedisBudgetStore
+from gateway.limiter.store import BudgetStore
+from gateway.model import Identity, Level, RequestFeatures
+from gateway.redis.keys import KeyBuilder
+
+START = 1_800_000_000.0
+SQUAD = [f"sq{i}" for i in range(5)]
+STEADY = [f"app{i}" for i in range(4)]
+HUMANS = [f"hu{i}" for i in range(4)]
+TRACKER = SynchronyPolicy(
+    delta=300.0, local=3600.0, horizon=86400.0, min_meetings=6, alpha=1e-4, partners=3
+)
+
+
+def timeline(waves: int, seed: int = 3) -> list[tuple[float, str]]:
+    """(time, account): the squad once per wave (waves 20-60 min apart, each member within
+    5 minutes of the wave), steady accounts every ~minute, humans at random (Poisson)."""
+    rng = random.Random(seed)
+    out: list[tuple[float, str]] = []
+    t = 0.0
+    for _ in range(waves):
+        t += rng.uniform(1200, 3600)
+        out += [(t + rng.uniform(0, 240), name) for name in SQUAD]
+    end = t + 600
+    for name in STEADY:
+        at = rng.uniform(0, 60)
+        while at < end:
+            out.append((at, name))
+            at += 60 * rng.uniform(0.7, 1.3)
+    for name in HUMANS:
+        at = rng.expovariate(1 / 1500)
+        while at < end:
+            out.append((at, name))
+            at += rng.expovariate(1 / 1500)
+    return sorted(out)
+
+
+def test_poisson_tail() -> None:
+    assert poisson_tail(0, 3.0) == 1.0
+    assert poisson_tail(1, 0.0) == 0.0
+    assert poisson_tail(1, 2.0) == pytest.approx(1 - 2.718281828459045**-2.0)
+    assert poisson_tail(15, 4.0) < 1e-4 < poisson_tail(8, 4.0)
+
+
+def test_squad_meets_its_members_above_chance_and_nobody_else_does() -> None:
+    tracker = CoActivity()
+    for t, name in timeline(30):
+        tracker.record(name, START + t, TRACKER)
+    now = START + max(t for t, _ in timeline(30))
+    assert all(tracker.synchronous(name, now, TRACKER) >= 3 for name in SQUAD)
+    # steady apps meet everyone on every request: exactly what their rate predicts
+    assert all(tracker.synchronous(name, now, TRACKER) == 0 for name in STEADY + HUMANS)
+
+
+def test_accounts_awake_at_the_same_hours_are_not_synchronous() -> None:
+    """Office-hours accounts (one ask every ~40 minutes, 9 to 17, five days): their meetings
+    are what their local rates predict, although a flat daily rate would predict far fewer."""
+    rng = random.Random(5)
+    events = []
+    for i in range(8):
+        for day in range(5):
+            at = day * 86400.0 + 9 * 3600 + rng.expovariate(1 / 2400)
+            while at < day * 86400.0 + 17 * 3600:
+                events.append((at, f"office{i}"))
+                at += rng.expovariate(1 / 2400)
+    tracker = CoActivity()
+    for t, name in sorted(events):
+        tracker.record(name, START + t, TRACKER)
+    now = START + 5 * 86400.0
+    assert all(tracker.synchronous(f"office{i}", now, TRACKER) == 0 for i in range(8))
+
+
+def test_few_waves_are_not_enough() -> None:
+    tracker = CoActivity()
+    for t, name in timeline(3):
+        tracker.record(name, START + t, TRACKER)
+    assert all(tracker.synchronous(name, START + 4 * 3600, TRACKER) == 0 for name in SQUAD)
+
+
+def test_forgets_accounts_idle_beyond_the_horizon() -> None:
+    tracker = CoActivity()
+    tracker.record("a", START, TRACKER)
+    tracker.record("b", START + 10, TRACKER)
+    assert len(tracker) == 2
+    tracker.record("c", START + TRACKER.horizon + 60, TRACKER)
+    assert len(tracker) == 1
+
+
+def _sightings(waves: int, suite: int = 0) -> list[Sighting]:
+    """Every account sends never-repeated single-turn asks with no shared frame; with
+    ``suite``, the squad repeats a fixed suite of that many prompts instead (a CI job)."""
+    rng = random.Random(9)
+    out = []
+    for t, name in timeline(waves):
+        fp = fingerprint(rng, cell=rng.getrandbits(14))
+        if suite and name in SQUAD:
+            fp = replace(fp, exact=rng.randrange(suite), cell=0)
+        features = RequestFeatures(endpoint="chat", model="m", max_tokens=1500, turns=1)
+        out.append(Sighting(Identity(account_id=name, tier=None), name, 1, fp, features, START + t))
+    return out
+
+
+async def _levels(
+    state: DetectorStateStore,
+    budgets: BudgetStore,
+    keys: KeyBuilder,
+    clock: FakeClock,
+    synchrony: bool = True,
+    suite: int = 0,
+) -> dict[str, Level]:
+    policy = DetectionPolicy.model_validate({"tuning": {"synchrony": synchrony}})
+    engine = DetectionEngine(state, budgets, keys, lambda: policy, clock)
+    sightings = _sightings(30, suite)
+    for at in range(0, len(sightings), 16):
+        batch = sightings[at : at + 16]
+        clock.set(batch[-1].now)
+        await engine.observe_many(batch)
+    names = SQUAD + STEADY + HUMANS
+    return {n: Level(await budgets.get_level(keys.account_level(n, n))) for n in names}
+
+
+async def _on_memory(synchrony: bool, suite: int = 0) -> dict[str, Level]:
+    clock = FakeClock(START)
+    state, budgets = MemoryStateStore(clock), MemoryBudgetStore(clock)
+    return await _levels(state, budgets, KeyBuilder("t"), clock, synchrony, suite)
+
+
+async def test_synchronous_accounts_repeating_a_suite_are_not_floored() -> None:
+    """CI jobs on the hour are synchronous too: their own stream (a fixed suite) disagrees."""
+    levels = await _on_memory(True, suite=3)
+    assert all(levels[n] == Level.NONE for n in SQUAD), levels
+
+
+async def test_engine_floors_synchronous_members_and_nobody_else_on_memory() -> None:
+    """The synthetic asks are random enough that the per-account detectors throttle some
+    busy accounts on their own: synchrony must change the squad's levels and nothing else."""
+    off, on = await _on_memory(False), await _on_memory(True)
+    assert all(off[n] == Level.NONE for n in SQUAD), off  # too light to score one by one
+    assert all(on[n] >= Level.THROTTLE for n in SQUAD), on
+    assert {n: on[n] for n in STEADY + HUMANS} == {n: off[n] for n in STEADY + HUMANS}
+
+
+@pytest.mark.redis
+async def test_engine_floors_synchronous_members_on_redis(
+    redis_client: Redis, key_prefix: str
+) -> None:
+    clock = FakeClock(START)
+    keys = KeyBuilder(key_prefix)
+    state = RedisStateStore(redis_client, keys)
+    on_redis = await _levels(state, RedisBudgetStore(redis_client, clock), keys, clock)
+    assert on_redis == await _on_memory(True)
+    assert all(on_redis[n] >= Level.THROTTLE for n in SQUAD), on_redis
