@@ -1,6 +1,6 @@
-"""Prompt corpora for evaluation: the full files beside the repo, or the shipped sample.
+"""Prompt corpora for evaluation: the full files named by ``DG_CORPORA_DIR``, or the shipped sample.
 
-``load_prompts(kind)`` reads ``<repo>/../shared/corpora/*.jsonl`` when that directory exists
+``load_prompts(kind)`` reads ``$DG_CORPORA_DIR/*.jsonl`` when that variable names a directory
 (unless ``full=False``), else the deterministic sample in ``loadtest/corpora/``. Tuning and
 reporting sets are split by SOURCE FILE, never by prompt (see ``split``), so a detector is
 never reported on prompts from a file it was tuned on.
@@ -9,6 +9,7 @@ never reported on prompts from a file it was tuned on.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Literal
 Kind = Literal["benign", "harvest"]
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "corpora"
-FULL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora"
+FULL_ENV = "DG_CORPORA_DIR"  # a folder with the full corpus files (the sample's file names)
 
 TUNING_FILES: tuple[str, ...] = (
     "benign_awesome_chatgpt_prompts.jsonl",
@@ -46,10 +47,12 @@ def corpus_dir(full: bool | None = None) -> Path:
 
     ``full=True`` insists on the full files and fails when they are missing.
     """
-    if full is not False and FULL_DIR.is_dir():
-        return FULL_DIR
+    named = os.environ.get(FULL_ENV, "")
+    full_dir = Path(named) if named else None
+    if full is not False and full_dir is not None and full_dir.is_dir():
+        return full_dir
     if full:
-        raise FileNotFoundError(f"full corpora not found at {FULL_DIR}")
+        raise FileNotFoundError(f"full corpora not found: set {FULL_ENV} to their folder")
     return SAMPLE_DIR
 
 
