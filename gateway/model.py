@@ -149,9 +149,10 @@ class Fingerprint:
     system: int  # 64-bit hash of the system prompt (0 when none)
     words: int
     est_tokens: int  # estimated prompt tokens of the whole request
-    elicitation: float  # 0..1: chain-of-thought / rubric-grading elicitation evidence
-    elicitation_terms: tuple[str, ...] = ()
+    elicitation: float  # 0..1: chain-of-thought / rubric-grading wording of the user turn
+    elicitation_terms: tuple[str, ...] = ()  # of the user turn and the system prompt
     frame: int = 0  # 64-bit hash of the template around the body (0: no frame found)
+    system_elicitation: float = 0.0  # 0..1: the same wording in the system prompt
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,10 +100,12 @@ def staged(
     elicit = fp.lexicon.match_tokens(tokens)
     if not frame and elicit.anchor >= 0:
         frame = sentence_frame(sk, elicit.anchor)
+    terms, system_score = elicit.terms, 0.0
     if system:
         extra = fp.lexicon.score(system[:SYSTEM_LEXICON_CHARS])
         if extra.terms:
-            elicit = fp.lexicon.combine(elicit.terms + extra.terms)
+            system_score = extra.score
+            terms = fp.lexicon.combine(elicit.terms + extra.terms).terms
     marks.append(clock())
     vector = fp.embedding(sk, select)
     marks.append(clock())
@@ -122,8 +124,9 @@ def staged(
         words=words,
         est_tokens=parts.est_tokens,
         elicitation=elicit.score,
-        elicitation_terms=elicit.terms,
+        elicitation_terms=terms,
         frame=frame,
+        system_elicitation=system_score,
     )
     marks.append(clock())
     return result, [b - a for a, b in itertools.pairwise(marks)]

@@ -7,7 +7,9 @@ invalidate the affected clusters locally (and look their members up again in the
 background, so that their next requests need not wait); other replicas' changes arrive
 within ``cache_ttl``. ``expire_all`` (evidence removed from the graph) marks every entry
 stale: served once more while it is refreshed (expiries within a second coalesce). When the
-graph is unreachable a lone account is treated as its own cluster.
+graph is unreachable a lone account is treated as its own cluster. A cluster of at most
+``soft_max_size`` members is looked up in full once per refresh: whether it stands on soft
+links only (``ClusterInfo.soft``: its budgets are then those of its members alone).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections import OrderedDict
 from gateway.clock import Clock
 from gateway.clusters.config import PolicyProvider, default_policy
 from gateway.clusters.graph import ClusterGraph
+from gateway.clusters.hardness import has_hard_link
 from gateway.clusters.types import ClusterInfo
 from gateway.limiter.store import StoreUnavailable
 
@@ -89,6 +92,11 @@ class ClusterCache:
         self.lookups += 1
         generation = self._generation  # an expire_all meanwhile leaves this answer stale
         info = await self._graph.info(account)
+        policy = self._policy()
+        if 1 < info.size <= policy.soft_max_size:  # larger clusters stand on hard links
+            links = await self._graph.links(info.cluster_id)
+            soft = not has_hard_link(links, policy.link_on.hard)
+            info = ClusterInfo(info.cluster_id, info.size, soft)
         self._put(account, info, generation)
         return info
 

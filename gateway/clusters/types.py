@@ -71,10 +71,12 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class ClusterInfo:
-    """An account's cluster: its id (the account id when solitary) and member count."""
+    """An account's cluster: its id (the account id when solitary) and member count;
+    ``soft``: linked by soft evidence only (no payment, org, device or operator link)."""
 
     cluster_id: str
     size: int
+    soft: bool = False
 
 
 @dataclass(frozen=True, slots=True)

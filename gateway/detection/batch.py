@@ -9,8 +9,9 @@ twice in one batch sees the score (and the pin) its earlier observation produced
 A prompt frame sent by at least ``tuning.template_accounts`` distinct accounts is also
 observed as an entity of its own (``t:<frame>``), scored like a cluster from the requests of
 every account that sends it. Its level (at most ``tuning.template_max_level``) is a floor for
-each account sighted with the frame: a hydra of accounts too small to score one by one is
-acted upon from its members' first requests.
+each account sighted with the frame, for the detector window after its last request with
+the frame: a hydra of accounts too small to score one by one is acted upon from its members'
+first requests, however far apart each member's requests are.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from gateway.detection import detectors
+from gateway.detection.cohort import cohort_key, member_agrees
 from gateway.detection.config import DetectionPolicy, level_of
 from gateway.detection.coordination import coordination
 from gateway.detection.observation import observation
@@ -74,6 +76,12 @@ class _Planned:
     policy: DetectionPolicy
     frame: int
     solitary: bool
+    cohort: int = 0  # the ask cohort (see gateway.detection.cohort), 0: none
+
+    @property
+    def keys(self) -> tuple[int, ...]:
+        """The population keys this sighting fans out to: its frame, its ask cohort."""
+        return tuple(k for k in (self.frame, self.cohort) if k)
 
 
 class Batch:
@@ -94,20 +102,24 @@ class Batch:
                 tiers[s.identity.tier] = policy_for(s.identity.tier)
         self.policies = [tiers[s.identity.tier] for s in sightings]
         self._planned: list[_Planned] = []
-        self._senders: list[int] = []  # per planned sighting: its frame's senders, if scored
+        # per planned sighting: (key, senders) of each frame or cohort scored as an entity
+        self._senders: list[tuple[tuple[int, int], ...]] = []
         self._verification_until = verification_until
         self._soft_only = soft_only
         for i, (s, policy) in enumerate(zip(sightings, self.policies, strict=True)):
             if policy.enabled:
                 solitary = s.cluster_size <= 1 and s.cluster_id == s.identity.account_id
-                self._planned.append(_Planned(i, s, policy, s.fingerprint.frame, solitary))
+                cohort = cohort_key(s.fingerprint, s.features) if policy.tuning.cohorts else 0
+                frame = s.fingerprint.frame
+                self._planned.append(_Planned(i, s, policy, frame, solitary, cohort))
 
     def fanouts(self) -> list[FanoutRequest]:
-        """Only framed prompts fan out: a bare skeleton ("Thanks!") is a common phrase."""
+        """Only framed prompts and asks fan out: a bare skeleton ("Thanks!") is a common
+        phrase."""
         return [
-            FanoutRequest(p.frame, p.sighting.identity.account_id, p.policy.tuning.window)
+            FanoutRequest(key, p.sighting.identity.account_id, p.policy.tuning.window)
             for p in self._planned
-            if p.frame
+            for key in p.keys
         ]
 
     def observations(self, counts: Sequence[int]) -> list[ObserveRequest]:
@@ -118,19 +130,18 @@ class Batch:
         found = iter(counts)
         for p in self._planned:
             s, policy = p.sighting, p.policy
-            senders = next(found) if p.frame else 0
-            fanout = senders >= policy.tuning.template_fanout
+            counted = [(key, next(found)) for key in p.keys]
+            fanout = bool(p.frame) and counted[0][1] >= policy.tuning.template_fanout
             window, half_life = policy.tuning.window, policy.tuning.counter_half_life
             account = s.identity.account_id
             obs = observation(
                 s.fingerprint, s.features, policy, s.now, fanout=fanout, limited=s.limited
             )
-            if senders < policy.tuning.template_accounts:
-                senders = 0
-            self._senders.append(senders)
-            if senders:
-                entity = entity_of_template(p.frame)
-                member = replace(obs, member=account)
+            scored = tuple((k, n) for k, n in counted if n >= policy.tuning.template_accounts)
+            self._senders.append(scored)
+            member = replace(obs, member=account)
+            for key, _ in scored:
+                entity = entity_of_template(key)
                 requests.append(ObserveRequest(entity, member, s.now, window, half_life))
             requests.append(
                 ObserveRequest(entity_of_account(account), obs, s.now, window, half_life)
@@ -147,21 +158,24 @@ class Batch:
         pins: dict[str, Pin] = {}  # written earlier in this batch
         out: list[Scored] = []
         found = iter(states)
-        for p, senders in zip(self._planned, self._senders, strict=True):
+        for p, scored in zip(self._planned, self._senders, strict=True):
             s = p.sighting
             floor, floor_until = Level.NONE, 0.0
-            if senders:
+            for _, senders in scored:
                 state = _latest(next(found), scores, pins)
                 verdict = verdict_of(state, p.policy, s.now, cluster=True, accounts=senders)
                 if verdict.dirty:
                     scores[state.entity] = verdict.state
-                if _passes_on(verdict, p.policy):
-                    cap = level_of(p.policy.tuning.template_max_level)
-                    floor = min(verdict.assessment.level, cap)
-                floor_until = state.pin.until if state.pin else verdict.state.until
                 out.append(
                     Scored(p.index, state, verdict, p.policy, s.now, s.cluster_id, None, None, True)
                 )
+                cap = level_of(p.policy.tuning.template_max_level)
+                passed = min(verdict.assessment.level, cap)
+                if passed > floor and _passes_on(verdict, p.policy):
+                    # a member sends again long after one level TTL (hydra members: hours
+                    # apart): its floor lasts the detector window after its last such request
+                    held = state.pin.until if state.pin else verdict.state.until
+                    floor, floor_until = passed, max(held, s.now + p.policy.tuning.window)
             members: list[str | None] = [s.identity.account_id]
             if not p.solitary:
                 members.append(None)
@@ -183,7 +197,12 @@ class Batch:
                     p.index, state, verdict, p.policy, s.now, s.cluster_id, account_id, pin
                 )
                 a = verdict.assessment
-                if account_id is not None and floor > a.level and not a.pinned:
+                if (
+                    account_id is not None
+                    and floor > a.level
+                    and not a.pinned
+                    and member_agrees(state, p.policy)
+                ):
                     item = _floored(item, floor, floor_until)
                 out.append(item)
         return out
@@ -223,7 +242,7 @@ def _passes_on(verdict: Verdict, policy: DetectionPolicy) -> bool:
 def _floored(item: Scored, floor: Level, until: float) -> Scored:
     """An account's verdict raised to the level its frame passes on."""
     a = item.verdict.assessment
-    reason = f"frame level {floor.label} (sent by many accounts)"
+    reason = f"frame or ask cohort level {floor.label} (sent by many accounts)"
     shown = replace(a, level=floor, reasons=(*a.reasons, reason))
     verdict = replace(item.verdict, assessment=shown)
     return replace(item, verdict=verdict, floor=floor, floor_until=until)

@@ -164,6 +164,31 @@ class Tuning(PolicyModel):
         description="Distinct accounts (within the window) sending one prompt frame before "
         "the frame is scored as an entity of its own (catches hydras of small accounts).",
     )
+    cohorts: bool = Field(
+        default=True,
+        description="Score ask cohorts: single-turn requests whose user turn carries the "
+        "same elicitation terms, across accounts (see gateway.detection.cohort); a cohort "
+        "sent by template_accounts accounts passes its level on like a frame.",
+    )
+    cohort_member_requests: int = Field(
+        default=3,
+        ge=1,
+        description="Requests an account needs before a cohort's or a frame's level passes to it.",
+    )
+    cohort_member_single: float = Field(
+        default=0.9,
+        ge=0,
+        le=1,
+        description="Single-turn share an account needs before a cohort's or a frame's level "
+        "passes to it.",
+    )
+    cohort_member_elicitation: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="Elicitation share (mean lexicon score of its requests) an account needs "
+        "before a cohort's or a frame's level passes to it.",
+    )
     template_max_level: LevelName = Field(
         default="challenge",
         description="Highest level a frame's own score passes on to the accounts sending it "

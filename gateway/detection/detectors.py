@@ -20,6 +20,10 @@ DIURNAL_SPAN = 20 * 3600.0  # an entity must be this old before "no diurnal paus
 # 0.03 on the tuning files); an entity at twice that or more starts to count.
 LEXICON_LOW, LEXICON_HIGH = 0.05, 0.35
 LEXICON_PRIOR = 0.03
+# A system prompt sent with (nearly) every request is a product's template: its CoT wording is
+# the app's style. Wording in a system prompt that comes and goes (an ask moved between the
+# system prompt and the user turn) counts: system-prompt share at the low end, not at the high.
+SYSTEM_FIXED = (0.6, 0.95)
 # Sustained volume of one account: requests in the decayed counter (half-life
 # tuning.counter_half_life) spread over several hours of the day: beyond one person typing,
 # and not one batch burst (an evaluation run, a nightly job: one or two hours).
@@ -160,9 +164,15 @@ def machine(state: EntityState, ctx: Context) -> float:
 def elicitation(state: EntityState, ctx: Context) -> Finding:
     """Content signals: CoT / rubric lexicon, logprobs and friends, maximum single-turn output.
 
+    CoT wording in the system prompt counts on its own only when the system prompt comes and
+    goes (see SYSTEM_FIXED); an app sends its template with every request.
+
     Maximum output counts only from a machine-like sender (see :func:`machine`): long
     summaries or reports from a nightly job are what maximum output is for."""
     elic = shrunk(state, "elic", LEXICON_PRIOR, ctx.min_requests / 2)
+    with_system = state.share("sys")
+    in_system = shrunk(state, "selic", 0.0, ctx.min_requests / 2)
+    varying = 1.0 - ramp(with_system, *SYSTEM_FIXED)
     params = state.share("params")
     maxout = state.share("maxout")
     auto = machine(state, ctx)
@@ -171,6 +181,11 @@ def elicitation(state: EntityState, ctx: Context) -> Finding:
         gate(state, ctx),
         [
             (ramp(elic, LEXICON_LOW, LEXICON_HIGH), f"elicitation lexicon mean {elic:.2f}"),
+            (
+                varying * ramp(in_system, LEXICON_LOW, LEXICON_HIGH),
+                f"system-prompt lexicon mean {in_system:.2f}, system prompt on "
+                f"{with_system:.2f} of requests (not a fixed app template)",
+            ),
             (ramp(params, 0.05, 0.4), f"logprobs/logit_bias/n>1 share {params:.2f}"),
             (
                 auto * ramp(maxout, 0.2, 0.7),

@@ -38,6 +38,16 @@ def reasoning_room(max_tokens: int | None, policy: DetectionPolicy) -> float:
     return max(0.0, max_tokens / floor)
 
 
+def elicitation_of(fingerprint: Fingerprint, features: RequestFeatures, max_output: bool) -> float:
+    """The request's elicitation evidence: its user turn's CoT / rubric wording; the system
+    prompt's only when the request itself agrees (the user turn's own wording, logprobs /
+    n > 1, or the maximum output). A step-by-step system prompt alone is an app's style:
+    every end user of a tutoring app sends it."""
+    own = fingerprint.elicitation
+    agrees = own > 0 or uses_output_params(features) or max_output
+    return max(own, fingerprint.system_elicitation) if agrees else own
+
+
 def observation(
     fingerprint: Fingerprint,
     features: RequestFeatures,
@@ -50,18 +60,22 @@ def observation(
 ) -> Observation:
     """The observation one request contributes (no prompt text, only hashes and flags)."""
     max_tokens = features.max_tokens
+    max_output = max_tokens is not None and max_tokens >= policy.tuning.max_output_tokens
+    elicitation = elicitation_of(fingerprint, features, max_output)
     return Observation(
         cell=fingerprint.cell,
         topic=(fingerprint.cell >> policy.tuning.topic_shift) % TOPICS,
         skeleton=template_of(fingerprint),
         exact=fingerprint.exact,
-        elicitation=fingerprint.elicitation * reasoning_room(max_tokens, policy),
+        elicitation=elicitation * reasoning_room(max_tokens, policy),
         params=uses_output_params(features),
         single_turn=features.turns <= 1,
         follow_up=features.turns > 1,
-        max_output=max_tokens is not None and max_tokens >= policy.tuning.max_output_tokens,
+        max_output=max_output,
         member=member,
         fanout=fanout,
         limited=limited,
         fresh=is_fresh(features.model, now, policy),
+        system=fingerprint.system != 0,
+        system_elicitation=fingerprint.system_elicitation * reasoning_room(max_tokens, policy),
     )

@@ -149,7 +149,7 @@ class RedisStateStore:
             -1 if obs.follow_up else obs.topic % TOPICS,
         ]
         args += [repr(incs[name]) for name in ("elic", "params", "single", "maxout")]
-        args += [repr(incs[name]) for name in ("fan", "hug", "fresh")]
+        args += [repr(incs[name]) for name in ("fan", "hug", "fresh", "sys", "selic")]
         return self._observe.call(len(keys), [*keys, *args])
 
     async def observe(

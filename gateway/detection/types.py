@@ -24,6 +24,8 @@ COUNTERS = (
     "sync",  # cluster: a different member requested just before (synchrony)
     "hug",  # the request hit or nearly hit a budget limit
     "fresh",  # the model was released within the fresh-model window
+    "sys",  # requests with a system prompt
+    "selic",  # sum of the system prompts' elicitation scores (counted or not per request)
 )
 
 
@@ -57,6 +59,8 @@ class Observation:
     limited: bool = False
     fresh: bool = False
     follow_up: bool = False  # turns > 1: not a new topic (kept out of the topic histogram)
+    system: bool = False  # the request has a system prompt
+    system_elicitation: float = 0.0  # the system prompt's elicitation score
 
     def increments(self, novel_cell: bool, novel_exact: bool, templated: bool) -> dict[str, float]:
         """The counter increments of this observation, given its novelty flags."""
@@ -72,6 +76,8 @@ class Observation:
             "maxout": float(self.single_turn and self.max_output),
             "hug": float(self.limited),
             "fresh": float(self.fresh),
+            "sys": float(self.system),
+            "selic": max(0.0, min(1.0, self.system_elicitation)),
         }
 
 

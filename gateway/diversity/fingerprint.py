@@ -1,7 +1,8 @@
 """The fingerprint stage's pure core: request body -> :class:`gateway.model.Fingerprint`.
 
 The fingerprint is of the LAST user turn (the new question), plus a hash of the system
-prompt; ``est_tokens`` covers the whole request. Everything is deterministic across
+prompt and the system prompt's own elicitation score (an app's style, kept apart from the user
+turn's); ``est_tokens`` covers the whole request. Everything is deterministic across
 processes (no salted ``hash()``) and bounded in cost (``max_words`` skeleton tokens, 12
 characters per word of text). Set ``OPENBLAS_NUM_THREADS=1`` in the serving process.
 """
@@ -70,10 +71,12 @@ class Fingerprinter:
         elicit = self.lexicon.match_tokens(tokens)
         if not frame and elicit.anchor >= 0:
             frame = sentence_frame(sk, elicit.anchor)
-        if system:
+        terms, system_score = elicit.terms, 0.0
+        if system:  # an app's style: kept apart from the user turn's own wording
             extra = self.lexicon.score(system[:SYSTEM_LEXICON_CHARS])
             if extra.terms:
-                elicit = self.lexicon.combine(elicit.terms + extra.terms)
+                system_score = extra.score
+                terms = self.lexicon.combine(elicit.terms + extra.terms).terms
         words = len(tokens)
         if len(text) > self.skeletonizer.max_chars:
             words = round(words * len(text) / self.skeletonizer.max_chars)
@@ -89,8 +92,9 @@ class Fingerprinter:
             words=words,
             est_tokens=est_tokens,
             elicitation=elicit.score,
-            elicitation_terms=elicit.terms,
+            elicitation_terms=terms,
             frame=frame,
+            system_elicitation=system_score,
         )
 
     def embedding(self, sk: Skeleton, segment: int | None) -> Vector:

@@ -1,7 +1,8 @@
 """Refusals: the client-facing error for a :class:`~gateway.model.Decision` that refuses.
 
 Messages say which limit and when to retry, never which detection signal fired. A refusal by
-a cluster budget speaks of "your organisation" without naming other accounts.
+a cluster budget speaks of "your linked accounts" without naming them (never of an
+"organisation": most clusters are not one).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ _PERIOD_NAMES = {
 def _whose(state: BudgetState) -> str:
     scope = state.budget.scope
     if scope == "cluster":
-        return "your organisation's"
+        return "your linked accounts' shared"
     if scope == "global":
         return "this model's shared"
     return "your account's"
@@ -34,7 +35,7 @@ def _whose(state: BudgetState) -> str:
 
 def _type(state: BudgetState) -> str:
     unit = state.budget.unit
-    return f"organization_{unit}" if state.budget.scope == "cluster" else unit
+    return f"linked_accounts_{unit}" if state.budget.scope == "cluster" else unit
 
 
 def _rate_text(state: BudgetState) -> str:

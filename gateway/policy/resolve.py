@@ -11,7 +11,10 @@ Effective mode: shadow anywhere wins — the global override (settings), the pol
 Cluster budgets (``clusters.budgets.<tier>`` or ``"*"``) apply whenever clustering is
 enabled, scaled by ``clusters.growth`` (f(n)) when ``clusters.scale_explicit`` is set. Without
 an explicit entry, a cluster of n > 1 members gets f(n) x the account budgets
-(``growth: sqrt`` by default): splitting into more accounts buys little.
+(``growth: sqrt`` by default): splitting into more accounts buys little. A cluster linked by
+soft evidence only (``soft_cluster``: shared network, template or timing; no payment, org,
+device or operator link) gets n x instead: never less than its members would have alone
+(detection acts on such a cluster through its levels when it has evidence beyond the links).
 """
 
 from __future__ import annotations
@@ -53,15 +56,17 @@ def _source(*loc: str) -> str:
 
 
 def _cluster(
-    policy: Policy, tier: str, cluster_size: int, shadow: bool, lease_ttl: float
+    policy: Policy, tier: str, cluster_size: int, shadow: bool, lease_ttl: float, soft: bool
 ) -> list[BudgetTemplate]:
     clusters = policy.clusters
     if not clusters.enabled:
         return []
+    # soft links alone: the members' budgets as if each were alone (n x, not f(n) x)
+    growth = float(max(1, cluster_size)) if soft else clusters.scale(cluster_size)
     explicit = _per_tier(clusters.budgets, tier)
     if explicit is not None:
         key, budgets = explicit
-        scale = clusters.scale(cluster_size) if clusters.scale_explicit else 1.0
+        scale = growth if clusters.scale_explicit or soft else 1.0
         return expand(
             budgets,
             scope="cluster",
@@ -77,7 +82,7 @@ def _cluster(
         scope="cluster",
         source=_source("tiers", tier),
         shadow=shadow,
-        scale=clusters.scale(cluster_size),
+        scale=growth,
         lease_ttl=lease_ttl,
     )
 
@@ -89,11 +94,13 @@ def resolve(
     model: str | None = None,
     route: str | None = None,
     cluster_size: int = 1,
+    soft_cluster: bool = False,
     shadow: bool = False,
 ) -> tuple[BudgetTemplate, ...]:
     """Every budget that applies to a request of a ``tier`` caller (None or unknown: the
-    default tier) for ``model`` on ``route``, in a cluster of ``cluster_size`` accounts.
-    ``shadow=True`` is the global override: everything reports, nothing refuses."""
+    default tier) for ``model`` on ``route``, in a cluster of ``cluster_size`` accounts
+    (``soft_cluster``: linked by soft evidence only). ``shadow=True`` is the global
+    override: everything reports, nothing refuses."""
     tier = effective_tier(policy, tier)
     account = policy.tiers[tier]
     lease = policy.defaults.lease_ttl
@@ -125,7 +132,7 @@ def resolve(
                     source=_source("routes", glob, found[0]),
                     lease_ttl=lease,
                 )
-    out += _cluster(policy, tier, cluster_size, shadow, lease)
+    out += _cluster(policy, tier, cluster_size, shadow, lease, soft_cluster)
     if model:
         for glob in matching(policy.global_, model):
             out += expand(

@@ -22,6 +22,7 @@ class RequestContext:
     tier: str = ""
     cluster_id: str = ""
     cluster_size: int = 1
+    cluster_soft: bool = False  # linked by soft evidence only: budgets as if alone
     endpoint: str = "other"
     body: bytes = b""
     payload: dict[str, Any] | None = None

@@ -39,11 +39,11 @@ class CachingPlanner(Planner):
     def __init__(self, keys: KeyBuilder, *, shadow: bool, size: int = 65536) -> None:
         super().__init__(keys, shadow=shadow)
         self._size = size
-        self._plans: dict[tuple[str, str, str, str, int, str, str], BoundPlan] = {}
+        self._plans: dict[tuple[str, str, str, str, int, str, str, bool], BoundPlan] = {}
 
     def bound(self, loaded: LoadedPolicy, ctx: RequestContext, model: str) -> BoundPlan:
         key = (loaded.version, ctx.tier, model, ctx.path, ctx.cluster_size, ctx.cluster_id,
-               ctx.account)  # fmt: skip
+               ctx.account, ctx.cluster_soft)  # fmt: skip
         found = self._plans.get(key)
         if found is None:
             found = super().bound(loaded, ctx, model)

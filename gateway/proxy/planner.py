@@ -51,14 +51,20 @@ class Planner:
     def __init__(self, keys: KeyBuilder, *, shadow: bool) -> None:
         self._keys = keys
         self._shadow = shadow
-        self._cache: OrderedDict[tuple[str, str, str, str, int], tuple[BudgetTemplate, ...]] = (
-            OrderedDict()
-        )
+        self._cache: OrderedDict[
+            tuple[str, str, str, str, int, bool], tuple[BudgetTemplate, ...]
+        ] = OrderedDict()
 
     def templates(
-        self, loaded: LoadedPolicy, tier: str, model: str, route: str, cluster_size: int
+        self,
+        loaded: LoadedPolicy,
+        tier: str,
+        model: str,
+        route: str,
+        cluster_size: int,
+        soft: bool = False,
     ) -> tuple[BudgetTemplate, ...]:
-        key = (loaded.version, tier, model, route, cluster_size)
+        key = (loaded.version, tier, model, route, cluster_size, soft)
         found = self._cache.get(key)
         if found is not None:
             self._cache.move_to_end(key)
@@ -70,6 +76,7 @@ class Planner:
                 model=model,
                 route=route,
                 cluster_size=cluster_size,
+                soft_cluster=soft,
                 shadow=self._shadow,
             )
         )
@@ -83,7 +90,9 @@ class Planner:
         return template.bind(key)
 
     def bound(self, loaded: LoadedPolicy, ctx: RequestContext, model: str) -> BoundPlan:
-        templates = self.templates(loaded, ctx.tier, model, ctx.path, ctx.cluster_size)
+        templates = self.templates(
+            loaded, ctx.tier, model, ctx.path, ctx.cluster_size, ctx.cluster_soft
+        )
         return BoundPlan.of(tuple(self.bind(t, ctx) for t in templates))
 
     def plan(self, loaded: LoadedPolicy, ctx: RequestContext) -> Plan:

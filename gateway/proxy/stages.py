@@ -53,7 +53,7 @@ class IdentifyStage:
         tier = identity.tier
         ctx.tier = tier if tier is not None and tier in policy.tiers else policy.defaults.tier
         info = await self._clusters.get(identity.account_id)
-        ctx.cluster_id, ctx.cluster_size = info.cluster_id, info.size
+        ctx.cluster_id, ctx.cluster_size, ctx.cluster_soft = info.cluster_id, info.size, info.soft
         return None
 
 

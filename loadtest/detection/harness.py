@@ -29,6 +29,7 @@ from gateway.settings import Settings
 from loadtest.detection.traffic import Account, Outcome, Request
 
 CHAT = "/v1/chat/completions"
+CLUSTER_REFUSAL = "your linked accounts' shared"  # a cluster budget's refusal message
 EXPECTED_COMPLETION = 64  # the mock's natural completion length: estimate for refused requests
 
 
@@ -182,6 +183,7 @@ class Harness:
                 level=level,
                 challenged=challenged,
             )
+        soft_refused = status == 429 and await self._soft_cluster_refusal(account, error)
         return Outcome(
             status,
             error_type=str(error.get("type") or ""),
@@ -191,7 +193,17 @@ class Harness:
             level=level,
             retry_after=float(resp_headers.get("retry-after", "0") or 0),
             challenged=challenged,
+            soft_cluster_refused=soft_refused,
         )
+
+    async def _soft_cluster_refusal(self, account: str, error: Mapping[str, Any]) -> bool:
+        """The 429 came from a cluster budget (as its message says) of a cluster of several
+        accounts linked by soft evidence only."""
+        if CLUSTER_REFUSAL not in str(error.get("message") or ""):
+            return False
+        assert self.state is not None
+        info = await self.state.clusters.get(account)
+        return info.size > 1 and info.soft
 
     async def _post(
         self, body: bytes, headers: Mapping[str, str]

@@ -8,6 +8,9 @@
   Accounts never acted upon count as missed, whatever their volume.
 * cost multiplier: accounts needed to extract 10,000 responses (each stops at a challenge)
   divided by accounts needed with no defence (each extracts all it planned).
+* harm to a benign account: any detection level (throttle or above), any degraded response,
+  or any refusal by the budget of a cluster linked by soft evidence only. The headline shows
+  the pooled rate and the worst persona's.
 """
 
 from __future__ import annotations
@@ -39,6 +42,16 @@ def useful(rec: Record) -> int:
 def before(rec: Record, level: Level) -> int | None:
     """Responses the account got before ``level`` first applied (None: it never did)."""
     return rec.served_before.get(int(level))
+
+
+def harmed(rec: Record) -> bool:
+    """Detection acted on the account (any level, a degraded response) or the budget of a
+    soft-only cluster refused it."""
+    return rec.max_level >= Level.THROTTLE or rec.degraded > 0 or rec.soft_cluster_429 > 0
+
+
+def harmed_share(records: Sequence[Record]) -> float:
+    return sum(1 for r in records if harmed(r)) / len(records) if records else 0.0
 
 
 def recall(records: Sequence[Record], level: Level, n: int) -> float:
@@ -81,7 +94,9 @@ def scenario_metrics(records: Sequence[Record]) -> dict[str, Any]:
         "responses": sum(r.served for r in records),
         "harvest_responses": sum(r.harvest_served for r in records),
         "budget_429": sum(r.budget_429 for r in records),
+        "soft_cluster_429": sum(r.soft_cluster_429 for r in records),
         "degraded_responses": sum(r.degraded for r in records),
+        "ever_harmed": harmed_share(records),
         "ever_throttled": _share(records, Level.THROTTLE),
         "ever_challenged": _share(records, Level.CHALLENGE),
         "ever_blocked": _share(records, Level.BLOCK),
@@ -129,6 +144,10 @@ def summarise(records: Sequence[Record]) -> dict[str, Any]:
         return sum(recall(by[s], level, n) for s in harvest_names) / max(1, len(harvest_names))
 
     benign_tokens = sum(r.tokens for r in benign)
+    personas = [n for n, m in scenarios.items() if m["role"] == "benign"]
+    harmed_personas = [n for n in personas if scenarios[n]["ever_harmed"] > 0]
+    worst = max(harmed_personas, key=lambda n: (scenarios[n]["ever_harmed"], n), default="")
+    worst_challenged = max((_share(by[n], Level.CHALLENGE) for n in personas), default=0.0)
     return {
         "harvest_recall_throttle_at_300": recall(harvest, Level.THROTTLE, 300),
         "harvest_recall_challenge_at_1000": recall(harvest, Level.CHALLENGE, 1000),
@@ -136,6 +155,10 @@ def summarise(records: Sequence[Record]) -> dict[str, Any]:
         "harvest_recall_challenge_at_1000_by_strategy_mean": macro(Level.CHALLENGE, 1000),
         "benign_challenged_rate": _share(benign, Level.CHALLENGE),
         "benign_throttled_rate": _share(benign, Level.THROTTLE),
+        "benign_harmed_rate": harmed_share(benign),
+        "benign_harmed_rate_worst_persona": scenarios[worst]["ever_harmed"] if worst else 0.0,
+        "benign_harmed_worst_persona": worst,
+        "benign_challenged_rate_worst_persona": worst_challenged,
         "benign_tokens_affected_share": (
             sum(r.affected_tokens for r in benign) / benign_tokens if benign_tokens else 0.0
         ),

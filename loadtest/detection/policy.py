@@ -1,6 +1,12 @@
 """The evaluation policy: the operator policy's ``detection`` and ``clusters`` sections, with
-budgets so generous that they never stop anybody (the kit measures what DETECTION does; any
-budget 429 that still happens is counted separately).
+account budgets so generous that they never stop anybody (the kit measures what DETECTION
+does; any budget 429 that still happens is counted separately).
+
+Cluster budgets are those the operator policy gives a cluster: its explicit
+``clusters.budgets`` entries, and for every other tier an entry of that tier's shipped account
+budgets (what a cluster of n > 1 gets, times f(n), without an entry). A refusal by the
+budget of a cluster linked by soft evidence only is harm to an honest account, and the kit
+counts it (see ``metrics.harmed``).
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ def evaluation_document(source: dict[str, Any]) -> dict[str, Any]:
     """``source`` with every budget made generous; detection and clustering kept as they are."""
     tiers = dict(source.get("tiers") or {"pro": {}})
     clusters = dict(source.get("clusters") or {})
-    clusters.pop("budgets", None)
+    clusters["budgets"] = cluster_budgets(tiers, clusters)
     doc: dict[str, Any] = {
         "version": source.get("version", 1),
         "mode": "enforce",
@@ -44,6 +50,20 @@ def evaluation_document(source: dict[str, Any]) -> dict[str, Any]:
     if "detection" in source:
         doc["detection"] = source["detection"]
     return doc
+
+
+def cluster_budgets(tiers: dict[str, Any], clusters: dict[str, Any]) -> dict[str, Any]:
+    """The shipped cluster budgets as explicit entries: each tier's own entry, else ("*", else)
+    the tier's shipped account budgets (scaled by f(n) only with ``scale_explicit``, as the
+    implicit entry is; without it the implicit budgets are not simulated)."""
+    explicit = dict(clusters.get("budgets") or {})
+    if not clusters.get("scale_explicit", False) or "*" in explicit:
+        return explicit
+    out = dict(explicit)
+    for name, budgets in tiers.items():
+        if name not in out and isinstance(budgets, dict):
+            out[name] = {k: v for k, v in budgets.items() if k != "mode"}
+    return out
 
 
 def write_evaluation_policy(source: Path, folder: Path) -> Path:

@@ -11,7 +11,8 @@ TARGETS = (
     ("harvest_recall_throttle_at_300", ">=", 0.95),
     ("harvest_recall_challenge_at_1000", ">=", 0.90),
     ("benign_challenged_rate", "<=", 0.005),
-    ("benign_throttled_rate", "<=", 0.02),
+    ("benign_harmed_rate", "<=", 0.02),
+    ("benign_harmed_rate_worst_persona", "<=", 0.02),
 )
 
 
@@ -46,8 +47,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"# Harvest detection evaluation ({meta['mode']} run)",
         "",
         f"Command: `{meta['command']}`  ",
-        f"Policy: `{meta['policy']}` (its `detection` and `clusters` sections; budgets made "
-        "generous so that detection, not budgets, is measured)  ",
+        f"Policy: `{meta['policy']}` (its `detection` and `clusters` sections, with its cluster "
+        "budgets; account budgets made generous so that detection, not budgets, is measured)  ",
         f"Prompts: **{meta['split']}** split. Benign: {', '.join(meta['files']['benign'])}; "
         f"harvest: {', '.join(meta['files']['harvest'])} (from `{meta['corpus_dir']}`).  ",
         f"Tuning files: {', '.join(meta['tuning_files'])}. Reporting files: "
@@ -74,7 +75,10 @@ def markdown(result: dict[str, Any]) -> str:
         f", challenge before 1,000: "
         f"{_pct(result['harvest_recall_challenge_at_1000_by_strategy_mean'])}. Benign tokens "
         f"affected: {_pct(result['benign_tokens_affected_share'])}. Budget 429s (all "
-        f"accounts): {result['budget_429']}.",
+        f"accounts): {result['budget_429']}. Harmed = any detection level, any degraded "
+        f"response or any refusal by a soft-only cluster's budget; worst persona: "
+        f"{result['benign_harmed_worst_persona'] or '-'}; benign accounts ever throttled: "
+        f"{_pct(result['benign_throttled_rate'])}.",
         "",
         "## Harvest strategies",
         "",
@@ -98,18 +102,18 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         "## Benign personas",
         "",
-        "| persona | accounts | requests | ever throttled | ever challenged | ever blocked | "
-        "tokens affected | degraded responses | budget 429 |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| persona | accounts | requests | ever harmed | ever throttled | ever challenged | "
+        "ever blocked | tokens affected | degraded responses | budget 429 (soft cluster) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, m in result["scenarios"].items():
         if m["role"] != "benign":
             continue
         lines.append(
-            f"| {name} | {m['accounts']} | {m['requests']} | "
+            f"| {name} | {m['accounts']} | {m['requests']} | {_pct(m['ever_harmed'])} | "
             f"{_pct(m['ever_throttled'])} | {_pct(m['ever_challenged'])} | "
             f"{_pct(m['ever_blocked'])} | {_pct(m['tokens_affected_share'])} | "
-            f"{m['degraded_responses']} | {m['budget_429']} |"
+            f"{m['degraded_responses']} | {m['budget_429']} ({m['soft_cluster_429']}) |"
         )
     lines += ["", "## How to read this", "", *result["run"]["notes"], ""]
     return "\n".join(lines)

@@ -43,6 +43,7 @@ def record(rec: Record, request: Request, out: Outcome) -> None:
     rec.tokens += out.tokens
     if out.status == 429:
         rec.budget_429 += 1
+        rec.soft_cluster_429 += out.soft_cluster_refused
     detection_hit = level >= Level.THROTTLE or out.degraded or out.error_code in DETECTION_403
     if detection_hit:
         rec.affected_tokens += out.tokens

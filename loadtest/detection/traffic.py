@@ -32,6 +32,7 @@ class Outcome:
     level: int = 0  # the effective detection level (max of account and cluster) at send time
     retry_after: float = 0.0
     challenged: bool = False  # a challenge was answered (and, for benign clients, solved)
+    soft_cluster_refused: bool = False  # a 429 of the budget of a soft-only cluster
 
     @property
     def served(self) -> bool:
@@ -80,3 +81,4 @@ class Record:
     cluster: str = ""  # the account's linked-account cluster at the end of the run
     cluster_size: int = 1
     reasons: tuple[str, ...] = ()  # detection reasons when the account was first acted upon
+    soft_cluster_429: int = 0  # refusals by the budget of a cluster linked by soft evidence only

@@ -71,8 +71,9 @@ async def test_shared_payment_links_accounts_and_they_share_the_cluster_budget(
         refused = await gw.chat("a1")
         error = (await refused.json())["error"]
         assert refused.status == 429
-        assert error["type"] == "organization_requests"
-        assert "your organisation's" in error["message"]
+        assert error["type"] == "linked_accounts_requests"
+        assert "your linked accounts' shared" in error["message"]
+        assert "organi" not in error["message"]
         assert "a2" not in error["message"]
         # the third account is unaffected: its own cluster budget of 4 (1 used)
         assert await _successes(gw, ["a3"], 10) == 3

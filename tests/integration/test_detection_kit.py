@@ -29,6 +29,8 @@ FRACTIONS = (
     "harvest_recall_challenge_at_1000",
     "benign_challenged_rate",
     "benign_throttled_rate",
+    "benign_harmed_rate",
+    "benign_harmed_rate_worst_persona",
 )
 
 
@@ -62,7 +64,8 @@ async def test_tiny_run_writes_a_complete_report(tmp_path: Path) -> None:
     assert [p.name for p in paths] == ["report.md", "report.json", "responses_before_action.png"]
     assert json.loads(paths[1].read_text())["run"]["split"] == "tuning"
     assert paths[2].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "benign_throttled_rate" in paths[0].read_text()
+    assert "benign_harmed_rate_worst_persona" in paths[0].read_text()
+    assert result["benign_harmed_rate"] >= result["benign_throttled_rate"]
 
 
 async def test_same_seed_same_numbers() -> None:

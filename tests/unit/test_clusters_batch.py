@@ -138,7 +138,7 @@ async def test_expired_entries_are_served_and_refreshed_once_per_burst() -> None
     cache = ClusterCache(graph, clock)
     for name in "ab":
         await cache.get(name)
-    await graph.link("a", "b", (Evidence("pay", "h", clock.now(), clock.now()),))
+    await graph.link("a", "b", (Evidence("payment_fingerprint", "h", clock.now(), clock.now()),))
     cache.expire_all()
     cache.expire_all()  # a burst of hot values: one expiry
     assert await cache.get("b") == ClusterInfo("b", 1)  # the stale answer, no waiting
@@ -159,7 +159,7 @@ async def test_invalidated_members_are_looked_up_again_in_the_background() -> No
     clock = FakeClock()
     graph = CountingGraph(clock)
     cache = ClusterCache(graph, clock)
-    await graph.link("a", "b", (Evidence("pay", "h", clock.now(), clock.now()),))
+    await graph.link("a", "b", (Evidence("payment_fingerprint", "h", clock.now(), clock.now()),))
     for name in "abc":
         await cache.get(name)
     cache.invalidate("a")

@@ -32,7 +32,7 @@ class CountingGraph(MemoryClusterGraph):
 
 
 def ev(clock: FakeClock) -> tuple[Evidence, ...]:
-    return (Evidence("pay", "h", clock.now(), clock.now()),)
+    return (Evidence("payment_fingerprint", "h", clock.now(), clock.now()),)
 
 
 async def test_cache_looks_up_once_then_serves_locally() -> None:
@@ -142,3 +142,16 @@ async def test_service_views_and_operator_actions() -> None:
     audit = await service.audit(10)
     assert [e["action"] for e in audit["entries"]][:2] == ["unlink", "link"]
     assert audit["entries"][0]["actor"] == "ops" and audit["entries"][0]["reason"] == "wrong"
+
+
+async def test_cache_tells_a_soft_only_cluster_from_a_hard_linked_one() -> None:
+    clock = FakeClock()
+    graph = MemoryClusterGraph(clock)
+    now = clock.now()
+    await graph.link("s1", "s2", (Evidence("ip_prefix", "h", now, now),), actor="t", reason="r")
+    await graph.link("h1", "h2", (Evidence("org_id", "o", now, now),), actor="t", reason="r")
+    cache = ClusterCache(graph, clock)
+    soft, hard = await cache.get("s1"), await cache.get("h2")
+    assert (soft.size, soft.soft) == (2, True)
+    assert (hard.size, hard.soft) == (2, False)
+    assert (await cache.get("alone")).soft is False

@@ -63,18 +63,34 @@ async def test_a_hydra_of_small_accounts_is_acted_on_through_its_frame() -> None
     frame = await rig.engine.view(entity_of_template(FRAME))
     assert frame["requests"] >= rig.policy.min_requests
     assert frame["level"] in ("challenge", "block")
-    # a new member is challenged after its first request, with no evidence of its own
+    # a new member is challenged after its third request (its own stream must agree: a
+    # few single-turn asks of its own), with no score of its own
+    for _ in range(rig.policy.tuning.cohort_member_requests - 1):
+        await rig.send("newcomer", elicitation=0.9)
+        assert await rig.level("newcomer") == Level.NONE
     await rig.send("newcomer", elicitation=0.9)
     assert await rig.level("newcomer") == Level.CHALLENGE
     own = await rig.state.load("a:newcomer", rig.clock.now())
-    assert own.requests == 1 and own.score.level == Level.NONE
+    assert own.requests == 3 and own.score.level == Level.NONE
+
+
+async def test_an_account_whose_own_stream_disagrees_gets_no_floor() -> None:
+    """Follow-ups, or asks without the wording: not a member, whatever the frame's level."""
+    rig = Rig()
+    await hydra(rig, 100, 2, elicitation=0.9)
+    for turn in range(6):
+        await rig.send("student", elicitation=0.9, turns=1 + turn % 2)
+        await rig.send("plain", elicitation=0.0)
+    assert await rig.level("student") == Level.NONE
+    assert await rig.level("plain") == Level.NONE
 
 
 async def test_frame_level_is_capped_below_block() -> None:
     rig = Rig()
     await hydra(rig, 100, 3, elicitation=0.9)
     assert (await rig.engine.view(entity_of_template(FRAME)))["level"] == "block"
-    await rig.send("newcomer", elicitation=0.9)
+    for _ in range(rig.policy.tuning.cohort_member_requests):
+        await rig.send("newcomer", elicitation=0.9)
     assert await rig.level("newcomer") == Level.CHALLENGE  # template_max_level
 
 

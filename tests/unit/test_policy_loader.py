@@ -57,10 +57,10 @@ def test_issue_example_means_what_its_comments_say() -> None:
     assert policy.models["gpt-4*"]["free"].tokens is not None
 
 
-def test_shipped_default_policy_loads_with_three_tiers() -> None:
+def test_shipped_default_policy_loads_with_its_four_tiers() -> None:
     loaded = load_policy(ROOT / "policies")
     policy = loaded.policy
-    assert set(policy.tiers) == {"free", "pro", "enterprise"}
+    assert set(policy.tiers) == {"free", "pro", "enterprise", "evaluation"}
     free = policy.tiers["free"]
     assert free.requests is not None and free.diversity is not None
     assert policy.clusters.link_on.hard == ("payment_fingerprint", "org_id", "device_id")

@@ -211,3 +211,18 @@ def test_token_count_is_carried_to_the_spec() -> None:
     policy = make(models={"o*": {"*": {"tokens": {"rate": "1000/hour", "count": "output"}}}})
     template = by_name(resolve(policy, model="o3"))["model[o*]:tokens"]
     assert template.count == "output" and template.bind("k").count == "output"
+
+
+@pytest.mark.parametrize("members", [2, 4, 9, 20])
+def test_a_soft_linked_cluster_gets_what_its_members_would_have_alone(members: int) -> None:
+    """Soft links alone (network, template, timing) never shrink the members' budgets:
+    n x the budgets, where a hard-linked cluster gets f(n) x."""
+    budgets = {"free": {"requests": {"rate": "40/minute", "burst": 20}}}
+    for clusters in ({}, {"budgets": budgets}, {"budgets": budgets, "scale_explicit": True}):
+        policy = make(clusters=clusters)
+        alone = by_name(resolve(policy, tier="free", cluster_size=1)).get("cluster:requests")
+        soft = by_name(resolve(policy, tier="free", cluster_size=members, soft_cluster=True))
+        hard = by_name(resolve(policy, tier="free", cluster_size=members))
+        base = alone.rate if alone is not None else 5.0  # no entry: the account budget
+        assert soft["cluster:requests"].rate == pytest.approx(members * base)
+        assert hard["cluster:requests"].rate < soft["cluster:requests"].rate

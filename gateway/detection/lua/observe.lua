@@ -6,7 +6,7 @@
 -- ARGV: 1 now, 2 window s, 3 half-life s, 4 cell bit, 5 skeleton bit, 6 exact bit,
 --       7 member, 8 sync window s, 9 IAT alpha, 10 novelty alpha, 11 coarse topic (-1: a
 --       follow-up, not counted in the histogram),
---       12.. increments: elic, params, single, maxout, fan, hug, fresh
+--       12.. increments: elic, params, single, maxout, fan, hug, fresh, sys, selic
 -- Returns the state after the observation, compactly (see redis_state.REPLY_FIELDS):
 --   { the REPLY_FIELDS values as stored (strings, false when unset), active hours,
 --     pin JSON or false, histogram current, histogram previous }
@@ -20,7 +20,7 @@ local a_iat = tonumber(ARGV[9])
 local a_nov = tonumber(ARGV[10])
 
 local COUNTERS = { 'req', 'nov_cell', 'nov_exact', 'tpl', 'fan', 'elic', 'params', 'single',
-                   'maxout', 'sync', 'hug', 'fresh' }
+                   'maxout', 'sync', 'hug', 'fresh', 'sys', 'selic' }
 local READ = { 'n', 'tl', 'lm', 'ik', 'im', 'iv', 'nv' }
 for _, name in ipairs(COUNTERS) do READ[#READ + 1] = 'c:' .. name end
 local before = redis.call('HMGET', h, unpack(READ))
@@ -70,6 +70,7 @@ local incs = {
   fan = tonumber(ARGV[16]), elic = tonumber(ARGV[12]), params = tonumber(ARGV[13]),
   single = tonumber(ARGV[14]), maxout = tonumber(ARGV[15]), sync = sync,
   hug = tonumber(ARGV[17]), fresh = tonumber(ARGV[18]),
+  sys = tonumber(ARGV[19]), selic = tonumber(ARGV[20]),
 }
 for _, name in ipairs(COUNTERS) do
   local f = 'c:' .. name
