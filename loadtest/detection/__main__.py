@@ -11,7 +11,7 @@ from pathlib import Path
 from gateway.observability.logging import configure_logging
 from loadtest.detection.evaluate import Options, evaluate
 from loadtest.detection.report import TARGETS, write_json, write_report
-from loadtest.detection.scenarios import FULL, QUICK
+from loadtest.detection.scenarios import FULL, QUICK, build
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -35,11 +35,19 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--report", help="write report.md, report.json and the chart here")
     p.add_argument("--trace", help="calibration: family scores at 40/100/300 requests (JSON)")
     p.add_argument("--verbose", action="store_true", help="progress per simulated day")
+    p.add_argument(
+        "--only", nargs="+", default=[], metavar="SCENARIO", help="run only these scenarios"
+    )
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    plan = QUICK if args.quick else FULL
+    unknown = set(args.only) - {acc.scenario for acc, _ in build(plan)}
+    if unknown:
+        print(f"--only: unknown scenario(s): {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
     configure_logging("json", "error")
     words = sys.argv[1:] if argv is None else argv
     options = Options(
@@ -52,8 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         command=" ".join(["python -m loadtest.detection", shlex.join(words)]).strip(),
         trace=args.trace,
         verbose=args.verbose,
+        only=frozenset(args.only),
     )
-    result = asyncio.run(evaluate(QUICK if args.quick else FULL, options))
+    result = asyncio.run(evaluate(plan, options))
     if args.json_out:
         write_json(result, Path(args.json_out))
     if args.report:

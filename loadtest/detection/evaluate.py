@@ -54,12 +54,13 @@ class Options:
     command: str = "python -m loadtest.detection"
     trace: str | None = None
     verbose: bool = False
+    only: frozenset[str] = frozenset()  # scenarios to run (empty: all)
 
 
 async def evaluate(plan: Plan, options: Options) -> dict[str, Any]:
     """Run ``plan`` and return the result (numbers and run metadata)."""
     pools = load_pools(options.split, options.benign, options.harvest)
-    accounts = build(plan, options.seed)
+    accounts = build(plan, options.seed, options.only)
     clock = FakeClock(START)
     ctx = Context(pools=pools, start=START, days=plan.days, cap=plan.cap, scale=plan.scale)
     trace: list[dict[str, Any]] | None = [] if options.trace else None

@@ -4,9 +4,9 @@ answers only (not from the detector's code).
 What an operator who read those documents does: stay under ``min_requests`` per account or look
 like a person (office hours, think time, follow-ups, revisits), keep ``max_tokens`` below the
 maximum-output mark, never send one prompt frame from many accounts (every ask is its own
-paraphrase, often with the reasoning request in the system prompt, where apps put theirs), use
-a fresh /24, payment and org per account, keep squads' waves seconds apart (the synchrony
-window is 2 s), and rotate the client stack and sampling parameters.
+paraphrase, often with the reasoning request in the system prompt, where apps put theirs), give
+every account its own /24 and no shared payment, org or device, keep squads' waves seconds
+apart (the synchrony window is 2 s), and rotate the client stack and sampling parameters.
 """
 
 from __future__ import annotations
@@ -79,16 +79,10 @@ def disguise(rng: random.Random, task: str) -> tuple[str | None, str]:
         parts = [rng.choice(LEADS), text, rng.choice(TAILS)]
         return rng.choice(SYSTEMS), "\n\n".join(p for p in parts if p)
     ask_text = rng.choice(ASKS)
-    parts = (
-        [rng.choice(LEADS), ask_text, text]
-        if rng.random() < 0.4
-        else [
-            rng.choice(LEADS),
-            text,
-            ask_text,
-            rng.choice(TAILS),
-        ]
-    )
+    if rng.random() < 0.4:
+        parts = [rng.choice(LEADS), ask_text, text]
+    else:
+        parts = [rng.choice(LEADS), text, ask_text, rng.choice(TAILS)]
     return None, "\n\n".join(p for p in parts if p)
 
 
@@ -100,7 +94,8 @@ def harvest_body(rng: random.Random, task: str, **params: Any) -> dict[str, Any]
 
 
 def code_tasks(ctx: Context, rng: random.Random) -> Iterator[str]:
-    """Code-like harvest tasks (all harvest tasks when the pool has none), no repeats."""
+    """Code-like harvest tasks (all harvest tasks when the pool has fewer than 20), shuffled,
+    no repeats until the pool is exhausted."""
     code = [t for t in ctx.pools.harvest if any(h in t.lower() for h in CODE_HINTS)]
     pool = code if len(code) >= 20 else list(ctx.pools.harvest)
     while True:

@@ -14,6 +14,7 @@ from loadtest.detection.context import Context
 from loadtest.detection.harvest import STRATEGIES, hydra_member, paraphrase_member
 from loadtest.detection.personas import PERSONAS
 from loadtest.detection.redteam import RED_FULL, RED_NONE, RED_QUICK, RedPlan, populate
+from loadtest.detection.redteam2 import RED2_FULL, RED2_NONE, RED2_QUICK, Red2Plan, populate2
 from loadtest.detection.traffic import Account, Behaviour, Role
 
 BehaviourFn = Callable[[Account, Context], Behaviour]
@@ -39,6 +40,7 @@ class Plan:
     paraphrase: tuple[int, int, int] = (0, 0, 1)
     paraphrase_period: float = 2 * 3600.0  # seconds between a squad's waves (about)
     red: RedPlan = RED_NONE  # the red team's strategies and look-alikes (redteam.py)
+    red2: Red2Plan = RED2_NONE  # round 11b's (redteam2.py)
 
 
 FULL = Plan(
@@ -62,6 +64,7 @@ FULL = Plan(
     solve_budget=300,
     paraphrase=(100, 40, 10),
     red=RED_FULL,
+    red2=RED2_FULL,
 )
 QUICK = Plan(
     name="quick",
@@ -84,6 +87,7 @@ QUICK = Plan(
     solve_budget=10,
     paraphrase=(20, 30, 10),
     red=RED_QUICK,
+    red2=RED2_QUICK,
 )
 
 
@@ -96,8 +100,11 @@ def _ip(n: int) -> str:
     return f"10.{(n >> 8) & 255}.{n & 255}.{1 + n % 200}"
 
 
-def build(plan: Plan, seed: int = 1) -> list[tuple[Account, BehaviourFn]]:
-    """Every account of the run with its behaviour, in a deterministic order."""
+def build(
+    plan: Plan, seed: int = 1, only: frozenset[str] = frozenset()
+) -> list[tuple[Account, BehaviourFn]]:
+    """Every account of the run (of the scenarios in ``only``, if given) with its behaviour,
+    in a deterministic order."""
     out: list[tuple[Account, BehaviourFn]] = []
 
     def add(
@@ -147,4 +154,5 @@ def build(plan: Plan, seed: int = 1) -> list[tuple[Account, BehaviourFn]]:
         ip = f"100.64.{squad}.{10 + i % squad_size}"  # the squad's proxy /24
         add("hydra_paraphrase", "harvest", fn, ip=ip, planned=per_member)
     populate(plan.red, add, seed)
-    return out
+    populate2(plan.red2, add)
+    return [(acc, fn) for acc, fn in out if not only or acc.scenario in only]

@@ -9,22 +9,15 @@ from itertools import pairwise
 from loadtest.detection.context import Context
 from loadtest.detection.pools import load_pools
 from loadtest.detection.redteam import RED_FULL, RED_QUICK
+from loadtest.detection.redteam2 import drive
 from loadtest.detection.scenarios import QUICK, BehaviourFn, build
-from loadtest.detection.traffic import Account, Outcome, Request
+from loadtest.detection.traffic import Account, Request
 
 CTX = Context(pools=load_pools("tuning", (), ()), start=0.0, days=3.0, cap=400, scale=0.3)
 
 
 def _drive(acc: Account, fn: BehaviourFn, limit: int = 2000) -> list[tuple[float, Request]]:
-    behaviour = fn(acc, CTX)
-    sent: list[tuple[float, Request]] = []
-    try:
-        sent.append(next(behaviour))
-        while len(sent) < limit:
-            sent.append(behaviour.send(Outcome(status=200)))
-    except StopIteration:
-        pass
-    return sent
+    return drive(acc, fn, CTX, limit)
 
 
 def _by(scenario: str) -> list[tuple[Account, BehaviourFn]]:
