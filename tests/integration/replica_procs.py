@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -29,6 +30,28 @@ HOST = "127.0.0.1"
 ADMIN_TOKEN = "replica-admin-token"
 CHALLENGE_SECRET = "replica-challenge-secret-0123456789abcdef"
 START_TIMEOUT = 45.0  # importing the gateway on a busy 2-core machine can take a while
+
+
+def port_pair() -> int:
+    """A loopback port p with p + 1 free too (worker i serves admin on p + i), drawn below the
+    kernel's ephemeral range: a port the OS hands out with bind(0) can be taken meanwhile as
+    the local port of some process's outgoing connection ('address already in use')."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as ranges:
+            low = int(ranges.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(10000, low - 2)
+        with socket.socket() as first, socket.socket() as second:
+            try:
+                first.bind((HOST, port))
+                second.bind((HOST, port + 1))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no two adjacent free loopback ports")
 
 
 def free_port() -> int:

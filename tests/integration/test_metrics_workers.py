@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -32,6 +30,7 @@ from replica_procs import (
     GatewayConfig,
     Proc,
     ProcessGroup,
+    port_pair,
     write_keys,
     write_policy,
 )
@@ -58,30 +57,8 @@ class Instance:
     key: str
 
 
-def _ephemeral_low() -> int:
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as ranges:
-            return int(ranges.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
-
-
 def _admin_port_pair() -> int:
-    """A loopback port p with p + 1 free too (worker i serves admin on p + i), drawn below the
-    kernel's ephemeral range: a port the OS hands out with bind(0) can be taken meanwhile as
-    the local port of some process's outgoing connection (the gateway's own, to the mock)."""
-    low = _ephemeral_low()
-    rng = random.Random()
-    for _ in range(200):
-        port = rng.randrange(10000, low - 2)
-        with socket.socket() as first, socket.socket() as second:
-            try:
-                first.bind((HOST, port))
-                second.bind((HOST, port + 1))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no two adjacent free loopback ports")
+    return port_pair()
 
 
 @pytest.fixture

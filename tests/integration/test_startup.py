@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from replica_procs import HOST, free_port
+from replica_procs import HOST, free_port, port_pair
 
 pytestmark = pytest.mark.slow
 
@@ -226,9 +226,7 @@ def test_demo_busy_port_prints_no_keys(tmp_path: Path, busy_port: int) -> None:
 
 
 def test_workers_log_their_own_admin_port(tmp_path: Path) -> None:
-    port, admin = free_port(), free_port()
-    while _status(f"http://{HOST}:{admin + 1}/") is not None:  # the second worker's port
-        admin = free_port()
+    port, admin = free_port(), port_pair()  # worker i serves admin on admin + i
     env = _env(
         GATEWAY_LISTEN=f"{HOST}:{port}",
         GATEWAY_ADMIN_LISTEN=f"{HOST}:{admin}",
