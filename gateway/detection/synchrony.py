@@ -145,8 +145,12 @@ def _trim(times: deque[float], since: float) -> None:
 
 def _expected(a: _Account, b: _Account, policy: SynchronyPolicy) -> float:
     """Meetings found by ``a``'s episodes expected by chance: each finds one of ``b``'s in the
-    ``delta`` before it with probability ``1 - exp(-delta * rate)``, ``rate`` being ``b``'s
-    episodes within ``local`` either side of it (the episode it met included: conservative)."""
+    ``delta`` before it with probability ``min(1, delta * rate)``, ``rate`` being ``b``'s
+    episodes within ``local`` either side of it (the episode it met included: conservative).
+    Episode starts are at least ``delta`` apart (a start follows a gap longer than ``delta``),
+    so a window of ``delta`` holds at most one: the chance is the expected count itself, not
+    the Poisson ``1 - exp(-delta * rate)``, which undercounts steady accounts whose gaps hover
+    around ``delta`` (an app's customers: every one of them looked synchronous)."""
     theirs = list(b.times)
     since = max(a.first, b.first)
     total = 0.0
@@ -154,5 +158,5 @@ def _expected(a: _Account, b: _Account, policy: SynchronyPolicy) -> float:
         if t < since:
             continue
         near = bisect_right(theirs, t + policy.local) - bisect_left(theirs, t - policy.local)
-        total += 1.0 - math.exp(-policy.delta * near / (2 * policy.local))
+        total += min(1.0, policy.delta * near / (2 * policy.local))
     return total

@@ -97,6 +97,28 @@ def test_accounts_awake_at_the_same_hours_are_not_synchronous() -> None:
     assert all(tracker.synchronous(f"office{i}", now, TRACKER) == 0 for i in range(8))
 
 
+def test_a_fleet_of_app_customers_at_the_same_steady_rate_is_not_synchronous() -> None:
+    """Customers of one app (a request every 3-8 minutes, 14 hours a day, three days): gaps
+    around ``delta`` start an episode every ~9 minutes. Episode starts are ``delta`` apart by
+    construction, so a window of ``delta`` holds at most one: chance is ``delta * rate``, not
+    the Poisson ``1 - exp(-delta * rate)`` (which found every customer synchronous)."""
+    rng = random.Random(11)
+    events = []
+    for i in range(8):
+        open_h, gap = rng.uniform(6, 9), rng.uniform(13, 16) * 3600 / 150
+        for day in range(3):
+            at = day * 86400.0 + open_h * 3600 + rng.uniform(0, gap)
+            for _ in range(150):
+                events.append((at, f"customer{i}"))
+                at += gap * rng.uniform(0.5, 1.5)
+    tracker = CoActivity()
+    policy = replace(TRACKER, horizon=3 * 86400.0)
+    for t, name in sorted(events):
+        tracker.record(name, START + t, policy)
+    now = START + max(t for t, _ in events)
+    assert [tracker.synchronous(f"customer{i}", now, policy) for i in range(8)] == [0] * 8
+
+
 def test_few_waves_are_not_enough() -> None:
     tracker = CoActivity()
     for t, name in timeline(3):
