@@ -20,13 +20,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from gateway.detection import detectors
+from gateway.detection.coactivity import EpisodeRequest
 from gateway.detection.cohort import cohort_key, member_agrees
 from gateway.detection.config import DetectionPolicy, level_of
 from gateway.detection.coordination import coordination
 from gateway.detection.observation import observation
 from gateway.detection.scorer import Verdict, score
 from gateway.detection.state import FanoutRequest, ObserveRequest
-from gateway.detection.synchrony import CoActivity, SynchronyPolicy
+from gateway.detection.synchrony import SynchronyAsk, SynchronyPolicy, episode
 from gateway.detection.types import (
     EntityState,
     Pin,
@@ -95,11 +96,8 @@ class Batch:
         policy_for: Callable[[str | None], DetectionPolicy],
         verification_until: Callable[[], float],
         soft_only: frozenset[str] = frozenset(),
-        synchrony: CoActivity | None = None,
     ) -> None:
-        """``soft_only``: the clusters of these sightings linked by soft evidence only;
-        ``synchrony``: the worker's co-activity tracker (:meth:`score` records every observed
-        sighting in order)."""
+        """``soft_only``: the clusters of these sightings linked by soft evidence only."""
         tiers: dict[str | None, DetectionPolicy] = {}
         for s in sightings:
             if s.identity.tier not in tiers:
@@ -110,7 +108,6 @@ class Batch:
         self._senders: list[tuple[tuple[int, int], ...]] = []
         self._verification_until = verification_until
         self._soft_only = soft_only
-        self._synchrony = synchrony
         for i, (s, policy) in enumerate(zip(sightings, self.policies, strict=True)):
             if policy.enabled:
                 solitary = s.cluster_size <= 1 and s.cluster_id == s.identity.account_id
@@ -157,17 +154,41 @@ class Batch:
                 requests.append(ObserveRequest(entity, obs, s.now, window, half_life))
         return requests
 
-    def score(self, states: Sequence[EntityState]) -> list[Scored]:
-        """Score every observed state in order (pure)."""
+    def episodes(self) -> list[EpisodeRequest]:
+        """Every observed sighting of a tier with synchrony on, in order: the co-activity
+        store's records (see :mod:`gateway.detection.coactivity`)."""
+        return [
+            episode(p.sighting.identity.account_id, p.sighting.now, synchrony_policy(p.policy))
+            for p in self._planned
+            if p.policy.tuning.synchrony
+        ]
+
+    def synchrony_asks(self, states: Sequence[EntityState]) -> dict[int, SynchronyAsk]:
+        """Per planned sighting whose account's own stream agrees (see :meth:`_synchronous`):
+        the question for the co-activity store, at the sighting's time (so a batch answers
+        as one by one: meetings after ``now`` are not counted)."""
+        asks: dict[int, SynchronyAsk] = {}
+        at = 0
+        for i, (p, scored) in enumerate(zip(self._planned, self._senders, strict=True)):
+            state = states[at + len(scored)]
+            at += len(scored) + (1 if p.solitary else 2)
+            if p.policy.tuning.synchrony and _stream_agrees(state, p.policy):
+                s = p.sighting
+                asks[i] = SynchronyAsk(s.identity.account_id, s.now, synchrony_policy(p.policy))
+        return asks
+
+    def score(
+        self, states: Sequence[EntityState], synchronous: dict[int, int] | None = None
+    ) -> list[Scored]:
+        """Score every observed state in order (pure); ``synchronous``: per planned sighting
+        asked (:meth:`synchrony_asks`), the account's synchronous partners."""
         scores: dict[str, ScoreState] = {}  # persisted earlier in this batch
         pins: dict[str, Pin] = {}  # written earlier in this batch
         out: list[Scored] = []
         found = iter(states)
-        for p, scored in zip(self._planned, self._senders, strict=True):
+        partners = synchronous or {}
+        for i, (p, scored) in enumerate(zip(self._planned, self._senders, strict=True)):
             s = p.sighting
-            if self._synchrony is not None and p.policy.tuning.synchrony:
-                # in order, as one by one: a sighting meets only the requests before it
-                self._synchrony.record(s.identity.account_id, s.now, synchrony_policy(p.policy))
             floor, floor_until = Level.NONE, 0.0
             for _, senders in scored:
                 state = _latest(next(found), scores, pins)
@@ -213,30 +234,9 @@ class Batch:
                 ):
                     item = _floored(item, floor, floor_until)
                 elif account_id is not None and not a.pinned:
-                    item = self._synchronous(item, state, p.policy)
+                    item = _synchronous(item, partners.get(i, 0), p.policy)
                 out.append(item)
         return out
-
-    def _synchronous(self, item: Scored, state: EntityState, policy: DetectionPolicy) -> Scored:
-        """``item`` floored at ``synchrony_level`` when the account keeps meeting unlinked
-        partners far above chance and its own stream agrees (single-turn, never-seen asks)."""
-        c = policy.tuning
-        level = level_of(c.synchrony_level)
-        if (
-            self._synchrony is None
-            or not c.synchrony
-            or item.verdict.assessment.level >= level
-            or state.requests < c.cohort_member_requests
-            or state.share("single") < c.cohort_member_single
-            or state.share("nov_exact") < c.synchrony_member_novel
-        ):
-            return item
-        account = item.account_id or ""
-        found = self._synchrony.synchronous(account, item.now, synchrony_policy(policy))
-        if found < c.synchrony_partners:
-            return item
-        reason = f"synchrony: meets {found} unlinked accounts far above chance"
-        return _floored(item, level, item.now + c.window, reason)
 
     def _verification(
         self, verdict: Verdict, policy: DetectionPolicy, account_id: str | None
@@ -268,6 +268,28 @@ def _passes_on(verdict: Verdict, policy: DetectionPolicy) -> bool:
     many accounts sharing one template and covering many topics is also a popular app."""
     found = {f.family: f.score for f in verdict.assessment.families}
     return found.get("elicitation", 0.0) >= policy.value_min and found.get("shape", 0.0) >= 0.5
+
+
+def _stream_agrees(state: EntityState, policy: DetectionPolicy) -> bool:
+    """The account's own stream is a squad member's: enough requests, single-turn, never-seen
+    asks (CI suites repeat, classrooms follow up)."""
+    c = policy.tuning
+    return (
+        state.requests >= c.cohort_member_requests
+        and state.share("single") >= c.cohort_member_single
+        and state.share("nov_exact") >= c.synchrony_member_novel
+    )
+
+
+def _synchronous(item: Scored, found: int, policy: DetectionPolicy) -> Scored:
+    """``item`` floored at ``synchrony_level`` when the account meets ``found`` unlinked
+    partners far above chance, enough of them, and its own stream agrees (asked only then)."""
+    c = policy.tuning
+    level = level_of(c.synchrony_level)
+    if not c.synchrony or item.verdict.assessment.level >= level or found < c.synchrony_partners:
+        return item
+    reason = f"synchrony: meets {found} unlinked accounts far above chance"
+    return _floored(item, level, item.now + c.window, reason)
 
 
 def synchrony_policy(policy: DetectionPolicy) -> SynchronyPolicy:

@@ -17,7 +17,7 @@ from gateway.detection.config import DetectionPolicy
 from gateway.detection.levels import LevelStore
 from gateway.detection.scorer import Verdict
 from gateway.detection.state import DetectorStateStore, ScoreWrite
-from gateway.detection.synchrony import CoActivity
+from gateway.detection.synchrony import synchronous_many
 from gateway.detection.types import (
     Assessment,
     EntityState,
@@ -59,7 +59,6 @@ class DetectionEngine:
         self.hard_links = hard_links
         self._enabled_in: DetectionPolicy | None = None  # the policy _enabled describes
         self._enabled: dict[str | None, bool] = {}
-        self.synchrony = CoActivity()  # this worker's co-activity of accounts (in process)
 
     def enabled_for(self, tier: str | None) -> bool:
         """Detection runs for ``tier`` (looked up once per policy and tier)."""
@@ -138,14 +137,13 @@ class DetectionEngine:
             self.policy_provider().for_tier,
             lambda: self.clock.now() + VERIFICATION_TTL,
             await self._soft_only(sightings),
-            self.synchrony,
         )
         results: list[list[Assessment]] = [[] for _ in sightings]
         fanouts = batch.fanouts()
         counts = await self.state.fanout_many(fanouts) if fanouts else []
         observations = batch.observations(counts)
         states = await self.state.observe_many(observations) if observations else []
-        scored = batch.score(states)
+        scored = batch.score(states, await self._synchrony(batch, states))
         writes = [
             ScoreWrite(s.state.entity, s.verdict.state, s.policy.tuning.window)
             for s in scored
@@ -166,6 +164,17 @@ class DetectionEngine:
                 found.append(_idle(entity_of_cluster(s.cluster_id), policy))
             out.append((found[0], found[1]))
         return out
+
+    async def _synchrony(self, batch: Batch, states: Sequence[EntityState]) -> dict[int, int]:
+        """Record the batch's episodes in the shared co-activity store, then ask it about the
+        accounts whose streams agree: per planned sighting, its synchronous partners."""
+        episodes = batch.episodes()
+        if not episodes:
+            return {}
+        await self.state.coactivity.record_many(episodes)
+        asks = batch.synchrony_asks(states)
+        found = await synchronous_many(self.state.coactivity, list(asks.values()))
+        return dict(zip(asks, found, strict=True))
 
     async def _soft_only(self, sightings: Sequence[Sighting]) -> frozenset[str]:
         """The clusters of ``sightings`` with no hard link (looked up, cached by the lookup)."""

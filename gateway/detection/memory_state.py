@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.clock import Clock
+from gateway.detection.coactivity import MemoryCoActivity
 from gateway.detection.state import (
     NOVELTY_ALPHA,
     SYNC_WINDOW,
@@ -110,6 +111,7 @@ class MemoryStateStore:
         self._audit: dict[str, deque[dict[str, Any]]] = {}
         self._ops = 0
         self._sweep_every = sweep_every
+        self.coactivity = MemoryCoActivity()  # episodes and meetings (synchrony)
 
     def __len__(self) -> int:
         return len(self._entities)

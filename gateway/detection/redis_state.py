@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from gateway.detection.coactivity_redis import RedisCoActivity
 from gateway.detection.state import (
     IAT_ALPHA,
     NOVELTY_ALPHA,
@@ -100,6 +101,7 @@ class RedisStateStore:
         scripts = ScriptRegistry("gateway.detection", ("observe", "fanout"))
         self._observe, self._fanout = scripts["observe"], scripts["fanout"]
         self._entity_keys: dict[tuple[str, int], list[str]] = {}
+        self.coactivity = RedisCoActivity(redis, keys)  # episodes and meetings (synchrony)
 
     def _key(self, entity: str, *parts: str) -> str:
         return self._keys.detection(entity, *parts)

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from gateway.detection.coactivity import CoActivityStore
 from gateway.detection.types import EntityState, Observation, Pin, ScoreState
 
 IAT_ALPHA = 0.1
@@ -78,6 +79,9 @@ class ScoreWrite:
 
 class DetectorStateStore(Protocol):
     """Where detector state lives: in process (tests, evaluation kit) or in Redis."""
+
+    # the population's episodes and meetings (gateway.detection.coactivity), shared by workers
+    coactivity: CoActivityStore
 
     async def observe(
         self, entity: str, obs: Observation, now: float, *, window: float, half_life: float

@@ -16,18 +16,26 @@ account whose meetings with at least ``partners`` others are each far above chan
 
 Synchrony alone is never a verdict (CI jobs on the hour are synchronous too): the batch
 passes a floor to an account only when its own stream also agrees (see
-:func:`gateway.detection.batch.Batch.score`). The tracker lives in the detection worker, off
-the request path, and is bounded: events older than ``horizon`` are forgotten, an account's
-meetings with at most ``max_partners`` others are kept, and a look-back inspects at most
-``max_lookback`` recent requests of others.
+:func:`gateway.detection.batch.Batch.score`). Episodes and meetings live in the detection
+state store (:mod:`gateway.detection.coactivity`, shared by every detection worker), off the
+request path, and are bounded: events older than ``horizon`` are forgotten, a look-back
+inspects at most ``max_lookback`` recent episode starts of others, and at most
+``max_partners`` partners of an account are tested.
 """
 
 from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from gateway.detection.coactivity import (
+    CoActivityStore,
+    EpisodeRequest,
+    History,
+    HistoryRequest,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +52,6 @@ class SynchronyPolicy:
     max_lookback: int = 256
 
 
-@dataclass(slots=True)
-class _Account:
-    first: float
-    last: float  # the account's latest request
-    times: deque[float] = field(default_factory=deque)  # episode starts
-    met: dict[str, deque[float]] = field(default_factory=dict)  # partner -> meetings (both)
-
-
 def poisson_tail(k: int, mu: float) -> float:
     """P(X >= k) for X ~ Poisson(mu)."""
     if k <= 0:
@@ -66,84 +66,55 @@ def poisson_tail(k: int, mu: float) -> float:
     return max(0.0, 1.0 - below)
 
 
-class CoActivity:
-    """Meetings of accounts and their chance expectation (one instance per detection worker)."""
+@dataclass(frozen=True, slots=True)
+class SynchronyAsk:
+    """Is ``account`` synchronous at ``now`` (its episodes and meetings up to ``now``)?"""
 
-    def __init__(self) -> None:
-        self._accounts: dict[str, _Account] = {}
-        self._recent: deque[tuple[float, str]] = deque()  # every episode start, in order
+    account: str
+    now: float
+    policy: SynchronyPolicy
 
-    def record(self, account: str, now: float, policy: SynchronyPolicy) -> None:
-        """One served request of ``account`` at ``now`` (time order, as the batch runs)."""
-        self._forget(now - policy.horizon)
-        entry = self._accounts.get(account)
-        if entry is None:
-            entry = self._accounts[account] = _Account(first=now, last=now)
-        elif now - entry.last <= policy.delta:
-            entry.last = now  # the same episode
-            return
-        entry.last = now
-        seen: set[str] = set()
-        for i, (t, other) in enumerate(reversed(self._recent)):
-            if now - t > policy.delta or i >= policy.max_lookback:
-                break
-            if other == account or other in seen:
-                continue
-            seen.add(other)
-            partner = self._accounts.get(other)
-            if partner is None:
-                continue
-            if other in entry.met or len(entry.met) < policy.max_partners:
-                entry.met.setdefault(other, deque()).append(now)
-                if account in partner.met or len(partner.met) < policy.max_partners:
-                    partner.met.setdefault(account, deque()).append(now)
-        entry.times.append(now)
-        self._recent.append((now, account))
 
-    def synchronous(self, account: str, now: float, policy: SynchronyPolicy) -> int:
-        """How many partners ``account`` meets far more often than chance (0: none)."""
-        entry = self._accounts.get(account)
-        if entry is None:
-            return 0
+def episode(account: str, now: float, policy: SynchronyPolicy) -> EpisodeRequest:
+    """The store's record of one served request of ``account`` at ``now``."""
+    return EpisodeRequest(account, now, policy.delta, policy.horizon, policy.max_lookback)
+
+
+async def synchronous_many(store: CoActivityStore, asks: Sequence[SynchronyAsk]) -> list[int]:
+    """Per ask: how many partners the account meets far more often than chance (two round
+    trips for the whole list: the accounts' histories, then their candidate partners')."""
+    if not asks:
+        return []
+    windows = [HistoryRequest(a.account, a.now - a.policy.horizon, a.now) for a in asks]
+    own = await store.histories(windows)
+    wanted: list[HistoryRequest] = []
+    for ask, window, history in zip(asks, windows, own, strict=True):
+        for other, _ in _candidates(history, ask.policy):
+            wanted.append(HistoryRequest(other, window.since, window.until))
+    theirs = iter(await store.histories(wanted))
+    out: list[int] = []
+    for ask, history in zip(asks, own, strict=True):
         found = 0
-        since = now - policy.horizon
-        for other, mine in list(entry.met.items()):
-            partner = self._accounts.get(other)
-            _trim(mine, since)
-            if partner is None or not mine:
-                del entry.met[other]
+        for _, meetings in _candidates(history, ask.policy):
+            partner = next(theirs)
+            if found >= ask.policy.partners:
                 continue
-            meetings = len(mine)
-            if meetings < policy.min_meetings:
-                continue
-            expected = _expected(entry, partner, policy) + _expected(partner, entry, policy)
-            if poisson_tail(meetings, expected) < policy.alpha:
+            expected = _expected(history.starts, partner.starts, ask.policy)
+            expected += _expected(partner.starts, history.starts, ask.policy)
+            if poisson_tail(meetings, expected) < ask.policy.alpha:
                 found += 1
-                if found >= policy.partners:
-                    break
-        return found
-
-    def _forget(self, before: float) -> None:
-        while self._recent and self._recent[0][0] < before:
-            t, account = self._recent.popleft()
-            entry = self._accounts.get(account)
-            if entry is None:
-                continue
-            while entry.times and entry.times[0] <= t:
-                entry.times.popleft()
-            if not entry.times:
-                del self._accounts[account]
-
-    def __len__(self) -> int:
-        return len(self._accounts)
+        out.append(found)
+    return out
 
 
-def _trim(times: deque[float], since: float) -> None:
-    while times and times[0] < since:
-        times.popleft()
+def _candidates(history: History, policy: SynchronyPolicy) -> list[tuple[str, int]]:
+    """Partners met at least ``min_meetings`` times (at most ``max_partners``, most met)."""
+    found = [(p, n) for p, n in history.meetings.items() if n >= policy.min_meetings]
+    found.sort(key=lambda item: (-item[1], item[0]))
+    return found[: policy.max_partners]
 
 
-def _expected(a: _Account, b: _Account, policy: SynchronyPolicy) -> float:
+def _expected(a: Sequence[float], b: Sequence[float], policy: SynchronyPolicy) -> float:
     """Meetings found by ``a``'s episodes expected by chance: each finds one of ``b``'s in the
     ``delta`` before it with probability ``min(1, delta * rate)``, ``rate`` being ``b``'s
     episodes within ``local`` either side of it (the episode it met included: conservative).
@@ -151,12 +122,13 @@ def _expected(a: _Account, b: _Account, policy: SynchronyPolicy) -> float:
     so a window of ``delta`` holds at most one: the chance is the expected count itself, not
     the Poisson ``1 - exp(-delta * rate)``, which undercounts steady accounts whose gaps hover
     around ``delta`` (an app's customers: every one of them looked synchronous)."""
-    theirs = list(b.times)
-    since = max(a.first, b.first)
+    if not a or not b:
+        return 0.0
+    since = max(a[0], b[0])  # neither was seen before its first episode in the horizon
     total = 0.0
-    for t in a.times:
+    for t in a:
         if t < since:
             continue
-        near = bisect_right(theirs, t + policy.local) - bisect_left(theirs, t - policy.local)
+        near = bisect_right(b, t + policy.local) - bisect_left(b, t - policy.local)
         total += min(1.0, policy.delta * near / (2 * policy.local))
     return total

@@ -18,12 +18,20 @@ from test_detection_traffic import fingerprint
 
 from gateway.clock import FakeClock
 from gateway.detection.batch import Sighting
+from gateway.detection.coactivity import CoActivityStore, MemoryCoActivity
+from gateway.detection.coactivity_redis import RedisCoActivity
 from gateway.detection.config import DetectionPolicy
 from gateway.detection.engine import DetectionEngine
 from gateway.detection.memory_state import MemoryStateStore
 from gateway.detection.redis_state import RedisStateStore
 from gateway.detection.state import DetectorStateStore
-from gateway.detection.synchrony import CoActivity, SynchronyPolicy, poisson_tail
+from gateway.detection.synchrony import (
+    SynchronyAsk,
+    SynchronyPolicy,
+    episode,
+    poisson_tail,
+    synchronous_many,
+)
 from gateway.limiter.memory import MemoryBudgetStore
 from gateway.limiter.redis_store import RedisBudgetStore
 from gateway.limiter.store import BudgetStore
@@ -69,17 +77,45 @@ def test_poisson_tail() -> None:
     assert poisson_tail(15, 4.0) < 1e-4 < poisson_tail(8, 4.0)
 
 
-def test_squad_meets_its_members_above_chance_and_nobody_else_does() -> None:
-    tracker = CoActivity()
-    for t, name in timeline(30):
-        tracker.record(name, START + t, TRACKER)
-    now = START + max(t for t, _ in timeline(30))
-    assert all(tracker.synchronous(name, now, TRACKER) >= 3 for name in SQUAD)
+async def partners(
+    store: CoActivityStore,
+    events: list[tuple[float, str]],
+    names: list[str],
+    now: float,
+    policy: SynchronyPolicy = TRACKER,
+) -> list[int]:
+    """Record ``events`` (offsets from START) in time order, then ask about ``names``."""
+    await store.record_many([episode(name, START + t, policy) for t, name in sorted(events)])
+    return await synchronous_many(store, [SynchronyAsk(n, now, policy) for n in names])
+
+
+async def test_squad_meets_its_members_above_chance_and_nobody_else_does() -> None:
+    events = timeline(30)
+    now = START + max(t for t, _ in events)
+    found = await partners(MemoryCoActivity(), events, SQUAD + STEADY + HUMANS, now)
+    assert all(n >= 3 for n in found[: len(SQUAD)]), found
     # steady apps meet everyone on every request: exactly what their rate predicts
-    assert all(tracker.synchronous(name, now, TRACKER) == 0 for name in STEADY + HUMANS)
+    assert found[len(SQUAD) :] == [0] * (len(STEADY) + len(HUMANS))
 
 
-def test_accounts_awake_at_the_same_hours_are_not_synchronous() -> None:
+@pytest.mark.redis
+async def test_redis_coactivity_answers_as_memory(redis_client: Redis, key_prefix: str) -> None:
+    """The shared store (every detection worker's view) finds what one process finds: the
+    same squad partners, nobody else; recorded in several batches, as workers would."""
+    events = timeline(30)
+    now = START + max(t for t, _ in events)
+    names = SQUAD + STEADY + HUMANS
+    redis = RedisCoActivity(redis_client, KeyBuilder(key_prefix))
+    ordered = sorted(events)
+    for at in range(0, len(ordered), 50):
+        await redis.record_many([episode(n, START + t, TRACKER) for t, n in ordered[at : at + 50]])
+    asks = [SynchronyAsk(n, now, TRACKER) for n in names]
+    found = await synchronous_many(redis, asks)
+    assert found == await partners(MemoryCoActivity(), events, names, now)
+    assert all(n >= 3 for n in found[: len(SQUAD)]), found
+
+
+async def test_accounts_awake_at_the_same_hours_are_not_synchronous() -> None:
     """Office-hours accounts (one ask every ~40 minutes, 9 to 17, five days): their meetings
     are what their local rates predict, although a flat daily rate would predict far fewer."""
     rng = random.Random(5)
@@ -90,14 +126,12 @@ def test_accounts_awake_at_the_same_hours_are_not_synchronous() -> None:
             while at < day * 86400.0 + 17 * 3600:
                 events.append((at, f"office{i}"))
                 at += rng.expovariate(1 / 2400)
-    tracker = CoActivity()
-    for t, name in sorted(events):
-        tracker.record(name, START + t, TRACKER)
-    now = START + 5 * 86400.0
-    assert all(tracker.synchronous(f"office{i}", now, TRACKER) == 0 for i in range(8))
+    names = [f"office{i}" for i in range(8)]
+    found = await partners(MemoryCoActivity(), events, names, START + 5 * 86400.0)
+    assert found == [0] * 8
 
 
-def test_a_fleet_of_app_customers_at_the_same_steady_rate_is_not_synchronous() -> None:
+async def test_a_fleet_of_app_customers_at_the_same_steady_rate_is_not_synchronous() -> None:
     """Customers of one app (a request every 3-8 minutes, 14 hours a day, three days): gaps
     around ``delta`` start an episode every ~9 minutes. Episode starts are ``delta`` apart by
     construction, so a window of ``delta`` holds at most one: chance is ``delta * rate``, not
@@ -111,28 +145,23 @@ def test_a_fleet_of_app_customers_at_the_same_steady_rate_is_not_synchronous() -
             for _ in range(150):
                 events.append((at, f"customer{i}"))
                 at += gap * rng.uniform(0.5, 1.5)
-    tracker = CoActivity()
     policy = replace(TRACKER, horizon=3 * 86400.0)
-    for t, name in sorted(events):
-        tracker.record(name, START + t, policy)
     now = START + max(t for t, _ in events)
-    assert [tracker.synchronous(f"customer{i}", now, policy) for i in range(8)] == [0] * 8
+    names = [f"customer{i}" for i in range(8)]
+    assert await partners(MemoryCoActivity(), events, names, now, policy) == [0] * 8
 
 
-def test_few_waves_are_not_enough() -> None:
-    tracker = CoActivity()
-    for t, name in timeline(3):
-        tracker.record(name, START + t, TRACKER)
-    assert all(tracker.synchronous(name, START + 4 * 3600, TRACKER) == 0 for name in SQUAD)
+async def test_few_waves_are_not_enough() -> None:
+    found = await partners(MemoryCoActivity(), timeline(3), SQUAD, START + 4 * 3600)
+    assert found == [0] * len(SQUAD)
 
 
-def test_forgets_accounts_idle_beyond_the_horizon() -> None:
-    tracker = CoActivity()
-    tracker.record("a", START, TRACKER)
-    tracker.record("b", START + 10, TRACKER)
-    assert len(tracker) == 2
-    tracker.record("c", START + TRACKER.horizon + 60, TRACKER)
-    assert len(tracker) == 1
+async def test_forgets_accounts_idle_beyond_the_horizon() -> None:
+    store = MemoryCoActivity()
+    await store.record_many([episode("a", START, TRACKER), episode("b", START + 10, TRACKER)])
+    assert len(store) == 2
+    await store.record_many([episode("c", START + TRACKER.horizon + 60, TRACKER)])
+    assert len(store) == 1
 
 
 def _sightings(waves: int, suite: int = 0) -> list[Sighting]:

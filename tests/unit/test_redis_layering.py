@@ -25,6 +25,7 @@ STORE_LAYER = {
     "clusters/graph_redis.py",
     "clusters/observations_redis.py",
     "detection/redis_state.py",
+    "detection/coactivity_redis.py",
     "accounts/seen.py",
 }
 

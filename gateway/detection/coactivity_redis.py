@@ -1,0 +1,134 @@
+"""Co-activity state in Redis (the rule is in :mod:`gateway.detection.coactivity`).
+
+Keys (built by :class:`KeyBuilder`): per account, under its detection tag
+``{det:a:<account>}``, ``co:last`` (the last request time, swapped with ``GETSET``: one
+atomic step decides whether a request starts an episode), ``co:starts`` (a sorted set of
+episode starts) and ``co:met`` (a sorted set of meetings, member ``<partner>|<time>``); per
+``delta``-wide time bucket of the population, ``{detco:<bucket>}`` (a sorted set of
+``<account>|<time>`` episode starts, kept for two buckets). A batch costs three round trips
+(last times; population buckets and starts; meetings) plus nothing when no episode starts.
+No Lua: every step is one command on one key, so the keys may live in any slot.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from gateway.detection.coactivity import (
+    MAX_MEETINGS,
+    EpisodeRequest,
+    History,
+    HistoryRequest,
+)
+from gateway.detection.types import entity_of_account
+from gateway.redis.batch import run_batch
+from gateway.redis.client import RedisClient
+from gateway.redis.errors import first_failure, translating
+from gateway.redis.keys import KeyBuilder
+from gateway.redis.replies import text
+
+_translated = translating("co-activity state")
+
+
+def _raise_first(replies: list[Any]) -> list[Any]:
+    failure = first_failure(replies, "co-activity state")
+    if failure is not None:
+        raise failure
+    return replies
+
+
+def _split(member: Any) -> tuple[str, float]:
+    name, _, at = text(member).rpartition("|")
+    return name, float(at)
+
+
+class RedisCoActivity:
+    """Episodes and meetings of accounts in Redis, shared by every detection worker."""
+
+    def __init__(self, redis: RedisClient, keys: KeyBuilder) -> None:
+        self._redis = redis
+        self._keys = keys
+
+    def _key(self, account: str, part: str) -> str:
+        return self._keys.detection(entity_of_account(account), "co", part)
+
+    def _bucket(self, now: float, delta: float) -> str:
+        return self._keys.subsystem_entity("detco", str(int(now // delta)))
+
+    @_translated
+    async def record_many(self, requests: Sequence[EpisodeRequest]) -> None:
+        if not requests:
+            return
+        swaps: list[tuple[Any, ...]] = []
+        for r in requests:
+            last = self._key(r.account, "last")
+            swaps += [("GETSET", last, repr(r.now)), ("EXPIRE", last, _ttl(r.horizon))]
+        previous = _raise_first(await run_batch(self._redis, swaps))[::2]
+        starting = [
+            r
+            for r, last in zip(requests, previous, strict=True)
+            if last is None or r.now - float(text(last)) > r.delta
+        ]
+        if not starting:
+            return
+        calls: list[tuple[Any, ...]] = []
+        for r in starting:
+            low, here = r.now - r.delta, self._bucket(r.now, r.delta)
+            for bucket in (self._bucket(low, r.delta), here):  # [now - delta, now]: two
+                window = ("ZREVRANGEBYSCORE", bucket, repr(r.now), repr(low))
+                calls.append((*window, "LIMIT", 0, r.lookback + 1))
+            calls.append(("ZADD", here, repr(r.now), f"{r.account}|{r.now!r}"))
+            calls.append(("EXPIRE", here, _ttl(3 * r.delta)))
+            starts = self._key(r.account, "starts")
+            calls.append(("ZADD", starts, repr(r.now), repr(r.now)))
+            calls.append(("ZREMRANGEBYSCORE", starts, "-inf", f"({r.now - r.horizon!r}"))
+            calls.append(("EXPIRE", starts, _ttl(r.horizon)))
+        replies = iter(_raise_first(await run_batch(self._redis, calls)))
+        meetings: list[tuple[Any, ...]] = []
+        for r in starting:
+            found: list[tuple[float, str]] = []
+            for _ in range(2):
+                for member in next(replies):
+                    name, at = _split(member)
+                    found.append((at, name))
+            for _ in range(5):  # the writes
+                next(replies)
+            found.sort(reverse=True)
+            others = [name for _, name in found if name != r.account][: r.lookback]
+            for other in dict.fromkeys(others):
+                meetings += self._meeting(r.account, other, r)
+                meetings += self._meeting(other, r.account, r)
+        if meetings:
+            _raise_first(await run_batch(self._redis, meetings))
+
+    def _meeting(self, account: str, partner: str, r: EpisodeRequest) -> list[tuple[Any, ...]]:
+        met = self._key(account, "met")
+        return [
+            ("ZADD", met, repr(r.now), f"{partner}|{r.now!r}"),
+            ("ZREMRANGEBYSCORE", met, "-inf", f"({r.now - r.horizon!r}"),
+            ("ZREMRANGEBYRANK", met, 0, -(MAX_MEETINGS + 1)),
+            ("EXPIRE", met, _ttl(r.horizon)),
+        ]
+
+    @_translated
+    async def histories(self, requests: Sequence[HistoryRequest]) -> list[History]:
+        calls: list[tuple[Any, ...]] = []
+        for r in requests:
+            span = (repr(r.since), repr(r.until))
+            calls.append(("ZRANGEBYSCORE", self._key(r.account, "starts"), *span))
+            calls.append(("ZRANGEBYSCORE", self._key(r.account, "met"), *span))
+        replies = _raise_first(await run_batch(self._redis, calls))
+        out: list[History] = []
+        for starts, met in zip(replies[::2], replies[1::2], strict=True):
+            meetings: dict[str, int] = {}
+            for member in met:
+                partner, _ = _split(member)
+                meetings[partner] = meetings.get(partner, 0) + 1
+            out.append(History(tuple(sorted(float(text(s)) for s in starts)), meetings))
+        return out
+
+
+def _ttl(seconds: float) -> int:
+    return max(1, math.ceil(seconds))
