@@ -12,6 +12,7 @@ Layout (``dg`` is the configurable prefix)::
     dg:{x:clusters}:s[:<suffix>]              the linker's observations (clusters/lua/*.lua)
     dg:{det:<entity>}:<part>...               detector state of one entity (account, cluster)
     dg:{dettpl:<template>}                    template fan-out (detection, global)
+    dg:{detco:<bucket>}                       episode starts of one time bucket (co-activity)
     dg:{seen:<account>}                       last seen record of an account
     dg:{pow:<jti>}                            proof-of-work replay guard
     dg:{x:<name>}:...                         other subsystem state under its own tag
