@@ -26,6 +26,7 @@ from gateway.detection.config import DetectionPolicy, level_of
 from gateway.detection.coordination import coordination
 from gateway.detection.observation import observation
 from gateway.detection.scorer import Verdict, score
+from gateway.detection.stacks import StackChurn, StackRequest
 from gateway.detection.state import FanoutRequest, ObserveRequest
 from gateway.detection.synchrony import SynchronyAsk, SynchronyPolicy, episode
 from gateway.detection.types import (
@@ -163,6 +164,19 @@ class Batch:
             if p.policy.tuning.synchrony
         ]
 
+    def stack_requests(self) -> tuple[list[int], list[StackRequest]]:
+        """The planned sightings that carry a client stack (tiers with stack churn on), and
+        their records for the stack store."""
+        at: list[int] = []
+        out: list[StackRequest] = []
+        for i, p in enumerate(self._planned):
+            c, stack = p.policy.tuning, p.sighting.features.client_stack
+            if c.stack_churn and stack:
+                at.append(i)
+                account = p.sighting.identity.account_id
+                out.append(StackRequest(account, stack, c.stack_churn_recent, c.window))
+        return at, out
+
     def synchrony_asks(self, states: Sequence[EntityState]) -> dict[int, SynchronyAsk]:
         """Per planned sighting whose account's own stream agrees (see :meth:`_synchronous`):
         the question for the co-activity store, at the sighting's time (so a batch answers
@@ -178,15 +192,19 @@ class Batch:
         return asks
 
     def score(
-        self, states: Sequence[EntityState], synchronous: dict[int, int] | None = None
+        self,
+        states: Sequence[EntityState],
+        synchronous: dict[int, int] | None = None,
+        churn: dict[int, StackChurn] | None = None,
     ) -> list[Scored]:
         """Score every observed state in order (pure); ``synchronous``: per planned sighting
-        asked (:meth:`synchrony_asks`), the account's synchronous partners."""
+        asked (:meth:`synchrony_asks`), the account's synchronous partners; ``churn``: per
+        planned sighting with a client stack, its account's stack churn."""
         scores: dict[str, ScoreState] = {}  # persisted earlier in this batch
         pins: dict[str, Pin] = {}  # written earlier in this batch
         out: list[Scored] = []
         found = iter(states)
-        partners = synchronous or {}
+        partners, churning = synchronous or {}, churn or {}
         for i, (p, scored) in enumerate(zip(self._planned, self._senders, strict=True)):
             s = p.sighting
             floor, floor_until = Level.NONE, 0.0
@@ -235,6 +253,7 @@ class Batch:
                     item = _floored(item, floor, floor_until)
                 elif account_id is not None and not a.pinned:
                     item = _synchronous(item, partners.get(i, 0), p.policy)
+                    item = _churning(item, churning.get(i), state, p.policy)
                 out.append(item)
         return out
 
@@ -289,6 +308,24 @@ def _synchronous(item: Scored, found: int, policy: DetectionPolicy) -> Scored:
     if not c.synchrony or item.verdict.assessment.level >= level or found < c.synchrony_partners:
         return item
     reason = f"synchrony: meets {found} unlinked accounts far above chance"
+    return _floored(item, level, item.now + c.window, reason)
+
+
+def _churning(
+    item: Scored, churn: StackChurn | None, state: EntityState, policy: DetectionPolicy
+) -> Scored:
+    """``item`` floored at ``stack_churn_level`` when the account's client stack keeps
+    changing and its own stream agrees (single-turn, never-seen asks)."""
+    c = policy.tuning
+    level = level_of(c.stack_churn_level)
+    if (
+        churn is None
+        or item.verdict.assessment.level >= level
+        or not churn.churning(c.stack_churn_min, c.stack_churn_share)
+        or not _stream_agrees(state, policy)
+    ):
+        return item
+    reason = f"client stack churn: {churn.distinct} stacks in its last {churn.kept} requests"
     return _floored(item, level, item.now + c.window, reason)
 
 

@@ -225,6 +225,31 @@ class Tuning(PolicyModel):
         default="throttle",
         description="The level synchrony passes to an account whose own stream agrees.",
     )
+    stack_churn: bool = Field(
+        default=True,
+        description="Score client-stack churn (see gateway.detection.stacks): an account whose "
+        "User-Agent / SDK headers change from request to request, whose own stream agrees, "
+        "gets stack_churn_level.",
+    )
+    stack_churn_recent: int = Field(
+        default=32, ge=2, le=256, description="Recent client stacks kept per account."
+    )
+    stack_churn_min: int = Field(
+        default=16,
+        ge=2,
+        description="Requests with stack headers an account needs before churn can count.",
+    )
+    stack_churn_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Distinct stacks, as a share of the recent ones, at which an account churns "
+        "(an installation sends one; a person with two devices two).",
+    )
+    stack_churn_level: LevelName = Field(
+        default="challenge",
+        description="The level stack churn passes to an account whose own stream agrees.",
+    )
     template_max_level: LevelName = Field(
         default="challenge",
         description="Highest level a frame's own score passes on to the accounts sending it "

@@ -16,6 +16,7 @@ from gateway.detection.batch import VERIFICATION_TTL, Batch, Scored, Sighting, v
 from gateway.detection.config import DetectionPolicy
 from gateway.detection.levels import LevelStore
 from gateway.detection.scorer import Verdict
+from gateway.detection.stacks import StackChurn
 from gateway.detection.state import DetectorStateStore, ScoreWrite
 from gateway.detection.synchrony import synchronous_many
 from gateway.detection.types import (
@@ -143,7 +144,8 @@ class DetectionEngine:
         counts = await self.state.fanout_many(fanouts) if fanouts else []
         observations = batch.observations(counts)
         states = await self.state.observe_many(observations) if observations else []
-        scored = batch.score(states, await self._synchrony(batch, states))
+        synchronous = await self._synchrony(batch, states)
+        scored = batch.score(states, synchronous, await self._stack_churn(batch))
         writes = [
             ScoreWrite(s.state.entity, s.verdict.state, s.policy.tuning.window)
             for s in scored
@@ -175,6 +177,14 @@ class DetectionEngine:
         asks = batch.synchrony_asks(states)
         found = await synchronous_many(self.state.coactivity, list(asks.values()))
         return dict(zip(asks, found, strict=True))
+
+    async def _stack_churn(self, batch: Batch) -> dict[int, StackChurn]:
+        """Record the batch's client stacks; per planned sighting with one, its churn."""
+        at, requests = batch.stack_requests()
+        if not requests:
+            return {}
+        found = await self.state.stacks.record_stacks(requests)
+        return dict(zip(at, found, strict=True))
 
     async def _soft_only(self, sightings: Sequence[Sighting]) -> frozenset[str]:
         """The clusters of ``sightings`` with no hard link (looked up, cached by the lookup)."""

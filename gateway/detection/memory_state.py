@@ -10,6 +10,7 @@ from typing import Any
 
 from gateway.clock import Clock
 from gateway.detection.coactivity import MemoryCoActivity
+from gateway.detection.stacks import MemoryStacks
 from gateway.detection.state import (
     NOVELTY_ALPHA,
     SYNC_WINDOW,
@@ -112,6 +113,7 @@ class MemoryStateStore:
         self._ops = 0
         self._sweep_every = sweep_every
         self.coactivity = MemoryCoActivity()  # episodes and meetings (synchrony)
+        self.stacks = MemoryStacks()  # recent client stacks (stack churn)
 
     def __len__(self) -> int:
         return len(self._entities)

@@ -20,6 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from gateway.detection.coactivity_redis import RedisCoActivity
+from gateway.detection.stacks_redis import RedisStacks
 from gateway.detection.state import (
     IAT_ALPHA,
     NOVELTY_ALPHA,
@@ -102,6 +103,7 @@ class RedisStateStore:
         self._observe, self._fanout = scripts["observe"], scripts["fanout"]
         self._entity_keys: dict[tuple[str, int], list[str]] = {}
         self.coactivity = RedisCoActivity(redis, keys)  # episodes and meetings (synchrony)
+        self.stacks = RedisStacks(redis, keys)  # recent client stacks (stack churn)
 
     def _key(self, entity: str, *parts: str) -> str:
         return self._keys.detection(entity, *parts)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from gateway.detection.coactivity import CoActivityStore
+from gateway.detection.stacks import StackStore
 from gateway.detection.types import EntityState, Observation, Pin, ScoreState
 
 IAT_ALPHA = 0.1
@@ -82,6 +83,8 @@ class DetectorStateStore(Protocol):
 
     # the population's episodes and meetings (gateway.detection.coactivity), shared by workers
     coactivity: CoActivityStore
+    # recent client stacks per account (gateway.detection.stacks)
+    stacks: StackStore
 
     async def observe(
         self, entity: str, obs: Observation, now: float, *, window: float, half_life: float

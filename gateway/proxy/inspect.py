@@ -8,13 +8,15 @@ prompt's token estimate is computed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Protocol
 
 import orjson
 from aiohttp import web
 
 from gateway.errors import GatewayError, InvalidRequest
+from gateway.fingerprints.hashing import stable_hash64
 from gateway.fingerprints.request import prompt_parts
 from gateway.model import Fingerprint, Identity, RequestFeatures
 from gateway.policy.loader import LoadedPolicy
@@ -61,6 +63,29 @@ def _estimate_only(body: dict[str, object], endpoint: str) -> Fingerprint:
     )  # fmt: skip
 
 
+# what an installation sends the same way on every request: SDK, version, platform, runtime
+_STACK_HEADERS = (
+    "User-Agent",
+    "X-Stainless-Lang",
+    "X-Stainless-Package-Version",
+    "X-Stainless-OS",
+    "X-Stainless-Arch",
+    "X-Stainless-Runtime",
+    "X-Stainless-Runtime-Version",
+    "X-Stainless-Async",
+)
+
+
+def client_stack(headers: Mapping[str, str]) -> int:
+    """The client stack's hash (0 when no such header is sent): an honest installation sends
+    one stack on every request; a harvester rotating its stack per request shows as churn
+    (see :mod:`gateway.detection.stacks`)."""
+    values = [headers.get(name, "") for name in _STACK_HEADERS]
+    if not any(values):
+        return 0
+    return stable_hash64("\x1f".join(values), b"dg-client-stack") or 1
+
+
 class InspectStage:
     name = "inspect"
 
@@ -96,7 +121,9 @@ class InspectStage:
         check_fields(payload, ctx.endpoint)
         ctx.payload = payload
         headers = {"x-stainless-retry-count": request.headers.get("x-stainless-retry-count", "")}
-        ctx.features = self._inspector.features(payload, ctx.endpoint, headers)
+        features = self._inspector.features(payload, ctx.endpoint, headers)
+        stack = client_stack(request.headers)
+        ctx.features = replace(features, client_stack=stack) if stack else features
         if self._needed is None or self._needed(ctx.identity):
             ctx.fingerprint = self._inspector.fingerprint(payload, ctx.endpoint)
         else:

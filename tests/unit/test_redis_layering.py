@@ -26,6 +26,7 @@ STORE_LAYER = {
     "clusters/observations_redis.py",
     "detection/redis_state.py",
     "detection/coactivity_redis.py",
+    "detection/stacks_redis.py",
     "accounts/seen.py",
 }
 

@@ -1,0 +1,118 @@
+"""Client-stack churn (gateway/detection/stacks.py) and its floor in the worker.
+
+An account rotating its client stack per request, sending never-seen single-turn asks, is
+floored at ``stack_churn_level`` once ``stack_churn_min`` stacks are known; an installation
+with one stack, a person with two devices, and a rotating account whose stream disagrees
+(follow-ups) are not. Memory and Redis stores answer alike. The inspect stage's hash sees the
+stack headers only.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from multidict import CIMultiDict
+from redis.asyncio import Redis
+from test_detection_traffic import fingerprint
+
+from gateway.clock import FakeClock
+from gateway.detection.batch import Sighting
+from gateway.detection.config import DetectionPolicy
+from gateway.detection.engine import DetectionEngine
+from gateway.detection.memory_state import MemoryStateStore
+from gateway.detection.redis_state import RedisStateStore
+from gateway.detection.stacks import MemoryStacks, StackRequest
+from gateway.detection.stacks_redis import RedisStacks
+from gateway.detection.state import DetectorStateStore
+from gateway.limiter.memory import MemoryBudgetStore
+from gateway.limiter.redis_store import RedisBudgetStore
+from gateway.limiter.store import BudgetStore
+from gateway.model import Identity, Level, RequestFeatures
+from gateway.proxy.inspect import client_stack
+from gateway.redis.keys import KeyBuilder
+
+START = 1_800_000_000.0
+SDK = {
+    "User-Agent": "OpenAI/Python 1.54.4",
+    "X-Stainless-Lang": "python",
+    "X-Stainless-Package-Version": "1.54.4",
+    "X-Stainless-OS": "Linux",
+}
+
+
+def test_the_stack_hash_reads_only_the_stack_headers() -> None:
+    one = client_stack(CIMultiDict(SDK))
+    assert one == client_stack(CIMultiDict({**SDK, "Content-Type": "application/json"}))
+    assert one == client_stack(CIMultiDict({k.lower(): v for k, v in SDK.items()}))
+    assert one != client_stack(CIMultiDict({**SDK, "X-Stainless-OS": "MacOS"}))
+    assert client_stack(CIMultiDict({"Content-Type": "application/json"})) == 0
+
+
+def _sightings() -> list[Sighting]:
+    """Accounts of 40 never-repeated single-turn asks, one every ~3 minutes: ``rot`` draws a
+    fresh stack per request, ``fixed`` keeps one, ``two`` alternates between two devices,
+    ``chat`` rotates but half its requests are follow-ups."""
+    rng = random.Random(4)
+    out = []
+    for i in range(40):
+        for name in ("rot", "fixed", "two", "chat"):
+            stack = {"rot": rng.getrandbits(63) + 1, "fixed": 7, "two": 8 + i % 2}.get(name, 0)
+            if name == "chat":
+                stack = rng.getrandbits(63) + 1
+            turns = 2 if name == "chat" and i % 2 else 1
+            features = RequestFeatures(
+                endpoint="chat", model="m", max_tokens=1500, turns=turns, client_stack=stack
+            )
+            fp = fingerprint(rng, cell=rng.getrandbits(14))
+            at = START + i * 180.0 + rng.uniform(0, 60)
+            out.append(Sighting(Identity(account_id=name, tier=None), name, 1, fp, features, at))
+    return sorted(out, key=lambda s: s.now)
+
+
+async def _levels(
+    state: DetectorStateStore,
+    budgets: BudgetStore,
+    keys: KeyBuilder,
+    clock: FakeClock,
+    churn: bool = True,
+) -> dict[str, Level]:
+    tuning = {"synchrony": False, "stack_churn": churn}
+    policy = DetectionPolicy.model_validate({"tuning": tuning})
+    engine = DetectionEngine(state, budgets, keys, lambda: policy, clock)
+    sightings = _sightings()
+    for at in range(0, len(sightings), 8):
+        batch = sightings[at : at + 8]
+        clock.set(batch[-1].now)
+        await engine.observe_many(batch)
+    names = ("rot", "fixed", "two", "chat")
+    return {n: Level(await budgets.get_level(keys.account_level(n, n))) for n in names}
+
+
+async def _on_memory(churn: bool) -> dict[str, Level]:
+    clock = FakeClock(START)
+    state, budgets = MemoryStateStore(clock), MemoryBudgetStore(clock)
+    return await _levels(state, budgets, KeyBuilder("t"), clock, churn)
+
+
+async def test_a_rotating_account_is_floored_and_nobody_else() -> None:
+    """The synthetic asks are random enough that the per-account detectors throttle these
+    busy accounts on their own: churn must raise the rotator and change nobody else."""
+    off, on = await _on_memory(False), await _on_memory(True)
+    assert off["rot"] < Level.CHALLENGE <= on["rot"], (off, on)
+    assert {n: on[n] for n in ("fixed", "two", "chat")} == {
+        n: off[n] for n in ("fixed", "two", "chat")
+    }
+
+
+@pytest.mark.redis
+async def test_redis_stacks_answer_as_memory(redis_client: Redis, key_prefix: str) -> None:
+    requests = [StackRequest("a", s, 4, 60.0) for s in (1, 2, 2, 3, 4, 5, 5)]
+    redis = await RedisStacks(redis_client, KeyBuilder(key_prefix)).record_stacks(requests)
+    assert redis == await MemoryStacks().record_stacks(requests)
+    assert [(c.kept, c.distinct) for c in redis][-2:] == [(4, 4), (4, 3)]
+    clock = FakeClock(START)
+    keys = KeyBuilder(key_prefix)
+    state = RedisStateStore(redis_client, keys)
+    levels = await _levels(state, RedisBudgetStore(redis_client, clock), keys, clock)
+    assert levels == await _on_memory(True)
