@@ -10,6 +10,7 @@ and app accounts sending the same kind of single-turn asks at a steady rate get 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import replace
 
 import pytest
@@ -179,7 +180,7 @@ def _sightings(waves: int, suite: int = 0) -> list[Sighting]:
 
 
 async def _levels(
-    state: DetectorStateStore,
+    states: Sequence[DetectorStateStore],
     budgets: BudgetStore,
     keys: KeyBuilder,
     clock: FakeClock,
@@ -187,12 +188,12 @@ async def _levels(
     suite: int = 0,
 ) -> dict[str, Level]:
     policy = DetectionPolicy.model_validate({"tuning": {"synchrony": synchrony}})
-    engine = DetectionEngine(state, budgets, keys, lambda: policy, clock)
+    engines = [DetectionEngine(s, budgets, keys, lambda: policy, clock) for s in states]
     sightings = _sightings(30, suite)
-    for at in range(0, len(sightings), 16):
+    for n, at in enumerate(range(0, len(sightings), 16)):
         batch = sightings[at : at + 16]
         clock.set(batch[-1].now)
-        await engine.observe_many(batch)
+        await engines[n % len(engines)].observe_many(batch)  # workers take turns
     names = SQUAD + STEADY + HUMANS
     return {n: Level(await budgets.get_level(keys.account_level(n, n))) for n in names}
 
@@ -200,7 +201,7 @@ async def _levels(
 async def _on_memory(synchrony: bool, suite: int = 0) -> dict[str, Level]:
     clock = FakeClock(START)
     state, budgets = MemoryStateStore(clock), MemoryBudgetStore(clock)
-    return await _levels(state, budgets, KeyBuilder("t"), clock, synchrony, suite)
+    return await _levels([state], budgets, KeyBuilder("t"), clock, synchrony, suite)
 
 
 async def test_synchronous_accounts_repeating_a_suite_are_not_floored() -> None:
@@ -225,6 +226,21 @@ async def test_engine_floors_synchronous_members_on_redis(
     clock = FakeClock(START)
     keys = KeyBuilder(key_prefix)
     state = RedisStateStore(redis_client, keys)
-    on_redis = await _levels(state, RedisBudgetStore(redis_client, clock), keys, clock)
+    on_redis = await _levels([state], RedisBudgetStore(redis_client, clock), keys, clock)
     assert on_redis == await _on_memory(True)
     assert all(on_redis[n] >= Level.THROTTLE for n in SQUAD), on_redis
+
+
+@pytest.mark.redis
+async def test_two_workers_sharing_redis_see_the_squad_as_one(
+    redis_client: Redis, key_prefix: str
+) -> None:
+    """Two detection workers (two engines, two store objects) take turns with the batches, as
+    workers reading one sharded stream do: each sees half the requests, the co-activity store
+    sees all, and the levels are those of one worker seeing everything."""
+    clock = FakeClock(START)
+    keys = KeyBuilder(key_prefix)
+    workers = [RedisStateStore(redis_client, keys), RedisStateStore(redis_client, keys)]
+    shared = await _levels(workers, RedisBudgetStore(redis_client, clock), keys, clock)
+    assert shared == await _on_memory(True)
+    assert all(shared[n] >= Level.THROTTLE for n in SQUAD), shared
