@@ -136,7 +136,7 @@ class RequestFeatures:
     logit_bias: bool = False
     turns: int = 1  # user turns in the conversation
     retry_count: int = 0  # x-stainless-retry-count
-    client_stack: int = 0  # 64-bit hash of User-Agent and x-stainless-* (0: neither sent)
+    client_stack: int = 0  # hash of the client software: User-Agent product, SDK, version
 
 
 @dataclass(frozen=True, slots=True)

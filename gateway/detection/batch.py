@@ -321,7 +321,7 @@ def _churning(
     if (
         churn is None
         or item.verdict.assessment.level >= level
-        or not churn.churning(c.stack_churn_min, c.stack_churn_share)
+        or not churn.churning(c.stack_churn_min, c.stack_churn_distinct)
         or not _stream_agrees(state, policy)
     ):
         return item

@@ -228,8 +228,8 @@ class Tuning(PolicyModel):
     stack_churn: bool = Field(
         default=True,
         description="Score client-stack churn (see gateway.detection.stacks): an account whose "
-        "User-Agent / SDK headers change from request to request, whose own stream agrees, "
-        "gets stack_churn_level.",
+        "client software (User-Agent product, SDK and version) keeps changing, whose own "
+        "stream agrees, gets stack_churn_level.",
     )
     stack_churn_recent: int = Field(
         default=32, ge=2, le=256, description="Recent client stacks kept per account."
@@ -239,12 +239,11 @@ class Tuning(PolicyModel):
         ge=2,
         description="Requests with stack headers an account needs before churn can count.",
     )
-    stack_churn_share: float = Field(
-        default=0.5,
-        gt=0,
-        le=1,
-        description="Distinct stacks, as a share of the recent ones, at which an account churns "
-        "(an installation sends one; a person with two devices two).",
+    stack_churn_distinct: int = Field(
+        default=6,
+        ge=2,
+        description="Distinct client stacks among the recent ones at which an account churns "
+        "(an installation sends one; an SDK upgrade or a second tool makes two or three).",
     )
     stack_churn_level: LevelName = Field(
         default="challenge",

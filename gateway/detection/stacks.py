@@ -1,14 +1,14 @@
 """Client-stack churn: an account whose client stack changes from request to request.
 
-An honest installation sends one client stack (User-Agent, SDK version, platform, runtime:
-``RequestFeatures.client_stack``) on every request; a person with a laptop and a phone, or
-an app upgrading its SDK, shows two or three. A harvester rotating its stack per request so
-that no stack links its accounts shows a new one on nearly every request: the rotation that
-hides it from linking is itself the tell. The store keeps each account's last ``recent``
-stacks (memory here, Redis in :mod:`gateway.detection.stacks_redis`, shared by every
-detection worker); an account is *churning* when at least ``min_requests`` of them are known
-and the distinct ones are at least ``share`` of them. Requests without stack headers are not
-counted (no evidence either way).
+An honest installation sends one client stack (its SDK or HTTP library and version:
+``RequestFeatures.client_stack``; the end user's platform and browser are left out) on every
+request; an app upgrading its SDK, or a person with a script and a notebook, shows two or
+three. A harvester drawing its SDK and version afresh per request so that no stack links its
+accounts shows many: the rotation that hides it from linking is itself the tell. The store
+keeps each account's last ``recent`` stacks (memory here, Redis in
+:mod:`gateway.detection.stacks_redis`, shared by every detection worker); an account is
+*churning* when at least ``min_requests`` of them are known and ``distinct`` or more of them
+differ. Requests without stack headers are not counted (no evidence either way).
 
 Churn alone is never a verdict: the batch passes ``stack_churn_level`` to an account only
 when its own stream also agrees (single-turn, never-seen asks, as for synchrony).
@@ -39,8 +39,8 @@ class StackChurn:
     kept: int
     distinct: int
 
-    def churning(self, min_requests: int, share: float) -> bool:
-        return self.kept >= min_requests and self.distinct >= share * self.kept
+    def churning(self, min_requests: int, distinct: int) -> bool:
+        return self.kept >= min_requests and self.distinct >= distinct
 
 
 class StackStore(Protocol):

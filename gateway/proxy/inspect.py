@@ -63,27 +63,19 @@ def _estimate_only(body: dict[str, object], endpoint: str) -> Fingerprint:
     )  # fmt: skip
 
 
-# what an installation sends the same way on every request: SDK, version, platform, runtime
-_STACK_HEADERS = (
-    "User-Agent",
-    "X-Stainless-Lang",
-    "X-Stainless-Package-Version",
-    "X-Stainless-OS",
-    "X-Stainless-Arch",
-    "X-Stainless-Runtime",
-    "X-Stainless-Runtime-Version",
-    "X-Stainless-Async",
-)
-
-
 def client_stack(headers: Mapping[str, str]) -> int:
-    """The client stack's hash (0 when no such header is sent): an honest installation sends
-    one stack on every request; a harvester rotating its stack per request shows as churn
-    (see :mod:`gateway.detection.stacks`)."""
-    values = [headers.get(name, "") for name in _STACK_HEADERS]
-    if not any(values):
+    """The client software's hash (0 when no such header is sent): the User-Agent's first
+    token (``OpenAI/Python``, ``python-requests/2.32.3``; every browser is ``Mozilla/5.0``)
+    and the SDK's ``X-Stainless-Lang`` and ``X-Stainless-Package-Version``. Platform, runtime
+    and browser versions are left out: an app whose end users' browsers call the API send many
+    of those, all with one SDK. A harvester drawing its SDK and version afresh per request
+    shows as churn (see :mod:`gateway.detection.stacks`)."""
+    agent = headers.get("User-Agent", "").split(" ", 1)[0]
+    lang = headers.get("X-Stainless-Lang", "")
+    version = headers.get("X-Stainless-Package-Version", "")
+    if not (agent or lang or version):
         return 0
-    return stable_hash64("\x1f".join(values), b"dg-client-stack") or 1
+    return stable_hash64(f"{agent}\x1f{lang}\x1f{version}", b"dg-client-stack") or 1
 
 
 class InspectStage:

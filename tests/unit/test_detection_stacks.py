@@ -4,7 +4,7 @@ An account rotating its client stack per request, sending never-seen single-turn
 floored at ``stack_churn_level`` once ``stack_churn_min`` stacks are known; an installation
 with one stack, a person with two devices, and a rotating account whose stream disagrees
 (follow-ups) are not. Memory and Redis stores answer alike. The inspect stage's hash sees the
-stack headers only.
+client software only (SDK or library and its version), not the end user's platform or browser.
 """
 
 from __future__ import annotations
@@ -45,7 +45,15 @@ def test_the_stack_hash_reads_only_the_stack_headers() -> None:
     one = client_stack(CIMultiDict(SDK))
     assert one == client_stack(CIMultiDict({**SDK, "Content-Type": "application/json"}))
     assert one == client_stack(CIMultiDict({k.lower(): v for k, v in SDK.items()}))
-    assert one != client_stack(CIMultiDict({**SDK, "X-Stainless-OS": "MacOS"}))
+    assert one != client_stack(CIMultiDict({**SDK, "X-Stainless-Package-Version": "1.57.0"}))
+    assert one != client_stack(CIMultiDict({"User-Agent": "python-requests/2.32.3"}))
+    # the platform and the browser are the end user's, not the installation's
+    assert one == client_stack(CIMultiDict({**SDK, "X-Stainless-OS": "MacOS"}))
+    chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0"
+    firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
+    assert client_stack(CIMultiDict({"User-Agent": chrome})) == client_stack(
+        CIMultiDict({"User-Agent": firefox})
+    )
     assert client_stack(CIMultiDict({"Content-Type": "application/json"})) == 0
 
 
