@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Literal
 
 from loadtest.corpus import (
+    FULL_ENV,
     REPORTING_FILES,
+    SAMPLE_DIR,
     TUNING_FILES,
     Prompt,
     corpus_dir,
@@ -75,5 +77,13 @@ def load_pools(
         conversations=_conversations(benign),
         split="command line" if given else split,
         files={"benign": b_names, "harvest": h_names},
-        directory="" if given else str(base),
+        directory="" if given else _named(base),
     )
+
+
+def _named(base: Path) -> str:
+    """Where the files came from, as a report may say it: the bundled sample by its path in
+    the repository, the full corpora by the variable that named them (never a local path)."""
+    if base == SAMPLE_DIR:
+        return "loadtest/corpora"
+    return f"${FULL_ENV}"
