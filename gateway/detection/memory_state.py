@@ -10,10 +10,12 @@ from typing import Any
 
 from gateway.clock import Clock
 from gateway.detection.state import (
+    APPLIED_CAP,
+    APPLIED_HORIZON,
     NOVELTY_ALPHA,
     SYNC_WINDOW,
+    EntityBatch,
     FanoutRequest,
-    ObserveRequest,
     ScoreWrite,
     decay_factor,
     ewma_update,
@@ -108,6 +110,7 @@ class MemoryStateStore:
         self._pins: dict[str, Pin] = {}
         self._fanout: dict[int, tuple[set[str], float]] = {}
         self._audit: dict[str, deque[dict[str, Any]]] = {}
+        self._applied: dict[str, dict[str, float]] = {}  # entity -> sighting id -> when
         self._ops = 0
         self._sweep_every = sweep_every
 
@@ -115,9 +118,18 @@ class MemoryStateStore:
         return len(self._entities)
 
     async def observe(
-        self, entity: str, obs: Observation, now: float, *, window: float, half_life: float
+        self,
+        entity: str,
+        obs: Observation,
+        now: float,
+        *,
+        window: float,
+        half_life: float,
+        sighting: str = "",
     ) -> EntityState:
         self._tick(now)
+        if not self._admit(entity, sighting, now):
+            return await self.load(entity, now)
         e = self._live(entity, now) or _Entity(first_seen=now, last_seen=now)
         self._entities[entity] = e
         epoch = int(now // window)
@@ -149,11 +161,34 @@ class MemoryStateStore:
         e.expires = now + window
         return self._snapshot(entity, e, now)
 
-    async def observe_many(self, requests: Sequence[ObserveRequest]) -> list[EntityState]:
-        return [
-            await self.observe(r.entity, r.obs, r.now, window=r.window, half_life=r.half_life)
-            for r in requests
-        ]
+    async def observe_batches(self, batches: Sequence[EntityBatch]) -> list[EntityState]:
+        out: list[EntityState] = []
+        for b in batches:
+            for seen in b.seen:
+                state = await self.observe(
+                    b.entity,
+                    seen.obs,
+                    seen.now,
+                    window=b.window,
+                    half_life=b.half_life,
+                    sighting=seen.sighting,
+                )
+            out.append(state)
+        return out
+
+    def _admit(self, entity: str, sighting: str, now: float) -> bool:
+        """False when ``entity`` applied ``sighting`` already (ids kept for
+        ``APPLIED_HORIZON`` seconds, at most ``APPLIED_CAP`` per entity, like observe.lua)."""
+        if not sighting:
+            return True
+        applied = self._applied.setdefault(entity, {})
+        if sighting in applied:
+            return False
+        applied[sighting] = now
+        if len(applied) > APPLIED_CAP or next(iter(applied.values())) < now - APPLIED_HORIZON:
+            keep = sorted(applied.items(), key=lambda kv: kv[1])[-APPLIED_CAP:]
+            self._applied[entity] = {k: t for k, t in keep if t >= now - APPLIED_HORIZON}
+        return True
 
     async def load(self, entity: str, now: float) -> EntityState:
         e = self._live(entity, now)
@@ -228,6 +263,9 @@ class MemoryStateStore:
             del self._entities[name]
         for skel in [k for k, (_, exp) in self._fanout.items() if exp <= now]:
             del self._fanout[skel]
+        horizon = now - APPLIED_HORIZON
+        for name in [k for k, ids in self._applied.items() if max(ids.values()) < horizon]:
+            del self._applied[name]
 
     def _snapshot(self, entity: str, e: _Entity, now: float) -> EntityState:
         hour = int(now // 3600)
