@@ -143,7 +143,9 @@ class DetectionEngine:
         fanouts = batch.fanouts()
         counts = await self.state.fanout_many(fanouts) if fanouts else []
         observations = batch.observations(counts)
-        states = await self.state.observe_batches(observations) if observations else []
+        states = (
+            await self.state.observe_batches(observations, self.clock.now()) if observations else []
+        )
         scored = batch.score(states)
         writes = [
             ScoreWrite(s.state.entity, s.verdict.state, s.policy.tuning.window)

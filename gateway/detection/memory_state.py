@@ -127,9 +127,23 @@ class MemoryStateStore:
         half_life: float,
         sighting: str = "",
     ) -> EntityState:
-        self._tick(now)
-        if not self._admit(entity, sighting, now):
-            return await self.load(entity, now)
+        state = self._observe(entity, obs, now, window, half_life, sighting, now)
+        self._forget(entity, now)
+        return state
+
+    def _observe(
+        self,
+        entity: str,
+        obs: Observation,
+        now: float,
+        window: float,
+        half_life: float,
+        sighting: str,
+        at: float,
+    ) -> EntityState:
+        self._tick(now, at)
+        if not self._admit(entity, sighting, at):
+            return self._loaded(entity, now)
         e = self._live(entity, now) or _Entity(first_seen=now, last_seen=now)
         self._entities[entity] = e
         epoch = int(now // window)
@@ -161,36 +175,42 @@ class MemoryStateStore:
         e.expires = now + window
         return self._snapshot(entity, e, now)
 
-    async def observe_batches(self, batches: Sequence[EntityBatch]) -> list[EntityState]:
+    async def observe_batches(self, batches: Sequence[EntityBatch], at: float) -> list[EntityState]:
         out: list[EntityState] = []
         for b in batches:
             for seen in b.seen:
-                state = await self.observe(
-                    b.entity,
-                    seen.obs,
-                    seen.now,
-                    window=b.window,
-                    half_life=b.half_life,
-                    sighting=seen.sighting,
+                state = self._observe(
+                    b.entity, seen.obs, seen.now, b.window, b.half_life, seen.sighting, at
                 )
+            self._forget(b.entity, at)
             out.append(state)
         return out
 
-    def _admit(self, entity: str, sighting: str, now: float) -> bool:
-        """False when ``entity`` applied ``sighting`` already (ids kept for
-        ``APPLIED_HORIZON`` seconds, at most ``APPLIED_CAP`` per entity, like observe.lua)."""
+    def _admit(self, entity: str, sighting: str, at: float) -> bool:
+        """False when ``entity`` applied ``sighting`` already (see :meth:`_forget`)."""
         if not sighting:
             return True
         applied = self._applied.setdefault(entity, {})
         if sighting in applied:
             return False
-        applied[sighting] = now
-        if len(applied) > APPLIED_CAP or next(iter(applied.values())) < now - APPLIED_HORIZON:
-            keep = sorted(applied.items(), key=lambda kv: kv[1])[-APPLIED_CAP:]
-            self._applied[entity] = {k: t for k, t in keep if t >= now - APPLIED_HORIZON}
+        applied[sighting] = at
         return True
 
+    def _forget(self, entity: str, at: float) -> None:
+        """After an entity's batch, as observe.lua does: forget the ids applied more than
+        ``APPLIED_HORIZON`` seconds before ``at``, then all but the ``APPLIED_CAP`` last
+        (by time applied, then id)."""
+        applied = self._applied.get(entity)
+        if not applied:
+            return
+        if len(applied) > APPLIED_CAP or min(applied.values()) < at - APPLIED_HORIZON:
+            kept = sorted((t, k) for k, t in applied.items() if t >= at - APPLIED_HORIZON)
+            self._applied[entity] = {k: t for t, k in kept[-APPLIED_CAP:]}
+
     async def load(self, entity: str, now: float) -> EntityState:
+        return self._loaded(entity, now)
+
+    def _loaded(self, entity: str, now: float) -> EntityState:
         e = self._live(entity, now)
         if e is None:
             return EntityState(entity=entity, pin=self._pin(entity, now))
@@ -255,7 +275,7 @@ class MemoryStateStore:
             return None
         return e
 
-    def _tick(self, now: float) -> None:
+    def _tick(self, now: float, at: float) -> None:
         self._ops += 1
         if self._ops % self._sweep_every:
             return
@@ -263,7 +283,7 @@ class MemoryStateStore:
             del self._entities[name]
         for skel in [k for k, (_, exp) in self._fanout.items() if exp <= now]:
             del self._fanout[skel]
-        horizon = now - APPLIED_HORIZON
+        horizon = at - APPLIED_HORIZON
         for name in [k for k, ids in self._applied.items() if max(ids.values()) < horizon]:
             del self._applied[name]
 

@@ -129,7 +129,7 @@ class RedisStateStore:
             self._entity_keys[(entity, epoch)] = found
         return found
 
-    def _observe_call(self, batch: EntityBatch) -> tuple[Any, ...]:
+    def _observe_call(self, batch: EntityBatch, at: float) -> tuple[Any, ...]:
         keys = self._observe_keys(batch.entity, batch.epoch)
         args: list[Any] = [
             repr(batch.window),
@@ -139,6 +139,7 @@ class RedisStateStore:
             repr(NOVELTY_ALPHA),
             repr(APPLIED_HORIZON),
             APPLIED_CAP,
+            repr(at),
         ]
         for seen in batch.seen:
             obs = seen.obs
@@ -166,11 +167,11 @@ class RedisStateStore:
         sighting: str = "",
     ) -> EntityState:
         batch = EntityBatch(entity, (Seen(obs, now, sighting),), window, half_life)
-        return (await self.observe_batches([batch]))[0]
+        return (await self.observe_batches([batch], now))[0]
 
     @_translated
-    async def observe_batches(self, batches: Sequence[EntityBatch]) -> list[EntityState]:
-        calls = [self._observe_call(b) for b in batches]
+    async def observe_batches(self, batches: Sequence[EntityBatch], at: float) -> list[EntityState]:
+        calls = [self._observe_call(b, at) for b in batches]
         replies = _raise_first(await run_batch(self._redis, calls, (self._observe,)))
         return [
             self._observed(b.entity, reply, b.seen[-1].now)

@@ -17,7 +17,8 @@ Stores also take whole batches (the background worker's path): ``observe_batches
 each entity's observations of a batch (:class:`EntityBatch`) in one call, with exactly the
 effect of observing them one by one, in order. An observation may carry its sighting's stable
 id; an entity applies an id at most once (atomically with the update, remembered for
-:data:`APPLIED_HORIZON` seconds, at most :data:`APPLIED_CAP` ids per entity), so a batch that a
+:data:`APPLIED_HORIZON` seconds after applying it, at most :data:`APPLIED_CAP` ids per
+entity), so a batch that a
 dead worker applied and never acknowledged changes nothing when another worker applies it
 again.
 """
@@ -33,7 +34,7 @@ from gateway.detection.types import EntityState, Observation, Pin, ScoreState
 IAT_ALPHA = 0.1
 NOVELTY_ALPHA = 1.0 / 32.0
 SYNC_WINDOW = 2.0  # seconds: a different member requesting this soon after counts as synchrony
-APPLIED_HORIZON = 3600.0  # seconds an entity remembers the sighting ids it applied
+APPLIED_HORIZON = 3600.0  # seconds an entity remembers a sighting id after applying it
 APPLIED_CAP = 4096  # at most this many ids per entity (the most recent are kept)
 
 
@@ -113,10 +114,11 @@ class DetectorStateStore(Protocol):
         """Apply one observation and return the state after it (one round trip)."""
         ...
 
-    async def observe_batches(self, batches: Sequence[EntityBatch]) -> list[EntityState]:
+    async def observe_batches(self, batches: Sequence[EntityBatch], at: float) -> list[EntityState]:
         """Apply each entity batch (one call per batch, one round trip for all); the state
         after each batch's last observation. An observation whose sighting id the entity
-        applied already changes nothing."""
+        applied already changes nothing; ``at``: the applying worker's clock, from which
+        the ids applied now are remembered :data:`APPLIED_HORIZON` seconds."""
         ...
 
     async def load(self, entity: str, now: float) -> EntityState:

@@ -28,6 +28,7 @@ from gateway.redis.keys import KeyBuilder
 WINDOW, HALF_LIFE = 3600.0, 900.0
 START = 1_800_000_000.0 - 600.0  # the sequence crosses a window epoch
 ENTITY = "c:org"
+AT = START + 3600.0  # the applying worker's clock
 
 
 def recorded(count: int = 90, seed: int = 7) -> list[Seen]:
@@ -124,7 +125,7 @@ async def one_by_one(store: DetectorStateStore, seen: list[Seen], entity: str) -
 async def test_entity_batches_equal_one_by_one(rig: Rig, size: int) -> None:
     seen = recorded()
     expected = await one_by_one(MemoryStateStore(FakeClock(START)), seen, ENTITY)
-    states = await rig.store.observe_batches(batches(seen, size))
+    states = await rig.store.observe_batches(batches(seen, size), AT)
     assert len({int(s.now // WINDOW) for s in seen}) == 2  # batches split at the epoch
     same(states[-1], expected)
     assert expected.requests == 90 and 0 < expected.share("tpl") < 1
@@ -134,9 +135,9 @@ async def test_entity_batches_equal_one_by_one(rig: Rig, size: int) -> None:
 @pytest.mark.redis
 async def test_a_batch_applied_twice_counts_once(rig: Rig) -> None:
     seen = recorded(40)
-    first = await rig.store.observe_batches(batches(seen, 16))
+    first = await rig.store.observe_batches(batches(seen, 16), AT)
     raw = await rig.raw() if rig.redis is not None else None
-    again = await rig.store.observe_batches(batches(seen, 16))
+    again = await rig.store.observe_batches(batches(seen, 16), AT)
     same(again[-1], first[-1])
     assert again[-1].requests == 40
     if rig.redis is not None:  # no counter, bitmap or histogram byte changed
@@ -147,17 +148,17 @@ async def test_a_batch_applied_twice_counts_once(rig: Rig) -> None:
 async def test_an_overlapping_redelivery_applies_only_the_new_sightings(rig: Rig) -> None:
     seen = recorded(40)
     expected = await one_by_one(MemoryStateStore(FakeClock(START)), seen, ENTITY)
-    await rig.store.observe_batches(batches(seen[:25], 25))  # applied, never acknowledged
+    await rig.store.observe_batches(batches(seen[:25], 25), AT)  # applied, never acknowledged
     claimed = seen[10:25] + seen[25:]  # another worker: the claimed entries, then new ones
-    states = await rig.store.observe_batches(batches(claimed, 30))
+    states = await rig.store.observe_batches(batches(claimed, 30), AT)
     same(states[-1], expected)
 
 
 @pytest.mark.redis
 async def test_sightings_without_ids_are_always_applied(rig: Rig) -> None:
     seen = [replace(s, sighting="") for s in recorded(10)]
-    await rig.store.observe_batches(batches(seen, 10))
-    states = await rig.store.observe_batches(batches(seen, 10))
+    await rig.store.observe_batches(batches(seen, 10), AT)
+    states = await rig.store.observe_batches(batches(seen, 10), AT)
     assert states[-1].requests == 20
 
 
@@ -168,15 +169,17 @@ async def test_remembered_ids_are_bounded_in_number_and_time(
     monkeypatch.setattr(redis_state, "APPLIED_CAP", 4)
     monkeypatch.setattr(memory_state, "APPLIED_CAP", 4)
     seen = recorded(10)
-    await rig.store.observe_batches(batches(seen, 10))
-    # the four most recent ids are remembered: the oldest one counts again
-    states = await rig.store.observe_batches(batches([seen[0], *seen[6:]], 10))
-    assert states[-1].requests == 11
-    later = 2 * 86400.0  # ids older than the horizon are forgotten
-    late = [replace(s, now=s.now + later, sighting=f"late{i}") for i, s in enumerate(seen[-3:])]
-    before = (await rig.store.observe_batches(batches(late, 10)))[-1].requests
-    again = (await rig.store.observe_batches(batches(seen[-1:], 10)))[-1]
+    await rig.store.observe_batches(batches(seen, 10), AT)
+    # four ids are remembered (applied at the same time: the last four by id)
+    states = await rig.store.observe_batches(batches(seen, 10), AT)
+    assert states[-1].requests == 16
+    later = AT + redis_state.APPLIED_HORIZON + 1.0  # ids applied before the horizon: forgotten
+    late = [replace(s, sighting=f"late{i}") for i, s in enumerate(seen[-3:])]
+    before = (await rig.store.observe_batches(batches(late, 10), later))[-1].requests
+    again = (await rig.store.observe_batches(batches(seen[-1:], 10), later))[-1]
     assert again.requests == before + 1
+    replayed = (await rig.store.observe_batches(batches(late, 10), later))[-1]
+    assert replayed.requests == again.requests  # the recent ones are still remembered
     if rig.redis is not None:
         key = KeyBuilder(rig.prefix).detection(ENTITY, "ids")
         assert await rig.redis.zcard(key) <= 4

@@ -4,9 +4,10 @@
 -- KEYS: 1 state hash, 2/3 cell bitmap current/previous epoch, 4/5 skeleton bitmaps,
 --       6/7 exact-prompt bitmaps, 8 pin (JSON string, own TTL),
 --       9/10 coarse-topic histograms (u16 BITFIELD) current/previous epoch,
---       11 the sighting ids applied (zset id -> time; kept `horizon` s, at most `cap` ids)
+--       11 the sighting ids applied (zset id -> when applied; kept `horizon` s after that,
+--       at most `cap` ids)
 -- ARGV: 1 window s, 2 half-life s, 3 sync window s, 4 IAT alpha, 5 novelty alpha,
---       6 horizon s, 7 cap, then per observation 16 values:
+--       6 horizon s, 7 cap, 8 now of the applying worker, then per observation 16 values:
 --       sighting id ('': none), now, cell bit, skeleton bit, exact bit, member,
 --       coarse topic (-1: a follow-up, not counted in the histogram),
 --       increments: elic, params, single, maxout, fan, hug, fresh, sys, selic
@@ -22,7 +23,8 @@ local a_iat = tonumber(ARGV[4])
 local a_nov = tonumber(ARGV[5])
 local horizon = tonumber(ARGV[6])
 local cap = tonumber(ARGV[7])
-local STRIDE, HEAD = 16, 7
+local at = tonumber(ARGV[8])
+local STRIDE, HEAD = 16, 8
 
 local COUNTERS = { 'req', 'nov_cell', 'nov_exact', 'tpl', 'fan', 'elic', 'params', 'single',
                    'maxout', 'sync', 'hug', 'fresh', 'sys', 'selic' }
@@ -53,24 +55,24 @@ local fields = {}  -- field -> value, written by one HSET
 local topics, topic_order = {}, {}  -- coarse topic -> increment, aggregated
 local applied, with_ids, now = 0, false, tonumber(ARGV[HEAD + 2])
 
-for at = HEAD, #ARGV - 1, STRIDE do
-  local id = ARGV[at + 1]
-  now = tonumber(ARGV[at + 2])
+for o = HEAD, #ARGV - 1, STRIDE do
+  local id = ARGV[o + 1]
+  now = tonumber(ARGV[o + 2])
   local fresh = true
   if id ~= '' then
     with_ids = true
-    fresh = redis.call('ZADD', KEYS[11], 'NX', now, id) == 1
+    fresh = redis.call('ZADD', KEYS[11], 'NX', at, id) == 1
   end
   if fresh then
     applied = applied + 1
-    local member = ARGV[at + 6]
+    local member = ARGV[o + 6]
     if n == 0 then
       fields['t0'] = now
       last = now
     end
-    local novel_cell = not seen(KEYS[2], KEYS[3], tonumber(ARGV[at + 3]))
-    local skel_seen = seen(KEYS[4], KEYS[5], tonumber(ARGV[at + 4]))
-    local novel_exact = not seen(KEYS[6], KEYS[7], tonumber(ARGV[at + 5]))
+    local novel_cell = not seen(KEYS[2], KEYS[3], tonumber(ARGV[o + 3]))
+    local skel_seen = seen(KEYS[4], KEYS[5], tonumber(ARGV[o + 4]))
+    local novel_exact = not seen(KEYS[6], KEYS[7], tonumber(ARGV[o + 5]))
     local dt = now - last
     local factor = 1.0
     if dt > 0 and half_life > 0 then factor = 2 ^ (-dt / half_life) end
@@ -81,11 +83,11 @@ for at = HEAD, #ARGV - 1, STRIDE do
     end
     local incs = {
       req = 1, nov_cell = b(novel_cell), nov_exact = b(novel_exact),
-      tpl = b(skel_seen and novel_exact), elic = tonumber(ARGV[at + 8]),
-      params = tonumber(ARGV[at + 9]), single = tonumber(ARGV[at + 10]),
-      maxout = tonumber(ARGV[at + 11]), fan = tonumber(ARGV[at + 12]), sync = sync,
-      hug = tonumber(ARGV[at + 13]), fresh = tonumber(ARGV[at + 14]),
-      sys = tonumber(ARGV[at + 15]), selic = tonumber(ARGV[at + 16]),
+      tpl = b(skel_seen and novel_exact), elic = tonumber(ARGV[o + 8]),
+      params = tonumber(ARGV[o + 9]), single = tonumber(ARGV[o + 10]),
+      maxout = tonumber(ARGV[o + 11]), fan = tonumber(ARGV[o + 12]), sync = sync,
+      hug = tonumber(ARGV[o + 13]), fresh = tonumber(ARGV[o + 14]),
+      sys = tonumber(ARGV[o + 15]), selic = tonumber(ARGV[o + 16]),
     }
     for _, name in ipairs(COUNTERS) do counters[name] = counters[name] * factor + incs[name] end
     if n > 0 then
@@ -104,7 +106,7 @@ for at = HEAD, #ARGV - 1, STRIDE do
     local hour = math.floor(now / 3600)
     fields['h' .. (hour % 24)] = hour
     n, last, last_member = n + 1, now, member
-    local topic = tonumber(ARGV[at + 7])
+    local topic = tonumber(ARGV[o + 7])
     if topic >= 0 then  -- a follow-up (-1) is not a new topic
       if not topics[topic] then
         topics[topic] = 0
@@ -143,7 +145,7 @@ if applied > 0 then
   redis.call('PEXPIRE', KEYS[9], 2 * ms)
 end
 if with_ids then
-  redis.call('ZREMRANGEBYSCORE', KEYS[11], '-inf', '(' .. (now - horizon))
+  redis.call('ZREMRANGEBYSCORE', KEYS[11], '-inf', '(' .. (at - horizon))
   local kept = redis.call('ZCARD', KEYS[11])
   if kept > cap then redis.call('ZREMRANGEBYRANK', KEYS[11], 0, kept - cap - 1) end
   redis.call('PEXPIRE', KEYS[11], math.floor(horizon * 1000))
