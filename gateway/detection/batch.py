@@ -136,23 +136,20 @@ class Batch:
         cluster) the cluster observations, given the fan-out counts; grouped per entity,
         in order (one store call per entity, unless its sightings straddle a window epoch)."""
         self._senders = []
-        runs: list[EntityBatch] = []
+        # per store call: entity, window, half-life, epoch, and its observations
+        runs: list[tuple[str, float, float, int, list[Seen]]] = []
         last_run: dict[str, int] = {}  # entity -> its latest run in ``runs``
         found = iter(counts)
 
         def add(entity: str, obs: Observation, p: _Planned) -> None:
             tuning, s = p.policy.tuning, p.sighting
-            seen = Seen(obs, s.now, s.id)
+            window, half_life = tuning.window, tuning.counter_half_life
+            epoch = int(s.now // window)
             at = last_run.get(entity)
-            if at is not None:
-                run = runs[at]
-                if (run.window, run.half_life) == (tuning.window, tuning.counter_half_life) and int(
-                    s.now // run.window
-                ) == run.epoch:
-                    runs[at] = replace(run, seen=(*run.seen, seen))
-                    return
-            last_run[entity] = len(runs)
-            runs.append(EntityBatch(entity, (seen,), tuning.window, tuning.counter_half_life))
+            if at is None or runs[at][1:4] != (window, half_life, epoch):
+                last_run[entity], at = len(runs), len(runs)
+                runs.append((entity, window, half_life, epoch, []))
+            runs[at][4].append(Seen(obs, s.now, s.id))
 
         for p in self._planned:
             s, policy = p.sighting, p.policy
@@ -170,8 +167,8 @@ class Batch:
             add(entity_of_account(account), obs, p)
             if not p.solitary:
                 add(entity_of_cluster(s.cluster_id), member, p)
-        self._runs = [run.entity for run in runs]
-        return runs
+        self._runs = [run[0] for run in runs]
+        return [EntityBatch(e, tuple(seen), w, h) for e, w, h, _, seen in runs]
 
     def score(self, states: Sequence[EntityState]) -> list[Scored]:
         """Score every observed entity once, on its state after the batch, with the policy
