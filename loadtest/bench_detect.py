@@ -16,8 +16,9 @@ Redis commands the worker sent (counted in redis-py) and the server executed (``
 commandstats``: the commands inside scripts too), round trips (``INFO stats`` reads), Redis
 CPU µs (``INFO cpu``, main thread); and how many accounts ended at each highest level (the
 outcome must not change).
-``--no-ids`` sends sightings without ids (no dedupe), ``--replay`` applies every batch twice
-(a redelivery: its cost, and the same outcome).
+``--no-ids`` sends sightings without ids (no dedupe); ``--replay`` has a second worker (its
+own engine, on the same stores) apply every batch again, as when it claims the entries of a
+worker that died before acknowledging them: its cost, and the same outcome.
 
 ``python -m loadtest.bench_detect [--sightings 12000] [--batch 256] [--no-ids] [--replay]``
 """
@@ -61,11 +62,15 @@ SHARDS = 4
 
 
 class Sent:
-    """Counts the commands this process sends (direct calls and pipelined ones)."""
+    """Counts the commands this process sends (direct calls and pipelined ones) while in
+    its ``with`` block."""
 
     def __init__(self) -> None:
         self.count = 0
-        direct, queued = aioredis.Redis.execute_command, aioredis.Pipeline.execute_command
+        self._saved = (aioredis.Redis.execute_command, aioredis.Pipeline.execute_command)
+
+    def __enter__(self) -> Sent:
+        direct, queued = self._saved
 
         def count_direct(client: Any, *args: Any, **kwargs: Any) -> Any:
             self.count += 1
@@ -77,6 +82,12 @@ class Sent:
 
         aioredis.Redis.execute_command = count_direct  # type: ignore[method-assign]
         aioredis.Pipeline.execute_command = count_queued  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        direct, queued = self._saved
+        aioredis.Redis.execute_command = direct  # type: ignore[method-assign]
+        aioredis.Pipeline.execute_command = queued  # type: ignore[method-assign]
 
 
 def kit_sightings(count: int, seed: int = 1) -> list[Sighting]:
@@ -160,9 +171,10 @@ async def run(
     client = redis_client(url, timeout=5)
     keys = KeyBuilder("bench")
     clock = FakeClock(sightings[0].now)
-    engine = DetectionEngine(
-        RedisStateStore(client, keys), RedisBudgetStore(client, clock), keys, lambda: policy, clock
-    )
+    state, budgets = RedisStateStore(client, keys), RedisBudgetStore(client, clock)
+    workers = [  # the second one applies every batch again (it claimed the first's entries)
+        DetectionEngine(state, budgets, keys, lambda: policy, clock) for _ in range(2)
+    ]
     highest: dict[str, int] = {}
     await client.ping()  # connect before measuring
     before, cpu, wall = server.snapshot(), time.process_time(), time.perf_counter()
@@ -170,7 +182,7 @@ async def run(
     for at in range(0, len(sightings), batch):
         part = sightings[at : at + batch]
         clock.set(part[-1].now)
-        for _ in range(2 if replay else 1):
+        for engine in workers[: 2 if replay else 1]:
             for s, (a, _) in zip(part, await engine.observe_many(part), strict=True):
                 name = s.identity.account_id
                 highest[name] = max(highest.get(name, 0), int(a.level))
@@ -197,7 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sightings", type=int, default=12000, help="at most (the plan ends)")
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--no-ids", action="store_true", help="sightings without ids (no dedupe)")
-    p.add_argument("--replay", action="store_true", help="apply every batch twice")
+    p.add_argument(
+        "--replay", action="store_true", help="a second worker applies every batch again"
+    )
     p.add_argument("--policy", default="policies/default.yaml")
     args = p.parse_args(argv)
     sightings = kit_sightings(args.sightings)
@@ -207,11 +221,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="dg-bench-detect-") as tmp:
         proc, url = start_redis(Path(tmp))
         try:
-            sent = Sent()
-            rows = {
-                "per-sighting": asyncio.run(run(url, sightings, 1, policy, args.replay, sent)),
-                "batched": asyncio.run(run(url, sightings, args.batch, policy, args.replay, sent)),
-            }
+            with Sent() as sent:
+                rows = {
+                    "per-sighting": asyncio.run(run(url, sightings, 1, policy, args.replay, sent)),
+                    "batched": asyncio.run(
+                        run(url, sightings, args.batch, policy, args.replay, sent)
+                    ),
+                }
         finally:
             proc.stop()
     accounts = len({s.identity.account_id for s in sightings})
