@@ -99,10 +99,11 @@ class Batch:
         verification_until: Callable[[], float],
         soft_only: frozenset[str] = frozenset(),
         synchrony: CoActivity | None = None,
+        recorded: frozenset[str] = frozenset(),
     ) -> None:
         """``soft_only``: the clusters of these sightings linked by soft evidence only;
         ``synchrony``: the worker's co-activity tracker (:meth:`score` records every observed
-        sighting in order)."""
+        sighting in order, but those whose ids are in ``recorded``: a retry of this worker)."""
         tiers: dict[str | None, DetectionPolicy] = {}
         for s in sightings:
             if s.identity.tier not in tiers:
@@ -115,6 +116,7 @@ class Batch:
         self._verification_until = verification_until
         self._soft_only = soft_only
         self._synchrony = synchrony
+        self._recorded = recorded
         for i, (s, policy) in enumerate(zip(sightings, self.policies, strict=True)):
             if policy.enabled:
                 solitary = s.cluster_size <= 1 and s.cluster_id == s.identity.account_id
@@ -179,7 +181,11 @@ class Batch:
         floors: dict[str, list[tuple[_Planned, str]]] = {}  # account -> (sighting, template)
         for p, scored in zip(self._planned, self._senders, strict=True):
             s = p.sighting
-            if self._synchrony is not None and p.policy.tuning.synchrony:
+            if (
+                self._synchrony is not None
+                and p.policy.tuning.synchrony
+                and not (s.id and s.id in self._recorded)
+            ):
                 # in order, as one by one: a sighting meets only the requests before it
                 self._synchrony.record(s.identity.account_id, s.now, synchrony_policy(p.policy))
             account = entity_of_account(s.identity.account_id)

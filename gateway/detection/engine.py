@@ -7,6 +7,7 @@ nothing is written: assessments report the level that would apply.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -30,6 +31,8 @@ from gateway.model import Fingerprint, Identity, Level, RequestFeatures
 from gateway.redis.keys import KeyBuilder
 
 __all__ = ["VERIFICATION_TTL", "DetectionEngine", "Sighting"]
+
+_RECORDED = 65_536  # sighting ids a worker remembers having recorded for co-activity
 
 
 class DetectionEngine:
@@ -60,6 +63,7 @@ class DetectionEngine:
         self._enabled_in: DetectionPolicy | None = None  # the policy _enabled describes
         self._enabled: dict[str | None, bool] = {}
         self.synchrony = CoActivity()  # this worker's co-activity of accounts (in process)
+        self._recorded: OrderedDict[str, None] = OrderedDict()  # sighting ids it recorded
 
     def enabled_for(self, tier: str | None) -> bool:
         """Detection runs for ``tier`` (looked up once per policy and tier)."""
@@ -139,6 +143,7 @@ class DetectionEngine:
             lambda: self.clock.now() + VERIFICATION_TTL,
             await self._soft_only(sightings),
             self.synchrony,
+            frozenset(s.id for s in sightings if s.id in self._recorded),
         )
         fanouts = batch.fanouts()
         counts = await self.state.fanout_many(fanouts) if fanouts else []
@@ -147,6 +152,7 @@ class DetectionEngine:
             await self.state.observe_batches(observations, self.clock.now()) if observations else []
         )
         scored = batch.score(states)
+        self._remember([s.id for s in sightings if s.id])
         writes = [
             ScoreWrite(s.state.entity, s.verdict.state, s.policy.tuning.window)
             for s in scored
@@ -166,6 +172,15 @@ class DetectionEngine:
             c = applied.get(cluster) if policy.enabled and not solitary else None
             out.append((a or _idle(account, policy), c or _idle(cluster, policy)))
         return out
+
+    def _remember(self, ids: Sequence[str]) -> None:
+        """The sightings the co-activity tracker recorded (a retry of the same batch by this
+        worker records them once; another worker has a tracker of its own)."""
+        for sighting in ids:
+            self._recorded[sighting] = None
+            self._recorded.move_to_end(sighting)
+        while len(self._recorded) > _RECORDED:
+            self._recorded.popitem(last=False)
 
     async def _soft_only(self, sightings: Sequence[Sighting]) -> frozenset[str]:
         """The clusters of ``sightings`` with no hard link (looked up, cached by the lookup)."""

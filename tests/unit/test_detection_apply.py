@@ -132,3 +132,21 @@ async def test_without_ids_a_second_apply_counts_twice() -> None:
     await apply(rig, [sightings, sightings])
     state = await rig.state.load("a:honest", sightings[-1].now)
     assert state.requests == 2 * sum(1 for s in sightings if s.identity.account_id == "honest")
+
+
+async def test_a_worker_retrying_its_own_batch_records_co_activity_once() -> None:
+    """The co-activity tracker lives in the worker: its own retry must not count twice."""
+    sightings = with_ids(workload(40))
+    rig = Rig.memory()
+    recorded: list[tuple[str, float]] = []
+    record = rig.engine.synchrony.record
+
+    def counting(account: str, now: float, policy: object) -> None:
+        recorded.append((account, now))
+        record(account, now, policy)  # type: ignore[arg-type]
+
+    rig.engine.synchrony.record = counting  # type: ignore[method-assign]
+    for batch in split(sightings, 16):
+        await apply(rig, [batch, batch])
+    observed = [(s.identity.account_id, s.now) for s in sightings if s.features.retry_count == 0]
+    assert recorded == observed
