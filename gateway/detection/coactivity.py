@@ -9,8 +9,9 @@ see only their share of requests.
 The rule (both implementations, exactly):
 
 * a request of an account starts an *episode* when it comes more than ``delta`` after the
-  account's previous request (the first request too); the last request time is swapped
-  atomically, so two workers never both start one;
+  account's latest request (the first request too); the latest request time is updated
+  atomically and never moves back, so two workers never both start one, and a sighting
+  recorded again (a worker's retry, a redelivery) starts nothing;
 * an episode start at ``now`` *meets* every other account whose episode started within
   ``[now - delta, now]`` (the most recent ``lookback`` such starts); a meeting is recorded
   on both sides as ``(partner, now)``, so a meeting recorded twice (two workers racing) is
@@ -106,6 +107,8 @@ class MemoryCoActivity:
     def _record(self, r: EpisodeRequest) -> None:
         self._forget(r.now - r.horizon)
         entry = self._accounts.get(r.account)
+        if entry is not None and r.now <= entry.last:
+            return  # recorded again, or out of order: nothing changes
         if entry is not None and r.now - entry.last <= r.delta:
             entry.last = r.now  # the same episode
             return

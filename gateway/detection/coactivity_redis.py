@@ -1,13 +1,14 @@
 """Co-activity state in Redis (the rule is in :mod:`gateway.detection.coactivity`).
 
 Keys (built by :class:`KeyBuilder`): per account, under its detection tag
-``{det:a:<account>}``, ``co:last`` (the last request time, swapped with ``GETSET``: one
-atomic step decides whether a request starts an episode), ``co:starts`` (a sorted set of
+``{det:a:<account>}``, ``co:last`` (the last request time; ``lua/episode.lua`` decides
+atomically whether a request starts an episode, and never moves it back: a retried sighting
+starts nothing), ``co:starts`` (a sorted set of
 episode starts) and ``co:met`` (a sorted set of meetings, member ``<partner>|<time>``); per
 ``delta``-wide time bucket of the population, ``{detco:<bucket>}`` (a sorted set of
-``<account>|<time>`` episode starts, kept for two buckets). A batch costs three round trips
+``<account>|<time>`` episode starts, kept three bucket widths). A batch costs three round trips
 (last times; population buckets and starts; meetings) plus nothing when no episode starts.
-No Lua: every step is one command on one key, so the keys may live in any slot.
+Every other step is one command on one key, so the keys may live in any slot.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from gateway.redis.client import RedisClient
 from gateway.redis.errors import first_failure, translating
 from gateway.redis.keys import KeyBuilder
 from gateway.redis.replies import text
+from gateway.redis.scripts import ScriptRegistry
 
 _translated = translating("co-activity state")
 
@@ -50,6 +52,7 @@ class RedisCoActivity:
     def __init__(self, redis: RedisClient, keys: KeyBuilder) -> None:
         self._redis = redis
         self._keys = keys
+        self._episode = ScriptRegistry("gateway.detection", ("episode",))["episode"]
 
     def _key(self, account: str, part: str) -> str:
         return self._keys.detection(entity_of_account(account), "co", part)
@@ -61,16 +64,14 @@ class RedisCoActivity:
     async def record_many(self, requests: Sequence[EpisodeRequest]) -> None:
         if not requests:
             return
-        swaps: list[tuple[Any, ...]] = []
-        for r in requests:
-            last = self._key(r.account, "last")
-            swaps += [("GETSET", last, repr(r.now)), ("EXPIRE", last, _ttl(r.horizon))]
-        previous = _raise_first(await run_batch(self._redis, swaps))[::2]
-        starting = [
-            r
-            for r, last in zip(requests, previous, strict=True)
-            if last is None or r.now - float(text(last)) > r.delta
+        swaps = [
+            self._episode.call(
+                1, [self._key(r.account, "last"), repr(r.now), r.delta, _ttl(r.horizon)]
+            )
+            for r in requests
         ]
+        started = _raise_first(await run_batch(self._redis, swaps, (self._episode,)))
+        starting = [r for r, new in zip(requests, started, strict=True) if int(new)]
         if not starting:
             return
         calls: list[tuple[Any, ...]] = []

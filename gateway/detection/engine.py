@@ -115,18 +115,18 @@ class DetectionEngine:
     async def observe_many(
         self, sightings: Sequence[Sighting]
     ) -> list[tuple[Assessment, Assessment]]:
-        """Observe every sighting, in order; (account, cluster) assessments. A run of
-        sightings costs three store round trips (fan-out, observe, scores) plus the rare
-        level, audit and pin writes; an SDK retry only reads, at its place in the order."""
-        out: list[tuple[Assessment, Assessment]] = []
-        start = 0
-        for index, s in enumerate(sightings):
-            if s.features.retry_count > 0:
-                out += await self._observe_run(sightings[start:index])
-                out.append(await self._retried(s))
-                start = index + 1
-        out += await self._observe_run(sightings[start:])
-        return out
+        """Observe every sighting; (account, cluster) assessments: an entity's verdict after
+        the batch, for each of its sightings. A batch costs three store round trips
+        (fan-out, observe, scores) plus the rare level, audit and pin writes, and one script
+        call per entity observed. An SDK retry is no new behaviour: it only reads the
+        states after the batch. Sightings with ids are idempotent: applying a batch again
+        (after a worker died before acknowledging it) changes no detector state."""
+        fresh = [s for s in sightings if s.features.retry_count == 0]
+        observed = iter(await self._observe_run(fresh))
+        return [
+            next(observed) if s.features.retry_count == 0 else await self._retried(s)
+            for s in sightings
+        ]
 
     async def _observe_run(
         self, sightings: Sequence[Sighting]
@@ -139,11 +139,12 @@ class DetectionEngine:
             lambda: self.clock.now() + VERIFICATION_TTL,
             await self._soft_only(sightings),
         )
-        results: list[list[Assessment]] = [[] for _ in sightings]
         fanouts = batch.fanouts()
         counts = await self.state.fanout_many(fanouts) if fanouts else []
         observations = batch.observations(counts)
-        states = await self.state.observe_many(observations) if observations else []
+        states = (
+            await self.state.observe_batches(observations, self.clock.now()) if observations else []
+        )
         synchronous = await self._synchrony(batch, states)
         scored = batch.score(states, synchronous, await self._stack_churn(batch))
         writes = [
@@ -153,23 +154,22 @@ class DetectionEngine:
         ]
         if writes:
             await self.state.save_scores(writes)
-        for item in scored:
-            applied = await self._apply(item)
-            if not item.template:  # a frame is no party of the (account, cluster) pair
-                results[item.index].append(applied)
+        applied = {item.state.entity: await self._apply(item) for item in scored}
         out: list[tuple[Assessment, Assessment]] = []
-        for index, found in enumerate(results):
-            s, policy = sightings[index], batch.policies[index]
-            if not found:  # detection is off for the tier
-                found.append(_idle(entity_of_account(s.identity.account_id), policy))
-            if len(found) == 1:  # off, or a solitary account: the cluster is idle
-                found.append(_idle(entity_of_cluster(s.cluster_id), policy))
-            out.append((found[0], found[1]))
+        for s, policy in zip(sightings, batch.policies, strict=True):
+            account, cluster = (
+                entity_of_account(s.identity.account_id),
+                entity_of_cluster(s.cluster_id),
+            )
+            solitary = s.cluster_size <= 1 and s.cluster_id == s.identity.account_id
+            a = applied.get(account) if policy.enabled else None
+            c = applied.get(cluster) if policy.enabled and not solitary else None
+            out.append((a or _idle(account, policy), c or _idle(cluster, policy)))
         return out
 
-    async def _synchrony(self, batch: Batch, states: Sequence[EntityState]) -> dict[int, int]:
+    async def _synchrony(self, batch: Batch, states: Sequence[EntityState]) -> dict[str, int]:
         """Record the batch's episodes in the shared co-activity store, then ask it about the
-        accounts whose streams agree: per planned sighting, its synchronous partners."""
+        accounts whose streams agree: per account, its synchronous partners."""
         episodes = batch.episodes()
         if not episodes:
             return {}
@@ -178,13 +178,13 @@ class DetectionEngine:
         found = await synchronous_many(self.state.coactivity, list(asks.values()))
         return dict(zip(asks, found, strict=True))
 
-    async def _stack_churn(self, batch: Batch) -> dict[int, StackChurn]:
-        """Record the batch's client stacks; per planned sighting with one, its churn."""
-        at, requests = batch.stack_requests()
+    async def _stack_churn(self, batch: Batch) -> dict[str, StackChurn]:
+        """Record the batch's client stacks; per account, its churn after its last one."""
+        requests = batch.stack_requests()
         if not requests:
             return {}
         found = await self.state.stacks.record_stacks(requests)
-        return dict(zip(at, found, strict=True))
+        return {r.account: churn for r, churn in zip(requests, found, strict=True)}
 
     async def _soft_only(self, sightings: Sequence[Sighting]) -> frozenset[str]:
         """The clusters of ``sightings`` with no hard link (looked up, cached by the lookup)."""
