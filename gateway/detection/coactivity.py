@@ -43,11 +43,13 @@ class EpisodeRequest:
 
 @dataclass(frozen=True, slots=True)
 class HistoryRequest:
-    """An account's episode starts and meetings within ``[since, until]``."""
+    """An account's episode starts (and, with ``meetings``, its meetings) within
+    ``[since, until]``."""
 
     account: str
     since: float
     until: float
+    meetings: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +100,7 @@ class MemoryCoActivity:
                 continue
             starts = tuple(t for t in entry.starts if r.since <= t <= r.until)
             meetings: dict[str, int] = {}
-            for t, partner in entry.met:
+            for t, partner in entry.met if r.meetings else ():
                 if r.since <= t <= r.until:
                     meetings[partner] = meetings.get(partner, 0) + 1
             out.append(History(starts, meetings))

@@ -119,10 +119,12 @@ class RedisCoActivity:
         for r in requests:
             span = (repr(r.since), repr(r.until))
             calls.append(("ZRANGEBYSCORE", self._key(r.account, "starts"), *span))
-            calls.append(("ZRANGEBYSCORE", self._key(r.account, "met"), *span))
-        replies = _raise_first(await run_batch(self._redis, calls))
+            if r.meetings:
+                calls.append(("ZRANGEBYSCORE", self._key(r.account, "met"), *span))
+        replies = iter(_raise_first(await run_batch(self._redis, calls)))
         out: list[History] = []
-        for starts, met in zip(replies[::2], replies[1::2], strict=True):
+        for r in requests:
+            starts, met = next(replies), next(replies) if r.meetings else []
             meetings: dict[str, int] = {}
             for member in met:
                 partner, _ = _split(member)

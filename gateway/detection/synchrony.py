@@ -90,7 +90,7 @@ async def synchronous_many(store: CoActivityStore, asks: Sequence[SynchronyAsk])
     wanted: list[HistoryRequest] = []
     for ask, window, history in zip(asks, windows, own, strict=True):
         for other, _ in _candidates(history, ask.policy):
-            wanted.append(HistoryRequest(other, window.since, window.until))
+            wanted.append(HistoryRequest(other, window.since, window.until, meetings=False))
     theirs = iter(await store.histories(wanted))
     out: list[int] = []
     for ask, history in zip(asks, own, strict=True):
