@@ -103,6 +103,25 @@ class Settings(BaseModel):
         None, description="HMAC key of proof-of-work challenges (shared by all replicas)"
     )
     workers: int = Field(1, ge=1, le=64, description="Worker processes (SO_REUSEPORT)")
+    sighting_shards: int = Field(
+        8,
+        ge=1,
+        le=256,
+        description="Shards of the sighting stream (the same on every gateway and detect worker)",
+    )
+    sighting_maxlen: int = Field(
+        100_000,
+        ge=100,
+        description="Entries kept per shard (MAXLEN ~): beyond, the oldest unread are trimmed",
+    )
+    detect_port: int = Field(
+        9464, ge=0, lt=65536, description="Port of gateway detect's /metrics and /healthz"
+    )
+    detect_claim_idle: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds a sighting stays pending before another detect worker claims it",
+    )
     link_secret: str | None = Field(
         None,
         description="Key of the hashes of account-linking evidence (shared by all replicas; "
