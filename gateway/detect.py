@@ -9,7 +9,7 @@ acknowledges them; entries a dead worker left pending are claimed after
 they share the stream, each taking what it reads.
 
 ``/metrics`` (Prometheus: the ``gateway_detect_*`` family, level changes, process CPU) and
-``/healthz`` listen on ``GATEWAY_DETECT_PORT`` (default 9464; 0: any free port, logged).
+``/healthz`` listen on ``GATEWAY_DETECT_LISTEN`` (default ``0.0.0.0:9464``).
 SIGTERM/SIGINT: the batch in hand is applied and acknowledged, then the process exits. SIGHUP
 reloads the policy.
 """
@@ -79,12 +79,13 @@ async def run_detect(settings: Settings, *, stop: asyncio.Event | None = None) -
         loop.add_signal_handler(signal.SIGINT, stop.set)
         loop.add_signal_handler(signal.SIGHUP, watcher.on_sighup)
     try:
-        site = web.TCPSite(runner, "0.0.0.0", settings.detect_port)
-        await start_site(site, "GATEWAY_DETECT_PORT")
+        host, port = settings.detect_address
+        await start_site(web.TCPSite(runner, host, port), "GATEWAY_DETECT_LISTEN")
         await check_store(state.backend.budgets, settings.store, "open")
         watcher.start()
-        port = runner.addresses[0][1] if runner.addresses else None
-        log.info("detect_started", consumer=consumer, port=port, store=_where(settings))
+        log.info(
+            "detect_started", consumer=consumer, listen=runner.addresses, store=_where(settings)
+        )
         await worker.run(stop)
         log.info("detect_stopping", consumer=consumer, applied=worker.applied)
     finally:

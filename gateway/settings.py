@@ -114,8 +114,8 @@ class Settings(BaseModel):
         ge=100,
         description="Entries kept per shard (MAXLEN ~): beyond, the oldest unread are trimmed",
     )
-    detect_port: int = Field(
-        9464, ge=0, lt=65536, description="Port of gateway detect's /metrics and /healthz"
+    detect_listen: str = Field(
+        "0.0.0.0:9464", description="host:port of gateway detect's /metrics and /healthz"
     )
     detect_claim_idle: float = Field(
         30.0,
@@ -128,7 +128,7 @@ class Settings(BaseModel):
         "required with a Redis store)",
     )
 
-    @field_validator("listen", "admin_listen")
+    @field_validator("listen", "admin_listen", "detect_listen")
     @classmethod
     def _host_port(cls, value: str | None) -> str | None:
         if value:
@@ -194,6 +194,10 @@ class Settings(BaseModel):
     @property
     def listen_address(self) -> tuple[str, int]:
         return _split_host_port(self.listen)
+
+    @property
+    def detect_address(self) -> tuple[str, int]:
+        return _split_host_port(self.detect_listen)
 
     @property
     def admin_address(self) -> tuple[str, int] | None:

@@ -24,7 +24,7 @@ LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 
 
 class DetectMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
-        r = registry
+        self.registry = r = registry
         self.sightings = Counter("gateway_detect_sightings", "Sightings applied", registry=r)
         self.batches = Counter("gateway_detect_batches", "Batches of sightings applied", registry=r)
         self.claimed = Counter(

@@ -2,9 +2,9 @@
 (``detect``) per shard, read in batches, acknowledged after they are applied, and the pending
 entries of a dead consumer claimed.
 
-* ``start``: the group is created on every shard (``XGROUP CREATE ... 0 MKSTREAM``): a group
-  made after sightings were appended reads them too (nothing appended before the first worker
-  started is lost).
+* ``start``: the group is created on every shard (``XGROUP CREATE ... 0 MKSTREAM ENTRIESREAD
+  0``): a group made after sightings were appended reads them too (nothing appended before the
+  first worker started is lost), and counts what was trimmed before it as never read.
 * ``read``: per shard, ``lua/read.lua``: ``XREADGROUP ... COUNT n ... >`` (not blocking: a
   Redis Cluster cannot read streams of several slots in one command) plus, at the same
   instant, the stream's length and the group's lag. The shards are read concurrently.
@@ -69,7 +69,9 @@ class RedisSource:
     async def start(self) -> None:
         for stream in self._streams:
             try:
-                await self._client.xgroup_create(stream, GROUP, id="0", mkstream=True)
+                await self._client.xgroup_create(
+                    stream, GROUP, id="0", mkstream=True, entries_read=0
+                )
             except ResponseError as exc:
                 if "BUSYGROUP" not in str(exc):
                     raise store_error(exc, "sightings") from exc
@@ -112,7 +114,7 @@ class RedisSource:
         if deleted:
             self._metrics.lost.inc(len(deleted))
         found = [(text(i), fields) for i, fields in claimed if fields]
-        entries = [Entry(f"{shard}:{i}", shard, i, fields.get(FIELD, b"")) for i, fields in found]
+        entries = [Entry(f"{shard}:{i}", shard, i, _field(fields)) for i, fields in found]
         if entries:
             self._metrics.claimed.inc(len(entries))
         return entries
@@ -160,5 +162,11 @@ def _entries(shard: int, raw: Sequence[Any]) -> list[Entry]:
     for stream_id, fields in raw:
         sid = text(stream_id)
         values = dict(zip(fields[::2], fields[1::2], strict=True))
-        out.append(Entry(f"{shard}:{sid}", shard, sid, values.get(FIELD, b"")))
+        out.append(Entry(f"{shard}:{sid}", shard, sid, _field(values)))
     return out
+
+
+def _field(fields: dict[Any, Any]) -> bytes:
+    """The encoded sighting of an entry's fields (the keys come back as bytes)."""
+    value = fields.get(FIELD.encode(), fields.get(FIELD, b""))
+    return value if isinstance(value, bytes) else str(value).encode()
