@@ -1,7 +1,13 @@
-"""Two real ``gateway detect`` processes share one sighting stream; one is killed (SIGKILL)
+"""Sightings survive what happens to the processes around them.
+
+Two real ``gateway detect`` processes share one sighting stream; one is killed (SIGKILL)
 mid-batch and the other claims what it left pending: every counted sighting is applied
 exactly once (none lost; the claimed ones the victim had applied count once, by their ids).
 Detection's per-account request counter is the count: each account sent K sightings.
+
+A gateway restart loses no sighting it appended: a gateway that stops right after its
+requests still sends the appends queued on its store connection, and a detect worker started
+after the restart applies those and the new gateway's alike.
 """
 
 from __future__ import annotations
@@ -14,10 +20,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from gateway_harness import running_gateway
 from metrics_text import samples_by_name
+from redis.asyncio import Redis
 from replica_procs import Proc, ProcessGroup, write_policy
 
-from gateway.app import build_state
+from gateway.app import build_detect_worker, build_state
 from gateway.detection.batch import Sighting
 from gateway.limiter.factory import build_backend
 from gateway.model import Fingerprint, Identity, RequestFeatures
@@ -33,7 +41,7 @@ SHARDS = 4
 LINK_SECRET = "detect-link-secret-0123456789abcdef"
 POLICY = """
 version: 1
-defaults: {tier: free, failure_mode: open}
+defaults: {tier: free, failure_mode: open, max_tokens: 64}
 tiers:
   free:
     requests: {rate: 600/minute, burst: 100}
@@ -188,3 +196,35 @@ async def test_a_killed_workers_pending_sightings_are_claimed_and_none_is_lost(
     assert lost == {}, f"sightings lost: {lost}"
     twice = {a: n - PER_ACCOUNT for a, n in counts.items() if n > PER_ACCOUNT}
     assert twice == {}, f"applied twice (claimed {claimed:.0f}): {twice}"
+
+
+REQUESTS = 25
+
+
+@pytest.mark.redis
+async def test_a_gateway_restart_loses_no_appended_sighting(
+    tmp_path: Path, redis_url: str, store_prefix: str, redis_client: Redis
+) -> None:
+    common = {"policy": POLICY, "store": redis_url, "store_prefix": store_prefix}
+    async with running_gateway(tmp_path / "before", detect=False, **common) as gw:
+        for i in range(REQUESTS):
+            response = await gw.chat("alice", content=f"Question number {i} about rivers")
+            assert response.status == 200
+        keys, shards = gw.state.backend.keys, gw.state.settings.sighting_shards
+        # no drain here: stopping the gateway must send what is queued
+    streams = [keys.sightings(n) for n in range(shards)]
+    assert sum([await redis_client.xlen(s) for s in streams]) == REQUESTS
+    async with running_gateway(tmp_path / "after", detect=False, **common) as gw:
+        for i in range(REQUESTS):
+            response = await gw.chat("alice", content=f"Another question {i} about lakes")
+            assert response.status == 200
+        worker = build_detect_worker(gw.state, consumer="after-restart")
+        worker.start()
+        try:
+            await gw.state.sightings.drain()
+            await worker.drain()
+        finally:
+            await worker.stop()
+        view = await gw.state.detection.view("a:alice", "free")
+    assert view["requests"] == 2 * REQUESTS
+    assert worker.applied == 2 * REQUESTS
