@@ -6,8 +6,9 @@ entries of a dead consumer claimed.
   0``): a group made after sightings were appended reads them too (nothing appended before the
   first worker started is lost), and counts what was trimmed before it as never read.
 * ``read``: per shard, ``lua/read.lua``: ``XREADGROUP ... COUNT n ... >`` (not blocking: a
-  Redis Cluster cannot read streams of several slots in one command) plus, at the same
-  instant, the stream's length and the group's lag. The shards are read concurrently.
+  Redis Cluster cannot read streams of several slots in one command), the stream's length,
+  and the count of entries trimmed before the group read them. The shards are read
+  concurrently.
 * ``ack``: ``XACK`` per shard, after the batch was applied. A worker that dies before it
   acknowledges leaves its entries pending under its consumer name.
 * ``claim``: ``XAUTOCLAIM`` of entries pending for longer than ``claim_idle`` seconds, whoever
@@ -19,11 +20,13 @@ entries of a dead consumer claimed.
   consumers that hold nothing and stayed quiet for ten claim periods are removed from the
   group (each restarted worker is a new ``<host>-<pid>``).
 
-Trimmed before read: Redis counts the entries ever added to a stream and those the group read;
-their difference (the group's lag) holds the unread entries still in the stream and those
-trimmed unread. When a read leaves nothing behind, the lag is exactly the trimmed ones
-(``gateway_detect_trimmed_total{shard}``, a running total per shard since the stream was made;
-otherwise lag - length is a lower bound).
+Trimmed before read (``gateway_detect_trimmed_total{shard}``): trimming only removes the
+oldest entries, so when the group's last delivered entry is older than the stream's first,
+the entries removed so far are those the group read plus those it never saw; ``read.lua``
+adds their difference to a counter in the shard's slot (``keys.sightings_trimmed``) at that
+read, atomically, and sets the group's entries-read to the entries removed (what Redis 7.2+
+estimates itself there; 7.0 would keep counting only what it delivered). The counter is a
+running total per shard, the same for every worker.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class RedisSource:
     ) -> None:
         self._client = client
         self._streams = [keys.sightings(n) for n in range(shards)]
+        self._trimmed_keys = [keys.sightings_trimmed(n) for n in range(shards)]
         self._metrics = metrics
         self.consumer = consumer
         self._count = count
@@ -70,7 +74,6 @@ class RedisSource:
         scripts = ScriptRegistry("gateway.sightings", ("read", "trim"))
         self._read, self._trim = scripts["read"], scripts["trim"]
         self._cursors = ["0-0"] * shards
-        self._trimmed = [0] * shards
 
     async def start(self) -> None:
         for stream in self._streams:
@@ -89,16 +92,11 @@ class RedisSource:
         return [entry for found in replies for entry in found]
 
     async def _read_shard(self, shard: int) -> list[Entry]:
-        stream = self._streams[shard]
-        args = [stream, GROUP, self.consumer, self._count]
-        entries, length, lag, caught_up = await self._read.run(self._client, 1, args)
-        length, lag = int(length), int(lag)
-        self._metrics.stream_length.labels(str(shard)).set(length)
-        if lag >= 0:
-            trimmed = lag if caught_up else max(0, lag - length)
-            if trimmed > self._trimmed[shard]:
-                self._trimmed[shard] = trimmed
-                self._metrics.trimmed.labels(str(shard)).set(trimmed)
+        keys = [self._streams[shard], self._trimmed_keys[shard]]
+        args = [*keys, GROUP, self.consumer, self._count]
+        entries, length, trimmed = await self._read.run(self._client, 2, args)
+        self._metrics.stream_length.labels(str(shard)).set(int(length))
+        self._metrics.trimmed.labels(str(shard)).set(int(trimmed))
         return _entries(shard, entries)
 
     async def claim(self) -> list[Entry]:

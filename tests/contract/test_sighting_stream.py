@@ -172,6 +172,29 @@ async def test_entries_trimmed_before_any_read_are_counted(stream: StreamEnv) ->
     assert trimmed + delivered == 1000
 
 
+async def test_entries_trimmed_while_a_worker_fell_behind_are_counted_once(
+    stream: StreamEnv,
+) -> None:
+    source, metrics = stream.source("w1")
+    await source.start()  # the group exists before anything is appended
+    early = stream.sink()
+    for _ in range(40):
+        early.append("acct-1", b"early")
+    await early.drain()
+    delivered = await _read_all(source)  # read and acknowledged: the worker kept up
+    await source.ack(delivered)
+    late = stream.sink(maxlen=10)  # then it falls behind: MAXLEN ~ trims unread entries
+    for _ in range(1000):
+        late.append("acct-1", b"late")
+    await late.drain()
+    delivered += await _read_all(source)
+    delivered += await _read_all(source)  # a read after catching up adds nothing
+    shard = str(shard_of("acct-1", SHARDS))
+    trimmed = _sample(metrics.registry, "gateway_detect_trimmed_total", shard=shard)
+    assert 0 < trimmed < 1000
+    assert trimmed + len(delivered) == 1040
+
+
 async def test_a_failing_redis_is_counted_never_raised(key_prefix: str) -> None:
     backend = build_backend("redis://127.0.0.1:1/0", prefix=key_prefix, timeout=0.5)
     assert backend.redis is not None
