@@ -44,6 +44,10 @@ class SightingSource(Protocol):
 
     async def pending(self) -> int: ...
 
+    def settled(self) -> bool:
+        """True only when nothing is unread and nothing unacknowledged (False: don't know)."""
+        ...
+
 
 class MemoryStream:
     """Sink and source in one process (one consumer: nothing to claim)."""
@@ -105,3 +109,6 @@ class MemoryStream:
 
     async def pending(self) -> int:
         return self._delivered + len(self._queue)
+
+    def settled(self) -> bool:
+        return not self._queue and not self._delivered

@@ -164,6 +164,9 @@ class RedisSource:
             raise store_error(exc, "sightings") from exc
         return sum(int(reply["pending"]) for reply in replies)
 
+    def settled(self) -> bool:
+        return False  # other gateways append at any time: only a read can tell
+
     async def _each(self, call: Any) -> list[list[Entry]]:
         try:
             found: list[list[Entry]] = await asyncio.gather(

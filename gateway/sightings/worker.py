@@ -124,6 +124,8 @@ class DetectWorker:
 
     async def drain(self) -> None:
         """Wait until a read finds nothing left, after this call (tests, shutdown)."""
+        if self.source.settled():  # the in-process stream knows without a read
+            return
         async with self._idle:
             target = self._idle_reads + 1
             self._hurry.set()
