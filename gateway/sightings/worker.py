@@ -79,14 +79,18 @@ class DetectWorker:
                 log.warning("detect_start_failed", error=type(exc).__name__)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self._idle_wait)
+        failures = 0
         while not stop.is_set():
             try:
                 worked = await self.step()
+                failures = 0
             except Exception as exc:  # Redis down: keep trying, never exit on a store error
-                log.warning("detect_step_failed", error=type(exc).__name__)
+                if failures % 100 == 0:  # the first of a run of failures, then every 100th
+                    log.warning("detect_step_failed", error=type(exc).__name__, again=failures)
+                failures += 1
                 worked = False
             if not worked and not stop.is_set():
-                await self._wait(stop)
+                await self._wait(stop, hurry=failures == 0)
 
     async def step(self) -> bool:
         """One read (and a claim when due) and its batches; False when nothing was there."""
@@ -107,15 +111,18 @@ class DetectWorker:
             self._idle.notify_all()
         return worked
 
-    async def _wait(self, stop: asyncio.Event) -> None:
-        if self._hurry.is_set():  # someone drains: look again at once, after others ran
-            await asyncio.sleep(0)
+    async def _wait(self, stop: asyncio.Event, *, hurry: bool) -> None:
+        """Until something may have arrived; at once when someone drains (``hurry``: never
+        after a failed step, which waits its poll interval: no busy loop on a dead store)."""
+        if hurry and self._hurry.is_set():
+            await asyncio.sleep(0)  # look again at once, after the others ran
             return
-        waits = [
-            asyncio.ensure_future(self.source.wait(self._idle_wait)),
-            asyncio.ensure_future(self._hurry.wait()),
-            asyncio.ensure_future(stop.wait()),
+        waits: list[asyncio.Future[object]] = [
+            asyncio.ensure_future(self.source.wait(self._idle_wait))
         ]
+        waits.append(asyncio.ensure_future(stop.wait()))
+        if hurry:
+            waits.append(asyncio.ensure_future(self._hurry.wait()))
         try:
             await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         finally:

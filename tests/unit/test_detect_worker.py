@@ -18,9 +18,10 @@ from gateway.observability.metrics import Metrics
 from gateway.settings import Settings
 from gateway.sightings.codec import SightingCodec
 from gateway.sightings.metrics import DetectMetrics
-from gateway.sightings.source import MemoryStream
+from gateway.sightings.source import Entry, MemoryStream
 from gateway.sightings.worker import DetectWorker
 from gateway.startup import StartupError
+from gateway.store_errors import StoreUnavailable
 
 
 def _sighting(i: int, now: float) -> Sighting:
@@ -115,3 +116,35 @@ async def test_stop_wakes_an_idle_worker() -> None:
 async def test_gateway_detect_refuses_the_memory_store_in_one_line() -> None:
     with pytest.raises(StartupError, match="needs a Redis store"):
         await run_detect(Settings(store="memory://"))
+
+
+class _DeadSource(MemoryStream):
+    """Every read fails, as on a Redis that is down; counts the reads and the waits."""
+
+    def __init__(self) -> None:
+        super().__init__(Metrics(), DetectMetrics(CollectorRegistry()), maxlen=10)
+        self.reads = 0
+        self.waits = 0
+
+    async def read(self) -> list[Entry]:
+        self.reads += 1
+        raise StoreUnavailable("down")
+
+    def settled(self) -> bool:
+        return False  # only a read could tell
+
+    async def wait(self, seconds: float) -> None:
+        self.waits += 1
+        await asyncio.sleep(0.01)
+
+
+async def test_a_failing_store_is_retried_at_the_poll_interval_even_while_draining() -> None:
+    source = _DeadSource()
+    worker = DetectWorker(source, _Apply(), source.detect_metrics, FakeClock(), idle_wait=1.0)
+    worker.start()
+    draining = asyncio.ensure_future(worker.drain())  # never done while the store is down
+    await asyncio.sleep(0.2)
+    assert not draining.done()
+    assert source.reads <= source.waits + 1  # every failed read waited: no busy loop
+    draining.cancel()
+    await worker.stop()
