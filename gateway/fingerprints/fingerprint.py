@@ -14,14 +14,14 @@ from collections.abc import Mapping
 from gateway.fingerprints.cells import HyperplaneCells
 from gateway.fingerprints.embed import Embedder, HashedNgramEmbedder, Vector
 from gateway.fingerprints.estimate import estimate_text_tokens
-from gateway.fingerprints.frame import body_segment, frame_hash, sentence_frame
+from gateway.fingerprints.frame import body_segment, frame_hash, frame_range, sentence_frame
 from gateway.fingerprints.hashing import hash_sequence, stable_hash64
 from gateway.fingerprints.lexicon import Lexicon
 from gateway.fingerprints.normalize import normalize
 from gateway.fingerprints.request import prompt_parts, request_features
 from gateway.fingerprints.simhash import bands, ngram_features, simhash
 from gateway.fingerprints.skeleton import Skeleton, Skeletonizer
-from gateway.model import Fingerprint, RequestFeatures
+from gateway.model import BudgetPrint, Fingerprint, RequestFeatures
 
 SYSTEM_LEXICON_CHARS = 4_000
 _SYSTEM_SALT = b"dg-system"
@@ -48,6 +48,22 @@ class Fingerprinter:
         """Fingerprint a request body (``endpoint``: chat, completions, embeddings, other)."""
         parts = prompt_parts(body, endpoint)
         return self.fingerprint_text(parts.last_user, parts.system, parts.est_tokens)
+
+    def budget_print(
+        self, body: Mapping[str, object] | object, endpoint: str, *, cell: bool
+    ) -> BudgetPrint:
+        """The request path's part: the token estimate and, when ``cell``, the novelty cell
+        (equal to the whole fingerprint's ``cell``; nothing else is computed)."""
+        parts = prompt_parts(body, endpoint)
+        return BudgetPrint(parts.est_tokens, self.cell_of(parts.last_user) if cell else None)
+
+    def cell_of(self, text: str) -> int:
+        """The novelty cell of one prompt text: tokens without the exact hash, the body
+        segment when there is a frame (not its hash), the embedding, the cell."""
+        sk = self.skeletonizer.from_tokens(self.skeletonizer.tokenize(text, exact=False))
+        segment = body_segment(sk)
+        select = segment if frame_range(sk, segment) is not None else None
+        return self.cells.cell(self.embedding(sk, select))
 
     def features(
         self,

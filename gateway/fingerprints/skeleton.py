@@ -148,18 +148,21 @@ class Skeletonizer:
         for arr in (self._mask_hashes, self._index):
             arr.flags.writeable = False
 
-    def tokenize(self, text: str) -> Tokens:
-        """NFKC-normalise and cap ``text``, find its literals, tokenise it."""
+    def tokenize(self, text: str, *, exact: bool = True) -> Tokens:
+        """NFKC-normalise and cap ``text``, find its literals, tokenise it (``exact``: also
+        the exact hash, else 0)."""
         prepared = self.prepare(text)
-        return self.tokenize_prepared(prepared, premask_spans(prepared))
+        return self.tokenize_prepared(prepared, premask_spans(prepared), exact=exact)
 
     def prepare(self, text: str) -> str:
         """The text that is tokenised: NFKC, capped to ``max_chars``."""
         return nfkc(cap(text, self.max_chars))[: self.max_chars]
 
-    def tokenize_prepared(self, prepared: str, spans: Spans | None) -> Tokens:
+    def tokenize_prepared(
+        self, prepared: str, spans: Spans | None, *, exact: bool = True
+    ) -> Tokens:
         """Tokenise a prepared text, given its literal spans (``premask_spans``)."""
-        return tokenize(prepared, self.hasher, self._tables, spans)
+        return tokenize(prepared, self.hasher, self._tables, spans, exact=exact)
 
     def skeleton(self, text: str) -> Skeleton:
         return self.from_tokens(self.tokenize(text))

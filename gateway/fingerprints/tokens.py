@@ -34,7 +34,7 @@ class Tokens:
 
     text: str  # the (NFKC, capped) text that was tokenised
     cjk: bool  # the text has CJK / kana characters (single-character tokens)
-    exact: int  # hash of the text, lower-cased, whitespace removed (0 for blank)
+    exact: int  # hash of the text, lower-cased, whitespace removed (0 for blank or not asked)
     starts: Ints
     ends: Ints
     hashes: U64  # avalanched hash of each lower-cased token
@@ -77,9 +77,10 @@ class _Chars:
 
     __slots__ = ("cjk", "exact", "flags", "lower", "single", "word")
 
-    def __init__(self, text: str, tables: C.CharTables) -> None:
+    def __init__(self, text: str, tables: C.CharTables, exact: bool = True) -> None:
         self.single: Bools | None = None
         self.cjk = False
+        self.exact = 0
         if text.isascii():  # bytes.translate: one C pass per table, no numpy call
             raw = text.encode("ascii")
             low = raw.lower()  # str.lower of ASCII text: same length, same letters
@@ -89,8 +90,9 @@ class _Chars:
             )
             word = b"\0" + raw.translate(tables.ascii_word) + b"\0"
             self.word = np.frombuffer(word, dtype=np.int8)
-            kept = low.translate(None, tables.ascii_space)
-            self.exact = _exact_hash(kept.decode("ascii").encode("utf-16-le"))
+            if exact:
+                kept = low.translate(None, tables.ascii_space)
+                self.exact = _exact_hash(kept.decode("ascii").encode("utf-16-le"))
             return
         cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
         top = int(cps.max())
@@ -101,12 +103,14 @@ class _Chars:
                 self.lower = np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), "<u4")
             else:
                 self.lower = tables.lower[cps]
-            self.exact = _exact_hash(self._kept(flags, "<u2"))
+            if exact:
+                self.exact = _exact_hash(self._kept(flags, "<u2"))
         else:
             small = np.minimum(cps, C.TABLE_SIZE - 1)
             flags = np.where(cps < C.TABLE_SIZE, tables.flags[small], np.uint8(0))
             self.lower = np.where(cps < C.TABLE_SIZE, tables.lower[small], cps)
-            self.exact = _exact_hash(self._kept(flags, "<u4"))
+            if exact:
+                self.exact = _exact_hash(self._kept(flags, "<u4"))
         self.flags = np.append(flags, np.uint8(0))
         self.word = np.zeros(len(cps) + 2, dtype=np.int8)
         np.bitwise_and(flags, C.WORD, out=self.word[1:-1].view(np.uint8))
@@ -134,12 +138,20 @@ def _apply_spans(increments: U64, starts: Ints, spans: Spans) -> Ints:
     return kinds
 
 
-def tokenize(text: str, hasher: PrefixHasher, tables: C.CharTables, spans: Spans | None) -> Tokens:
+def tokenize(
+    text: str,
+    hasher: PrefixHasher,
+    tables: C.CharTables,
+    spans: Spans | None,
+    *,
+    exact: bool = True,
+) -> Tokens:
     """Tokenise ``text`` (NFKC, at most ``hasher.max_len`` characters).
 
     ``spans`` (from the skeleton's pre-masking) mark literals: tokens inside get their kind.
+    ``exact=False`` leaves the exact hash out (0): the novelty cell does not read it.
     """
-    ch = _Chars(text, tables)
+    ch = _Chars(text, tables, exact)
     flags = ch.flags  # one longer than the text: its last entry is 0
     edges = _bounds(ch.word, ch.single)
     starts, ends = edges[0::2], edges[1::2]

@@ -122,6 +122,18 @@ def test_fingerprints_match_the_recorded_values(golden: list[dict[str, Any]]) ->
     assert mismatches == []
 
 
+def test_the_request_paths_cell_is_the_recorded_cell(golden: list[dict[str, Any]]) -> None:
+    """The request path computes only the novelty cell (``cell_of``, no exact, frame or
+    SimHash hash); it is the recorded fingerprint's cell for every input."""
+    fp = Fingerprinter()
+    mismatches = [
+        (i, g["head"])
+        for i, ((text, _system), g) in enumerate(zip(golden_inputs(), golden, strict=True))
+        if fp.cell_of(text) != g["fingerprint"][4]
+    ]
+    assert mismatches == []
+
+
 def main() -> None:
     fp = Fingerprinter()
     rows = [{**key(text, system), **record(fp, text, system)} for text, system in golden_inputs()]
