@@ -218,3 +218,36 @@ def test_remembered_plans_bind_like_fresh_ones(tmp_path: Path) -> None:
     memo = loaded.compiled._memo.values()
     keys_bound = {spec.key for plan in memo if hasattr(plan, "specs") for spec in plan.specs}
     assert any("{c:org}" in k for k in keys_bound) and any("{c:a}" in k for k in keys_bound)
+
+
+async def test_observers_get_the_whole_fingerprint_after_the_tick() -> None:
+    """The settle stage fingerprints served requests at the end of the tick (after the
+    responses), all of that tick's at once, and hands the observers the whole fingerprint."""
+    fingerprinter = Fingerprinter()
+    seen: list[tuple[str, Any]] = []
+    described: list[str] = []
+
+    class Observer:
+        def submit(self, identity: Identity, *args: Any) -> None:
+            seen.append((identity.account_id, args[2]))
+
+    def describe(ctx: RequestContext) -> Any:
+        described.append(ctx.request_id)
+        assert ctx.payload is not None
+        return fingerprinter.fingerprint(ctx.payload, ctx.endpoint)
+
+    settler = Settler(MemoryBudgetStore(FakeClock()), Background(), InFlightLeases(),
+                      observers=(Observer(),), describe=describe)  # fmt: skip
+    for i in range(2):
+        ctx = RequestContext(request_id=f"r{i}", started=0.0, now=0.0, endpoint="chat")
+        ctx.identity, ctx.payload, ctx.upstream_status = Identity(f"a{i}", "free"), BODY, 200
+        ctx.features = fingerprinter.features(BODY, "chat")
+        settler.finish(ctx)
+    refused = RequestContext(request_id="x", started=0.0, now=0.0, endpoint="chat")
+    refused.identity, refused.payload, refused.upstream_status = Identity("b", "free"), BODY, 429
+    settler.finish(refused)  # never served: not observed
+    assert described == [] and seen == []  # nothing on the request path
+    await asyncio.sleep(0)
+    assert described == ["r0", "r1"]
+    whole = fingerprinter.fingerprint(BODY, "chat")
+    assert seen == [("a0", whole), ("a1", whole)]
