@@ -196,7 +196,7 @@ class Skeletonizer:
     def __init__(self, max_words: int = 512, max_chars: int | None = None) -> None:
         self.max_words = max_words
         self.max_chars = max_chars if max_chars is not None else max_words * 12
-        self._tables = C.char_tables()
+        self.tables = C.char_tables()
         kinds = np.arange(len(KINDS), dtype=np.uint64) + np.uint64(0x5E1E7017)
         self._mask_hashes = fmix64(fmix64(kinds))
         self._mask_hashes.flags.writeable = False
@@ -217,7 +217,7 @@ class Skeletonizer:
         self, prepared: str, spans: Spans | None, *, exact: bool = True
     ) -> Tokens:
         """Tokenise a prepared text, given its literal spans (``premask_spans``)."""
-        return tokenize(prepared, self._tables, spans, exact=exact)
+        return tokenize(prepared, self.tables, spans, exact=exact)
 
     def skeleton(self, text: str) -> Skeleton:
         return self.from_tokens(self.tokenize(text))

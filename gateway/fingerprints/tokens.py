@@ -96,6 +96,11 @@ class _Chars:
         return kept
 
 
+def exact_hash(text: str, tables: C.CharTables) -> int:
+    """The exact hash of a prepared text, as :func:`tokenize` gives it (``Tokens.exact``)."""
+    return _Chars(text, tables).exact
+
+
 def tokenize(
     text: str,
     tables: C.CharTables,

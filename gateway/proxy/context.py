@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.fingerprints.skeleton import Skeleton
 from gateway.model import (
     BudgetPrint,
     BudgetSpec,
@@ -38,6 +39,7 @@ class RequestContext:
     body_changed: bool = False
     features: RequestFeatures | None = None
     prompt: BudgetPrint | None = None  # the request path's part of the fingerprint
+    prompt_skeleton: Skeleton | None = None  # what it was computed from (reused after)
     fingerprint: Fingerprint | None = None  # the detection part, computed after the response
     charges: tuple[Charge, ...] = ()
     token_reservations: tuple[tuple[BudgetSpec, int], ...] = ()

@@ -2,11 +2,12 @@
 the prompt's fingerprint (:class:`~gateway.model.BudgetPrint`): the token estimate, and the
 novelty cell when a novelty budget needs it (:func:`cell_need`).
 
-The rest of the fingerprint (skeleton, frame, SimHash, exact hash, elicitation, system
+The rest of the fingerprint (skeleton hash, frame, SimHash, exact hash, elicitation, system
 prompt: what detection and linking read) is computed after the response by
-:class:`DetectionPrints` for the settle stage, and only when detection or template links
-need it for the caller's tier. Fingerprints are pure (see ``gateway.fingerprints``); the
-prompt text itself never leaves the gateway except to go upstream.
+:class:`DetectionPrints` for the settle stage (reusing the skeleton the cell was computed
+from), and only when detection or template links need it for the caller's tier.
+Fingerprints are pure (see ``gateway.fingerprints``); the prompt text itself never leaves
+the gateway except to go upstream.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import orjson
 from aiohttp import web
 
 from gateway.errors import GatewayError, InvalidRequest
-from gateway.model import BudgetPrint, Fingerprint, Identity, RequestFeatures
+from gateway.fingerprints.fingerprint import BudgetPart
+from gateway.fingerprints.skeleton import Skeleton
+from gateway.model import Fingerprint, Identity, RequestFeatures
 from gateway.policy.loader import LoadedPolicy
 from gateway.proxy.context import RequestContext
 from gateway.proxy.fields import check_fields
@@ -33,11 +36,11 @@ _JSON_ENDPOINTS = frozenset(_ENDPOINTS.values())
 
 
 class PromptInspector(Protocol):
-    def budget_print(
-        self, body: dict[str, object], endpoint: str, *, cell: bool
-    ) -> BudgetPrint: ...
+    def budget_part(self, body: dict[str, object], endpoint: str, *, cell: bool) -> BudgetPart: ...
 
-    def fingerprint(self, body: dict[str, object], endpoint: str) -> Fingerprint: ...
+    def fingerprint(
+        self, body: dict[str, object], endpoint: str, skeleton: Skeleton | None = None
+    ) -> Fingerprint: ...
 
     def features(
         self, body: dict[str, object], endpoint: str, headers: dict[str, str]
@@ -85,7 +88,7 @@ class DetectionPrints:
         tier = identity.tier if identity is not None else None
         if not self._policy().compiled.needs_fingerprint(tier):
             return estimate_only(prompt.est_tokens)
-        return self._inspector.fingerprint(payload, ctx.endpoint)
+        return self._inspector.fingerprint(payload, ctx.endpoint, ctx.prompt_skeleton)
 
 
 class InspectStage:
@@ -125,7 +128,8 @@ class InspectStage:
         headers = {"x-stainless-retry-count": request.headers.get("x-stainless-retry-count", "")}
         ctx.features = self._inspector.features(payload, ctx.endpoint, headers)
         cell = self._needs_cell is None or self._needs_cell(ctx.identity)
-        ctx.prompt = self._inspector.budget_print(payload, ctx.endpoint, cell=cell)
+        part = self._inspector.budget_part(payload, ctx.endpoint, cell=cell)
+        ctx.prompt, ctx.prompt_skeleton = part.print, part.skeleton
         return None
 
     async def _read(self, request: web.Request) -> bytes:

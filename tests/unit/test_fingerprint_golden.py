@@ -124,12 +124,18 @@ def test_fingerprints_match_the_recorded_values(golden: list[dict[str, Any]]) ->
 
 def test_the_request_paths_cell_is_the_recorded_cell(golden: list[dict[str, Any]]) -> None:
     """The request path computes only the novelty cell (``cell_of``, no exact, frame or
-    SimHash hash); it is the recorded fingerprint's cell for every input."""
+    SimHash hash); it is the recorded fingerprint's cell for every input. The whole
+    fingerprint made after the response from the request path's skeleton is the recorded
+    one too."""
     fp = Fingerprinter()
     mismatches = [
         (i, g["head"])
-        for i, ((text, _system), g) in enumerate(zip(golden_inputs(), golden, strict=True))
+        for i, ((text, system), g) in enumerate(zip(golden_inputs(), golden, strict=True))
         if fp.cell_of(text) != g["fingerprint"][4]
+        or json.loads(
+            json.dumps(astuple(fp.fingerprint_text(text, system, None, fp.skeleton_of(text))))
+        )
+        != g["fingerprint"]
     ]
     assert mismatches == []
 
