@@ -7,8 +7,8 @@ it finds the tokens (runs of word characters; CJK characters alone) and, per tok
 hash (the polynomial hash of its lower-cased code points, avalanched: the value
 ``PrefixHasher.token_hashes`` defines), whether it holds a digit, is Titlecase, starts a
 sentence, the kind of the literal span holding it, and its segment. Digits, sentence ends
-and breaks inside a literal span do not count, as before. Compiled once per process (or read
-from numba's cache: ``NUMBA_CACHE_DIR``, else ``__pycache__`` beside this file).
+and breaks inside a literal span do not count, as before. How it is compiled (and cached):
+:mod:`gateway.fingerprints.compiled`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import njit
 
 from gateway.fingerprints import chars as C
+from gateway.fingerprints.compiled import compiled
 
 _WORD = np.uint8(C.WORD)
 _UPPER = np.uint8(C.UPPER)
@@ -33,7 +33,7 @@ _S33 = np.uint64(33)
 NO_SPANS = np.zeros((0, 3), dtype=np.intp)
 
 
-@njit(cache=True, nogil=True)
+@compiled()
 def scan(flags: Any, lower: Any, spans: Any) -> Any:  # pragma: no cover - compiled
     """``flags``: uint8 per character plus a trailing 0; ``lower``: the lower-cased code
     points; ``spans``: (m, 3) sorted non-overlapping (start, end, kind). Returns the arrays
@@ -116,7 +116,7 @@ def scan(flags: Any, lower: Any, spans: Any) -> Any:  # pragma: no cover - compi
     )
 
 
-@njit(cache=True, nogil=True, inline="always")
+@compiled(inline="always")
 def _in_span(spans: Any, span: int, i: int) -> bool:  # pragma: no cover - compiled
     """Character ``i`` lies in a literal span (``span``: the first not ending before the
     token's start; a token may run into the next span)."""

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numba import njit
 
 from gateway.fingerprints import chars as C
+from gateway.fingerprints.compiled import compiled
 from gateway.fingerprints.hashing import U64, fmix64
 from gateway.fingerprints.normalize import cap, nfkc
 from gateway.fingerprints.tokens import Ints, Spans, Tokens, tokenize
@@ -139,7 +139,7 @@ class Skeleton:
 _WARM_UP = ("a", "é", "İ", "😀", "'a b' x")
 
 
-@njit(cache=True, nogil=True)
+@compiled()
 def _entries(
     starts: Any,
     ends: Any,
