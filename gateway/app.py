@@ -48,7 +48,7 @@ from gateway.policy.holder import PolicyHolder
 from gateway.policy.watcher import PolicyWatcher
 from gateway.proxy.decide import DecideStage
 from gateway.proxy.forward import Forwarder
-from gateway.proxy.inspect import InspectStage, fingerprint_need
+from gateway.proxy.inspect import DetectionPrints, InspectStage, cell_need
 from gateway.proxy.pipeline import Pipeline
 from gateway.proxy.planner import Planner
 from gateway.proxy.settle import Settler
@@ -250,6 +250,7 @@ def build_pipeline(state: GatewayState) -> Pipeline:
         observers=(state.sightings,),
         on_error=state.metrics.store_errors.inc,
         batcher=store if isinstance(store, BatchSettlement) else None,  # checked once, here
+        describe=DetectionPrints(state.fingerprinter, state.policy),
     )
     stages = (
         PathStage(settings.route_prefix),
@@ -258,7 +259,7 @@ def build_pipeline(state: GatewayState) -> Pipeline:
             state.fingerprinter,
             body_limit=settings.body_limit,
             route_prefix=settings.route_prefix,
-            needs_fingerprint=fingerprint_need(state.policy),
+            needs_cell=cell_need(state.policy),
         ),
         IdentifyStage(state.clusters, state.policy),
         decide,
