@@ -214,7 +214,9 @@ async def test_a_killed_workers_pending_sightings_are_claimed_and_none_is_lost(
         survivor.popen.send_signal(signal.SIGTERM)  # graceful: finishes its batch, exits 0
         assert survivor.popen.wait(15) == 0, survivor.log_tail()
     counts = await _requests_per_account(settings)
-    assert claimed >= left_pending > 0, (claimed, left_pending)  # killed mid-batch
+    # killed mid-batch (it held entries just before the kill; it may have acknowledged them in
+    # the instant before the signal: tests/contract claims deterministically)
+    assert claimed >= left_pending, (claimed, left_pending)
     assert 0 < survivor_applied < total  # the victim applied its part before it died
     lost = {a: PER_ACCOUNT - n for a, n in counts.items() if n < PER_ACCOUNT}
     assert lost == {}, f"sightings lost: {lost}"
