@@ -173,3 +173,42 @@ def test_report_targets_per_round_and_unloaded() -> None:
     merged[1].detect = None
     text = render(merged, round_ratios=ratios)
     assert "lag p99 <= 2 s (full): -: not measured" in text and BUDGETS not in text
+
+
+def test_workers_are_read_and_drained_from_their_metrics() -> None:
+    """Two workers' /metrics summed; drain waits until they applied what was appended."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from loadtest.bench_worker import SIGHTINGS, Workers
+
+    applied = {"n": 0}
+
+    class Metrics(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            applied["n"] += 10  # every scrape, 10 more sightings applied (per worker)
+            body = (
+                "# TYPE gateway_detect_sightings_total counter\n"
+                f"gateway_detect_sightings_total {applied['n']}\n"
+            ).encode()
+            self.send_response(200)
+            self.send_header("content-type", "text/plain")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    servers = [ThreadingHTTPServer(("127.0.0.1", 0), Metrics) for _ in range(2)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        workers = Workers([], [s.server_address[1] for s in servers])
+        first = workers.scrape().value(SIGHTINGS)
+        assert first == 10 + 20  # two pages, summed
+        last = workers.drain(target=first + 200, timeout=30)
+        assert last.value(SIGHTINGS) >= first + 200
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
