@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,7 @@ class GatewaySetup:
     policies: dict[str, Path]  # variant -> policy file or folder
     key_secret: str
     prefix: str  # each variant's keys start with "<prefix>-<variant>:"
+    auth: str = "keys"  # "keys": API keys; "jwt": HS256 tokens (sub, tier, exp)
 
     def variant_prefix(self, variant: str) -> str:
         return f"{self.prefix}-{variant}"
@@ -103,13 +105,29 @@ def write_keys(keys_file: Path, accounts: int, secret: str, tier: str = TIER) ->
     return keys
 
 
-def prepare(workdir: Path, accounts: int, shipped: Path = SHIPPED) -> GatewaySetup:
-    """Write a keys file of ``accounts`` accounts and the variants' policies; validate them."""
+def write_tokens(accounts: int, secret: str, tier: str = TIER, hours: float = 24) -> list[str]:
+    """One HS256 JWT per account (``sub``, ``tier``, ``exp``), as an identity provider
+    would issue them."""
+    import jwt
+
+    expires = int(time.time() + hours * 3600)
+    claims = [{"sub": f"bench-{i:04d}", "tier": tier, "exp": expires} for i in range(accounts)]
+    return [jwt.encode(c, secret, algorithm="HS256") for c in claims]
+
+
+def prepare(
+    workdir: Path, accounts: int, shipped: Path = SHIPPED, auth: str = "keys"
+) -> GatewaySetup:
+    """Write the credentials of ``accounts`` accounts (API keys, or JWTs with ``auth="jwt"``)
+    and the variants' policies; validate them."""
     from gateway.policy.loader import load_policy
 
     secret = secrets.token_hex(16)
     keys_file = workdir / "keys.yaml"
-    keys = write_keys(keys_file, accounts, secret)
+    if auth == "jwt":
+        keys = write_tokens(accounts, secret)
+    else:
+        keys = write_keys(keys_file, accounts, secret)
     plain = workdir / "plain-keys.txt"
     plain.write_text("\n".join(keys) + "\n")
     os.chmod(plain, 0o600)
@@ -123,7 +141,7 @@ def prepare(workdir: Path, accounts: int, shipped: Path = SHIPPED) -> GatewaySet
         policies[name] = path
     for path in policies.values():
         load_policy(path)  # fail here, with the loader's message, rather than in the gateway
-    return GatewaySetup(keys_file, plain, policies, secret, f"dgbench{os.getpid()}")
+    return GatewaySetup(keys_file, plain, policies, secret, f"dgbench{os.getpid()}", auth)
 
 
 def gateway_env(
@@ -135,14 +153,18 @@ def gateway_env(
 ) -> dict[str, str]:
     """The settings env of ``gateway serve`` (and of its ``gateway detect`` workers)."""
     port, admin_port = ports
+    if setup.auth == "jwt":
+        credentials = {"GATEWAY_JWT_SECRET": setup.key_secret, "GATEWAY_JWT_ALGORITHMS": "HS256"}
+    else:
+        credentials = {"GATEWAY_KEYS_FILE": str(setup.keys_file)}
     return {
+        **credentials,
         "GATEWAY_LISTEN": f"127.0.0.1:{port}",
         "GATEWAY_ADMIN_LISTEN": f"127.0.0.1:{admin_port}",
         "GATEWAY_UPSTREAM": upstream,
         "GATEWAY_STORE": store,
         "GATEWAY_STORE_PREFIX": setup.variant_prefix(variant),
         "GATEWAY_POLICIES": str(setup.policies[variant]),
-        "GATEWAY_KEYS_FILE": str(setup.keys_file),
         "GATEWAY_KEY_SECRET": setup.key_secret,
         "GATEWAY_LINK_SECRET": setup.key_secret,  # a bench secret: any value shared by replicas
         "GATEWAY_CHALLENGE_SECRET": setup.key_secret,

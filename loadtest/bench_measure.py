@@ -43,6 +43,7 @@ class Plan:
     workers: int  # gateway detect processes per gateway variant
     drain_timeout: float  # most seconds to wait for the workers after a round
     model: str
+    auth: str = "keys"  # API keys or JWTs (see bench_gateway.prepare)
 
 
 @dataclass

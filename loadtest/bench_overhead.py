@@ -131,7 +131,7 @@ def run(plan: Plan) -> tuple[Bench, dict[str, list[float]], dict[str, list[float
         wait_http(mock, upstream + "/v1/models")
         why_not = _gateway_ready() if plan.gateway else "skipped (--no-gateway)"
         if why_not is None:
-            setup = gw.prepare(workdir, plan.accounts)
+            setup = gw.prepare(workdir, plan.accounts, auth=plan.auth)
             bench.keys_path = setup.plain_keys
             if plan.own_redis:
                 redis_proc, bench.store = start_redis(workdir)
@@ -140,8 +140,9 @@ def run(plan: Plan) -> tuple[Bench, dict[str, list[float]], dict[str, list[float
         else:
             bench.notes.append(f"gateway not measured: {why_not}")
         print(
-            f"overhead bench: {plan.concurrency} connections, {plan.accounts} accounts, "
-            f"model {plan.model}, <= {plan.requests} requests or {plan.duration:.0f}s per run, "
+            f"overhead bench: {plan.concurrency} connections, {plan.accounts} accounts "
+            f"({plan.auth}), model {plan.model}, <= {plan.requests} requests or "
+            f"{plan.duration:.0f}s per run, "
             f"{plan.rounds} rounds; store {bench.store}; logs in {workdir}",
             flush=True,
         )
@@ -177,6 +178,9 @@ def parse_plan(argv: list[str] | None) -> tuple[Plan, str | None]:
     parser.add_argument("--concurrency", type=int, default=32, help="connections (default 32)")
     parser.add_argument("--duration", type=float, help="most seconds per run")
     parser.add_argument("--accounts", type=int, default=100, help="API keys (default 100)")
+    parser.add_argument(
+        "--auth", choices=("keys", "jwt"), default="keys", help="API keys (default) or JWTs"
+    )
     parser.add_argument("--model", default="o3-mini", help="model asked for (default o3-mini)")
     parser.add_argument(
         "--store",
@@ -217,6 +221,7 @@ def parse_plan(argv: list[str] | None) -> tuple[Plan, str | None]:
         workers=max(0, args.workers),
         drain_timeout=5.0 if quick else 20.0,
         model=args.model,
+        auth=args.auth,
     )
     return plan, args.json
 
