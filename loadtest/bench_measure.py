@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loadtest.bench_procs import Proc, run_json
+from loadtest.bench_procs import Proc, run_json, wait_idle
 from loadtest.bench_redis import RedisCounters
 from loadtest.bench_report import DetectSide, Result
 from loadtest.bench_worker import (
@@ -24,6 +24,7 @@ from loadtest.bench_worker import (
 )
 
 CHAT = "/v1/chat/completions"
+BACKGROUND_DROPPED = "gateway_background_dropped_total"  # in-process off-path work dropped
 
 
 @dataclass(frozen=True)
@@ -121,24 +122,24 @@ class Bench:
             first = self.load(url, max(200, plan.requests // 10), plan.warmup, offset=7)
             if first["ok"] == 0:
                 raise RuntimeError(f"{name}: no request succeeded in warm-up: {first['statuses']}")
+        if server is not None:  # start from a quiet server (the warm-up's off-path work done)
+            wait_idle([server.proc], plan.drain_timeout)
         redis = self.redis if server is not None and server.admin_port is not None else None
         workers = server.workers if server is not None else None
         cpu0, mock0 = (server.proc.cpu() if server else 0.0), self.mock.cpu()
         r0 = redis.snapshot() if redis else None
         w0, wcpu0 = (workers.scrape(), workers.cpu()) if workers else (Scrape(), 0.0)
-        g0 = server.gateway_metrics() if workers and server else Scrape()
+        g0 = server.gateway_metrics() if server else Scrape()
         duration = plan.duration / 3 if stream else plan.duration
         out = self.load(url, plan.requests // (4 if stream else 1), duration, stream=stream)
-        result = Result(
-            name,
-            stream,
-            out,
-            (server.proc.cpu() - cpu0) if server else None,
-            self.mock.cpu() - mock0,
-        )
         reads = redis.reads() if redis else 0
+        mock_cpu = self.mock.cpu() - mock0
+        if server is not None:  # the gateway's off-path work after the load is its cost too
+            wait_idle([server.proc], plan.drain_timeout)
+        result = Result(name, stream, out, (server.proc.cpu() - cpu0) if server else None, mock_cpu)
+        g1 = server.gateway_metrics() if server else Scrape()
+        result.background_dropped = g1.value(BACKGROUND_DROPPED) - g0.value(BACKGROUND_DROPPED)
         if workers is not None and server is not None:
-            g1 = server.gateway_metrics()
             appended = g1.value(APPENDED) - g0.value(APPENDED)
             w1 = workers.drain(w0.value(SIGHTINGS) + appended, plan.drain_timeout)
             lag0, lag1 = w0.buckets.get(LAG, {}), w1.buckets.get(LAG, {})

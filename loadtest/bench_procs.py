@@ -91,6 +91,23 @@ class Proc:
                 self.popen.wait(timeout)
 
 
+def wait_idle(
+    procs: list[Proc], timeout: float, *, window: float = 0.5, busy: float = 0.05
+) -> float:
+    """Wait until ``procs`` together use less than ``busy`` of a core over ``window``
+    seconds (their off-path work after a load is done), or ``timeout`` passed; the seconds
+    waited."""
+    started = time.monotonic()
+    last = sum(p.cpu() for p in procs)
+    while time.monotonic() - started < timeout:
+        time.sleep(window)
+        now = sum(p.cpu() for p in procs)
+        if now - last < busy * window:
+            break
+        last = now
+    return time.monotonic() - started
+
+
 def start(
     name: str,
     module_args: list[str],

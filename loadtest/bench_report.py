@@ -60,6 +60,7 @@ class Result:
     redis_reads: int | None = None  # read events of the server: ~ round trips
     redis_cpu_s: float | None = None  # the server's CPU during the run (and the drain)
     detect: DetectSide | None = None
+    background_dropped: float = 0.0  # the gateway's in-process off-path work it dropped
 
     @property
     def requests(self) -> int:
@@ -99,6 +100,8 @@ class Result:
         cpu += f", Redis CPU {redis:.0f} µs/req" if redis is not None else ""
         others = {k: v for k, v in self.load["statuses"].items() if k != "200"}
         failed = f", not ok: {others}" if others else ""
+        if self.background_dropped:
+            failed += f", off-path work dropped: {self.background_dropped:.0f}"
         return (
             f"{self.label()}: {self.rps:.0f} req/s, p50 {self.load['p50_ms']:.2f} ms, "
             f"p99 {self.load['p99_ms']:.2f} ms, {self.load['ok']}/{self.requests} ok{cpu}{failed}"
@@ -117,6 +120,7 @@ class Result:
             "redis_eval_per_req": self.redis_per_request(EVAL_COMMANDS),
             "redis_round_trips_per_req": self.round_trips_per_request(),
             "redis_commands": self.redis,
+            "background_dropped": self.background_dropped,
             "worker_cpu_us_per_sighting": detect.cpu_per_sighting_us() if detect else None,
             "sightings_applied": detect.applied if detect else None,
             "sightings_appended": detect.appended if detect else None,
@@ -170,6 +174,7 @@ def merge_rounds(rounds: list[Result]) -> Result:
         redis=redis,
         redis_reads=_sum_or_none([r.redis_reads for r in rounds]),
         redis_cpu_s=_sum_or_none([r.redis_cpu_s for r in rounds]),
+        background_dropped=sum(r.background_dropped for r in rounds),
         detect=DetectSide.merge(sides) if len(sides) == len(rounds) else None,
     )
 
@@ -257,6 +262,12 @@ def render_table(results: list[Result], shared_redis: bool = False) -> list[str]
             "  (Redis counts and CPU are server-wide: other clients of that Redis add to them; "
             "--own-redis gives exact numbers)"
         )
+    for r in results:
+        if r.background_dropped:
+            out.append(
+                f"  {r.label()}: {r.background_dropped:.0f} pieces of off-path work (detection, "
+                "linking) dropped by full in-process queues: their cost is missing from its CPU"
+            )
     for r in results:
         if r.redis and not r.stream and r.requests:
             top = sorted(r.redis.items(), key=lambda kv: -kv[1])[:8]
