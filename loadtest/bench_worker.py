@@ -137,9 +137,13 @@ class Workers:
         return sum(p.cpu() for p in self.procs)
 
     def scrape(self) -> Scrape:
+        """Every worker's page summed, but ``TRIMMED``: a running total per shard that each
+        worker reads from the stream itself, so the workers' largest."""
+        pages = [scrape(f"http://127.0.0.1:{port}/metrics") for port in self.ports]
         total = Scrape()
-        for port in self.ports:
-            total = total + scrape(f"http://127.0.0.1:{port}/metrics")
+        for page in pages:
+            total = total + page
+        total.samples[TRIMMED] = max((p.value(TRIMMED) for p in pages), default=0.0)
         return total
 
     def drain(self, target: float, timeout: float, idle: float = 1.0) -> Scrape:

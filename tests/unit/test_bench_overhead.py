@@ -180,7 +180,7 @@ def test_workers_are_read_and_drained_from_their_metrics() -> None:
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    from loadtest.bench_worker import SIGHTINGS, Workers
+    from loadtest.bench_worker import SIGHTINGS, TRIMMED, Workers
 
     applied = {"n": 0}
 
@@ -190,6 +190,9 @@ def test_workers_are_read_and_drained_from_their_metrics() -> None:
             body = (
                 "# TYPE gateway_detect_sightings_total counter\n"
                 f"gateway_detect_sightings_total {applied['n']}\n"
+                "# TYPE gateway_detect_trimmed_total gauge\n"  # per shard, read by each worker
+                'gateway_detect_trimmed_total{shard="0"} 4\n'
+                'gateway_detect_trimmed_total{shard="1"} 3\n'
             ).encode()
             self.send_response(200)
             self.send_header("content-type", "text/plain")
@@ -206,6 +209,7 @@ def test_workers_are_read_and_drained_from_their_metrics() -> None:
         workers = Workers([], [s.server_address[1] for s in servers])
         first = workers.scrape().value(SIGHTINGS)
         assert first == 10 + 20  # two pages, summed
+        assert workers.scrape().value(TRIMMED) == 7  # shards summed, workers not
         last = workers.drain(target=first + 200, timeout=30)
         assert last.value(SIGHTINGS) >= first + 200
     finally:
