@@ -133,11 +133,12 @@ async def day(url: str, plan: Plan, seed: int, max_seconds: float) -> dict[str, 
         harness = Harness(SHIPPED, Path(tmp), url, clock, plan.solve_budget)
         await harness.start(acc for acc, _ in accounts)
         try:
+            requests: int | None = None  # None: cut short (the simulated hours say where)
             try:
                 _, stats = await asyncio.wait_for(run(harness, clock, ctx, accounts), max_seconds)
                 requests = stats.requests
             except TimeoutError:
-                requests = -1  # cut short: the simulated hours reached are reported
+                pass
             await harness.settle()
             groups, after = read_keys(url, harness.prefix)
         finally:
@@ -187,9 +188,11 @@ def summarise(groups: dict[str, Counter[str]], used_delta: int, **run: Any) -> d
 
 def render(report: dict[str, Any], goal: float = 4096) -> str:
     per = report["bytes_per_active_account_day"]
+    count = report["requests"]
+    requests = "cut short by --max-seconds" if count is None else f"{count} requests"
     lines = [
         f"Redis memory, one simulated day ({report['plan']}: {report['accounts']} accounts, "
-        f"{report['active_accounts']} active, {report['requests']} requests, "
+        f"{report['active_accounts']} active, {requests}, "
         f"{report['simulated_hours']} simulated hours in {report['wall_seconds']} s)",
         f"{'group':<24}{'keys':>8}{'bytes/account':>15}",
     ]
