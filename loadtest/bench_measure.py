@@ -84,6 +84,10 @@ class Bench:
     keys_path: Path | None = None
     results: list[Result] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    workers: list[Workers] = field(default_factory=list)  # every variant's (idle ones poll)
+
+    def worker_writes(self) -> int:
+        return sum(w.write_calls() for w in self.workers)
 
     def load(
         self,
@@ -128,11 +132,13 @@ class Bench:
         workers = server.workers if server is not None else None
         cpu0, mock0 = (server.proc.cpu() if server else 0.0), self.mock.cpu()
         r0 = redis.snapshot() if redis else None
+        writes0 = self.worker_writes() if redis else 0
         w0, wcpu0 = (workers.scrape(), workers.cpu()) if workers else (Scrape(), 0.0)
         g0 = server.gateway_metrics() if server else Scrape()
         duration = plan.duration / 3 if stream else plan.duration
         out = self.load(url, plan.requests // (4 if stream else 1), duration, stream=stream)
         reads = redis.reads() if redis else 0
+        worker_writes = self.worker_writes() - writes0 if redis else 0
         mock_cpu = self.mock.cpu() - mock0
         if server is not None:  # the gateway's off-path work after the load is its cost too
             wait_idle([server.proc], plan.drain_timeout)
@@ -155,6 +161,7 @@ class Bench:
             r1 = redis.snapshot()
             result.redis = RedisCounters.delta(r0.commands, r1.commands)
             result.redis_reads = reads - r0.reads - 2  # the INFO calls in between
+            result.worker_round_trips = worker_writes
             result.redis_cpu_s = r1.cpu_s - r0.cpu_s
         print(f"  {result.line()}", flush=True)
         return result

@@ -79,6 +79,7 @@ def start_servers(bench: Bench, setup: gw.GatewaySetup | None, upstream: str) ->
             wait_http(proc, f"{server.base}/v1/models", timeout=30)
             if why_not is None:
                 server.workers = Workers.start(variant, bench.plan.workers, env, bench.workdir)
+                bench.workers.append(server.workers)
     except RuntimeError:
         for server in servers:
             server.stop()

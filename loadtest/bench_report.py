@@ -58,6 +58,7 @@ class Result:
     mock_cpu_s: float
     redis: dict[str, int] | None = field(default=None)  # command -> calls during the run
     redis_reads: int | None = None  # read events of the server: ~ round trips
+    worker_round_trips: int | None = None  # of the detect workers (their write calls)
     redis_cpu_s: float | None = None  # the server's CPU during the run (and the drain)
     detect: DetectSide | None = None
     background_dropped: float = 0.0  # the gateway's in-process off-path work it dropped
@@ -85,10 +86,13 @@ class Result:
         calls = sum(v for k, v in self.redis.items() if only is None or k in only)
         return calls / self.requests
 
-    def round_trips_per_request(self) -> float | None:
+    def round_trips_per_request(self, *, workers: bool = False) -> float | None:
+        """The gateway's Redis round trips per request: the server's read events less the
+        detect workers' round trips (``workers=True``: with them)."""
         if self.redis_reads is None or not self.requests:
             return None
-        return self.redis_reads / self.requests
+        others = 0 if workers else self.worker_round_trips or 0
+        return (self.redis_reads - others) / self.requests
 
     def label(self) -> str:
         return f"{self.name}{' [stream]' if self.stream else ''}"
@@ -119,6 +123,7 @@ class Result:
             "redis_commands_per_req": self.redis_per_request(),
             "redis_eval_per_req": self.redis_per_request(EVAL_COMMANDS),
             "redis_round_trips_per_req": self.round_trips_per_request(),
+            "redis_round_trips_per_req_with_workers": self.round_trips_per_request(workers=True),
             "redis_commands": self.redis,
             "background_dropped": self.background_dropped,
             "worker_cpu_us_per_sighting": detect.cpu_per_sighting_us() if detect else None,
@@ -173,6 +178,7 @@ def merge_rounds(rounds: list[Result]) -> Result:
         mock_cpu_s=sum(r.mock_cpu_s for r in rounds),
         redis=redis,
         redis_reads=_sum_or_none([r.redis_reads for r in rounds]),
+        worker_round_trips=_sum_or_none([r.worker_round_trips for r in rounds]),
         redis_cpu_s=_sum_or_none([r.redis_cpu_s for r in rounds]),
         background_dropped=sum(r.background_dropped for r in rounds),
         detect=DetectSide.merge(sides) if len(sides) == len(rounds) else None,
@@ -195,6 +201,7 @@ COLUMNS = (
     ("Redis µs/req", 13),
     ("cmd/req", 8),
     ("rt/req", 7),
+    ("+workers", 9),
     ("worker µs/sighting", 19),
     ("applied/req", 12),
     ("lag p50 s", 10),
@@ -220,6 +227,7 @@ def _table(results: list[Result]) -> list[str]:
             _num(r.per_request_us(r.redis_cpu_s)),
             _num(r.redis_per_request(), 2),
             _num(r.round_trips_per_request(), 2),
+            _num(r.round_trips_per_request(workers=True) if r.worker_round_trips else None, 2),
             _num(d.cpu_per_sighting_us() if d else None),
             _num(d.applied / r.requests if d and r.requests else None, 2),
             _num(d.lag(0.5) if d else None, 3),
@@ -257,6 +265,11 @@ def ratio_lines(results: list[Result], pairs: list[tuple[str, str, str]]) -> lis
 def render_table(results: list[Result], shared_redis: bool = False) -> list[str]:
     """The comparison table, and each gateway's Redis commands per request."""
     out = _table(results)
+    if any(r.worker_round_trips for r in results):
+        out.append(
+            "  (rt/req: the gateway's Redis round trips, the server's read events less the "
+            "detect workers' write calls; +workers: with theirs)"
+        )
     if shared_redis and any(r.redis is not None for r in results):
         out.append(
             "  (Redis counts and CPU are server-wide: other clients of that Redis add to them; "

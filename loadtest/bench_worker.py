@@ -1,7 +1,8 @@
 """The detection side of the overhead benchmark: ``gateway detect`` workers and metrics.
 
 A gateway variant that appends sightings gets its own ``gateway detect`` processes (the
-gateway's settings env, each with its own ``GATEWAY_DETECT_PORT``). Around each measured
+gateway's settings env, each with its own metrics port: ``GATEWAY_DETECT_LISTEN``, and
+``GATEWAY_DETECT_PORT`` as the interface was first announced). Around each measured
 round the benchmark reads, from the workers' ``/metrics``, ``gateway_detect_sightings_total``,
 the ``gateway_detect_lag_seconds`` histogram and ``gateway_detect_trimmed_total``, and from the
 gateway's admin ``/metrics`` ``gateway_sightings_appended_total`` and
@@ -121,7 +122,11 @@ class Workers:
         procs, ports = [], []
         for i in range(count):
             port = free_port()
-            worker_env = {**env, "GATEWAY_DETECT_PORT": str(port)}
+            worker_env = {  # the port as branch stream first named it, and as it names it now
+                **env,
+                "GATEWAY_DETECT_PORT": str(port),
+                "GATEWAY_DETECT_LISTEN": f"127.0.0.1:{port}",
+            }
             procs.append(start(f"{name}-detect-{i}", ["gateway", "detect"], log_dir, worker_env))
             ports.append(port)
         workers = cls(procs, ports)
@@ -135,6 +140,11 @@ class Workers:
 
     def cpu(self) -> float:
         return sum(p.cpu() for p in self.procs)
+
+    def write_calls(self) -> int:
+        """The workers' write system calls: about one per Redis round trip they make (their
+        only other writes are the ``/metrics`` answers and warning logs)."""
+        return sum(p.write_calls() for p in self.procs)
 
     def scrape(self) -> Scrape:
         """Every worker's page summed, but ``TRIMMED``: a running total per shard that each
