@@ -10,9 +10,12 @@ Each gateway variant gets its own ``gateway detect`` worker(s) when this checkou
 command (otherwise detection runs inside the gateway process and the table says so).
 
 Reported per scenario: req/s, p50/p99, CPU microseconds per request of the proxy process
-(``/proc/PID/stat``), Redis CPU per request (``INFO cpu``), Redis commands and round trips per
-request (``INFO commandstats`` / ``INFO stats``), worker CPU per sighting and detection lag
-p50/p99 (the workers' metrics); then unloaded latency (1 connection) and the target lines.
+(``/proc/PID/stat``, its off-path work after the load included), Redis CPU per request
+(``INFO cpu``, the whole server: gateway and workers, until the workers caught up), Redis
+commands per request (``INFO commandstats``) and the gateway's round trips per request (the
+server's read events, ``INFO stats``, less the workers' write calls, ``/proc/PID/io``), worker
+CPU per sighting and detection lag p50/p99 (the workers' metrics); then unloaded latency
+(1 connection, each server quiet first) and the target lines.
 
 ``python -m loadtest.bench_overhead [--quick] [--own-redis] [--rounds R] [--duration S]``
 """
@@ -31,7 +34,15 @@ from pathlib import Path
 
 from loadtest import bench_gateway as gw
 from loadtest.bench_measure import CHAT, Bench, Plan, Server
-from loadtest.bench_procs import REPO, Proc, free_port, start, start_redis, wait_http
+from loadtest.bench_procs import (
+    REPO,
+    Proc,
+    free_port,
+    start,
+    start_redis,
+    wait_http,
+    wait_idle,
+)
 from loadtest.bench_redis import RedisCounters
 from loadtest.bench_report import Result, merge_rounds
 from loadtest.bench_targets import MINIMAL, render
@@ -110,6 +121,8 @@ def run_unloaded(bench: Bench, servers: list[Server]) -> dict[str, list[float]]:
     plan = bench.plan
     for _ in range(plan.unloaded_rounds):
         for server in servers:
+            procs = [server.proc, *(server.workers.procs if server.workers else [])]
+            wait_idle(procs, plan.drain_timeout)  # no backlog of the loaded runs left
             out = bench.load(
                 server.base + CHAT, plan.unloaded_requests, plan.duration, offset=3, concurrency=1
             )
