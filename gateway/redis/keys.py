@@ -14,6 +14,7 @@ Layout (``dg`` is the configurable prefix)::
     dg:{dettpl:<template>}                    template fan-out (detection, global)
     dg:{seen:<account>}                       last seen record of an account
     dg:{pow:<jti>}                            proof-of-work replay guard
+    dg:{sig:<shard>}                          one shard of the sighting stream (XADD/XREADGROUP)
     dg:{x:<name>}:...                         other subsystem state under its own tag
 
 Everything that one request's budget script touches for an account and its cluster shares
@@ -98,6 +99,11 @@ class KeyBuilder:
     def seen(self, account: str) -> str:
         """The last seen record of an account."""
         return self.subsystem_entity("seen", account)
+
+    def sightings(self, shard: int) -> str:
+        """One shard of the sighting stream (gateway -> ``gateway detect``); each shard has
+        its own tag, so the shards spread over a Redis Cluster's slots."""
+        return self.subsystem_entity("sig", str(shard))
 
     def pow_used(self, jti: str) -> str:
         """Replay guard of a solved proof-of-work challenge."""

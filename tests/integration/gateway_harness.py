@@ -17,7 +17,13 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from gateway.app import GatewayState, build_admin_app, build_app, build_state
+from gateway.app import (
+    GatewayState,
+    build_admin_app,
+    build_app,
+    build_detect_worker,
+    build_state,
+)
 from gateway.auth.api_keys import new_key
 from gateway.clock import Clock
 from gateway.http.protocol import EdgeOptions, EdgeRunner
@@ -151,6 +157,8 @@ async def running_gateway(
     )
     values.update(settings)
     state = build_state(Settings(**values), clock)
+    if state.detect is None:  # Redis: `gateway detect`'s worker loop, in this process
+        state.detect = build_detect_worker(state, consumer="harness")
     state.tracing = tracing or Tracing()  # off unless a test traces; never from the env
     server = EdgeTestServer(
         build_app(state.settings, state=state), edge_options(state.settings, "api")

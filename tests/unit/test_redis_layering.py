@@ -26,6 +26,8 @@ STORE_LAYER = {
     "clusters/observations_redis.py",
     "detection/redis_state.py",
     "accounts/seen.py",
+    "sightings/sink_redis.py",
+    "sightings/source_redis.py",
 }
 
 
