@@ -25,11 +25,14 @@ import re
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from gateway.app import build_detect_worker
 from gateway.clock import FakeClock
 from gateway.observability.logging import configure_logging
+from gateway.settings import Settings
 from loadtest.bench_procs import REPO, start_redis
 from loadtest.detection.context import Context
 from loadtest.detection.evaluate import START
@@ -37,6 +40,7 @@ from loadtest.detection.harness import Harness
 from loadtest.detection.pools import load_pools
 from loadtest.detection.runner import run
 from loadtest.detection.scenarios import FULL, QUICK, Plan, build
+from loadtest.detection.traffic import Account
 
 SHIPPED = REPO / "policies"
 MILLION = 1_000_000
@@ -56,7 +60,9 @@ GROUPS = (  # (group, pattern of the key after the prefix), first match wins
     ("template fan-out", r"\{dettpl:"),
     ("last seen", r"\{seen:"),
     ("proof-of-work guards", r"\{pow:"),
+    ("sighting stream", r"\{sig:"),
 )
+STREAM = "sighting stream"  # capped (shards x sighting_maxlen entries): apart from the rest
 NOT_PER_ACCOUNT = frozenset(
     {"global budgets", "cluster graph", "linker observations", "template fan-out"}
 )
@@ -75,6 +81,34 @@ def shape_of(key: str, prefix: str) -> str:
     rest = re.sub(r"(:[pe]:)[^:]+$", r"\1<pair>", rest)
     rest = re.sub(r"[0-9a-f]{8,}", "H", rest)
     return re.sub(r"\d+", "N", rest)
+
+
+class DayHarness(Harness):
+    """The kit's harness with ``gateway detect``'s worker loop in this process: on Redis the
+    gateway only appends its sightings (to the stream, itself a key of the day) and a worker
+    applies them; after each request the stream is drained as the kit drains its queues."""
+
+    async def start(self, accounts: Iterable[Account]) -> None:
+        await super().start(accounts)
+        state = self.state
+        assert state is not None
+        if state.detect is None:  # Redis; with the memory store the gateway runs its own
+            state.detect = build_detect_worker(state, consumer="redis-memory")
+            state.detect.start()
+
+    async def settle(self) -> None:
+        state = self.state
+        assert state is not None
+        await state.background.drain()
+        await state.sightings.drain()
+        if state.detect is not None:
+            await state.detect.drain()
+        await super().settle()
+
+    async def close(self) -> None:
+        if self.state is not None and self.state.detect is not None:
+            await self.state.detect.stop()
+        await super().close()
 
 
 def group_of(key: str, prefix: str) -> str:
@@ -102,8 +136,11 @@ def read_keys(url: str, prefix: str) -> tuple[dict[str, Counter[str]], int]:
             size = int(client.memory_usage(raw, samples=0) or 0)
             counts[group] += 1
             sizes[group] += size
-            shape_keys[shape] += 1
-            shape_sizes[shape] += size
+            if group == STREAM:
+                counts["stream entries"] += int(client.xlen(raw))
+            else:
+                shape_keys[shape] += 1
+                shape_sizes[shape] += size
         used = int(client.info("memory")["used_memory"])
     finally:
         client.close()
@@ -130,7 +167,7 @@ async def day(url: str, plan: Plan, seed: int, max_seconds: float) -> dict[str, 
     before = used_memory(url)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="dg-memory-") as tmp:
-        harness = Harness(SHIPPED, Path(tmp), url, clock, plan.solve_budget)
+        harness = DayHarness(SHIPPED, Path(tmp), url, clock, plan.solve_budget)
         await harness.start(acc for acc, _ in accounts)
         try:
             requests: int | None = None  # None: cut short (the simulated hours say where)
@@ -159,9 +196,13 @@ def summarise(groups: dict[str, Counter[str]], used_delta: int, **run: Any) -> d
     active = groups["keys"]["last seen"]
     if not active:
         raise RuntimeError("no account has a last-seen record: nothing was served")
-    sizes = groups["bytes"]
+    stream_bytes = groups["bytes"][STREAM]
+    entries = groups["keys"]["stream entries"]
+    sizes = Counter({k: v for k, v in groups["bytes"].items() if k != STREAM})
     per_account = sum(v for k, v in sizes.items() if k not in NOT_PER_ACCOUNT)
     shared = sum(v for k, v in sizes.items() if k in NOT_PER_ACCOUNT)
+    defaults = Settings()
+    per_entry = stream_bytes / entries if entries else 0.0
     total = per_account + shared
     return {
         **run,
@@ -183,6 +224,11 @@ def summarise(groups: dict[str, Counter[str]], used_delta: int, **run: Any) -> d
             for shape, size in groups["shapes"].most_common(SHAPES_SHOWN)
         },
         "million_accounts_gb": round(total / active * MILLION / 1e9, 2),
+        "stream": {
+            "entries": entries,
+            "bytes_per_entry": round(per_entry, 1),
+            "bytes_at_cap": round(per_entry * defaults.sighting_shards * defaults.sighting_maxlen),
+        },
     }
 
 
@@ -204,12 +250,17 @@ def render(report: dict[str, Any], goal: float = 4096) -> str:
         lines.append(
             f"{shape[:55]:<56}{g['keys']:>8}{g['bytes_per_key']:>11}{g['bytes_per_account']:>15.1f}"
         )
+    stream = report["stream"]
     lines += [
+        f"sighting stream (apart: capped, not per account): {stream['entries']} entries, "
+        f"{stream['bytes_per_entry']:.0f} B each; at its cap (sighting_shards x "
+        f"sighting_maxlen entries) {stream['bytes_at_cap'] / 1e6:.0f} MB",
         f"per active account-day: {per:.0f} B by MEMORY USAGE "
         f"({report['per_account_state_bytes']:.0f} B in per-account keys, "
         f"{report['not_per_account_state_bytes'] / report['active_accounts']:.0f} B in keys of "
         "values, pairs, clusters and templates), "
-        f"{report['bytes_per_active_account_day_used_memory']:.0f} B by used_memory",
+        f"{report['bytes_per_active_account_day_used_memory']:.0f} B by used_memory "
+        "(the stream and the server's own overheads included)",
         f"target <= {goal:.0f} B per active account-day: {'met' if per <= goal else 'NOT met'}",
         f"a million active accounts a day: about {report['million_accounts_gb']:.1f} GB at "
         "this mix: the per-account keys grow linearly (and expire when idle); the linker's "
