@@ -96,6 +96,20 @@ def histogram_quantile(
     return math.inf
 
 
+def quantile_bucket(buckets: dict[float, float], q: float) -> tuple[float, float] | None:
+    """The bounds (lower, upper] of the bucket that holds the ``q`` quantile of cumulative
+    ``buckets`` (a delta); None without observations."""
+    bounds = sorted(buckets)
+    if not bounds or buckets[bounds[-1]] <= 0:
+        return None
+    target, lower = q * buckets[bounds[-1]], 0.0
+    for bound in bounds:
+        if buckets[bound] >= target:
+            return lower, bound
+        lower = bound
+    return lower, math.inf
+
+
 def detect_available() -> str | None:
     """None when ``python -m gateway detect --help`` works, else why not."""
     done = subprocess.run(

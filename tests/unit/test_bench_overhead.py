@@ -157,7 +157,15 @@ def test_report_targets_per_round_and_unloaded() -> None:
     assert "Redis CPU per request <= 60 µs (full): 50 µs: met" in text
     assert "round trips per request <= 1 (full): 0.25: met" in text  # the gateway's own
     assert merged[1].round_trips_per_request(workers=True) == pytest.approx(0.5)
-    assert "lag p99 <= 2 s (full): 0.953 s: met" in text  # 0.1 + 0.9 x 0.09 / 0.095
+    assert "lag p99 <= 2 s (full): 0.953 s: met (p99 in the (0.1, 1] s bucket)" in text
+    side = merged[1].detect
+    side.lag_buckets = {1.0: 90.0, 2.5: 100.0, float("inf"): 100.0}  # p99 in (1, 2.5]
+    assert "(full): 2.350 s: undecided (p99 in the (1, 2.5] s bucket)" in render(merged)
+    side.lag_buckets = {1.0: 90.0, 2.0: 90.0, 5.0: 100.0, float("inf"): 100.0}
+    assert "(full): 4.700 s: NOT met (p99 in the (2, 5] s bucket)" in render(merged)
+    side.lag_buckets = {2.5: 90.0, float("inf"): 100.0}
+    assert "(full): >max bucket: NOT met (p99 in the (2.5, inf] s bucket)" in render(merged)
+    side.lag_buckets = {0.1: 12800 * 0.9, 1.0: 12800 * 0.995, float("inf"): 12800}
     assert "(full, 1 connection): 0.43 ms: met" in text
     assert "worker CPU 200 µs per sighting" in text
     # slower than half the minimal proxy, more Redis CPU, far more added latency: NOT met
