@@ -78,8 +78,7 @@ def start_servers(bench: Bench, setup: gw.GatewaySetup | None, upstream: str) ->
     why_not = detect_available() if setup is not None and bench.plan.workers else "--workers 0"
     if setup is not None and why_not is not None:
         bench.notes.append(f"no gateway detect workers: {why_not}")
-    try:
-        wait_http(servers[0].proc, f"{servers[0].base}/v1/models")
+    try:  # every process started first, then each waited for: they start side by side
         for variant in gw.VARIANTS if setup is not None else ():
             assert setup is not None
             ports = (free_port(), free_port())
@@ -87,10 +86,14 @@ def start_servers(bench: Bench, setup: gw.GatewaySetup | None, upstream: str) ->
             proc = start(f"gateway-{variant}", ["gateway", "serve"], bench.workdir, env)
             server = Server(gw.TITLES[variant], proc, ports[0], ports[1])
             servers.append(server)
-            wait_http(proc, f"{server.base}/v1/models", timeout=30)
             if why_not is None:
-                server.workers = Workers.start(variant, bench.plan.workers, env, bench.workdir)
-                bench.workers.append(server.workers)
+                workers = Workers.start(variant, bench.plan.workers, env, bench.workdir, wait=False)
+                server.workers = workers
+                bench.workers.append(workers)
+        for server in servers:
+            wait_http(server.proc, f"{server.base}/v1/models", timeout=60)
+            if server.workers is not None:
+                server.workers.wait(timeout=60)
     except RuntimeError:
         for server in servers:
             server.stop()

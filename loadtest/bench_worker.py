@@ -132,7 +132,11 @@ class Workers:
     ports: list[int]
 
     @classmethod
-    def start(cls, name: str, count: int, env: dict[str, str], log_dir: Path) -> Workers:
+    def start(
+        cls, name: str, count: int, env: dict[str, str], log_dir: Path, *, wait: bool = True
+    ) -> Workers:
+        """``count`` workers with ``env``; ``wait``: until each answers (else call
+        :meth:`wait`)."""
         procs, ports = [], []
         for i in range(count):
             port = free_port()
@@ -144,13 +148,17 @@ class Workers:
             procs.append(start(f"{name}-detect-{i}", ["gateway", "detect"], log_dir, worker_env))
             ports.append(port)
         workers = cls(procs, ports)
-        try:
-            for proc, port in zip(procs, ports, strict=True):
-                wait_http(proc, f"http://127.0.0.1:{port}/metrics", timeout=30)
-        except RuntimeError:
-            workers.stop()
-            raise
+        if wait:
+            try:
+                workers.wait()
+            except RuntimeError:
+                workers.stop()
+                raise
         return workers
+
+    def wait(self, timeout: float = 30.0) -> None:
+        for proc, port in zip(self.procs, self.ports, strict=True):
+            wait_http(proc, f"http://127.0.0.1:{port}/metrics", timeout=timeout)
 
     def cpu(self) -> float:
         return sum(p.cpu() for p in self.procs)
