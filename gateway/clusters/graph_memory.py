@@ -20,7 +20,9 @@ from gateway.clusters.types import (
 
 
 def merge_evidence(old: Evidence | None, new: Evidence) -> Evidence:
-    """The same signal value seen again: widen the time span, add the counts."""
+    """The same signal value seen again: widen the time span, add the counts. Evidence no
+    newer than the last recorded adds no count (a redelivered sighting: the linker applies
+    its sightings in time order, so only a repeat arrives late)."""
     if old is None:
         return new
     return Evidence(
@@ -28,7 +30,7 @@ def merge_evidence(old: Evidence | None, new: Evidence) -> Evidence:
         value_hash=new.value_hash,
         first_seen=min(old.first_seen, new.first_seen),
         last_seen=max(old.last_seen, new.last_seen),
-        count=old.count + new.count,
+        count=old.count + (new.count if new.last_seen > old.last_seen else 0),
     )
 
 

@@ -15,13 +15,17 @@
 Values are hashed (keyed BLAKE2b) before they leave this module. Each (account, value) is
 reported to the store at most once per ``refresh`` seconds per process (soft signals once a
 day), which keeps the store traffic far below the request rate.
+
+A batch's sightings may carry stable ids (the stream's ``shard:entry id``): a batch that a
+dead worker applied and never acknowledged, applied again by another worker, changes no
+evidence and loses none (see :mod:`gateway.clusters.observations`).
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from gateway.auth.client_ip import ip_prefix
@@ -93,16 +97,18 @@ class Linker:
         """Record one request's signals; link accounts whose evidence now suffices."""
         await self.observe_many([(identity, template, now)])
 
-    async def observe_many(self, sightings: Sequence[Sighting]) -> None:
+    async def observe_many(self, sightings: Sequence[Sighting], ids: Sequence[str] = ()) -> None:
         """Record many requests' signals, in order, in two round trips to the observations
-        (every value added, then every pair noted), then link what now qualifies."""
+        (every value added, then every pair noted), then link what now qualifies. ``ids``:
+        the sightings' stable ids (none: every sighting counts whenever it is sent)."""
         policy = self._policy()
         if not policy.enabled:
             return
         adds: list[_Add] = []
-        for identity, template, now in sightings:
+        for index, (identity, template, now) in enumerate(sightings):
             self.stats.observed += 1
-            adds += self._adds(policy, identity, template, now)
+            sighting = ids[index] if ids else ""
+            adds += self._adds(policy, identity, template, now, sighting)
         if not adds:
             return
         seen = await self._obs.add_values([a.call for a in adds])
@@ -118,7 +124,12 @@ class Linker:
             await self._link_matches(policy, add.call.account, found_matches, add.call.now)
 
     def _adds(
-        self, policy: ClustersPolicy, identity: Identity, template: int | None, now: float
+        self,
+        policy: ClustersPolicy,
+        identity: Identity,
+        template: int | None,
+        now: float,
+        sighting: str,
     ) -> list[_Add]:
         """The values one request adds (each (account, value) once per refresh period)."""
         account = identity.account_id
@@ -128,33 +139,37 @@ class Linker:
             if raw:
                 value_hash = hash_value(name, raw, self._salt)
                 if self._first_time(("h", account, name, value_hash), now, self._refresh):
-                    ttl = policy.evidence_ttl
-                    out.append(
-                        _Add("hard", self._value(policy, name, value_hash, account, now, ttl))
-                    )
+                    call = self._value(policy, name, value_hash, account, now, policy.evidence_ttl)
+                    out.append(_Add("hard", replace(call, sighting=sighting)))
         soft = policy.link_on.soft
         if "ip_prefix" in soft and identity.client_ip and _routable(identity.client_ip):
             prefix = ip_prefix(identity.client_ip)
             if prefix:
-                out += self._soft(policy, account, "ip_prefix", prefix, now)
+                out += self._soft(policy, account, "ip_prefix", prefix, now, sighting)
         if "template" in soft and template is not None:
-            out += self._soft(policy, account, "template", f"{template:x}", now)
+            out += self._soft(policy, account, "template", f"{template:x}", now, sighting)
         if "synchrony" in soft:
             window = window_of(now, policy.synchrony.window)
             if self._first_time(("w", account, str(window)), now, policy.synchrony.window):
                 ttl = max(policy.synchrony.window * 4, 60.0)
                 call = self._value(policy, "synchrony", str(window), account, now, ttl)
-                out.append(_Add("synchrony", call))
+                out.append(_Add("synchrony", replace(call, sighting=sighting)))
         return out
 
     def _soft(
-        self, policy: ClustersPolicy, account: str, signal: str, raw: str, now: float
+        self,
+        policy: ClustersPolicy,
+        account: str,
+        signal: str,
+        raw: str,
+        now: float,
+        sighting: str,
     ) -> list[_Add]:
         value_hash = hash_value(signal, raw, self._salt)
         if not self._first_time(("s", account, signal, value_hash, str(day_of(now))), now, DAY):
             return []
-        ttl = policy.observation_ttl
-        return [_Add("soft", self._value(policy, signal, value_hash, account, now, ttl))]
+        call = self._value(policy, signal, value_hash, account, now, policy.observation_ttl)
+        return [_Add("soft", replace(call, sighting=sighting))]
 
     @staticmethod
     def _value(
@@ -189,15 +204,32 @@ class Linker:
             )
             self._count(call.account, target, result)
             return None
+        rule = self._rule(policy)
         if add.kind == "soft":
             return PairNote(
-                call.account, seen.others, call.signal, call.value_hash, day, 1, self._rule(policy)
+                call.account,
+                seen.others,
+                call.signal,
+                call.value_hash,
+                day,
+                1,
+                rule,
+                "",
+                call.sighting,
             )
-        if not seen.new_member:
-            return None  # a crowded window says nothing about any pair: skip, never report
+        # a co-occurrence is one window: noting it again (another replica, a redelivered
+        # sighting) counts it once
         need = policy.synchrony.min_cooccurrences
         return PairNote(
-            call.account, seen.others, "synchrony", SYNC_VALUE, day, need, self._rule(policy)
+            call.account,
+            seen.others,
+            "synchrony",
+            SYNC_VALUE,
+            day,
+            need,
+            rule,
+            call.value_hash,
+            call.sighting,
         )
 
     @staticmethod

@@ -9,6 +9,12 @@ accounts which soft signals agreed on which days.
   ``repeat_days`` distinct days. A signal that needs repeated co-occurrence (synchrony) is
   only set for a day once its per-day counter reaches ``need``.
 
+Redelivery (a linker worker died after applying a batch, before acknowledging it) changes
+nothing: adding an account again is a no-op; a co-occurrence is counted once per
+``occurrence`` (the synchrony window); the sighting that made a value hot or set a pair's
+signal-day, delivered again, finds it newly hot or newly set again (what followed may have
+been lost), and the graph counts evidence of the same instant once.
+
 Implementations: :class:`MemoryObservations` here, ``observations_redis`` for production.
 Both take batches (``add_values``, ``record_pairs_many``): the linker worker's path.
 """
@@ -64,6 +70,7 @@ class ValueAdd:
     now: float
     limit: int
     ttl: float
+    sighting: str = ""  # the sighting's stable id ("": none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +84,21 @@ class PairNote:
     day: int
     need: int
     rule: PairRule
+    occurrence: str = ""  # need > 1: what one co-occurrence is (counted once)
+    sighting: str = ""  # the sighting's stable id ("": none)
 
 
 class Observations(Protocol):
     async def add_value(
-        self, signal: str, value_hash: str, account: str, now: float, *, limit: int, ttl: float
+        self,
+        signal: str,
+        value_hash: str,
+        account: str,
+        now: float,
+        *,
+        limit: int,
+        ttl: float,
+        sighting: str = "",
     ) -> ValueSeen: ...
 
     async def record_pairs(
@@ -94,6 +111,8 @@ class Observations(Protocol):
         *,
         need: int,
         rule: PairRule,
+        occurrence: str = "",
+        sighting: str = "",
     ) -> list[PairMatch]:
         """Note that ``signal`` agreed for (account, other) on ``day``; return the pairs
         that qualify after a newly set signal-day."""
@@ -128,6 +147,22 @@ def evaluate_pair(
     return None
 
 
+def _stored_form(found: tuple[SignalAgreement, ...]) -> str:
+    """A match as pair.lua keeps it: ``n|signal|hash|days|...``."""
+    return "|".join([str(len(found)), *(f"{a.signal}|{a.value_hash}|{a.days}" for a in found)])
+
+
+def _stored(other: str, form: str) -> PairMatch:
+    tokens = form.split("|")[1:]
+    return PairMatch(
+        other,
+        tuple(
+            SignalAgreement(tokens[i], tokens[i + 1], int(tokens[i + 2]))
+            for i in range(0, len(tokens), 3)
+        ),
+    )
+
+
 class MemoryObservations:
     """One process; expiry is checked lazily against the ``now`` the caller passes."""
 
@@ -135,17 +170,27 @@ class MemoryObservations:
         self._values: dict[str, dict[str, float]] = {}  # value -> account -> last seen
         self._value_expiry: dict[str, float] = {}
         self._hot: dict[str, float] = {}  # value -> flag expiry
+        self._hot_by: dict[str, str] = {}  # value -> the sighting that made it hot
         self._pairs: dict[str, dict[str, str]] = {}
         self._pair_expiry: dict[str, float] = {}
         self._now = 0.0
 
     async def add_value(
-        self, signal: str, value_hash: str, account: str, now: float, *, limit: int, ttl: float
+        self,
+        signal: str,
+        value_hash: str,
+        account: str,
+        now: float,
+        *,
+        limit: int,
+        ttl: float,
+        sighting: str = "",
     ) -> ValueSeen:
         self._now = now
         key = f"{signal}:{value_hash}"
         if self._hot.get(key, 0.0) > now:
-            return ValueSeen((), True, False, False)
+            again = bool(sighting) and self._hot_by.get(key) == sighting
+            return ValueSeen((), True, again, False)
         accounts = self._values.get(key, {})
         if self._value_expiry.get(key, 0.0) <= now:
             accounts = {}
@@ -154,6 +199,7 @@ class MemoryObservations:
         accounts[account] = now
         if len(accounts) > limit:
             self._hot[key] = now + ttl
+            self._hot_by[key] = sighting or "1"
             self._values.pop(key, None)
             return ValueSeen((), True, True, new_member)
         self._values[key] = accounts
@@ -171,8 +217,11 @@ class MemoryObservations:
         *,
         need: int,
         rule: PairRule,
+        occurrence: str = "",
+        sighting: str = "",
     ) -> list[PairMatch]:
         matches = []
+        name, by = f"s:{signal}:{day}", f"by:{signal}:{day}"
         for other in others:
             pair = pair_id(account, other)
             fields = self._pairs.get(pair, {})
@@ -180,30 +229,54 @@ class MemoryObservations:
                 fields = {}
             self._pairs[pair] = fields
             self._pair_expiry[pair] = self._now + rule.ttl
-            if need > 1:
-                counter = f"n:{signal}:{day}"
-                fields[counter] = str(int(fields.get(counter, "0")) + 1)
-                if int(fields[counter]) < need:
+            if need > 1 and name not in fields:
+                counter, seen = f"n:{signal}:{day}", f"o:{signal}:{day}:{occurrence}"
+                if not occurrence or seen not in fields:
+                    if occurrence:
+                        fields[seen] = "1"
+                    fields[counter] = str(int(fields.get(counter, "0")) + 1)
+                if int(fields.get(counter, "0")) < need:
                     continue
-            name = f"s:{signal}:{day}"
             if name in fields:
+                if sighting and fields.get(by) == sighting and f"m:{signal}:{day}" in fields:
+                    matches.append(_stored(other, fields[f"m:{signal}:{day}"]))
                 continue
             fields[name] = value_hash
+            if sighting:
+                fields[by] = sighting
             found = evaluate_pair(fields, self._is_hot, rule)
             if found is not None:
                 matches.append(PairMatch(other, found))
+                if sighting:
+                    fields[f"m:{signal}:{day}"] = _stored_form(found)
         return matches
 
     async def add_values(self, adds: Sequence[ValueAdd]) -> list[ValueSeen]:
         return [
-            await self.add_value(a.signal, a.value_hash, a.account, a.now, limit=a.limit, ttl=a.ttl)
+            await self.add_value(
+                a.signal,
+                a.value_hash,
+                a.account,
+                a.now,
+                limit=a.limit,
+                ttl=a.ttl,
+                sighting=a.sighting,
+            )
             for a in adds
         ]
 
     async def record_pairs_many(self, notes: Sequence[PairNote]) -> list[list[PairMatch]]:
         return [
             await self.record_pairs(
-                n.account, n.others, n.signal, n.value_hash, n.day, need=n.need, rule=n.rule
+                n.account,
+                n.others,
+                n.signal,
+                n.value_hash,
+                n.day,
+                need=n.need,
+                rule=n.rule,
+                occurrence=n.occurrence,
+                sighting=n.sighting,
             )
             for n in notes
         ]

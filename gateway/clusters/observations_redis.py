@@ -35,16 +35,33 @@ class RedisObservations:
         self._value, self._pair = scripts["value"], scripts["pair"]
 
     async def add_value(
-        self, signal: str, value_hash: str, account: str, now: float, *, limit: int, ttl: float
+        self,
+        signal: str,
+        value_hash: str,
+        account: str,
+        now: float,
+        *,
+        limit: int,
+        ttl: float,
+        sighting: str = "",
     ) -> ValueSeen:
-        add = ValueAdd(signal, value_hash, account, now, limit, ttl)
+        add = ValueAdd(signal, value_hash, account, now, limit, ttl, sighting)
         return (await self.add_values([add]))[0]
 
     async def add_values(self, adds: Sequence[ValueAdd]) -> list[ValueSeen]:
         calls = [
             self._value.call(
                 1,
-                [self._base, a.signal, a.value_hash, a.account, repr(a.now), a.limit, repr(a.ttl)],
+                [
+                    self._base,
+                    a.signal,
+                    a.value_hash,
+                    a.account,
+                    repr(a.now),
+                    a.limit,
+                    repr(a.ttl),
+                    a.sighting,
+                ],
             )
             for a in adds
         ]
@@ -69,8 +86,12 @@ class RedisObservations:
         *,
         need: int,
         rule: PairRule,
+        occurrence: str = "",
+        sighting: str = "",
     ) -> list[PairMatch]:
-        note = PairNote(account, tuple(others), signal, value_hash, day, need, rule)
+        note = PairNote(
+            account, tuple(others), signal, value_hash, day, need, rule, occurrence, sighting
+        )
         return (await self.record_pairs_many([note]))[0]
 
     async def record_pairs_many(self, notes: Sequence[PairNote]) -> list[list[PairMatch]]:
@@ -87,6 +108,8 @@ class RedisObservations:
                 n.rule.min_signals,
                 n.rule.repeat_days,
                 repr(n.rule.ttl),
+                n.occurrence,
+                n.sighting,
                 *n.others,
             ]
             calls.append(self._pair.call(1, args))

@@ -2,9 +2,11 @@
 
 The engine observes a batch with a fixed number of store round trips, whatever its size:
 template fan-out of every request, then every account and cluster observation, then the
-scores to persist (see :meth:`DetectionEngine.observe_many`). The result is exactly that of
-observing the requests one by one: stores apply a batch in order, and an entity observed
-twice in one batch sees the score (and the pin) its earlier observation produced.
+scores to persist (see :meth:`DetectionEngine.observe_many`). An entity's observations of a
+batch go to the store as one call (:class:`EntityBatch`), applied in order with exactly the
+effect of one by one; the entity is then scored once, on its state after the batch (a batch
+of one sighting is scored exactly as before). Each observation carries its sighting's id, so
+a batch applied twice (a worker died before acknowledging it) counts once.
 
 A prompt frame sent by at least ``tuning.template_accounts`` distinct accounts is also
 observed as an entity of its own (``t:<frame>``), scored like a cluster from the requests of
@@ -25,12 +27,12 @@ from gateway.detection.config import DetectionPolicy, level_of
 from gateway.detection.coordination import coordination
 from gateway.detection.observation import observation
 from gateway.detection.scorer import Verdict, score
-from gateway.detection.state import FanoutRequest, ObserveRequest
+from gateway.detection.state import EntityBatch, FanoutRequest, Seen
 from gateway.detection.synchrony import CoActivity, SynchronyPolicy
 from gateway.detection.types import (
     EntityState,
+    Observation,
     Pin,
-    ScoreState,
     entity_of_account,
     entity_of_cluster,
     entity_of_template,
@@ -51,14 +53,15 @@ class Sighting:
     features: RequestFeatures
     now: float
     limited: bool = False
+    id: str = ""  # stable across deliveries (the stream's "shard:entry id"); "": none
 
 
 @dataclass(frozen=True, slots=True)
 class Scored:
     """One entity's verdict in a batch, and what must be written for it."""
 
-    index: int  # the sighting
-    state: EntityState  # as scored (earlier verdicts of the batch applied)
+    index: int  # the entity's last sighting in the batch
+    state: EntityState  # after the batch
     verdict: Verdict
     policy: DetectionPolicy
     now: float
@@ -96,10 +99,11 @@ class Batch:
         verification_until: Callable[[], float],
         soft_only: frozenset[str] = frozenset(),
         synchrony: CoActivity | None = None,
+        recorded: frozenset[str] = frozenset(),
     ) -> None:
         """``soft_only``: the clusters of these sightings linked by soft evidence only;
         ``synchrony``: the worker's co-activity tracker (:meth:`score` records every observed
-        sighting in order)."""
+        sighting in order, but those whose ids are in ``recorded``: a retry of this worker)."""
         tiers: dict[str | None, DetectionPolicy] = {}
         for s in sightings:
             if s.identity.tier not in tiers:
@@ -108,9 +112,11 @@ class Batch:
         self._planned: list[_Planned] = []
         # per planned sighting: (key, senders) of each frame or cohort scored as an entity
         self._senders: list[tuple[tuple[int, int], ...]] = []
+        self._runs: list[str] = []  # the entity of each store call of ``observations``
         self._verification_until = verification_until
         self._soft_only = soft_only
         self._synchrony = synchrony
+        self._recorded = recorded
         for i, (s, policy) in enumerate(zip(sightings, self.policies, strict=True)):
             if policy.enabled:
                 solitary = s.cluster_size <= 1 and s.cluster_id == s.identity.account_id
@@ -127,17 +133,30 @@ class Batch:
             for key in p.keys
         ]
 
-    def observations(self, counts: Sequence[int]) -> list[ObserveRequest]:
+    def observations(self, counts: Sequence[int]) -> list[EntityBatch]:
         """Per sighting: its frame (when sent by enough accounts), the account and (in a
-        cluster) the cluster observations, given the fan-out counts."""
-        requests: list[ObserveRequest] = []
+        cluster) the cluster observations, given the fan-out counts; grouped per entity,
+        in order (one store call per entity, unless its sightings straddle a window epoch)."""
         self._senders = []
+        # per store call: entity, window, half-life, epoch, and its observations
+        runs: list[tuple[str, float, float, int, list[Seen]]] = []
+        last_run: dict[str, int] = {}  # entity -> its latest run in ``runs``
         found = iter(counts)
+
+        def add(entity: str, obs: Observation, p: _Planned) -> None:
+            tuning, s = p.policy.tuning, p.sighting
+            window, half_life = tuning.window, tuning.counter_half_life
+            epoch = int(s.now // window)
+            at = last_run.get(entity)
+            if at is None or runs[at][1:4] != (window, half_life, epoch):
+                last_run[entity], at = len(runs), len(runs)
+                runs.append((entity, window, half_life, epoch, []))
+            runs[at][4].append(Seen(obs, s.now, s.id))
+
         for p in self._planned:
             s, policy = p.sighting, p.policy
             counted = [(key, next(found)) for key in p.keys]
             fanout = bool(p.frame) and counted[0][1] >= policy.tuning.template_fanout
-            window, half_life = policy.tuning.window, policy.tuning.counter_half_life
             account = s.identity.account_id
             obs = observation(
                 s.fingerprint, s.features, policy, s.now, fanout=fanout, limited=s.limited
@@ -146,76 +165,78 @@ class Batch:
             self._senders.append(scored)
             member = replace(obs, member=account)
             for key, _ in scored:
-                entity = entity_of_template(key)
-                requests.append(ObserveRequest(entity, member, s.now, window, half_life))
-            requests.append(
-                ObserveRequest(entity_of_account(account), obs, s.now, window, half_life)
-            )
+                add(entity_of_template(key), member, p)
+            add(entity_of_account(account), obs, p)
             if not p.solitary:
-                obs = replace(obs, member=account)
-                entity = entity_of_cluster(s.cluster_id)
-                requests.append(ObserveRequest(entity, obs, s.now, window, half_life))
-        return requests
+                add(entity_of_cluster(s.cluster_id), member, p)
+        self._runs = [run[0] for run in runs]
+        return [EntityBatch(e, tuple(seen), w, h) for e, w, h, _, seen in runs]
 
     def score(self, states: Sequence[EntityState]) -> list[Scored]:
-        """Score every observed state in order (pure)."""
-        scores: dict[str, ScoreState] = {}  # persisted earlier in this batch
-        pins: dict[str, Pin] = {}  # written earlier in this batch
-        out: list[Scored] = []
-        found = iter(states)
+        """Score every observed entity once, on its state after the batch, with the policy
+        and time of its last sighting in the batch (pure): templates first (their levels
+        pass on to the accounts that sent them), then accounts and clusters."""
+        final = dict(zip(self._runs, states, strict=True))
+        last: dict[str, tuple[_Planned, int]] = {}  # entity -> last sighting, its senders
+        floors: dict[str, list[tuple[_Planned, str]]] = {}  # account -> (sighting, template)
         for p, scored in zip(self._planned, self._senders, strict=True):
             s = p.sighting
-            if self._synchrony is not None and p.policy.tuning.synchrony:
+            if (
+                self._synchrony is not None
+                and p.policy.tuning.synchrony
+                and not (s.id and s.id in self._recorded)
+            ):
                 # in order, as one by one: a sighting meets only the requests before it
                 self._synchrony.record(s.identity.account_id, s.now, synchrony_policy(p.policy))
-            floor, floor_until = Level.NONE, 0.0
-            for _, senders in scored:
-                state = _latest(next(found), scores, pins)
+            account = entity_of_account(s.identity.account_id)
+            for key, senders in scored:
+                last[entity_of_template(key)] = (p, senders)
+                floors.setdefault(account, []).append((p, entity_of_template(key)))
+            last[account] = (p, 0)
+            if not p.solitary:
+                last[entity_of_cluster(s.cluster_id)] = (p, 0)
+        out: list[Scored] = []
+        templates: dict[str, Verdict] = {}
+        for entity, (p, senders) in last.items():
+            if entity.startswith("t:"):
+                state, s = final[entity], p.sighting
                 verdict = verdict_of(state, p.policy, s.now, cluster=True, accounts=senders)
-                if verdict.dirty:
-                    scores[state.entity] = verdict.state
+                templates[entity] = verdict
                 out.append(
                     Scored(p.index, state, verdict, p.policy, s.now, s.cluster_id, None, None, True)
                 )
-                cap = level_of(p.policy.tuning.template_max_level)
-                passed = min(verdict.assessment.level, cap)
-                if passed > floor and _passes_on(verdict, p.policy):
-                    # a member sends again long after one level TTL (hydra members: hours
-                    # apart): its floor lasts the detector window after its last such request
-                    held = state.pin.until if state.pin else verdict.state.until
-                    floor, floor_until = passed, max(held, s.now + p.policy.tuning.window)
-            members: list[str | None] = [s.identity.account_id]
-            if not p.solitary:
-                members.append(None)
-            for account_id in members:
-                state = _latest(next(found), scores, pins)
-                entity = state.entity
-                cap, soft = Level.BLOCK, False
-                if account_id is None and s.cluster_id in self._soft_only:
-                    cap, soft = level_of(p.policy.soft_cluster_max), True
-                verdict = verdict_of(
-                    state, p.policy, s.now, cluster=account_id is None, max_level=cap, soft=soft
-                )
-                if verdict.dirty:
-                    scores[entity] = verdict.state
-                pin = self._verification(verdict, p.policy, account_id)
-                if pin is not None:
-                    pins[entity] = pin
-                item = Scored(
-                    p.index, state, verdict, p.policy, s.now, s.cluster_id, account_id, pin
-                )
-                a = verdict.assessment
-                if (
-                    account_id is not None
-                    and floor > a.level
-                    and not a.pinned
-                    and member_agrees(state, p.policy)
-                ):
-                    item = _floored(item, floor, floor_until)
-                elif account_id is not None and not a.pinned:
-                    item = self._synchronous(item, state, p.policy)
-                out.append(item)
+        for entity, (p, _) in last.items():
+            if entity.startswith("t:"):
+                continue
+            account_id = p.sighting.identity.account_id if entity.startswith("a:") else None
+            floor = _floor(floors.get(entity, ()), templates, final)
+            out.append(self._scored(p, final[entity], account_id, floor))
         return out
+
+    def _scored(
+        self,
+        p: _Planned,
+        state: EntityState,
+        account_id: str | None,
+        floor: tuple[Level, float],
+    ) -> Scored:
+        """The verdict on an account (``account_id``) or a cluster (None): its own, raised
+        to its frames' ``floor`` (or its synchrony's) when its own stream agrees."""
+        s = p.sighting
+        cap, soft = Level.BLOCK, False
+        if account_id is None and s.cluster_id in self._soft_only:
+            cap, soft = level_of(p.policy.soft_cluster_max), True
+        verdict = verdict_of(
+            state, p.policy, s.now, cluster=account_id is None, max_level=cap, soft=soft
+        )
+        pin = self._verification(verdict, p.policy, account_id)
+        item = Scored(p.index, state, verdict, p.policy, s.now, s.cluster_id, account_id, pin)
+        a = verdict.assessment
+        if account_id is None or a.pinned:
+            return item
+        if floor[0] > a.level and member_agrees(state, p.policy):
+            return _floored(item, *floor)
+        return self._synchronous(item, state, p.policy)
 
     def _synchronous(self, item: Scored, state: EntityState, policy: DetectionPolicy) -> Scored:
         """``item`` floored at ``synchrony_level`` when the account keeps meeting unlinked
@@ -255,12 +276,31 @@ class Batch:
         return None
 
 
-def _latest(state: EntityState, scores: dict[str, ScoreState], pins: dict[str, Pin]) -> EntityState:
-    """``state`` with the score and pin written earlier in the batch."""
-    entity = state.entity
-    if entity not in scores and entity not in pins:
-        return state
-    return replace(state, score=scores.get(entity, state.score), pin=pins.get(entity, state.pin))
+def _floor(
+    sent: Sequence[tuple[_Planned, str]],
+    templates: dict[str, Verdict],
+    final: dict[str, EntityState],
+) -> tuple[Level, float]:
+    """The level an account's frames and ask cohorts of the batch pass on to it, and until
+    when: per sighting, its highest frame or cohort level, for the detector window after
+    the sighting (a member sends again long after one level TTL: hydra members, hours
+    apart); over the batch, the highest of these, until the latest."""
+    best, best_until = Level.NONE, 0.0
+    floor, until, index = Level.NONE, 0.0, -1
+    for p, entity in [*sent, (None, "")]:
+        if p is None or p.index != index:  # the previous sighting's floor is complete
+            if floor > best or (floor == best and until > best_until):
+                best, best_until = floor, until
+            if p is None:
+                break
+            floor, until, index = Level.NONE, 0.0, p.index
+        verdict = templates[entity]
+        passed = min(verdict.assessment.level, level_of(p.policy.tuning.template_max_level))
+        if passed > floor and _passes_on(verdict, p.policy):
+            state = final[entity]
+            held = state.pin.until if state.pin else verdict.state.until
+            floor, until = passed, max(held, p.sighting.now + p.policy.tuning.window)
+    return best, best_until
 
 
 def _passes_on(verdict: Verdict, policy: DetectionPolicy) -> bool:

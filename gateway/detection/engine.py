@@ -7,6 +7,7 @@ nothing is written: assessments report the level that would apply.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -30,6 +31,8 @@ from gateway.model import Fingerprint, Identity, Level, RequestFeatures
 from gateway.redis.keys import KeyBuilder
 
 __all__ = ["VERIFICATION_TTL", "DetectionEngine", "Sighting"]
+
+_RECORDED = 65_536  # sighting ids a worker remembers having recorded for co-activity
 
 
 class DetectionEngine:
@@ -60,6 +63,7 @@ class DetectionEngine:
         self._enabled_in: DetectionPolicy | None = None  # the policy _enabled describes
         self._enabled: dict[str | None, bool] = {}
         self.synchrony = CoActivity()  # this worker's co-activity of accounts (in process)
+        self._recorded: OrderedDict[str, None] = OrderedDict()  # sighting ids it recorded
 
     def enabled_for(self, tier: str | None) -> bool:
         """Detection runs for ``tier`` (looked up once per policy and tier)."""
@@ -115,18 +119,18 @@ class DetectionEngine:
     async def observe_many(
         self, sightings: Sequence[Sighting]
     ) -> list[tuple[Assessment, Assessment]]:
-        """Observe every sighting, in order; (account, cluster) assessments. A run of
-        sightings costs three store round trips (fan-out, observe, scores) plus the rare
-        level, audit and pin writes; an SDK retry only reads, at its place in the order."""
-        out: list[tuple[Assessment, Assessment]] = []
-        start = 0
-        for index, s in enumerate(sightings):
-            if s.features.retry_count > 0:
-                out += await self._observe_run(sightings[start:index])
-                out.append(await self._retried(s))
-                start = index + 1
-        out += await self._observe_run(sightings[start:])
-        return out
+        """Observe every sighting; (account, cluster) assessments: an entity's verdict after
+        the batch, for each of its sightings. A batch costs three store round trips
+        (fan-out, observe, scores) plus the rare level, audit and pin writes, and one script
+        call per entity observed. An SDK retry is no new behaviour: it only reads the
+        states after the batch. Sightings with ids are idempotent: applying a batch again
+        (after a worker died before acknowledging it) changes no detector state."""
+        fresh = [s for s in sightings if s.features.retry_count == 0]
+        observed = iter(await self._observe_run(fresh))
+        return [
+            next(observed) if s.features.retry_count == 0 else await self._retried(s)
+            for s in sightings
+        ]
 
     async def _observe_run(
         self, sightings: Sequence[Sighting]
@@ -139,13 +143,16 @@ class DetectionEngine:
             lambda: self.clock.now() + VERIFICATION_TTL,
             await self._soft_only(sightings),
             self.synchrony,
+            frozenset(s.id for s in sightings if s.id in self._recorded),
         )
-        results: list[list[Assessment]] = [[] for _ in sightings]
         fanouts = batch.fanouts()
         counts = await self.state.fanout_many(fanouts) if fanouts else []
         observations = batch.observations(counts)
-        states = await self.state.observe_many(observations) if observations else []
+        states = (
+            await self.state.observe_batches(observations, self.clock.now()) if observations else []
+        )
         scored = batch.score(states)
+        self._remember([s.id for s in sightings if s.id])
         writes = [
             ScoreWrite(s.state.entity, s.verdict.state, s.policy.tuning.window)
             for s in scored
@@ -153,19 +160,27 @@ class DetectionEngine:
         ]
         if writes:
             await self.state.save_scores(writes)
-        for item in scored:
-            applied = await self._apply(item)
-            if not item.template:  # a frame is no party of the (account, cluster) pair
-                results[item.index].append(applied)
+        applied = {item.state.entity: await self._apply(item) for item in scored}
         out: list[tuple[Assessment, Assessment]] = []
-        for index, found in enumerate(results):
-            s, policy = sightings[index], batch.policies[index]
-            if not found:  # detection is off for the tier
-                found.append(_idle(entity_of_account(s.identity.account_id), policy))
-            if len(found) == 1:  # off, or a solitary account: the cluster is idle
-                found.append(_idle(entity_of_cluster(s.cluster_id), policy))
-            out.append((found[0], found[1]))
+        for s, policy in zip(sightings, batch.policies, strict=True):
+            account, cluster = (
+                entity_of_account(s.identity.account_id),
+                entity_of_cluster(s.cluster_id),
+            )
+            solitary = s.cluster_size <= 1 and s.cluster_id == s.identity.account_id
+            a = applied.get(account) if policy.enabled else None
+            c = applied.get(cluster) if policy.enabled and not solitary else None
+            out.append((a or _idle(account, policy), c or _idle(cluster, policy)))
         return out
+
+    def _remember(self, ids: Sequence[str]) -> None:
+        """The sightings the co-activity tracker recorded (a retry of the same batch by this
+        worker records them once; another worker has a tracker of its own)."""
+        for sighting in ids:
+            self._recorded[sighting] = None
+            self._recorded.move_to_end(sighting)
+        while len(self._recorded) > _RECORDED:
+            self._recorded.popitem(last=False)
 
     async def _soft_only(self, sightings: Sequence[Sighting]) -> frozenset[str]:
         """The clusters of ``sightings`` with no hard link (looked up, cached by the lookup)."""

@@ -10,10 +10,12 @@ from typing import Any
 
 from gateway.clock import Clock
 from gateway.detection.state import (
+    APPLIED_CAP,
+    APPLIED_HORIZON,
     NOVELTY_ALPHA,
     SYNC_WINDOW,
+    EntityBatch,
     FanoutRequest,
-    ObserveRequest,
     ScoreWrite,
     decay_factor,
     ewma_update,
@@ -108,6 +110,7 @@ class MemoryStateStore:
         self._pins: dict[str, Pin] = {}
         self._fanout: dict[int, tuple[set[str], float]] = {}
         self._audit: dict[str, deque[dict[str, Any]]] = {}
+        self._applied: dict[str, dict[str, float]] = {}  # entity -> sighting id -> when
         self._ops = 0
         self._sweep_every = sweep_every
 
@@ -115,9 +118,32 @@ class MemoryStateStore:
         return len(self._entities)
 
     async def observe(
-        self, entity: str, obs: Observation, now: float, *, window: float, half_life: float
+        self,
+        entity: str,
+        obs: Observation,
+        now: float,
+        *,
+        window: float,
+        half_life: float,
+        sighting: str = "",
     ) -> EntityState:
-        self._tick(now)
+        state = self._observe(entity, obs, now, window, half_life, sighting, now)
+        self._forget(entity, now)
+        return state
+
+    def _observe(
+        self,
+        entity: str,
+        obs: Observation,
+        now: float,
+        window: float,
+        half_life: float,
+        sighting: str,
+        at: float,
+    ) -> EntityState:
+        self._tick(now, at)
+        if not self._admit(entity, sighting, at):
+            return self._loaded(entity, now)
         e = self._live(entity, now) or _Entity(first_seen=now, last_seen=now)
         self._entities[entity] = e
         epoch = int(now // window)
@@ -149,13 +175,42 @@ class MemoryStateStore:
         e.expires = now + window
         return self._snapshot(entity, e, now)
 
-    async def observe_many(self, requests: Sequence[ObserveRequest]) -> list[EntityState]:
-        return [
-            await self.observe(r.entity, r.obs, r.now, window=r.window, half_life=r.half_life)
-            for r in requests
-        ]
+    async def observe_batches(self, batches: Sequence[EntityBatch], at: float) -> list[EntityState]:
+        out: list[EntityState] = []
+        for b in batches:
+            for seen in b.seen:
+                state = self._observe(
+                    b.entity, seen.obs, seen.now, b.window, b.half_life, seen.sighting, at
+                )
+            self._forget(b.entity, at)
+            out.append(state)
+        return out
+
+    def _admit(self, entity: str, sighting: str, at: float) -> bool:
+        """False when ``entity`` applied ``sighting`` already (see :meth:`_forget`)."""
+        if not sighting:
+            return True
+        applied = self._applied.setdefault(entity, {})
+        if sighting in applied:
+            return False
+        applied[sighting] = at
+        return True
+
+    def _forget(self, entity: str, at: float) -> None:
+        """After an entity's batch, as observe.lua does: forget the ids applied more than
+        ``APPLIED_HORIZON`` seconds before ``at``, then all but the ``APPLIED_CAP`` last
+        (by time applied, then id)."""
+        applied = self._applied.get(entity)
+        if not applied:
+            return
+        if len(applied) > APPLIED_CAP or min(applied.values()) < at - APPLIED_HORIZON:
+            kept = sorted((t, k) for k, t in applied.items() if t >= at - APPLIED_HORIZON)
+            self._applied[entity] = {k: t for t, k in kept[-APPLIED_CAP:]}
 
     async def load(self, entity: str, now: float) -> EntityState:
+        return self._loaded(entity, now)
+
+    def _loaded(self, entity: str, now: float) -> EntityState:
         e = self._live(entity, now)
         if e is None:
             return EntityState(entity=entity, pin=self._pin(entity, now))
@@ -220,7 +275,7 @@ class MemoryStateStore:
             return None
         return e
 
-    def _tick(self, now: float) -> None:
+    def _tick(self, now: float, at: float) -> None:
         self._ops += 1
         if self._ops % self._sweep_every:
             return
@@ -228,6 +283,9 @@ class MemoryStateStore:
             del self._entities[name]
         for skel in [k for k, (_, exp) in self._fanout.items() if exp <= now]:
             del self._fanout[skel]
+        horizon = at - APPLIED_HORIZON
+        for name in [k for k, ids in self._applied.items() if max(ids.values()) < horizon]:
+            del self._applied[name]
 
     def _snapshot(self, entity: str, e: _Entity, now: float) -> EntityState:
         hour = int(now // 3600)

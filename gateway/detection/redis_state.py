@@ -20,12 +20,15 @@ from dataclasses import replace
 from typing import Any
 
 from gateway.detection.state import (
+    APPLIED_CAP,
+    APPLIED_HORIZON,
     IAT_ALPHA,
     NOVELTY_ALPHA,
     SYNC_WINDOW,
+    EntityBatch,
     FanoutRequest,
-    ObserveRequest,
     ScoreWrite,
+    Seen,
 )
 from gateway.detection.types import (
     CELL_BITS,
@@ -65,6 +68,8 @@ REPLY_FIELDS = (
     *(f"c:{name}" for name in COUNTERS),
 )
 _COUNTERS_AT = REPLY_FIELDS.index("c:req")
+# observe.lua's increments, in its ARGV order
+_INCREMENTS = ("elic", "params", "single", "maxout", "fan", "hug", "fresh", "sys", "selic")
 
 
 def _histogram(raw: bytes | None) -> tuple[int, ...]:
@@ -117,46 +122,60 @@ class RedisStateStore:
             found += [
                 self._key(entity, "topics", str(epoch)),
                 self._key(entity, "topics", str(epoch - 1)),
+                self._key(entity, "ids"),
             ]
             if len(self._entity_keys) >= _KEY_CACHE:
                 self._entity_keys.clear()
             self._entity_keys[(entity, epoch)] = found
         return found
 
-    def _observe_call(self, request: ObserveRequest) -> tuple[Any, ...]:
-        obs, now = request.obs, request.now
-        keys = self._observe_keys(request.entity, int(now // request.window))
-        incs = obs.increments(False, False, False)
+    def _observe_call(self, batch: EntityBatch, at: float) -> tuple[Any, ...]:
+        keys = self._observe_keys(batch.entity, batch.epoch)
         args: list[Any] = [
-            repr(now),
-            repr(request.window),
-            repr(request.half_life),
-            obs.cell & _MASK,
-            obs.skeleton & _MASK,
-            obs.exact & _MASK,
-            obs.member,
+            repr(batch.window),
+            repr(batch.half_life),
             repr(SYNC_WINDOW),
             repr(IAT_ALPHA),
             repr(NOVELTY_ALPHA),
-            -1 if obs.follow_up else obs.topic % TOPICS,
+            repr(APPLIED_HORIZON),
+            APPLIED_CAP,
+            repr(at),
         ]
-        args += [repr(incs[name]) for name in ("elic", "params", "single", "maxout")]
-        args += [repr(incs[name]) for name in ("fan", "hug", "fresh", "sys", "selic")]
+        for seen in batch.seen:
+            obs = seen.obs
+            incs = obs.increments(False, False, False)
+            args += [
+                seen.sighting,
+                repr(seen.now),
+                obs.cell & _MASK,
+                obs.skeleton & _MASK,
+                obs.exact & _MASK,
+                obs.member,
+                -1 if obs.follow_up else obs.topic % TOPICS,
+            ]
+            args += [repr(incs[name]) for name in _INCREMENTS]
         return self._observe.call(len(keys), [*keys, *args])
 
     async def observe(
-        self, entity: str, obs: Observation, now: float, *, window: float, half_life: float
+        self,
+        entity: str,
+        obs: Observation,
+        now: float,
+        *,
+        window: float,
+        half_life: float,
+        sighting: str = "",
     ) -> EntityState:
-        request = ObserveRequest(entity, obs, now, window, half_life)
-        return (await self.observe_many([request]))[0]
+        batch = EntityBatch(entity, (Seen(obs, now, sighting),), window, half_life)
+        return (await self.observe_batches([batch], now))[0]
 
     @_translated
-    async def observe_many(self, requests: Sequence[ObserveRequest]) -> list[EntityState]:
-        calls = [self._observe_call(r) for r in requests]
+    async def observe_batches(self, batches: Sequence[EntityBatch], at: float) -> list[EntityState]:
+        calls = [self._observe_call(b, at) for b in batches]
         replies = _raise_first(await run_batch(self._redis, calls, (self._observe,)))
         return [
-            self._observed(r.entity, reply, r.now)
-            for r, reply in zip(requests, replies, strict=True)
+            self._observed(b.entity, reply, b.seen[-1].now)
+            for b, reply in zip(batches, replies, strict=True)
         ]
 
     def _observed(self, entity: str, reply: list[Any], now: float) -> EntityState:
@@ -250,19 +269,27 @@ class RedisStateStore:
 
     @_translated
     async def fanout_many(self, requests: Sequence[FanoutRequest]) -> list[int]:
+        """One script call per template (its accounts in order); the counts in order."""
+        groups: dict[tuple[int, int], list[int]] = {}  # (template, ttl) -> request indexes
+        for i, r in enumerate(requests):
+            groups.setdefault((r.template & (2**64 - 1), max(1, int(r.window))), []).append(i)
         calls = [
             self._fanout.call(
                 1,
                 [
-                    self._keys.detection_template(f"{r.template & (2**64 - 1):016x}"),
-                    r.account_id,
-                    max(1, int(r.window)),
+                    self._keys.detection_template(f"{template:016x}"),
+                    ttl,
+                    *(requests[i].account_id for i in indexes),
                 ],
             )
-            for r in requests
+            for (template, ttl), indexes in groups.items()
         ]
         replies = _raise_first(await run_batch(self._redis, calls, (self._fanout,)))
-        return [int(reply) for reply in replies]
+        counts = [0] * len(requests)
+        for indexes, reply in zip(groups.values(), replies, strict=True):
+            for i, count in zip(indexes, reply, strict=True):
+                counts[i] = int(count)
+        return counts
 
     @_translated
     async def append_audit(

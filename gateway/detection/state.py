@@ -13,8 +13,14 @@ The update rule (mirrored exactly by ``lua/observe.lua``), per observation at ti
   turns are not counted (a follow-up is not a new topic);
 * everything expires when the entity stays idle for a whole window.
 
-Stores also take whole batches (``*_many``: the background worker's path); a batch has
-exactly the effect of its calls made one by one, in order.
+Stores also take whole batches (the background worker's path): ``observe_batches`` applies
+each entity's observations of a batch (:class:`EntityBatch`) in one call, with exactly the
+effect of observing them one by one, in order. An observation may carry its sighting's stable
+id; an entity applies an id at most once (atomically with the update, remembered for
+:data:`APPLIED_HORIZON` seconds after applying it, at most :data:`APPLIED_CAP` ids per
+entity), so a batch that a
+dead worker applied and never acknowledged changes nothing when another worker applies it
+again.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from gateway.detection.types import EntityState, Observation, Pin, ScoreState
 IAT_ALPHA = 0.1
 NOVELTY_ALPHA = 1.0 / 32.0
 SYNC_WINDOW = 2.0  # seconds: a different member requesting this soon after counts as synchrony
+APPLIED_HORIZON = 3600.0  # seconds an entity remembers a sighting id after applying it
+APPLIED_CAP = 4096  # at most this many ids per entity (the most recent are kept)
 
 
 def decay_factor(dt: float, half_life: float) -> float:
@@ -48,14 +56,28 @@ def ewma_update(mean: float, var: float, samples: int, x: float) -> tuple[float,
 
 
 @dataclass(frozen=True, slots=True)
-class ObserveRequest:
-    """One observation of one entity (a batch item of ``observe_many``)."""
+class Seen:
+    """One observation of an entity at ``now``; ``sighting``: its stable id ("": none, the
+    observation is applied whenever it is sent)."""
 
-    entity: str
     obs: Observation
     now: float
+    sighting: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EntityBatch:
+    """An entity's observations of one batch, in order (a batch item of
+    ``observe_batches``): all in one window epoch, under one window and half-life."""
+
+    entity: str
+    seen: tuple[Seen, ...]
     window: float
     half_life: float
+
+    @property
+    def epoch(self) -> int:
+        return int(self.seen[-1].now // self.window)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +102,23 @@ class DetectorStateStore(Protocol):
     """Where detector state lives: in process (tests, evaluation kit) or in Redis."""
 
     async def observe(
-        self, entity: str, obs: Observation, now: float, *, window: float, half_life: float
+        self,
+        entity: str,
+        obs: Observation,
+        now: float,
+        *,
+        window: float,
+        half_life: float,
+        sighting: str = "",
     ) -> EntityState:
         """Apply one observation and return the state after it (one round trip)."""
         ...
 
-    async def observe_many(self, requests: Sequence[ObserveRequest]) -> list[EntityState]:
-        """``observe`` each request in order (one round trip); the states after each."""
+    async def observe_batches(self, batches: Sequence[EntityBatch], at: float) -> list[EntityState]:
+        """Apply each entity batch (one call per batch, one round trip for all); the state
+        after each batch's last observation. An observation whose sighting id the entity
+        applied already changes nothing; ``at``: the applying worker's clock, from which
+        the ids applied now are remembered :data:`APPLIED_HORIZON` seconds."""
         ...
 
     async def load(self, entity: str, now: float) -> EntityState:

@@ -24,6 +24,8 @@ from gateway.detection.batch import Sighting
 from gateway.model import Fingerprint, Identity, RequestFeatures
 from gateway.sightings.codec import SightingCodec
 
+_REMEMBERED = 10_000  # concealed identities kept (then forgotten all at once)
+
 
 class SightingSink(Protocol):
     def append(self, route: str, data: bytes) -> None: ...
@@ -55,6 +57,7 @@ class SightingObserver:
         self._key = key
         self._wanted = wanted
         self._codec = SightingCodec()
+        self._concealed: dict[tuple[object, ...], Identity] = {}  # callers seen lately
 
     def submit(
         self,
@@ -68,10 +71,28 @@ class SightingObserver:
         if not self._wanted(identity):
             return False
         sighting = Sighting(
-            conceal(identity, self._key), cluster_id, cluster_size, fingerprint, features, now
+            self._conceal(identity), cluster_id, cluster_size, fingerprint, features, now
         )
         self.sink.append(identity.account_id, self._codec.encode(sighting))
         return True
+
+    def _conceal(self, identity: Identity) -> Identity:
+        """:func:`conceal`, remembered for the callers seen lately (two keyed hashes per
+        attribute are most of a sighting's cost)."""
+        key: tuple[object, ...] = (
+            identity.account_id,
+            identity.tier,
+            identity.client_ip,
+            identity.method,
+        )
+        if identity.attrs:
+            key += tuple(sorted(identity.attrs.items()))
+        found = self._concealed.get(key)
+        if found is None:
+            if len(self._concealed) >= _REMEMBERED:
+                self._concealed.clear()
+            found = self._concealed[key] = conceal(identity, self._key)
+        return found
 
     async def drain(self) -> None:
         await self.sink.drain()

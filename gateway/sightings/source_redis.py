@@ -13,7 +13,8 @@ entries of a dead consumer claimed.
 * ``claim``: ``XAUTOCLAIM`` of entries pending for longer than ``claim_idle`` seconds, whoever
   holds them (a dead worker, or a live one far slower than that: the apply side is idempotent
   per sighting id). Pending entries that were trimmed before anyone claimed them are counted
-  as lost.
+  as lost. After a full pass, consumers that hold nothing and stayed quiet for ten claim
+  periods are removed from the group (each restarted worker is a new ``<host>-<pid>``).
 
 Trimmed before read: Redis counts the entries ever added to a stream and those the group read;
 their difference (the group's lag) holds the unread entries still in the stream and those
@@ -40,6 +41,7 @@ from gateway.sightings.sink_redis import FIELD
 from gateway.sightings.source import Entry
 
 GROUP = "detect"
+FORGET_AFTER = 10  # claim periods a consumer holding nothing may stay quiet, then it is removed
 
 
 class RedisSource:
@@ -117,7 +119,19 @@ class RedisSource:
         entries = [Entry(f"{shard}:{i}", shard, i, _field(fields)) for i, fields in found]
         if entries:
             self._metrics.claimed.inc(len(entries))
+        if cursor in (b"0-0", "0-0"):  # a full pass over the pending entries: tidy up
+            await self._forget_quiet_consumers(shard)
         return entries
+
+    async def _forget_quiet_consumers(self, shard: int) -> None:
+        """Remove consumers that hold nothing and were idle for ``FORGET_AFTER`` claim
+        periods (workers gone: every restart makes a new ``<host>-<pid>``)."""
+        stream = self._streams[shard]
+        for consumer in await self._client.xinfo_consumers(stream, GROUP):
+            name = text(consumer["name"])
+            quiet = int(consumer["idle"]) > FORGET_AFTER * self._claim_idle_ms
+            if quiet and name != self.consumer and not int(consumer["pending"]):
+                await self._client.xgroup_delconsumer(stream, GROUP, name)
 
     async def ack(self, entries: Sequence[Entry]) -> None:
         by_shard: dict[int, list[str]] = {}

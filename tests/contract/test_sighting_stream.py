@@ -17,10 +17,11 @@ from gateway.observability.metrics import Metrics
 from gateway.redis.client import RedisClient
 from gateway.redis.keys import KeyBuilder, slot_of
 from gateway.redis.mux import Multiplexer
+from gateway.redis.replies import text
 from gateway.sightings.metrics import DetectMetrics
 from gateway.sightings.sink_redis import RedisSink, shard_of
 from gateway.sightings.source import Entry
-from gateway.sightings.source_redis import RedisSource
+from gateway.sightings.source_redis import GROUP, RedisSource
 
 SHARDS = 4
 
@@ -115,7 +116,7 @@ async def test_a_quiet_consumers_pending_entries_are_claimed_once(stream: Stream
     alive, metrics = stream.source("live-worker", claim_idle=0.05)
     await alive.start()
     assert await alive.read() == []  # nothing new: only the claim finds them
-    await asyncio.sleep(0.1)  # past claim_idle
+    await asyncio.sleep(0.6)  # past claim_idle (and 10 claim periods, for the cleanup)
     claimed: list[Entry] = []
     while batch := await alive.claim():
         claimed += batch
@@ -127,6 +128,10 @@ async def test_a_quiet_consumers_pending_entries_are_claimed_once(stream: Stream
     await alive.ack(claimed)
     assert await alive.pending() == 0
     assert await alive.claim() == []
+    key = stream.keys.sightings(taken[0].shard)
+    names = {text(c["name"]) for c in await stream.client.xinfo_consumers(key, GROUP)}
+    assert "dead-worker" not in names  # held nothing, quiet for 10 claim periods: removed
+    assert "live-worker" in names
 
 
 async def test_entries_trimmed_before_any_read_are_counted(stream: StreamEnv) -> None:

@@ -1,4 +1,5 @@
--- Add or refresh the edge a-b with evidence; merge the two clusters if needed.
+-- Add or refresh the edge a-b with evidence; merge the two clusters if needed. Evidence no
+-- newer than the last recorded for its field adds no count (graph_memory.merge_evidence).
 -- ARGV: a, b, pair, max_size, manual (0/1), now, then per evidence: field, first, last, count.
 -- Returns {status, cluster_id, size}.
 local a, b, pair = ARGV[1], ARGV[2], ARGV[3]
@@ -23,6 +24,9 @@ for i = 7, #ARGV, 4 do
   local old = redis.call('HGET', ekey, field)
   if old then
     local f0, l0, c0 = string.match(old, '^([^,]+),([^,]+),([^,]+)$')
+    if last <= tonumber(l0) then
+      count = 0  -- no newer than the last recorded: a redelivered sighting
+    end
     first = math.min(first, tonumber(f0))
     last = math.max(last, tonumber(l0))
     count = count + tonumber(c0)

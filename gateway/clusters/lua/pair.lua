@@ -1,27 +1,61 @@
 -- Record that a soft signal agreed for (account, other) on a day; return qualifying pairs.
 -- KEYS[1] = the observations base key; suffixes:
---   :p:<pair>             hash "s:<signal>:<day>" -> value hash, "n:<signal>:<day>" -> count
+--   :p:<pair>             hash "s:<signal>:<day>" -> value hash, "n:<signal>:<day>" -> count,
+--                         "o:<signal>:<day>:<occurrence>" (counted), "by:<signal>:<day>" ->
+--                         the sighting that set the signal-day, "m:<signal>:<day>" -> the
+--                         match it returned ("n|signal|hash|days|..."), if any
 --   :hot:<signal>:<hash>  hot flags (hot values do not count)
--- ARGV: account, signal, hash, day, need, min_signals, repeat_days, ttl, then others.
+-- ARGV: account, signal, hash, day, need, min_signals, repeat_days, ttl, occurrence ('': none),
+--       sighting id ('': none), then others.
+-- A signal that needs `need` co-occurrences counts each occurrence once (until the day is
+-- set); the sighting that set a signal-day, delivered again, gets the match it got then
+-- (its link may have been lost): a redelivered sighting changes no evidence.
 -- Returns a flat list: other, n, then n triples (signal, value hash, days), per match.
 local base = KEYS[1]
 local account, signal, value_hash, day = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local need, min_signals = tonumber(ARGV[5]), tonumber(ARGV[6])
 local repeat_days, ttl = tonumber(ARGV[7]), math.ceil(tonumber(ARGV[8]))
+local occurrence, sighting = ARGV[9], ARGV[10]
+local set_field = 's:' .. signal .. ':' .. day
+local by_field = 'by:' .. signal .. ':' .. day
 local out = {}
-for i = 9, #ARGV do
+for i = 11, #ARGV do
   local other = ARGV[i]
   local pair = account .. '|' .. other
   if other < account then pair = other .. '|' .. account end
   local pkey = base .. ':p:' .. pair
   local ready = true
-  if need > 1 then
-    ready = redis.call('HINCRBY', pkey, 'n:' .. signal .. ':' .. day, 1) >= need
+  if need > 1 and redis.call('HEXISTS', pkey, set_field) == 0 then
+    local counter = 'n:' .. signal .. ':' .. day
+    local new = 1
+    if occurrence ~= '' then
+      new = redis.call('HSETNX', pkey, 'o:' .. signal .. ':' .. day .. ':' .. occurrence, 1)
+    end
+    local count
+    if new == 1 then
+      count = redis.call('HINCRBY', pkey, counter, 1)
+    else
+      count = tonumber(redis.call('HGET', pkey, counter) or '0')
+    end
+    ready = count >= need
   end
-  local fresh = 0
-  if ready then fresh = redis.call('HSETNX', pkey, 's:' .. signal .. ':' .. day, value_hash) end
+  local fresh, again = 0, false
+  if ready then
+    fresh = redis.call('HSETNX', pkey, set_field, value_hash)
+    if fresh == 0 and sighting ~= '' and redis.call('HGET', pkey, by_field) == sighting then
+      again = true
+    elseif fresh == 1 and sighting ~= '' then
+      redis.call('HSET', pkey, by_field, sighting)
+    end
+  end
   redis.call('EXPIRE', pkey, ttl)
-  if fresh == 1 then
+  if again then
+    local stored = redis.call('HGET', pkey, 'm:' .. signal .. ':' .. day)
+    if stored then
+      out[#out + 1] = other
+      for token in string.gmatch(stored, '([^|]+)') do out[#out + 1] = token end
+    end
+  elseif fresh == 1 then
     local days, latest, order = {}, {}, {}
     local fields = redis.call('HGETALL', pkey)
     for j = 1, #fields, 2 do
@@ -36,12 +70,16 @@ for i = 9, #ARGV do
     local most = 0
     for _, sig in ipairs(order) do if days[sig] > most then most = days[sig] end end
     if #order >= min_signals or most >= repeat_days then
-      out[#out + 1] = other
-      out[#out + 1] = #order
+      local match = { #order }
       for _, sig in ipairs(order) do
-        out[#out + 1] = sig
-        out[#out + 1] = latest[sig][2]
-        out[#out + 1] = days[sig]
+        match[#match + 1] = sig
+        match[#match + 1] = latest[sig][2]
+        match[#match + 1] = days[sig]
+      end
+      out[#out + 1] = other
+      for _, token in ipairs(match) do out[#out + 1] = token end
+      if sighting ~= '' then
+        redis.call('HSET', pkey, 'm:' .. signal .. ':' .. day, table.concat(match, '|'))
       end
     end
   end

@@ -1,23 +1,30 @@
--- One detector observation for one entity (account or cluster), in one round trip.
--- Mirrors gateway/detection/memory_state.py; see gateway/detection/state.py for the rule.
+-- An entity's detector observations of one batch (account, cluster or template), in order,
+-- in one call: exactly the effect of observing them one by one. Mirrors
+-- gateway/detection/memory_state.py; see gateway/detection/state.py for the rule.
 -- KEYS: 1 state hash, 2/3 cell bitmap current/previous epoch, 4/5 skeleton bitmaps,
 --       6/7 exact-prompt bitmaps, 8 pin (JSON string, own TTL),
---       9/10 coarse-topic histograms (u16 BITFIELD) current/previous epoch
--- ARGV: 1 now, 2 window s, 3 half-life s, 4 cell bit, 5 skeleton bit, 6 exact bit,
---       7 member, 8 sync window s, 9 IAT alpha, 10 novelty alpha, 11 coarse topic (-1: a
---       follow-up, not counted in the histogram),
---       12.. increments: elic, params, single, maxout, fan, hug, fresh, sys, selic
--- Returns the state after the observation, compactly (see redis_state.REPLY_FIELDS):
+--       9/10 coarse-topic histograms (u16 BITFIELD) current/previous epoch,
+--       11 the sighting ids applied (zset id -> when applied; kept `horizon` s after that,
+--       at most `cap` ids)
+-- ARGV: 1 window s, 2 half-life s, 3 sync window s, 4 IAT alpha, 5 novelty alpha,
+--       6 horizon s, 7 cap, 8 now of the applying worker, then per observation 16 values:
+--       sighting id ('': none), now, cell bit, skeleton bit, exact bit, member,
+--       coarse topic (-1: a follow-up, not counted in the histogram),
+--       increments: elic, params, single, maxout, fan, hug, fresh, sys, selic
+-- An observation whose sighting id is in KEYS[11] already changes nothing.
+-- Returns the state after the last observation, compactly (see redis_state.REPLY_FIELDS):
 --   { the REPLY_FIELDS values as stored (strings, false when unset), active hours,
 --     pin JSON or false, histogram current, histogram previous }
 local h = KEYS[1]
-local now = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local half_life = tonumber(ARGV[3])
-local member = ARGV[7]
-local sync_window = tonumber(ARGV[8])
-local a_iat = tonumber(ARGV[9])
-local a_nov = tonumber(ARGV[10])
+local window = tonumber(ARGV[1])
+local half_life = tonumber(ARGV[2])
+local sync_window = tonumber(ARGV[3])
+local a_iat = tonumber(ARGV[4])
+local a_nov = tonumber(ARGV[5])
+local horizon = tonumber(ARGV[6])
+local cap = tonumber(ARGV[7])
+local at = tonumber(ARGV[8])
+local STRIDE, HEAD = 16, 8
 
 local COUNTERS = { 'req', 'nov_cell', 'nov_exact', 'tpl', 'fan', 'elic', 'params', 'single',
                    'maxout', 'sync', 'hug', 'fresh', 'sys', 'selic' }
@@ -37,82 +44,114 @@ local function seen(cur, prev, bit)
   if was == 1 then return true end
   return redis.call('GETBIT', prev, bit) == 1
 end
-
-local out = {}  -- field, value pairs for one HSET
-local function put(field, value)
-  out[#out + 1] = field
-  out[#out + 1] = value
-end
-
-local n = num('n', 0)
-local last = num('tl', now)
-if n == 0 then
-  put('t0', now)
-  last = now
-end
-local novel_cell = not seen(KEYS[2], KEYS[3], tonumber(ARGV[4]))
-local skel_seen = seen(KEYS[4], KEYS[5], tonumber(ARGV[5]))
-local novel_exact = not seen(KEYS[6], KEYS[7], tonumber(ARGV[6]))
-
-local dt = now - last
-local factor = 1.0
-if dt > 0 and half_life > 0 then factor = 2 ^ (-dt / half_life) end
-
-local last_member = old['lm'] or ''
-local sync = 0
-if n > 0 and member ~= '' and last_member ~= '' and last_member ~= member and dt <= sync_window then
-  sync = 1
-end
 local function b(x) if x then return 1 end return 0 end
-local templated = b(skel_seen and novel_exact)
-local incs = {
-  req = 1, nov_cell = b(novel_cell), nov_exact = b(novel_exact), tpl = templated,
-  fan = tonumber(ARGV[16]), elic = tonumber(ARGV[12]), params = tonumber(ARGV[13]),
-  single = tonumber(ARGV[14]), maxout = tonumber(ARGV[15]), sync = sync,
-  hug = tonumber(ARGV[17]), fresh = tonumber(ARGV[18]),
-  sys = tonumber(ARGV[19]), selic = tonumber(ARGV[20]),
-}
-for _, name in ipairs(COUNTERS) do
-  local f = 'c:' .. name
-  put(f, num(f, 0) * factor + incs[name])
-end
 
-if n > 0 then
-  local k = num('ik', 0)
-  local m = num('im', 0)
-  local v = num('iv', 0)
-  if k == 0 then
-    m = dt
-    v = 0
-  else
-    local d = dt - m
-    m = m + a_iat * d
-    v = (1 - a_iat) * (v + a_iat * d * d)
+-- the entity's state, carried from one observation to the next
+local n, last, last_member = num('n', 0), num('tl', 0), old['lm'] or ''
+local k, m, v, nv = num('ik', 0), num('im', 0), num('iv', 0), num('nv', 1)
+local counters = {}
+for _, name in ipairs(COUNTERS) do counters[name] = num('c:' .. name, 0) end
+local fields = {}  -- field -> value, written by one HSET
+local topics, topic_order = {}, {}  -- coarse topic -> increment, aggregated
+local applied, with_ids, now = 0, false, tonumber(ARGV[HEAD + 2])
+
+for o = HEAD, #ARGV - 1, STRIDE do
+  local id = ARGV[o + 1]
+  now = tonumber(ARGV[o + 2])
+  local fresh = true
+  if id ~= '' then
+    with_ids = true
+    fresh = redis.call('ZADD', KEYS[11], 'NX', at, id) == 1
   end
-  put('im', m)
-  put('iv', v)
-  put('ik', k + 1)
+  if fresh then
+    applied = applied + 1
+    local member = ARGV[o + 6]
+    if n == 0 then
+      fields['t0'] = now
+      last = now
+    end
+    local novel_cell = not seen(KEYS[2], KEYS[3], tonumber(ARGV[o + 3]))
+    local skel_seen = seen(KEYS[4], KEYS[5], tonumber(ARGV[o + 4]))
+    local novel_exact = not seen(KEYS[6], KEYS[7], tonumber(ARGV[o + 5]))
+    local dt = now - last
+    local factor = 1.0
+    if dt > 0 and half_life > 0 then factor = 2 ^ (-dt / half_life) end
+    local sync = 0
+    if n > 0 and member ~= '' and last_member ~= '' and last_member ~= member
+        and dt <= sync_window then
+      sync = 1
+    end
+    local incs = {
+      req = 1, nov_cell = b(novel_cell), nov_exact = b(novel_exact),
+      tpl = b(skel_seen and novel_exact), elic = tonumber(ARGV[o + 8]),
+      params = tonumber(ARGV[o + 9]), single = tonumber(ARGV[o + 10]),
+      maxout = tonumber(ARGV[o + 11]), fan = tonumber(ARGV[o + 12]), sync = sync,
+      hug = tonumber(ARGV[o + 13]), fresh = tonumber(ARGV[o + 14]),
+      sys = tonumber(ARGV[o + 15]), selic = tonumber(ARGV[o + 16]),
+    }
+    for _, name in ipairs(COUNTERS) do counters[name] = counters[name] * factor + incs[name] end
+    if n > 0 then
+      if k == 0 then
+        m = dt
+        v = 0
+      else
+        local d = dt - m
+        m = m + a_iat * d
+        v = (1 - a_iat) * (v + a_iat * d * d)
+      end
+      k = k + 1
+      fields['im'], fields['iv'], fields['ik'] = m, v, k
+    end
+    nv = nv + a_nov * (b(novel_cell) - nv)
+    local hour = math.floor(now / 3600)
+    fields['h' .. (hour % 24)] = hour
+    n, last, last_member = n + 1, now, member
+    local topic = tonumber(ARGV[o + 7])
+    if topic >= 0 then  -- a follow-up (-1) is not a new topic
+      if not topics[topic] then
+        topics[topic] = 0
+        topic_order[#topic_order + 1] = topic
+      end
+      topics[topic] = topics[topic] + 1
+    end
+  end
 end
-local nv = num('nv', 1)
-put('nv', nv + a_nov * (b(novel_cell) - nv))
+
+if applied > 0 then
+  for _, name in ipairs(COUNTERS) do fields['c:' .. name] = counters[name] end
+  fields['nv'], fields['n'], fields['tl'], fields['lm'] = nv, n, last, last_member
+  fields['ep'] = math.floor(now / window)
+  local out = {}
+  for field, value in pairs(fields) do
+    out[#out + 1] = field
+    out[#out + 1] = value
+  end
+  redis.call('HSET', h, unpack(out))
+  if #topic_order > 0 then  -- saturating sums: the same as one increment at a time
+    local ops = { 'OVERFLOW', 'SAT' }
+    for _, topic in ipairs(topic_order) do
+      ops[#ops + 1] = 'INCRBY'
+      ops[#ops + 1] = 'u16'
+      ops[#ops + 1] = '#' .. topic
+      ops[#ops + 1] = topics[topic]
+    end
+    redis.call('BITFIELD', KEYS[9], unpack(ops))
+  end
+  local ms = math.floor(window * 1000)
+  redis.call('PEXPIRE', h, ms)
+  redis.call('PEXPIRE', KEYS[2], 2 * ms)
+  redis.call('PEXPIRE', KEYS[4], 2 * ms)
+  redis.call('PEXPIRE', KEYS[6], 2 * ms)
+  redis.call('PEXPIRE', KEYS[9], 2 * ms)
+end
+if with_ids then
+  redis.call('ZREMRANGEBYSCORE', KEYS[11], '-inf', '(' .. (at - horizon))
+  local kept = redis.call('ZCARD', KEYS[11])
+  if kept > cap then redis.call('ZREMRANGEBYRANK', KEYS[11], 0, kept - cap - 1) end
+  redis.call('PEXPIRE', KEYS[11], math.floor(horizon * 1000))
+end
+
 local hour = math.floor(now / 3600)
-put('h' .. (hour % 24), hour)
-put('n', n + 1)
-put('tl', now)
-put('lm', member)
-put('ep', math.floor(now / window))
-redis.call('HSET', h, unpack(out))
-if tonumber(ARGV[11]) >= 0 then  -- a follow-up (-1) is not a new topic
-  redis.call('BITFIELD', KEYS[9], 'OVERFLOW', 'SAT', 'INCRBY', 'u16', '#' .. ARGV[11], 1)
-end
-
-local ms = math.floor(window * 1000)
-redis.call('PEXPIRE', h, ms)
-redis.call('PEXPIRE', KEYS[2], 2 * ms)
-redis.call('PEXPIRE', KEYS[4], 2 * ms)
-redis.call('PEXPIRE', KEYS[6], 2 * ms)
-redis.call('PEXPIRE', KEYS[9], 2 * ms)
-
 local REPLY = { 'n', 't0', 'tl', 'im', 'iv', 'ik', 'nv', 's_held', 's_stamp', 's_level',
                 's_until' }
 for _, name in ipairs(COUNTERS) do REPLY[#REPLY + 1] = 'c:' .. name end
@@ -122,8 +161,8 @@ local reply = {}
 for i = 1, #REPLY - 24 do reply[i] = after[i] end
 local active = 0
 for i = #REPLY - 23, #REPLY do
-  local v = after[i]
-  if v and tonumber(v) > hour - 24 then active = active + 1 end
+  local value = after[i]
+  if value and tonumber(value) > hour - 24 then active = active + 1 end
 end
 reply[#reply + 1] = active
 reply[#reply + 1] = redis.call('GET', KEYS[8])
