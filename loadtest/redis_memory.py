@@ -4,8 +4,9 @@ state and the last-seen record together.
 One simulated day of the detection kit's personas and harvest strategies
 (``loadtest.detection.scenarios``: benign personas, single-account harvesters, hydras,
 paraphrasing squads, the red team's scenarios) goes through a real in-process gateway
-(``loadtest.detection.harness``: every stage, every store) with the repository's
-``policies/`` on a private redis-server (or ``--url``). Then every key of the run is read
+(``loadtest.detection.harness``: every stage, every store; on Redis the sightings applied by
+``gateway detect``'s worker loop in the same process) with the repository's ``policies/`` on
+a private redis-server (or ``--url``). Then every key of the run is read
 with ``MEMORY USAGE`` and grouped by what it holds, and ``used_memory`` is compared with the
 server's before the run. An active account is one with a last-seen record (it sent a
 request that day). Keys are written on a simulated clock in a few real minutes, so none has
@@ -25,11 +26,9 @@ import re
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from gateway.app import build_detect_worker
 from gateway.clock import FakeClock
 from gateway.observability.logging import configure_logging
 from gateway.settings import Settings
@@ -40,7 +39,6 @@ from loadtest.detection.harness import Harness
 from loadtest.detection.pools import load_pools
 from loadtest.detection.runner import run
 from loadtest.detection.scenarios import FULL, QUICK, Plan, build
-from loadtest.detection.traffic import Account
 
 SHIPPED = REPO / "policies"
 MILLION = 1_000_000
@@ -81,34 +79,6 @@ def shape_of(key: str, prefix: str) -> str:
     rest = re.sub(r"(:[pe]:)[^:]+$", r"\1<pair>", rest)
     rest = re.sub(r"[0-9a-f]{8,}", "H", rest)
     return re.sub(r"\d+", "N", rest)
-
-
-class DayHarness(Harness):
-    """The kit's harness with ``gateway detect``'s worker loop in this process: on Redis the
-    gateway only appends its sightings (to the stream, itself a key of the day) and a worker
-    applies them; after each request the stream is drained as the kit drains its queues."""
-
-    async def start(self, accounts: Iterable[Account]) -> None:
-        await super().start(accounts)
-        state = self.state
-        assert state is not None
-        if state.detect is None:  # Redis; with the memory store the gateway runs its own
-            state.detect = build_detect_worker(state, consumer="redis-memory")
-            state.detect.start()
-
-    async def settle(self) -> None:
-        state = self.state
-        assert state is not None
-        await state.background.drain()
-        await state.sightings.drain()
-        if state.detect is not None:
-            await state.detect.drain()
-        await super().settle()
-
-    async def close(self) -> None:
-        if self.state is not None and self.state.detect is not None:
-            await self.state.detect.stop()
-        await super().close()
 
 
 def group_of(key: str, prefix: str) -> str:
@@ -167,7 +137,7 @@ async def day(url: str, plan: Plan, seed: int, max_seconds: float) -> dict[str, 
     before = used_memory(url)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="dg-memory-") as tmp:
-        harness = DayHarness(SHIPPED, Path(tmp), url, clock, plan.solve_budget)
+        harness = Harness(SHIPPED, Path(tmp), url, clock, plan.solve_budget)
         await harness.start(acc for acc, _ in accounts)
         try:
             requests: int | None = None  # None: cut short (the simulated hours say where)
