@@ -126,10 +126,12 @@ class Bench:
             first = self.load(url, max(200, plan.requests // 10), plan.warmup, offset=7)
             if first["ok"] == 0:
                 raise RuntimeError(f"{name}: no request succeeded in warm-up: {first['statuses']}")
+        workers = server.workers if server is not None else None
         if server is not None:  # start from a quiet server (the warm-up's off-path work done)
             wait_idle([server.proc], plan.drain_timeout)
+        if workers is not None and server is not None:  # and workers that caught up with it
+            workers.drain(server.gateway_metrics().value(APPENDED), plan.drain_timeout)
         redis = self.redis if server is not None and server.admin_port is not None else None
-        workers = server.workers if server is not None else None
         cpu0, mock0 = (server.proc.cpu() if server else 0.0), self.mock.cpu()
         r0 = redis.snapshot() if redis else None
         writes0 = self.worker_writes() if redis else 0
