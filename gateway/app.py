@@ -5,7 +5,6 @@ the pipeline. Nothing else constructs components; nothing reads globals.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import secrets
 from typing import Any
@@ -318,10 +317,7 @@ async def _stop(app: web.Application) -> None:
         await state.watcher.stop()
     await state.background.drain()
     await state.sightings.drain()  # appends queued on the store's connection leave first
-    if state.detect is not None:
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(5.0):
-                await state.detect.drain()
+    if state.detect is not None:  # the batch in hand is applied; in-process, nothing outlives
         await state.detect.stop()
     await state.linker.stop()
     await state.detection.close()

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from gateway.auth.client_ip import ip_prefix
@@ -139,8 +139,9 @@ class Linker:
             if raw:
                 value_hash = hash_value(name, raw, self._salt)
                 if self._first_time(("h", account, name, value_hash), now, self._refresh):
-                    call = self._value(policy, name, value_hash, account, now, policy.evidence_ttl)
-                    out.append(_Add("hard", replace(call, sighting=sighting)))
+                    ttl = policy.evidence_ttl
+                    call = self._value(policy, name, value_hash, account, now, ttl, sighting)
+                    out.append(_Add("hard", call))
         soft = policy.link_on.soft
         if "ip_prefix" in soft and identity.client_ip and _routable(identity.client_ip):
             prefix = ip_prefix(identity.client_ip)
@@ -152,8 +153,8 @@ class Linker:
             window = window_of(now, policy.synchrony.window)
             if self._first_time(("w", account, str(window)), now, policy.synchrony.window):
                 ttl = max(policy.synchrony.window * 4, 60.0)
-                call = self._value(policy, "synchrony", str(window), account, now, ttl)
-                out.append(_Add("synchrony", replace(call, sighting=sighting)))
+                call = self._value(policy, "synchrony", str(window), account, now, ttl, sighting)
+                out.append(_Add("synchrony", call))
         return out
 
     def _soft(
@@ -168,14 +169,21 @@ class Linker:
         value_hash = hash_value(signal, raw, self._salt)
         if not self._first_time(("s", account, signal, value_hash, str(day_of(now))), now, DAY):
             return []
-        call = self._value(policy, signal, value_hash, account, now, policy.observation_ttl)
-        return [_Add("soft", replace(call, sighting=sighting))]
+        ttl = policy.observation_ttl
+        return [_Add("soft", self._value(policy, signal, value_hash, account, now, ttl, sighting))]
 
     @staticmethod
     def _value(
-        policy: ClustersPolicy, signal: str, value_hash: str, account: str, now: float, ttl: float
+        policy: ClustersPolicy,
+        signal: str,
+        value_hash: str,
+        account: str,
+        now: float,
+        ttl: float,
+        sighting: str,
     ) -> ValueAdd:
-        return ValueAdd(signal, value_hash, account, now, policy.hot_limit(signal), ttl)
+        limit = policy.hot_limit(signal)
+        return ValueAdd(signal, value_hash, account, now, limit, ttl, sighting)
 
     def _first_time(self, key: tuple[str, ...], now: float, ttl: float) -> bool:
         if self._recent.fresh(key, now, ttl):

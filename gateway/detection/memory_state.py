@@ -203,7 +203,8 @@ class MemoryStateStore:
         applied = self._applied.get(entity)
         if not applied:
             return
-        if len(applied) > APPLIED_CAP or min(applied.values()) < at - APPLIED_HORIZON:
+        oldest = next(iter(applied.values()))  # ids are applied in time order, mostly
+        if len(applied) > APPLIED_CAP or oldest < at - APPLIED_HORIZON:
             kept = sorted((t, k) for k, t in applied.items() if t >= at - APPLIED_HORIZON)
             self._applied[entity] = {k: t for t, k in kept[-APPLIED_CAP:]}
 

@@ -34,8 +34,15 @@ from gateway.detection.types import EntityState, Observation, Pin, ScoreState
 IAT_ALPHA = 0.1
 NOVELTY_ALPHA = 1.0 / 32.0
 SYNC_WINDOW = 2.0  # seconds: a different member requesting this soon after counts as synchrony
-APPLIED_HORIZON = 3600.0  # seconds an entity remembers a sighting id after applying it
-APPLIED_CAP = 4096  # at most this many ids per entity (the most recent are kept)
+# Seconds an entity remembers a sighting id after applying it: ten times the stream's default
+# claim delay (GATEWAY_DETECT_CLAIM_IDLE, 30 s), so a claimed batch is recognised; a batch
+# pending longer (every worker down for minutes) is applied again. Memory (MEMORY USAGE,
+# Redis 7.0): ~36 bytes an id up to 128 ids an entity (listpack), ~120 beyond; a sighting
+# observes ~1.5 entities, so 1000 sightings/s keep ~16-55 MB of ids.
+APPLIED_HORIZON = 300.0
+# At most this many ids per entity (the most recent are kept): a hot prompt frame observed
+# 100 times a second remembers ~40 s, more than one claim delay.
+APPLIED_CAP = 4096
 
 
 def decay_factor(dt: float, half_life: float) -> float:

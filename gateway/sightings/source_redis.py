@@ -13,8 +13,11 @@ entries of a dead consumer claimed.
 * ``claim``: ``XAUTOCLAIM`` of entries pending for longer than ``claim_idle`` seconds, whoever
   holds them (a dead worker, or a live one far slower than that: the apply side is idempotent
   per sighting id). Pending entries that were trimmed before anyone claimed them are counted
-  as lost. After a full pass, consumers that hold nothing and stayed quiet for ten claim
-  periods are removed from the group (each restarted worker is a new ``<host>-<pid>``).
+  as lost. After a full pass, the shard drops what the group has read and acknowledged
+  (``lua/trim.lua``: ``XTRIM MINID`` at the oldest pending or last delivered entry; so the
+  stream holds only the backlog, and ``MAXLEN`` bounds it when workers fall behind), and
+  consumers that hold nothing and stayed quiet for ten claim periods are removed from the
+  group (each restarted worker is a new ``<host>-<pid>``).
 
 Trimmed before read: Redis counts the entries ever added to a stream and those the group read;
 their difference (the group's lag) holds the unread entries still in the stream and those
@@ -64,7 +67,8 @@ class RedisSource:
         self._count = count
         self._claim_idle_ms = max(1, int(claim_idle * 1000))
         self._poll = poll
-        self._read = ScriptRegistry("gateway.sightings", ("read",))["read"]
+        scripts = ScriptRegistry("gateway.sightings", ("read", "trim"))
+        self._read, self._trim = scripts["read"], scripts["trim"]
         self._cursors = ["0-0"] * shards
         self._trimmed = [0] * shards
 
@@ -120,6 +124,7 @@ class RedisSource:
         if entries:
             self._metrics.claimed.inc(len(entries))
         if cursor in (b"0-0", "0-0"):  # a full pass over the pending entries: tidy up
+            await self._trim.run(self._client, 1, [self._streams[shard], GROUP])
             await self._forget_quiet_consumers(shard)
         return entries
 

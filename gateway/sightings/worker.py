@@ -71,7 +71,14 @@ class DetectWorker:
         self._task = None
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self.source.start()
+        while not stop.is_set():  # the group on every shard; Redis may not answer yet
+            try:
+                await self.source.start()
+                break
+            except Exception as exc:
+                log.warning("detect_start_failed", error=type(exc).__name__)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self._idle_wait)
         while not stop.is_set():
             try:
                 worked = await self.step()

@@ -1,4 +1,5 @@
-"""Detector state stores (memory and a real Redis) apply batches alike, idempotently.
+"""Detector state stores (memory, a real Redis and a Redis Cluster) apply batches alike,
+idempotently.
 
 A recorded sequence of observations of one entity (three members, templated prompts, follow-
 ups, a window epoch boundary) is applied one by one and in entity batches; with sighting ids,
@@ -14,7 +15,6 @@ from dataclasses import asdict, replace
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 from redis_servers import delete_prefix
 
 from gateway.clock import FakeClock
@@ -23,6 +23,7 @@ from gateway.detection.memory_state import MemoryStateStore
 from gateway.detection.redis_state import RedisStateStore
 from gateway.detection.state import DetectorStateStore, EntityBatch, FanoutRequest, Seen
 from gateway.detection.types import EntityState, Observation
+from gateway.redis.client import RedisClient, redis_client
 from gateway.redis.keys import KeyBuilder
 
 WINDOW, HALF_LIFE = 3600.0, 900.0
@@ -81,7 +82,9 @@ def same(a: EntityState, b: EntityState) -> None:
 
 
 class Rig:
-    def __init__(self, kind: str, store: DetectorStateStore, redis: Redis | None, prefix: str):
+    def __init__(
+        self, kind: str, store: DetectorStateStore, redis: RedisClient | None, prefix: str
+    ):
         self.kind, self.store, self.redis, self.prefix = kind, store, redis, prefix
 
     async def raw(self) -> dict[str, Any]:
@@ -100,14 +103,16 @@ class Rig:
         return out
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "cluster"])
 async def rig(request: pytest.FixtureRequest, key_prefix: str) -> AsyncIterator[Rig]:
     if request.param == "memory":
         yield Rig("memory", MemoryStateStore(FakeClock(START)), None, key_prefix)
         return
-    client = Redis.from_url(request.getfixturevalue("redis_url"))
+    fixture = "redis_url" if request.param == "redis" else "redis_cluster_url"
+    client = redis_client(request.getfixturevalue(fixture), timeout=2.0)
     try:
-        yield Rig("redis", RedisStateStore(client, KeyBuilder(key_prefix)), client, key_prefix)
+        store = RedisStateStore(client, KeyBuilder(key_prefix))
+        yield Rig(request.param, store, client, key_prefix)
     finally:
         await delete_prefix(client, key_prefix)
         await client.aclose()

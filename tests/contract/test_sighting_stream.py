@@ -101,7 +101,29 @@ async def test_appended_sightings_are_read_once_in_order_per_account(stream: Str
         _sample(metrics.registry, "gateway_detect_stream_length", shard=str(n))
         for n in range(SHARDS)
     )
-    assert total == 300  # acknowledged entries stay until trimmed
+    assert total == 300  # acknowledged entries stay until the claim pass drops them
+    await source.claim()  # a full pass over the pending entries (none): acknowledged dropped
+    lengths = [await stream.client.xlen(stream.keys.sightings(n)) for n in range(SHARDS)]
+    assert sum(lengths) == SHARDS  # each shard keeps its last delivered entry only
+
+
+async def test_the_claim_pass_keeps_what_is_pending_or_unread(stream: StreamEnv) -> None:
+    sink = stream.sink()
+    route = "acct-1"  # one shard
+    for i in range(30):
+        sink.append(route, f"{i}".encode())
+    await sink.drain()
+    source, _ = stream.source("w1")
+    await source.start()
+    first = await source.read()  # 30 delivered (count 50)
+    await source.ack(first[:10])  # 10 acknowledged, 20 pending
+    for i in range(30, 35):
+        sink.append(route, f"{i}".encode())  # 5 not yet delivered
+    await sink.drain()
+    await source.claim()
+    key = stream.keys.sightings(shard_of(route, SHARDS))
+    kept = [entry[1][b"s"] for entry in await stream.client.xrange(key)]
+    assert kept == [f"{i}".encode() for i in range(10, 35)]
 
 
 async def test_a_quiet_consumers_pending_entries_are_claimed_once(stream: StreamEnv) -> None:
