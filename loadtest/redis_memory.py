@@ -221,10 +221,18 @@ def render(report: dict[str, Any], goal: float = 4096) -> str:
             f"{shape[:55]:<56}{g['keys']:>8}{g['bytes_per_key']:>11}{g['bytes_per_account']:>15.1f}"
         )
     stream = report["stream"]
+    if 0 < stream["entries"] < 1000:  # too few: the streams' own overhead would dominate
+        total = stream["entries"] * stream["bytes_per_entry"]
+        held = f"{stream['entries']} entries left, {total / 1e3:.0f} KB in all"
+    elif stream["entries"]:
+        held = (
+            f"{stream['entries']} entries left, {stream['bytes_per_entry']:.0f} B each; at its "
+            f"cap (sighting_shards x sighting_maxlen entries) {stream['bytes_at_cap'] / 1e6:.0f} MB"
+        )
+    else:
+        held = "empty (the workers dropped what they acknowledged)"
     lines += [
-        f"sighting stream (apart: capped, not per account): {stream['entries']} entries, "
-        f"{stream['bytes_per_entry']:.0f} B each; at its cap (sighting_shards x "
-        f"sighting_maxlen entries) {stream['bytes_at_cap'] / 1e6:.0f} MB",
+        f"sighting stream (apart: the workers' backlog, capped, not per account): {held}",
         f"per active account-day: {per:.0f} B by MEMORY USAGE "
         f"({report['per_account_state_bytes']:.0f} B in per-account keys, "
         f"{report['not_per_account_state_bytes'] / report['active_accounts']:.0f} B in keys of "
