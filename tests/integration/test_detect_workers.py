@@ -17,12 +17,14 @@ import signal
 import socket
 import time
 import urllib.request
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from gateway_harness import running_gateway
 from metrics_text import samples_by_name
 from redis.asyncio import Redis
+from redis_servers import delete_prefix
 from replica_procs import Proc, ProcessGroup, write_policy
 
 from gateway.app import build_detect_worker, build_state
@@ -130,6 +132,15 @@ async def _group_state(settings: Settings) -> tuple[int, int, dict[str, int]]:
     return pending, lag, consumers
 
 
+async def _delete_keys(store: str, prefix: str) -> None:
+    backend = build_backend(store, prefix=prefix, timeout=2.0)
+    assert backend.redis is not None
+    try:
+        await delete_prefix(backend.redis, prefix)
+    finally:
+        await backend.close()
+
+
 async def _requests_per_account(settings: Settings) -> dict[str, int]:
     state = build_state(settings)
     try:
@@ -142,11 +153,24 @@ async def _requests_per_account(settings: Settings) -> dict[str, int]:
         await state.backend.close()
 
 
+@pytest.fixture(params=["redis", "cluster"])
+async def shared_store(
+    request: pytest.FixtureRequest, key_prefix: str
+) -> AsyncIterator[tuple[str, str]]:
+    """(store URL, key prefix) on a Redis and on a Redis Cluster; the keys go afterwards."""
+    url = request.getfixturevalue("redis_url" if request.param == "redis" else "redis_cluster_url")
+    try:
+        yield url, key_prefix
+    finally:
+        await _delete_keys(url, key_prefix)
+
+
 @pytest.mark.redis
 @pytest.mark.slow
 async def test_a_killed_workers_pending_sightings_are_claimed_and_none_is_lost(
-    tmp_path: Path, redis_url: str, store_prefix: str
+    tmp_path: Path, shared_store: tuple[str, str]
 ) -> None:
+    redis_url, store_prefix = shared_store
     total = ACCOUNTS * PER_ACCOUNT
     env = {
         "GATEWAY_STORE": redis_url,

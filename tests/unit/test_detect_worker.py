@@ -7,16 +7,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+import pytest
 from prometheus_client import CollectorRegistry
 
 from gateway.clock import FakeClock
+from gateway.detect import run_detect
 from gateway.detection.batch import Sighting
 from gateway.model import Fingerprint, Identity, RequestFeatures
 from gateway.observability.metrics import Metrics
+from gateway.settings import Settings
 from gateway.sightings.codec import SightingCodec
 from gateway.sightings.metrics import DetectMetrics
 from gateway.sightings.source import MemoryStream
 from gateway.sightings.worker import DetectWorker
+from gateway.startup import StartupError
 
 
 def _sighting(i: int, now: float) -> Sighting:
@@ -106,3 +110,8 @@ async def test_stop_wakes_an_idle_worker() -> None:
     await asyncio.sleep(0.01)  # the worker waits for sightings now
     async with asyncio.timeout(30):  # a stop that waited for the idle hour would fail here
         await worker.stop()
+
+
+async def test_gateway_detect_refuses_the_memory_store_in_one_line() -> None:
+    with pytest.raises(StartupError, match="needs a Redis store"):
+        await run_detect(Settings(store="memory://"))
