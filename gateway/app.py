@@ -214,9 +214,14 @@ def build_detect_worker(
             consumer=consumer,
             claim_idle=settings.detect_claim_idle,
         )
+        linger = settings.detect_linger
+    else:
+        linger = 0.0  # in process (memory store): a queue, nothing to gain by waiting
     apply = Applier(state.detection, state.linker)
     claim_every = max(0.5, state.settings.detect_claim_idle / 3)
-    return DetectWorker(source, apply, metrics, state.clock, claim_interval=claim_every)
+    return DetectWorker(
+        source, apply, metrics, state.clock, claim_interval=claim_every, linger=linger
+    )
 
 
 def build_pipeline(state: GatewayState) -> Pipeline:

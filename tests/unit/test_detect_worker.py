@@ -148,3 +148,44 @@ async def test_a_failing_store_is_retried_at_the_poll_interval_even_while_draini
     assert source.reads <= source.waits + 1  # every failed read waited: no busy loop
     draining.cancel()
     await worker.stop()
+
+
+class _Counting(MemoryStream):
+    """The in-process stream, counting the worker's reads."""
+
+    reads = 0
+
+    async def read(self) -> list[Entry]:
+        self.reads += 1
+        return await super().read()
+
+
+async def test_a_small_batch_lingers_before_the_next_read_unless_someone_drains() -> None:
+    apply = _Apply()
+    clock = FakeClock(1000.0)
+    detect = DetectMetrics(CollectorRegistry())
+    stream = _Counting(Metrics(), detect, maxlen=1000, batch=4)
+    codec = SightingCodec()
+    worker = DetectWorker(stream, apply, detect, clock, linger=30.0, min_batch=4)
+    stream.append("acct-0", codec.encode(_sighting(0, clock.now())))
+    worker.start()
+    for _ in range(50):  # the loop runs; a worker without linger would read again at once
+        await asyncio.sleep(0)
+    assert stream.reads == 1 and len(apply.seen) == 1
+    stream.append("acct-1", codec.encode(_sighting(1, clock.now())))
+    await worker.drain()  # a drain does not wait out the linger
+    assert len(apply.seen) == 2
+    await worker.stop()  # nor does a stop
+
+
+async def test_without_linger_the_worker_reads_again_at_once() -> None:
+    clock = FakeClock(1000.0)
+    detect = DetectMetrics(CollectorRegistry())
+    stream = _Counting(Metrics(), detect, maxlen=1000, batch=4)
+    worker = DetectWorker(stream, _Apply(), detect, clock, linger=0.0, min_batch=4)
+    stream.append("acct-0", SightingCodec().encode(_sighting(0, clock.now())))
+    worker.start()
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert stream.reads >= 2
+    await worker.stop()
