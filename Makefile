@@ -42,14 +42,17 @@ test: $(STAMP)
 	bash scripts/image-test.sh && \
 	OPENBLAS_NUM_THREADS=1 $(BIN)/pytest -q -p no:cacheprovider
 
+# issue 13's measurement: the minimal proxy and the gateway (budgets only, detection off,
+# full with the shipped policies/ and `gateway detect` workers) in alternating rounds on a
+# private redis-server (exact Redis CPU and commands), then the fingerprint bench and Redis
+# memory per active account-day (one simulated day of the detection kit's traffic)
 bench: $(STAMP)
-	@eval "$$(bash scripts/ensure-redis.sh)" && \
-	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m loadtest.bench_overhead && \
-	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m loadtest.bench_fingerprint
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m loadtest.bench_overhead --own-redis && \
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m loadtest.bench_fingerprint && \
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m loadtest.redis_memory
 
 bench-quick: $(STAMP)
-	@eval "$$(bash scripts/ensure-redis.sh)" && \
-	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m loadtest.bench_overhead --quick
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m loadtest.bench_overhead --quick --own-redis
 
 # build the container image on a Debian-package base and test it (podman; see the script)
 image-test: $(STAMP)

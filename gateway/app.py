@@ -48,12 +48,19 @@ from gateway.policy.holder import PolicyHolder
 from gateway.policy.watcher import PolicyWatcher
 from gateway.proxy.decide import DecideStage
 from gateway.proxy.forward import Forwarder
-from gateway.proxy.inspect import InspectStage, fingerprint_need
+from gateway.proxy.inspect import DetectionPrints, InspectStage, cell_need
 from gateway.proxy.pipeline import Pipeline
 from gateway.proxy.planner import Planner
 from gateway.proxy.settle import Settler
 from gateway.proxy.stages import AuthenticateStage, ForwardStage, IdentifyStage, PathStage
 from gateway.settings import Settings
+from gateway.sightings.apply import Applier
+from gateway.sightings.metrics import DetectMetrics
+from gateway.sightings.observer import SightingObserver, SightingSink
+from gateway.sightings.sink_redis import RedisSink
+from gateway.sightings.source import MemoryStream, SightingSource
+from gateway.sightings.source_redis import RedisSource
+from gateway.sightings.worker import DetectWorker
 from gateway.startup import policy_source
 from gateway.state import STATE, GatewayState
 
@@ -119,14 +126,8 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
         observations = MemoryObservations()
         state_store = MemoryStateStore(real_clock)
     cache = ClusterCache(graph, real_clock, clusters_policy, guard=backend.guard)
-    linker = Linker(
-        graph,
-        observations,
-        clusters_policy,
-        real_clock,
-        salt=_link_secret(settings),
-        cache=cache,
-    )
+    link_key = _link_secret(settings)
+    linker = Linker(graph, observations, clusters_policy, real_clock, salt=link_key, cache=cache)
 
     def on_assessment(a: Assessment) -> None:
         if a.changed:
@@ -150,7 +151,26 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
         token_ttl=challenge_cfg.token_ttl,
         clearance_ttl=challenge_cfg.clearance,
     )
-    return GatewayState(
+    sink: SightingSink
+    stream: MemoryStream | None = None
+    if backend.redis is not None:  # appended here, applied by `gateway detect` workers
+        sink = RedisSink(
+            backend.redis,
+            backend.mux,
+            keys,
+            metrics,
+            shards=settings.sighting_shards,
+            maxlen=settings.sighting_maxlen,
+        )
+    else:  # the same worker loop, in this process
+        sink = stream = MemoryStream(
+            metrics, DetectMetrics(metrics.registry), maxlen=settings.sighting_maxlen
+        )
+
+    def wanted(identity: Any) -> bool:
+        return detection.enabled_for(identity.tier) or clusters_policy().enabled
+
+    state = GatewayState(
         settings=settings,
         clock=real_clock,
         metrics=metrics,
@@ -166,6 +186,41 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
         seen=RedisSeen(backend.redis, keys)
         if backend.redis is not None
         else MemorySeen(real_clock),
+        sightings=SightingObserver(sink, link_key, wanted),
+    )
+    if stream is not None:
+        state.detect = build_detect_worker(state, stream, stream.detect_metrics)
+    return state
+
+
+def build_detect_worker(
+    state: GatewayState,
+    source: SightingSource | None = None,
+    metrics: DetectMetrics | None = None,
+    *,
+    consumer: str = "",
+) -> DetectWorker:
+    """The worker loop that applies sightings to ``state``'s detection engine and linker:
+    from ``source`` (the in-process stream), else from the Redis stream as ``consumer``."""
+    metrics = metrics or DetectMetrics(state.metrics.registry)
+    if source is None:
+        assert state.backend.redis is not None, "a Redis store (memory: the in-process stream)"
+        settings = state.settings
+        source = RedisSource(
+            state.backend.redis,
+            state.backend.keys,
+            metrics,
+            shards=settings.sighting_shards,
+            consumer=consumer,
+            claim_idle=settings.detect_claim_idle,
+        )
+        linger = settings.detect_linger
+    else:
+        linger = 0.0  # in process (memory store): a queue, nothing to gain by waiting
+    apply = Applier(state.detection, state.linker)
+    claim_every = max(0.5, state.settings.detect_claim_idle / 3)
+    return DetectWorker(
+        source, apply, metrics, state.clock, claim_interval=claim_every, linger=linger
     )
 
 
@@ -197,9 +252,10 @@ def build_pipeline(state: GatewayState) -> Pipeline:
         store,
         state.background,
         state.leases,
-        observers=(state.detection, _LinkerObserver(state.linker)),
+        observers=(state.sightings,),
         on_error=state.metrics.store_errors.inc,
         batcher=store if isinstance(store, BatchSettlement) else None,  # checked once, here
+        describe=DetectionPrints(state.fingerprinter, state.policy),
     )
     stages = (
         PathStage(settings.route_prefix),
@@ -208,7 +264,7 @@ def build_pipeline(state: GatewayState) -> Pipeline:
             state.fingerprinter,
             body_limit=settings.body_limit,
             route_prefix=settings.route_prefix,
-            needs_fingerprint=fingerprint_need(state.policy),
+            needs_cell=cell_need(state.policy),
         ),
         IdentifyStage(state.clusters, state.policy),
         decide,
@@ -222,26 +278,6 @@ def build_pipeline(state: GatewayState) -> Pipeline:
         policy_version=state.policy_version,
         policy_header=settings.policy_header,
     )
-
-
-class _LinkerObserver:
-    """Adapts the linker's queue to the settle stage's observer interface."""
-
-    def __init__(self, worker: LinkerWorker) -> None:
-        self._worker = worker
-
-    def submit(
-        self,
-        identity: Any,
-        cluster_id: str,
-        cluster_size: int,
-        fingerprint: Any,
-        features: Any,
-        now: float,
-    ) -> None:
-        # only a prompt frame (fixed text around a variable body) is a template signal: a
-        # bare skeleton of a short prompt ("Can you make it shorter?") would link strangers
-        self._worker.submit(identity, fingerprint.frame or None)
 
 
 async def _start(app: web.Application) -> None:
@@ -268,8 +304,8 @@ async def _start(app: web.Application) -> None:
         on_reload=lambda _loaded: state.metrics.policy_reloads.inc(),
     )
     state.watcher.start()
-    state.linker.start()
-    state.detection.worker.start()
+    if state.detect is not None:  # the memory store: sightings are applied in-process
+        state.detect.start()
     state.tasks.append(
         asyncio.get_running_loop().create_task(
             state.leases.refresh_forever(
@@ -286,6 +322,9 @@ async def _stop(app: web.Application) -> None:
     if state.watcher is not None:
         await state.watcher.stop()
     await state.background.drain()
+    await state.sightings.drain()  # appends queued on the store's connection leave first
+    if state.detect is not None:  # the batch in hand is applied; in-process, nothing outlives
+        await state.detect.stop()
     await state.linker.stop()
     await state.detection.close()
     if state.authenticator is not None:

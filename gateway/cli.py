@@ -1,4 +1,4 @@
-"""The ``gateway`` command: serve, demo, mock-upstream, keys, policy, challenge."""
+"""The ``gateway`` command: serve, detect, demo, mock-upstream, keys, policy, challenge."""
 
 from __future__ import annotations
 
@@ -20,6 +20,18 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"gateway: {exc}", file=sys.stderr)
         return 2
     return serve(settings)
+
+
+def _detect(args: argparse.Namespace) -> int:
+    from gateway.detect import detect
+    from gateway.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings(args.config)
+    except SettingsError as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return 2
+    return detect(settings)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -48,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", help="YAML settings file (GATEWAY_* env vars win)")
     serve.add_argument("--workers", type=int, help="worker processes (SO_REUSEPORT)")
     serve.set_defaults(func=_serve)
+
+    detect = sub.add_parser(
+        "detect", help="apply the gateways' sightings (detection, linking): a worker process"
+    )
+    detect.add_argument("--config", help="YAML settings file, the one serve reads")
+    detect.set_defaults(func=_detect)
 
     demo = sub.add_parser("demo", help="mock upstream + gateway on the in-memory store")
     demo.add_argument("--port", type=int, default=8080, help="gateway port (default 8080)")

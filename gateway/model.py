@@ -140,6 +140,15 @@ class RequestFeatures:
 
 
 @dataclass(frozen=True, slots=True)
+class BudgetPrint:
+    """The request path's part of a prompt's fingerprint: what the budgets charge. The rest
+    (:class:`Fingerprint`) is computed after the response, for detection and linking."""
+
+    est_tokens: int  # estimated prompt tokens of the whole request
+    cell: int | None = None  # the novelty cell (None: no novelty budget needs it)
+
+
+@dataclass(frozen=True, slots=True)
 class Fingerprint:
     """Cheap, pure prompt fingerprints (see gateway.fingerprints.fingerprint)."""
 

@@ -103,13 +103,39 @@ class Settings(BaseModel):
         None, description="HMAC key of proof-of-work challenges (shared by all replicas)"
     )
     workers: int = Field(1, ge=1, le=64, description="Worker processes (SO_REUSEPORT)")
+    sighting_shards: int = Field(
+        8,
+        ge=1,
+        le=256,
+        description="Shards of the sighting stream (the same on every gateway and detect worker)",
+    )
+    sighting_maxlen: int = Field(
+        100_000,
+        ge=100,
+        description="Entries kept per shard (MAXLEN ~): beyond, the oldest unread are trimmed",
+    )
+    detect_listen: str = Field(
+        "0.0.0.0:9464", description="host:port of gateway detect's /metrics and /healthz"
+    )
+    detect_claim_idle: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds a sighting stays pending before another detect worker claims it",
+    )
+    detect_linger: float = Field(
+        0.25,
+        ge=0,
+        le=5,
+        description="Seconds a detect worker lets a small batch grow before its next read "
+        "(cheaper per sighting under load; adds at most this to detection lag)",
+    )
     link_secret: str | None = Field(
         None,
         description="Key of the hashes of account-linking evidence (shared by all replicas; "
         "required with a Redis store)",
     )
 
-    @field_validator("listen", "admin_listen")
+    @field_validator("listen", "admin_listen", "detect_listen")
     @classmethod
     def _host_port(cls, value: str | None) -> str | None:
         if value:
@@ -175,6 +201,10 @@ class Settings(BaseModel):
     @property
     def listen_address(self) -> tuple[str, int]:
         return _split_host_port(self.listen)
+
+    @property
+    def detect_address(self) -> tuple[str, int]:
+        return _split_host_port(self.detect_listen)
 
     @property
     def admin_address(self) -> tuple[str, int] | None:

@@ -28,6 +28,8 @@ from gateway.policy.loader import LoadedPolicy
 from gateway.policy.watcher import PolicyWatcher
 from gateway.proxy.settle import InFlightLeases
 from gateway.settings import Settings
+from gateway.sightings.observer import SightingObserver
+from gateway.sightings.worker import DetectWorker
 
 
 @dataclass
@@ -47,6 +49,8 @@ class GatewayState:
     challenges: ChallengeIssuer
     fingerprinter: Fingerprinter
     seen: SeenStore
+    sightings: SightingObserver  # the settle stage's hand-off to detection and linking
+    detect: DetectWorker | None = None  # the in-process worker (memory store; tests)
     background: Background = field(default_factory=Background)
     leases: InFlightLeases = field(default_factory=InFlightLeases)
     watcher: PolicyWatcher | None = None
@@ -61,6 +65,14 @@ class GatewayState:
 
     def policy_version(self) -> str:
         return self.holder.current.version
+
+    async def observations_applied(self) -> None:
+        """Wait until every request finished so far is applied to detection and linking
+        (tests; a process without a worker of its own only waits for its appends)."""
+        await self.background.drain()
+        await self.sightings.drain()
+        if self.detect is not None:
+            await self.detect.drain()
 
     def reload_policy_soon(self) -> None:
         if self.watcher is not None:

@@ -48,16 +48,35 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of ``pid`` and every live descendant."""
-    total, todo = 0.0, [pid]
+def _tree(pid: int) -> list[int]:
+    """``pid`` and every live descendant."""
+    found, todo = [], [pid]
     while todo:
         current = todo.pop()
+        if _stat(current) is not None:
+            found.append(current)
+            todo.extend(_children(current))
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and every live descendant."""
+    total = 0.0
+    for current in _tree(pid):
         fields = _stat(current)
-        if fields is None:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / TICKS
-        todo.extend(_children(current))
+        if fields is not None:
+            total += (int(fields[11]) + int(fields[12])) / TICKS
+    return total
+
+
+def write_calls(pid: int) -> int:
+    """Write system calls (``/proc/PID/io`` syscw) of ``pid`` and every live descendant."""
+    total = 0
+    for current in _tree(pid):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{current}/io").read_text().splitlines():
+                if line.startswith("syscw:"):
+                    total += int(line.split()[1])
     return total
 
 
@@ -76,6 +95,9 @@ class Proc:
     def cpu(self) -> float:
         return cpu_seconds(self.pid)
 
+    def write_calls(self) -> int:
+        return write_calls(self.pid)
+
     def tail(self, lines: int = 15) -> str:
         with contextlib.suppress(OSError):
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
@@ -89,6 +111,23 @@ class Proc:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait(timeout)
+
+
+def wait_idle(
+    procs: list[Proc], timeout: float, *, window: float = 0.5, busy: float = 0.05
+) -> float:
+    """Wait until ``procs`` together use less than ``busy`` of a core over ``window``
+    seconds (their off-path work after a load is done), or ``timeout`` passed; the seconds
+    waited."""
+    started = time.monotonic()
+    last = sum(p.cpu() for p in procs)
+    while time.monotonic() - started < timeout:
+        time.sleep(window)
+        now = sum(p.cpu() for p in procs)
+        if now - last < busy * window:
+            break
+        last = now
+    return time.monotonic() - started
 
 
 def start(

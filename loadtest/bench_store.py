@@ -1,6 +1,6 @@
 """Client cost of one budget check: the typical request's ``acquire`` against a real Redis.
 
-Runs ``--requests`` acquires of the typical five-budget request (see ``redis_memory``) from
+Runs ``--requests`` acquires of a typical five-budget request (``typical_request``) from
 ``--concurrency`` tasks over ``--accounts`` accounts, and the same number of bare ``PING``s
 as a baseline, then prints process CPU and wall time per call as JSON. The ratio
 acquire/PING is the price of the script, its ARGV encoding and reply decoding.
@@ -20,10 +20,35 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from gateway.limiter.redis_store import RedisBudgetStore
-from gateway.model import AcquireRequest
+from gateway.model import AcquireRequest, BudgetSpec, Charge
 from gateway.redis.client import redis_client
 from gateway.redis.keys import KeyBuilder
-from loadtest.redis_memory import typical_request
+
+CELL_BITS = 14
+
+
+def typical_request(keys: KeyBuilder, account: str, rng: random.Random) -> AcquireRequest:
+    """Requests and tokens buckets, a day quota, a concurrency slot and a 2^14-cell novelty
+    bitmap of one account."""
+
+    def key(name: str) -> str:
+        return keys.account_budget(account, account, name)
+
+    def spec(name: str, algorithm: str, limit: int, window: float, rate: float = 0.0) -> BudgetSpec:
+        return BudgetSpec(name, "account", "requests", algorithm, key(name), limit=limit,  # type: ignore[arg-type]
+                          window=window, rate=rate, repeat_cost=0.1)  # fmt: skip
+
+    return AcquireRequest(
+        f"req-{uuid.uuid4().hex}",
+        (
+            Charge(spec("requests", "bucket", 60, 60, 60)),
+            Charge(spec("tokens", "bucket", 150_000, 60, 150_000), cost=1200),
+            Charge(spec("day", "window", 1000, 86400)),
+            Charge(spec("concurrency", "concurrency", 8, 600)),
+            Charge(spec("novelty", "novelty", 300, 86400), cell=rng.randrange(1 << CELL_BITS)),
+        ),
+        level_keys=(keys.account_level(account, account),),
+    )
 
 
 async def _run(

@@ -165,7 +165,7 @@ async def run(n: int, minutes: int) -> dict[str, Any]:
                     for j, (a, _, ip) in enumerate(accounts[batch : batch + 100])
                 )
             )
-        await state.linker.drain()
+        await state.observations_applied()
         state.clusters.clear()
         clock.advance(120)
         measure_from = clock.now()

@@ -1,90 +1,278 @@
-"""Redis memory per active account: the keys one typical request creates.
+"""Redis memory per active account-day with the shipped policy: budgets, clusters, detection
+state and the last-seen record together.
 
-A typical request charges a requests bucket, a tokens bucket, a day quota, a concurrency
-slot (still in flight) and the account's novelty bitmap (a 2^14-cell space). The script
-makes ``--accounts`` such accounts (one request each, random cells) under a throwaway
-prefix, reads ``MEMORY USAGE`` of every key and ``used_memory`` before and after, prints
-one JSON object and deletes the keys.
+One simulated day of the detection kit's personas and harvest strategies
+(``loadtest.detection.scenarios``: benign personas, single-account harvesters, hydras,
+paraphrasing squads, the red team's scenarios) goes through a real in-process gateway
+(``loadtest.detection.harness``: every stage, every store; on Redis the sightings applied by
+``gateway detect``'s worker loop in the same process) with the repository's ``policies/`` on
+a private redis-server (or ``--url``). Then every key of the run is read
+with ``MEMORY USAGE`` and grouped by what it holds, and ``used_memory`` is compared with the
+server's before the run. An active account is one with a last-seen record (it sent a
+request that day). Keys are written on a simulated clock in a few real minutes, so none has
+expired: the figure is the most a day leaves (buckets and leases that expire when idle are
+counted as if they were all alive at once).
 
-``python -m loadtest.redis_memory [--url redis://127.0.0.1:6379/0] [--accounts 2000]``
+``python -m loadtest.redis_memory [--size quick|full] [--url redis://...] [--max-seconds S]``
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
-import random
-import uuid
+import re
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
-from gateway.clock import SystemClock
-from gateway.limiter.redis_store import RedisBudgetStore
-from gateway.model import AcquireRequest, BudgetSpec, Charge
-from gateway.redis.client import redis_client
-from gateway.redis.keys import KeyBuilder
+from gateway.clock import FakeClock
+from gateway.observability.logging import configure_logging
+from gateway.settings import Settings
+from loadtest.bench_procs import REPO, start_redis
+from loadtest.detection.context import Context
+from loadtest.detection.evaluate import START
+from loadtest.detection.harness import Harness
+from loadtest.detection.pools import load_pools
+from loadtest.detection.runner import run
+from loadtest.detection.scenarios import FULL, QUICK, Plan, build
 
-CELL_BITS = 14
-KINDS = ("requests", "tokens", "day", "concurrency", "novelty")
+SHIPPED = REPO / "policies"
+MILLION = 1_000_000
+SIZES = {  # a day of each population (the kit's quick and full runs)
+    "tiny": dataclasses.replace(QUICK, name="tiny", days=0.05, solve_budget=2),
+    "quick": dataclasses.replace(QUICK, name="quick-day", days=1.0),
+    "full": dataclasses.replace(FULL, name="full-day", days=1.0, solve_budget=50),
+}
+GROUPS = (  # (group, pattern of the key after the prefix), first match wins
+    ("account budgets", r"\{c:[^}]*\}:a:"),
+    ("cluster budgets", r"\{c:[^}]*\}:c:"),
+    ("levels and clearances", r"\{c:[^}]*\}:(lvl|clr):"),
+    ("global budgets", r"\{g:"),
+    ("cluster graph", r"\{x:clusters\}:g"),
+    ("linker observations", r"\{x:clusters\}:s"),
+    ("detection state", r"\{det:"),
+    ("template fan-out", r"\{dettpl:"),
+    ("last seen", r"\{seen:"),
+    ("proof-of-work guards", r"\{pow:"),
+    ("sighting stream", r"\{sig:"),
+)
+STREAM = "sighting stream"  # capped (shards x sighting_maxlen entries): apart from the rest
+NOT_PER_ACCOUNT = frozenset(
+    {"global budgets", "cluster graph", "linker observations", "template fan-out"}
+)
+"""Groups keyed by something else than one account: evidence values, pairs of accounts that
+shared one, clusters, templates. They grow with the linked accounts and the evidence seen
+(the linker's pairs within a value at most quadratically, up to ``hot_value_limit`` accounts
+per value), and the graph and observations share ONE hash slot (``{x:clusters}``)."""
+SHAPES_SHOWN = 12
 
 
-def typical_request(keys: KeyBuilder, account: str, rng: random.Random) -> AcquireRequest:
-    def key(name: str) -> str:
-        return keys.account_budget(account, account, name)
+def shape_of(key: str, prefix: str) -> str:
+    """The key with its ids replaced by ``*`` and ``N``: what kind of key it is."""
+    rest = key.removeprefix(prefix + ":")
+    rest = re.sub(r"\{(\w+):[^}]*\}", r"{\1:*}", rest)
+    rest = re.sub(r":a:[^:]+", ":a:*", rest)
+    rest = re.sub(r"(:[pe]:)[^:]+$", r"\1<pair>", rest)
+    rest = re.sub(r"[0-9a-f]{8,}", "H", rest)
+    return re.sub(r"\d+", "N", rest)
 
-    def spec(name: str, algorithm: str, limit: int, window: float, rate: float = 0.0) -> BudgetSpec:
-        return BudgetSpec(name, "account", "requests", algorithm, key(name), limit=limit,  # type: ignore[arg-type]
-                          window=window, rate=rate, repeat_cost=0.1)  # fmt: skip
 
-    return AcquireRequest(
-        f"req-{uuid.uuid4().hex}",
-        (
-            Charge(spec("requests", "bucket", 60, 60, 60)),
-            Charge(spec("tokens", "bucket", 150_000, 60, 150_000), cost=1200),
-            Charge(spec("day", "window", 1000, 86400)),
-            Charge(spec("concurrency", "concurrency", 8, 600)),
-            Charge(spec("novelty", "novelty", 300, 86400), cell=rng.randrange(1 << CELL_BITS)),
-        ),
-        level_keys=(keys.account_level(account, account),),
+def group_of(key: str, prefix: str) -> str:
+    rest = key.removeprefix(prefix + ":")
+    for name, pattern in GROUPS:
+        if re.match(pattern, rest):
+            return name
+    return "other"
+
+
+def read_keys(url: str, prefix: str) -> tuple[dict[str, Counter[str]], int]:
+    """Per group and per key shape: key count and MEMORY USAGE bytes; and the server's
+    used_memory."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=30)
+    try:
+        counts: Counter[str] = Counter()
+        sizes: Counter[str] = Counter()
+        shape_keys: Counter[str] = Counter()
+        shape_sizes: Counter[str] = Counter()
+        for raw in client.scan_iter(match=f"{prefix}:*", count=1000):
+            key = raw.decode()
+            group, shape = group_of(key, prefix), shape_of(key, prefix)
+            size = int(client.memory_usage(raw, samples=0) or 0)
+            counts[group] += 1
+            sizes[group] += size
+            if group == STREAM:
+                counts["stream entries"] += int(client.xlen(raw))
+            else:
+                shape_keys[shape] += 1
+                shape_sizes[shape] += size
+        used = int(client.info("memory")["used_memory"])
+    finally:
+        client.close()
+    groups = {"keys": counts, "bytes": sizes, "shape_keys": shape_keys, "shapes": shape_sizes}
+    return groups, used
+
+
+def used_memory(url: str) -> int:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=30)
+    try:
+        return int(client.info("memory")["used_memory"])
+    finally:
+        client.close()
+
+
+async def day(url: str, plan: Plan, seed: int, max_seconds: float) -> dict[str, Any]:
+    """Run one simulated day of ``plan`` and read the memory it left."""
+    pools = load_pools("reporting")
+    accounts = build(plan, seed)
+    clock = FakeClock(START)
+    ctx = Context(pools=pools, start=START, days=plan.days, cap=plan.cap, scale=plan.scale)
+    before = used_memory(url)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="dg-memory-") as tmp:
+        harness = Harness(SHIPPED, Path(tmp), url, clock, plan.solve_budget)
+        await harness.start(acc for acc, _ in accounts)
+        try:
+            requests: int | None = None  # None: cut short (the simulated hours say where)
+            try:
+                _, stats = await asyncio.wait_for(run(harness, clock, ctx, accounts), max_seconds)
+                requests = stats.requests
+            except TimeoutError:
+                pass
+            await harness.settle()
+            groups, after = read_keys(url, harness.prefix)
+        finally:
+            await harness.close()
+    return summarise(
+        groups,
+        after - before,
+        plan=plan.name,
+        accounts=len(accounts),
+        requests=requests,
+        simulated_hours=round((clock.now() - START) / 3600, 2),
+        wall_seconds=round(time.perf_counter() - started, 1),
     )
 
 
-async def measure(url: str, accounts: int, seed: int = 1) -> dict[str, Any]:
-    client = redis_client(url, timeout=5)
-    store = RedisBudgetStore(client, SystemClock())
-    keys = KeyBuilder(f"mem{uuid.uuid4().hex[:8]}")
-    rng = random.Random(seed)
-    try:
-        before = int((await client.info("memory"))["used_memory"])
-        requests = [typical_request(keys, f"acct{i}", rng) for i in range(accounts)]
-        for request in requests:
-            if not (await store.acquire(request)).allowed:
-                raise RuntimeError("a typical request was refused")
-        after = int((await client.info("memory"))["used_memory"])
-        usage = dict.fromkeys(KINDS, 0)
-        for request in requests:
-            for kind, charge in zip(KINDS, request.charges, strict=True):
-                usage[kind] += int(await client.memory_usage(charge.budget.key, samples=0) or 0)
-        per_key = {kind: round(total / accounts, 1) for kind, total in usage.items()}
-        return {
-            "accounts": accounts,
-            "bytes_per_account_memory_usage": round(sum(usage.values()) / accounts, 1),
-            "bytes_per_key": per_key,
-            "bytes_per_account_used_memory_delta": round((after - before) / accounts, 1),
-        }
-    finally:
-        async for key in client.scan_iter(match=f"{keys.prefix}*", count=1000):
-            await client.delete(key)
-        await store.close()
+def summarise(groups: dict[str, Counter[str]], used_delta: int, **run: Any) -> dict[str, Any]:
+    """Bytes per active account-day, per group, and the growth to a million accounts."""
+    active = groups["keys"]["last seen"]
+    if not active:
+        raise RuntimeError("no account has a last-seen record: nothing was served")
+    stream_bytes = groups["bytes"][STREAM]
+    entries = groups["keys"]["stream entries"]
+    sizes = Counter({k: v for k, v in groups["bytes"].items() if k != STREAM})
+    per_account = sum(v for k, v in sizes.items() if k not in NOT_PER_ACCOUNT)
+    shared = sum(v for k, v in sizes.items() if k in NOT_PER_ACCOUNT)
+    defaults = Settings()
+    per_entry = stream_bytes / entries if entries else 0.0
+    total = per_account + shared
+    return {
+        **run,
+        "active_accounts": active,
+        "bytes_per_active_account_day": round(total / active, 1),
+        "bytes_per_active_account_day_used_memory": round(used_delta / active, 1),
+        "per_account_state_bytes": round(per_account / active, 1),
+        "not_per_account_state_bytes": shared,
+        "groups": {
+            name: {"keys": groups["keys"][name], "bytes_per_account": round(size / active, 1)}
+            for name, size in sorted(sizes.items(), key=lambda kv: -kv[1])
+        },
+        "shapes": {
+            shape: {
+                "keys": groups["shape_keys"][shape],
+                "bytes_per_key": round(size / groups["shape_keys"][shape]),
+                "bytes_per_account": round(size / active, 1),
+            }
+            for shape, size in groups["shapes"].most_common(SHAPES_SHOWN)
+        },
+        "million_accounts_gb": round(total / active * MILLION / 1e9, 2),
+        "stream": {
+            "entries": entries,
+            "bytes_per_entry": round(per_entry, 1),
+            "bytes_at_cap": round(per_entry * defaults.sighting_shards * defaults.sighting_maxlen),
+        },
+    }
 
 
-def main() -> None:
+def render(report: dict[str, Any], goal: float = 4096) -> str:
+    per = report["bytes_per_active_account_day"]
+    count = report["requests"]
+    requests = "cut short by --max-seconds" if count is None else f"{count} requests"
+    lines = [
+        f"Redis memory, one simulated day ({report['plan']}: {report['accounts']} accounts, "
+        f"{report['active_accounts']} active, {requests}, "
+        f"{report['simulated_hours']} simulated hours in {report['wall_seconds']} s)",
+        f"{'group':<24}{'keys':>8}{'bytes/account':>15}",
+    ]
+    for name, g in report["groups"].items():
+        shared = " (not per account)" if name in NOT_PER_ACCOUNT else ""
+        lines.append(f"{name:<24}{g['keys']:>8}{g['bytes_per_account']:>15.1f}{shared}")
+    lines.append(f"{'largest key shapes':<56}{'keys':>8}{'bytes/key':>11}{'bytes/account':>15}")
+    for shape, g in report["shapes"].items():
+        lines.append(
+            f"{shape[:55]:<56}{g['keys']:>8}{g['bytes_per_key']:>11}{g['bytes_per_account']:>15.1f}"
+        )
+    stream = report["stream"]
+    if 0 < stream["entries"] < 1000:  # too few: the streams' own overhead would dominate
+        total = stream["entries"] * stream["bytes_per_entry"]
+        held = f"{stream['entries']} entries left, {total / 1e3:.0f} KB in all"
+    elif stream["entries"]:
+        held = (
+            f"{stream['entries']} entries left, {stream['bytes_per_entry']:.0f} B each; at its "
+            f"cap (sighting_shards x sighting_maxlen entries) {stream['bytes_at_cap'] / 1e6:.0f} MB"
+        )
+    else:
+        held = "empty (the workers dropped what they acknowledged)"
+    lines += [
+        f"sighting stream (apart: the workers' backlog, capped, not per account): {held}",
+        f"per active account-day: {per:.0f} B by MEMORY USAGE "
+        f"({report['per_account_state_bytes']:.0f} B in per-account keys, "
+        f"{report['not_per_account_state_bytes'] / report['active_accounts']:.0f} B in keys of "
+        "values, pairs, clusters and templates), "
+        f"{report['bytes_per_active_account_day_used_memory']:.0f} B by used_memory "
+        "(the stream and the server's own overheads included)",
+        f"target <= {goal:.0f} B per active account-day: {'met' if per <= goal else 'NOT met'}",
+        f"a million active accounts a day: about {report['million_accounts_gb']:.1f} GB at "
+        "this mix: the per-account keys grow linearly (and expire when idle); the linker's "
+        "keys grow with the accounts that share evidence (pairs within a value, up to "
+        "hot_value_limit accounts per value) and live in ONE hash slot ({x:clusters}), so on "
+        "Redis Cluster one node holds all of them",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--accounts", type=int, default=2000)
-    args = parser.parse_args()
-    print(json.dumps(asyncio.run(measure(args.url, args.accounts)), indent=2))
+    parser.add_argument("--size", choices=sorted(SIZES), default="quick")
+    parser.add_argument("--url", help="a Redis db to use (default: a private redis-server)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--max-seconds", type=float, default=240.0, help="bound on the run")
+    parser.add_argument("--json", metavar="PATH", help="also write the report as JSON")
+    args = parser.parse_args(argv)
+    configure_logging("json", "error")
+    server = None
+    url = args.url
+    with tempfile.TemporaryDirectory(prefix="dg-memory-redis-") as tmp:
+        if url is None:
+            server, url = start_redis(Path(tmp))
+        try:
+            report = asyncio.run(day(url, SIZES[args.size], args.seed, args.max_seconds))
+        finally:
+            if server is not None:
+                server.stop()
+    print(render(report))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

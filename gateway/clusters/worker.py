@@ -37,7 +37,7 @@ class LinkerWorker:
         self._prune_interval = prune_interval
         self._next_prune = clock.now() + prune_interval
         self._worker: BackgroundWorker[_Item] = BackgroundWorker(
-            self._handle,
+            self.observe_many,
             maxsize=maxsize,
             max_batch=max_batch,
             linger=linger,
@@ -71,8 +71,11 @@ class LinkerWorker:
         """Process what is queued (up to ``grace`` seconds), then stop."""
         await self._worker.stop(grace)
 
-    async def _handle(self, batch: Sequence[_Item]) -> None:
-        await self._linker.observe_many(batch)
+    async def observe_many(self, batch: Sequence[_Item], ids: Sequence[str] = ()) -> None:
+        """Link a batch of ``(identity, template, now)`` at once (the queue's handler, and
+        ``gateway detect``'s apply step: ``ids``, the sightings' stable ids, make a batch
+        applied twice count once); prunes expired evidence when due."""
+        await self._linker.observe_many(batch, ids)
         if self._clock.now() >= self._next_prune:
             self._next_prune = self._clock.now() + self._prune_interval
             await self._graph.prune()

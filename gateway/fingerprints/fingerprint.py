@@ -10,21 +10,33 @@ characters per word of text). Set ``OPENBLAS_NUM_THREADS=1`` in the serving proc
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from gateway.fingerprints.cells import HyperplaneCells
 from gateway.fingerprints.embed import Embedder, HashedNgramEmbedder, Vector
 from gateway.fingerprints.estimate import estimate_text_tokens
-from gateway.fingerprints.frame import body_segment, frame_hash, sentence_frame
+from gateway.fingerprints.frame import body_segment, frame_hash, frame_range, sentence_frame
 from gateway.fingerprints.hashing import hash_sequence, stable_hash64
 from gateway.fingerprints.lexicon import Lexicon
 from gateway.fingerprints.normalize import normalize
 from gateway.fingerprints.request import prompt_parts, request_features
 from gateway.fingerprints.simhash import bands, ngram_features, simhash
 from gateway.fingerprints.skeleton import Skeleton, Skeletonizer
-from gateway.model import Fingerprint, RequestFeatures
+from gateway.fingerprints.tokens import exact_hash
+from gateway.model import BudgetPrint, Fingerprint, RequestFeatures
 
 SYSTEM_LEXICON_CHARS = 4_000
 _SYSTEM_SALT = b"dg-system"
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetPart:
+    """What the request path computed of a prompt: the budgets' part (``print``) and, when
+    it computed the cell, the last user turn's skeleton, which the whole fingerprint reuses
+    after the response."""
+
+    print: BudgetPrint
+    skeleton: Skeleton | None = None
 
 
 class Fingerprinter:
@@ -44,10 +56,48 @@ class Fingerprinter:
         # every Skeletonizer hashes alike, so the default embedder reuses our skeleton
         self._fast = isinstance(self.embedder, HashedNgramEmbedder)
 
-    def fingerprint(self, body: Mapping[str, object] | object, endpoint: str) -> Fingerprint:
-        """Fingerprint a request body (``endpoint``: chat, completions, embeddings, other)."""
+    def fingerprint(
+        self,
+        body: Mapping[str, object] | object,
+        endpoint: str,
+        skeleton: Skeleton | None = None,
+    ) -> Fingerprint:
+        """Fingerprint a request body (``endpoint``: chat, completions, embeddings, other);
+        ``skeleton``: its last user turn's, when the request path already made it."""
         parts = prompt_parts(body, endpoint)
-        return self.fingerprint_text(parts.last_user, parts.system, parts.est_tokens)
+        return self.fingerprint_text(parts.last_user, parts.system, parts.est_tokens, skeleton)
+
+    def budget_part(
+        self, body: Mapping[str, object] | object, endpoint: str, *, cell: bool
+    ) -> BudgetPart:
+        """The request path's part: the token estimate and, when ``cell``, the novelty cell
+        (equal to the whole fingerprint's ``cell``; nothing else is computed), with the
+        skeleton the cell was computed from."""
+        parts = prompt_parts(body, endpoint)
+        if not cell:
+            return BudgetPart(BudgetPrint(parts.est_tokens))
+        sk = self.skeleton_of(parts.last_user)
+        return BudgetPart(BudgetPrint(parts.est_tokens, self._cell(sk)), sk)
+
+    def budget_print(
+        self, body: Mapping[str, object] | object, endpoint: str, *, cell: bool
+    ) -> BudgetPrint:
+        """:meth:`budget_part` without the skeleton."""
+        return self.budget_part(body, endpoint, cell=cell).print
+
+    def skeleton_of(self, text: str) -> Skeleton:
+        """The skeleton of one prompt text, its tokens without the exact hash."""
+        return self.skeletonizer.from_tokens(self.skeletonizer.tokenize(text, exact=False))
+
+    def cell_of(self, text: str) -> int:
+        """The novelty cell of one prompt text: tokens without the exact hash, the body
+        segment when there is a frame (not its hash), the embedding, the cell."""
+        return self._cell(self.skeleton_of(text))
+
+    def _cell(self, sk: Skeleton) -> int:
+        segment = body_segment(sk)
+        select = segment if frame_range(sk, segment) is not None else None
+        return self.cells.cell(self.embedding(sk, select))
 
     def features(
         self,
@@ -58,12 +108,22 @@ class Fingerprinter:
         return request_features(body, endpoint, headers)
 
     def fingerprint_text(
-        self, text: str, system: str = "", est_tokens: int | None = None
+        self,
+        text: str,
+        system: str = "",
+        est_tokens: int | None = None,
+        skeleton: Skeleton | None = None,
     ) -> Fingerprint:
         """Fingerprint one prompt text (``est_tokens``: by default the estimate of these two
-        texts). The stages are timed one by one in ``loadtest.bench_fingerprint``."""
-        tokens = self.skeletonizer.tokenize(text)
-        sk = self.skeletonizer.from_tokens(tokens)
+        texts; ``skeleton``: the text's own from :meth:`skeleton_of`, reused). The stages are
+        timed one by one in ``loadtest.bench_fingerprint``."""
+        if skeleton is None:
+            tokens = self.skeletonizer.tokenize(text)
+            sk = self.skeletonizer.from_tokens(tokens)
+            exact = tokens.exact
+        else:
+            sk, tokens = skeleton, skeleton.tokens
+            exact = exact_hash(tokens.text, self.skeletonizer.tables)
         segment = body_segment(sk)
         frame = frame_hash(sk, segment)
         select = segment if frame else None
@@ -83,7 +143,7 @@ class Fingerprinter:
         if est_tokens is None:
             est_tokens = estimate_text_tokens(text) + estimate_text_tokens(system)
         return Fingerprint(
-            exact=tokens.exact,
+            exact=exact,
             skeleton=hash_sequence(sk.hashes) if len(sk) else 0,
             simhash=sim,
             bands=bands(sim),

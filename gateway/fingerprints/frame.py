@@ -57,14 +57,26 @@ def _body_range(sk: Skeleton, segment: int) -> tuple[int, int]:
     return lo, hi
 
 
-def frame_hash(sk: Skeleton, segment: int | None = None, min_tokens: int = MIN_FRAME_TOKENS) -> int:
-    """64-bit hash of the frame (skeleton minus the body segment), or 0 when there is none."""
+def frame_range(
+    sk: Skeleton, segment: int | None = None, min_tokens: int = MIN_FRAME_TOKENS
+) -> tuple[int, int] | None:
+    """[first, end) of the body's entries when the skeleton has a frame, else None (what the
+    novelty cell needs to know, without hashing the frame)."""
     segments = sk.segments
     if len(segments) == 0 or segments[0] == segments[-1]:
-        return 0  # one segment: no frame
+        return None  # one segment: no frame
     first, end = _body_range(sk, body_segment(sk) if segment is None else segment)
     if len(segments) - (end - first) < min_tokens:
+        return None
+    return first, end
+
+
+def frame_hash(sk: Skeleton, segment: int | None = None, min_tokens: int = MIN_FRAME_TOKENS) -> int:
+    """64-bit hash of the frame (skeleton minus the body segment), or 0 when there is none."""
+    found = frame_range(sk, segment, min_tokens)
+    if found is None:
         return 0
+    first, end = found
     return hash_sequence(np.concatenate((sk.hashes[:first], _BODY, sk.hashes[end:]))) or 1
 
 

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from gateway.fingerprints import chars as C
-from gateway.fingerprints.hashing import U64, PrefixHasher, fmix64
+from gateway.fingerprints.compiled import compiled
+from gateway.fingerprints.hashing import U64, fmix64
 from gateway.fingerprints.normalize import cap, nfkc
 from gateway.fingerprints.tokens import Ints, Spans, Tokens, tokenize
 
@@ -133,75 +135,99 @@ class Skeleton:
         return len(self.index)
 
 
+# ASCII; other BMP text; text whose lower case is longer (İ); beyond the BMP; a literal
+_WARM_UP = ("a", "é", "İ", "😀", "'a b' x")
+
+
+@compiled()
+def _entries(
+    starts: Any,
+    ends: Any,
+    hashes: Any,
+    digits: Any,
+    titlecase: Any,
+    initial: Any,
+    masked: Any,
+    segment: Any,
+    max_words: int,
+    mask_hashes: Any,
+) -> Any:  # pragma: no cover - compiled
+    """One compiled pass over the capped tokens: each one's kind (priority: pre-masked
+    literal, number, long token, name), then runs of one mask kind collapsed to one entry
+    whose hash is the kind's. Returns (index, kinds, hashes, token_index, token_kinds,
+    segments) as :class:`Skeleton` holds them."""
+    n = len(starts)
+    tail = max_words // 4
+    capped = n > max_words
+    m = max_words if capped else n
+    token_index = np.empty(m, dtype=np.intp)
+    token_kinds = np.empty(m, dtype=np.intp)
+    index = np.empty(m, dtype=np.intp)
+    kinds = np.empty(m, dtype=np.intp)
+    out = np.empty(m, dtype=np.uint64)
+    segments = np.empty(m, dtype=np.intp)
+    count = 0
+    previous = -1
+    for j in range(m):
+        i = n - m + j if capped and j >= max_words - tail else j  # head, then tail
+        kind = masked[i]
+        if kind < 0:
+            if digits[i]:
+                kind = NUM
+            elif ends[i] - starts[i] > LONG_TOKEN:
+                kind = LONG
+            elif titlecase[i] and not initial[i]:
+                kind = NAME
+        token_index[j] = i
+        token_kinds[j] = kind
+        if j == 0 or kind < 0 or kind != previous:
+            index[count] = i
+            kinds[count] = kind
+            out[count] = hashes[i] if kind < 0 else mask_hashes[kind]
+            segments[count] = segment[i]
+            count += 1
+        previous = kind
+    return index[:count], kinds[:count], out[:count], token_index, token_kinds, segments[:count]
+
+
 class Skeletonizer:
     """Text -> :class:`Skeleton`, with bounded work (``max_chars``, ``max_words``)."""
 
     def __init__(self, max_words: int = 512, max_chars: int | None = None) -> None:
         self.max_words = max_words
         self.max_chars = max_chars if max_chars is not None else max_words * 12
-        self.hasher = PrefixHasher(self.max_chars + 16)
-        self._tables = C.char_tables()
+        self.tables = C.char_tables()
         kinds = np.arange(len(KINDS), dtype=np.uint64) + np.uint64(0x5E1E7017)
         self._mask_hashes = fmix64(fmix64(kinds))
-        self._index = np.arange(max_words, dtype=np.intp)
-        self._head = self._index[: max_words - max_words // 4]
-        for arr in (self._mask_hashes, self._index):
-            arr.flags.writeable = False
+        self._mask_hashes.flags.writeable = False
+        for text in _WARM_UP:  # compile the passes for every kind of text now, not mid-request
+            self.skeleton(text)
 
-    def tokenize(self, text: str) -> Tokens:
-        """NFKC-normalise and cap ``text``, find its literals, tokenise it."""
+    def tokenize(self, text: str, *, exact: bool = True) -> Tokens:
+        """NFKC-normalise and cap ``text``, find its literals, tokenise it (``exact``: also
+        the exact hash, else 0)."""
         prepared = self.prepare(text)
-        return self.tokenize_prepared(prepared, premask_spans(prepared))
+        return self.tokenize_prepared(prepared, premask_spans(prepared), exact=exact)
 
     def prepare(self, text: str) -> str:
         """The text that is tokenised: NFKC, capped to ``max_chars``."""
         return nfkc(cap(text, self.max_chars))[: self.max_chars]
 
-    def tokenize_prepared(self, prepared: str, spans: Spans | None) -> Tokens:
+    def tokenize_prepared(
+        self, prepared: str, spans: Spans | None, *, exact: bool = True
+    ) -> Tokens:
         """Tokenise a prepared text, given its literal spans (``premask_spans``)."""
-        return tokenize(prepared, self.hasher, self._tables, spans)
+        return tokenize(prepared, self.tables, spans, exact=exact)
 
     def skeleton(self, text: str) -> Skeleton:
         return self.from_tokens(self.tokenize(text))
 
     def from_tokens(self, tokens: Tokens) -> Skeleton:
-        n = len(tokens)
-        if n > self.max_words:
-            tail = self.max_words // 4
-            index = np.concatenate((self._head, np.arange(n - tail, n, dtype=np.intp)))
-            long = (tokens.ends[index] - tokens.starts[index]) > LONG_TOKEN
-            names = tokens.titlecase[index] & ~tokens.sentence_initial[index]
-            digits, masked = tokens.has_digit[index], tokens.mask_kind[index]
-            hashes, segments = tokens.hashes[index], tokens.segment[index]
-        else:
-            index = self._index[:n]
-            long = (tokens.ends - tokens.starts) > LONG_TOKEN
-            names = tokens.titlecase & ~tokens.sentence_initial
-            digits, masked = tokens.has_digit, tokens.mask_kind
-            hashes, segments = tokens.hashes, tokens.segment
-        # priority: pre-masked literal, number, long token, name
-        kinds = np.where(names, NAME, masked)
-        kinds[long] = LONG
-        kinds[digits] = NUM
-        if tokens.literals:
-            kinds = np.where(masked >= 0, masked, kinds)
-        token_kinds = kinds
-        token_index = index
-        if n > 1:
-            keep = np.empty(len(kinds), dtype=np.bool_)  # runs of one mask kind collapse
-            keep[0] = True
-            np.not_equal(kinds[1:], kinds[:-1], out=keep[1:])
-            keep[1:] |= kinds[1:] < 0
-            if not keep.all():
-                index, kinds, hashes, segments = (
-                    index[keep],
-                    kinds[keep],
-                    hashes[keep],
-                    segments[keep],
-                )
-        masks = kinds >= 0
-        if masks.any():
-            hashes = np.where(masks, self._mask_hashes[kinds], hashes)
+        t = tokens
+        index, kinds, hashes, token_index, token_kinds, segments = _entries(
+            t.starts, t.ends, t.hashes, t.has_digit, t.titlecase, t.sentence_initial,
+            t.mask_kind, t.segment, self.max_words, self._mask_hashes,
+        )  # fmt: skip
         return Skeleton(tokens, index, kinds, hashes, token_index, token_kinds, segments)
 
     def text(self, text: str) -> str:

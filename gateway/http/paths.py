@@ -74,5 +74,7 @@ def _decoded(raw_path: str) -> str:
 
 def encoded_path(path: str) -> str:
     """A path accepted by :func:`checked_path`, percent-encoded for the upstream request
-    (the upstream decodes it back to exactly ``path``)."""
+    (the upstream decodes it back to exactly ``path``). A plain path is its own encoding."""
+    if _PLAIN.fullmatch(path) is not None:
+        return path
     return quote(path, safe=_SAFE)

@@ -106,11 +106,15 @@ def _frames(exc: BaseException | None) -> list[str] | None:
 class EdgeRequestHandler(RequestHandler):
     """See the module docstring."""
 
-    __slots__ = ("_body", "_body_seen", "_body_timer", "_edge", "_head_timer")
+    __slots__ = ("_body", "_body_seen", "_body_timer", "_edge", "_head_since", "_head_timer")
 
     def __init__(self, manager: web.Server, *, edge: EdgeOptions, **kwargs: Any) -> None:
         super().__init__(manager, **kwargs)
         self._edge = edge
+        # the head timer is lazy: a request only notes when its head began (``_head_since``)
+        # and that its head is complete (None); the timer, armed when none is, checks
+        # whether the pending head is late and re-arms itself for its due time if not
+        self._head_since: float | None = None
         self._head_timer: asyncio.TimerHandle | None = None
         self._body_timer: asyncio.TimerHandle | None = None
         self._body: StreamReader | None = None
@@ -134,7 +138,7 @@ class EdgeRequestHandler(RequestHandler):
         body = self._body
         if body is not None and not body.is_eof():
             self._body_seen = now
-        elif data and self._head_timer is None:
+        elif data and self._head_since is None:
             self._arm_head(now)
         queued = len(self._messages)
         super().data_received(data)
@@ -143,9 +147,7 @@ class EdgeRequestHandler(RequestHandler):
 
     def _parsed(self, first: int, now: float) -> None:
         """Messages ``first..`` were just parsed: heads are complete; refuse bad versions."""
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
+        self._head_since = None  # the head timer, if armed, finds no head pending
         for i in range(first, len(self._messages)):
             message, _payload = self._messages[i]
             if isinstance(message, RawRequestMessage) and message.version not in _VERSIONS:
@@ -163,12 +165,21 @@ class EdgeRequestHandler(RequestHandler):
                 self._body_timer = self._loop.call_at(due, self._check_body)
 
     def _arm_head(self, now: float) -> None:
+        """A request head began at ``now``."""
+        self._head_since = now
         if self._head_timer is None:
             self._head_timer = self._loop.call_at(now + self._edge.header_timeout, self._head_late)
 
     def _head_late(self) -> None:
         self._head_timer = None
         if self._force_close or self._close or self.transport is None:
+            return
+        since = self._head_since
+        if since is None:  # no head pending: the next one arms the timer again
+            return
+        due = since + self._edge.header_timeout
+        if self._loop.time() < due:  # a later head than the one the timer was armed for
+            self._head_timer = self._loop.call_at(due, self._head_late)
             return
         error = ClientHeaderTimeout("The request head was not received in time.")
         self._messages.append((_ErrInfo(status=408, exc=error, message=""), EMPTY_PAYLOAD))

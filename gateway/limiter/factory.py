@@ -24,6 +24,7 @@ from gateway.limiter.store import BudgetStore
 from gateway.model import FailureMode
 from gateway.redis.client import CLUSTER_SCHEMES, RedisClient, redis_client
 from gateway.redis.keys import KeyBuilder
+from gateway.redis.mux import Multiplexer
 
 STORE_TIMEOUT = 0.25
 """Default seconds a budget call may take before it counts as a store failure
@@ -44,6 +45,7 @@ class StoreBackend:
     redis: RedisClient | None
     keys: KeyBuilder
     guard: StoreGuard | None = None  # deadlines and breaker of a resilient store
+    mux: Multiplexer | None = None  # the budget store's auto-pipelined connection (plain Redis)
 
     async def close(self) -> None:
         """Close the store (and with it the Redis connection pool)."""
@@ -98,7 +100,7 @@ def build_backend(
             batcher=redis_store,
         )
         guard = store.guard
-    return StoreBackend(store, client, keys, guard)
+    return StoreBackend(store, client, keys, guard, redis_store.mux)
 
 
 def build_store(url: str, *, clock: Clock | None = None, prefix: str = "dg") -> BudgetStore:

@@ -86,6 +86,11 @@ class RedisBudgetStore:
             else None
         )
 
+    @property
+    def mux(self) -> Multiplexer | None:
+        """The shared auto-pipelined connection (plain Redis), for calls that ride along."""
+        return self._mux
+
     def _now(self) -> bytes | float:
         return EMPTY if self._clock is None else self._clock.now()
 

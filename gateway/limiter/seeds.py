@@ -30,12 +30,13 @@ class LastSeen:
         return len(self._budgets)
 
     def record(self, request: AcquireRequest, result: AcquireResult, now: float) -> None:
-        """Remember a decision Redis made (a commit or a peek)."""
+        """Remember a decision Redis made (a commit or a peek). Once a budget is remembered,
+        its entry is updated in place (no reordering on every request): when the map is full
+        the entries remembered first go, and a busy budget among them is remembered again
+        at its next decision."""
         budgets = self._budgets
         for state in result.states:
-            key = state.budget.key
-            budgets[key] = (state.remaining, now)
-            budgets.move_to_end(key)
+            budgets[state.budget.key] = (state.remaining, now)
         while len(budgets) > self._capacity:
             budgets.popitem(last=False)
         # the level Redis reports is the highest of the request's level keys: every one of

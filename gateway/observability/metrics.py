@@ -137,6 +137,17 @@ class Metrics:
             ["queue"],
             registry=r,
         )
+        self.sightings_appended = Counter(
+            "gateway_sightings_appended",
+            "Sightings appended to the stream the detect workers read",
+            registry=r,
+        )
+        self.sightings_dropped = Counter(
+            "gateway_sightings_dropped",
+            "Sightings not appended (error: the store refused; backlog: too many unanswered)",
+            ["reason"],
+            registry=r,
+        )
         self.in_flight = Gauge(
             "gateway_requests_in_flight",
             "Requests being served",

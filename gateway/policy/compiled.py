@@ -7,7 +7,8 @@ swaps the whole object, so nothing here is keyed by version and nothing needs ev
 a reload.
 
 Per tier (compiled eagerly): the tier's detection policy (overrides applied), whether its
-detection levels are enforced, and whether its callers' prompts must be fingerprinted.
+detection levels are enforced, whether the request path computes its callers' novelty
+cells, and whether their whole fingerprints are computed after the response.
 
 Per (tier, model, route, cluster size) and per account: the applicable budget templates
 and the bound plans depend on request values (a model name, a path, an account), so they
@@ -37,35 +38,39 @@ class TierPolicy:
 
     detection: DetectionPolicy  # the detection policy with the tier's overrides applied
     enforce_levels: bool  # detection levels (and clearance) are checked in the store
-    fingerprint: bool  # prompts are fingerprinted (else only their token estimate)
+    cell: bool  # a novelty budget charges prompts' cells: computed on the request path
+    fingerprint: bool  # detection or template links read the whole fingerprint (off the path)
 
 
 class CompiledPolicy:
     """Everything the request path derives from one policy version."""
 
-    __slots__ = ("_everyone", "_memo", "_tiers", "policy", "version")
+    __slots__ = ("_cells", "_links", "_memo", "_tiers", "policy", "version")
 
     def __init__(self, policy: Policy, version: str) -> None:
         self.policy = policy
         self.version = version
         clusters = policy.clusters
-        everyone = any(b.diversity is not None for b in budget_sections(policy)) or (
-            clusters.enabled and "template" in clusters.link_on.soft
-        )
-        self._everyone = everyone  # a diversity budget or template links: every tier
-        self._tiers = {tier: _tier(policy, tier, everyone) for tier in policy.tiers}
+        self._cells = any(b.diversity is not None for b in budget_sections(policy))
+        self._links = clusters.enabled and "template" in clusters.link_on.soft
+        self._tiers = {tier: _tier(policy, tier, self._cells, self._links) for tier in policy.tiers}
         self._memo: dict[tuple[Any, ...], Any] = {}
 
     def tier(self, tier: str) -> TierPolicy:
         """The compiled tier (``tier`` is an effective tier; another name gets the policy
         without tier overrides, compiled on the spot)."""
         found = self._tiers.get(tier)
-        return found if found is not None else _tier(self.policy, tier, self._everyone)
+        return found if found is not None else _tier(self.policy, tier, self._cells, self._links)
+
+    def needs_cell(self, tier: str | None) -> bool:
+        """Must the request path compute a caller's novelty cell: a diversity budget charges
+        it. ``tier`` is the caller's own (None or unknown: the default tier's answer)."""
+        found = self._tiers.get(tier) if tier is not None else None
+        return (found or self._tiers[self.policy.defaults.tier]).cell
 
     def needs_fingerprint(self, tier: str | None) -> bool:
-        """Must a caller's prompts be fingerprinted: a diversity budget charges their
-        semantic cell, detection observes them, or the linker links on their template.
-        ``tier`` is the caller's own (None or unknown: the default tier's answer)."""
+        """Must a served request's whole fingerprint be computed (after the response):
+        detection observes it, or the linker links on its template. ``tier`` as above."""
         found = self._tiers.get(tier) if tier is not None else None
         return (found or self._tiers[self.policy.defaults.tier]).fingerprint
 
@@ -115,10 +120,11 @@ def budget_sections(policy: Policy) -> Iterator[Budgets]:
     yield from policy.clusters.budgets.values()
 
 
-def _tier(policy: Policy, tier: str, everyone: bool) -> TierPolicy:
+def _tier(policy: Policy, tier: str, cells: bool, links: bool) -> TierPolicy:
     detection = policy.detection.for_tier(tier)
     return TierPolicy(
         detection=detection,
         enforce_levels=detection.enabled and detection.mode == "enforce",
-        fingerprint=everyone or detection.enabled,
+        cell=cells,
+        fingerprint=links or detection.enabled,
     )

@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.model import BudgetSpec, Charge, Decision, Fingerprint, Identity, RequestFeatures
+from gateway.fingerprints.skeleton import Skeleton
+from gateway.model import (
+    BudgetPrint,
+    BudgetSpec,
+    Charge,
+    Decision,
+    Fingerprint,
+    Identity,
+    RequestFeatures,
+)
 from gateway.proxy.usage import Usage
 
 
@@ -29,7 +38,9 @@ class RequestContext:
     payload: dict[str, Any] | None = None
     body_changed: bool = False
     features: RequestFeatures | None = None
-    fingerprint: Fingerprint | None = None
+    prompt: BudgetPrint | None = None  # the request path's part of the fingerprint
+    prompt_skeleton: Skeleton | None = None  # what it was computed from (reused after)
+    fingerprint: Fingerprint | None = None  # the detection part, computed after the response
     charges: tuple[Charge, ...] = ()
     token_reservations: tuple[tuple[BudgetSpec, int], ...] = ()
     concurrency: tuple[BudgetSpec, ...] = ()

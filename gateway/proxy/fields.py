@@ -41,6 +41,20 @@ def _invalid(param: str, expected: str, value: object) -> InvalidRequest:
 def _check_messages(messages: object) -> None:
     if not isinstance(messages, list):
         raise _invalid("messages", "an array of message objects", messages)
+    for message in messages:  # the common case: no string built, no index kept
+        if (
+            type(message) is not dict
+            or type(message.get("role")) is not str
+            or type(message.get("content")) not in _CONTENT
+        ):
+            _refuse_messages(messages)
+
+
+_CONTENT = (str, list, type(None))  # JSON: exact types (orjson makes no subclasses)
+
+
+def _refuse_messages(messages: list[object]) -> None:
+    """The first malformed message's error (see :func:`_check_messages`)."""
     for index, message in enumerate(messages):
         where = f"messages[{index}]"
         if not isinstance(message, dict):

@@ -1,9 +1,13 @@
-"""The inspect stage: read the body (bounded), parse JSON, fingerprint the prompt.
+"""The inspect stage: read the body (bounded), parse JSON, and the request path's part of
+the prompt's fingerprint (:class:`~gateway.model.BudgetPrint`): the token estimate, and the
+novelty cell when a novelty budget needs it (:func:`cell_need`).
 
-Fingerprints are pure (see ``gateway.fingerprints``); the prompt text itself never leaves this
-stage except to go upstream. When nothing uses a fingerprint for the caller's tier (no
-diversity budget, detection off, no template linking: :func:`fingerprint_need`) only the
-prompt's token estimate is computed.
+The rest of the fingerprint (skeleton hash, frame, SimHash, exact hash, elicitation, system
+prompt: what detection and linking read) is computed after the response by
+:class:`DetectionPrints` for the settle stage (reusing the skeleton the cell was computed
+from), and only when detection or template links need it for the caller's tier.
+Fingerprints are pure (see ``gateway.fingerprints``); the prompt text itself never leaves
+the gateway except to go upstream.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ import orjson
 from aiohttp import web
 
 from gateway.errors import GatewayError, InvalidRequest
+from gateway.fingerprints.fingerprint import BudgetPart
 from gateway.fingerprints.hashing import stable_hash64
-from gateway.fingerprints.request import prompt_parts
+from gateway.fingerprints.skeleton import Skeleton
 from gateway.model import Fingerprint, Identity, RequestFeatures
 from gateway.policy.loader import LoadedPolicy
 from gateway.proxy.context import RequestContext
@@ -33,7 +38,11 @@ _JSON_ENDPOINTS = frozenset(_ENDPOINTS.values())
 
 
 class PromptInspector(Protocol):
-    def fingerprint(self, body: dict[str, object], endpoint: str) -> Fingerprint: ...
+    def budget_part(self, body: dict[str, object], endpoint: str, *, cell: bool) -> BudgetPart: ...
+
+    def fingerprint(
+        self, body: dict[str, object], endpoint: str, skeleton: Skeleton | None = None
+    ) -> Fingerprint: ...
 
     def features(
         self, body: dict[str, object], endpoint: str, headers: dict[str, str]
@@ -45,21 +54,22 @@ def endpoint_of(path: str, prefix: str) -> str:
     return _ENDPOINTS.get(tail.strip("/"), "other")
 
 
-def fingerprint_need(policy: Callable[[], LoadedPolicy]) -> Callable[[Identity | None], bool]:
-    """Whether a caller's prompts must be fingerprinted, as the policy in effect compiled it
-    (:meth:`gateway.policy.compiled.CompiledPolicy.needs_fingerprint`); no identity: yes."""
+def cell_need(policy: Callable[[], LoadedPolicy]) -> Callable[[Identity | None], bool]:
+    """Whether the request path computes a caller's novelty cell, as the policy in effect
+    compiled it (:meth:`gateway.policy.compiled.CompiledPolicy.needs_cell`); no identity:
+    yes."""
 
     def needed(identity: Identity | None) -> bool:
-        return identity is None or policy().compiled.needs_fingerprint(identity.tier)
+        return identity is None or policy().compiled.needs_cell(identity.tier)
 
     return needed
 
 
-def _estimate_only(body: dict[str, object], endpoint: str) -> Fingerprint:
-    """No hashes, just the prompt's token estimate (token budgets reserve it)."""
+def estimate_only(est_tokens: int) -> Fingerprint:
+    """No hashes, just the prompt's token estimate."""
     return Fingerprint(
         exact=0, skeleton=0, simhash=0, bands=(0, 0, 0, 0), cell=0, system=0, words=0,
-        est_tokens=prompt_parts(body, endpoint).est_tokens, elicitation=0.0,
+        est_tokens=est_tokens, elicitation=0.0,
     )  # fmt: skip
 
 
@@ -78,6 +88,26 @@ def client_stack(headers: Mapping[str, str]) -> int:
     return stable_hash64(f"{agent}\x1f{lang}\x1f{version}", b"dg-client-stack") or 1
 
 
+class DetectionPrints:
+    """The whole fingerprint of a served request, computed after the response (the settle
+    stage's observers: detection and linking): only when the policy in effect needs it for
+    the caller's tier (:meth:`~gateway.policy.compiled.CompiledPolicy.needs_fingerprint`),
+    else the token estimate alone. None for a request without a JSON prompt."""
+
+    def __init__(self, inspector: PromptInspector, policy: Callable[[], LoadedPolicy]) -> None:
+        self._inspector = inspector
+        self._policy = policy
+
+    def __call__(self, ctx: RequestContext) -> Fingerprint | None:
+        prompt, payload, identity = ctx.prompt, ctx.payload, ctx.identity
+        if prompt is None or payload is None:
+            return None
+        tier = identity.tier if identity is not None else None
+        if not self._policy().compiled.needs_fingerprint(tier):
+            return estimate_only(prompt.est_tokens)
+        return self._inspector.fingerprint(payload, ctx.endpoint, ctx.prompt_skeleton)
+
+
 class InspectStage:
     name = "inspect"
 
@@ -87,12 +117,12 @@ class InspectStage:
         *,
         body_limit: int,
         route_prefix: str,
-        needs_fingerprint: Callable[[Identity | None], bool] | None = None,
+        needs_cell: Callable[[Identity | None], bool] | None = None,
     ) -> None:
         self._inspector = inspector
         self._limit = body_limit
         self._prefix = route_prefix
-        self._needed = needs_fingerprint
+        self._needs_cell = needs_cell
 
     async def run(self, request: web.Request, ctx: RequestContext) -> None:
         ctx.endpoint = endpoint_of(ctx.path, self._prefix)
@@ -116,10 +146,9 @@ class InspectStage:
         features = self._inspector.features(payload, ctx.endpoint, headers)
         stack = client_stack(request.headers)
         ctx.features = replace(features, client_stack=stack) if stack else features
-        if self._needed is None or self._needed(ctx.identity):
-            ctx.fingerprint = self._inspector.fingerprint(payload, ctx.endpoint)
-        else:
-            ctx.fingerprint = _estimate_only(payload, ctx.endpoint)
+        cell = self._needs_cell is None or self._needs_cell(ctx.identity)
+        part = self._inspector.budget_part(payload, ctx.endpoint, cell=cell)
+        ctx.prompt, ctx.prompt_skeleton = part.print, part.skeleton
         return None
 
     async def _read(self, request: web.Request) -> bytes:

@@ -102,10 +102,10 @@ class Planner:
     def plan(self, loaded: LoadedPolicy, ctx: RequestContext) -> Plan:
         features = ctx.features
         bound = self.bound(loaded, ctx, features.model if features else "")
-        fingerprint = ctx.fingerprint
-        prompt_tokens = fingerprint.est_tokens if fingerprint else 0
+        prompt = ctx.prompt
+        prompt_tokens = prompt.est_tokens if prompt else 0
         completion = self.completion_reservation(loaded, ctx)
-        cell = fingerprint.cell if fingerprint else None
+        cell = prompt.cell if prompt else None
         charges: list[Charge] = []
         tokens: list[tuple[BudgetSpec, int]] = []
         for spec, fixed in zip(bound.specs, bound.fixed, strict=True):

@@ -5,7 +5,7 @@ again under another policy, and nothing of the prompt.
 ``prompt_tokens`` (the estimate reserved), ``max_tokens`` and ``n`` (the completion
 reservation), ``usage_in``/``usage_out`` (what the request really cost; absent when it was
 never served) and ``cell`` (the coarse semantic cell the diversity budget counts: a bucket
-number, not text; absent when the running policy needed no fingerprint).
+number, not text; absent when the running policy has no novelty budget).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from gateway.proxy.settle import actual_tokens
 
 
 def replay_fields(ctx: RequestContext) -> dict[str, Any]:
-    features, fingerprint = ctx.features, ctx.fingerprint
+    features, prompt = ctx.features, ctx.prompt
     fields: dict[str, Any] = {"at": round(ctx.now, 3), "cluster_size": ctx.cluster_size}
     if features is not None:
         fields.update(
@@ -26,10 +26,10 @@ def replay_fields(ctx: RequestContext) -> dict[str, Any]:
             max_tokens=features.max_tokens,
             n=features.n,
         )
-    if fingerprint is not None:
-        fields["prompt_tokens"] = fingerprint.est_tokens
-        if fingerprint.simhash or fingerprint.exact:  # a real fingerprint, not an estimate
-            fields["cell"] = fingerprint.cell
+    if prompt is not None:
+        fields["prompt_tokens"] = prompt.est_tokens
+        if prompt.cell is not None:  # a novelty cell, not just an estimate
+            fields["cell"] = prompt.cell
     if ctx.decision is not None and ctx.decision.allowed:
         usage = actual_tokens(ctx)
         fields["usage_in"], fields["usage_out"] = usage.prompt_tokens, usage.completion_tokens

@@ -1,6 +1,10 @@
 """The settle stage: after the response, charge or refund the token difference, release
 concurrency slots, and feed detection and account linking — all off the hot path.
 
+The observers get each served request's whole fingerprint, computed by ``describe`` (see
+:class:`gateway.proxy.inspect.DetectionPrints`) at the end of the event-loop tick, after the
+response was written, for all of that tick's requests at once.
+
 Settlements finished in the same event-loop tick go to the store as one batch, at the end
 of the tick; on Redis they are queued on the shared connection at once, so the client's next
 request (read from the network after that) finds them applied. Actual tokens come from the
@@ -80,7 +84,7 @@ def actual_tokens(ctx: RequestContext) -> Usage:
         return ctx.usage
     if ctx.upstream_status is None or ctx.upstream_status >= 400:
         return Usage(0, 0)  # never served: refund the reservation
-    prompt = ctx.fingerprint.est_tokens if ctx.fingerprint else 0
+    prompt = ctx.prompt.est_tokens if ctx.prompt else 0
     return Usage(prompt, estimate_tokens_from_chars(ctx.streamed_chars))
 
 
@@ -93,8 +97,11 @@ class Settler:
         observers: tuple[Observer, ...] = (),
         on_error: Callable[[], None] | None = None,
         batcher: BatchSettlement | None = None,
+        describe: Callable[[RequestContext], Fingerprint | None] | None = None,
     ) -> None:
-        """``batcher``: the store's batched settlement, when it has one (Redis)."""
+        """``batcher``: the store's batched settlement, when it has one (Redis);
+        ``describe``: a served request's fingerprint for the observers (default: the
+        context's own ``fingerprint``)."""
         self._store = store
         self._batcher = batcher
         self._background = background
@@ -102,6 +109,8 @@ class Settler:
         self._observers = observers
         self._on_error = on_error
         self._pending: list[Settlement] = []
+        self._describe = describe
+        self._served: list[RequestContext] = []
 
     def finish(self, ctx: RequestContext) -> None:
         if ctx.acquired:
@@ -168,14 +177,30 @@ class Settler:
 
     def _observe(self, ctx: RequestContext) -> None:
         served = ctx.upstream_status is not None and ctx.upstream_status < 400
-        if not served or ctx.identity is None or ctx.fingerprint is None or ctx.features is None:
+        if not served or ctx.identity is None or ctx.features is None or not self._observers:
+            return
+        if self._describe is None:
+            self._submit(ctx, ctx.fingerprint)
+            return
+        if not self._served:  # the first of this tick: fingerprinted after the responses
+            asyncio.get_running_loop().call_soon(self._describe_served)
+        self._served.append(ctx)
+
+    def _describe_served(self) -> None:
+        served, self._served = self._served, []
+        assert self._describe is not None
+        for ctx in served:
+            try:
+                ctx.fingerprint = self._describe(ctx)
+            except Exception as exc:  # a detection input lost, never a request
+                log.warning("fingerprint_failed", error=type(exc).__name__)
+                continue
+            self._submit(ctx, ctx.fingerprint)
+
+    def _submit(self, ctx: RequestContext, fingerprint: Fingerprint | None) -> None:
+        if ctx.identity is None or fingerprint is None or ctx.features is None:
             return
         for observer in self._observers:
             observer.submit(
-                ctx.identity,
-                ctx.cluster_id,
-                ctx.cluster_size,
-                ctx.fingerprint,
-                ctx.features,
-                ctx.now,
+                ctx.identity, ctx.cluster_id, ctx.cluster_size, fingerprint, ctx.features, ctx.now
             )

@@ -15,6 +15,8 @@ Layout (``dg`` is the configurable prefix)::
     dg:{detco:<bucket>}                       episode starts of one time bucket (co-activity)
     dg:{seen:<account>}                       last seen record of an account
     dg:{pow:<jti>}                            proof-of-work replay guard
+    dg:{sig:<shard>}                          one shard of the sighting stream (XADD/XREADGROUP)
+    dg:{sig:<shard>}:trimmed                  its entries trimmed before any worker read them
     dg:{x:<name>}:...                         other subsystem state under its own tag
 
 Everything that one request's budget script touches for an account and its cluster shares
@@ -99,6 +101,15 @@ class KeyBuilder:
     def seen(self, account: str) -> str:
         """The last seen record of an account."""
         return self.subsystem_entity("seen", account)
+
+    def sightings(self, shard: int) -> str:
+        """One shard of the sighting stream (gateway -> ``gateway detect``); each shard has
+        its own tag, so the shards spread over a Redis Cluster's slots."""
+        return self.subsystem_entity("sig", str(shard))
+
+    def sightings_trimmed(self, shard: int) -> str:
+        """How many entries of a shard were trimmed before any worker read them (its slot)."""
+        return self.subsystem_entity("sig", str(shard), "trimmed")
 
     def pow_used(self, jti: str) -> str:
         """Replay guard of a solved proof-of-work challenge."""

@@ -262,6 +262,13 @@ class Multiplexer:
         protocol = self._live()
         return None if protocol is None else asyncio.gather(*_defer(protocol, script, calls))
 
+    def defer_command(self, *args: Any) -> asyncio.Future[Any] | None:
+        """Queue one plain command as deferred (it leaves with the next write, or after
+        ``linger``), never awaited by the caller; None when not connected in this event loop
+        (the caller decides whether to connect: :meth:`execute`)."""
+        protocol = self._live()
+        return None if protocol is None else protocol.call(_pack(*args), deferred=True)
+
     async def execute(self, *args: Any) -> Any:
         protocol = await self._connection()
         return await protocol.call(_pack(*args))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from gateway.budgets.registry import KINDS
 from gateway.clock import FakeClock
 from gateway.limiter.memory import MemoryBudgetStore
-from gateway.model import AcquireRequest, Fingerprint, Identity, RequestFeatures, Settlement
+from gateway.model import AcquireRequest, BudgetPrint, Identity, RequestFeatures, Settlement
 from gateway.policy.loader import LoadedPolicy
 from gateway.proxy.context import RequestContext
 from gateway.proxy.planner import Planner
@@ -51,10 +51,7 @@ def _context(req: LoggedRequest, tier: str, index: int) -> RequestContext:
     ctx.features = RequestFeatures(
         endpoint=req.endpoint, model=req.model, max_tokens=req.max_tokens, n=req.n
     )
-    ctx.fingerprint = Fingerprint(
-        exact=0, skeleton=0, simhash=0, bands=(0, 0, 0, 0), cell=req.cell or 0, system=0,
-        words=0, est_tokens=req.prompt_tokens, elicitation=0.0,
-    )  # fmt: skip
+    ctx.prompt = BudgetPrint(est_tokens=req.prompt_tokens, cell=req.cell)
     return ctx
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestClient, TestServer
 
-from gateway.app import GatewayState, build_app, build_state
+from gateway.app import GatewayState, build_app, build_detect_worker, build_state
 from gateway.auth.api_keys import generate_key, hash_key
 from gateway.auth.keys_file import KeyRecord, write_records
 from gateway.challenges.tokens import HEADER, header_value
@@ -94,6 +94,8 @@ class Harness:
         )
         self.prefix = settings.store_prefix
         self.state = build_state(settings, self.clock)
+        if self.state.detect is None:  # Redis: `gateway detect`'s loop, in this process
+            self.state.detect = build_detect_worker(self.state, consumer="detection-kit")
         self._client = TestClient(TestServer(build_app(settings, self.clock, self.state)))
         await self._client.start_server()
 
@@ -149,9 +151,7 @@ class Harness:
         """Wait for the queued observations (detection, then linking)."""
         state = self.state
         assert state is not None
-        await state.background.drain()
-        await state.detection.drain()
-        await state.linker.drain()
+        await state.observations_applied()
 
     async def send(self, account: str, request: Request, *, solve: bool = False) -> Outcome:
         """Send ``request`` as ``account``; ``solve``: answer a proof-of-work challenge once

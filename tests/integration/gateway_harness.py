@@ -17,7 +17,13 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from gateway.app import GatewayState, build_admin_app, build_app, build_state
+from gateway.app import (
+    GatewayState,
+    build_admin_app,
+    build_app,
+    build_detect_worker,
+    build_state,
+)
 from gateway.auth.api_keys import new_key
 from gateway.clock import Clock
 from gateway.http.protocol import EdgeOptions, EdgeRunner
@@ -126,8 +132,11 @@ async def running_gateway(
     mock_options: dict[str, Any] | None = None,
     upstream: str | None = None,
     tracing: Tracing | None = None,
+    detect: bool = True,
     **settings: Any,
 ) -> AsyncIterator[Gateway]:
+    """``detect``: with a Redis store, run `gateway detect`'s worker loop in this process
+    (memory: the gateway always applies its sightings in-process)."""
     policy_file, keys_file = _write_files(tmp_path, policy)
     keys = {
         name: new_key(keys_file, name, tier=tier, attrs=attrs)
@@ -151,6 +160,8 @@ async def running_gateway(
     )
     values.update(settings)
     state = build_state(Settings(**values), clock)
+    if state.detect is None and detect:  # Redis: `gateway detect`'s loop, in this process
+        state.detect = build_detect_worker(state, consumer="harness")
     state.tracing = tracing or Tracing()  # off unless a test traces; never from the env
     server = EdgeTestServer(
         build_app(state.settings, state=state), edge_options(state.settings, "api")

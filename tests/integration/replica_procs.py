@@ -256,3 +256,16 @@ class ProcessGroup:
         return self._spawn(
             name, ["serve"], env, url, f"{url}/healthz", admin_url=f"http://{HOST}:{admin}"
         )
+
+    def start_detect(self, env: Mapping[str, str], name: str = "detect") -> Proc:
+        """One ``gateway detect`` worker (``env``: its settings); waits until it answers
+        ``/healthz`` (a port lost to a race is retried)."""
+        for _ in range(3):
+            port = free_port()
+            url = f"http://{HOST}:{port}"
+            settings = {"GATEWAY_DETECT_LISTEN": f"{HOST}:{port}", **env}
+            proc = self._spawn(name, ["detect"], settings, url, f"{url}/healthz")
+            if not self.wait_ready([proc]):
+                return proc
+            self.procs.remove(proc)
+        raise RuntimeError(f"{name} could not start:\n{proc.log_tail()}")

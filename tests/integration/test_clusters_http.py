@@ -30,8 +30,7 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 async def _settle(gw: Gateway) -> None:
-    await gw.state.background.drain()
-    await gw.state.linker.drain()
+    await gw.state.observations_applied()
 
 
 async def _successes(gw: Gateway, accounts: list[str], tries: int) -> int:

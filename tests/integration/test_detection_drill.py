@@ -81,9 +81,7 @@ def _timeline(rng: random.Random) -> list[tuple[float, str, dict[str, Any]]]:
 async def _applied_level(gw: Gateway, account: str) -> Level:
     """The level the budget script applies to ``account`` now (its own or its cluster's)."""
     state = gw.state
-    await state.background.drain()
-    await state.detection.drain()
-    await state.linker.drain()
+    await state.observations_applied()
     info = await state.clusters.get(account)
     keys, budgets = state.backend.keys, state.backend.budgets
     own = await budgets.get_level(keys.account_level(info.cluster_id, account))

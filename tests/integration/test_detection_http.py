@@ -25,7 +25,7 @@ def _default_policy() -> str:
 
 
 async def _level(gw: Gateway, account: str) -> Level:
-    await gw.state.detection.drain()
+    await gw.state.observations_applied()
     view: dict[str, Any] = await gw.state.detection.view(f"a:{account}")
     return Level[str(view["level"]).upper()]
 

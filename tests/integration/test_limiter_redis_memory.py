@@ -1,19 +1,49 @@
-"""Redis memory per active account (the keys one typical request creates); prints it."""
+"""Redis memory per active account-day (``loadtest.redis_memory``): a short simulated day of
+the kit's traffic through the real stores, every key grouped and counted."""
 
 from __future__ import annotations
 
 import pytest
 
-from loadtest.redis_memory import KINDS, measure
+from gateway.redis.keys import KeyBuilder
+from loadtest.redis_memory import SIZES, day, group_of, render, shape_of
 
 pytestmark = pytest.mark.redis
 
 
-async def test_memory_per_active_account(redis_url: str) -> None:
-    report = await measure(redis_url, accounts=300)
-    print(f"\nRedis memory per active account: {report}")
-    per_key = report["bytes_per_key"]
-    assert set(per_key) == set(KINDS) and all(v > 0 for v in per_key.values())
-    # a 2^14-cell novelty bitmap is at most 2 KiB; every other key is small
-    assert per_key["novelty"] <= 2048 + 256
-    assert report["bytes_per_account_memory_usage"] < 3000
+def test_every_key_the_layout_builds_has_its_group() -> None:
+    keys = KeyBuilder("p")
+    built = {
+        keys.account_budget("c1", "a1", "account:requests"): "account budgets",
+        keys.cluster_budget("c1", "cluster:tokens"): "cluster budgets",
+        keys.account_level("c1", "a1"): "levels and clearances",
+        keys.cluster_level("c1"): "levels and clearances",
+        keys.account_clearance("c1", "a1"): "levels and clearances",
+        keys.global_budget("gpt-4*", "requests"): "global budgets",
+        keys.cluster_graph() + ":e:a|b": "cluster graph",
+        keys.cluster_observations() + ":v:template:ab12": "linker observations",
+        keys.detection("a:a1", "exact", "3"): "detection state",
+        keys.detection_template("t1"): "template fan-out",
+        keys.seen("a1"): "last seen",
+        keys.pow_used("j1"): "proof-of-work guards",
+    }
+    assert {key: group_of(key, "p") for key in built} == built
+    assert shape_of(keys.account_budget("c1", "a1", "account:quota:day"), "p") == (
+        "{c:*}:a:*:account:quota:day"
+    )
+    assert shape_of(keys.detection("a:a1", "exact", "17"), "p") == "{det:*}:exact:N"
+
+
+async def test_a_short_day_counts_every_store(redis_url: str) -> None:
+    report = await day(redis_url, SIZES["tiny"], seed=1, max_seconds=120)
+    print("\n" + render(report))
+    groups = report["groups"]
+    assert report["active_accounts"] == groups["last seen"]["keys"] > 0
+    for name in ("account budgets", "detection state", "linker observations", "last seen"):
+        assert groups[name]["keys"] > 0 and groups[name]["bytes_per_account"] > 0
+    total = sum(g["bytes_per_account"] for g in groups.values())
+    assert report["bytes_per_active_account_day"] == pytest.approx(total, abs=1)
+    assert report["million_accounts_gb"] == pytest.approx(total * 1e6 / 1e9, rel=0.01)
+    # the diversity bitmap (2^14 cells) is the largest budget key: at most 2 KiB plus headers
+    diversity = report["shapes"].get("{c:*}:a:*:account:diversity")
+    assert diversity is not None and diversity["bytes_per_key"] <= 4096

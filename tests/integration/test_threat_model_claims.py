@@ -61,8 +61,7 @@ async def test_redis_holds_no_prompt_text_and_no_raw_linking_value(
                 content = f"Explain step by step {PROMPT_MARKER} number {i}"
                 response = await gw.chat(account, content=content)
                 assert response.status == 200
-        await gw.state.background.drain()
-        await gw.state.detection.drain()
+        await gw.state.observations_applied()
         stored = await _dump(redis_client, f"*{key_prefix}*")
     assert stored, "the gateway wrote nothing under its prefix: the scan looked in the wrong place"
     assert PROMPT_MARKER.encode() not in stored

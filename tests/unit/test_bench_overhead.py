@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import AsyncIterator
 
@@ -11,9 +10,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.mock import STATS_KEY, build_mock_app
-from loadtest.bench_gateway import policy_document
+from loadtest.bench_gateway import SHIPPED, variant_document
 from loadtest.bench_procs import cpu_seconds
-from loadtest.bench_report import Result, render
+from loadtest.bench_report import DetectSide, Result, merge_rounds
+from loadtest.bench_targets import BUDGETS, FULL, MINIMAL, render
+from loadtest.bench_worker import LAG, histogram_quantile, parse_metrics
+from loadtest.detection.policy import read_document
 from loadtest.loadgen import encode_bodies, generate, load_corpus
 from loadtest.minimal_proxy import build_proxy_app
 
@@ -72,82 +74,155 @@ def test_cpu_seconds_reads_proc() -> None:
     assert cpu_seconds(os.getpid()) > before
 
 
-def test_policy_has_every_budget_kind_and_toggles_detection() -> None:
+def test_variants_are_the_shipped_policy_or_parts_of_it() -> None:
     from gateway.policy.schema import Policy
 
-    on, off = (Policy.model_validate(policy_document(d)) for d in (True, False))
-    assert on.detection.enabled and not off.detection.enabled
-    tier = on.tiers["bench"]
-    assert tier.requests and tier.tokens and tier.concurrency and tier.quotas
-    assert on.models and on.clusters.budgets and on.global_
-    # the issue's target set: account, cluster and model budgets and concurrency, no more
-    issue = Policy.model_validate(policy_document(False, soft_links=False, every_kind=False))
-    assert issue.tiers["bench"].concurrency and not issue.tiers["bench"].quotas
-    assert issue.models and issue.clusters.budgets and not issue.global_
-    assert not issue.clusters.link_on.soft and not issue.detection.enabled
+    shipped = read_document(SHIPPED)
+    full, off, budgets = (
+        Policy.model_validate(variant_document(shipped, v)) for v in ("full", "off", "budgets")
+    )
+    assert full.detection.enabled and full == Policy.model_validate(shipped)
+    assert not off.detection.enabled and off.tiers["enterprise"].diversity
+    assert off.clusters.link_on.soft == full.clusters.link_on.soft != ()
+    assert not budgets.detection.enabled and not budgets.clusters.link_on.soft
+    assert all(t.diversity is None for t in budgets.tiers.values())
+    # every other budget is the shipped one
+    assert budgets.tiers["pro"].quotas == full.tiers["pro"].quotas
+    assert budgets.models == full.models and budgets.global_ == full.global_
+    assert shipped == read_document(SHIPPED)  # the shipped document is not changed
 
 
-def test_report_ratios_and_per_request_numbers() -> None:
-    def result(name: str, rps: float, cpu: float | None, redis: dict[str, int] | None) -> Result:
-        load = {
-            "requests": 1000,
-            "ok": 1000,
-            "statuses": {"200": 1000},
-            "rps": rps,
-            "p50_ms": 1000 / rps,
-            "p99_ms": 3000 / rps,
-        }
-        return Result(name, False, load, cpu, 0.1, redis)
-
-    results = [
-        result("mock upstream directly", 4000, None, None),
-        result("minimal aiohttp proxy", 2000, 0.25, None),
-        result("gateway (detection on)", 500, 1.5, {"evalsha": 2000, "get": 3000}),
-        result("gateway (detection off)", 1000, 1.0, {"evalsha": 1000}),
-        result("gateway (budgets only)", 1100, 0.4, {"evalsha": 1000}),
-    ]
-    results[-1].redis_reads = 300
-    gateway = results[2]
-    assert gateway.per_request_us(gateway.proxy_cpu_s) == pytest.approx(1500)
-    assert gateway.redis_per_request() == 5.0
-    assert gateway.redis_per_request(("evalsha",)) == 2.0
-    table = render(results)
-    assert "detection on / minimal       req/s   x0.25" in table
-    assert "budgets only / minimal       req/s   x0.55" in table
-    assert "0.55, 0.30 round trips/req: met" in table
-    assert "minimal proxy / direct       req/s   x0.50" in table
-    assert "proxy CPU/req x1.50" in table  # detection on / off
-    assert json.dumps([r.as_dict() for r in results])
-    results[-1].redis_reads = 1500  # more than one round trip per request
-    assert "0.55, 1.50 round trips/req: NOT met" in render(results)
-    results[-1].redis_reads = 300
-    results[-1].load["rps"] = 900  # slower than half the minimal proxy
-    assert "0.45, 0.30 round trips/req: NOT met" in render(results)
+def _load(requests: int, rps: float, seconds: float = 2.0) -> dict[str, object]:
+    return {
+        "requests": requests,
+        "ok": requests,
+        "statuses": {"200": requests},
+        "elapsed_s": seconds,
+        "rps": rps,
+        "p50_ms": 1000 / rps,
+        "p99_ms": 3000 / rps,
+    }
 
 
-def test_rounds_merge_and_the_target_is_judged_on_the_median_round() -> None:
-    from loadtest.bench_report import merge_rounds, target_lines
+def test_histogram_quantiles_from_bucket_deltas() -> None:
+    before = {0.1: 10.0, 0.5: 10.0, 1.0: 10.0, float("inf"): 10.0}
+    after = {0.1: 10.0, 0.5: 60.0, 1.0: 110.0, float("inf"): 110.0}  # 100 new: 50 + 50
+    assert histogram_quantile(before, after, 0.5) == pytest.approx(0.5)
+    assert histogram_quantile(before, after, 0.25) == pytest.approx(0.3)
+    assert histogram_quantile(before, after, 0.99) == pytest.approx(0.99)
+    assert histogram_quantile(after, after, 0.5) is None  # nothing observed in between
+    above = {**after, float("inf"): 210.0}  # 100 more above the largest bound
+    assert histogram_quantile(before, above, 0.99) == float("inf")
+    text = (
+        "# TYPE gateway_detect_lag_seconds histogram\n"
+        'gateway_detect_lag_seconds_bucket{le="0.5",shard="0"} 3\n'
+        'gateway_detect_lag_seconds_bucket{le="0.5",shard="1"} 4\n'
+        'gateway_detect_lag_seconds_bucket{le="+Inf",shard="0"} 5\n'
+        "gateway_detect_lag_seconds_count 5\n"
+        "# TYPE gateway_detect_sightings_total counter\n"
+        'gateway_detect_sightings_total{worker="a"} 7\n'
+        'gateway_detect_sightings_total{worker="b"} 5\n'
+    )
+    scraped = parse_metrics(text)
+    assert scraped.buckets[LAG] == {0.5: 7.0, float("inf"): 5.0}
+    assert (scraped + scraped).value("gateway_detect_sightings_total") == 24.0
 
-    def side(name: str, rps: float, seconds: float, reads: int | None) -> Result:
-        requests = int(rps * seconds)
-        load = {
-            "requests": requests,
-            "ok": requests,
-            "statuses": {"200": requests},
-            "elapsed_s": seconds,
-            "rps": rps,
-            "p50_ms": 1000 / rps,
-            "p99_ms": 3000 / rps,
-        }
-        return Result(name, False, load, 0.1 * seconds, 0.05, {"evalsha": requests}, reads)
 
-    minimal = [side("minimal aiohttp proxy", r, 2.0, None) for r in (4000, 2000, 4000)]
-    gateway = [side("gateway (budgets only)", r, 2.0, 100) for r in (2400, 1300, 1600)]
-    merged = merge_rounds(gateway)
-    assert merged.requests == 2 * (2400 + 1300 + 1600)
-    assert merged.rps == pytest.approx((2400 + 1300 + 1600) / 3, abs=0.1)
-    assert merged.redis == {"evalsha": merged.requests} and merged.redis_reads == 300
-    ratios = [g.rps / m.rps for m, g in zip(minimal, gateway, strict=True)]  # .6 .65 .4
-    lines = target_lines([merge_rounds(minimal), merged], ratios)
-    assert "0.60, 0.65, 0.40; median 0.60" in lines[0]
-    assert lines[1].endswith("0.60, 0.03 round trips/req: met")
+def test_report_targets_per_round_and_unloaded() -> None:
+    minimal = [Result(MINIMAL, False, _load(8000, 4000), 0.8, 0.1) for _ in range(3)]
+    fulls = []
+    for rps in (2400, 1800, 2200):  # ratios 0.6, 0.45, 0.55: median 0.55
+        requests = int(rps * 2)
+        side = DetectSide(
+            worker_cpu_s=requests * 200e-6,
+            applied=requests,
+            appended=requests,
+            dropped=0,
+            trimmed=0,
+            lag_buckets={0.1: requests * 0.9, 1.0: requests * 0.995, float("inf"): requests},
+        )
+        result = Result(FULL, False, _load(requests, rps), requests * 150e-6, 0.1)
+        result.redis, result.redis_reads = {"evalsha": requests}, requests // 2
+        result.worker_round_trips = requests // 4  # the workers' share of the server's reads
+        result.redis_cpu_s, result.detect = requests * 50e-6, side
+        fulls.append(result)
+    ratios = {FULL: [f.rps / m.rps for m, f in zip(minimal, fulls, strict=True)]}
+    merged = [merge_rounds(minimal), merge_rounds(fulls)]
+    assert merged[1].detect is not None and merged[1].detect.applied == 12800
+    unloaded = {MINIMAL: [0.40, 0.42, 0.41], FULL: [0.80, 0.85, 0.90]}
+    text = render(merged, round_ratios=ratios, unloaded=unloaded)
+    assert "0.60, 0.45, 0.55; median 0.55" in text
+    assert "(median round): 0.55: met" in text
+    assert "CPU per request <= 2x the minimal proxy's: 1.50: met" in text
+    assert "Redis CPU per request <= 60 µs (full): 50 µs: met" in text
+    assert "round trips per request <= 1 (full): 0.25: met" in text  # the gateway's own
+    assert merged[1].round_trips_per_request(workers=True) == pytest.approx(0.5)
+    assert "lag p99 <= 2 s (full): 0.953 s: met (p99 in the (0.1, 1] s bucket)" in text
+    side = merged[1].detect
+    side.lag_buckets = {1.0: 90.0, 2.5: 100.0, float("inf"): 100.0}  # p99 in (1, 2.5]
+    assert "(full): 2.350 s: undecided (p99 in the (1, 2.5] s bucket)" in render(merged)
+    side.lag_buckets = {1.0: 90.0, 2.0: 90.0, 5.0: 100.0, float("inf"): 100.0}
+    assert "(full): 4.700 s: NOT met (p99 in the (2, 5] s bucket)" in render(merged)
+    side.lag_buckets = {2.5: 90.0, float("inf"): 100.0}
+    assert "(full): >max bucket: NOT met (p99 in the (2.5, inf] s bucket)" in render(merged)
+    side.lag_buckets = {0.1: 12800 * 0.9, 1.0: 12800 * 0.995, float("inf"): 12800}
+    assert "(full, 1 connection): 0.43 ms: met" in text
+    assert "worker CPU 200 µs per sighting" in text
+    # slower than half the minimal proxy, more Redis CPU, far more added latency: NOT met
+    ratios[FULL] = [0.4, 0.45, 0.5]
+    merged[1].redis_cpu_s = 12800 * 80e-6
+    unloaded[FULL] = [1.4, 1.4, 1.4]
+    text = render(merged, round_ratios=ratios, unloaded=unloaded)
+    assert "(median round): 0.45: NOT met" in text
+    assert "(full): 80 µs: NOT met" in text and "1 connection): 0.99 ms: NOT met" in text
+    # a run of refusals is no pass-through measurement, whatever its rate
+    merged[1].load["ok"] = merged[1].requests // 2
+    ratios[FULL] = [0.9]
+    assert "0.90: NOT met (50.0% not 200" in render(merged, round_ratios=ratios)
+    # without workers, or without the budgets-only gateway: not measured / no line
+    merged[1].detect = None
+    text = render(merged, round_ratios=ratios)
+    assert "lag p99 <= 2 s (full): -: not measured" in text and BUDGETS not in text
+
+
+def test_workers_are_read_and_drained_from_their_metrics() -> None:
+    """Two workers' /metrics summed; drain waits until they applied what was appended."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from loadtest.bench_worker import SIGHTINGS, TRIMMED, Workers
+
+    applied = {"n": 0}
+
+    class Metrics(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            applied["n"] += 10  # every scrape, 10 more sightings applied (per worker)
+            body = (
+                "# TYPE gateway_detect_sightings_total counter\n"
+                f"gateway_detect_sightings_total {applied['n']}\n"
+                "# TYPE gateway_detect_trimmed_total gauge\n"  # per shard, read by each worker
+                'gateway_detect_trimmed_total{shard="0"} 4\n'
+                'gateway_detect_trimmed_total{shard="1"} 3\n'
+            ).encode()
+            self.send_response(200)
+            self.send_header("content-type", "text/plain")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    servers = [ThreadingHTTPServer(("127.0.0.1", 0), Metrics) for _ in range(2)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        workers = Workers([], [s.server_address[1] for s in servers])
+        first = workers.scrape().value(SIGHTINGS)
+        assert first == 10 + 20  # two pages, summed
+        assert workers.scrape().value(TRIMMED) == 7  # shards summed, workers not
+        last = workers.drain(target=first + 200, timeout=30)
+        assert last.value(SIGHTINGS) >= first + 200
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()

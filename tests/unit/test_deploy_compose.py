@@ -1,6 +1,7 @@
 """deploy/docker-compose.yaml: the gateways trust X-Forwarded-For from nginx only, the mock's
-health check probes the port it listens on, and the gateway's environment is valid settings
-(with Redis, that includes the link secret)."""
+health check probes the port it listens on, the gateway's environment is valid settings
+(with Redis, that includes the link secret), and the detect workers read what the gateways
+write."""
 
 from __future__ import annotations
 
@@ -67,3 +68,17 @@ def test_the_mock_health_check_probes_the_port_it_listens_on() -> None:
     probe = " ".join(mock["healthcheck"]["test"])
     assert f"127.0.0.1:{port}/" in probe
     assert ":8080" not in probe
+
+
+def test_the_detect_workers_share_the_gateways_store_and_secret() -> None:
+    service = _compose()["services"]["detect"]
+    env = {k: str(v) for k, v in service["environment"].items()}
+    settings, gateway = load_settings(env=env), load_settings(env=_gateway_env())
+    assert service["command"] == ["detect"]
+    assert (settings.store, settings.store_prefix) == (gateway.store, gateway.store_prefix)
+    assert settings.link_secret == gateway.link_secret
+    assert settings.sighting_shards == gateway.sighting_shards
+    port = settings.detect_address[1]
+    assert f"127.0.0.1:{port}/healthz" in " ".join(service["healthcheck"]["test"])
+    policies = _compose()["services"]["gateway"]["volumes"][1]
+    assert policies in service["volumes"]

@@ -33,13 +33,15 @@ def _resources() -> list[dict[str, Any]]:
     return docs
 
 
-def _one(kind: str) -> dict[str, Any]:
-    (found,) = [d for d in _resources() if d["kind"] == kind]
+def _one(kind: str, name: str | None = None) -> dict[str, Any]:
+    (found,) = [
+        d for d in _resources() if d["kind"] == kind and name in (None, d["metadata"]["name"])
+    ]
     return found
 
 
-def _container() -> dict[str, Any]:
-    (container,) = _one("Deployment")["spec"]["template"]["spec"]["containers"]
+def _container(deployment: str = "distillguard") -> dict[str, Any]:
+    (container,) = _one("Deployment", deployment)["spec"]["template"]["spec"]["containers"]
     return container
 
 
@@ -69,7 +71,7 @@ def test_manifest_is_valid(name: str) -> None:
 
 
 def test_schema_validation_rejects_an_unknown_field() -> None:
-    doc = _one("Deployment")
+    doc = _one("Deployment", "distillguard")
     doc["spec"]["template"]["spec"]["containers"][0]["livenesProbe"] = {}
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(doc, SCHEMA, strict=True)
@@ -86,10 +88,33 @@ def test_kustomize_build_is_valid() -> None:
         _validate(doc)
 
 
-def test_every_gateway_variable_is_a_setting() -> None:
-    names = [e["name"] for e in _container()["env"] if e["name"].startswith(ENV_PREFIX)]
+@pytest.mark.parametrize("deployment", ["distillguard", "distillguard-detect"])
+def test_every_gateway_variable_is_a_setting(deployment: str) -> None:
+    env = _container(deployment)["env"]
+    names = [e["name"] for e in env if e["name"].startswith(ENV_PREFIX)]
     settings = {ENV_PREFIX + field.upper() for field in Settings.model_fields}
     assert names and set(names) - settings == set()
+
+
+def test_detect_workers_share_the_gateways_stream_and_policy() -> None:
+    def env(deployment: str) -> dict[str, Any]:
+        return {
+            e["name"]: e.get("value", e.get("valueFrom")) for e in _container(deployment)["env"]
+        }
+
+    gateway, detect = env("distillguard"), env("distillguard-detect")
+    for name in ("GATEWAY_STORE", "GATEWAY_POLICIES", "GATEWAY_LINK_SECRET"):
+        assert detect[name] == gateway[name], name
+    shards = str(Settings.model_fields["sighting_shards"].default)
+    assert gateway.get("GATEWAY_SIGHTING_SHARDS", shards) == detect["GATEWAY_SIGHTING_SHARDS"]
+    container = _container("distillguard-detect")
+    assert container["args"] == ["detect"]
+    (port,) = container["ports"]
+    assert detect["GATEWAY_DETECT_LISTEN"].endswith(f":{port['containerPort']}")
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": port["name"]}
+    pod = _one("Deployment", "distillguard-detect")["spec"]["template"]
+    assert int(pod["metadata"]["annotations"]["prometheus.io/port"]) == port["containerPort"]
+    assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
 
 
 def test_secret_holds_every_key_the_pod_reads() -> None:
@@ -100,14 +125,14 @@ def test_secret_holds_every_key_the_pod_reads() -> None:
         for e in _container()["env"]
         if "valueFrom" in e and not e["valueFrom"]["secretKeyRef"].get("optional")
     }
-    volumes = _one("Deployment")["spec"]["template"]["spec"]["volumes"]
+    volumes = _one("Deployment", "distillguard")["spec"]["template"]["spec"]["volumes"]
     (secret_volume,) = [v for v in volumes if "secret" in v]
     refs |= {item["key"] for item in secret_volume["secret"]["items"]}
     assert refs - held == set()
 
 
 def test_pod_runs_as_the_gateway_needs() -> None:
-    pod = _one("Deployment")["spec"]["template"]["spec"]
+    pod = _one("Deployment", "distillguard")["spec"]["template"]["spec"]
     container = _container()
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["runAsUser"] != 0
@@ -122,7 +147,7 @@ def test_pod_runs_as_the_gateway_needs() -> None:
     assert volumes[mounts[policies]]["configMap"]["name"] == "distillguard-policies"
     assert env["GATEWAY_TRUSTED_PROXIES"] in ("", None)  # never 0.0.0.0/0 by default
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    annotations = _one("Deployment")["spec"]["template"]["metadata"]["annotations"]
+    annotations = _one("Deployment", "distillguard")["spec"]["template"]["metadata"]["annotations"]
     assert int(annotations["prometheus.io/port"]) == ports["admin"]
     assert env["GATEWAY_ADMIN_LISTEN"].endswith(f":{ports['admin']}")
     assert env["GATEWAY_LISTEN"].endswith(f":{ports['http']}")

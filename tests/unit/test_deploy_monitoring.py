@@ -1,5 +1,6 @@
 """deploy/grafana and deploy/prometheus: every metric their PromQL names is exported by
-``gateway.observability.metrics``, with the labels the queries group and filter by."""
+``gateway.observability.metrics`` (or, for ``gateway detect``, ``gateway.sightings.metrics``),
+with the labels the queries group and filter by."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from typing import Any
 
 import pytest
 import yaml
+from prometheus_client import CollectorRegistry
 
 from gateway.observability.metrics import Metrics
+from gateway.sightings.metrics import DetectMetrics
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "deploy" / "grafana" / "distillguard.json"
@@ -24,10 +27,19 @@ SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), 
 TARGET_LABELS = {"instance", "job"}  # added by Prometheus at scrape time
 
 
+def _collectors() -> list[Any]:
+    """The gateway's metrics and the detect workers' (their own /metrics)."""
+    return [*vars(Metrics()).values(), *vars(DetectMetrics(CollectorRegistry())).values()]
+
+
 def _exported() -> dict[str, set[str]]:
-    """Every sample name /metrics can show, with its labels."""
+    """Every sample name /metrics can show (a gateway's or a detect worker's), with labels."""
     names: dict[str, set[str]] = {}
-    for family in Metrics().registry.collect():
+    registry = CollectorRegistry()
+    for collector in _collectors():
+        if hasattr(collector, "_labelnames"):
+            registry.register(collector)
+    for family in registry.collect():
         collector_labels = _labels_of(family.name)
         for suffix in SUFFIXES[family.type]:
             extra = {"le"} if suffix == "_bucket" else set()
@@ -36,8 +48,7 @@ def _exported() -> dict[str, set[str]]:
 
 
 def _labels_of(family: str) -> set[str]:
-    metrics = Metrics()
-    for value in vars(metrics).values():
+    for value in _collectors():
         if getattr(value, "_name", None) in (family, family.removesuffix("_total")):
             return set(value._labelnames)
     raise AssertionError(f"no collector for {family}")

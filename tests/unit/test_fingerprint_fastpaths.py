@@ -22,6 +22,7 @@ from gateway.fingerprints.hashing import PrefixHasher, fmix64, hash_sequence, st
 from gateway.fingerprints.simhash import simhash
 from gateway.fingerprints.skeleton import Skeletonizer, premask_spans
 from gateway.fingerprints.skeleton import _www as www_spans
+from gateway.fingerprints.tokens import _Chars
 from loadtest.corpus import load_prompts
 
 EDGE = [
@@ -105,6 +106,17 @@ def test_tokens_match_their_definition(texts: list[str], skz: Skeletonizer) -> N
             kept = "".join(low for c, low in zip(prepared, lowered, strict=True) if not c.isspace())
             raw = kept.encode("utf-16-le", "surrogatepass")
             assert tokens.exact == ((stable_hash64(raw) or 1) if raw else 0), text[:40]
+
+
+def test_the_scans_token_hashes_are_prefix_hashes(texts: list[str], skz: Skeletonizer) -> None:
+    """The compiled scan hashes each token as ``PrefixHasher`` defines it (below)."""
+    hasher = PrefixHasher(skz.max_chars + 16)
+    for text in texts:
+        prepared = skz.prepare(text)
+        tokens = skz.tokenize(text)
+        lower = _Chars(prepared, C.char_tables(), exact=False).lower
+        want = fmix64(hasher.span(hasher.prefix(lower), tokens.starts, tokens.ends))
+        assert tokens.hashes.tolist() == want.tolist(), text[:40]
 
 
 def test_token_hashes_equal_the_prefix_hash_definition() -> None:

@@ -122,6 +122,24 @@ def test_fingerprints_match_the_recorded_values(golden: list[dict[str, Any]]) ->
     assert mismatches == []
 
 
+def test_the_request_paths_cell_is_the_recorded_cell(golden: list[dict[str, Any]]) -> None:
+    """The request path computes only the novelty cell (``cell_of``, no exact, frame or
+    SimHash hash); it is the recorded fingerprint's cell for every input. The whole
+    fingerprint made after the response from the request path's skeleton is the recorded
+    one too."""
+    fp = Fingerprinter()
+    mismatches = [
+        (i, g["head"])
+        for i, ((text, system), g) in enumerate(zip(golden_inputs(), golden, strict=True))
+        if fp.cell_of(text) != g["fingerprint"][4]
+        or json.loads(
+            json.dumps(astuple(fp.fingerprint_text(text, system, None, fp.skeleton_of(text))))
+        )
+        != g["fingerprint"]
+    ]
+    assert mismatches == []
+
+
 def main() -> None:
     fp = Fingerprinter()
     rows = [{**key(text, system), **record(fp, text, system)} for text, system in golden_inputs()]

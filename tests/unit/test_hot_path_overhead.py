@@ -21,7 +21,7 @@ from gateway.observability.logging import BufferedLines, IsoTimestamp
 from gateway.observability.metrics import Metrics
 from gateway.policy.loader import LoadedPolicy, load_policy
 from gateway.proxy.context import RequestContext
-from gateway.proxy.inspect import InspectStage, fingerprint_need
+from gateway.proxy.inspect import DetectionPrints, InspectStage, cell_need
 from gateway.proxy.planner import Planner
 from gateway.proxy.settle import InFlightLeases, Settler
 from gateway.redis.keys import KeyBuilder
@@ -35,7 +35,7 @@ def policy(tmp_path: Path, name: str, document: dict[str, Any]) -> LoadedPolicy:
     return load_policy(path)
 
 
-def test_fingerprints_are_needed_only_by_diversity_detection_or_template_links(
+def test_cells_are_needed_only_by_diversity_budgets(
     tmp_path: Path,
 ) -> None:
     no_links = {"clusters": {"link_on": {"soft": ["ip_prefix"]}}}
@@ -61,35 +61,54 @@ def test_fingerprints_are_needed_only_by_diversity_detection_or_template_links(
     )
     linking = policy(tmp_path, "linking", {"tiers": tiers, "detection": {"enabled": False}})
     current = [quiet]
-    need = fingerprint_need(lambda: current[0])
+    cell = cell_need(lambda: current[0])
+    whole = lambda tier: current[0].compiled.needs_fingerprint(tier)  # noqa: E731
     free, internal = Identity("a", "free"), Identity("b", "internal")
-    assert not need(free) and not need(internal)
+    assert not cell(free) and not cell(internal) and not whole("free")
     current[0] = per_tier  # a new policy version is looked at again
-    assert need(free) and not need(internal)
+    assert whole("free") and not whole("internal") and not cell(free)  # detection: after
     current[0] = diverse
-    assert need(internal)  # a diversity budget anywhere: always
+    assert cell(internal) and not whole("internal")  # a diversity budget anywhere: always
     current[0] = linking
-    assert need(free)  # template links are on by default
+    assert whole("free") and not cell(free)  # template links are on by default
 
 
-async def test_estimate_only_when_nothing_needs_the_fingerprint() -> None:
-    full = InspectStage(Fingerprinter(), body_limit=1 << 20, route_prefix="/v1/")
+async def test_the_request_path_computes_only_the_cell_and_the_estimate(
+    tmp_path: Path,
+) -> None:
+    """The inspect stage computes the budgets' part (the cell only when asked); the whole
+    fingerprint comes after the response, and only when the policy needs it."""
+    fingerprinter = Fingerprinter()
+    full = InspectStage(fingerprinter, body_limit=1 << 20, route_prefix="/v1/")
     light = InspectStage(
-        Fingerprinter(),
-        body_limit=1 << 20,
-        route_prefix="/v1/",
-        needs_fingerprint=lambda _identity: False,
+        fingerprinter, body_limit=1 << 20, route_prefix="/v1/", needs_cell=lambda _: False
     )
     contexts = []
     for stage in (full, light):
         ctx = RequestContext(request_id="r", started=0.0, now=0.0, path=_Request.path)
+        ctx.identity = Identity("a", "free")
         await stage.run(_Request(BODY), ctx)  # type: ignore[arg-type]
         contexts.append(ctx)
-    a, b = (ctx.fingerprint for ctx in contexts)
-    assert a is not None and b is not None
-    assert b.est_tokens == a.est_tokens > 0  # token budgets still reserve the prompt
-    assert a.exact != 0 and (b.exact, b.skeleton, b.frame, b.cell) == (0, 0, 0, 0)
+    a, b = (ctx.prompt for ctx in contexts)
+    whole = fingerprinter.fingerprint(BODY, "chat")
+    assert a is not None and b is not None and contexts[0].fingerprint is None
+    assert b.est_tokens == a.est_tokens == whole.est_tokens > 0  # token budgets reserve it
+    assert a.cell == whole.cell and b.cell is None
     assert contexts[0].features == contexts[1].features
+    detecting = policy(tmp_path, "on", {"tiers": {"free": {}}})
+    quiet = policy(
+        tmp_path,
+        "off",
+        {
+            "tiers": {"free": {}},
+            "detection": {"enabled": False},
+            "clusters": {"link_on": {"soft": ["ip_prefix"]}},
+        },
+    )
+    assert DetectionPrints(fingerprinter, lambda: detecting)(contexts[0]) == whole
+    estimate = DetectionPrints(fingerprinter, lambda: quiet)(contexts[0])
+    assert estimate is not None and estimate.est_tokens == whole.est_tokens
+    assert (estimate.exact, estimate.skeleton, estimate.frame) == (0, 0, 0)
 
 
 class _Request:
@@ -199,3 +218,36 @@ def test_remembered_plans_bind_like_fresh_ones(tmp_path: Path) -> None:
     memo = loaded.compiled._memo.values()
     keys_bound = {spec.key for plan in memo if hasattr(plan, "specs") for spec in plan.specs}
     assert any("{c:org}" in k for k in keys_bound) and any("{c:a}" in k for k in keys_bound)
+
+
+async def test_observers_get_the_whole_fingerprint_after_the_tick() -> None:
+    """The settle stage fingerprints served requests at the end of the tick (after the
+    responses), all of that tick's at once, and hands the observers the whole fingerprint."""
+    fingerprinter = Fingerprinter()
+    seen: list[tuple[str, Any]] = []
+    described: list[str] = []
+
+    class Observer:
+        def submit(self, identity: Identity, *args: Any) -> None:
+            seen.append((identity.account_id, args[2]))
+
+    def describe(ctx: RequestContext) -> Any:
+        described.append(ctx.request_id)
+        assert ctx.payload is not None
+        return fingerprinter.fingerprint(ctx.payload, ctx.endpoint)
+
+    settler = Settler(MemoryBudgetStore(FakeClock()), Background(), InFlightLeases(),
+                      observers=(Observer(),), describe=describe)  # fmt: skip
+    for i in range(2):
+        ctx = RequestContext(request_id=f"r{i}", started=0.0, now=0.0, endpoint="chat")
+        ctx.identity, ctx.payload, ctx.upstream_status = Identity(f"a{i}", "free"), BODY, 200
+        ctx.features = fingerprinter.features(BODY, "chat")
+        settler.finish(ctx)
+    refused = RequestContext(request_id="x", started=0.0, now=0.0, endpoint="chat")
+    refused.identity, refused.payload, refused.upstream_status = Identity("b", "free"), BODY, 429
+    settler.finish(refused)  # never served: not observed
+    assert described == [] and seen == []  # nothing on the request path
+    await asyncio.sleep(0)
+    assert described == ["r0", "r1"]
+    whole = fingerprinter.fingerprint(BODY, "chat")
+    assert seen == [("a0", whole), ("a1", whole)]

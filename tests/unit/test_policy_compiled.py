@@ -72,16 +72,19 @@ def test_fingerprint_need_of_unknown_or_missing_tiers_is_the_default_tiers(
     assert not compiled.needs_fingerprint(None) and not compiled.needs_fingerprint("gold")
 
 
-def test_a_diversity_budget_in_any_section_fingerprints_everyone(tmp_path: Path) -> None:
+def test_a_diversity_budget_in_any_section_computes_everyones_cell(tmp_path: Path) -> None:
+    """A novelty budget needs the cell on the request path; the whole fingerprint (after the
+    response) only detection and template links need."""
     base: dict[str, Any] = {"tiers": {"free": {}}, "detection": {"enabled": False}, **NO_LINKS}
-    assert not policy(tmp_path, base).compiled.needs_fingerprint("free")
+    assert not policy(tmp_path, base).compiled.needs_cell("free")
     sections: list[dict[str, Any]] = [
         {"models": {"gpt-*": {"*": {"diversity": {"novel": "50/day"}}}}},
         {"routes": {"/v1/*": {"free": {"diversity": {"novel": "50/day"}}}}},
     ]
     for index, extra in enumerate(sections):
         loaded = policy(tmp_path, {**base, **extra}, name=f"s{index}")
-        assert loaded.compiled.needs_fingerprint("free"), extra
+        assert loaded.compiled.needs_cell("free"), extra
+        assert not loaded.compiled.needs_fingerprint("free"), extra
     clustered = {
         **base,
         "clusters": {
@@ -89,7 +92,7 @@ def test_a_diversity_budget_in_any_section_fingerprints_everyone(tmp_path: Path)
             "budgets": {"free": {"diversity": {"novel": "9/day"}}},
         },
     }
-    assert policy(tmp_path, clustered, name="c").compiled.needs_fingerprint("free")
+    assert policy(tmp_path, clustered, name="c").compiled.needs_cell("free")
 
 
 def test_level_keys_are_bound_only_where_levels_are_enforced(tmp_path: Path) -> None:

@@ -50,8 +50,8 @@ def _inspect(method: str, path: str, chunks: list[bytes], declared: int | None) 
         return
     assert ctx.features is not None
     if method == "POST" and ctx.endpoint != "other":
-        assert ctx.payload is not None and ctx.fingerprint is not None
-        assert ctx.fingerprint.est_tokens >= 0
+        assert ctx.payload is not None and ctx.prompt is not None
+        assert ctx.prompt.est_tokens >= 0
 
 
 scalars = st.one_of(

@@ -28,6 +28,8 @@ STORE_LAYER = {
     "detection/coactivity_redis.py",
     "detection/stacks_redis.py",
     "accounts/seen.py",
+    "sightings/sink_redis.py",
+    "sightings/source_redis.py",
 }
 
 

@@ -1,0 +1,127 @@
+"""The sighting codec: one served request, as detection and linking see it, in compact bytes.
+
+Version 1 is the JSON array ``[1, identity, cluster_id, cluster_size, fingerprint, features,
+now, limited]``. ``identity``, ``fingerprint`` and ``features`` are objects of field name ->
+value, read off the dataclass fields of :class:`~gateway.model.Identity`,
+:class:`~gateway.model.Fingerprint` and :class:`~gateway.model.RequestFeatures`: a field added
+there travels without an edit here. A value equal to its field's default is left out (most
+features are), and a decoder fills in the default of a name it does not see and ignores a name
+it does not know, so gateways and workers one version apart understand each other. A new
+layout gets a new version number; an unknown version is a :class:`SightingError` (the worker
+counts it and acknowledges the entry: it can never be read).
+
+No prompt text: a fingerprint holds hashes, counts and lexicon term ids. What an identity
+carries is concealed before encoding (:func:`gateway.sightings.observer.conceal`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import orjson
+
+from gateway.detection.batch import Sighting
+from gateway.model import Fingerprint, Identity, RequestFeatures
+
+VERSION = 1
+T = TypeVar("T")
+
+
+class SightingError(ValueError):
+    """Bytes that are no sighting this codec reads (unknown version, malformed)."""
+
+
+class _Fields:
+    """How one dataclass goes to a JSON object and back (from its fields, once)."""
+
+    def __init__(self, cls: type[Any]) -> None:
+        self.cls = cls
+        hints = typing.get_type_hints(cls)
+        self.names = tuple(f.name for f in dataclasses.fields(cls))
+        self.defaults: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if f.default is not dataclasses.MISSING:
+                self.defaults[f.name] = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                self.defaults[f.name] = f.default_factory()
+        self.tuples = frozenset(n for n in self.names if typing.get_origin(hints[n]) is tuple)
+        self.mappings = frozenset(
+            n for n in self.names if typing.get_origin(hints[n]) in (dict, Mapping)
+        )
+
+    def encode(self, value: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        defaults = self.defaults
+        for name in self.names:
+            field_value = getattr(value, name)
+            if name in defaults and field_value == defaults[name]:
+                continue
+            out[name] = dict(field_value) if name in self.mappings else field_value
+        return out
+
+    def decode(self, raw: object) -> Any:
+        if not isinstance(raw, dict):
+            raise SightingError(f"{self.cls.__name__}: expected an object")
+        values: dict[str, Any] = {}
+        for name in self.names:
+            if name not in raw:
+                continue  # its default (or a TypeError below, for a required field)
+            item = raw[name]
+            if name in self.tuples:
+                item = tuple(item) if isinstance(item, list) else item
+            values[name] = item
+        try:
+            return self.cls(**values)
+        except TypeError as exc:
+            raise SightingError(f"{self.cls.__name__}: {exc}") from None
+
+
+class SightingCodec:
+    """``encode(sighting) -> bytes`` and back; stateless, one per process."""
+
+    def __init__(self) -> None:
+        self._identity = _Fields(Identity)
+        self._fingerprint = _Fields(Fingerprint)
+        self._features = _Fields(RequestFeatures)
+
+    def encode(self, s: Sighting) -> bytes:
+        return orjson.dumps(
+            [
+                VERSION,
+                self._identity.encode(s.identity),
+                s.cluster_id,
+                s.cluster_size,
+                self._fingerprint.encode(s.fingerprint),
+                self._features.encode(s.features),
+                s.now,
+                s.limited,
+            ]
+        )
+
+    def decode(self, data: bytes) -> Sighting:
+        try:
+            raw = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise SightingError(f"not JSON: {exc}") from None
+        if not isinstance(raw, list) or not raw or raw[0] != VERSION:
+            version = raw[0] if isinstance(raw, list) and raw else None
+            raise SightingError(f"unknown sighting version {version!r}")
+        if len(raw) != 8:
+            raise SightingError(f"expected 8 parts, got {len(raw)}")
+        _, identity, cluster_id, cluster_size, fingerprint, features, now, limited = raw
+        if not isinstance(cluster_id, str) or not isinstance(cluster_size, int):
+            raise SightingError("cluster id and size: expected a string and an integer")
+        if not isinstance(now, int | float) or not isinstance(limited, bool):
+            raise SightingError("time and limited: expected a number and a boolean")
+        return Sighting(
+            identity=self._identity.decode(identity),
+            cluster_id=cluster_id,
+            cluster_size=cluster_size,
+            fingerprint=self._fingerprint.decode(fingerprint),
+            features=self._features.decode(features),
+            now=float(now),
+            limited=limited,
+        )

@@ -1,0 +1,191 @@
+"""The worker loop on the in-process stream: batches are applied with their ids and then
+acknowledged; a failed batch stays pending (counted); an entry no codec reads is counted and
+acknowledged; lag is request time -> applied; stop finishes the batch in hand."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from gateway.clock import FakeClock
+from gateway.detect import run_detect
+from gateway.detection.batch import Sighting
+from gateway.model import Fingerprint, Identity, RequestFeatures
+from gateway.observability.metrics import Metrics
+from gateway.settings import Settings
+from gateway.sightings.codec import SightingCodec
+from gateway.sightings.metrics import DetectMetrics
+from gateway.sightings.source import Entry, MemoryStream
+from gateway.sightings.worker import DetectWorker
+from gateway.startup import StartupError
+from gateway.store_errors import StoreUnavailable
+
+
+def _sighting(i: int, now: float) -> Sighting:
+    return Sighting(
+        Identity(f"acct-{i % 3}", "free"),
+        f"acct-{i % 3}",
+        1,
+        Fingerprint(i, i, i, (0, 0, 0, 0), 0, 0, 5, 10, 0.0),
+        RequestFeatures("chat", "m"),
+        now,
+    )
+
+
+class _Apply:
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.seen: list[tuple[str, Sighting]] = []
+
+    async def __call__(self, batch: Sequence[tuple[str, Sighting]]) -> None:
+        if self.fail:
+            raise RuntimeError("store down")
+        self.seen += batch
+
+
+def _rig(apply: _Apply) -> tuple[MemoryStream, DetectWorker, DetectMetrics, FakeClock]:
+    clock = FakeClock(1000.0)
+    detect = DetectMetrics(CollectorRegistry())
+    stream = MemoryStream(Metrics(), detect, maxlen=1000, batch=4)
+    return stream, DetectWorker(stream, apply, detect, clock), detect, clock
+
+
+def _value(metrics: DetectMetrics, name: str) -> float:
+    return metrics.registry.get_sample_value(name) or 0.0
+
+
+async def test_batches_are_applied_with_their_ids_then_acknowledged() -> None:
+    apply = _Apply()
+    stream, worker, metrics, clock = _rig(apply)
+    codec = SightingCodec()
+    for i in range(10):
+        stream.append(f"acct-{i % 3}", codec.encode(_sighting(i, clock.now() - 2.0)))
+    worker.start()
+    await worker.drain()
+    await worker.stop()
+    assert [s.fingerprint.exact for _, s in apply.seen] == list(range(10))
+    assert len({sid for sid, _ in apply.seen}) == 10
+    assert await stream.pending() == 0
+    assert _value(metrics, "gateway_detect_sightings_total") == 10
+    assert _value(metrics, "gateway_detect_batches_total") == 3  # batches of at most 4
+    assert _value(metrics, "gateway_detect_lag_seconds_sum") == 20.0  # 2 s each
+
+
+async def test_a_failed_batch_stays_pending_and_is_counted() -> None:
+    stream, worker, metrics, clock = _rig(_Apply(fail=True))
+    stream.append("acct-0", SightingCodec().encode(_sighting(0, clock.now())))
+    assert await worker.step()
+    assert await stream.pending() == 1  # not acknowledged: a claim brings it back
+    assert _value(metrics, "gateway_detect_failed_total") == 1
+    assert _value(metrics, "gateway_detect_sightings_total") == 0
+
+
+async def test_an_undecodable_entry_is_counted_and_acknowledged() -> None:
+    apply = _Apply()
+    stream, worker, metrics, clock = _rig(apply)
+    stream.append("acct-0", b'[99, "a sighting of a future version"]')
+    stream.append("acct-0", SightingCodec().encode(_sighting(1, clock.now())))
+    assert await worker.step()
+    assert await stream.pending() == 0
+    assert _value(metrics, "gateway_detect_undecodable_total") == 1
+    assert [s.fingerprint.exact for _, s in apply.seen] == [1]
+
+
+async def test_a_full_stream_drops_its_oldest_and_counts_them() -> None:
+    detect = DetectMetrics(CollectorRegistry())
+    stream = MemoryStream(Metrics(), detect, maxlen=3)
+    for i in range(5):
+        stream.append("acct-0", str(i).encode())
+    assert [e.data for e in await stream.read()] == [b"2", b"3", b"4"]
+    trimmed = detect.registry.get_sample_value("gateway_detect_trimmed_total", {"shard": "0"})
+    assert trimmed == 2
+
+
+async def test_stop_wakes_an_idle_worker() -> None:
+    stream, _, metrics, clock = _rig(_Apply())
+    worker = DetectWorker(stream, _Apply(), metrics, clock, idle_wait=3600.0)
+    worker.start()
+    await asyncio.sleep(0.01)  # the worker waits for sightings now
+    async with asyncio.timeout(30):  # a stop that waited for the idle hour would fail here
+        await worker.stop()
+
+
+async def test_gateway_detect_refuses_the_memory_store_in_one_line() -> None:
+    with pytest.raises(StartupError, match="needs a Redis store"):
+        await run_detect(Settings(store="memory://"))
+
+
+class _DeadSource(MemoryStream):
+    """Every read fails, as on a Redis that is down; counts the reads and the waits."""
+
+    def __init__(self) -> None:
+        super().__init__(Metrics(), DetectMetrics(CollectorRegistry()), maxlen=10)
+        self.reads = 0
+        self.waits = 0
+
+    async def read(self) -> list[Entry]:
+        self.reads += 1
+        raise StoreUnavailable("down")
+
+    def settled(self) -> bool:
+        return False  # only a read could tell
+
+    async def wait(self, seconds: float) -> None:
+        self.waits += 1
+        await asyncio.sleep(0.01)
+
+
+async def test_a_failing_store_is_retried_at_the_poll_interval_even_while_draining() -> None:
+    source = _DeadSource()
+    worker = DetectWorker(source, _Apply(), source.detect_metrics, FakeClock(), idle_wait=1.0)
+    worker.start()
+    draining = asyncio.ensure_future(worker.drain())  # never done while the store is down
+    await asyncio.sleep(0.2)
+    assert not draining.done()
+    assert source.reads <= source.waits + 1  # every failed read waited: no busy loop
+    draining.cancel()
+    await worker.stop()
+
+
+class _Counting(MemoryStream):
+    """The in-process stream, counting the worker's reads."""
+
+    reads = 0
+
+    async def read(self) -> list[Entry]:
+        self.reads += 1
+        return await super().read()
+
+
+async def test_a_small_batch_lingers_before_the_next_read_unless_someone_drains() -> None:
+    apply = _Apply()
+    clock = FakeClock(1000.0)
+    detect = DetectMetrics(CollectorRegistry())
+    stream = _Counting(Metrics(), detect, maxlen=1000, batch=4)
+    codec = SightingCodec()
+    worker = DetectWorker(stream, apply, detect, clock, linger=30.0, min_batch=4)
+    stream.append("acct-0", codec.encode(_sighting(0, clock.now())))
+    worker.start()
+    for _ in range(50):  # the loop runs; a worker without linger would read again at once
+        await asyncio.sleep(0)
+    assert stream.reads == 1 and len(apply.seen) == 1
+    stream.append("acct-1", codec.encode(_sighting(1, clock.now())))
+    await worker.drain()  # a drain does not wait out the linger
+    assert len(apply.seen) == 2
+    await worker.stop()  # nor does a stop
+
+
+async def test_without_linger_the_worker_reads_again_at_once() -> None:
+    clock = FakeClock(1000.0)
+    detect = DetectMetrics(CollectorRegistry())
+    stream = _Counting(Metrics(), detect, maxlen=1000, batch=4)
+    worker = DetectWorker(stream, _Apply(), detect, clock, linger=0.0, min_batch=4)
+    stream.append("acct-0", SightingCodec().encode(_sighting(0, clock.now())))
+    worker.start()
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert stream.reads >= 2
+    await worker.stop()

@@ -1,0 +1,168 @@
+"""The sighting codec: every sighting survives a round trip, the format is versioned, a field
+added to a model type travels without codec edits, and what the stream carries is concealed
+(no raw linking attribute, no IP address, no prompt text)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gateway.detection.batch import Sighting
+from gateway.model import Fingerprint, Identity, RequestFeatures
+from gateway.sightings.codec import SightingCodec, SightingError, _Fields
+from gateway.sightings.observer import SightingObserver, conceal
+
+U64 = st.integers(min_value=0, max_value=2**64 - 1)
+TEXT = st.text(max_size=20)
+FLOAT = st.floats(allow_nan=False, allow_infinity=False, width=64)
+
+identities = st.builds(
+    Identity,
+    account_id=st.text(min_size=1, max_size=30),
+    tier=st.none() | TEXT,
+    attrs=st.dictionaries(TEXT, TEXT, max_size=4),
+    client_ip=st.sampled_from(["", "203.0.113.7", "2001:db8::1", "127.0.0.1"]),
+    method=st.sampled_from(["api_key", "jwt"]),
+)
+fingerprints = st.builds(
+    Fingerprint,
+    exact=U64,
+    skeleton=U64,
+    simhash=U64,
+    bands=st.tuples(*[st.integers(0, 2**16 - 1)] * 4),
+    cell=st.integers(0, 2**20),
+    system=U64,
+    words=st.integers(0, 10_000),
+    est_tokens=st.integers(0, 10**6),
+    elicitation=st.floats(0, 1),
+    elicitation_terms=st.lists(TEXT, max_size=4).map(tuple),
+    frame=U64,
+    system_elicitation=st.floats(0, 1),
+)
+features = st.builds(
+    RequestFeatures,
+    endpoint=st.sampled_from(["chat", "completions", "embeddings", "other"]),
+    model=TEXT,
+    stream=st.booleans(),
+    include_usage=st.booleans(),
+    max_tokens=st.none() | st.integers(0, 10**6),
+    n=st.integers(1, 8),
+    logprobs=st.booleans(),
+    top_logprobs=st.none() | st.integers(0, 20),
+    logit_bias=st.booleans(),
+    turns=st.integers(1, 50),
+    retry_count=st.integers(0, 5),
+)
+sightings = st.builds(
+    Sighting,
+    identity=identities,
+    cluster_id=st.text(min_size=1, max_size=30),
+    cluster_size=st.integers(1, 10_000),
+    fingerprint=fingerprints,
+    features=features,
+    now=FLOAT,
+    limited=st.booleans(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(sightings)
+def test_every_sighting_survives_a_round_trip(sighting: Sighting) -> None:
+    codec = SightingCodec()
+    assert codec.decode(codec.encode(sighting)) == sighting
+
+
+def _sighting(**identity: object) -> Sighting:
+    fields = {"account_id": "acct-1", "tier": "free", **identity}
+    return Sighting(
+        Identity(**fields),  # type: ignore[arg-type]
+        "acct-1",
+        1,
+        Fingerprint(1, 2, 3, (4, 5, 6, 7), 8, 0, 12, 40, 0.0),
+        RequestFeatures("chat", "gpt-x"),
+        1_700_000_000.25,
+    )
+
+
+def test_defaults_are_left_out_so_a_plain_sighting_is_compact() -> None:
+    data = SightingCodec().encode(_sighting())
+    for default in (b"retry_count", b"logprobs", b"method", b"attrs", b"frame", b"stream"):
+        assert default not in data, data
+
+
+def test_an_unknown_version_or_malformed_bytes_are_refused() -> None:
+    codec = SightingCodec()
+    raw = orjson.loads(codec.encode(_sighting()))
+    with pytest.raises(SightingError, match="version"):
+        codec.decode(orjson.dumps([2, *raw[1:]]))
+    with pytest.raises(SightingError):
+        codec.decode(b"not json")
+    with pytest.raises(SightingError):
+        codec.decode(orjson.dumps([1, {}, "c", 1, {}, {}, 0.0, False]))  # required fields
+
+
+def test_a_decoder_ignores_names_it_does_not_know_and_fills_defaults() -> None:
+    codec = SightingCodec()
+    raw = orjson.loads(codec.encode(_sighting(method="jwt")))
+    raw[5]["a_field_from_a_newer_gateway"] = 3
+    del raw[1]["method"]  # an older gateway that did not send it: the default
+    decoded = codec.decode(orjson.dumps(raw))
+    assert decoded.features == RequestFeatures("chat", "gpt-x")
+    assert decoded.identity.method == "api_key"
+
+
+def test_a_field_added_to_a_model_type_travels_without_codec_edits() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Grown:
+        endpoint: str
+        model: str
+        added_later: tuple[int, ...] = ()
+
+    fields = _Fields(Grown)
+    value = Grown("chat", "m", (1, 2))
+    encoded = orjson.loads(orjson.dumps(fields.encode(value)))
+    assert encoded == {"endpoint": "chat", "model": "m", "added_later": [1, 2]}
+    assert fields.decode(encoded) == value
+
+
+def test_conceal_keeps_no_raw_attribute_and_no_address() -> None:
+    identity = Identity(
+        "acct-1", "free", {"org_id": "org-walrus", "payment": "card-1"}, "203.0.113.7"
+    )
+    hidden = conceal(identity, b"k" * 32)
+    assert set(hidden.attrs) == {"org_id", "payment"}
+    assert "org-walrus" not in hidden.attrs.values()
+    assert hidden.client_ip == "203.0.113.0"  # the linker's /24, nothing finer
+    assert hidden.attrs == conceal(identity, b"k" * 32).attrs  # stable: linking still works
+    assert hidden.attrs != conceal(identity, b"j" * 32).attrs  # keyed
+    other_name = conceal(Identity("a", None, {"payment": "org-walrus"}), b"k" * 32)
+    assert other_name.attrs["payment"] != hidden.attrs["org_id"]  # per attribute name
+    assert conceal(Identity("a", None, client_ip="127.0.0.1"), b"k").client_ip == "127.0.0.0"
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.appended: list[tuple[str, bytes]] = []
+
+    def append(self, route: str, data: bytes) -> None:
+        self.appended.append((route, data))
+
+    async def drain(self) -> None:
+        return None
+
+
+def test_the_observer_appends_concealed_sightings_of_wanted_callers_only() -> None:
+    sink = _Sink()
+    observer = SightingObserver(sink, b"k" * 32, lambda identity: identity.tier == "free")
+    s = _sighting(attrs={"org_id": "org-walrus"}, client_ip="198.51.100.9")
+    args = (s.cluster_id, s.cluster_size, s.fingerprint, s.features, s.now)
+    assert observer.submit(s.identity, *args)
+    assert not observer.submit(dataclasses.replace(s.identity, tier="paid"), *args)
+    assert [route for route, _ in sink.appended] == ["acct-1"]
+    data = sink.appended[0][1]
+    assert b"org-walrus" not in data and b"198.51.100.9" not in data
+    assert SightingCodec().decode(data).identity == conceal(s.identity, b"k" * 32)
