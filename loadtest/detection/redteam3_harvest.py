@@ -19,8 +19,8 @@ agree, and that idle state expires after a day. A well-funded distiller who read
 * ``packer``: request packing. Four to six tasks in one numbered request, output below the
   maximum-output mark: a fifth of the requests (and of every per-request count) per task.
 * ``launder``: topic laundering. Each task rides after a passage from one of the account's few
-  standing interests (benign prompts revisited as a person revisits them), so the account's
-  topic mix is a person's; one request in five is the interest alone.
+  standing interests (2-4 benign prompts, revisited; a new one one time in fifty), so the
+  account's topic mix is a person's; one request in five is the interest alone.
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ def launder(acc: Account, ctx: Context) -> Behaviour:
     rng = ctx.rng(acc)
     stack = client_stack(rng)
     source = tasks(ctx, rng)
-    interests = Interests(rng, ctx.pools.benign, rng.randint(2, 4), 0.1)
+    interests = Interests(rng, ctx.pools.benign, rng.randint(2, 4), 0.02)
     start, end = _hours(rng)
     t = office(ctx.start + rng.uniform(0, 0.5) * DAY, rng, start, end)
     served = 0

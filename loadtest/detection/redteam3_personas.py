@@ -103,7 +103,7 @@ def label_startup(acc: Account, ctx: Context) -> Behaviour:
     template = rng.choice(LABEL_TEMPLATES)
     texts = list(ctx.pools.benign)
     rng.shuffle(texts)
-    per_batch = max(40, int(200 * ctx.scale))
+    per_batch = max(40, int(120 * ctx.scale))
     n = 0
     for day in range(min(5, int(ctx.days))):
         for hour in (2.0, 14.0):
