@@ -171,7 +171,7 @@ def report(
         by.setdefault(acc.scenario, []).append((seen, det))
     print(
         "| scenario | accounts | requests | answers | degraded | acted on (level > none) | "
-        "first refusal (median request) | levels |"
+        "first refusal (median request) | levels | top score |"
     )
     print("|---|---:|---:|---|---:|---:|---:|---|---:|")
     for scenario, rows in by.items():
