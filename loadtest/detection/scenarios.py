@@ -7,7 +7,7 @@ and smaller hydras; its numbers are not the published ones.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from loadtest.detection.context import Context
@@ -15,6 +15,7 @@ from loadtest.detection.harvest import STRATEGIES, hydra_member, paraphrase_memb
 from loadtest.detection.personas import PERSONAS
 from loadtest.detection.redteam import RED_FULL, RED_NONE, RED_QUICK, RedPlan, populate
 from loadtest.detection.redteam2 import RED2_FULL, RED2_NONE, RED2_QUICK, Red2Plan, populate2
+from loadtest.detection.redteam3 import RED3_FULL, RED3_NONE, RED3_QUICK, Red3Plan, populate3
 from loadtest.detection.traffic import Account, Behaviour, Role
 
 BehaviourFn = Callable[[Account, Context], Behaviour]
@@ -41,6 +42,7 @@ class Plan:
     paraphrase_period: float = 2 * 3600.0  # seconds between a squad's waves (about)
     red: RedPlan = RED_NONE  # the red team's strategies and look-alikes (redteam.py)
     red2: Red2Plan = RED2_NONE  # round 11b's (redteam2.py)
+    red3: Red3Plan = RED3_NONE  # round 3's (redteam3.py)
 
 
 FULL = Plan(
@@ -65,6 +67,7 @@ FULL = Plan(
     paraphrase=(100, 40, 10),
     red=RED_FULL,
     red2=RED2_FULL,
+    red3=RED3_FULL,
 )
 QUICK = Plan(
     name="quick",
@@ -88,6 +91,7 @@ QUICK = Plan(
     paraphrase=(20, 30, 10),
     red=RED_QUICK,
     red2=RED2_QUICK,
+    red3=RED3_QUICK,
 )
 
 
@@ -115,6 +119,7 @@ def build(
         ip: str | None = None,
         planned: int = 0,
         tier: str = "pro",
+        attrs: Mapping[str, str] | None = None,
     ) -> None:
         n = len(out)
         name = f"{scenario}-{sum(1 for a, _ in out if a.scenario == scenario):04d}"
@@ -126,6 +131,7 @@ def build(
             client_ip=ip or _ip(n + 1),
             planned=planned,
             tier=tier,
+            attrs=attrs or {},
         )
         out.append((acc, fn))
 
@@ -155,4 +161,5 @@ def build(
         add("hydra_paraphrase", "harvest", fn, ip=ip, planned=per_member)
     populate(plan.red, add, seed)
     populate2(plan.red2, add)
+    populate3(plan.red3, add)
     return [(acc, fn) for acc, fn in out if not only or acc.scenario in only]
