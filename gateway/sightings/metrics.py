@@ -20,6 +20,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 # 2 s: the lag goal of the deployment guide, so that a p99 is judged against it exactly
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
 LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 2.5, 5, 10, 30, 60, 300)
 
 
@@ -28,6 +29,12 @@ class DetectMetrics:
         self.registry = r = registry
         self.sightings = Counter("gateway_detect_sightings", "Sightings applied", registry=r)
         self.batches = Counter("gateway_detect_batches", "Batches of sightings applied", registry=r)
+        self.batch_size = Histogram(
+            "gateway_detect_batch_sightings",
+            "Sightings per applied batch (small batches cost more per sighting)",
+            buckets=BATCH_BUCKETS,
+            registry=r,
+        )
         self.claimed = Counter(
             "gateway_detect_claimed", "Pending sightings claimed from a quiet consumer", registry=r
         )

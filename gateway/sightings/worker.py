@@ -186,4 +186,5 @@ class DetectWorker:
             self._metrics.lag.observe(max(0.0, now - sighting.now))
         self._metrics.sightings.inc(len(batch))
         self._metrics.batches.inc()
+        self._metrics.batch_size.observe(len(batch))
         self.applied += len(batch)

@@ -53,8 +53,8 @@ def _rig(apply: _Apply) -> tuple[MemoryStream, DetectWorker, DetectMetrics, Fake
     return stream, DetectWorker(stream, apply, detect, clock), detect, clock
 
 
-def _value(metrics: DetectMetrics, name: str) -> float:
-    return metrics.registry.get_sample_value(name) or 0.0
+def _value(metrics: DetectMetrics, name: str, **labels: str) -> float:
+    return metrics.registry.get_sample_value(name, labels or None) or 0.0
 
 
 async def test_batches_are_applied_with_their_ids_then_acknowledged() -> None:
@@ -71,6 +71,9 @@ async def test_batches_are_applied_with_their_ids_then_acknowledged() -> None:
     assert await stream.pending() == 0
     assert _value(metrics, "gateway_detect_sightings_total") == 10
     assert _value(metrics, "gateway_detect_batches_total") == 3  # batches of at most 4
+    assert _value(metrics, "gateway_detect_batch_sightings_count") == 3
+    assert _value(metrics, "gateway_detect_batch_sightings_sum") == 10
+    assert _value(metrics, "gateway_detect_batch_sightings_bucket", le="2.0") == 1  # 4, 4, 2
     assert _value(metrics, "gateway_detect_lag_seconds_sum") == 20.0  # 2 s each
 
 
