@@ -7,6 +7,11 @@ caller's ``now`` (the engine's clock): detection is statistical and runs off the
 so replica skew of a few milliseconds does not matter, and simulations can drive it with a
 FakeClock.
 
+The cell, skeleton and exact-prompt "bitmaps" of an entity's window epoch are small sets of
+bit numbers (an intset, 2 bytes a member) until they hold more than 512, then real 2**14-bit
+bitmaps (2 KB): most entities see a few prompts an hour, and a 2 KB bitmap each was most
+of their state. ``observe.lua`` switches; the answers are the same either way.
+
 The ``*_many`` methods send a whole batch in one pipeline, in order (the worker's path): a
 batch costs one round trip per kind of call, whatever its size.
 """

@@ -98,6 +98,8 @@ class Rig:
                 continue
             if kind == b"hash":
                 out[name] = await self.redis.hgetall(key)
+            elif kind == b"set":
+                out[name] = await self.redis.smembers(key)
             else:
                 out[name] = await self.redis.get(key) if kind == b"string" else kind
         return out
@@ -199,3 +201,38 @@ async def test_template_fan_out_counts_in_order_and_ignores_replays(rig: Rig) ->
     counts = await rig.store.fanout_many(calls)
     assert counts == [1, 2, 2, 1, 3, 3, 4]
     assert await rig.store.fanout_many(calls) == [4, 4, 4, 1, 4, 4, 4]
+
+
+def crowded(count: int, seed: int = 11) -> list[Seen]:
+    """A heavy entity: ``count`` observations, most with a new cell, skeleton and prompt (more
+    than a sparse set holds), a quarter repeating an earlier one; it crosses a window epoch."""
+    rng = random.Random(seed)
+    base, t, out = recorded(1)[0].obs, START, []
+    for i in range(count):
+        t += 1.5
+        again = rng.random() < 0.25
+        bits = rng.randrange(1 << 14) if not again else (i * 7919) % 97
+        obs = replace(base, cell=bits, skeleton=bits ^ 0x55, exact=bits * 3, member=f"m{i % 2}")
+        out.append(Seen(obs, t, f"0:{1700000000000 + i}-0"))
+    return out
+
+
+@pytest.mark.redis
+async def test_heavy_entities_switch_to_bitmaps_with_the_same_answers(rig: Rig) -> None:
+    seen = crowded(1500)
+    expected = await one_by_one(MemoryStateStore(FakeClock(START)), seen, ENTITY)
+    states = await rig.store.observe_batches(batches(seen, 64), AT)
+    same(states[-1], expected)
+    assert 0.3 < expected.share("nov_exact") < 0.9
+    if rig.redis is not None:  # dense now: bitmaps; a light entity keeps small sets
+        keys = KeyBuilder(rig.prefix)
+        epoch = int(seen[-1].now // WINDOW)
+        for kind in ("cell", "skel", "exact"):
+            assert await rig.redis.type(keys.detection(ENTITY, kind, str(epoch))) == b"string"
+        light = recorded(12)
+        await rig.store.observe_batches(
+            [replace(b, entity="a:light") for b in batches(light, 12)], AT
+        )
+        sparse = keys.detection("a:light", "cell", str(int(light[0].now // WINDOW)))
+        assert await rig.redis.type(sparse) == b"set"
+        assert (await rig.redis.memory_usage(sparse) or 0) < 200

@@ -2,7 +2,8 @@
 -- in one call: exactly the effect of observing them one by one. Mirrors
 -- gateway/detection/memory_state.py; see gateway/detection/state.py for the rule.
 -- KEYS: 1 state hash, 2/3 cell bitmap current/previous epoch, 4/5 skeleton bitmaps,
---       6/7 exact-prompt bitmaps, 8 pin (JSON string, own TTL),
+--       6/7 exact-prompt bitmaps (each a small set of bit numbers until it holds many,
+--       see test_and_set), 8 pin (JSON string, own TTL),
 --       9/10 coarse-topic histograms (u16 BITFIELD) current/previous epoch,
 --       11 the sighting ids applied (zset id -> when applied; kept `horizon` s after that,
 --       at most `cap` ids)
@@ -39,10 +40,46 @@ local function num(field, default)
   return default
 end
 
+-- A "bitmap" key is a set of bit numbers while it holds few (an intset: 2 bytes a member),
+-- and becomes a real 2^14-bit bitmap (2 KB) once it holds more than SPARSE_MAX, or when the
+-- server would stop encoding the set compactly (set-max-intset-entries below SPARSE_MAX):
+-- either way the same bits, so the answers are the same.
+local SPARSE_MAX = 512
+local kinds = {}  -- key -> 'set', 'string' (a bitmap) or 'none', read once per call
+local function kind(key)
+  local found = kinds[key]
+  if not found then
+    found = redis.call('TYPE', key)['ok']
+    kinds[key] = found
+  end
+  return found
+end
+local function densify(key)
+  local bits = redis.call('SMEMBERS', key)
+  redis.call('DEL', key)
+  for _, bit in ipairs(bits) do redis.call('SETBIT', key, tonumber(bit), 1) end
+  kinds[key] = 'string'
+end
+local function test_and_set(key, bit)
+  if kind(key) == 'string' then return redis.call('SETBIT', key, bit, 1) == 1 end
+  if redis.call('SADD', key, bit) == 0 then return true end
+  kinds[key] = 'set'
+  if redis.call('SCARD', key) > SPARSE_MAX
+      or redis.call('OBJECT', 'ENCODING', key) ~= 'intset' then
+    densify(key)
+  end
+  return false
+end
+local function test(key, bit)
+  local found = kind(key)
+  if found == 'string' then return redis.call('GETBIT', key, bit) == 1 end
+  if found == 'set' then return redis.call('SISMEMBER', key, bit) == 1 end
+  return false
+end
+
 local function seen(cur, prev, bit)
-  local was = redis.call('SETBIT', cur, bit, 1)
-  if was == 1 then return true end
-  return redis.call('GETBIT', prev, bit) == 1
+  if test_and_set(cur, bit) then return true end
+  return test(prev, bit)
 end
 local function b(x) if x then return 1 end return 0 end
 
