@@ -13,7 +13,9 @@ request that day). Keys are written on a simulated clock in a few real minutes, 
 expired: the figure is the most a day leaves (buckets and leases that expire when idle are
 counted as if they were all alive at once).
 
-``python -m loadtest.redis_memory [--size quick|full] [--url redis://...] [--max-seconds S]``
+``python -m loadtest.redis_memory [--size quick|full] [--url redis://...] [--max-seconds S]
+[--json PATH] [--baseline PATH]`` (``--baseline``: an earlier ``--json`` report, printed
+side by side per group and key shape)
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ GROUPS = (  # (group, pattern of the key after the prefix), first match wins
     ("global budgets", r"\{g:"),
     ("cluster graph", r"\{x:clusters\}:g"),
     ("linker observations", r"\{x:clusters\}:s"),
+    ("co-activity meetings", r"\{det:[^}]*\}:co:met"),
+    ("co-activity episodes", r"\{det:[^}]*\}:co:"),
+    ("co-activity buckets", r"\{detco:"),
     ("detection state", r"\{det:"),
     ("template fan-out", r"\{dettpl:"),
     ("last seen", r"\{seen:"),
@@ -62,12 +67,20 @@ GROUPS = (  # (group, pattern of the key after the prefix), first match wins
 )
 STREAM = "sighting stream"  # capped (shards x sighting_maxlen entries): apart from the rest
 NOT_PER_ACCOUNT = frozenset(
-    {"global budgets", "cluster graph", "linker observations", "template fan-out"}
+    {
+        "global budgets",
+        "cluster graph",
+        "linker observations",
+        "template fan-out",
+        "co-activity buckets",
+    }
 )
 """Groups keyed by something else than one account: evidence values, pairs of accounts that
-shared one, clusters, templates. They grow with the linked accounts and the evidence seen
-(the linker's pairs within a value at most quadratically, up to ``hot_value_limit`` accounts
-per value), and the graph and observations share ONE hash slot (``{x:clusters}``)."""
+shared one, clusters, templates, time buckets. They grow with the linked accounts and the
+evidence seen (the linker's pairs within a value at most quadratically, up to
+``hot_value_limit`` accounts per value), and the graph and observations share ONE hash slot
+(``{x:clusters}``). The co-activity buckets live three ``synchrony_delta`` widths (15 min):
+the run counts the whole day's, a server holds about three at a time."""
 SHAPES_SHOWN = 12
 
 
@@ -194,6 +207,7 @@ def summarise(groups: dict[str, Counter[str]], used_delta: int, **run: Any) -> d
             for shape, size in groups["shapes"].most_common(SHAPES_SHOWN)
         },
         "million_accounts_gb": round(total / active * MILLION / 1e9, 2),
+        "million_accounts_per_account_gb": round(per_account / active * MILLION / 1e9, 2),
         "stream": {
             "entries": entries,
             "bytes_per_entry": round(per_entry, 1),
@@ -241,11 +255,28 @@ def render(report: dict[str, Any], goal: float = 4096) -> str:
         "(the stream and the server's own overheads included)",
         f"target <= {goal:.0f} B per active account-day: {'met' if per <= goal else 'NOT met'}",
         f"a million active accounts a day: about {report['million_accounts_gb']:.1f} GB at "
-        "this mix: the per-account keys grow linearly (and expire when idle); the linker's "
-        "keys grow with the accounts that share evidence (pairs within a value, up to "
-        "hot_value_limit accounts per value) and live in ONE hash slot ({x:clusters}), so on "
-        "Redis Cluster one node holds all of them",
+        f"this mix, {report['million_accounts_per_account_gb']:.1f} GB of it in per-account "
+        "keys, which grow linearly (each bounded: sparse sets turn into fixed 2 KB bitmaps, "
+        "an account keeps MAX_PARTNERS co-activity partners) and expire when idle; the "
+        "linker's keys grow with the accounts that share evidence (pairs within a value, up "
+        "to hot_value_limit accounts per value) and live in ONE hash slot ({x:clusters}), so "
+        "on Redis Cluster one node holds all of them",
     ]
+    return "\n".join(lines)
+
+
+def compare(report: dict[str, Any], baseline: dict[str, Any]) -> str:
+    """Bytes per active account, per group and per key shape: ``baseline`` (an earlier
+    ``--json`` report) against this run."""
+    lines = [f"{'group or key shape':<56}{'before':>10}{'now':>10}   (bytes/account)"]
+    for part in ("groups", "shapes"):
+        names = dict.fromkeys([*report[part], *baseline[part]])
+        for name in names:
+            was, now = baseline[part].get(name), report[part].get(name)
+            cells = [f"{g['bytes_per_account']:.0f}" if g else "-" for g in (was, now)]
+            lines.append(f"{name[:55]:<56}{cells[0]:>10}{cells[1]:>10}")
+    before, now = (r["bytes_per_active_account_day"] for r in (baseline, report))
+    lines.append(f"{'per active account-day':<56}{before:>10.0f}{now:>10.0f}")
     return "\n".join(lines)
 
 
@@ -256,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--max-seconds", type=float, default=240.0, help="bound on the run")
     parser.add_argument("--json", metavar="PATH", help="also write the report as JSON")
+    parser.add_argument("--baseline", metavar="PATH", help="an earlier --json report to compare")
     args = parser.parse_args(argv)
     configure_logging("json", "error")
     server = None
@@ -269,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
             if server is not None:
                 server.stop()
     print(render(report))
+    if args.baseline:
+        print(compare(report, json.loads(Path(args.baseline).read_text())))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
     return 0

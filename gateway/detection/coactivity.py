@@ -16,8 +16,13 @@ The rule (both implementations, exactly):
   ``[now - delta, now]`` (the most recent ``lookback`` such starts); a meeting is recorded
   on both sides as ``(partner, now)``, so a meeting recorded twice (two workers racing) is
   one meeting;
-* episode starts and meetings older than ``horizon`` are forgotten, and an account keeps at
-  most ``MAX_MEETINGS`` meetings (the newest).
+* episode starts and meetings older than ``horizon`` are forgotten, and an account keeps the
+  meetings of at most ``MAX_PARTNERS`` partners: when a meeting with a new partner makes one
+  more, the partners with no meeting left in the horizon go, then the weakest (fewest
+  meetings, then the oldest latest meeting, then the smallest name) until ``MAX_PARTNERS``
+  remain. A chance partner (most of them: met once) gives way to one met again and again,
+  which is what synchrony tests (``min_meetings`` with one partner); the state of an
+  account is bounded by its partners, not by the population's traffic.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-MAX_MEETINGS = 4096  # per account: the newest meetings are kept
+MAX_PARTNERS = 128  # per account: the partners whose meetings are kept (see the rule)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +79,7 @@ class CoActivityStore(Protocol):
 class _Account:
     last: float
     starts: deque[float] = field(default_factory=deque)
-    met: deque[tuple[float, str]] = field(default_factory=deque)
+    met: dict[str, list[float]] = field(default_factory=dict)  # partner -> meeting times
 
 
 class MemoryCoActivity:
@@ -100,9 +105,10 @@ class MemoryCoActivity:
                 continue
             starts = tuple(t for t in entry.starts if r.since <= t <= r.until)
             meetings: dict[str, int] = {}
-            for t, partner in entry.met if r.meetings else ():
-                if r.since <= t <= r.until:
-                    meetings[partner] = meetings.get(partner, 0) + 1
+            for partner, times in entry.met.items() if r.meetings else ():
+                count = sum(1 for t in times if r.since <= t <= r.until)
+                if count:
+                    meetings[partner] = count
             out.append(History(starts, meetings))
         return out
 
@@ -139,12 +145,25 @@ class MemoryCoActivity:
                 continue
             while entry.starts and entry.starts[0] <= t:
                 entry.starts.popleft()
-            stale = not entry.met or entry.met[-1][0] < before
+            stale = all(max(times) < before for times in entry.met.values())
             if not entry.starts and entry.last < before and stale:
                 del self._accounts[account]
 
 
 def _meet(entry: _Account, partner: str, r: EpisodeRequest) -> None:
-    entry.met.append((r.now, partner))
-    while entry.met and (entry.met[0][0] < r.now - r.horizon or len(entry.met) > MAX_MEETINGS):
-        entry.met.popleft()
+    cutoff = r.now - r.horizon
+    times = [t for t in entry.met.get(partner, ()) if t >= cutoff]
+    if r.now not in times:
+        times.append(r.now)
+    entry.met[partner] = times
+    if len(entry.met) <= MAX_PARTNERS:
+        return
+    for other in list(entry.met):
+        kept = [t for t in entry.met[other] if t >= cutoff]
+        if kept:
+            entry.met[other] = kept
+        else:
+            del entry.met[other]
+    while len(entry.met) > MAX_PARTNERS:
+        weakest = min(entry.met, key=lambda p: (len(entry.met[p]), max(entry.met[p]), p))
+        del entry.met[weakest]

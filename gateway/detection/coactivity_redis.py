@@ -4,21 +4,29 @@ Keys (built by :class:`KeyBuilder`): per account, under its detection tag
 ``{det:a:<account>}``, ``co:last`` (the last request time; ``lua/episode.lua`` decides
 atomically whether a request starts an episode, and never moves it back: a retried sighting
 starts nothing), ``co:starts`` (a sorted set of
-episode starts) and ``co:met`` (a sorted set of meetings, member ``<partner>|<time>``); per
-``delta``-wide time bucket of the population, ``{detco:<bucket>}`` (a sorted set of
-``<account>|<time>`` episode starts, kept three bucket widths). A batch costs three round trips
-(last times; population buckets and starts; meetings) plus nothing when no episode starts.
-Every other step is one command on one key, so the keys may live in any slot.
+episode starts) and ``co:met`` (a hash of at most ``MAX_PARTNERS`` fields: partner -> its
+meeting times, 8-byte big-endian doubles; ``lua/meet.lua`` records meetings and keeps the
+bound atomically); per ``delta``-wide time bucket of the population, ``{detco:<bucket>}`` (a
+sorted set of ``<account>|<time>`` episode starts, kept three bucket widths). A batch costs
+three round trips (last times; population buckets and starts; meetings) plus nothing when no
+episode starts. Every step is one command or script on one key, so the keys may live in any
+slot.
+
+Memory: a meeting costs 8 bytes in its partner's field (a sorted-set member
+``<partner>|<time>`` cost ~50 in a listpack and ~120 in a skiplist), and most partners are
+met once, so an account's meetings take about ``MAX_PARTNERS`` x 30 bytes at most in the
+common case (a listpack hash up to 8 meetings per partner).
 """
 
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Sequence
 from typing import Any
 
 from gateway.detection.coactivity import (
-    MAX_MEETINGS,
+    MAX_PARTNERS,
     EpisodeRequest,
     History,
     HistoryRequest,
@@ -52,7 +60,8 @@ class RedisCoActivity:
     def __init__(self, redis: RedisClient, keys: KeyBuilder) -> None:
         self._redis = redis
         self._keys = keys
-        self._episode = ScriptRegistry("gateway.detection", ("episode",))["episode"]
+        scripts = ScriptRegistry("gateway.detection", ("episode", "meet"))
+        self._episode, self._meet = scripts["episode"], scripts["meet"]
 
     def _key(self, account: str, part: str) -> str:
         return self._keys.detection(entity_of_account(account), "co", part)
@@ -98,20 +107,16 @@ class RedisCoActivity:
                 next(replies)
             found.sort(reverse=True)
             others = [name for _, name in found if name != r.account][: r.lookback]
-            for other in dict.fromkeys(others):
-                meetings += self._meeting(r.account, other, r)
-                meetings += self._meeting(other, r.account, r)
+            partners = list(dict.fromkeys(others))
+            if partners:  # per key, the same order as one meeting at a time
+                meetings.append(self._meeting(r.account, partners, r))
+                meetings += [self._meeting(other, [r.account], r) for other in partners]
         if meetings:
-            _raise_first(await run_batch(self._redis, meetings))
+            _raise_first(await run_batch(self._redis, meetings, (self._meet,)))
 
-    def _meeting(self, account: str, partner: str, r: EpisodeRequest) -> list[tuple[Any, ...]]:
-        met = self._key(account, "met")
-        return [
-            ("ZADD", met, repr(r.now), f"{partner}|{r.now!r}"),
-            ("ZREMRANGEBYSCORE", met, "-inf", f"({r.now - r.horizon!r}"),
-            ("ZREMRANGEBYRANK", met, 0, -(MAX_MEETINGS + 1)),
-            ("EXPIRE", met, _ttl(r.horizon)),
-        ]
+    def _meeting(self, account: str, partners: list[str], r: EpisodeRequest) -> tuple[Any, ...]:
+        args = [repr(r.now), repr(r.now - r.horizon), _ttl(r.horizon), MAX_PARTNERS]
+        return self._meet.call(1, [self._key(account, "met"), *args, *partners])
 
     @_translated
     async def histories(self, requests: Sequence[HistoryRequest]) -> list[History]:
@@ -120,15 +125,17 @@ class RedisCoActivity:
             span = (repr(r.since), repr(r.until))
             calls.append(("ZRANGEBYSCORE", self._key(r.account, "starts"), *span))
             if r.meetings:
-                calls.append(("ZRANGEBYSCORE", self._key(r.account, "met"), *span))
+                calls.append(("HGETALL", self._key(r.account, "met")))
         replies = iter(_raise_first(await run_batch(self._redis, calls)))
         out: list[History] = []
         for r in requests:
-            starts, met = next(replies), next(replies) if r.meetings else []
+            starts, met = next(replies), next(replies) if r.meetings else {}
             meetings: dict[str, int] = {}
-            for member in met:
-                partner, _ = _split(member)
-                meetings[partner] = meetings.get(partner, 0) + 1
+            for partner, packed in met.items():
+                times = struct.unpack(f">{len(packed) // 8}d", packed)
+                count = sum(1 for t in times if r.since <= t <= r.until)
+                if count:
+                    meetings[text(partner)] = count
             out.append(History(tuple(sorted(float(text(s)) for s in starts)), meetings))
         return out
 

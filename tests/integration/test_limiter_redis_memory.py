@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.redis.keys import KeyBuilder
-from loadtest.redis_memory import SIZES, day, group_of, render, shape_of
+from loadtest.redis_memory import SIZES, compare, day, group_of, render, shape_of
 
 pytestmark = pytest.mark.redis
 
@@ -23,6 +23,9 @@ def test_every_key_the_layout_builds_has_its_group() -> None:
         keys.cluster_graph() + ":e:a|b": "cluster graph",
         keys.cluster_observations() + ":v:template:ab12": "linker observations",
         keys.detection("a:a1", "exact", "3"): "detection state",
+        keys.detection("a:a1", "co", "met"): "co-activity meetings",
+        keys.detection("a:a1", "co", "starts"): "co-activity episodes",
+        keys.subsystem_entity("detco", "5900000"): "co-activity buckets",
         keys.detection_template("t1"): "template fan-out",
         keys.seen("a1"): "last seen",
         keys.pow_used("j1"): "proof-of-work guards",
@@ -44,6 +47,10 @@ async def test_a_short_day_counts_every_store(redis_url: str) -> None:
     total = sum(g["bytes_per_account"] for g in groups.values())
     assert report["bytes_per_active_account_day"] == pytest.approx(total, abs=1)
     assert report["million_accounts_gb"] == pytest.approx(total * 1e6 / 1e9, rel=0.01)
+    assert report["million_accounts_per_account_gb"] < report["million_accounts_gb"]
+    side_by_side = compare(report, report).splitlines()
+    assert any(line.startswith("account budgets") for line in side_by_side)
+    assert side_by_side[-1].split()[-2:] == [f"{report['bytes_per_active_account_day']:.0f}"] * 2
     # the diversity bitmap (2^14 cells) is the largest budget key: at most 2 KiB plus headers
     diversity = report["shapes"].get("{c:*}:a:*:account:diversity")
     assert diversity is not None and diversity["bytes_per_key"] <= 4096

@@ -19,7 +19,12 @@ from test_detection_traffic import fingerprint
 
 from gateway.clock import FakeClock
 from gateway.detection.batch import Sighting
-from gateway.detection.coactivity import CoActivityStore, MemoryCoActivity
+from gateway.detection.coactivity import (
+    MAX_PARTNERS,
+    CoActivityStore,
+    HistoryRequest,
+    MemoryCoActivity,
+)
 from gateway.detection.coactivity_redis import RedisCoActivity
 from gateway.detection.config import DetectionPolicy
 from gateway.detection.engine import DetectionEngine
@@ -114,6 +119,40 @@ async def test_redis_coactivity_answers_as_memory(redis_client: Redis, key_prefi
     found = await synchronous_many(redis, asks)
     assert found == await partners(MemoryCoActivity(), events, names, now)
     assert all(n >= 3 for n in found[: len(SQUAD)]), found
+
+
+def crowd(seed: int = 13) -> list[tuple[float, str]]:
+    """A hub starting an episode every ~10 minutes for two days among 160 accounts that come by
+    a few times (far more partners than an account keeps) and a mate who keeps meeting it."""
+    rng = random.Random(seed)
+    out = [(at * 600.0 + rng.uniform(0, 60), "hub") for at in range(288)]
+    out += [(at * 1800.0 + rng.uniform(0, 200), "mate") for at in range(96)]
+    for i in range(160):
+        out += [(rng.uniform(0, 2 * 86400.0), f"guest{i:03d}") for _ in range(rng.randrange(1, 6))]
+    return sorted(out)
+
+
+@pytest.mark.redis
+async def test_partners_are_bounded_and_redis_keeps_the_same_ones_as_memory(
+    redis_client: Redis, key_prefix: str
+) -> None:
+    """An account keeps at most MAX_PARTNERS partners' meetings (the weakest go first), on
+    memory and on Redis alike: the same partners, the same counts, in any interval."""
+    events, names = crowd(), ["hub", "mate", "guest000", "guest001", "guest077"]
+    memory, redis = MemoryCoActivity(), RedisCoActivity(redis_client, KeyBuilder(key_prefix))
+    await memory.record_many([episode(n, START + t, TRACKER) for t, n in events])
+    for at in range(0, len(events), 64):
+        await redis.record_many([episode(n, START + t, TRACKER) for t, n in events[at : at + 64]])
+    end = START + events[-1][0]
+    for since in (end - 3600.0 * 5, end - TRACKER.horizon):
+        asks = [HistoryRequest(n, since, end) for n in names]
+        found = await redis.histories(asks)
+        assert found == await memory.histories(asks)
+    hub = found[0].meetings
+    assert 0 < len(hub) <= MAX_PARTNERS and hub["mate"] >= 6
+    met = KeyBuilder(key_prefix).detection("a:hub", "co", "met")
+    assert await redis_client.hlen(met) == MAX_PARTNERS  # stale partners went first
+    assert 0 < await redis_client.ttl(met) <= TRACKER.horizon
 
 
 async def test_accounts_awake_at_the_same_hours_are_not_synchronous() -> None:
