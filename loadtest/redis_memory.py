@@ -56,6 +56,7 @@ GROUPS = (  # (group, pattern of the key after the prefix), first match wins
     ("global budgets", r"\{g:"),
     ("cluster graph", r"\{x:clusters\}:g"),
     ("linker observations", r"\{x:clusters\}:s"),
+    ("linker values", r"\{xv:"),
     ("co-activity meetings", r"\{det:[^}]*\}:co:met"),
     ("co-activity episodes", r"\{det:[^}]*\}:co:"),
     ("co-activity buckets", r"\{detco:"),
@@ -71,6 +72,7 @@ NOT_PER_ACCOUNT = frozenset(
         "global budgets",
         "cluster graph",
         "linker observations",
+        "linker values",
         "template fan-out",
         "co-activity buckets",
     }
@@ -78,9 +80,10 @@ NOT_PER_ACCOUNT = frozenset(
 """Groups keyed by something else than one account: evidence values, pairs of accounts that
 shared one, clusters, templates, time buckets. They grow with the linked accounts and the
 evidence seen (the linker's pairs within a value at most quadratically, up to
-``hot_value_limit`` accounts per value), and the graph and observations share ONE hash slot
-(``{x:clusters}``). The co-activity buckets live three ``synchrony_delta`` widths (15 min):
-the run counts the whole day's, a server holds about three at a time."""
+``hot_value_limit`` accounts per value); the graph and the pairs share ONE hash slot
+(``{x:clusters}``), each value's accounts have their own (``{xv:<signal>:<hash>}``). The
+co-activity buckets live three ``synchrony_delta`` widths (15 min): the run counts the whole
+day's, a server holds about three at a time."""
 SHAPES_SHOWN = 12
 
 
@@ -259,8 +262,9 @@ def render(report: dict[str, Any], goal: float = 4096) -> str:
         "keys, which grow linearly (each bounded: sparse sets turn into fixed 2 KB bitmaps, "
         "an account keeps MAX_PARTNERS co-activity partners) and expire when idle; the "
         "linker's keys grow with the accounts that share evidence (pairs within a value, up "
-        "to hot_value_limit accounts per value) and live in ONE hash slot ({x:clusters}), so "
-        "on Redis Cluster one node holds all of them",
+        "to hot_value_limit accounts per value); its value sets spread over the slots, its "
+        "graph and pairs live in ONE hash slot ({x:clusters}): on Redis Cluster one node "
+        "holds all of them",
     ]
     return "\n".join(lines)
 

@@ -1,11 +1,19 @@
-"""The linker's observations in Redis (shared by replicas): two Lua scripts, one slot.
+"""The linker's observations in Redis (shared by replicas): two Lua scripts.
 
-Keys hang off ``KeyBuilder.cluster_observations()`` (layout in ``lua/value.lua`` and
-``lua/pair.lua``); every key has a TTL. A batch of calls is one pipeline (one round trip).
+The accounts seen with one evidence value, and its hot flag, hang off
+``KeyBuilder.cluster_value(signal, hash)``: each value in its own slot, so the value sets
+spread over a Redis Cluster (``lua/value.lua``). The pairs of accounts hang off
+``KeyBuilder.cluster_observations()`` (one slot, ``lua/pair.lua``), with a copy of every hot
+flag, which ``pair.lua`` reads (a pair's values do not count while hot): ``add_values``
+writes the copy, with the flag's TTL, in one more round trip when a value turns hot (rare).
+A sighting that made a value hot, delivered again, finds it newly hot again and writes the
+copy again, so a worker that died between the two round trips loses nothing. Every key has
+a TTL. A batch of calls is one pipeline (one round trip).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,7 +38,8 @@ _WHAT = "cluster observations"
 class RedisObservations:
     def __init__(self, client: RedisClient, keys: KeyBuilder | None = None) -> None:
         self._client = client
-        self._base = (keys or KeyBuilder()).cluster_observations()
+        self._keys = keys or KeyBuilder()
+        self._base = self._keys.cluster_observations()
         scripts = ScriptRegistry("gateway.clusters", ("value", "pair"))
         self._value, self._pair = scripts["value"], scripts["pair"]
 
@@ -53,9 +62,7 @@ class RedisObservations:
             self._value.call(
                 1,
                 [
-                    self._base,
-                    a.signal,
-                    a.value_hash,
+                    self._keys.cluster_value(a.signal, a.value_hash),
                     a.account,
                     repr(a.now),
                     a.limit,
@@ -66,6 +73,13 @@ class RedisObservations:
             for a in adds
         ]
         replies = await self._run(calls, self._value)
+        flags = [
+            ("SET", self._hot_copy(a), a.sighting or "1", "EX", math.ceil(a.ttl))
+            for a, reply in zip(adds, replies, strict=True)
+            if int(reply[1])
+        ]
+        if flags:  # copies of the flags that just turned on, for pair.lua
+            await self._run(flags, self._value)
         return [
             ValueSeen(
                 tuple(sorted(_text(a) for a in reply[3:])),
@@ -75,6 +89,10 @@ class RedisObservations:
             )
             for reply in replies
         ]
+
+    def _hot_copy(self, add: ValueAdd) -> str:
+        """The copy of a value's hot flag that ``pair.lua`` reads (in the pairs' slot)."""
+        return f"{self._base}:hot:{add.signal}:{add.value_hash}"
 
     async def record_pairs(
         self,

@@ -9,7 +9,9 @@ Layout (``dg`` is the configurable prefix)::
     dg:{c:<cluster>}:clr:a:<account>          challenge clearance of an account
     dg:{g:<name>}:<budget>                    global budgets (per model, per route)
     dg:{x:clusters}:g[:<suffix>]              the cluster graph (suffixes: clusters/lua/common.lua)
-    dg:{x:clusters}:s[:<suffix>]              the linker's observations (clusters/lua/*.lua)
+    dg:{x:clusters}:s[:<suffix>]              the linker's pairs and hot flags (clusters/lua/*.lua)
+    dg:{xv:<signal>:<hash>}:<v|hot>           the linker's accounts of one evidence value, its
+                                              hot flag (clusters/lua/value.lua; own slot)
     dg:{det:<entity>}:<part>...               detector state of one entity (account, cluster)
     dg:{dettpl:<template>}                    template fan-out (detection, global)
     dg:{detco:<bucket>}                       episode starts of one time bucket (co-activity)
@@ -89,6 +91,10 @@ class KeyBuilder:
     def cluster_observations(self) -> str:
         """Base key of the linker's observations (one slot)."""
         return self.subsystem("clusters", "s")
+
+    def cluster_value(self, signal: str, value_hash: str) -> str:
+        """Base key of the linker's state of one evidence value (its own slot)."""
+        return self.subsystem_entity("xv", f"{signal}:{value_hash}")
 
     def detection(self, entity: str, *parts: str) -> str:
         """Detector state of one entity, all of it in the entity's slot."""

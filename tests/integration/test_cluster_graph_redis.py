@@ -18,7 +18,7 @@ from gateway.clusters.linker import Linker
 from gateway.clusters.observations_redis import RedisObservations
 from gateway.clusters.types import Evidence
 from gateway.model import Identity
-from gateway.redis.keys import KeyBuilder
+from gateway.redis.keys import KeyBuilder, slot_of
 
 pytestmark = pytest.mark.redis
 
@@ -201,7 +201,8 @@ async def test_soft_signal_repeating_over_days_on_redis(
 
 
 async def test_graph_and_linker_on_redis_cluster(redis_cluster_url: str, key_prefix: str) -> None:
-    """All graph keys share one hash tag, so the multi-key scripts run on Redis Cluster."""
+    """All graph keys share one hash tag, so the multi-key scripts run on Redis Cluster; each
+    evidence value's accounts live in the value's own slot."""
     first_node = redis_cluster_url.replace("redis+cluster://", "redis://").split(",")[0]
     client = RedisCluster.from_url(first_node)
     clock = FakeClock()
@@ -215,6 +216,9 @@ async def test_graph_and_linker_on_redis_cluster(redis_cluster_url: str, key_pre
         assert (await graph.unlink("a", "b", reason="r", actor="t")).separated
         assert await graph.members("a") == ["a", "c"] and await graph.cluster_of("b") == "b"
         assert [e.action for e in await graph.audit(2)] == ["unlink", "link"]
+        values = [key.decode() async for key in client.scan_iter(match=f"{key_prefix}:{{xv:*")]
+        assert values  # the value sets spread over the slots, away from the graph's
+        assert {slot_of(key) for key in values} - {slot_of(keys.cluster_graph())}
     finally:
         async for key in client.scan_iter(match=f"{key_prefix}*"):
             await client.delete(key)

@@ -21,7 +21,8 @@ def test_every_key_the_layout_builds_has_its_group() -> None:
         keys.account_clearance("c1", "a1"): "levels and clearances",
         keys.global_budget("gpt-4*", "requests"): "global budgets",
         keys.cluster_graph() + ":e:a|b": "cluster graph",
-        keys.cluster_observations() + ":v:template:ab12": "linker observations",
+        keys.cluster_observations() + ":p:a|b": "linker observations",
+        keys.cluster_value("template", "ab12") + ":v": "linker values",
         keys.detection("a:a1", "exact", "3"): "detection state",
         keys.detection("a:a1", "co", "met"): "co-activity meetings",
         keys.detection("a:a1", "co", "starts"): "co-activity episodes",
@@ -42,7 +43,7 @@ async def test_a_short_day_counts_every_store(redis_url: str) -> None:
     print("\n" + render(report))
     groups = report["groups"]
     assert report["active_accounts"] == groups["last seen"]["keys"] > 0
-    for name in ("account budgets", "detection state", "linker observations", "last seen"):
+    for name in ("account budgets", "detection state", "linker values", "last seen"):
         assert groups[name]["keys"] > 0 and groups[name]["bytes_per_account"] > 0
     total = sum(g["bytes_per_account"] for g in groups.values())
     assert report["bytes_per_active_account_day"] == pytest.approx(total, abs=1)

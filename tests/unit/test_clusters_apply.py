@@ -166,7 +166,13 @@ async def test_the_sighting_that_made_a_value_hot_finds_it_newly_hot_again(
         (True, True),
         (True, False),
     ]
+    copy = KeyBuilder(key_prefix).cluster_observations() + ":hot:ip_prefix:v"  # pair.lua's
+    if kind == "redis":  # the worker died before writing the copy of the flag
+        assert 0 < await redis_client.ttl(copy) <= 600
+        await redis_client.delete(copy)
     again = await observations.add_value(
         "ip_prefix", "v", "a3", START + 3, limit=3, ttl=600.0, sighting="0:3-0"
     )
     assert (again.hot, again.newly_hot) == (True, True)
+    if kind == "redis":  # written again by the redelivered sighting
+        assert await redis_client.get(copy) == b"0:3-0"

@@ -4,7 +4,8 @@
 --                         "o:<signal>:<day>:<occurrence>" (counted), "by:<signal>:<day>" ->
 --                         the sighting that set the signal-day, "m:<signal>:<day>" -> the
 --                         match it returned ("n|signal|hash|days|..."), if any
---   :hot:<signal>:<hash>  hot flags (hot values do not count)
+--   :hot:<signal>:<hash>  hot flags (hot values do not count): copies of value.lua's, written
+--                         by observations_redis.add_values when a value turns hot
 -- ARGV: account, signal, hash, day, need, min_signals, repeat_days, ttl, occurrence ('': none),
 --       sighting id ('': none), then others.
 -- A signal that needs `need` co-occurrences counts each occurrence once (until the day is

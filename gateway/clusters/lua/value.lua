@@ -1,16 +1,17 @@
 -- Add an account to a signal value's set (zset account -> last seen); flag hot values.
--- KEYS[1] = the observations base key (gateway.redis.keys.KeyBuilder.subsystem); suffixes:
---   :v:<signal>:<hash>    zset of accounts, TTL
---   :hot:<signal>:<hash>  hot flag (the sighting that made it hot, or '1'), TTL
--- ARGV: signal, hash, account, now, limit, ttl, sighting id ('': none)
+-- KEYS[1] = the value's base key (gateway.redis.keys.KeyBuilder.cluster_value: its own
+-- slot, so the values spread over a Redis Cluster); suffixes:
+--   :v    zset of accounts, TTL
+--   :hot  hot flag (the sighting that made it hot, or '1'), TTL
+-- ARGV: account, now, limit, ttl, sighting id ('': none)
 -- Returns {hot (0/1), newly_hot (0/1), new_member (0/1), others...}; the sighting that made
--- the value hot, delivered again, finds it newly hot again (its report may have been lost).
+-- the value hot, delivered again, finds it newly hot again (its report, and the copy of the
+-- flag that pair.lua reads, may have been lost).
 local base = KEYS[1]
-local value = ARGV[1] .. ':' .. ARGV[2]
-local account, now = ARGV[3], tonumber(ARGV[4])
-local limit, ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
-local sighting = ARGV[7] or ''
-local hot_key, set_key = base .. ':hot:' .. value, base .. ':v:' .. value
+local account, now = ARGV[1], tonumber(ARGV[2])
+local limit, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
+local sighting = ARGV[5] or ''
+local hot_key, set_key = base .. ':hot', base .. ':v'
 local flag = redis.call('GET', hot_key)
 if flag then
   if sighting ~= '' and flag == sighting then return {1, 1, 0} end
