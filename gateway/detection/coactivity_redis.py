@@ -4,9 +4,10 @@ Keys (built by :class:`KeyBuilder`): per account, under its detection tag
 ``{det:a:<account>}``, ``co:last`` (the last request time; ``lua/episode.lua`` decides
 atomically whether a request starts an episode, and never moves it back: a retried sighting
 starts nothing), ``co:starts`` (a sorted set of
-episode starts) and ``co:met`` (a hash of at most ``MAX_PARTNERS`` fields: partner -> its
-meeting times, 8-byte big-endian doubles; ``lua/meet.lua`` records meetings and keeps the
-bound atomically); per ``delta``-wide time bucket of the population, ``{detco:<bucket>}`` (a
+episode starts) and ``co:partners`` (a hash of at most ``MAX_PARTNERS`` fields: partner ->
+its meeting times, 8-byte big-endian doubles; ``lua/meet.lua`` records meetings and keeps the
+bound atomically; it replaced ``co:met``, a sorted set of ``<partner>|<time>`` members that
+nothing reads any more and that expires within a horizon of an upgrade); per ``delta``-wide time bucket of the population, ``{detco:<bucket>}`` (a
 sorted set of ``<account>|<time>`` episode starts, kept three bucket widths). A batch costs
 three round trips (last times; population buckets and starts; meetings) plus nothing when no
 episode starts. Every step is one command or script on one key, so the keys may live in any
@@ -116,7 +117,7 @@ class RedisCoActivity:
 
     def _meeting(self, account: str, partners: list[str], r: EpisodeRequest) -> tuple[Any, ...]:
         args = [repr(r.now), repr(r.now - r.horizon), _ttl(r.horizon), MAX_PARTNERS]
-        return self._meet.call(1, [self._key(account, "met"), *args, *partners])
+        return self._meet.call(1, [self._key(account, "partners"), *args, *partners])
 
     @_translated
     async def histories(self, requests: Sequence[HistoryRequest]) -> list[History]:
@@ -125,7 +126,7 @@ class RedisCoActivity:
             span = (repr(r.since), repr(r.until))
             calls.append(("ZRANGEBYSCORE", self._key(r.account, "starts"), *span))
             if r.meetings:
-                calls.append(("HGETALL", self._key(r.account, "met")))
+                calls.append(("HGETALL", self._key(r.account, "partners")))
         replies = iter(_raise_first(await run_batch(self._redis, calls)))
         out: list[History] = []
         for r in requests:

@@ -150,7 +150,7 @@ async def test_partners_are_bounded_and_redis_keeps_the_same_ones_as_memory(
         assert found == await memory.histories(asks)
     hub = found[0].meetings
     assert 0 < len(hub) <= MAX_PARTNERS and hub["mate"] >= 6
-    met = KeyBuilder(key_prefix).detection("a:hub", "co", "met")
+    met = KeyBuilder(key_prefix).detection("a:hub", "co", "partners")
     assert await redis_client.hlen(met) == MAX_PARTNERS  # stale partners went first
     assert 0 < await redis_client.ttl(met) <= TRACKER.horizon
 
