@@ -3,15 +3,15 @@
 Keys (built by :class:`KeyBuilder`): per account, under its detection tag
 ``{det:a:<account>}``, ``co:last`` (the last request time; ``lua/episode.lua`` decides
 atomically whether a request starts an episode, and never moves it back: a retried sighting
-starts nothing), ``co:starts`` (a sorted set of
-episode starts) and ``co:partners`` (a hash of at most ``MAX_PARTNERS`` fields: partner ->
-its meeting times, 8-byte big-endian doubles; ``lua/meet.lua`` records meetings and keeps the
-bound atomically; it replaced ``co:met``, a sorted set of ``<partner>|<time>`` members that
-nothing reads any more and that expires within a horizon of an upgrade); per ``delta``-wide time bucket of the population, ``{detco:<bucket>}`` (a
-sorted set of ``<account>|<time>`` episode starts, kept three bucket widths). A batch costs
-three round trips (last times; population buckets and starts; meetings) plus nothing when no
-episode starts. Every step is one command or script on one key, so the keys may live in any
-slot.
+starts nothing), ``co:starts`` (a sorted set of episode starts) and ``co:partners`` (a hash
+of at most ``MAX_PARTNERS`` fields: partner -> its meeting times, 8-byte big-endian doubles;
+``lua/meet.lua`` records meetings and keeps the bound atomically; it replaced ``co:met``, a
+sorted set of ``<partner>|<time>`` members that nothing reads any more and that expires
+within a horizon of an upgrade); per ``delta``-wide time bucket of the population,
+``{detco:<bucket>}`` (a sorted set of ``<account>|<time>`` episode starts, kept three bucket
+widths). A batch costs three round trips (last times; population buckets and starts;
+meetings) plus nothing when no episode starts. Every step is one command or script on one
+key, so the keys may live in any slot.
 
 Memory: a meeting costs 8 bytes in its partner's field (a sorted-set member
 ``<partner>|<time>`` cost ~50 in a listpack and ~120 in a skiplist), and most partners are
