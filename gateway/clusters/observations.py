@@ -242,12 +242,11 @@ class MemoryObservations:
                     matches.append(_stored(other, fields[f"m:{signal}:{day}"]))
                 continue
             fields[name] = value_hash
-            if sighting:
-                fields[by] = sighting
             found = evaluate_pair(fields, self._is_hot, rule)
             if found is not None:
                 matches.append(PairMatch(other, found))
-                if sighting:
+                if sighting:  # only a match is given again: no sighting kept without one
+                    fields[by] = sighting
                     fields[f"m:{signal}:{day}"] = _stored_form(found)
         return matches
 

@@ -1,9 +1,9 @@
 -- Record that a soft signal agreed for (account, other) on a day; return qualifying pairs.
 -- KEYS[1] = the observations base key; suffixes:
 --   :p:<pair>             hash "s:<signal>:<day>" -> value hash, "n:<signal>:<day>" -> count,
---                         "o:<signal>:<day>:<occurrence>" (counted), "by:<signal>:<day>" ->
---                         the sighting that set the signal-day, "m:<signal>:<day>" -> the
---                         match it returned ("n|signal|hash|days|..."), if any
+--                         "o:<signal>:<day>:<occurrence>" (counted), and when setting the
+--                         signal-day made a match: "by:<signal>:<day>" -> the sighting that
+--                         set it, "m:<signal>:<day>" -> the match ("n|signal|hash|days|...")
 --   :hot:<signal>:<hash>  hot flags (hot values do not count): copies of value.lua's, written
 --                         by observations_redis.add_values when a value turns hot
 -- ARGV: account, signal, hash, day, need, min_signals, repeat_days, ttl, occurrence ('': none),
@@ -45,8 +45,6 @@ for i = 11, #ARGV do
     fresh = redis.call('HSETNX', pkey, set_field, value_hash)
     if fresh == 0 and sighting ~= '' and redis.call('HGET', pkey, by_field) == sighting then
       again = true
-    elseif fresh == 1 and sighting ~= '' then
-      redis.call('HSET', pkey, by_field, sighting)
     end
   end
   redis.call('EXPIRE', pkey, ttl)
@@ -79,8 +77,9 @@ for i = 11, #ARGV do
       end
       out[#out + 1] = other
       for _, token in ipairs(match) do out[#out + 1] = token end
-      if sighting ~= '' then
-        redis.call('HSET', pkey, 'm:' .. signal .. ':' .. day, table.concat(match, '|'))
+      if sighting ~= '' then  -- only a match needs its sighting: nothing else is given again
+        redis.call('HSET', pkey, by_field, sighting,
+                   'm:' .. signal .. ':' .. day, table.concat(match, '|'))
       end
     end
   end
