@@ -85,6 +85,10 @@ evidence seen (the linker's pairs within a value at most quadratically, up to
 co-activity buckets live three ``synchrony_delta`` widths (15 min): the run counts the whole
 day's, a server holds about three at a time."""
 SHAPES_SHOWN = 12
+SHORT_LIVED_MS = 3600 * 1000
+"""Keys that expire within an hour of their last write (applied sighting ids, co-activity
+buckets, short budget windows, leases): the run counts them all, as if every account of the
+day had been active in the last hour; a server holds them only for the recently active."""
 
 
 def shape_of(key: str, prefix: str) -> str:
@@ -122,6 +126,8 @@ def read_keys(url: str, prefix: str) -> tuple[dict[str, Counter[str]], int]:
             size = int(client.memory_usage(raw, samples=0) or 0)
             counts[group] += 1
             sizes[group] += size
+            if 0 <= int(client.pttl(raw)) < SHORT_LIVED_MS:  # -1: no TTL, -2: gone
+                sizes["short-lived"] += size
             if group == STREAM:
                 counts["stream entries"] += int(client.xlen(raw))
             else:
@@ -184,7 +190,7 @@ def summarise(groups: dict[str, Counter[str]], used_delta: int, **run: Any) -> d
         raise RuntimeError("no account has a last-seen record: nothing was served")
     stream_bytes = groups["bytes"][STREAM]
     entries = groups["keys"]["stream entries"]
-    sizes = Counter({k: v for k, v in groups["bytes"].items() if k != STREAM})
+    sizes = Counter({k: v for k, v in groups["bytes"].items() if k not in (STREAM, "short-lived")})
     per_account = sum(v for k, v in sizes.items() if k not in NOT_PER_ACCOUNT)
     shared = sum(v for k, v in sizes.items() if k in NOT_PER_ACCOUNT)
     defaults = Settings()
@@ -196,6 +202,7 @@ def summarise(groups: dict[str, Counter[str]], used_delta: int, **run: Any) -> d
         "bytes_per_active_account_day": round(total / active, 1),
         "bytes_per_active_account_day_used_memory": round(used_delta / active, 1),
         "per_account_state_bytes": round(per_account / active, 1),
+        "short_lived_bytes": round(groups["bytes"]["short-lived"] / active, 1),
         "not_per_account_state_bytes": shared,
         "groups": {
             name: {"keys": groups["keys"][name], "bytes_per_account": round(size / active, 1)}
@@ -256,6 +263,8 @@ def render(report: dict[str, Any], goal: float = 4096) -> str:
         "values, pairs, clusters and templates), "
         f"{report['bytes_per_active_account_day_used_memory']:.0f} B by used_memory "
         "(the stream and the server's own overheads included)",
+        f"of which {report['short_lived_bytes']:.0f} B in keys that expire within an hour of "
+        "their last write (held only for the accounts active in the last hour)",
         f"target <= {goal:.0f} B per active account-day: {'met' if per <= goal else 'NOT met'}",
         f"a million active accounts a day: about {report['million_accounts_gb']:.1f} GB at "
         f"this mix, {report['million_accounts_per_account_gb']:.1f} GB of it in per-account "
