@@ -60,13 +60,16 @@ local function densify(key)
   for _, bit in ipairs(bits) do redis.call('SETBIT', key, tonumber(bit), 1) end
   kinds[key] = 'string'
 end
+local compact = {}  -- key -> its set's encoding was checked in this call (once is enough)
 local function test_and_set(key, bit)
   if kind(key) == 'string' then return redis.call('SETBIT', key, bit, 1) == 1 end
   if redis.call('SADD', key, bit) == 0 then return true end
   kinds[key] = 'set'
-  if redis.call('SCARD', key) > SPARSE_MAX
-      or redis.call('OBJECT', 'ENCODING', key) ~= 'intset' then
+  if redis.call('SCARD', key) > SPARSE_MAX then
     densify(key)
+  elseif not compact[key] then
+    compact[key] = true
+    if redis.call('OBJECT', 'ENCODING', key) ~= 'intset' then densify(key) end
   end
   return false
 end
