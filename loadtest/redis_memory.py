@@ -84,7 +84,7 @@ evidence seen (the linker's pairs within a value at most quadratically, up to
 (``{x:clusters}``), each value's accounts have their own (``{xv:<signal>:<hash>}``). The
 co-activity buckets live three ``synchrony_delta`` widths (15 min): the run counts the whole
 day's, a server holds about three at a time."""
-SHAPES_SHOWN = 12
+SHAPES_SHOWN = 24
 SHORT_LIVED_MS = 3600 * 1000
 """Keys that expire within an hour of their last write (applied sighting ids, co-activity
 buckets, short budget windows, leases): the run counts them all, as if every account of the
@@ -281,7 +281,10 @@ def render(report: dict[str, Any], goal: float = 4096) -> str:
 def compare(report: dict[str, Any], baseline: dict[str, Any]) -> str:
     """Bytes per active account, per group and per key shape: ``baseline`` (an earlier
     ``--json`` report) against this run."""
-    lines = [f"{'group or key shape':<56}{'before':>10}{'now':>10}   (bytes/account)"]
+    lines = [
+        f"{'group or key shape':<56}{'before':>10}{'now':>10}   (bytes/account; -: no such "
+        "group, or the shape is not among that run's largest)"
+    ]
     for part in ("groups", "shapes"):
         names = dict.fromkeys([*report[part], *baseline[part]])
         for name in names:
