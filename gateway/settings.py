@@ -126,8 +126,9 @@ class Settings(BaseModel):
         0.25,
         ge=0,
         le=5,
-        description="Seconds a detect worker lets a small batch grow before its next read "
-        "(cheaper per sighting under load; adds at most this to detection lag)",
+        description="Least seconds between the starts of two reads of a detect worker: a batch "
+        "holds what arrived meanwhile (cheaper per sighting under load; a backlog is read at "
+        "once; adds at most this to detection lag)",
     )
     link_secret: str | None = Field(
         None,

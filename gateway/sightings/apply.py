@@ -26,7 +26,7 @@ class Applier:
         self._linker = linker
 
     async def __call__(self, batch: Sequence[tuple[str, Sighting]]) -> None:
-        sightings = [replace(s, id=sighting_id) for sighting_id, s in batch]
+        sightings = [s if s.id == sid else replace(s, id=sid) for sid, s in batch]
         observed = [s for s in sightings if self._detection.enabled_for(s.identity.tier)]
         if observed:
             await self._detection.observe_many(observed)
