@@ -130,6 +130,7 @@ def run(
     port: int,
     profile: str | None = None,
     warmup: Sequence[Sighting] = (),
+    linger: float | None = None,
 ) -> None:
     """Append ``warmup`` and wait until it is applied (unmeasured), then measure
     ``sightings``."""
@@ -144,6 +145,8 @@ def run(
         GATEWAY_LOG_LEVEL="warning",
         OPENBLAS_NUM_THREADS="1",
     )
+    if linger is not None:
+        env["GATEWAY_DETECT_LINGER"] = str(linger)
     profiled = ["-m", "cProfile", "-o", profile] if profile else []
     worker = subprocess.Popen([sys.executable, *profiled, "-m", "gateway", "detect"], env=env)
     counters = RedisCounters(url)
@@ -219,6 +222,7 @@ def main() -> None:
     parser.add_argument("--own-redis", action="store_true", help="a private redis-server")
     parser.add_argument("--port", type=int, default=19464, help="the worker's /metrics port")
     parser.add_argument("--profile", help="write the worker's cProfile statistics here")
+    parser.add_argument("--linger", type=float, help="the worker's GATEWAY_DETECT_LINGER")
     args = parser.parse_args()
     warmup: list[Sighting] = []
     if args.rate > 0:
@@ -228,12 +232,12 @@ def main() -> None:
     else:
         sightings = backlog(args.accounts, args.per_account)
     if not args.own_redis:
-        run(args.redis, sightings, args.rate, args.port, args.profile, warmup)
+        run(args.redis, sightings, args.rate, args.port, args.profile, warmup, args.linger)
         return
     with tempfile.TemporaryDirectory(prefix="dg-detect-throughput-") as tmp:
         proc, url = start_redis(Path(tmp))
         try:
-            run(url, sightings, args.rate, args.port, args.profile, warmup)
+            run(url, sightings, args.rate, args.port, args.profile, warmup, args.linger)
         finally:
             proc.stop()
 

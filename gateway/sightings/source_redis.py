@@ -63,7 +63,7 @@ class RedisSource:
         *,
         shards: int,
         consumer: str,
-        count: int = 128,
+        count: int = 512,
         claim_idle: float = 30.0,
         poll: float = 0.05,
     ) -> None:
