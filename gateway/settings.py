@@ -123,7 +123,7 @@ class Settings(BaseModel):
         description="Seconds a sighting stays pending before another detect worker claims it",
     )
     detect_linger: float = Field(
-        0.5,
+        0.25,
         ge=0,
         le=5,
         description="Least seconds between the starts of two reads of a detect worker: a batch "
