@@ -120,7 +120,10 @@ class Settings(BaseModel):
     detect_claim_idle: float = Field(
         30.0,
         gt=0,
-        description="Seconds a sighting stays pending before another detect worker claims it",
+        le=120,
+        description="Seconds a sighting stays pending before another detect worker claims it "
+        "(at most 120: a claimed sighting older than 240 s is never applied, its id may be "
+        "forgotten)",
     )
     detect_linger: float = Field(
         0.25,

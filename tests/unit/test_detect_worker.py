@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import pytest
 from prometheus_client import CollectorRegistry
+from pydantic import ValidationError
 
 from gateway.clock import FakeClock
 from gateway.detect import run_detect
@@ -264,3 +265,9 @@ async def test_a_read_sighting_is_applied_however_old() -> None:
     assert await worker.step()
     assert len(apply.seen) == 1
     assert _value(metrics, "gateway_detect_expired_total") == 0
+
+
+def test_the_claim_delay_stays_well_inside_the_age_limit_of_claims() -> None:
+    with pytest.raises(ValidationError):
+        Settings(detect_claim_idle=MAX_CLAIM_AGE)
+    assert Settings(detect_claim_idle=120).detect_claim_idle * 2 <= MAX_CLAIM_AGE
