@@ -116,11 +116,18 @@ class RedisSource:
             for stream, cursor in zip(self._streams, self._cursors, strict=True)
         ]
         out: list[Entry] = []
+        passed: list[int] = []  # shards whose pending entries were all seen: tidy up
         for shard, reply in enumerate(await self._batch(calls)):
-            out += await self._claimed(shard, reply)
+            out += self._claimed(shard, reply)
+            if self._cursors[shard] == "0-0":
+                passed.append(shard)
+        try:
+            await asyncio.gather(*(self._tidy(shard) for shard in passed))
+        except FAILURES as exc:
+            raise store_error(exc, "sightings") from exc
         return out
 
-    async def _claimed(self, shard: int, reply: Sequence[Any]) -> list[Entry]:
+    def _claimed(self, shard: int, reply: Sequence[Any]) -> list[Entry]:
         cursor, claimed = reply[0], reply[1]
         deleted = reply[2] if len(reply) > 2 else []
         self._cursors[shard] = text(cursor)
@@ -130,13 +137,11 @@ class RedisSource:
         entries = [Entry(f"{shard}:{i}", shard, i, _field(fields)) for i, fields in found]
         if entries:
             self._metrics.claimed.inc(len(entries))
-        if text(cursor) == "0-0":  # a full pass over the pending entries: tidy up
-            try:
-                await self._trim.run(self._client, 1, [self._streams[shard], GROUP])
-                await self._forget_quiet_consumers(shard)
-            except FAILURES as exc:
-                raise store_error(exc, "sightings") from exc
         return entries
+
+    async def _tidy(self, shard: int) -> None:
+        await self._trim.run(self._client, 1, [self._streams[shard], GROUP])
+        await self._forget_quiet_consumers(shard)
 
     async def _forget_quiet_consumers(self, shard: int) -> None:
         """Remove consumers that hold nothing and were idle for ``FORGET_AFTER`` claim

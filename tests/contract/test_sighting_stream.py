@@ -193,10 +193,12 @@ async def test_a_quiet_consumers_pending_entries_are_claimed_once(stream: Stream
     await dead.start()
     taken = await _read_all(dead)  # read, never acknowledged: the worker "died"
     assert len(taken) == 40
-    alive, metrics = stream.source("live-worker", claim_idle=0.05)
+    # claim_idle: long enough that the claim loop below does not claim its own entries
+    # again on a loaded machine, short enough to wait out ten of them (the cleanup)
+    alive, metrics = stream.source("live-worker", claim_idle=0.25)
     await alive.start()
     assert await alive.read() == []  # nothing new: only the claim finds them
-    await asyncio.sleep(0.6)  # past claim_idle (and 10 claim periods, for the cleanup)
+    await asyncio.sleep(2.6)  # past claim_idle and 10 claim periods, for the cleanup
     claimed: list[Entry] = []
     while batch := await alive.claim():
         claimed += batch
