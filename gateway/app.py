@@ -30,7 +30,8 @@ from gateway.clusters.linker import Linker
 from gateway.clusters.observations import MemoryObservations
 from gateway.clusters.observations_redis import RedisObservations
 from gateway.clusters.service import ClusterService
-from gateway.clusters.worker import LinkerWorker
+from gateway.detect_wiring import build_detect_worker as build_detect_worker  # re-exported
+from gateway.detect_wiring import build_sink
 from gateway.detection.degrade import degrade
 from gateway.detection.engine import DetectionEngine
 from gateway.detection.levels import LevelStore
@@ -54,13 +55,7 @@ from gateway.proxy.planner import Planner
 from gateway.proxy.settle import Settler
 from gateway.proxy.stages import AuthenticateStage, ForwardStage, IdentifyStage, PathStage
 from gateway.settings import Settings
-from gateway.sightings.apply import Applier
-from gateway.sightings.metrics import DetectMetrics
-from gateway.sightings.observer import SightingObserver, SightingSink
-from gateway.sightings.sink_redis import RedisSink
-from gateway.sightings.source import MemoryStream, SightingSource
-from gateway.sightings.source_redis import RedisSource
-from gateway.sightings.worker import DetectWorker
+from gateway.sightings.observer import SightingObserver
 from gateway.startup import policy_source
 from gateway.state import STATE, GatewayState
 
@@ -151,21 +146,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
         token_ttl=challenge_cfg.token_ttl,
         clearance_ttl=challenge_cfg.clearance,
     )
-    sink: SightingSink
-    stream: MemoryStream | None = None
-    if backend.redis is not None:  # appended here, applied by `gateway detect` workers
-        sink = RedisSink(
-            backend.redis,
-            backend.mux,
-            keys,
-            metrics,
-            shards=settings.sighting_shards,
-            maxlen=settings.sighting_maxlen,
-        )
-    else:  # the same worker loop, in this process
-        sink = stream = MemoryStream(
-            metrics, DetectMetrics(metrics.registry), maxlen=settings.sighting_maxlen
-        )
+    sink, stream = build_sink(settings, backend, metrics)
 
     def wanted(identity: Any) -> bool:
         return detection.enabled_for(identity.tier) or clusters_policy().enabled
@@ -179,7 +160,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
         graph=graph,
         clusters=cache,
         cluster_service=ClusterService(graph, real_clock, cache),
-        linker=LinkerWorker(linker, graph, real_clock),
+        linker=linker,
         detection=detection,
         challenges=issuer,
         fingerprinter=Fingerprinter(),
@@ -191,37 +172,6 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
     if stream is not None:
         state.detect = build_detect_worker(state, stream, stream.detect_metrics)
     return state
-
-
-def build_detect_worker(
-    state: GatewayState,
-    source: SightingSource | None = None,
-    metrics: DetectMetrics | None = None,
-    *,
-    consumer: str = "",
-) -> DetectWorker:
-    """The worker loop that applies sightings to ``state``'s detection engine and linker:
-    from ``source`` (the in-process stream), else from the Redis stream as ``consumer``."""
-    metrics = metrics or DetectMetrics(state.metrics.registry)
-    if source is None:
-        assert state.backend.redis is not None, "a Redis store (memory: the in-process stream)"
-        settings = state.settings
-        source = RedisSource(
-            state.backend.redis,
-            state.backend.keys,
-            metrics,
-            shards=settings.sighting_shards,
-            consumer=consumer,
-            claim_idle=settings.detect_claim_idle,
-        )
-        linger = settings.detect_linger
-    else:
-        linger = 0.0  # in process (memory store): a queue, nothing to gain by waiting
-    apply = Applier(state.detection, state.linker)
-    claim_every = max(0.5, state.settings.detect_claim_idle / 3)
-    return DetectWorker(
-        source, apply, metrics, state.clock, claim_interval=claim_every, linger=linger
-    )
 
 
 def build_pipeline(state: GatewayState) -> Pipeline:
@@ -325,8 +275,6 @@ async def _stop(app: web.Application) -> None:
     await state.sightings.drain()  # appends queued on the store's connection leave first
     if state.detect is not None:  # the batch in hand is applied; in-process, nothing outlives
         await state.detect.stop()
-    await state.linker.stop()
-    await state.detection.close()
     if state.authenticator is not None:
         await state.authenticator.close()
     if state.session is not None:

@@ -26,8 +26,9 @@ import structlog
 from aiohttp import web
 from prometheus_client import ProcessCollector
 
-from gateway.app import build_detect_worker, build_state
+from gateway.app import build_state
 from gateway.clock import SystemClock
+from gateway.detect_wiring import build_detect_worker
 from gateway.observability.logging import configure_logging
 from gateway.policy.watcher import PolicyWatcher
 from gateway.settings import Settings
@@ -90,8 +91,6 @@ async def run_detect(settings: Settings, *, stop: asyncio.Event | None = None) -
         log.info("detect_stopping", consumer=consumer, applied=worker.applied)
     finally:
         await watcher.stop()
-        await state.linker.stop()
-        await state.detection.close()
         await runner.cleanup()
         await state.backend.close()
 

@@ -120,14 +120,18 @@ class Settings(BaseModel):
     detect_claim_idle: float = Field(
         30.0,
         gt=0,
-        description="Seconds a sighting stays pending before another detect worker claims it",
+        le=120,
+        description="Seconds a sighting stays pending before another detect worker claims it "
+        "(at most 120: a claimed sighting older than 240 s is never applied, its id may be "
+        "forgotten)",
     )
     detect_linger: float = Field(
         0.25,
         ge=0,
         le=5,
-        description="Seconds a detect worker lets a small batch grow before its next read "
-        "(cheaper per sighting under load; adds at most this to detection lag)",
+        description="Least seconds between the starts of two reads of a detect worker: a batch "
+        "holds what arrived meanwhile (cheaper per sighting under load; a backlog is read at "
+        "once; adds at most this to detection lag)",
     )
     link_secret: str | None = Field(
         None,

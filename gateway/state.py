@@ -16,8 +16,8 @@ from gateway.challenges.tokens import ChallengeIssuer
 from gateway.clock import Clock
 from gateway.clusters.cache import ClusterCache
 from gateway.clusters.graph import ClusterGraph
+from gateway.clusters.linker import Linker
 from gateway.clusters.service import ClusterService
-from gateway.clusters.worker import LinkerWorker
 from gateway.detection.engine import DetectionEngine
 from gateway.fingerprints.fingerprint import Fingerprinter
 from gateway.limiter.factory import StoreBackend
@@ -44,7 +44,7 @@ class GatewayState:
     graph: ClusterGraph
     clusters: ClusterCache
     cluster_service: ClusterService
-    linker: LinkerWorker
+    linker: Linker
     detection: DetectionEngine
     challenges: ChallengeIssuer
     fingerprinter: Fingerprinter

@@ -14,6 +14,7 @@ from loadtest.bench_redis import RedisCounters
 from loadtest.bench_report import DetectSide, Result
 from loadtest.bench_worker import (
     APPENDED,
+    BATCHES,
     DROPPED,
     LAG,
     SIGHTINGS,
@@ -158,6 +159,7 @@ class Bench:
                 dropped=g1.value(DROPPED) - g0.value(DROPPED),
                 trimmed=w1.value(TRIMMED) - w0.value(TRIMMED),
                 lag_buckets={le: n - lag0.get(le, 0.0) for le, n in lag1.items()},
+                batches=w1.value(BATCHES) - w0.value(BATCHES),
             )
         if redis is not None and r0 is not None:
             r1 = redis.snapshot()

@@ -24,6 +24,7 @@ class DetectSide:
     dropped: float  # gateway_sightings_dropped_total (the gateway)
     trimmed: float  # gateway_detect_trimmed_total
     lag_buckets: dict[float, float] = field(default_factory=dict)  # le -> count (delta)
+    batches: float = 0.0  # gateway_detect_batches_total
 
     def cpu_per_sighting_us(self) -> float | None:
         return self.worker_cpu_s / self.applied * 1e6 if self.applied else None
@@ -44,6 +45,7 @@ class DetectSide:
             dropped=sum(s.dropped for s in sides),
             trimmed=sum(s.trimmed for s in sides),
             lag_buckets=buckets,
+            batches=sum(s.batches for s in sides),
         )
 
 

@@ -109,9 +109,11 @@ def target_lines(
     lines.append(ADDED.line(_median(added_latency(unloaded, FULL))))
     if detect is not None:
         per = detect.cpu_per_sighting_us()
+        mean = f"{detect.applied / detect.batches:.0f}" if detect.batches else "-"
         lines.append(
             f"full: worker CPU {'-' if per is None else f'{per:.0f}'} µs per sighting; "
-            f"sightings appended {detect.appended:.0f}, applied {detect.applied:.0f}, "
+            f"sightings appended {detect.appended:.0f}, applied {detect.applied:.0f} "
+            f"in {detect.batches:.0f} batches (mean {mean}), "
             f"dropped {detect.dropped:.0f}, trimmed {detect.trimmed:.0f}"
         )
     if budgets is not None:

@@ -4,6 +4,7 @@ A gateway variant that appends sightings gets its own ``gateway detect`` process
 gateway's settings env, each with its own metrics port: ``GATEWAY_DETECT_LISTEN``, and
 ``GATEWAY_DETECT_PORT`` as the interface was first announced). Around each measured
 round the benchmark reads, from the workers' ``/metrics``, ``gateway_detect_sightings_total``,
+``gateway_detect_batches_total`` (the mean batch: a worker's cost per sighting falls with it),
 the ``gateway_detect_lag_seconds`` histogram and ``gateway_detect_trimmed_total``, and from the
 gateway's admin ``/metrics`` ``gateway_sightings_appended_total`` and
 ``gateway_sightings_dropped_total``; worker CPU comes from ``/proc`` of the worker pids.
@@ -25,6 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from loadtest.bench_procs import REPO, Proc, free_port, start, wait_http
 
 SIGHTINGS = "gateway_detect_sightings_total"
+BATCHES = "gateway_detect_batches_total"
 LAG = "gateway_detect_lag_seconds"
 TRIMMED = "gateway_detect_trimmed_total"
 APPENDED = "gateway_sightings_appended_total"

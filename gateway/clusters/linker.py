@@ -63,8 +63,6 @@ class LinkerStats:
     """Counters for metrics (read by the admin/metrics layer)."""
 
     observed: int = 0
-    dropped: int = 0  # queue overflow (worker)
-    errors: int = 0
     links: int = 0  # merges and new edges
     refused: int = 0  # too_large or do_not_link
     hot_values: int = 0

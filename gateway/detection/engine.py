@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from gateway.background.batches import BackgroundWorker
 from gateway.clock import Clock
 from gateway.detection.batch import VERIFICATION_TTL, Batch, Scored, Sighting, verdict_of
 from gateway.detection.config import DetectionPolicy
@@ -42,7 +41,6 @@ class DetectionEngine:
         policy_provider: Callable[[], DetectionPolicy],
         clock: Clock,
         *,
-        queue_size: int = 10_000,
         on_assessment: Callable[[Assessment], None] | None = None,
         hard_links: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
@@ -53,9 +51,6 @@ class DetectionEngine:
         self.keys = keys
         self.policy_provider = policy_provider
         self.clock = clock
-        self.worker: BackgroundWorker[Sighting] = BackgroundWorker(
-            self._observe_batch, maxsize=queue_size
-        )
         self.on_assessment = on_assessment
         self.hard_links = hard_links
         self._enabled_in: DetectionPolicy | None = None  # the policy _enabled describes
@@ -73,27 +68,6 @@ class DetectionEngine:
 
     # -- the observation path -------------------------------------------------------------
 
-    def submit(
-        self,
-        identity: Identity,
-        cluster_id: str,
-        cluster_size: int,
-        fingerprint: Fingerprint,
-        features: RequestFeatures,
-        now: float | None = None,
-        *,
-        limited: bool = False,
-    ) -> bool:
-        """Queue an observation without awaiting it; False when dropped (queue full) or not
-        queued at all (detection is off for the tier)."""
-        if not self.enabled_for(identity.tier):
-            return False
-        when = self.clock.now() if now is None else now
-        sighting = Sighting(
-            identity, cluster_id, cluster_size, fingerprint, features, when, limited
-        )
-        return self.worker.submit(sighting)
-
     async def observe(
         self,
         identity: Identity,
@@ -108,9 +82,6 @@ class DetectionEngine:
         """Update the account's and the cluster's state; return both assessments."""
         sighting = Sighting(identity, cluster_id, cluster_size, fingerprint, features, now, limited)
         return (await self.observe_many([sighting]))[0]
-
-    async def _observe_batch(self, sightings: Sequence[Sighting]) -> None:
-        await self.observe_many(sightings)
 
     async def observe_many(
         self, sightings: Sequence[Sighting]
@@ -329,14 +300,6 @@ class DetectionEngine:
         record["reason"] = reason
         policy = self.policy_provider()
         await self.state.append_audit(entity, record, policy.audit_size, policy.tuning.window)
-
-    # -- lifecycle -------------------------------------------------------------------------
-
-    async def drain(self) -> None:
-        await self.worker.drain()
-
-    async def close(self) -> None:
-        await self.worker.stop()
 
 
 def _decay(stamp: float, now: float, policy: DetectionPolicy) -> float:

@@ -13,7 +13,7 @@ The update rule (mirrored exactly by ``lua/observe.lua``), per observation at ti
   turns are not counted (a follow-up is not a new topic);
 * everything expires when the entity stays idle for a whole window.
 
-Stores also take whole batches (the background worker's path): ``observe_batches`` applies
+Stores also take whole batches (the detect worker's path): ``observe_batches`` applies
 each entity's observations of a batch (:class:`EntityBatch`) in one call, with exactly the
 effect of observing them one by one, in order. An observation may carry its sighting's stable
 id; an entity applies an id at most once (atomically with the update, remembered for

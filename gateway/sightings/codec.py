@@ -101,7 +101,8 @@ class SightingCodec:
             ]
         )
 
-    def decode(self, data: bytes) -> Sighting:
+    def decode(self, data: bytes, id: str = "") -> Sighting:
+        """The sighting of ``data``, with ``id`` (its stable id on the stream)."""
         try:
             raw = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
@@ -124,4 +125,5 @@ class SightingCodec:
             features=self._features.decode(features),
             now=float(now),
             limited=limited,
+            id=id,
         )

@@ -11,6 +11,8 @@ benchmarks read them.
   running total per shard read off Redis (every worker reports the same value: take the
   ``max by (shard)``, not the sum)
 * ``gateway_detect_lost_total``: pending entries trimmed before a worker claimed them
+* ``gateway_detect_expired_total``: claimed entries too old to apply safely (their ids may be
+  forgotten: see :mod:`gateway.sightings.worker`), acknowledged unapplied
 * ``gateway_detect_failed_total``: sightings whose batch failed (left pending, claimed again)
 * ``gateway_detect_undecodable_total``: entries no codec version here reads (acknowledged)
 """
@@ -61,6 +63,11 @@ class DetectMetrics:
         self.lost = Counter(
             "gateway_detect_lost",
             "Pending sightings trimmed before a worker claimed them",
+            registry=r,
+        )
+        self.expired = Counter(
+            "gateway_detect_expired",
+            "Claimed sightings older than the window of remembered ids (acknowledged, unapplied)",
             registry=r,
         )
         self.failed = Counter(

@@ -36,6 +36,10 @@ class SightingSource(Protocol):
 
     async def read(self) -> list[Entry]: ...
 
+    def more(self) -> bool:
+        """The last read stopped at its count: more entries are waiting."""
+        ...
+
     async def claim(self) -> list[Entry]: ...
 
     async def ack(self, entries: Sequence[Entry]) -> None: ...
@@ -91,6 +95,9 @@ class MemoryStream:
         if not self._queue:
             self._arrived.clear()
         return batch
+
+    def more(self) -> bool:
+        return bool(self._queue)
 
     async def claim(self) -> list[Entry]:
         return []

@@ -7,18 +7,21 @@ entries of a dead consumer claimed.
   first worker started is lost), and counts what was trimmed before it as never read.
 * ``read``: per shard, ``lua/read.lua``: ``XREADGROUP ... COUNT n ... >`` (not blocking: a
   Redis Cluster cannot read streams of several slots in one command), the stream's length,
-  and the count of entries trimmed before the group read them. The shards are read
-  concurrently.
-* ``ack``: ``XACK`` per shard, after the batch was applied. A worker that dies before it
-  acknowledges leaves its entries pending under its consumer name.
+  and the count of entries trimmed before the group read them. Every shard's script goes in
+  one pipeline (one round trip; on a Redis Cluster, one call per shard), so a read returns
+  one batch of all shards; when a shard gave its whole ``count``, :meth:`RedisSource.more`
+  says so (a backlog: the worker reads again at once).
+* ``ack``: ``XACK`` per shard, after the batch was applied, in one pipeline. A worker that
+  dies before it acknowledges leaves its entries pending under its consumer name.
 * ``claim``: ``XAUTOCLAIM`` of entries pending for longer than ``claim_idle`` seconds, whoever
   holds them (a dead worker, or a live one far slower than that: the apply side is idempotent
-  per sighting id). Pending entries that were trimmed before anyone claimed them are counted
-  as lost. After a full pass, the shard drops what the group has read and acknowledged
-  (``lua/trim.lua``: ``XTRIM MINID`` at the oldest pending or last delivered entry; so the
-  stream holds only the backlog, and ``MAXLEN`` bounds it when workers fall behind), and
-  consumers that hold nothing and stayed quiet for ten claim periods are removed from the
-  group (each restarted worker is a new ``<host>-<pid>``).
+  per sighting id; the shards in one pipeline). Pending entries that were trimmed before
+  anyone claimed them are counted as lost. After a full pass, the shard drops what the group
+  has read and acknowledged (``lua/trim.lua``: ``XTRIM MINID`` at the oldest pending or last
+  delivered entry; so the stream holds only the backlog, and ``MAXLEN`` bounds it when workers
+  fall behind), and consumers that hold nothing and stayed quiet for ten claim periods are
+  removed from the group (each restarted worker is a new ``<host>-<pid>``). A claimed entry
+  too old to apply safely is the worker's to refuse (:mod:`gateway.sightings.worker`).
 
 Trimmed before read (``gateway_detect_trimmed_total{shard}``): trimming only removes the
 oldest entries, so when the group's last delivered entry is older than the stream's first,
@@ -37,8 +40,9 @@ from typing import Any
 
 from redis.exceptions import ResponseError
 
+from gateway.redis.batch import run_batch
 from gateway.redis.client import RedisClient
-from gateway.redis.errors import FAILURES, store_error
+from gateway.redis.errors import FAILURES, first_failure, store_error
 from gateway.redis.keys import KeyBuilder
 from gateway.redis.replies import text
 from gateway.redis.scripts import ScriptRegistry
@@ -59,7 +63,7 @@ class RedisSource:
         *,
         shards: int,
         consumer: str,
-        count: int = 128,
+        count: int = 512,
         claim_idle: float = 30.0,
         poll: float = 0.05,
     ) -> None:
@@ -74,6 +78,7 @@ class RedisSource:
         scripts = ScriptRegistry("gateway.sightings", ("read", "trim"))
         self._read, self._trim = scripts["read"], scripts["trim"]
         self._cursors = ["0-0"] * shards
+        self._more = False
 
     async def start(self) -> None:
         for stream in self._streams:
@@ -88,30 +93,41 @@ class RedisSource:
                 raise store_error(exc, "sightings") from exc
 
     async def read(self) -> list[Entry]:
-        replies = await self._each(self._read_shard)
-        return [entry for found in replies for entry in found]
+        calls = [
+            self._read.call(2, [stream, trimmed, GROUP, self.consumer, self._count])
+            for stream, trimmed in zip(self._streams, self._trimmed_keys, strict=True)
+        ]
+        out: list[Entry] = []
+        self._more = False
+        for shard, (entries, length, trimmed) in enumerate(await self._batch(calls)):
+            self._metrics.stream_length.labels(str(shard)).set(int(length))
+            self._metrics.trimmed.labels(str(shard)).set(int(trimmed))
+            self._more = self._more or len(entries) >= self._count
+            out += _entries(shard, entries)
+        return out
 
-    async def _read_shard(self, shard: int) -> list[Entry]:
-        keys = [self._streams[shard], self._trimmed_keys[shard]]
-        args = [*keys, GROUP, self.consumer, self._count]
-        entries, length, trimmed = await self._read.run(self._client, 2, args)
-        self._metrics.stream_length.labels(str(shard)).set(int(length))
-        self._metrics.trimmed.labels(str(shard)).set(int(trimmed))
-        return _entries(shard, entries)
+    def more(self) -> bool:
+        return self._more
 
     async def claim(self) -> list[Entry]:
-        replies = await self._each(self._claim_shard)
-        return [entry for found in replies for entry in found]
+        idle, count = self._claim_idle_ms, self._count
+        calls = [
+            ("XAUTOCLAIM", stream, GROUP, self.consumer, idle, cursor, "COUNT", count)
+            for stream, cursor in zip(self._streams, self._cursors, strict=True)
+        ]
+        out: list[Entry] = []
+        passed: list[int] = []  # shards whose pending entries were all seen: tidy up
+        for shard, reply in enumerate(await self._batch(calls)):
+            out += self._claimed(shard, reply)
+            if self._cursors[shard] == "0-0":
+                passed.append(shard)
+        try:
+            await asyncio.gather(*(self._tidy(shard) for shard in passed))
+        except FAILURES as exc:
+            raise store_error(exc, "sightings") from exc
+        return out
 
-    async def _claim_shard(self, shard: int) -> list[Entry]:
-        reply = await self._client.xautoclaim(
-            self._streams[shard],
-            GROUP,
-            self.consumer,
-            self._claim_idle_ms,
-            start_id=self._cursors[shard],
-            count=self._count,
-        )
+    def _claimed(self, shard: int, reply: Sequence[Any]) -> list[Entry]:
         cursor, claimed = reply[0], reply[1]
         deleted = reply[2] if len(reply) > 2 else []
         self._cursors[shard] = text(cursor)
@@ -121,10 +137,11 @@ class RedisSource:
         entries = [Entry(f"{shard}:{i}", shard, i, _field(fields)) for i, fields in found]
         if entries:
             self._metrics.claimed.inc(len(entries))
-        if cursor in (b"0-0", "0-0"):  # a full pass over the pending entries: tidy up
-            await self._trim.run(self._client, 1, [self._streams[shard], GROUP])
-            await self._forget_quiet_consumers(shard)
         return entries
+
+    async def _tidy(self, shard: int) -> None:
+        await self._trim.run(self._client, 1, [self._streams[shard], GROUP])
+        await self._forget_quiet_consumers(shard)
 
     async def _forget_quiet_consumers(self, shard: int) -> None:
         """Remove consumers that hold nothing and were idle for ``FORGET_AFTER`` claim
@@ -140,15 +157,8 @@ class RedisSource:
         by_shard: dict[int, list[str]] = {}
         for entry in entries:
             by_shard.setdefault(entry.shard, []).append(entry.stream_id)
-        try:
-            await asyncio.gather(
-                *(
-                    self._client.xack(self._streams[shard], GROUP, *ids)
-                    for shard, ids in by_shard.items()
-                )
-            )
-        except FAILURES as exc:
-            raise store_error(exc, "sightings") from exc
+        calls = [("XACK", self._streams[shard], GROUP, *ids) for shard, ids in by_shard.items()]
+        await self._batch(calls)
 
     async def wait(self, seconds: float) -> None:
         """Nothing was left to read: look again after ``poll`` seconds (at most ``seconds``)."""
@@ -167,14 +177,16 @@ class RedisSource:
     def settled(self) -> bool:
         return False  # other gateways append at any time: only a read can tell
 
-    async def _each(self, call: Any) -> list[list[Entry]]:
+    async def _batch(self, calls: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """``calls`` in one pipeline; their replies, or the first failure raised."""
         try:
-            found: list[list[Entry]] = await asyncio.gather(
-                *(call(shard) for shard in range(len(self._streams)))
-            )
+            replies = await run_batch(self._client, calls, (self._read,))
         except FAILURES as exc:
             raise store_error(exc, "sightings") from exc
-        return found
+        failure = first_failure(replies, "sightings")
+        if failure is not None:
+            raise failure
+        return replies
 
 
 def _entries(shard: int, raw: Sequence[Any]) -> list[Entry]:

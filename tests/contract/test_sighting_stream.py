@@ -1,27 +1,33 @@
 """The sighting stream on a real Redis and a real Redis Cluster: what the gateway's sink appends,
-a worker's source reads once, acknowledges, claims from a quiet consumer, and counts when it
-was trimmed unread. Appends never raise: a failing Redis is counted."""
+a worker's source reads once (every shard in one read), acknowledges, claims from a quiet
+consumer, and counts when it was trimmed unread; a claimed entry too old to apply safely is
+settled unapplied. Appends never raise: a failing Redis is counted."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import pytest
 from prometheus_client import CollectorRegistry
 from redis_servers import delete_prefix
 
+from gateway.clock import FakeClock
+from gateway.detection.batch import Sighting
 from gateway.limiter.factory import build_backend
+from gateway.model import Fingerprint, Identity, RequestFeatures
 from gateway.observability.metrics import Metrics
 from gateway.redis.client import RedisClient
 from gateway.redis.keys import KeyBuilder, slot_of
 from gateway.redis.mux import Multiplexer
 from gateway.redis.replies import text
+from gateway.sightings.codec import SightingCodec
 from gateway.sightings.metrics import DetectMetrics
 from gateway.sightings.sink_redis import RedisSink, shard_of
 from gateway.sightings.source import Entry
 from gateway.sightings.source_redis import GROUP, RedisSource
+from gateway.sightings.worker import MAX_CLAIM_AGE, DetectWorker
 
 SHARDS = 4
 
@@ -107,6 +113,58 @@ async def test_appended_sightings_are_read_once_in_order_per_account(stream: Str
     assert sum(lengths) == SHARDS  # each shard keeps its last delivered entry only
 
 
+async def test_one_read_takes_every_shard_and_tells_when_more_waits(stream: StreamEnv) -> None:
+    sink = stream.sink()
+    for i in range(60):
+        sink.append(f"acct-{i % 12}", b"spread")  # every shard, fewer than count (50) each
+    await sink.drain()
+    source, _ = stream.source("w1")
+    await source.start()
+    spread = await source.read()
+    assert len(spread) == 60 and len({e.shard for e in spread}) == SHARDS
+    assert not source.more()
+    for _ in range(60):
+        sink.append("acct-1", b"burst")  # one shard, beyond count
+    await sink.drain()
+    assert len(await source.read()) == 50 and source.more()
+    assert len(await source.read()) == 10 and not source.more()
+
+
+async def test_a_claimed_entry_older_than_the_id_window_is_settled_unapplied(
+    stream: StreamEnv,
+) -> None:
+    clock = FakeClock(50_000.0)
+    codec = SightingCodec()
+    sink = stream.sink()
+    for i, age in enumerate((MAX_CLAIM_AGE + 5.0, 1.0)):  # one too old, one recent
+        at = clock.now() - age
+        sighting = Sighting(
+            Identity(f"acct-{i}", "free"),
+            f"acct-{i}",
+            1,
+            Fingerprint(i, i, i, (0, 0, 0, 0), 0, 0, 5, 10, 0.0),
+            RequestFeatures("chat", "m"),
+            at,
+        )
+        sink.append(f"acct-{i}", codec.encode(sighting))
+    await sink.drain()
+    dead, _ = stream.source("dead-worker")
+    await dead.start()
+    assert len(await _read_all(dead)) == 2  # delivered (maybe applied), never acknowledged
+    alive, metrics = stream.source("live-worker", claim_idle=0.05)
+    applied: list[str] = []
+
+    async def apply(batch: Sequence[tuple[str, Sighting]]) -> None:
+        applied.extend(s.identity.account_id for _, s in batch)
+
+    worker = DetectWorker(alive, apply, metrics, clock)
+    await asyncio.sleep(0.2)  # past claim_idle
+    assert await worker.step()
+    assert applied == ["acct-1"]
+    assert _sample(metrics.registry, "gateway_detect_expired_total") == 1
+    assert await alive.pending() == 0  # both settled: the old one is never claimed again
+
+
 async def test_the_claim_pass_keeps_what_is_pending_or_unread(stream: StreamEnv) -> None:
     sink = stream.sink()
     route = "acct-1"  # one shard
@@ -135,10 +193,12 @@ async def test_a_quiet_consumers_pending_entries_are_claimed_once(stream: Stream
     await dead.start()
     taken = await _read_all(dead)  # read, never acknowledged: the worker "died"
     assert len(taken) == 40
-    alive, metrics = stream.source("live-worker", claim_idle=0.05)
+    # claim_idle: long enough that the claim loop below does not claim its own entries
+    # again on a loaded machine, short enough to wait out ten of them (the cleanup)
+    alive, metrics = stream.source("live-worker", claim_idle=0.25)
     await alive.start()
     assert await alive.read() == []  # nothing new: only the claim finds them
-    await asyncio.sleep(0.6)  # past claim_idle (and 10 claim periods, for the cleanup)
+    await asyncio.sleep(2.6)  # past claim_idle and 10 claim periods, for the cleanup
     claimed: list[Entry] = []
     while batch := await alive.claim():
         claimed += batch

@@ -6,14 +6,9 @@ import asyncio
 
 from gateway.clock import FakeClock
 from gateway.clusters.cache import ClusterCache
-from gateway.clusters.config import ClustersPolicy
 from gateway.clusters.graph_memory import MemoryClusterGraph
-from gateway.clusters.linker import Linker
-from gateway.clusters.observations import MemoryObservations, ValueSeen
 from gateway.clusters.service import ClusterService
 from gateway.clusters.types import ClusterInfo, Evidence
-from gateway.clusters.worker import LinkerWorker
-from gateway.model import Identity
 from gateway.store_errors import StoreUnavailable
 
 
@@ -87,40 +82,6 @@ async def test_cache_capacity_is_bounded() -> None:
     for name in "abcde":
         await cache.get(name)
     assert cache.peek("a") is None and cache.peek("e") == ClusterInfo("e", 1)
-
-
-async def test_worker_drops_on_overflow_and_processes_the_rest() -> None:
-    clock = FakeClock()
-    graph = MemoryClusterGraph(clock)
-    cache = ClusterCache(graph, clock)
-    linker = Linker(graph, MemoryObservations(), ClustersPolicy, clock, cache=cache)
-    worker = LinkerWorker(linker, graph, clock, maxsize=2)
-    accepted = [worker.submit(Identity(name, "free", {"org_id": "acme"}), None) for name in "abc"]
-    assert accepted == [True, True, False] and linker.stats.dropped == 1
-    worker.start()
-    await worker.drain()
-    assert await graph.members("a") == ["a", "b"] and await graph.cluster_of("c") == "c"
-    await worker.stop()
-
-
-async def test_worker_survives_errors() -> None:
-    clock = FakeClock()
-    graph = CountingGraph(clock)
-
-    class Broken(MemoryObservations):
-        async def add_value(
-            self, signal: str, value_hash: str, account: str, now: float, *, limit: int, ttl: float
-        ) -> ValueSeen:
-            raise StoreUnavailable("down")
-
-    linker = Linker(graph, Broken(), ClustersPolicy, clock)
-    worker = LinkerWorker(linker, graph, clock)
-    worker.start()
-    worker.submit(Identity("a", None, {"org_id": "x"}), None)
-    worker.submit(Identity("b", None, {"org_id": "x"}), None)
-    await worker.drain()
-    assert linker.stats.errors == 2
-    await worker.stop()
 
 
 async def test_service_views_and_operator_actions() -> None:

@@ -1,6 +1,8 @@
 """The worker loop on the in-process stream: batches are applied with their ids and then
 acknowledged; a failed batch stays pending (counted); an entry no codec reads is counted and
-acknowledged; lag is request time -> applied; stop finishes the batch in hand."""
+acknowledged; lag is request time -> applied; stop finishes the batch in hand; reads are
+paced (a backlog is read on at once); a claimed entry older than the window of remembered ids
+is acknowledged unapplied (counted)."""
 
 from __future__ import annotations
 
@@ -9,17 +11,19 @@ from collections.abc import Sequence
 
 import pytest
 from prometheus_client import CollectorRegistry
+from pydantic import ValidationError
 
 from gateway.clock import FakeClock
 from gateway.detect import run_detect
 from gateway.detection.batch import Sighting
+from gateway.detection.state import APPLIED_HORIZON
 from gateway.model import Fingerprint, Identity, RequestFeatures
 from gateway.observability.metrics import Metrics
 from gateway.settings import Settings
 from gateway.sightings.codec import SightingCodec
 from gateway.sightings.metrics import DetectMetrics
 from gateway.sightings.source import Entry, MemoryStream
-from gateway.sightings.worker import DetectWorker
+from gateway.sightings.worker import MAX_CLAIM_AGE, DetectWorker
 from gateway.startup import StartupError
 from gateway.store_errors import StoreUnavailable
 
@@ -169,7 +173,7 @@ async def test_a_small_batch_lingers_before_the_next_read_unless_someone_drains(
     detect = DetectMetrics(CollectorRegistry())
     stream = _Counting(Metrics(), detect, maxlen=1000, batch=4)
     codec = SightingCodec()
-    worker = DetectWorker(stream, apply, detect, clock, linger=30.0, min_batch=4)
+    worker = DetectWorker(stream, apply, detect, clock, linger=30.0)
     stream.append("acct-0", codec.encode(_sighting(0, clock.now())))
     worker.start()
     for _ in range(50):  # the loop runs; a worker without linger would read again at once
@@ -185,10 +189,85 @@ async def test_without_linger_the_worker_reads_again_at_once() -> None:
     clock = FakeClock(1000.0)
     detect = DetectMetrics(CollectorRegistry())
     stream = _Counting(Metrics(), detect, maxlen=1000, batch=4)
-    worker = DetectWorker(stream, _Apply(), detect, clock, linger=0.0, min_batch=4)
+    worker = DetectWorker(stream, _Apply(), detect, clock, linger=0.0)
     stream.append("acct-0", SightingCodec().encode(_sighting(0, clock.now())))
     worker.start()
     for _ in range(50):
         await asyncio.sleep(0)
     assert stream.reads >= 2
     await worker.stop()
+
+
+async def test_a_backlog_is_read_on_at_once_then_reads_are_paced() -> None:
+    apply = _Apply()
+    clock = FakeClock(1000.0)
+    detect = DetectMetrics(CollectorRegistry())
+    stream = _Counting(Metrics(), detect, maxlen=1000, batch=4)
+    codec = SightingCodec()
+    for i in range(10):  # 4 + 4 + 2: the first two reads stop at their count
+        stream.append(f"acct-{i % 3}", codec.encode(_sighting(i, clock.now())))
+    worker = DetectWorker(stream, apply, detect, clock, linger=30.0)
+    worker.start()
+    for _ in range(100):
+        await asyncio.sleep(0)
+    assert stream.reads == 3 and len(apply.seen) == 10  # then the 30 s pause
+    stream.append("acct-0", codec.encode(_sighting(10, clock.now())))
+    for _ in range(100):
+        await asyncio.sleep(0)
+    assert stream.reads == 3  # however many arrived: the next read waits out the period
+    await worker.stop()
+
+
+class _Claiming(MemoryStream):
+    """The in-process stream with entries to claim, as left pending by a dead consumer."""
+
+    def __init__(self, metrics: DetectMetrics, pending: list[Entry]) -> None:
+        super().__init__(Metrics(), metrics, maxlen=100)
+        self.pending_entries = pending
+        self.acked: list[Entry] = []
+
+    async def claim(self) -> list[Entry]:
+        claimed, self.pending_entries = self.pending_entries, []
+        return claimed
+
+    async def ack(self, entries: Sequence[Entry]) -> None:
+        self.acked += entries
+
+
+async def test_a_claimed_sighting_older_than_the_id_window_is_never_applied() -> None:
+    """Ids are remembered APPLIED_HORIZON seconds after they were applied: an entry pending
+    longer may have been applied by the dead worker and forgotten since. It is acknowledged
+    and counted, never applied (again)."""
+    clock = FakeClock(10_000.0)
+    codec = SightingCodec()
+    ages = {"old": MAX_CLAIM_AGE + 1.0, "young": MAX_CLAIM_AGE - 1.0}
+    pending = [
+        Entry(f"0:{name}", 0, name, codec.encode(_sighting(i, clock.now() - age)))
+        for i, (name, age) in enumerate(ages.items())
+    ]
+    metrics = DetectMetrics(CollectorRegistry())
+    source, apply = _Claiming(metrics, pending), _Apply()
+    worker = DetectWorker(source, apply, metrics, clock)
+    assert await worker.step()
+    assert [sid for sid, _ in apply.seen] == ["0:young"]
+    assert {e.id for e in source.acked} == {"0:old", "0:young"}  # both settled
+    assert _value(metrics, "gateway_detect_expired_total") == 1
+    assert _value(metrics, "gateway_detect_sightings_total") == 1
+    assert MAX_CLAIM_AGE < APPLIED_HORIZON  # inside the window, with a margin
+
+
+async def test_a_read_sighting_is_applied_however_old() -> None:
+    """Entries read for the first time were never delivered, so never applied: a backlog
+    older than the window (every worker down for minutes) is applied, not refused."""
+    apply = _Apply()
+    stream, worker, metrics, clock = _rig(apply)
+    stream.append("acct-0", SightingCodec().encode(_sighting(0, clock.now() - 3600.0)))
+    assert await worker.step()
+    assert len(apply.seen) == 1
+    assert _value(metrics, "gateway_detect_expired_total") == 0
+
+
+def test_the_claim_delay_stays_well_inside_the_age_limit_of_claims() -> None:
+    with pytest.raises(ValidationError):
+        Settings(detect_claim_idle=MAX_CLAIM_AGE)
+    assert Settings(detect_claim_idle=120).detect_claim_idle * 2 <= MAX_CLAIM_AGE

@@ -9,7 +9,6 @@ agree, on the memory stores and on a real Redis (shared fixtures in tests/confte
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 
 import pytest
@@ -171,39 +170,3 @@ async def test_batches_on_redis_end_like_one_by_one_in_memory(
     for (a, c), (ea, ec) in zip(got, expected, strict=True):
         assert (a.score, c.score) == pytest.approx((ea.score, ec.score), rel=1e-9, abs=1e-12)
     assert await on_redis.levels() == await one.levels()
-
-
-async def test_worker_batches_and_matches_one_by_one() -> None:
-    sightings = workload(60)
-    one, queued = Rig.memory(), Rig.memory()
-    await one.one_by_one(sightings)
-    queued.clock.set(sightings[-1].now)
-    for s in sightings:
-        assert queued.engine.submit(
-            s.identity, s.cluster_id, s.cluster_size, s.fingerprint, s.features, s.now
-        )
-    await asyncio.wait_for(queued.engine.drain(), 10)
-    stats = queued.engine.worker.stats
-    assert stats.processed == len(sightings) and stats.failed == 0
-    assert stats.batches < len(sightings) / 10  # submitted in one go: a few big batches
-    assert await queued.levels() == await one.levels()
-    now = sightings[-1].now
-    assert _detector_state(await queued.state.load("c:org", now)) == _detector_state(
-        await one.state.load("c:org", now)
-    )
-    await queued.engine.close()
-
-
-async def test_submit_skips_tiers_without_detection() -> None:
-    rig = Rig.memory()
-    rig.policy = DetectionPolicy.model_validate({"tiers": {"internal": {"enabled": False}}})
-    _, fp, features = next(events(HONEST, 1, 1))
-    off = Identity(account_id="svc", tier="internal")
-    on = Identity(account_id="user", tier=None)
-    assert not rig.engine.submit(off, "svc", 1, fp, features, START)
-    assert rig.engine.submit(on, "user", 1, fp, features, START)
-    assert rig.engine.worker.stats.submitted == 1
-    await rig.engine.drain()
-    assert (await rig.state.load("a:user", START)).requests == 1
-    assert (await rig.state.load("a:svc", START)).requests == 0
-    await rig.engine.close()

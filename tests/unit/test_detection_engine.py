@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import replace
 
@@ -22,15 +21,14 @@ KEYS = KeyBuilder("t")
 
 
 class Rig:
-    def __init__(self, policy: DetectionPolicy | None = None, queue_size: int = 10_000) -> None:
+    def __init__(self, policy: DetectionPolicy | None = None) -> None:
         self.clock = FakeClock()
         self.policy = policy or DetectionPolicy()
         self.budgets = MemoryBudgetStore(self.clock)
         self.state = MemoryStateStore(self.clock)
         self.engine = DetectionEngine(
-            self.state, self.budgets, KEYS, lambda: self.policy, self.clock,
-            queue_size=queue_size,
-        )  # fmt: skip
+            self.state, self.budgets, KEYS, lambda: self.policy, self.clock
+        )
         self.start = self.clock.now()
 
     async def drive(
@@ -246,35 +244,6 @@ async def test_tier_exemption_applies_to_the_account() -> None:
         a, _ = await rig.engine.observe(ident, "big", 1, fp, features, rig.clock.now())
     assert a.level == Level.DEGRADE
     assert await rig.level("big") == Level.DEGRADE
-
-
-async def test_worker_processes_in_background_and_drops_on_overflow() -> None:
-    rig = Rig(queue_size=4)
-    ident = Identity(account_id="acct", tier=None)
-    submitted = [
-        rig.engine.submit(ident, "acct", 1, fp, features, rig.start + t)
-        for t, fp, features in events(HONEST, 10, 1)
-    ]
-    assert submitted.count(True) == 4 and rig.engine.worker.stats.dropped == 6
-    await rig.engine.drain()
-    assert rig.engine.worker.stats.processed == 4
-    assert (await rig.state.load("a:acct", rig.clock.now())).requests == 4
-    await rig.engine.close()
-
-
-async def test_worker_counts_failures_and_keeps_going() -> None:
-    rig = Rig()
-
-    async def broken() -> object:
-        raise RuntimeError("store down")
-
-    assert rig.engine.worker.submit(broken)
-    ident = Identity(account_id="acct", tier=None)
-    _t, fp, features = next(events(HONEST, 1, 1))
-    rig.engine.submit(ident, "acct", 1, fp, features)
-    await asyncio.wait_for(rig.engine.drain(), 5)
-    assert rig.engine.worker.stats.failed == 1 and rig.engine.worker.stats.processed == 1
-    await rig.engine.close()
 
 
 async def test_fast_enough_for_simulations() -> None:

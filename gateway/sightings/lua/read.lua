@@ -50,4 +50,5 @@ local entries = {}
 if reply then
   entries = reply[1][2]
 end
-return {entries, redis.call('XLEN', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0')}
+-- a read changes no stream's length: XINFO STREAM's, from above
+return {entries, tonumber(stream['length']), tonumber(redis.call('GET', KEYS[2]) or '0')}
