@@ -36,7 +36,7 @@ class Newcomers(PolicyModel):
         description="An account is a newcomer for this long after its first request on record.",
     )
     min_requests: int = Field(
-        default=3, ge=2, description="Requests a newcomer needs before it can join a cohort."
+        default=6, ge=2, description="Requests a newcomer needs before it can join a cohort."
     )
     min_single: float = Field(
         default=0.95, ge=0, le=1, description="Single-turn share a member's stream needs."
@@ -65,7 +65,7 @@ class Newcomers(PolicyModel):
         "previous bucket count together.",
     )
     cohort: int = Field(
-        default=8,
+        default=6,
         ge=2,
         description="Members (this account included) a cohort needs before it passes its level.",
     )

@@ -39,7 +39,7 @@ ON = Newcomers(level="throttle")
 
 
 def _state(
-    requests: int = 5, single: float = 1.0, novel: float = 1.0, gap: float = 60.0
+    requests: int = 6, single: float = 1.0, novel: float = 1.0, gap: float = 60.0
 ) -> EntityState:
     counters = {"req": float(requests), "single": single * requests, "nov_exact": novel * requests}
     return EntityState("a:x", requests=requests, counters=counters, iat_mean=gap)
@@ -61,7 +61,7 @@ def test_who_joins_a_cohort() -> None:
     assert joined is not None and joined.cell == "pro:human"
     assert join(first=epoch + 3600, now=epoch + 4000) is None  # the existing population
     assert join(now=first + 2 * 3600) is None  # no longer new
-    assert join(state=_state(requests=2)) is None  # too few requests
+    assert join(state=_state(requests=5)) is None  # too few requests
     assert join(max_tokens=256) is None and join(max_tokens=None) is None  # short answers
     assert join(state=_state(single=0.7)) is None  # follow-ups
     assert join(state=_state(novel=0.5)) is None  # repeats
@@ -82,7 +82,7 @@ async def test_a_cohort_counts_this_and_the_previous_bucket_of_one_cell() -> Non
 
 def _sightings() -> list[Sighting]:
     """An old customer on day 0 (the population's epoch), then from day 2 twelve drip
-    accounts (``drip-N``, 6 never-seen single-turn asks for long answers, a minute apart,
+    accounts (``drip-N``, 8 never-seen single-turn asks for long answers, a minute apart,
     one account starting every 4 minutes), and among them ``chat`` (follow-ups) and ``short``
     (max_tokens 200) with the same pace and hours."""
     rng = random.Random(5)
@@ -91,7 +91,7 @@ def _sightings() -> list[Sighting]:
     plan += [("chat", START + 2 * DAY + 300.0, 1500, 2), ("short", START + 2 * DAY + 500.0, 200, 1)]
     out = []
     for name, first, max_tokens, turns in plan:
-        for i in range(6):
+        for i in range(8):
             features = RequestFeatures(
                 endpoint="chat", model="m", max_tokens=max_tokens, turns=turns if i % 2 else 1
             )
@@ -127,9 +127,9 @@ async def test_a_drip_cohort_is_floored_member_by_member() -> None:
     off, on = await _on_memory("none"), await _on_memory("throttle")
     assert set(off.values()) == {Level.NONE}, off  # each account alone is below every threshold
     assert on["old"] == on["chat"] == on["short"] == Level.NONE, on
-    # the cohort reaches 8 members at the 8th account's third request: it and every later
-    # member are floored (the first ones were done by then)
-    assert [on[f"drip-{i}"] for i in range(12)] == [Level.NONE] * 7 + [Level.THROTTLE] * 5, on
+    # members join at their 6th request; the cohort reaches 6 members at the 6th account's:
+    # it and every later member are floored (the first five were done by then)
+    assert [on[f"drip-{i}"] for i in range(12)] == [Level.NONE] * 5 + [Level.THROTTLE] * 7, on
 
 
 @pytest.mark.redis
