@@ -26,6 +26,7 @@ from gateway.detection.coactivity import EpisodeRequest
 from gateway.detection.cohort import cohort_key, member_agrees
 from gateway.detection.config import DetectionPolicy, level_of
 from gateway.detection.coordination import coordination
+from gateway.detection.newcomer_policy import Newcomers
 from gateway.detection.observation import observation
 from gateway.detection.scorer import Verdict, score
 from gateway.detection.stacks import StackChurn, StackRequest
@@ -187,6 +188,27 @@ class Batch:
             if c.stack_churn and stack:
                 account = p.sighting.identity.account_id
                 out.append(StackRequest(account, stack, c.stack_churn_recent, c.window))
+        return out
+
+    def last_sightings(
+        self, states: Sequence[EntityState]
+    ) -> dict[str, tuple[float, int | None, str | None, EntityState, Newcomers]]:
+        """Per observed account, for newcomer cohorts: its last sighting's time, ``max_tokens``
+        and tier, its state after the batch, its tier's ``newcomers`` section."""
+        final = dict(zip(self._runs, states, strict=True))
+        out: dict[str, tuple[float, int | None, str | None, EntityState, Newcomers]] = {}
+        for p in self._planned:
+            s = p.sighting
+            state = final.get(entity_of_account(s.identity.account_id))
+            if state is not None:
+                section = p.policy.newcomers
+                out[s.identity.account_id] = (
+                    s.now,
+                    s.features.max_tokens,
+                    s.identity.tier,
+                    state,
+                    section,
+                )
         return out
 
     def synchrony_asks(self, states: Sequence[EntityState]) -> dict[str, SynchronyAsk]:

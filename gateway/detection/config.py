@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from gateway.detection.coordination_policy import Coordination
+from gateway.detection.newcomer_policy import Newcomers
 from gateway.model import Level, Mode
 from gateway.notation import Duration, PolicyModel
 
@@ -393,6 +394,12 @@ class DetectionPolicy(PolicyModel):
         description="A separate path for soft-only clusters that counts only coordination "
         "evidence (members firing together above chance, at their limits, one frame fanned "
         "out), never coverage or activity around the clock summed over a crowd.",
+    )
+    newcomers: Newcomers = Field(
+        default_factory=Newcomers,
+        description="Cohorts of light accounts first seen close together with early streams "
+        "alike (see gateway.detection.newcomers): a floor for each member whose own stream "
+        "agrees.",
     )
     min_behaviour_families: int = Field(
         default=1,

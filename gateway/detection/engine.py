@@ -14,6 +14,8 @@ from gateway.clock import Clock
 from gateway.detection.batch import VERIFICATION_TTL, Batch, Scored, Sighting, verdict_of
 from gateway.detection.config import DetectionPolicy
 from gateway.detection.levels import LevelStore
+from gateway.detection.newcomer_floor import floored
+from gateway.detection.newcomers import cohorts
 from gateway.detection.scorer import Verdict
 from gateway.detection.stacks import StackChurn
 from gateway.detection.state import DetectorStateStore, ScoreWrite
@@ -118,6 +120,7 @@ class DetectionEngine:
         )
         synchronous = await self._synchrony(batch, states)
         scored = batch.score(states, synchronous, await self._stack_churn(batch))
+        scored = floored(scored, await cohorts(self.state.newcomers, batch.last_sightings(states)))
         writes = [
             ScoreWrite(s.state.entity, s.verdict.state, s.policy.tuning.window)
             for s in scored

@@ -10,6 +10,7 @@ from typing import Any
 
 from gateway.clock import Clock
 from gateway.detection.coactivity import MemoryCoActivity
+from gateway.detection.newcomers import MemoryNewcomers
 from gateway.detection.stacks import MemoryStacks
 from gateway.detection.state import (
     APPLIED_CAP,
@@ -117,6 +118,7 @@ class MemoryStateStore:
         self._sweep_every = sweep_every
         self.coactivity = MemoryCoActivity()  # episodes and meetings (synchrony)
         self.stacks = MemoryStacks()  # recent client stacks (stack churn)
+        self.newcomers = MemoryNewcomers()  # newcomer records and cohorts
 
     def __len__(self) -> int:
         return len(self._entities)

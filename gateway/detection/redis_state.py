@@ -25,6 +25,7 @@ from dataclasses import replace
 from typing import Any
 
 from gateway.detection.coactivity_redis import RedisCoActivity
+from gateway.detection.newcomers_redis import RedisNewcomers
 from gateway.detection.stacks_redis import RedisStacks
 from gateway.detection.state import (
     APPLIED_CAP,
@@ -114,6 +115,7 @@ class RedisStateStore:
         self._entity_keys: dict[tuple[str, int], list[str]] = {}
         self.coactivity = RedisCoActivity(redis, keys)  # episodes and meetings (synchrony)
         self.stacks = RedisStacks(redis, keys)  # recent client stacks (stack churn)
+        self.newcomers = RedisNewcomers(redis, keys)  # newcomer records and cohorts
 
     def _key(self, entity: str, *parts: str) -> str:
         return self._keys.detection(entity, *parts)

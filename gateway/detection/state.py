@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from gateway.detection.coactivity import CoActivityStore
+from gateway.detection.newcomers import NewcomerStore
 from gateway.detection.stacks import StackStore
 from gateway.detection.types import EntityState, Observation, Pin, ScoreState
 
@@ -114,6 +115,8 @@ class DetectorStateStore(Protocol):
     coactivity: CoActivityStore
     # recent client stacks per account (gateway.detection.stacks)
     stacks: StackStore
+    # newcomer records and cohorts (gateway.detection.newcomers)
+    newcomers: NewcomerStore
 
     async def observe(
         self,

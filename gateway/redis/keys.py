@@ -104,6 +104,14 @@ class KeyBuilder:
         """Fan-out of one prompt template across accounts (global, its own slot)."""
         return self.subsystem_entity("dettpl", template)
 
+    def newcomers_epoch(self) -> str:
+        """When the detector first recorded anyone (newcomer cohorts' warm-up; one key)."""
+        return self.subsystem("detnew", "epoch")
+
+    def newcomer_cohort(self, cell: str, bucket: int) -> str:
+        """The newcomers of one cohort cell first seen in one time bucket (its own slot)."""
+        return self.subsystem_entity("detnew", cell, str(bucket))
+
     def seen(self, account: str) -> str:
         """The last seen record of an account."""
         return self.subsystem_entity("seen", account)

@@ -27,6 +27,7 @@ STORE_LAYER = {
     "detection/redis_state.py",
     "detection/coactivity_redis.py",
     "detection/stacks_redis.py",
+    "detection/newcomers_redis.py",
     "accounts/seen.py",
     "sightings/sink_redis.py",
     "sightings/source_redis.py",
