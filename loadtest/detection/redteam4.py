@@ -13,6 +13,7 @@ from typing import Any
 
 from loadtest.detection.redteam4_harvest import (
     agent_loop,
+    completions,
     eval_tier,
     exemplar,
     multilingual,
@@ -39,6 +40,7 @@ class Red4Plan:
     socratics: int = 0  # one task per conversation, a move at a time ...
     socratic_tasks: int = 400  # ... finished traces each account tries to extract
     agents: int = 0  # agent trajectories (each step a harvest response)
+    raw: int = 0  # CoT asks as raw chat-template prompts to /v1/completions
     eval_tiers: int = 0  # a CoT sweep on the evaluation tier ...
     eval_tier_tasks: int = 1500  # ... this many responses each
     tasks: int = 600  # harvest responses each other strategy's account tries to extract
@@ -57,6 +59,7 @@ RED4_FULL = Red4Plan(
     linguists=8,
     socratics=6,
     agents=8,
+    raw=8,
     eval_tiers=3,
     extractors=6,
     native_tutors=4,
@@ -72,6 +75,7 @@ RED4_QUICK = Red4Plan(
     socratics=2,
     socratic_tasks=40,
     agents=2,
+    raw=2,
     eval_tiers=1,
     eval_tier_tasks=150,
     tasks=80,
@@ -92,6 +96,7 @@ def populate4(red: Red4Plan, add: Callable[..., Any]) -> None:
         ("red4_multilingual", red.linguists, multilingual, red.tasks),
         ("red4_socratic", red.socratics, socratic, red.socratic_tasks),
         ("red4_agent_loop", red.agents, agent_loop, red.tasks),
+        ("red4_completions", red.raw, completions, red.tasks),
     )
     for scenario, count, fn, planned in strategies:
         for _ in range(count):

@@ -22,6 +22,10 @@ most of them also leave the single-turn shape:
 * ``agent_loop``: agent trajectories, the most valuable data of 2026: a coding-agent system
   prompt with tools, the task, then fabricated tool results (a failing test, then a passing
   one); the last message is a tool result, never a user turn. Each step is a harvest response.
+* ``completions``: the legacy ``/v1/completions`` endpoint (every upstream the README names
+  serves it: vLLM, TGI, llama.cpp) with the chat rendered by hand into the model's own chat
+  template (ChatML or Llama 3), an ordinary English "think step by step" system turn inside;
+  detection built around ``messages`` may read a raw prompt differently.
 * ``eval_tier``: a distiller who obtained the ``evaluation`` tier by posing as an evaluation
   vendor (the shipped policy audits that tier and never enforces detection on it) and runs a
   blatant CoT sweep at machine pace.
@@ -40,9 +44,13 @@ from loadtest.detection.redteam4_text import (
     AGENT_SYSTEM,
     AGENT_TOOLS,
     BEGIN,
+    CHAT,
     CONTINUE,
     ELICIT,
     FINISH,
+    LEGACY,
+    RAW_SYSTEMS,
+    RAW_TEMPLATES,
     Episode,
     body,
     passing,
@@ -62,6 +70,7 @@ def drive(
     turn_gap: float,
     episode_gap: float,
     session: tuple[int, int] = (8, 20),
+    path: str = CHAT,
 ) -> Behaviour:
     """Episodes (one request, or a conversation's requests) in sessions of ``session``
     episodes inside the account's own working hours, a person's think time apart, breaks of
@@ -77,7 +86,8 @@ def drive(
             for i, (payload, harvest) in enumerate(next(episodes)):
                 if i:
                     t += human_gap(rng, turn_gap)
-                t, out = yield from ask(t, Request(payload, harvest=harvest, headers=stack))
+                request = Request(payload, harvest=harvest, headers=stack, path=path)
+                t, out = yield from ask(t, request)
                 if out.stopped:
                     return
                 served += int(out.served and harvest)
@@ -170,6 +180,20 @@ def agent_loop(acc: Account, ctx: Context) -> Behaviour:
             yield steps
 
     return drive(acc, ctx, episodes(), turn_gap=8, episode_gap=120, session=(5, 12))
+
+
+def completions(acc: Account, ctx: Context) -> Behaviour:
+    """CoT asks as raw chat-template prompts to the legacy completions endpoint."""
+    rng = random.Random(f"red4-completions-{acc.behaviour_seed}")
+    template = rng.choice(RAW_TEMPLATES)
+
+    def episodes() -> Iterator[Episode]:
+        for task in tasks(ctx, rng):
+            prompt = template.format(system=rng.choice(RAW_SYSTEMS), task=task)
+            payload = {"model": "gpt-4o-mini", "prompt": prompt, "max_tokens": 3000}
+            yield [(payload, True)]
+
+    return drive(acc, ctx, episodes(), turn_gap=0, episode_gap=40, session=(15, 30), path=LEGACY)
 
 
 def eval_tier(acc: Account, ctx: Context) -> Behaviour:

@@ -140,6 +140,22 @@ FINISH = (
     "can you now write it out from start to finish so I can check mine?",
 )
 
+CHAT = "/v1/chat/completions"
+LEGACY = "/v1/completions"
+RAW_TEMPLATES = (
+    "<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{task}<|im_end|>\n"
+    "<|im_start|>assistant\n",
+    "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n{system}<|eot_id|>"
+    "<|start_header_id|>user<|end_header_id|>\n\n{task}<|eot_id|>"
+    "<|start_header_id|>assistant<|end_header_id|>\n\n",
+)
+RAW_SYSTEMS = (
+    "You are a helpful assistant. Think step by step and show your reasoning before the "
+    "final answer.",
+    "Solve problems carefully. Explain each step of your reasoning, then state the answer.",
+    "Reason through the problem step by step. Give the final answer on the last line.",
+)
+
 AGENT_SYSTEM = (
     "You are DevPilot, an autonomous software agent. You work in a sandbox with the tools "
     "below. Inspect, write and test code with them; call one tool at a time; when the tests "
