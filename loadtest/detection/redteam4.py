@@ -18,6 +18,7 @@ from loadtest.detection.redteam4_harvest import (
     exemplar,
     multilingual,
     schema,
+    schema_sweep,
     socratic,
 )
 from loadtest.detection.redteam4_personas import (
@@ -35,6 +36,8 @@ class Red4Plan:
     """Sizes of round 4's scenarios (0 leaves one out)."""
 
     schemas: int = 0  # reasoning requested through a JSON schema or a forced tool call
+    sweeps: int = 0  # the same at machine pace, 24/7 ...
+    sweep_tasks: int = 3000  # ... this many responses each
     exemplars: int = 0  # earlier worked answers as history, bare new task
     linguists: int = 0  # CoT sweep with the elicitation in another language
     socratics: int = 0  # one task per conversation, a move at a time ...
@@ -55,6 +58,7 @@ class Red4Plan:
 RED4_NONE = Red4Plan()
 RED4_FULL = Red4Plan(
     schemas=10,
+    sweeps=3,
     exemplars=10,
     linguists=8,
     socratics=6,
@@ -70,6 +74,8 @@ RED4_FULL = Red4Plan(
 )
 RED4_QUICK = Red4Plan(
     schemas=2,
+    sweeps=1,
+    sweep_tasks=300,
     exemplars=2,
     linguists=2,
     socratics=2,
@@ -92,6 +98,7 @@ def populate4(red: Red4Plan, add: Callable[..., Any]) -> None:
     """Add round 4's accounts of ``red`` through ``add`` (``scenarios.build``'s)."""
     strategies = (
         ("red4_schema", red.schemas, schema, red.tasks),
+        ("red4_schema_sweep", red.sweeps, schema_sweep, red.sweep_tasks),
         ("red4_exemplar", red.exemplars, exemplar, red.tasks),
         ("red4_multilingual", red.linguists, multilingual, red.tasks),
         ("red4_socratic", red.socratics, socratic, red.socratic_tasks),

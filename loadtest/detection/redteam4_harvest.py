@@ -22,6 +22,8 @@ most of them also leave the single-turn shape:
 * ``agent_loop``: agent trajectories, the most valuable data of 2026: a coding-agent system
   prompt with tools, the task, then fabricated tool results (a failing test, then a passing
   one); the last message is a tool result, never a user turn. Each step is a harvest response.
+* ``schema_sweep``: ``schema``'s requests at machine pace around the clock, 3,000 per
+  account: does anything but the value signal stand between a sweep and the model?
 * ``completions``: the legacy ``/v1/completions`` endpoint (every upstream the README names
   serves it: vLLM, TGI, llama.cpp) with the chat rendered by hand into the model's own chat
   template (ChatML or Llama 3), an ordinary English "think step by step" system turn inside;
@@ -108,6 +110,22 @@ def schema(acc: Account, ctx: Context) -> Behaviour:
             yield [(body([{"role": "user", "content": text}], **schema_params(rng)), True)]
 
     return drive(acc, ctx, episodes(), turn_gap=0, episode_gap=45)
+
+
+def schema_sweep(acc: Account, ctx: Context) -> Behaviour:
+    """``schema``'s requests 2-6 s apart, 24/7, until ``planned``."""
+    rng = random.Random(f"red4-sweep-{acc.behaviour_seed}")
+    t = ctx.start + rng.uniform(0, 0.5) * DAY
+    served = 0
+    for task in tasks(ctx, rng):
+        if served >= acc.planned or t >= ctx.end:
+            return
+        payload = body([{"role": "user", "content": task}], **schema_params(rng))
+        t, out = yield from ask(t, Request(payload, harvest=True))
+        if out.stopped:
+            return
+        served += out.served
+        t += rng.uniform(2, 6)
 
 
 def exemplar(acc: Account, ctx: Context) -> Behaviour:
