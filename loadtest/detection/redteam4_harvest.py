@@ -55,6 +55,7 @@ from loadtest.detection.redteam4_text import (
     RAW_TEMPLATES,
     Episode,
     body,
+    nth,
     passing,
     schema_params,
     tool_call,
@@ -152,7 +153,7 @@ def multilingual(acc: Account, ctx: Context) -> Behaviour:
     """A CoT sweep whose elicitation is in the account's language (a fresh phrasing each
     time), at a brisk pace in long sessions; the answer asked in English half the time."""
     rng = random.Random(f"red4-lang-{acc.behaviour_seed}")
-    lang = list(ELICIT)[acc.behaviour_seed % len(ELICIT)]
+    lang = list(ELICIT)[nth(acc.name) % len(ELICIT)]
     phrasings, in_english = ELICIT[lang]
 
     def episodes() -> Iterator[Episode]:

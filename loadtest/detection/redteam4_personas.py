@@ -33,6 +33,7 @@ from loadtest.detection.redteam4_text import (
     CONTINUE,
     FINISH,
     body,
+    nth,
     passing,
     schema_params,
     tool_call,
@@ -121,7 +122,7 @@ def native_tutor(acc: Account, ctx: Context) -> Behaviour:
     """The app's students: about 80 problems an evening, a third with follow-ups."""
     rng = ctx.rng(acc)
     stack = client_stack(rng)
-    lang = list(TUTOR)[acc.behaviour_seed % len(TUTOR)]
+    lang = list(TUTOR)[nth(acc.name) % len(TUTOR)]
     system, asks, follow = TUTOR[lang]
     per_day = max(20, int(80 * ctx.scale))
     for day in range(min(7, int(ctx.days))):

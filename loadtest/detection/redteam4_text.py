@@ -23,6 +23,12 @@ ANSWER_FIELDS = ("final_answer", "answer", "result")
 TOOL_NAMES = ("record_solution", "submit", "save_answer")
 
 
+def nth(acc_name: str) -> int:
+    """The account's number within its scenario (``scenario-0003`` -> 3): languages are
+    dealt out in turn, so every language has an account once there are enough of them."""
+    return int(acc_name.rsplit("-", 1)[-1])
+
+
 def body(messages: list[dict[str, Any]], **params: Any) -> dict[str, Any]:
     """A chat completion body; no ``max_tokens`` unless given (the model's own limit)."""
     return {"model": params.pop("model", "gpt-4o-mini"), "messages": messages, **params}
