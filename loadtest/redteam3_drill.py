@@ -30,7 +30,7 @@ from aiohttp import ClientSession
 
 from loadtest.detection.context import Context
 from loadtest.detection.evaluate import START
-from loadtest.detection.harness import CHAT, write_keys
+from loadtest.detection.harness import write_keys
 from loadtest.detection.pools import load_pools
 from loadtest.detection.scenarios import FULL, QUICK, BehaviourFn, build
 from loadtest.detection.traffic import Account, Outcome, Request
@@ -96,7 +96,7 @@ async def post(session: ClientSession, base: str, key: str, acc: Account, req: R
         "Authorization": f"Bearer {key}",
         "X-Forwarded-For": acc.client_ip,
     }
-    async with session.post(base + CHAT, json=dict(req.body), headers=headers) as resp:
+    async with session.post(base + req.path, json=dict(req.body), headers=headers) as resp:
         payload: dict[str, Any] = await resp.json(content_type=None)
         error = payload.get("error") or {} if isinstance(payload, dict) else {}
         return Outcome(

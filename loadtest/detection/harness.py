@@ -164,7 +164,7 @@ class Harness:
             "Content-Type": "application/json",
         }
         body = json.dumps(request.body).encode()
-        status, payload, resp_headers = await self._post(body, headers)
+        status, payload, resp_headers = await self._post(body, headers, request.path)
         error = payload.get("error") or {}
         challenged = status == 403 and error.get("code") == "challenge_required"
         if challenged and solve and self.solved < self.solve_budget:
@@ -172,7 +172,9 @@ class Harness:
             challenge = error.get("challenge") or {}
             token, difficulty = str(challenge.get("token")), int(challenge.get("difficulty", 0))
             proof = header_value(token, solve_pow(token, difficulty))
-            status, payload, resp_headers = await self._post(body, {**headers, HEADER: proof})
+            status, payload, resp_headers = await self._post(
+                body, {**headers, HEADER: proof}, request.path
+            )
             error = payload.get("error") or {}
         degraded = "x-gateway-degraded" in resp_headers
         if status == 200:
@@ -207,10 +209,10 @@ class Harness:
         return info.size > 1 and info.soft
 
     async def _post(
-        self, body: bytes, headers: Mapping[str, str]
+        self, body: bytes, headers: Mapping[str, str], path: str = CHAT
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         assert self._client is not None
-        async with self._client.post(CHAT, data=body, headers=headers) as resp:
+        async with self._client.post(path, data=body, headers=headers) as resp:
             raw = await resp.read()
             status, resp_headers = resp.status, {k.lower(): v for k, v in resp.headers.items()}
         await self.settle()
@@ -231,6 +233,7 @@ class Harness:
 def estimate_tokens(body: Mapping[str, Any]) -> int:
     """Prompt characters / 4 plus the completion the mock would have returned."""
     chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", ()))
+    chars += len(str(body.get("prompt", "")))
     return chars // 4 + EXPECTED_COMPLETION
 
 

@@ -16,6 +16,7 @@ from loadtest.detection.personas import PERSONAS
 from loadtest.detection.redteam import RED_FULL, RED_NONE, RED_QUICK, RedPlan, populate
 from loadtest.detection.redteam2 import RED2_FULL, RED2_NONE, RED2_QUICK, Red2Plan, populate2
 from loadtest.detection.redteam3 import RED3_FULL, RED3_NONE, RED3_QUICK, Red3Plan, populate3
+from loadtest.detection.redteam4 import RED4_FULL, RED4_NONE, RED4_QUICK, Red4Plan, populate4
 from loadtest.detection.traffic import Account, Behaviour, Role
 
 BehaviourFn = Callable[[Account, Context], Behaviour]
@@ -43,6 +44,7 @@ class Plan:
     red: RedPlan = RED_NONE  # the red team's strategies and look-alikes (redteam.py)
     red2: Red2Plan = RED2_NONE  # round 11b's (redteam2.py)
     red3: Red3Plan = RED3_NONE  # round 3's (redteam3.py)
+    red4: Red4Plan = RED4_NONE  # round 4's (redteam4.py)
 
 
 FULL = Plan(
@@ -68,6 +70,7 @@ FULL = Plan(
     red=RED_FULL,
     red2=RED2_FULL,
     red3=RED3_FULL,
+    red4=RED4_FULL,
 )
 QUICK = Plan(
     name="quick",
@@ -92,6 +95,7 @@ QUICK = Plan(
     red=RED_QUICK,
     red2=RED2_QUICK,
     red3=RED3_QUICK,
+    red4=RED4_QUICK,
 )
 
 
@@ -162,4 +166,5 @@ def build(
     populate(plan.red, add, seed)
     populate2(plan.red2, add)
     populate3(plan.red3, add)
+    populate4(plan.red4, add)
     return [(acc, fn) for acc, fn in out if not only or acc.scenario in only]

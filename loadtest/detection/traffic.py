@@ -18,6 +18,7 @@ class Request:
     body: Mapping[str, Any]
     harvest: bool = False  # a harvest task (counts toward what the attacker extracts)
     headers: Mapping[str, str] = field(default_factory=dict)  # client stack (User-Agent, SDK)
+    path: str = "/v1/chat/completions"  # the endpoint (legacy /v1/completions takes "prompt")
 
 
 @dataclass(frozen=True, slots=True)
