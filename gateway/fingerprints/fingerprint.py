@@ -61,11 +61,15 @@ class Fingerprinter:
         body: Mapping[str, object] | object,
         endpoint: str,
         skeleton: Skeleton | None = None,
+        cell: int | None = None,
     ) -> Fingerprint:
         """Fingerprint a request body (``endpoint``: chat, completions, embeddings, other);
-        ``skeleton``: its last user turn's, when the request path already made it."""
+        ``skeleton``: its last user turn's, when the request path already made it, and
+        ``cell``: the novelty cell it computed from that skeleton (:meth:`budget_part`)."""
         parts = prompt_parts(body, endpoint)
-        return self.fingerprint_text(parts.last_user, parts.system, parts.est_tokens, skeleton)
+        return self.fingerprint_text(
+            parts.last_user, parts.system, parts.est_tokens, skeleton, cell
+        )
 
     def budget_part(
         self, body: Mapping[str, object] | object, endpoint: str, *, cell: bool
@@ -113,10 +117,12 @@ class Fingerprinter:
         system: str = "",
         est_tokens: int | None = None,
         skeleton: Skeleton | None = None,
+        cell: int | None = None,
     ) -> Fingerprint:
         """Fingerprint one prompt text (``est_tokens``: by default the estimate of these two
-        texts; ``skeleton``: the text's own from :meth:`skeleton_of`, reused). The stages are
-        timed one by one in ``loadtest.bench_fingerprint``."""
+        texts; ``skeleton``: the text's own from :meth:`skeleton_of`, reused; ``cell``: the
+        novelty cell :meth:`_cell` made of that skeleton, reused, only with ``skeleton``).
+        The stages are timed one by one in ``loadtest.bench_fingerprint``."""
         if skeleton is None:
             tokens = self.skeletonizer.tokenize(text)
             sk = self.skeletonizer.from_tokens(tokens)
@@ -147,7 +153,9 @@ class Fingerprinter:
             skeleton=hash_sequence(sk.hashes) if len(sk) else 0,
             simhash=sim,
             bands=bands(sim),
-            cell=self.cells.cell(self.embedding(sk, select)),
+            cell=self.cells.cell(self.embedding(sk, select))
+            if cell is None or skeleton is None
+            else cell,
             system=system_hash(system),
             words=words,
             est_tokens=est_tokens,

@@ -5,7 +5,7 @@ novelty cell when a novelty budget needs it (:func:`cell_need`).
 The rest of the fingerprint (skeleton hash, frame, SimHash, exact hash, elicitation, system
 prompt: what detection and linking read) is computed after the response by
 :class:`DetectionPrints` for the settle stage (reusing the skeleton the cell was computed
-from), and only when detection or template links need it for the caller's tier.
+from, and the cell), and only when detection or template links need it for the caller's tier.
 Fingerprints are pure (see ``gateway.fingerprints``); the prompt text itself never leaves
 the gateway except to go upstream.
 """
@@ -41,7 +41,11 @@ class PromptInspector(Protocol):
     def budget_part(self, body: dict[str, object], endpoint: str, *, cell: bool) -> BudgetPart: ...
 
     def fingerprint(
-        self, body: dict[str, object], endpoint: str, skeleton: Skeleton | None = None
+        self,
+        body: dict[str, object],
+        endpoint: str,
+        skeleton: Skeleton | None = None,
+        cell: int | None = None,
     ) -> Fingerprint: ...
 
     def features(
@@ -105,7 +109,8 @@ class DetectionPrints:
         tier = identity.tier if identity is not None else None
         if not self._policy().compiled.needs_fingerprint(tier):
             return estimate_only(prompt.est_tokens)
-        return self._inspector.fingerprint(payload, ctx.endpoint, ctx.prompt_skeleton)
+        # the cell, like the skeleton, is the request path's (the same value, not made twice)
+        return self._inspector.fingerprint(payload, ctx.endpoint, ctx.prompt_skeleton, prompt.cell)
 
 
 class InspectStage:

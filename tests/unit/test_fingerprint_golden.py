@@ -125,19 +125,31 @@ def test_fingerprints_match_the_recorded_values(golden: list[dict[str, Any]]) ->
 def test_the_request_paths_cell_is_the_recorded_cell(golden: list[dict[str, Any]]) -> None:
     """The request path computes only the novelty cell (``cell_of``, no exact, frame or
     SimHash hash); it is the recorded fingerprint's cell for every input. The whole
-    fingerprint made after the response from the request path's skeleton is the recorded
-    one too."""
+    fingerprint made after the response from the request path's skeleton (and cell) is the
+    recorded one too."""
     fp = Fingerprinter()
     mismatches = [
         (i, g["head"])
         for i, ((text, system), g) in enumerate(zip(golden_inputs(), golden, strict=True))
         if fp.cell_of(text) != g["fingerprint"][4]
-        or json.loads(
-            json.dumps(astuple(fp.fingerprint_text(text, system, None, fp.skeleton_of(text))))
+        or any(
+            json.loads(json.dumps(astuple(fp.fingerprint_text(text, system, None, sk, cell))))
+            != g["fingerprint"]
+            for sk, cell in ((fp.skeleton_of(text), None), (fp.skeleton_of(text), fp.cell_of(text)))
         )
-        != g["fingerprint"]
     ]
     assert mismatches == []
+
+
+def test_the_whole_fingerprint_reuses_the_request_paths_cell() -> None:
+    """Given the request path's skeleton and cell, the whole fingerprint takes the cell as
+    it is (no second embedding); without the skeleton a cell is not trusted."""
+    fp = Fingerprinter()
+    text = "Explain step by step how a compiler turns source code into machine code."
+    sk, cell = fp.skeleton_of(text), fp.cell_of(text)
+    other = (cell + 1) % (1 << 14)
+    assert fp.fingerprint_text(text, "", None, sk, other).cell == other
+    assert fp.fingerprint_text(text, "", None, None, other).cell == cell
 
 
 def main() -> None:
