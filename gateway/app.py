@@ -56,7 +56,7 @@ from gateway.proxy.stages import AuthenticateStage, ForwardStage, IdentifyStage,
 from gateway.settings import Settings
 from gateway.sightings.apply import Applier
 from gateway.sightings.metrics import DetectMetrics
-from gateway.sightings.observer import SightingObserver, SightingSink
+from gateway.sightings.observer import SightingObserver, SightingSink, linking_reads
 from gateway.sightings.sink_redis import RedisSink
 from gateway.sightings.source import MemoryStream, SightingSource
 from gateway.sightings.source_redis import RedisSource
@@ -168,7 +168,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
         )
 
     def wanted(identity: Any) -> bool:
-        return detection.enabled_for(identity.tier) or clusters_policy().enabled
+        return detection.enabled_for(identity.tier) or linking_reads(clusters_policy(), identity)
 
     state = GatewayState(
         settings=settings,
