@@ -216,8 +216,8 @@ def main() -> None:
     for (part, size), (med, p99, mean, cpu, n) in results.items():
         print(f"{part:>13} {size:>6} {n:>8} {med:>10.3f} {p99:>8.3f} {mean:>8.3f} {cpu:>7.3f}")
     print("\nthe whole fingerprint alone, median cost per stage, microseconds (stages timed one")
-    print("by one; the detection part skips premask, tokenize, skeleton, embed and cell but for")
-    print("the exact hash):")
+    print("by one; the detection part skips premask, tokenize, skeleton, embed and cell, and")
+    print("makes the exact hash from the characters the request path's tokenisation kept):")
     print(f"{'stage':>10} " + " ".join(f"{f'{s} words':>11}" for s in stages))
     for i, name in enumerate(STAGES):
         print(f"{name:>10} " + " ".join(f"{row[i]:>11.1f}" for row in stages.values()))

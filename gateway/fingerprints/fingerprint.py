@@ -22,7 +22,7 @@ from gateway.fingerprints.normalize import normalize
 from gateway.fingerprints.request import prompt_parts, request_features
 from gateway.fingerprints.simhash import bands, ngram_features, simhash
 from gateway.fingerprints.skeleton import Skeleton, Skeletonizer
-from gateway.fingerprints.tokens import exact_hash
+from gateway.fingerprints.tokens import exact_of
 from gateway.model import BudgetPrint, Fingerprint, RequestFeatures
 
 SYSTEM_LEXICON_CHARS = 4_000
@@ -129,7 +129,7 @@ class Fingerprinter:
             exact = tokens.exact
         else:
             sk, tokens = skeleton, skeleton.tokens
-            exact = exact_hash(tokens.text, self.skeletonizer.tables)
+            exact = exact_of(tokens, self.skeletonizer.tables)
         segment = body_segment(sk)
         frame = frame_hash(sk, segment)
         select = segment if frame else None
