@@ -19,7 +19,7 @@ from gateway.fingerprints.frame import body_segment, frame_hash, frame_range, se
 from gateway.fingerprints.hashing import hash_sequence, stable_hash64
 from gateway.fingerprints.lexicon import Lexicon
 from gateway.fingerprints.normalize import normalize
-from gateway.fingerprints.request import prompt_parts, request_features
+from gateway.fingerprints.request import PromptParts, prompt_parts, request_features
 from gateway.fingerprints.simhash import bands, ngram_features, simhash
 from gateway.fingerprints.skeleton import Skeleton, Skeletonizer
 from gateway.fingerprints.tokens import exact_of
@@ -62,11 +62,16 @@ class Fingerprinter:
         endpoint: str,
         skeleton: Skeleton | None = None,
         cell: int | None = None,
+        *,
+        frame_only: bool = False,
     ) -> Fingerprint:
         """Fingerprint a request body (``endpoint``: chat, completions, embeddings, other);
         ``skeleton``: its last user turn's, when the request path already made it, and
-        ``cell``: the novelty cell it computed from that skeleton (:meth:`budget_part`)."""
+        ``cell``: the novelty cell it computed from that skeleton (:meth:`budget_part`).
+        ``frame_only``: only what account linking reads (see :meth:`_frame_print`)."""
         parts = prompt_parts(body, endpoint)
+        if frame_only:
+            return self._frame_print(parts, skeleton, cell)
         return self.fingerprint_text(
             parts.last_user, parts.system, parts.est_tokens, skeleton, cell
         )
@@ -135,8 +140,7 @@ class Fingerprinter:
         select = segment if frame else None
         sim = simhash(ngram_features(sk.hashes))
         elicit = self.lexicon.match_tokens(tokens)
-        if not frame and elicit.anchor >= 0:
-            frame = sentence_frame(sk, elicit.anchor)
+        frame = frame or _sentence_frame(sk, elicit.anchor)
         terms, system_score = elicit.terms, 0.0
         if system:  # an app's style: kept apart from the user turn's own wording
             extra = self.lexicon.score(system[:SYSTEM_LEXICON_CHARS])
@@ -165,11 +169,35 @@ class Fingerprinter:
             system_elicitation=system_score,
         )
 
+    def _frame_print(
+        self, parts: PromptParts, skeleton: Skeleton | None, cell: int | None
+    ) -> Fingerprint:
+        """What account linking alone reads of a request (``fingerprint(frame_only=True)``):
+        the template ``frame`` (the whole fingerprint's), the token estimate and, with the
+        request path's skeleton, its cell; every other hash is 0. The elicitation lexicon
+        runs only for a prompt without a segment frame (its matched phrase's sentence may
+        be the frame)."""
+        sk = skeleton if skeleton is not None else self.skeleton_of(parts.last_user)
+        frame = frame_hash(sk, body_segment(sk))
+        if not frame:
+            frame = _sentence_frame(sk, self.lexicon.match_tokens(sk.tokens).anchor)
+        return Fingerprint(
+            exact=0, skeleton=0, simhash=0, bands=(0, 0, 0, 0),
+            cell=cell if cell is not None and skeleton is not None else 0, system=0, words=0,
+            est_tokens=parts.est_tokens, elicitation=0.0, frame=frame,
+        )  # fmt: skip
+
     def embedding(self, sk: Skeleton, segment: int | None) -> Vector:
         """The embedding of one segment of a skeleton (all of it when None)."""
         if self._fast and isinstance(self.embedder, HashedNgramEmbedder):
             return self.embedder.embed_skeleton(sk, segment)
         return self.embedder.embed(_segment_text(sk, segment))
+
+
+def _sentence_frame(sk: Skeleton, anchor: int) -> int:
+    """The frame of a prompt without a segment frame: the sentence of the lexicon's matched
+    phrase (``anchor``; -1: none, no frame)."""
+    return sentence_frame(sk, anchor) if anchor >= 0 else 0
 
 
 def system_hash(system: str) -> int:

@@ -5,7 +5,8 @@ novelty cell when a novelty budget needs it (:func:`cell_need`).
 The rest of the fingerprint (skeleton hash, frame, SimHash, exact hash, elicitation, system
 prompt: what detection and linking read) is computed after the response by
 :class:`DetectionPrints` for the settle stage (reusing the skeleton the cell was computed
-from, and the cell), and only when detection or template links need it for the caller's tier.
+from, and the cell), and only when detection or template links need it for the caller's tier:
+only the template frame when linking alone reads it.
 Fingerprints are pure (see ``gateway.fingerprints``); the prompt text itself never leaves
 the gateway except to go upstream.
 """
@@ -46,6 +47,8 @@ class PromptInspector(Protocol):
         endpoint: str,
         skeleton: Skeleton | None = None,
         cell: int | None = None,
+        *,
+        frame_only: bool = False,
     ) -> Fingerprint: ...
 
     def features(
@@ -93,10 +96,11 @@ def client_stack(headers: Mapping[str, str]) -> int:
 
 
 class DetectionPrints:
-    """The whole fingerprint of a served request, computed after the response (the settle
-    stage's observers: detection and linking): only when the policy in effect needs it for
-    the caller's tier (:meth:`~gateway.policy.compiled.CompiledPolicy.needs_fingerprint`),
-    else the token estimate alone. None for a request without a JSON prompt."""
+    """The fingerprint of a served request, computed after the response (the settle stage's
+    observers: detection and linking), as much of it as the policy in effect needs for the
+    caller's tier (:meth:`~gateway.policy.compiled.CompiledPolicy.fingerprint_need`): the
+    whole of it (detection), the template frame (linking alone), else the token estimate
+    alone. None for a request without a JSON prompt."""
 
     def __init__(self, inspector: PromptInspector, policy: Callable[[], LoadedPolicy]) -> None:
         self._inspector = inspector
@@ -107,10 +111,14 @@ class DetectionPrints:
         if prompt is None or payload is None:
             return None
         tier = identity.tier if identity is not None else None
-        if not self._policy().compiled.needs_fingerprint(tier):
+        need = self._policy().compiled.fingerprint_need(tier)
+        if need == "none":
             return estimate_only(prompt.est_tokens)
-        # the cell, like the skeleton, is the request path's (the same value, not made twice)
-        return self._inspector.fingerprint(payload, ctx.endpoint, ctx.prompt_skeleton, prompt.cell)
+        # the cell, like the skeleton, is the request path's (the same value, not made twice);
+        # linking alone reads only the template frame
+        return self._inspector.fingerprint(
+            payload, ctx.endpoint, ctx.prompt_skeleton, prompt.cell, frame_only=need == "frame"
+        )
 
 
 class InspectStage:

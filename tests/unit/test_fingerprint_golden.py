@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import astuple
+from dataclasses import astuple, fields
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gateway.fingerprints.fingerprint import Fingerprinter
+from gateway.model import Fingerprint
 from loadtest.corpus import load_prompts
 
 GOLDEN = Path(__file__).resolve().parent / "fingerprint_golden.json"
@@ -138,6 +139,23 @@ def test_the_request_paths_cell_is_the_recorded_cell(golden: list[dict[str, Any]
             for sk, cell in ((fp.skeleton_of(text), None), (fp.skeleton_of(text), fp.cell_of(text)))
         )
     ]
+    assert mismatches == []
+
+
+def test_the_frame_print_has_the_recorded_frame(golden: list[dict[str, Any]]) -> None:
+    """Linking alone reads the template frame: the frame print's is the recorded one, made
+    from the request path's skeleton or from the text; nothing else is hashed."""
+    fp = Fingerprinter()
+    frame_at = [f.name for f in fields(Fingerprint)].index("frame")
+    mismatches = []
+    for i, ((text, system), g) in enumerate(zip(golden_inputs(), golden, strict=True)):
+        body = {
+            "messages": [{"role": "system", "content": system}, {"role": "user", "content": text}]
+        }
+        for sk in (None, fp.skeleton_of(text)):
+            got = fp.fingerprint(body, "chat", sk, fp.cell_of(text), frame_only=True)
+            if got.frame != g["fingerprint"][frame_at] or (got.exact, got.simhash) != (0, 0):
+                mismatches.append((i, g["head"], sk is None))
     assert mismatches == []
 
 

@@ -111,6 +111,28 @@ async def test_the_request_path_computes_only_the_cell_and_the_estimate(
     assert (estimate.exact, estimate.skeleton, estimate.frame) == (0, 0, 0)
 
 
+async def test_linking_alone_gets_the_frame_print(tmp_path: Path) -> None:
+    """Detection off, template links on: after the response only the frame is made (the
+    whole fingerprint's frame), from the request path's skeleton."""
+    fingerprinter = Fingerprinter()
+    stage = InspectStage(fingerprinter, body_limit=1 << 20, route_prefix="/v1/")
+    text = "Solve step by step, show your work:\nJanet has 3 apples and eats one.\nAnswer:"
+    body = {"model": "m", "messages": [{"role": "user", "content": text}]}
+    ctx = RequestContext(request_id="r", started=0.0, now=0.0, path=_Request.path)
+    ctx.identity = Identity("a", "free")
+    await stage.run(_Request(body), ctx)  # type: ignore[arg-type]
+    linking = policy(
+        tmp_path,
+        "links",
+        {"tiers": {"free": {}}, "detection": {"enabled": False}},
+    )
+    whole = fingerprinter.fingerprint(body, "chat")
+    got = DetectionPrints(fingerprinter, lambda: linking)(ctx)
+    assert got is not None and whole.frame != 0
+    assert (got.frame, got.est_tokens, got.cell) == (whole.frame, whole.est_tokens, whole.cell)
+    assert (got.exact, got.skeleton, got.simhash, got.system) == (0, 0, 0, 0)
+
+
 class _Request:
     """What InspectStage reads of an aiohttp request."""
 
