@@ -113,8 +113,9 @@ class Fingerprinter:
         body: Mapping[str, object] | object,
         endpoint: str,
         headers: Mapping[str, str] | None = None,
+        client_stack: int = 0,
     ) -> RequestFeatures:
-        return request_features(body, endpoint, headers)
+        return request_features(body, endpoint, headers, client_stack)
 
     def fingerprint_text(
         self,

@@ -14,7 +14,6 @@ the gateway except to go upstream.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Protocol
 
 import orjson
@@ -52,7 +51,7 @@ class PromptInspector(Protocol):
     ) -> Fingerprint: ...
 
     def features(
-        self, body: dict[str, object], endpoint: str, headers: dict[str, str]
+        self, body: dict[str, object], endpoint: str, headers: dict[str, str], client_stack: int
     ) -> RequestFeatures: ...
 
 
@@ -156,9 +155,8 @@ class InspectStage:
         check_fields(payload, ctx.endpoint)
         ctx.payload = payload
         headers = {"x-stainless-retry-count": request.headers.get("x-stainless-retry-count", "")}
-        features = self._inspector.features(payload, ctx.endpoint, headers)
         stack = client_stack(request.headers)
-        ctx.features = replace(features, client_stack=stack) if stack else features
+        ctx.features = self._inspector.features(payload, ctx.endpoint, headers, stack)
         cell = self._needs_cell is None or self._needs_cell(ctx.identity)
         part = self._inspector.budget_part(payload, ctx.endpoint, cell=cell)
         ctx.prompt, ctx.prompt_skeleton = part.print, part.skeleton

@@ -21,7 +21,7 @@ from gateway.observability.logging import BufferedLines, IsoTimestamp
 from gateway.observability.metrics import Metrics
 from gateway.policy.loader import LoadedPolicy, load_policy
 from gateway.proxy.context import RequestContext
-from gateway.proxy.inspect import DetectionPrints, InspectStage, cell_need
+from gateway.proxy.inspect import DetectionPrints, InspectStage, cell_need, client_stack
 from gateway.proxy.planner import Planner
 from gateway.proxy.settle import InFlightLeases, Settler
 from gateway.redis.keys import KeyBuilder
@@ -131,6 +131,16 @@ async def test_linking_alone_gets_the_frame_print(tmp_path: Path) -> None:
     assert got is not None and whole.frame != 0
     assert (got.frame, got.est_tokens, got.cell) == (whole.frame, whole.est_tokens, whole.cell)
     assert (got.exact, got.skeleton, got.simhash, got.system) == (0, 0, 0, 0)
+
+
+async def test_the_inspect_stage_reads_the_client_stack_into_the_features() -> None:
+    stage = InspectStage(Fingerprinter(), body_limit=1 << 20, route_prefix="/v1/")
+    request = _Request(BODY)
+    request.headers = {"User-Agent": "OpenAI/Python 1.40.0", "X-Stainless-Lang": "python"}
+    ctx = RequestContext(request_id="r", started=0.0, now=0.0, path=_Request.path)
+    await stage.run(request, ctx)  # type: ignore[arg-type]
+    assert ctx.features is not None and ctx.features.model == "m"
+    assert ctx.features.client_stack == client_stack(request.headers) != 0
 
 
 class _Request:
