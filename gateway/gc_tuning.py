@@ -17,7 +17,10 @@ gateway process's CPU, about 100 µs per request, most of it walks of the start-
   (a collection of that many young objects takes a few milliseconds: far below a request's
   latency budget, and rare).
 
-Cycles are still collected: only how often, and over which objects, changes.
+Cycles are still collected: only how often, and over which objects, changes. The price:
+start-up objects that later become cyclic garbage (the first policy version's, after a
+reload) are never collected; they are freed by reference counting when not in a cycle, and
+the loss is bounded by what existed at start-up, once.
 """
 
 from __future__ import annotations
