@@ -55,7 +55,7 @@ from gateway.proxy.planner import Planner
 from gateway.proxy.settle import Settler
 from gateway.proxy.stages import AuthenticateStage, ForwardStage, IdentifyStage, PathStage
 from gateway.settings import Settings
-from gateway.sightings.observer import SightingObserver
+from gateway.sightings.observer import SightingObserver, linking_reads
 from gateway.startup import policy_source
 from gateway.state import STATE, GatewayState
 
@@ -149,7 +149,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> GatewayState:
     sink, stream = build_sink(settings, backend, metrics)
 
     def wanted(identity: Any) -> bool:
-        return detection.enabled_for(identity.tier) or clusters_policy().enabled
+        return detection.enabled_for(identity.tier) or linking_reads(clusters_policy(), identity)
 
     state = GatewayState(
         settings=settings,

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from gateway.app import build_admin_app, build_app
 from gateway.clock import SystemClock
+from gateway.gc_tuning import tune_for_serving
 from gateway.http.protocol import EdgeOptions, EdgeRunner
 from gateway.observability.logging import configure_logging
 from gateway.observability.multiproc import ENV as METRICS_DIR_ENV
@@ -135,7 +136,12 @@ async def _serve_until_stopped(
 def _worker_main(settings: Settings, worker: int) -> int:
     configure_logging(settings.log_format, settings.log_level)
     _install_uvloop()
-    return run_command(lambda: run_gateway(settings, worker=worker), asyncio.run) or 0
+    return (
+        run_command(
+            lambda: run_gateway(settings, worker=worker, on_ready=tune_for_serving), asyncio.run
+        )
+        or 0
+    )
 
 
 def _worker_process(settings: Settings, worker: int) -> None:

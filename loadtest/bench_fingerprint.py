@@ -10,7 +10,7 @@ one is read as a chat request body, in its two parts:
   cell, what the budgets charge), computed before the budget check;
 * the detection part (``Fingerprinter.fingerprint``: the whole fingerprint that detection
   and linking read), computed after the response (it costs CPU, not latency), from the
-  skeleton the request path made, as the gateway does;
+  skeleton and the novelty cell the request path made, as the gateway does;
 * for comparison, the whole fingerprint alone (no skeleton given).
 
 Per part and prompt size: the wall time (median, p99, mean) and the median CPU time of this
@@ -178,11 +178,14 @@ def run(rounds: int, count: int) -> tuple[dict[tuple[str, int], Row], dict[int, 
         for body in bodies[:20]:  # warm up
             fp.fingerprint(body, "chat")
             fp.budget_print(body, "chat", cell=True)
-        # the detection part reuses the skeleton the request path made (as the gateway does)
-        made = [(body, fp.budget_part(body, "chat", cell=True).skeleton) for body in bodies]
+        # the detection part reuses the skeleton and cell the request path made (as the
+        # gateway does)
+        made = [(body, fp.budget_part(body, "chat", cell=True)) for body in bodies]
         parts: dict[str, Callable[[tuple[Mapping[str, object], Any]], object]] = {
             "request path": lambda pair: fp.budget_part(pair[0], "chat", cell=True),
-            "detection": lambda pair: fp.fingerprint(pair[0], "chat", pair[1]),
+            "detection": lambda pair: fp.fingerprint(
+                pair[0], "chat", pair[1].skeleton, pair[1].print.cell
+            ),
             "whole, alone": lambda pair: fp.fingerprint(pair[0], "chat"),
         }
         for part, call in parts.items():
@@ -213,9 +216,8 @@ def main() -> None:
     for (part, size), (med, p99, mean, cpu, n) in results.items():
         print(f"{part:>13} {size:>6} {n:>8} {med:>10.3f} {p99:>8.3f} {mean:>8.3f} {cpu:>7.3f}")
     print("\nthe whole fingerprint alone, median cost per stage, microseconds (stages timed one")
-    print(
-        "by one; the detection part skips premask, tokenize and skeleton but for the exact hash):"
-    )
+    print("by one; the detection part skips premask, tokenize, skeleton, embed and cell, and")
+    print("makes the exact hash from the characters the request path's tokenisation kept):")
     print(f"{'stage':>10} " + " ".join(f"{f'{s} words':>11}" for s in stages))
     for i, name in enumerate(STAGES):
         print(f"{name:>10} " + " ".join(f"{row[i]:>11.1f}" for row in stages.values()))

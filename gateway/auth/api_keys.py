@@ -34,6 +34,7 @@ _ALPHABET = string.digits + string.ascii_letters
 _KEY_CHARS = 43  # 62**43 > 2**256: every 32-byte value fits, fixed length
 _MAX_KEY_LEN = 512  # longer credentials are not hashed at all
 _INDEX_HEX = 16  # dict lookup on a hash prefix, then compare_digest on the full hash
+_VERIFIED_MAX = 10_000  # keys whose hash matched an enabled record, remembered (see lookup)
 
 log = structlog.get_logger(__name__)
 
@@ -76,7 +77,12 @@ def _stat_signature(path: Path) -> tuple[int, int, int] | None:
 class KeyStore:
     """Hashed API keys in memory, reloaded when the file changes (checked at most once per
     ``check_interval`` seconds, on lookup) or on :meth:`reload`. A file that fails to parse
-    keeps the last good keys."""
+    keeps the last good keys.
+
+    A key that matched an enabled record is remembered with it (at most ``_VERIFIED_MAX``
+    keys; the memory is emptied when full and on every install of records, so a revoked or
+    changed key is hashed again): a caller's next requests skip the HMAC. Keys that match
+    nothing are never remembered (random keys cannot fill the memory)."""
 
     def __init__(
         self,
@@ -96,6 +102,7 @@ class KeyStore:
         self._index: dict[str, tuple[KeyRecord, ...]] = {}
         self._algs: tuple[HashAlg, ...] = ()
         self._records: tuple[KeyRecord, ...] = ()
+        self._verified: dict[str, KeyRecord] = {}
         self._install(tuple(records))
 
     @classmethod
@@ -127,10 +134,14 @@ class KeyStore:
         self._index = {k: tuple(v) for k, v in index.items()}
         self._algs = tuple(sorted(algs))
         self._records = records
+        self._verified = {}
 
     def lookup(self, key: str) -> KeyRecord | None:
         """The enabled record whose hash matches ``key``, else None."""
         self.maybe_reload()
+        known = self._verified.get(key)
+        if known is not None:
+            return known
         if not key or len(key) > _MAX_KEY_LEN or not key.isascii():
             return None  # credentials are ASCII; header bytes that are not UTF-8 match none
         for alg in self._algs:
@@ -139,7 +150,12 @@ class KeyStore:
                 continue
             for rec in self._index.get(f"{alg}:{digest[:_INDEX_HEX]}", ()):
                 if hmac.compare_digest(rec.hash, digest):
-                    return None if rec.disabled else rec
+                    if rec.disabled:
+                        return None
+                    if len(self._verified) >= _VERIFIED_MAX:
+                        self._verified.clear()
+                    self._verified[key] = rec
+                    return rec
         return None
 
     def maybe_reload(self) -> bool:

@@ -19,10 +19,10 @@ from gateway.fingerprints.frame import body_segment, frame_hash, frame_range, se
 from gateway.fingerprints.hashing import hash_sequence, stable_hash64
 from gateway.fingerprints.lexicon import Lexicon
 from gateway.fingerprints.normalize import normalize
-from gateway.fingerprints.request import prompt_parts, request_features
+from gateway.fingerprints.request import PromptParts, prompt_parts, request_features
 from gateway.fingerprints.simhash import bands, ngram_features, simhash
 from gateway.fingerprints.skeleton import Skeleton, Skeletonizer
-from gateway.fingerprints.tokens import exact_hash
+from gateway.fingerprints.tokens import exact_of
 from gateway.model import BudgetPrint, Fingerprint, RequestFeatures
 
 SYSTEM_LEXICON_CHARS = 4_000
@@ -61,11 +61,20 @@ class Fingerprinter:
         body: Mapping[str, object] | object,
         endpoint: str,
         skeleton: Skeleton | None = None,
+        cell: int | None = None,
+        *,
+        frame_only: bool = False,
     ) -> Fingerprint:
         """Fingerprint a request body (``endpoint``: chat, completions, embeddings, other);
-        ``skeleton``: its last user turn's, when the request path already made it."""
+        ``skeleton``: its last user turn's, when the request path already made it, and
+        ``cell``: the novelty cell it computed from that skeleton (:meth:`budget_part`).
+        ``frame_only``: only what account linking reads (see :meth:`_frame_print`)."""
         parts = prompt_parts(body, endpoint)
-        return self.fingerprint_text(parts.last_user, parts.system, parts.est_tokens, skeleton)
+        if frame_only:
+            return self._frame_print(parts, skeleton, cell)
+        return self.fingerprint_text(
+            parts.last_user, parts.system, parts.est_tokens, skeleton, cell
+        )
 
     def budget_part(
         self, body: Mapping[str, object] | object, endpoint: str, *, cell: bool
@@ -104,8 +113,9 @@ class Fingerprinter:
         body: Mapping[str, object] | object,
         endpoint: str,
         headers: Mapping[str, str] | None = None,
+        client_stack: int = 0,
     ) -> RequestFeatures:
-        return request_features(body, endpoint, headers)
+        return request_features(body, endpoint, headers, client_stack)
 
     def fingerprint_text(
         self,
@@ -113,24 +123,25 @@ class Fingerprinter:
         system: str = "",
         est_tokens: int | None = None,
         skeleton: Skeleton | None = None,
+        cell: int | None = None,
     ) -> Fingerprint:
         """Fingerprint one prompt text (``est_tokens``: by default the estimate of these two
-        texts; ``skeleton``: the text's own from :meth:`skeleton_of`, reused). The stages are
-        timed one by one in ``loadtest.bench_fingerprint``."""
+        texts; ``skeleton``: the text's own from :meth:`skeleton_of`, reused; ``cell``: the
+        novelty cell :meth:`_cell` made of that skeleton, reused, only with ``skeleton``).
+        The stages are timed one by one in ``loadtest.bench_fingerprint``."""
         if skeleton is None:
             tokens = self.skeletonizer.tokenize(text)
             sk = self.skeletonizer.from_tokens(tokens)
             exact = tokens.exact
         else:
             sk, tokens = skeleton, skeleton.tokens
-            exact = exact_hash(tokens.text, self.skeletonizer.tables)
+            exact = exact_of(tokens, self.skeletonizer.tables)
         segment = body_segment(sk)
         frame = frame_hash(sk, segment)
         select = segment if frame else None
         sim = simhash(ngram_features(sk.hashes))
         elicit = self.lexicon.match_tokens(tokens)
-        if not frame and elicit.anchor >= 0:
-            frame = sentence_frame(sk, elicit.anchor)
+        frame = frame or _sentence_frame(sk, elicit.anchor)
         terms, system_score = elicit.terms, 0.0
         if system:  # an app's style: kept apart from the user turn's own wording
             extra = self.lexicon.score(system[:SYSTEM_LEXICON_CHARS])
@@ -147,7 +158,9 @@ class Fingerprinter:
             skeleton=hash_sequence(sk.hashes) if len(sk) else 0,
             simhash=sim,
             bands=bands(sim),
-            cell=self.cells.cell(self.embedding(sk, select)),
+            cell=self.cells.cell(self.embedding(sk, select))
+            if cell is None or skeleton is None
+            else cell,
             system=system_hash(system),
             words=words,
             est_tokens=est_tokens,
@@ -157,11 +170,35 @@ class Fingerprinter:
             system_elicitation=system_score,
         )
 
+    def _frame_print(
+        self, parts: PromptParts, skeleton: Skeleton | None, cell: int | None
+    ) -> Fingerprint:
+        """What account linking alone reads of a request (``fingerprint(frame_only=True)``):
+        the template ``frame`` (the whole fingerprint's), the token estimate and, with the
+        request path's skeleton, its cell; every other hash is 0. The elicitation lexicon
+        runs only for a prompt without a segment frame (its matched phrase's sentence may
+        be the frame)."""
+        sk = skeleton if skeleton is not None else self.skeleton_of(parts.last_user)
+        frame = frame_hash(sk, body_segment(sk))
+        if not frame:
+            frame = _sentence_frame(sk, self.lexicon.match_tokens(sk.tokens).anchor)
+        return Fingerprint(
+            exact=0, skeleton=0, simhash=0, bands=(0, 0, 0, 0),
+            cell=cell if cell is not None and skeleton is not None else 0, system=0, words=0,
+            est_tokens=parts.est_tokens, elicitation=0.0, frame=frame,
+        )  # fmt: skip
+
     def embedding(self, sk: Skeleton, segment: int | None) -> Vector:
         """The embedding of one segment of a skeleton (all of it when None)."""
         if self._fast and isinstance(self.embedder, HashedNgramEmbedder):
             return self.embedder.embed_skeleton(sk, segment)
         return self.embedder.embed(_segment_text(sk, segment))
+
+
+def _sentence_frame(sk: Skeleton, anchor: int) -> int:
+    """The frame of a prompt without a segment frame: the sentence of the lexicon's matched
+    phrase (``anchor``; -1: none, no frame)."""
+    return sentence_frame(sk, anchor) if anchor >= 0 else 0
 
 
 def system_hash(system: str) -> int:

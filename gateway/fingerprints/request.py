@@ -163,9 +163,10 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
 
 
 def request_features(
-    body: object, endpoint: str, headers: Mapping[str, str] | None = None
+    body: object, endpoint: str, headers: Mapping[str, str] | None = None, client_stack: int = 0
 ) -> RequestFeatures:
-    """Non-text properties of a request (what a harvester's client tends to set)."""
+    """Non-text properties of a request (what a harvester's client tends to set);
+    ``client_stack``: the hash of the client software, made from the headers by the caller."""
     b: Mapping[str, object] = body if type(body) is dict or isinstance(body, Mapping) else {}
     model = b.get("model")
     options = b.get("stream_options")
@@ -188,6 +189,7 @@ def request_features(
         logit_bias=isinstance(b.get("logit_bias"), Mapping) and bool(b.get("logit_bias")),
         turns=max(_chat_turns(b) if endpoint == "chat" else 1, 1),
         retry_count=_int(_parse_int(retry), 0, 0, 1000) or 0,
+        client_stack=client_stack,
     )
 
 

@@ -135,8 +135,9 @@ class Skeleton:
         return len(self.index)
 
 
-# ASCII; other BMP text; text whose lower case is longer (İ); beyond the BMP; a literal
-_WARM_UP = ("a", "é", "İ", "😀", "'a b' x")
+# ASCII; other BMP text; text whose lower case is longer (İ); beyond the BMP; a literal;
+# a compatibility character (builds nfkc's table now)
+_WARM_UP = ("a", "é", "İ", "😀", "'a b' x", "ﬁ")
 
 
 @compiled()

@@ -11,7 +11,7 @@ tokens, hashes and flags (``tests/unit/test_fingerprint_fastpaths.py``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -41,6 +41,8 @@ class Tokens:
     mask_kind: Ints  # -1, or the kind of the pre-masked literal holding the token
     literals: bool  # the text has pre-masked literals (else mask_kind is all -1)
     segment: Ints  # index of the line / colon-delimited segment holding the token
+    # the characters, kept when the exact hash was not made (see exact_of)
+    chars: _Chars | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -53,13 +55,17 @@ def _exact_hash(kept: bytes) -> int:
 
 class _Chars:
     """One text's characters: flags (with a 0 after the last), lower-cased code points,
-    whether it has CJK single-character tokens, the exact hash."""
+    whether it has CJK single-character tokens, the exact hash (0 unless asked for; a
+    tokenisation that did not ask keeps these so that :func:`exact_of` can make it later
+    without reading the text again)."""
 
-    __slots__ = ("cjk", "exact", "flags", "lower")
+    __slots__ = ("_ascii_lower", "_wide", "cjk", "exact", "flags", "lower")
 
     def __init__(self, text: str, tables: C.CharTables, exact: bool = True) -> None:
         self.cjk = False
         self.exact = 0
+        self._wide = False
+        self._ascii_lower: bytes | None = None
         if text.isascii():  # bytes.translate: one C pass per table, no numpy call
             raw = text.encode("ascii")
             low = raw.lower()  # str.lower of ASCII text: same length, same letters
@@ -67,9 +73,9 @@ class _Chars:
             self.lower: npt.NDArray[np.uint8] | npt.NDArray[np.uint32] = np.frombuffer(
                 low, dtype=np.uint8
             )
+            self._ascii_lower = low
             if exact:
-                kept = low.translate(None, tables.ascii_space)
-                self.exact = _exact_hash(kept.decode("ascii").encode("utf-16-le"))
+                self.exact = self.exact_hash(tables)
             return
         cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
         top = int(cps.max())
@@ -80,25 +86,40 @@ class _Chars:
                 self.lower = np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), "<u4")
             else:
                 self.lower = tables.lower[cps]
-            if exact:
-                self.exact = _exact_hash(self._kept(flags, "<u2"))
         else:
             small = np.minimum(cps, C.TABLE_SIZE - 1)
             flags = np.where(cps < C.TABLE_SIZE, tables.flags[small], np.uint8(0))
             self.lower = np.where(cps < C.TABLE_SIZE, tables.lower[small], cps)
-            if exact:
-                self.exact = _exact_hash(self._kept(flags, "<u4"))
+            self._wide = True
         self.flags = np.append(flags, np.uint8(0))
         self.cjk = top >= C.CJK_START and bool(((flags & C.SINGLE) != 0).any())
+        if exact:
+            self.exact = self.exact_hash(tables)
 
-    def _kept(self, flags: npt.NDArray[np.uint8], dtype: str) -> bytes:
-        kept: bytes = self.lower[(flags & C.SPACE) == 0].astype(dtype).tobytes()
-        return kept
+    def exact_hash(self, tables: C.CharTables) -> int:
+        """Hash of the lower-cased text without its whitespace (0 for a blank text)."""
+        if self._ascii_lower is not None:
+            kept = self._ascii_lower.translate(None, tables.ascii_space)
+            return _exact_hash(kept.decode("ascii").encode("utf-16-le"))
+        keep = (self.flags[:-1] & C.SPACE) == 0
+        dtype = "<u4" if self._wide else "<u2"
+        return _exact_hash(self.lower[keep].astype(dtype).tobytes())
 
 
 def exact_hash(text: str, tables: C.CharTables) -> int:
     """The exact hash of a prepared text, as :func:`tokenize` gives it (``Tokens.exact``)."""
     return _Chars(text, tables).exact
+
+
+def exact_of(tokens: Tokens, tables: C.CharTables) -> int:
+    """``tokens``' exact hash: made by the tokenisation, else from the characters it kept
+    (the request path tokenises without it; the whole fingerprint needs it after the
+    response), else from the text."""
+    if tokens.exact:
+        return tokens.exact
+    if tokens.chars is not None:
+        return tokens.chars.exact_hash(tables)
+    return exact_hash(tokens.text, tables)
 
 
 def tokenize(
@@ -131,4 +152,5 @@ def tokenize(
         mask_kind=mask_kind,
         literals=bool(spans),
         segment=segment,
+        chars=None if exact else ch,
     )

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from gateway.budgets.sections import Budgets
 from gateway.detection.config import DetectionPolicy
@@ -28,6 +28,10 @@ from gateway.policy.resolve import BudgetTemplate, resolve
 from gateway.policy.schema import Policy
 
 T = TypeVar("T")
+Prints = Literal["whole", "frame", "none"]
+"""What a served request's fingerprint must hold after the response: all of it (detection
+reads it), only the template frame (account linking alone reads it), or nothing but the
+token estimate."""
 MEMO_SIZE = 65536
 """Most remembered templates and bound plans per version; the memo starts over when full."""
 
@@ -40,6 +44,7 @@ class TierPolicy:
     enforce_levels: bool  # detection levels (and clearance) are checked in the store
     cell: bool  # a novelty budget charges prompts' cells: computed on the request path
     fingerprint: bool  # detection or template links read the whole fingerprint (off the path)
+    prints: Prints = "none"  # how much of it: "frame" when only template links read it
 
 
 class CompiledPolicy:
@@ -73,6 +78,15 @@ class CompiledPolicy:
         detection observes it, or the linker links on its template. ``tier`` as above."""
         found = self._tiers.get(tier) if tier is not None else None
         return (found or self._tiers[self.policy.defaults.tier]).fingerprint
+
+    def fingerprint_need(self, tier: str | None) -> Prints:
+        """How much of a served request's fingerprint is computed (see :data:`Prints`).
+        A tier not in the policy (or none) gets the whole fingerprint whenever it needs one:
+        the detection engine reads such a tier's detection settings its own way."""
+        found = self._tiers.get(tier) if tier is not None else None
+        if found is not None:
+            return found.prints
+        return "whole" if self._tiers[self.policy.defaults.tier].fingerprint else "none"
 
     def templates(
         self,
@@ -127,4 +141,5 @@ def _tier(policy: Policy, tier: str, cells: bool, links: bool) -> TierPolicy:
         enforce_levels=detection.enabled and detection.mode == "enforce",
         cell=cells,
         fingerprint=links or detection.enabled,
+        prints="whole" if detection.enabled else "frame" if links else "none",
     )

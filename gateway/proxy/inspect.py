@@ -5,7 +5,8 @@ novelty cell when a novelty budget needs it (:func:`cell_need`).
 The rest of the fingerprint (skeleton hash, frame, SimHash, exact hash, elicitation, system
 prompt: what detection and linking read) is computed after the response by
 :class:`DetectionPrints` for the settle stage (reusing the skeleton the cell was computed
-from), and only when detection or template links need it for the caller's tier.
+from, and the cell), and only when detection or template links need it for the caller's tier:
+only the template frame when linking alone reads it.
 Fingerprints are pure (see ``gateway.fingerprints``); the prompt text itself never leaves
 the gateway except to go upstream.
 """
@@ -13,7 +14,6 @@ the gateway except to go upstream.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Protocol
 
 import orjson
@@ -41,11 +41,17 @@ class PromptInspector(Protocol):
     def budget_part(self, body: dict[str, object], endpoint: str, *, cell: bool) -> BudgetPart: ...
 
     def fingerprint(
-        self, body: dict[str, object], endpoint: str, skeleton: Skeleton | None = None
+        self,
+        body: dict[str, object],
+        endpoint: str,
+        skeleton: Skeleton | None = None,
+        cell: int | None = None,
+        *,
+        frame_only: bool = False,
     ) -> Fingerprint: ...
 
     def features(
-        self, body: dict[str, object], endpoint: str, headers: dict[str, str]
+        self, body: dict[str, object], endpoint: str, headers: dict[str, str], client_stack: int
     ) -> RequestFeatures: ...
 
 
@@ -89,10 +95,11 @@ def client_stack(headers: Mapping[str, str]) -> int:
 
 
 class DetectionPrints:
-    """The whole fingerprint of a served request, computed after the response (the settle
-    stage's observers: detection and linking): only when the policy in effect needs it for
-    the caller's tier (:meth:`~gateway.policy.compiled.CompiledPolicy.needs_fingerprint`),
-    else the token estimate alone. None for a request without a JSON prompt."""
+    """The fingerprint of a served request, computed after the response (the settle stage's
+    observers: detection and linking), as much of it as the policy in effect needs for the
+    caller's tier (:meth:`~gateway.policy.compiled.CompiledPolicy.fingerprint_need`): the
+    whole of it (detection), the template frame (linking alone), else the token estimate
+    alone. None for a request without a JSON prompt."""
 
     def __init__(self, inspector: PromptInspector, policy: Callable[[], LoadedPolicy]) -> None:
         self._inspector = inspector
@@ -103,9 +110,14 @@ class DetectionPrints:
         if prompt is None or payload is None:
             return None
         tier = identity.tier if identity is not None else None
-        if not self._policy().compiled.needs_fingerprint(tier):
+        need = self._policy().compiled.fingerprint_need(tier)
+        if need == "none":
             return estimate_only(prompt.est_tokens)
-        return self._inspector.fingerprint(payload, ctx.endpoint, ctx.prompt_skeleton)
+        # the cell, like the skeleton, is the request path's (the same value, not made twice);
+        # linking alone reads only the template frame
+        return self._inspector.fingerprint(
+            payload, ctx.endpoint, ctx.prompt_skeleton, prompt.cell, frame_only=need == "frame"
+        )
 
 
 class InspectStage:
@@ -143,9 +155,8 @@ class InspectStage:
         check_fields(payload, ctx.endpoint)
         ctx.payload = payload
         headers = {"x-stainless-retry-count": request.headers.get("x-stainless-retry-count", "")}
-        features = self._inspector.features(payload, ctx.endpoint, headers)
         stack = client_stack(request.headers)
-        ctx.features = replace(features, client_stack=stack) if stack else features
+        ctx.features = self._inspector.features(payload, ctx.endpoint, headers, stack)
         cell = self._needs_cell is None or self._needs_cell(ctx.identity)
         part = self._inspector.budget_part(payload, ctx.endpoint, cell=cell)
         ctx.prompt, ctx.prompt_skeleton = part.print, part.skeleton

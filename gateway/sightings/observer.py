@@ -3,7 +3,8 @@
 :class:`SightingObserver` is the settle stage's only observer. It builds the sighting,
 conceals what the identity carries, encodes it and appends it to the sink (Redis: a deferred
 ``XADD``; memory: the in-process stream), all without awaiting anything. A request of a
-tier with detection off, while account linking is off too, is not appended at all.
+tier with detection off is appended only when account linking can read something of it
+(:func:`linking_reads`: soft signals are on, or the caller carries a hard attribute).
 
 Concealed (:func:`conceal`): the linking attributes (org, payment fingerprint, JWT claims)
 become keyed digests (BLAKE2b under the link secret: the linker only compares them, and hashes
@@ -20,6 +21,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from gateway.auth.client_ip import ip_prefix
+from gateway.clusters.config import ClustersPolicy
 from gateway.detection.batch import Sighting
 from gateway.model import Fingerprint, Identity, RequestFeatures
 from gateway.sightings.codec import SightingCodec
@@ -47,6 +49,19 @@ def conceal(identity: Identity, key: bytes) -> Identity:
     }
     prefix = ip_prefix(identity.client_ip) if identity.client_ip else ""
     return replace(identity, attrs=attrs, client_ip=prefix.split("/", 1)[0])
+
+
+def linking_reads(policy: ClustersPolicy, identity: Identity) -> bool:
+    """Whether the linker can take anything from a sighting of this caller: linking is on
+    and either a soft signal is (the template, the address prefix, synchrony: any request
+    may carry one) or the caller has a value of a hard attribute (payment, org, device).
+    Otherwise the linker would read the sighting and add nothing."""
+    if not policy.enabled:
+        return False
+    if policy.link_on.soft:
+        return True
+    attrs = identity.attrs
+    return bool(attrs) and any(attrs.get(name) for name in policy.link_on.hard)
 
 
 class SightingObserver:

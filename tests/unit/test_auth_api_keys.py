@@ -114,6 +114,33 @@ def test_disabled_and_revoked_keys_are_refused(tmp_path: Path) -> None:
     assert api_keys.revoke_keys(path, account="b") == 0
 
 
+def test_a_verified_key_is_not_hashed_again_until_the_keys_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "keys.yaml"
+    key = new_key(path, "a", None, {}, "s3cret")
+    clock = FakeClock()
+    store = KeyStore.load(path, "s3cret", clock=clock)
+    hashed: list[str] = []
+    real = api_keys._digest
+
+    def counting(k: str, alg: api_keys.HashAlg, secret: str | None) -> str | None:
+        hashed.append(k)
+        return real(k, alg, secret)
+
+    monkeypatch.setattr(api_keys, "_digest", counting)
+    wrong = generate_key()
+    for _ in range(3):
+        rec = store.lookup(key)
+        assert rec is not None and rec.account_id == "a"
+        assert store.lookup(wrong) is None
+    assert hashed == [key, wrong, wrong, wrong]  # unknown keys are hashed every time
+    api_keys.revoke_keys(path, account="a")
+    clock.advance(1.01)
+    assert store.lookup(key) is None  # the reload forgot it: hashed again, and refused
+    assert hashed[-1] == key
+
+
 def test_store_reloads_when_the_file_changes_at_most_once_per_second(tmp_path: Path) -> None:
     path = tmp_path / "keys.yaml"
     first = new_key(path, "a", None, {}, None)

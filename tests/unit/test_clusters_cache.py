@@ -8,7 +8,7 @@ from gateway.clock import FakeClock
 from gateway.clusters.cache import ClusterCache
 from gateway.clusters.graph_memory import MemoryClusterGraph
 from gateway.clusters.service import ClusterService
-from gateway.clusters.types import ClusterInfo, Evidence
+from gateway.clusters.types import ClusterInfo, Evidence, Link
 from gateway.store_errors import StoreUnavailable
 
 
@@ -116,3 +116,45 @@ async def test_cache_tells_a_soft_only_cluster_from_a_hard_linked_one() -> None:
     assert (soft.size, soft.soft) == (2, True)
     assert (hard.size, hard.soft) == (2, False)
     assert (await cache.get("alone")).soft is False
+
+
+class LinkCountingGraph(MemoryClusterGraph):
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock)
+        self.link_reads = 0
+
+    async def links(self, cluster_id: str) -> list[Link]:
+        self.link_reads += 1
+        return await super().links(cluster_id)
+
+
+async def test_members_share_one_read_of_their_clusters_links() -> None:
+    """A soft cluster's links are read once for its members (within half the cache ttl);
+    a hard link that arrives is seen by the next refresh, and an invalidation (a link by
+    this process) reads again at once."""
+    clock = FakeClock()
+    graph = LinkCountingGraph(clock)
+    now = clock.now()
+    for other in ("s2", "s3", "s4"):
+        await graph.link(
+            "s1", other, (Evidence("ip_prefix", "h", now, now),), actor="t", reason="r"
+        )
+    cache = ClusterCache(graph, clock)  # cache_ttl 5 s
+    infos = [await cache.get(a) for a in ("s1", "s2", "s3", "s4")]
+    assert {(i.size, i.soft) for i in infos} == {(4, True)} and graph.link_reads == 1
+    await graph.link("s2", "s3", (Evidence("org_id", "o", now, now),), actor="t", reason="r")
+    clock.advance(5.1)  # every entry is due: answered as it was, refreshed in the background
+    assert (await cache.get("s2")).soft is True
+    await _settled()
+    assert cache.peek("s2") == ClusterInfo("s1", 4, False) and graph.link_reads == 2
+    assert (await cache.get("s3")).soft is True
+    await _settled()  # s3's refresh shares s2's fresh read
+    assert cache.peek("s3") == ClusterInfo("s1", 4, False) and graph.link_reads == 2
+    cache.invalidate("s4")
+    await _settled()  # the dropped members are looked up again: one read for all
+    assert cache.peek("s4") == ClusterInfo("s1", 4, False) and graph.link_reads == 3
+
+
+async def _settled() -> None:
+    for _ in range(10):
+        await asyncio.sleep(0)

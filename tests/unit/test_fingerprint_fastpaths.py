@@ -22,7 +22,7 @@ from gateway.fingerprints.hashing import PrefixHasher, fmix64, hash_sequence, st
 from gateway.fingerprints.simhash import simhash
 from gateway.fingerprints.skeleton import Skeletonizer, premask_spans
 from gateway.fingerprints.skeleton import _www as www_spans
-from gateway.fingerprints.tokens import _Chars
+from gateway.fingerprints.tokens import _Chars, exact_hash, exact_of
 from loadtest.corpus import load_prompts
 
 EDGE = [
@@ -106,6 +106,21 @@ def test_tokens_match_their_definition(texts: list[str], skz: Skeletonizer) -> N
             kept = "".join(low for c, low in zip(prepared, lowered, strict=True) if not c.isspace())
             raw = kept.encode("utf-16-le", "surrogatepass")
             assert tokens.exact == ((stable_hash64(raw) or 1) if raw else 0), text[:40]
+
+
+def test_an_exact_hash_made_later_equals_the_tokenisations(
+    texts: list[str], skz: Skeletonizer
+) -> None:
+    """The request path tokenises without the exact hash; made afterwards from the kept
+    characters (``exact_of``) it is the one a tokenisation with it gives, for ASCII, other
+    BMP, longer lower case and beyond-BMP text alike."""
+    for text in texts:
+        prepared = skz.prepare(text)
+        whole = skz.tokenize_prepared(prepared, premask_spans(prepared))
+        light = skz.tokenize_prepared(prepared, premask_spans(prepared), exact=False)
+        assert whole.chars is None and light.chars is not None and light.exact == 0
+        assert exact_of(light, skz.tables) == whole.exact == exact_hash(prepared, skz.tables)
+        assert exact_of(whole, skz.tables) == whole.exact, text[:40]
 
 
 def test_the_scans_token_hashes_are_prefix_hashes(texts: list[str], skz: Skeletonizer) -> None:

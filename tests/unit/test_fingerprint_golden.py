@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import astuple
+from dataclasses import astuple, fields
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gateway.fingerprints.fingerprint import Fingerprinter
+from gateway.model import Fingerprint
 from loadtest.corpus import load_prompts
 
 GOLDEN = Path(__file__).resolve().parent / "fingerprint_golden.json"
@@ -125,19 +126,48 @@ def test_fingerprints_match_the_recorded_values(golden: list[dict[str, Any]]) ->
 def test_the_request_paths_cell_is_the_recorded_cell(golden: list[dict[str, Any]]) -> None:
     """The request path computes only the novelty cell (``cell_of``, no exact, frame or
     SimHash hash); it is the recorded fingerprint's cell for every input. The whole
-    fingerprint made after the response from the request path's skeleton is the recorded
-    one too."""
+    fingerprint made after the response from the request path's skeleton (and cell) is the
+    recorded one too."""
     fp = Fingerprinter()
     mismatches = [
         (i, g["head"])
         for i, ((text, system), g) in enumerate(zip(golden_inputs(), golden, strict=True))
         if fp.cell_of(text) != g["fingerprint"][4]
-        or json.loads(
-            json.dumps(astuple(fp.fingerprint_text(text, system, None, fp.skeleton_of(text))))
+        or any(
+            json.loads(json.dumps(astuple(fp.fingerprint_text(text, system, None, sk, cell))))
+            != g["fingerprint"]
+            for sk, cell in ((fp.skeleton_of(text), None), (fp.skeleton_of(text), fp.cell_of(text)))
         )
-        != g["fingerprint"]
     ]
     assert mismatches == []
+
+
+def test_the_frame_print_has_the_recorded_frame(golden: list[dict[str, Any]]) -> None:
+    """Linking alone reads the template frame: the frame print's is the recorded one, made
+    from the request path's skeleton or from the text; nothing else is hashed."""
+    fp = Fingerprinter()
+    frame_at = [f.name for f in fields(Fingerprint)].index("frame")
+    mismatches = []
+    for i, ((text, system), g) in enumerate(zip(golden_inputs(), golden, strict=True)):
+        body = {
+            "messages": [{"role": "system", "content": system}, {"role": "user", "content": text}]
+        }
+        for sk in (None, fp.skeleton_of(text)):
+            got = fp.fingerprint(body, "chat", sk, fp.cell_of(text), frame_only=True)
+            if got.frame != g["fingerprint"][frame_at] or (got.exact, got.simhash) != (0, 0):
+                mismatches.append((i, g["head"], sk is None))
+    assert mismatches == []
+
+
+def test_the_whole_fingerprint_reuses_the_request_paths_cell() -> None:
+    """Given the request path's skeleton and cell, the whole fingerprint takes the cell as
+    it is (no second embedding); without the skeleton a cell is not trusted."""
+    fp = Fingerprinter()
+    text = "Explain step by step how a compiler turns source code into machine code."
+    sk, cell = fp.skeleton_of(text), fp.cell_of(text)
+    other = (cell + 1) % (1 << 14)
+    assert fp.fingerprint_text(text, "", None, sk, other).cell == other
+    assert fp.fingerprint_text(text, "", None, None, other).cell == cell
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from gateway.observability.logging import BufferedLines, IsoTimestamp
 from gateway.observability.metrics import Metrics
 from gateway.policy.loader import LoadedPolicy, load_policy
 from gateway.proxy.context import RequestContext
-from gateway.proxy.inspect import DetectionPrints, InspectStage, cell_need
+from gateway.proxy.inspect import DetectionPrints, InspectStage, cell_need, client_stack
 from gateway.proxy.planner import Planner
 from gateway.proxy.settle import InFlightLeases, Settler
 from gateway.redis.keys import KeyBuilder
@@ -109,6 +109,38 @@ async def test_the_request_path_computes_only_the_cell_and_the_estimate(
     estimate = DetectionPrints(fingerprinter, lambda: quiet)(contexts[0])
     assert estimate is not None and estimate.est_tokens == whole.est_tokens
     assert (estimate.exact, estimate.skeleton, estimate.frame) == (0, 0, 0)
+
+
+async def test_linking_alone_gets_the_frame_print(tmp_path: Path) -> None:
+    """Detection off, template links on: after the response only the frame is made (the
+    whole fingerprint's frame), from the request path's skeleton."""
+    fingerprinter = Fingerprinter()
+    stage = InspectStage(fingerprinter, body_limit=1 << 20, route_prefix="/v1/")
+    text = "Solve step by step, show your work:\nJanet has 3 apples and eats one.\nAnswer:"
+    body = {"model": "m", "messages": [{"role": "user", "content": text}]}
+    ctx = RequestContext(request_id="r", started=0.0, now=0.0, path=_Request.path)
+    ctx.identity = Identity("a", "free")
+    await stage.run(_Request(body), ctx)  # type: ignore[arg-type]
+    linking = policy(
+        tmp_path,
+        "links",
+        {"tiers": {"free": {}}, "detection": {"enabled": False}},
+    )
+    whole = fingerprinter.fingerprint(body, "chat")
+    got = DetectionPrints(fingerprinter, lambda: linking)(ctx)
+    assert got is not None and whole.frame != 0
+    assert (got.frame, got.est_tokens, got.cell) == (whole.frame, whole.est_tokens, whole.cell)
+    assert (got.exact, got.skeleton, got.simhash, got.system) == (0, 0, 0, 0)
+
+
+async def test_the_inspect_stage_reads_the_client_stack_into_the_features() -> None:
+    stage = InspectStage(Fingerprinter(), body_limit=1 << 20, route_prefix="/v1/")
+    request = _Request(BODY)
+    request.headers = {"User-Agent": "OpenAI/Python 1.40.0", "X-Stainless-Lang": "python"}
+    ctx = RequestContext(request_id="r", started=0.0, now=0.0, path=_Request.path)
+    await stage.run(request, ctx)  # type: ignore[arg-type]
+    assert ctx.features is not None and ctx.features.model == "m"
+    assert ctx.features.client_stack == client_stack(request.headers) != 0
 
 
 class _Request:

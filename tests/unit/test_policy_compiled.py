@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from gateway.model import Identity
+from gateway.policy.compiled import CompiledPolicy
 from gateway.policy.loader import LoadedPolicy, load_policy
 from gateway.proxy.context import RequestContext
 from gateway.proxy.planner import Planner
@@ -54,22 +55,49 @@ def test_tiers_compile_their_detection_overrides(tmp_path: Path) -> None:
     assert compiled.tier("free") is free  # compiled once
 
 
+def _internal_without_detection(
+    tmp_path: Path, clusters: dict[str, Any], name: str = "p"
+) -> CompiledPolicy:
+    """Tiers free and internal (the default), detection off for internal."""
+    document = {
+        "defaults": {"tier": "internal"},
+        "tiers": {"free": {}, "internal": {}},
+        "detection": {"tiers": {"internal": {"enabled": False}}},
+        **clusters,
+    }
+    return policy(tmp_path, document, name=name).compiled
+
+
 def test_fingerprint_need_of_unknown_or_missing_tiers_is_the_default_tiers(
     tmp_path: Path,
 ) -> None:
-    loaded = policy(
-        tmp_path,
-        {
-            "defaults": {"tier": "internal"},
-            "tiers": {"free": {}, "internal": {}},
-            "detection": {"tiers": {"internal": {"enabled": False}}},
-            **NO_LINKS,
-        },
-    )
-    compiled = loaded.compiled
+    compiled = _internal_without_detection(tmp_path, NO_LINKS)
     assert compiled.needs_fingerprint("free")
     assert not compiled.needs_fingerprint("internal")
     assert not compiled.needs_fingerprint(None) and not compiled.needs_fingerprint("gold")
+
+
+def test_only_the_frame_is_needed_where_linking_alone_reads_fingerprints(
+    tmp_path: Path,
+) -> None:
+    """Template links with detection off for a tier: the frame only; detection on: the
+    whole; neither: nothing. A tier the policy does not name keeps the whole fingerprint
+    whenever it needs one (the detection engine reads such a tier on its own)."""
+    links = {"clusters": {"link_on": {"soft": ["template"]}}}
+    compiled = _internal_without_detection(tmp_path, links, name="links")
+    assert compiled.fingerprint_need("free") == "whole"
+    assert compiled.fingerprint_need("internal") == "frame"
+    assert compiled.fingerprint_need(None) == compiled.fingerprint_need("gold") == "whole"
+    assert compiled.needs_fingerprint("internal")
+    quiet = policy(tmp_path, {"tiers": {"free": {}}, **NO_LINKS}, name="q").compiled
+    assert quiet.fingerprint_need("free") == "whole"
+    off = {"tiers": {"free": {}}, "detection": {"enabled": False}}
+    assert policy(tmp_path, {**off, **NO_LINKS}, name="n").compiled.fingerprint_need("free") == (
+        "none"
+    )
+    assert policy(tmp_path, {**off, **links}, name="l").compiled.fingerprint_need("free") == (
+        "frame"
+    )
 
 
 def test_a_diversity_budget_in_any_section_computes_everyones_cell(tmp_path: Path) -> None:

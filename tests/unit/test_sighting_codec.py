@@ -11,10 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gateway.clusters.config import ClustersPolicy
 from gateway.detection.batch import Sighting
 from gateway.model import Fingerprint, Identity, RequestFeatures
 from gateway.sightings.codec import SightingCodec, SightingError, _Fields
-from gateway.sightings.observer import SightingObserver, conceal
+from gateway.sightings.observer import SightingObserver, conceal, linking_reads
 
 U64 = st.integers(min_value=0, max_value=2**64 - 1)
 TEXT = st.text(max_size=20)
@@ -166,3 +167,19 @@ def test_the_observer_appends_concealed_sightings_of_wanted_callers_only() -> No
     data = sink.appended[0][1]
     assert b"org-walrus" not in data and b"198.51.100.9" not in data
     assert SightingCodec().decode(data).identity == conceal(s.identity, b"k" * 32)
+
+
+def test_linking_reads_a_sighting_only_when_it_can_link_on_something() -> None:
+    """Detection off: a sighting is worth appending for linking when soft signals are on, or
+    when the caller carries a value of a hard attribute; never with linking off."""
+    plain = Identity("a", "free", client_ip="198.51.100.9")
+    org = dataclasses.replace(plain, attrs={"org_id": "org-walrus", "team": "x"})
+    empty_org = dataclasses.replace(plain, attrs={"org_id": ""})
+    shipped = ClustersPolicy()
+    hard_only = ClustersPolicy.model_validate({"link_on": {"soft": []}})
+    off = ClustersPolicy.model_validate({"enabled": False})
+    assert linking_reads(shipped, plain) and linking_reads(shipped, org)
+    assert linking_reads(hard_only, org)
+    assert not linking_reads(hard_only, plain) and not linking_reads(hard_only, empty_org)
+    assert not linking_reads(hard_only, dataclasses.replace(plain, attrs={"team": "x"}))
+    assert not linking_reads(off, org)
