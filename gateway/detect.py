@@ -20,6 +20,7 @@ import asyncio
 import os
 import signal
 import socket
+from collections.abc import Callable
 from contextlib import suppress
 
 import structlog
@@ -29,6 +30,7 @@ from prometheus_client import ProcessCollector
 from gateway.app import build_state
 from gateway.clock import SystemClock
 from gateway.detect_wiring import build_detect_worker
+from gateway.gc_tuning import tune_for_serving
 from gateway.observability.logging import configure_logging
 from gateway.policy.watcher import PolicyWatcher
 from gateway.settings import Settings
@@ -59,8 +61,14 @@ def _app(state: GatewayState, consumer: str) -> web.Application:
     return app
 
 
-async def run_detect(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
-    """Apply sightings until ``stop`` is set (or SIGTERM/SIGINT)."""
+async def run_detect(
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    """Apply sightings until ``stop`` is set (or SIGTERM/SIGINT); ``on_ready`` runs once the
+    worker is set up (the CLI tunes the garbage collector there, see ``gc_tuning``)."""
     if settings.store.startswith("memory://"):
         raise StartupError(
             "gateway detect needs a Redis store (GATEWAY_STORE); with memory:// the gateway "
@@ -84,6 +92,8 @@ async def run_detect(settings: Settings, *, stop: asyncio.Event | None = None) -
         await start_site(web.TCPSite(runner, host, port), "GATEWAY_DETECT_LISTEN")
         await check_store(state.backend.budgets, settings.store, "open")
         watcher.start()
+        if on_ready is not None:
+            on_ready()
         log.info(
             "detect_started", consumer=consumer, listen=runner.addresses, store=_where(settings)
         )
@@ -105,4 +115,4 @@ def detect(settings: Settings) -> int:
         import uvloop
 
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    return run_command(lambda: run_detect(settings), asyncio.run) or 0
+    return run_command(lambda: run_detect(settings, on_ready=tune_for_serving), asyncio.run) or 0

@@ -47,3 +47,17 @@ def test_the_serving_process_tunes_once_it_is_ready(monkeypatch: pytest.MonkeyPa
     settings = server.Settings()
     assert server._worker_main(settings, 3) == 0
     assert seen == {"worker": 3, "on_ready": tune_for_serving}
+
+
+def test_the_detect_worker_tunes_once_it_is_ready(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gateway import detect
+
+    seen: dict[str, object] = {}
+
+    async def fake_detect(settings: object, **kwargs: object) -> None:
+        seen.update(kwargs)
+
+    monkeypatch.setattr(detect, "run_detect", fake_detect)
+    monkeypatch.setattr(detect, "configure_logging", lambda *a: None)
+    assert detect.detect(detect.Settings()) == 0
+    assert seen == {"on_ready": tune_for_serving}
