@@ -1,11 +1,12 @@
 """Client-stack churn (gateway/detection/stacks.py) and its floor in the worker.
 
 An account rotating its client stack per request, sending never-seen single-turn asks, is
-floored at ``stack_churn_level`` once ``stack_churn_min`` stacks are known when its asks carry a
-harvest-value signal; an installation with one stack, a person with two devices, a rotating
-account whose stream disagrees (follow-ups) and one company's services each with its own SDK
-(rotating, no value signal) are not. Memory and Redis stores answer alike. The inspect stage's hash sees the
-client software only (SDK or library and its version), not the end user's platform or browser.
+floored at ``stack_churn_level`` once ``stack_churn_min`` stacks are known when its asks
+carry a harvest-value signal; an installation with one stack, a person with two devices, a
+rotating account whose stream disagrees (follow-ups) and one company's services each with
+its own SDK (rotating, no value signal) are not. Memory and Redis stores answer alike. The
+inspect stage's hash sees the client software only (SDK or library and its version), not
+the end user's platform or browser.
 """
 
 from __future__ import annotations
