@@ -62,6 +62,38 @@ _SEEN = {
         ),
     ],
 }
+_SOURCES = [
+    "none",
+    "pin",
+    "detector",
+    "template_or_cohort",
+    "synchrony",
+    "stack_churn",
+    "newcomer_cohort",
+    "cluster",
+    "level_key",
+]
+_DETECTION = {
+    **_obj(
+        ("level", "level_source", "own_level", "score", "reasons", "audit"),
+        level=_STRING,
+        level_source={"enum": _SOURCES},
+        own_level=_STRING,
+        cluster_level=_STRING,
+        floor={"oneOf": [{"type": "null"}, _OBJECT]},
+        score=_NUMBER,
+        reasons=_array(_STRING),
+        audit=_array(_OBJECT),
+    ),
+    "description": "`level`: what the request path enforces now, the highest of the own "
+    "level (`own_level`: its pin, else its own score's), its level key (floors included) and "
+    "its cluster's (`cluster_level`); `level_source`: `pin`, `detector` (its own score), the "
+    "floor path that raised it (`template_or_cohort`, `synchrony`, `stack_churn`, "
+    "`newcomer_cohort`), `cluster`, `level_key` (a raise whose audit entry is gone) or "
+    "`none`; `floor`: that floor's `path`, `level`, `since`, `until`, `reasons` (null "
+    "otherwise); `reasons` ends with the floor's reason. Each floor that raises the level "
+    "key is audited once (an entry with `path`, `from`, `to`, `until`, `reasons`).",
+}
 _TIER_FIELDS = {
     "tier": {"type": "string", "description": "The tier the budgets are shown for."},
     "tier_source": {
@@ -89,7 +121,7 @@ _ACCOUNT = _obj(
     links=_array(_OBJECT),
     seen=_SEEN,
     budgets=_array(_BUDGET),
-    detection=_OBJECT,
+    detection=_DETECTION,
     audit={**_array(_AUDIT), "description": "Link decisions and detection actions, newest first."},
     **_TIER_FIELDS,
 )
@@ -112,7 +144,7 @@ _CLUSTER = _obj(
     members_truncated={"type": "boolean"},
     links=_array(_OBJECT),
     budgets=_array(_BUDGET),
-    detection=_OBJECT,
+    detection=_DETECTION,
     audit=_array(_AUDIT),
     **_TIER_FIELDS,
 )

@@ -117,7 +117,7 @@ class AdminApi:
             await engine.clear(entity, actor, reason, cluster_id=cluster_id)
         else:
             await engine.pin(entity, _LEVELS[name], ttl, actor, reason, cluster_id=cluster_id)
-        return web.json_response(await engine.view(entity))
+        return web.json_response(await engine.view(entity, cluster_id=cluster_id))
 
     async def audit(self, request: web.Request) -> web.Response:
         limit = inputs.query_int(request, "limit", 100, 1, inputs.MAX_AUDIT)

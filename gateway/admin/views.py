@@ -60,7 +60,9 @@ class Views:
         seen = await state.seen.get(account)
         view = await state.cluster_service.account_view(account)
         tier, source = self._tier(asked_tier, seen.tier if seen else None)
-        detection = await state.detection.view(entity_of_account(account), tier)
+        detection = await state.detection.view(
+            entity_of_account(account), tier, str(view["cluster_id"])
+        )
         if seen is None and view["members"] <= 1 and not view["links"] and not _touched(detection):
             raise not_found("account", account)
         view["tier"], view["tier_source"] = tier, source

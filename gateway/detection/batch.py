@@ -26,6 +26,7 @@ from gateway.detection.coactivity import EpisodeRequest
 from gateway.detection.cohort import cohort_key, member_agrees
 from gateway.detection.config import DetectionPolicy, level_of
 from gateway.detection.coordination import coordination
+from gateway.detection.floors import Scored, churn_floor, floor_to, stream_agrees, synchrony_floor
 from gateway.detection.newcomer_policy import Newcomers
 from gateway.detection.observation import observation
 from gateway.detection.scorer import Verdict, score
@@ -57,23 +58,6 @@ class Sighting:
     now: float
     limited: bool = False
     id: str = ""  # stable across deliveries (the stream's "shard:entry id"); "": none
-
-
-@dataclass(frozen=True, slots=True)
-class Scored:
-    """One entity's verdict in a batch, and what must be written for it."""
-
-    index: int  # the entity's last sighting in the batch
-    state: EntityState  # after the batch
-    verdict: Verdict
-    policy: DetectionPolicy
-    now: float
-    cluster_id: str
-    account_id: str | None  # None: the cluster (or template) entity
-    pin: Pin | None  # a verification pin to write (an account that reached block)
-    template: bool = False  # the entity is a prompt frame (no level key of its own)
-    floor: Level = Level.NONE  # an account: the level its frame passes on to it
-    floor_until: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,14 +196,14 @@ class Batch:
         return out
 
     def synchrony_asks(self, states: Sequence[EntityState]) -> dict[str, SynchronyAsk]:
-        """Per account whose own stream agrees after the batch (see :func:`_stream_agrees`):
+        """Per account whose own stream agrees after the batch (see :func:`stream_agrees`):
         the question for the co-activity store, at the time of its last sighting."""
         final = dict(zip(self._runs, states, strict=True))
         asks: dict[str, SynchronyAsk] = {}
         for p in self._planned:
             s, account = p.sighting, p.sighting.identity.account_id
             state = final.get(entity_of_account(account))
-            if p.policy.tuning.synchrony and state and _stream_agrees(state, p.policy):
+            if p.policy.tuning.synchrony and state and stream_agrees(state, p.policy):
                 asks[account] = SynchronyAsk(account, s.now, synchrony_policy(p.policy))
             else:
                 asks.pop(account, None)
@@ -265,8 +249,8 @@ class Batch:
             floor = _floor(floors.get(entity, ()), templates, final)
             item = self._scored(p, final[entity], account_id, floor)
             if account_id is not None and not item.verdict.assessment.pinned and not item.floor:
-                item = _synchronous(item, (synchronous or {}).get(account_id, 0), p.policy)
-                item = _churning(item, (churn or {}).get(account_id), final[entity], p.policy)
+                item = synchrony_floor(item, (synchronous or {}).get(account_id, 0), p.policy)
+                item = churn_floor(item, (churn or {}).get(account_id), final[entity], p.policy)
             out.append(item)
         return out
 
@@ -292,7 +276,7 @@ class Batch:
         if account_id is None or a.pinned:
             return item
         if floor[0] > a.level and member_agrees(state, p.policy):
-            return _floored(item, *floor)
+            return floor_to(item, *floor)
         return item
 
     def _verification(
@@ -346,46 +330,6 @@ def _passes_on(verdict: Verdict, policy: DetectionPolicy) -> bool:
     return found.get("elicitation", 0.0) >= policy.value_min and found.get("shape", 0.0) >= 0.5
 
 
-def _stream_agrees(state: EntityState, policy: DetectionPolicy) -> bool:
-    """The account's own stream is a squad member's: enough requests, single-turn, never-seen
-    asks (CI suites repeat, classrooms follow up)."""
-    c = policy.tuning
-    return (
-        state.requests >= c.cohort_member_requests
-        and state.share("single") >= c.cohort_member_single
-        and state.share("nov_exact") >= c.synchrony_member_novel
-    )
-
-
-def _synchronous(item: Scored, found: int, policy: DetectionPolicy) -> Scored:
-    """``item`` floored at ``synchrony_level`` when the account meets ``found`` unlinked
-    partners far above chance, enough of them (asked only when its own stream agrees)."""
-    c = policy.tuning
-    level = level_of(c.synchrony_level)
-    if not c.synchrony or item.verdict.assessment.level >= level or found < c.synchrony_partners:
-        return item
-    reason = f"synchrony: meets {found} unlinked accounts far above chance"
-    return _floored(item, level, item.now + c.window, reason)
-
-
-def _churning(
-    item: Scored, churn: StackChurn | None, state: EntityState, policy: DetectionPolicy
-) -> Scored:
-    """``item`` floored at ``stack_churn_level`` when the account's client stack keeps
-    changing and its own stream agrees (single-turn, never-seen asks)."""
-    c = policy.tuning
-    level = level_of(c.stack_churn_level)
-    if (
-        churn is None
-        or item.verdict.assessment.level >= level
-        or not churn.churning(c.stack_churn_min, c.stack_churn_distinct)
-        or not _stream_agrees(state, policy)
-    ):
-        return item
-    reason = f"client stack churn: {churn.distinct} stacks in its last {churn.kept} requests"
-    return _floored(item, level, item.now + c.window, reason)
-
-
 def synchrony_policy(policy: DetectionPolicy) -> SynchronyPolicy:
     """The co-activity tracker's parameters of ``policy``."""
     c = policy.tuning
@@ -397,15 +341,6 @@ def synchrony_policy(policy: DetectionPolicy) -> SynchronyPolicy:
         alpha=c.synchrony_alpha,
         partners=c.synchrony_partners,
     )
-
-
-def _floored(item: Scored, floor: Level, until: float, reason: str = "") -> Scored:
-    """An account's verdict raised to the level its frame (or its synchrony) passes on."""
-    a = item.verdict.assessment
-    reason = reason or f"frame or ask cohort level {floor.label} (sent by many accounts)"
-    shown = replace(a, level=floor, reasons=(*a.reasons, reason))
-    verdict = replace(item.verdict, assessment=shown)
-    return replace(item, verdict=verdict, floor=floor, floor_until=until)
 
 
 def verdict_of(

@@ -230,7 +230,8 @@ class Tuning(PolicyModel):
         default=True,
         description="Score client-stack churn (see gateway.detection.stacks): an account whose "
         "client software (User-Agent product, SDK and version) keeps changing, whose own "
-        "stream agrees, gets stack_churn_level.",
+        "stream agrees (single-turn, never-seen asks) and carries a harvest-value signal "
+        "(stack_churn_value_min), gets stack_churn_level.",
     )
     stack_churn_recent: int = Field(
         default=32, ge=2, le=256, description="Recent client stacks kept per account."
@@ -245,6 +246,15 @@ class Tuning(PolicyModel):
         ge=2,
         description="Distinct client stacks among the recent ones at which an account churns "
         "(an installation sends one; an SDK upgrade or a second tool makes two or three).",
+    )
+    stack_churn_value_min: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Elicitation family score (CoT wording, logprobs or n>1, maximum output), "
+        "counted from stack_churn_min requests, at which a churning account's stream carries a "
+        "harvest-value signal. Churn alone is also one company's services, each with its own "
+        "SDK (their plain asks score 0); lower than value_min because churn is judged early.",
     )
     stack_churn_level: LevelName = Field(
         default="challenge",

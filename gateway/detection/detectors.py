@@ -24,6 +24,11 @@ LEXICON_PRIOR = 0.03
 # the app's style. Wording in a system prompt that comes and goes (an ask moved between the
 # system prompt and the user turn) counts: system-prompt share at the low end, not at the high.
 SYSTEM_FIXED = (0.6, 0.95)
+# An account's own template counts as slot filling only in a mostly single-turn stream: a
+# product's template that opens conversations its users continue (students asking back about
+# an explained step) is the product's. 0 at half the requests follow-ups, full at 0.8
+# single-turn (a sweep with an occasional follow-up still counts).
+SLOT_FILLING_SINGLE = (0.5, 0.8)
 # Sustained volume of one account: requests in the decayed counter (half-life
 # tuning.counter_half_life) spread over several hours of the day: beyond one person typing,
 # and not one batch burst (an evaluation run, a nightly job: one or two hours).
@@ -137,11 +142,17 @@ def templating(state: EntityState, ctx: Context) -> Finding:
         return _finding("templating", gate(state, ctx), [(breadth, f"frame sent by {n} accounts")])
     tpl = state.share("tpl")
     fan = state.share("fan")
+    single = state.share("single")
+    filling = ramp(single, *SLOT_FILLING_SINGLE)
     return _finding(
         "templating",
         gate(state, ctx),
         [
-            (ramp(tpl, 0.25, 0.65), f"templated share {tpl:.2f} (same skeleton, new content)"),
+            (
+                filling * ramp(tpl, 0.25, 0.65),
+                f"templated share {tpl:.2f} (same skeleton, new content), "
+                f"single-turn share {single:.2f}",
+            ),
             (0.85 * ramp(fan, 0.3, 0.8), f"fanned-out template share {fan:.2f}"),
         ],
     )

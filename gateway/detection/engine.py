@@ -11,8 +11,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from gateway.clock import Clock
-from gateway.detection.batch import VERIFICATION_TTL, Batch, Scored, Sighting, verdict_of
+from gateway.detection.batch import VERIFICATION_TTL, Batch, Sighting, verdict_of
 from gateway.detection.config import DetectionPolicy
+from gateway.detection.explain import explain, floor_record
+from gateway.detection.floors import Scored
 from gateway.detection.levels import LevelStore
 from gateway.detection.newcomer_floor import floored
 from gateway.detection.newcomers import cohorts
@@ -191,8 +193,14 @@ class DetectionEngine:
         a = verdict.assessment
         if policy.mode == "enforce" and not item.template:
             key = self._level_key(item.cluster_id, item.account_id)
-            if item.floor > Level.NONE:  # the frame's level, above the account's own
+            if item.floor > Level.NONE:  # a floor's level, above the account's own
+                before = await self.budgets.get_level(key)
                 await self.budgets.set_level(key, item.floor, max(0.0, item.floor_until - now))
+                if before < item.floor:  # audited once per raise, not per batch held
+                    record = {**floor_record(item, before, now), "evidence": _evidence(item.state)}
+                    await self.state.append_audit(
+                        item.state.entity, record, policy.audit_size, policy.tuning.window
+                    )
             elif a.changed or a.refresh:
                 await self.budgets.set_level(
                     key, verdict.state.level, max(0.0, verdict.state.until - now)
@@ -273,20 +281,36 @@ class DetectionEngine:
         state = await self.state.load(entity_of_account(account_id), self.clock.now())
         return state.pin is not None and state.pin.verification
 
-    async def view(self, entity: str, tier: str | None = None) -> dict[str, Any]:
-        """A JSON-able view of ``entity``: {score, level, reasons, families, pinned, ...}."""
+    async def view(
+        self, entity: str, tier: str | None = None, cluster_id: str | None = None
+    ) -> dict[str, Any]:
+        """A JSON-able view of ``entity``: {score, level, reasons, families, pinned, ...}.
+        ``level`` is what the request path enforces (its level key and, for an account, its
+        cluster's, ``cluster_id``), ``level_source`` the path that set it (see
+        :func:`gateway.detection.explain.explain`); ``own_level`` its own score's or pin's."""
         now = self.clock.now()
         policy = self.policy_provider().for_tier(tier)
         state = await self.state.load(entity, now)
         verdict = verdict_of(state, policy, now, cluster=entity.startswith("c:"))
-        a = verdict.assessment
-        view = a.to_json()
+        view = verdict.assessment.to_json()
+        audit = await self.state.audit(entity, 20)
+        own = state.pin.level if state.pin else state.score.level_at(now)
+        keyed = cluster = Level.NONE
+        if entity[:2] in ("a:", "c:"):
+            keyed = await self.budgets.get_level(self._entity_level_key(entity, cluster_id))
+            if entity.startswith("a:") and cluster_id:
+                cluster = await self.budgets.get_level(self.keys.cluster_level(cluster_id))
+        why = explain(own, state.pin is not None, keyed, cluster, audit, now)
+        floor = why["floor"]
+        if floor and why["level_source"] == floor["path"]:  # its reasons, the floor's last
+            view["reasons"] = [*view.get("reasons", ()), *floor["reasons"][-1:]]
         view.update(
             score=round(state.score.held * _decay(state.score.stamp, now, policy), 4),
-            level=(state.pin.level if state.pin else state.score.level_at(now)).label,
+            level=why["effective_level"],
             requests=state.requests,
             pinned=state.pin.to_json() if state.pin else None,
-            audit=await self.state.audit(entity, 20),
+            audit=audit,
+            **{k: v for k, v in why.items() if k != "effective_level"},
         )
         return view
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gateway.detection.batch import Scored, _floored
 from gateway.detection.config import level_of
+from gateway.detection.floors import Scored, floor_to
 
 
 def floored(scored: Sequence[Scored], found: dict[str, int]) -> list[Scored]:
@@ -21,6 +21,6 @@ def floored(scored: Sequence[Scored], found: dict[str, int]) -> list[Scored]:
             level = level_of(section.level)
             if a.level < level:
                 reason = f"newcomer cohort: {size} look-alike accounts first seen together"
-                item = _floored(item, level, item.now + section.age, reason)
+                item = floor_to(item, level, item.now + section.age, reason, "newcomer_cohort")
         out.append(item)
     return out

@@ -71,6 +71,16 @@ async def test_templating_same_skeleton_new_content() -> None:
     assert family(no_templates, "templating") == 0
 
 
+async def test_a_template_that_opens_conversations_is_not_slot_filling() -> None:
+    """The harvester's template in a stream where students ask back (follow-ups on 45 % of
+    requests: a homework app's own template) does not count; with one follow-up in ten, it
+    still does."""
+    talking = await state_after(replace(HARVESTER, single_turn=0.55), 200)
+    assert talking.share("tpl") > 0.4 and family(talking, "templating") < 0.5
+    mostly_single = await state_after(replace(HARVESTER, single_turn=0.9), 200)
+    assert family(mostly_single, "templating") > 0.5
+
+
 async def test_template_fan_out_counts() -> None:
     clock = FakeClock()
     store = MemoryStateStore(clock)

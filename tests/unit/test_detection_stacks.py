@@ -1,10 +1,12 @@
 """Client-stack churn (gateway/detection/stacks.py) and its floor in the worker.
 
 An account rotating its client stack per request, sending never-seen single-turn asks, is
-floored at ``stack_churn_level`` once ``stack_churn_min`` stacks are known; an installation
-with one stack, a person with two devices, and a rotating account whose stream disagrees
-(follow-ups) are not. Memory and Redis stores answer alike. The inspect stage's hash sees the
-client software only (SDK or library and its version), not the end user's platform or browser.
+floored at ``stack_churn_level`` once ``stack_churn_min`` stacks are known when its asks
+carry a harvest-value signal; an installation with one stack, a person with two devices, a
+rotating account whose stream disagrees (follow-ups) and one company's services each with
+its own SDK (rotating, no value signal) are not. Memory and Redis stores answer alike. The
+inspect stage's hash sees the client software only (SDK or library and its version), not
+the end user's platform or browser.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from gateway.proxy.inspect import client_stack
 from gateway.redis.keys import KeyBuilder
 
 START = 1_800_000_000.0
+NAMES = ("rot", "fixed", "two", "chat", "fleet")
 SDK = {
     "User-Agent": "OpenAI/Python 1.54.4",
     "X-Stainless-Lang": "python",
@@ -59,20 +62,22 @@ def test_the_stack_hash_reads_only_the_stack_headers() -> None:
 
 def _sightings() -> list[Sighting]:
     """Accounts of 40 never-repeated single-turn asks, one every ~3 minutes: ``rot`` draws a
-    fresh stack per request, ``fixed`` keeps one, ``two`` alternates between two devices,
-    ``chat`` rotates but half its requests are follow-ups."""
+    fresh stack per request and asks for reasoning (CoT wording), ``fixed`` keeps one,
+    ``two`` alternates between two devices, ``chat`` rotates but half its requests are
+    follow-ups, ``fleet`` rotates among 8 services' SDKs with plain asks."""
     rng = random.Random(4)
     out = []
     for i in range(40):
-        for name in ("rot", "fixed", "two", "chat"):
-            stack = {"rot": rng.getrandbits(63) + 1, "fixed": 7, "two": 8 + i % 2}.get(name, 0)
-            if name == "chat":
+        for name in NAMES:
+            stack = {"fixed": 7, "two": 8 + i % 2, "fleet": 20 + rng.randrange(8)}.get(name, 0)
+            if name in ("rot", "chat"):
                 stack = rng.getrandbits(63) + 1
             turns = 2 if name == "chat" and i % 2 else 1
             features = RequestFeatures(
                 endpoint="chat", model="m", max_tokens=1500, turns=turns, client_stack=stack
             )
-            fp = fingerprint(rng, cell=rng.getrandbits(14))
+            worded = 0.6 if name == "rot" else 0.0
+            fp = fingerprint(rng, cell=rng.getrandbits(14), elicitation=worded)
             at = START + i * 180.0 + rng.uniform(0, 60)
             out.append(Sighting(Identity(account_id=name, tier=None), name, 1, fp, features, at))
     return sorted(out, key=lambda s: s.now)
@@ -93,8 +98,7 @@ async def _levels(
         batch = sightings[at : at + 8]
         clock.set(batch[-1].now)
         await engine.observe_many(batch)
-    names = ("rot", "fixed", "two", "chat")
-    return {n: Level(await budgets.get_level(keys.account_level(n, n))) for n in names}
+    return {n: Level(await budgets.get_level(keys.account_level(n, n))) for n in NAMES}
 
 
 async def _on_memory(churn: bool) -> dict[str, Level]:
@@ -105,12 +109,12 @@ async def _on_memory(churn: bool) -> dict[str, Level]:
 
 async def test_a_rotating_account_is_floored_and_nobody_else() -> None:
     """The synthetic asks are random enough that the per-account detectors throttle these
-    busy accounts on their own: churn must raise the rotator and change nobody else."""
+    busy accounts on their own: churn must raise the rotator and change nobody else (the
+    fleet churns as much, but asks for nothing of harvest value)."""
     off, on = await _on_memory(False), await _on_memory(True)
     assert off["rot"] < Level.CHALLENGE <= on["rot"], (off, on)
-    assert {n: on[n] for n in ("fixed", "two", "chat")} == {
-        n: off[n] for n in ("fixed", "two", "chat")
-    }
+    others = ("fixed", "two", "chat", "fleet")
+    assert {n: on[n] for n in others} == {n: off[n] for n in others}
 
 
 @pytest.mark.redis
