@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.parse
@@ -35,9 +33,9 @@ from pathlib import Path
 from loadtest import bench_gateway as gw
 from loadtest.bench_measure import CHAT, Bench, Plan, Server
 from loadtest.bench_procs import (
-    REPO,
     Proc,
     free_port,
+    gateway_command_error,
     start,
     start_redis,
     wait_http,
@@ -54,20 +52,6 @@ def _default_store() -> str:
     if not url:
         return "redis://127.0.0.1:6379/15"
     return urllib.parse.urlsplit(url)._replace(path="/15").geturl()
-
-
-def _gateway_ready() -> str | None:
-    """None when ``python -m gateway serve --help`` works, else why not."""
-    done = subprocess.run(
-        [sys.executable, "-m", "gateway", "serve", "--help"],
-        capture_output=True,
-        timeout=60,
-        check=False,
-        cwd=REPO,
-    )
-    if done.returncode == 0:
-        return None
-    return (done.stderr.decode(errors="replace").strip().splitlines() or ["failed"])[-1]
 
 
 def start_servers(bench: Bench, setup: gw.GatewaySetup | None, upstream: str) -> list[Server]:
@@ -146,7 +130,7 @@ def run(plan: Plan) -> tuple[Bench, dict[str, list[float]], dict[str, list[float
     unloaded: dict[str, list[float]] = {}
     try:
         wait_http(mock, upstream + "/v1/models")
-        why_not = _gateway_ready() if plan.gateway else "skipped (--no-gateway)"
+        why_not = gateway_command_error("serve") if plan.gateway else "skipped (--no-gateway)"
         if why_not is None:
             setup = gw.prepare(workdir, plan.accounts, auth=plan.auth)
             bench.keys_path = setup.plain_keys

@@ -208,6 +208,21 @@ def wait_http(proc: Proc, url: str, timeout: float = 20.0) -> None:
     raise RuntimeError(f"{proc.name} did not answer {url} within {timeout:.0f}s:\n{proc.tail()}")
 
 
+def gateway_command_error(command: str) -> str | None:
+    """None when ``python -m gateway COMMAND --help`` works in this checkout, else the last
+    line it printed on stderr."""
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", command, "--help"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+        cwd=REPO,
+    )
+    if done.returncode == 0:
+        return None
+    return (done.stderr.decode(errors="replace").strip().splitlines() or ["failed"])[-1]
+
+
 def run_json(module_args: list[str], timeout: float) -> str:
     """Run ``python -m <module_args>`` and return its stdout (raises on failure)."""
     result = subprocess.run(

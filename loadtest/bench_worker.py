@@ -13,8 +13,6 @@ gateway's admin ``/metrics`` ``gateway_sightings_appended_total`` and
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Sequence
@@ -23,7 +21,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from loadtest.bench_procs import REPO, Proc, free_port, start, wait_http
+from loadtest.bench_procs import Proc, free_port, gateway_command_error, start, wait_http
 
 SIGHTINGS = "gateway_detect_sightings_total"
 BATCHES = "gateway_detect_batches_total"
@@ -114,14 +112,7 @@ def quantile_bucket(buckets: dict[float, float], q: float) -> tuple[float, float
 
 def detect_available() -> str | None:
     """None when ``python -m gateway detect --help`` works, else why not."""
-    done = subprocess.run(
-        [sys.executable, "-m", "gateway", "detect", "--help"],
-        capture_output=True,
-        timeout=60,
-        check=False,
-        cwd=REPO,
-    )
-    if done.returncode == 0:
+    if gateway_command_error("detect") is None:
         return None
     return "this checkout has no `gateway detect` (detection runs inside the gateway process)"
 
