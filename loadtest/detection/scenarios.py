@@ -17,6 +17,7 @@ from loadtest.detection.redteam import RED_FULL, RED_NONE, RED_QUICK, RedPlan, p
 from loadtest.detection.redteam2 import RED2_FULL, RED2_NONE, RED2_QUICK, Red2Plan, populate2
 from loadtest.detection.redteam3 import RED3_FULL, RED3_NONE, RED3_QUICK, Red3Plan, populate3
 from loadtest.detection.redteam4 import RED4_FULL, RED4_NONE, RED4_QUICK, Red4Plan, populate4
+from loadtest.detection.redteam5 import RED5_FULL, RED5_NONE, RED5_QUICK, Red5Plan, populate5
 from loadtest.detection.traffic import Account, Behaviour, Role
 
 BehaviourFn = Callable[[Account, Context], Behaviour]
@@ -45,6 +46,7 @@ class Plan:
     red2: Red2Plan = RED2_NONE  # round 11b's (redteam2.py)
     red3: Red3Plan = RED3_NONE  # round 3's (redteam3.py)
     red4: Red4Plan = RED4_NONE  # round 4's (redteam4.py)
+    red5: Red5Plan = RED5_NONE  # round 5's (redteam5.py)
 
 
 FULL = Plan(
@@ -71,6 +73,7 @@ FULL = Plan(
     red2=RED2_FULL,
     red3=RED3_FULL,
     red4=RED4_FULL,
+    red5=RED5_FULL,
 )
 QUICK = Plan(
     name="quick",
@@ -96,6 +99,7 @@ QUICK = Plan(
     red2=RED2_QUICK,
     red3=RED3_QUICK,
     red4=RED4_QUICK,
+    red5=RED5_QUICK,
 )
 
 
@@ -167,4 +171,5 @@ def build(
     populate2(plan.red2, add)
     populate3(plan.red3, add)
     populate4(plan.red4, add)
+    populate5(plan.red5, add)
     return [(acc, fn) for acc, fn in out if not only or acc.scenario in only]
