@@ -2,8 +2,12 @@
 
 ``authenticate -> inspect (read body, fingerprint) -> identify -> decide -> forward``, then
 ``settle`` always runs, whatever happened (it releases concurrency slots, settles tokens,
-feeds detection and linking off the hot path). A stage either returns ``None`` (go on) or
-the response; a :class:`~gateway.errors.GatewayError` ends the request with its error body.
+feeds detection and linking off the hot path). For a response the pipeline returns, that
+finishing work (metrics, settlement, the request log, the upstream usage read) runs just
+after aiohttp has written the response, in the next event-loop iteration and before any
+data read after it (so a client's next request still finds its settlement queued).
+A stage either returns ``None`` (go on) or the response; a
+:class:`~gateway.errors.GatewayError` ends the request with its error body.
 """
 
 from __future__ import annotations
@@ -97,11 +101,16 @@ class Pipeline:
             response.headers[REQUEST_ID_HEADER] = echoed
             if self._policy_header:
                 response.headers[self._policy_header] = self._policy_version()
-        self._finish(ctx)
+        # after the response is written: aiohttp writes it when this handler returns,
+        # before the loop runs the callbacks scheduled here
+        asyncio.get_running_loop().call_soon(self._finish, ctx, time.perf_counter())
         return response
 
-    def _finish(self, ctx: RequestContext) -> None:
-        elapsed = time.perf_counter() - ctx.started
+    def _finish(self, ctx: RequestContext, ended: float | None = None) -> None:
+        """Metrics, the finalizer (settlement, sightings) and the request log; ``ended``:
+        when the handler answered (default: now)."""
+        elapsed = (time.perf_counter() if ended is None else ended) - ctx.started
+        ctx.read_usage()
         decision = ctx.decision
         action = decision.action if decision else "none"
         self._metrics.request_counter(ctx.status, action).inc()
