@@ -1,5 +1,5 @@
-"""The pipeline's finishing work (metrics, settlement, log, the upstream usage read) runs
-after the handler has returned its response, i.e. after aiohttp wrote it."""
+"""The pipeline's finishing work (settlement, log, the upstream usage read) runs after the
+handler has returned its response, i.e. after aiohttp wrote it; the metrics count it before."""
 
 from __future__ import annotations
 
@@ -36,17 +36,21 @@ class _Finalizer:
 
 async def test_finishing_waits_for_the_response_and_then_reads_the_usage() -> None:
     finalizer = _Finalizer()
+    metrics = Metrics()
     pipeline = Pipeline(
         [_Answer()],
         finalizer,
         clock=FakeClock(),
-        metrics=Metrics(),
+        metrics=metrics,
         policy_version=lambda: "v1",
         policy_header=None,
     )
     response = await pipeline.handle(make_mocked_request("POST", "/v1/chat/completions"))
     assert response.status == 200
     assert finalizer.finished == []  # not before aiohttp has written the response
+    # but counted before the client can see it (a scrape right after finds it)
+    labels = {"status": "200", "decision": "none"}
+    assert metrics.registry.get_sample_value("gateway_requests_total", labels) == 1.0
     await asyncio.sleep(0)
     assert len(finalizer.finished) == 1
     ctx = finalizer.finished[0]
