@@ -137,9 +137,11 @@ def start(
     env: dict[str, str] | None = None,
     *,
     python: bool = True,
+    cwd: Path = REPO,
 ) -> Proc:
     """``python -m <module_args>`` (or the command itself when not ``python``) from the
-    repository root, its output in ``log_dir/name.log``."""
+    repository root (or ``cwd``: another checkout's code, imported first), its output in
+    ``log_dir/name.log``."""
     log = log_dir / f"{name}.log"
     full_env = dict(os.environ)
     full_env.update(env or {})
@@ -148,7 +150,7 @@ def start(
     with log.open("wb") as out:
         popen = subprocess.Popen(
             argv,
-            cwd=REPO,
+            cwd=cwd,
             env=full_env,
             stdout=out,
             stderr=subprocess.STDOUT,

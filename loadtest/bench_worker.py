@@ -21,7 +21,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from loadtest.bench_procs import Proc, free_port, gateway_command_error, start, wait_http
+from loadtest.bench_procs import REPO, Proc, free_port, gateway_command_error, start, wait_http
 
 SIGHTINGS = "gateway_detect_sightings_total"
 BATCHES = "gateway_detect_batches_total"
@@ -126,10 +126,17 @@ class Workers:
 
     @classmethod
     def start(
-        cls, name: str, count: int, env: dict[str, str], log_dir: Path, *, wait: bool = True
+        cls,
+        name: str,
+        count: int,
+        env: dict[str, str],
+        log_dir: Path,
+        *,
+        wait: bool = True,
+        cwd: Path = REPO,
     ) -> Workers:
         """``count`` workers with ``env``; ``wait``: until each answers (else call
-        :meth:`wait`)."""
+        :meth:`wait`); ``cwd``: the checkout whose code they run."""
         procs, ports = [], []
         for i in range(count):
             port = free_port()
@@ -138,7 +145,9 @@ class Workers:
                 "GATEWAY_DETECT_PORT": str(port),
                 "GATEWAY_DETECT_LISTEN": f"127.0.0.1:{port}",
             }
-            procs.append(start(f"{name}-detect-{i}", ["gateway", "detect"], log_dir, worker_env))
+            procs.append(
+                start(f"{name}-detect-{i}", ["gateway", "detect"], log_dir, worker_env, cwd=cwd)
+            )
             ports.append(port)
         workers = cls(procs, ports)
         if wait:

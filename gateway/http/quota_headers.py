@@ -16,7 +16,7 @@ import math
 from functools import lru_cache
 
 from gateway.budgets.registry import KINDS
-from gateway.model import BudgetState, Decision
+from gateway.model import Algorithm, BudgetSpec, BudgetState, Decision, Unit
 from gateway.notation import go_duration
 
 _ADVERTISED = ("requests", "tokens")
@@ -31,19 +31,25 @@ def most_restrictive(states: tuple[BudgetState, ...]) -> dict[str, BudgetState]:
         if not KINDS[budget.algorithm].advertised:
             continue
         best = chosen.get(budget.unit)
-        if best is None or (state.remaining, -state.reset_after) < (
-            best.remaining,
-            -best.reset_after,
+        if (
+            best is None
+            or state.remaining < best.remaining
+            or (state.remaining == best.remaining and state.reset_after > best.reset_after)
         ):
             chosen[budget.unit] = state
     return chosen
 
 
 @lru_cache(maxsize=4096)
-def _policy_item(unit: str, limit: int, window: int) -> str:
-    """A ``RateLimit-Policy`` item: the same few per tier, request after request."""
+def _fixed(
+    unit: Unit, algorithm: Algorithm, limit: int, window: float, rate: float
+) -> tuple[str, str]:
+    """A budget's ``RateLimit-Policy`` item and its limit as text, made of the fields they
+    depend on: the same few per tier, request after request."""
+    spec = BudgetSpec("", "account", unit, algorithm, "", limit, window, rate)
     extra = ';gw-unit="tokens"' if unit == "tokens" else ""
-    return f'"{unit}";q={limit};w={window}{extra}'
+    item = f'"{unit}";q={limit};w={KINDS[algorithm].header_window(spec)}{extra}'
+    return item, str(limit)
 
 
 def quota_headers(decision: Decision) -> dict[str, str]:
@@ -61,11 +67,10 @@ def quota_headers(decision: Decision) -> dict[str, str]:
         budget = state.budget
         remaining = state.remaining if state.remaining > 0 else 0
         reset = state.reset_after if state.reset_after > 0 else 0.0
-        policy_items.append(
-            _policy_item(unit, budget.limit, KINDS[budget.algorithm].header_window(budget))
-        )
+        item, limit = _fixed(unit, budget.algorithm, budget.limit, budget.window, budget.rate)
+        policy_items.append(item)
         limit_items.append(f'"{unit}";r={remaining};t={math.ceil(reset)}')
-        headers[f"x-ratelimit-limit-{unit}"] = str(budget.limit)
+        headers[f"x-ratelimit-limit-{unit}"] = limit
         headers[f"x-ratelimit-remaining-{unit}"] = str(remaining)
         headers[f"x-ratelimit-reset-{unit}"] = go_duration(reset)
     headers["RateLimit-Policy"] = ", ".join(policy_items)

@@ -15,7 +15,7 @@ from gateway.model import (
     Identity,
     RequestFeatures,
 )
-from gateway.proxy.usage import Usage
+from gateway.proxy.usage import Usage, usage_from_json
 
 
 @dataclass(slots=True)
@@ -52,6 +52,7 @@ class RequestContext:
     upstream_status: int | None = None
     upstream_latency: float | None = None
     usage: Usage | None = None
+    upstream_body: bytes | None = None  # a whole answer whose usage is not read yet
     streamed_chars: int = 0
     client_disconnected: bool = False
     upstream_broken: bool = False
@@ -64,6 +65,13 @@ class RequestContext:
         """The ``x-request-id`` of the response and the upstream request: the client's
         when it sent an acceptable one, else the gateway's own."""
         return self.client_request_id or self.request_id
+
+    def read_usage(self) -> None:
+        """The usage of a whole upstream answer, read once (after the response was written,
+        by the pipeline's finish): into ``usage``."""
+        body, self.upstream_body = self.upstream_body, None
+        if body is not None:
+            self.usage = usage_from_json(body)
 
     @property
     def account(self) -> str:

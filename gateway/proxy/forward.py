@@ -22,7 +22,7 @@ from gateway.http.request_ids import REQUEST_ID_HEADER
 from gateway.http.responses import sse_error_event
 from gateway.proxy.context import RequestContext
 from gateway.proxy.hop_headers import client_response_headers, upstream_request_headers
-from gateway.proxy.usage import SseTap, usage_from_json
+from gateway.proxy.usage import SseTap
 
 
 class Forwarder:
@@ -123,7 +123,7 @@ class Forwarder:
             raise UpstreamError("The upstream model server closed the connection.") from None
         ctx.upstream_latency = time.perf_counter() - started
         if upstream.status < 400:
-            ctx.usage = usage_from_json(data)
+            ctx.upstream_body = data  # its usage is read after the response is written
         headers = client_response_headers(upstream.headers)
         headers.update(quota_headers)
         return web.Response(status=upstream.status, body=data, headers=headers)

@@ -2,8 +2,13 @@
 
 ``authenticate -> inspect (read body, fingerprint) -> identify -> decide -> forward``, then
 ``settle`` always runs, whatever happened (it releases concurrency slots, settles tokens,
-feeds detection and linking off the hot path). A stage either returns ``None`` (go on) or
-the response; a :class:`~gateway.errors.GatewayError` ends the request with its error body.
+feeds detection and linking off the hot path). For a response the pipeline returns, that
+finishing work (settlement, the request log, the upstream usage read; the metrics are
+counted before) runs just after aiohttp has written the response, in the next event-loop
+iteration and before any data read after it (so a client's next request still finds its
+settlement queued).
+A stage either returns ``None`` (go on) or the response; a
+:class:`~gateway.errors.GatewayError` ends the request with its error body.
 """
 
 from __future__ import annotations
@@ -88,7 +93,7 @@ class Pipeline:
             # the client went away and the server cancelled the handler: settle anyway
             ctx.client_disconnected = True
             ctx.status = 499
-            self._finish(ctx)
+            self._finish(ctx, self._count(ctx))
             raise
         finally:
             self._metrics.in_flight.dec()
@@ -97,10 +102,14 @@ class Pipeline:
             response.headers[REQUEST_ID_HEADER] = echoed
             if self._policy_header:
                 response.headers[self._policy_header] = self._policy_version()
-        self._finish(ctx)
+        # counted before the client can see the answer; the rest after the response is
+        # written: aiohttp writes it when this handler returns, before the loop runs the
+        # callbacks scheduled here
+        asyncio.get_running_loop().call_soon(self._finish, ctx, self._count(ctx))
         return response
 
-    def _finish(self, ctx: RequestContext) -> None:
+    def _count(self, ctx: RequestContext) -> float:
+        """The request's metrics; its duration (seconds)."""
         elapsed = time.perf_counter() - ctx.started
         decision = ctx.decision
         action = decision.action if decision else "none"
@@ -108,11 +117,17 @@ class Pipeline:
         self._metrics.latency_for(action).observe(elapsed)
         if ctx.upstream_latency is not None:
             self._metrics.upstream_latency.observe(ctx.upstream_latency)
+        return elapsed
+
+    def _finish(self, ctx: RequestContext, elapsed: float) -> None:
+        """The usage read, the finalizer (settlement, sightings) and the request log."""
+        ctx.read_usage()
         try:
             self._finalizer.finish(ctx)
         finally:
             if log.is_enabled_for(logging.INFO):
-                self._log(ctx, action, elapsed)
+                decision = ctx.decision
+                self._log(ctx, decision.action if decision else "none", elapsed)
 
     def _log(self, ctx: RequestContext, action: str, elapsed: float) -> None:
         decision = ctx.decision
