@@ -217,7 +217,10 @@ async def test_a_killed_workers_pending_sightings_are_claimed_and_none_is_lost(
     # killed mid-batch (it held entries just before the kill; it may have acknowledged them in
     # the instant before the signal: tests/contract claims deterministically)
     assert claimed >= left_pending, (claimed, left_pending)
-    assert 0 < survivor_applied < total  # the victim applied its part before it died
+    # the victim applied part of the load before it died (checked before the kill); what it
+    # had not acknowledged the survivor applies again (skipped by id, counted by the metric):
+    # so the survivor counts at most all of it, all of it when the victim acknowledged nothing
+    assert 0 < survivor_applied <= total
     lost = {a: PER_ACCOUNT - n for a, n in counts.items() if n < PER_ACCOUNT}
     assert lost == {}, f"sightings lost: {lost}"
     twice = {a: n - PER_ACCOUNT for a, n in counts.items() if n > PER_ACCOUNT}
