@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import pytest
 from redis.asyncio import Redis
@@ -48,6 +48,32 @@ async def test_redis_state_matches_the_memory_state(
         assert b.share("tpl") > 0.5
     else:  # follow-ups are kept out of the topic histogram
         assert 0 < sum(b.histogram) < 120
+
+
+async def test_redis_counts_request_structure_as_the_memory_state(
+    redis_client: Redis, key_prefix: str
+) -> None:
+    clock = FakeClock()
+    memory = MemoryStateStore(clock)
+    redis = RedisStateStore(redis_client, KeyBuilder(key_prefix))
+    policy = DetectionPolicy()
+    start = clock.now()
+    for i, (t, fp, features) in enumerate(events(HARVESTER, 90, 5)):
+        clock.set(start + t)
+        grown = replace(
+            features,
+            trace_schema=(i * 7919 % 65535 + 1) if i % 3 else 0,
+            worked_history=(i * 31 + 1) if i % 3 == 0 else 0,
+            reasoning=i % 2 == 0,
+            resample=i % 5 == 0,
+        )
+        obs = observation(fp, grown, policy, clock.now())
+        kw = {"window": DAY, "half_life": 6 * 3600.0}
+        a = await memory.observe("a:s", obs, clock.now(), **kw)
+        b = await redis.observe("a:s", obs, clock.now(), **kw)
+    assert a.counters == pytest.approx(b.counters, rel=1e-9)
+    for name in ("trace", "worked", "vb0", "vb1", "vb2", "reason", "resample"):
+        assert b.counter(name) > 0, name
 
 
 async def test_entity_state_expires_when_idle(redis_client: Redis, key_prefix: str) -> None:

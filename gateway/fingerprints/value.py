@@ -1,0 +1,146 @@
+"""Value carried by a request's structure, not its wording (request features, pure).
+
+A harvester wants the valuable answer (a reasoning trace, worked solutions); it can drop
+every chain-of-thought word from its asks, not the structure that gets it the answer:
+
+* :func:`trace_schema`: a structured-output schema (``response_format`` json_schema, the
+  Responses API's ``text.format``) or a forced function call whose parameters ask for a
+  trace: an array property (the steps) followed by another property (the answer). Read from
+  the schema's shape (types and order of its top-level properties), not from field names.
+* :func:`worked_history`: earlier assistant turns (answers, not tool calls) in the history,
+  then a new full-length ask: exemplar harvesting, or an app's fixed few-shot exemplars.
+* :func:`asks_reasoning`: reasoning-model effort (``reasoning_effort``, ``reasoning.effort``,
+  ``thinking`` with a budget).
+* :func:`resamples`: ``best_of`` > 1, or a fixed seed with a sampling temperature (the same
+  task drawn again and again).
+
+The first two return a 16-bit *print* (never 0; 0: absent) of the structure: the same for a
+product that sends one schema or one exemplar set with every request, different when the
+structure changes from request to request (see ``gateway.detection.detectors``: only a
+varying structure counts). Cost: a few dict lookups; the schema is never serialised, only its
+top-level property names are hashed (at most :data:`MAX_PROPERTIES`); the history is walked
+once (at most :data:`MAX_HISTORY` messages from the end).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from gateway.fingerprints.hashing import stable_hash64
+
+MAX_PROPERTIES = 32  # top-level schema properties looked at
+MAX_HISTORY = 64  # messages looked at, from the end
+# A new ask after worked answers is a task, not a follow-up ("ok, and then?"): at least this
+# many characters (a one-line grade-school problem is ~150-300).
+WORKED_ASK_CHARS = 120
+WORKED_TURNS = 2  # assistant answers in the history before the new ask
+EFFORT = frozenset({"medium", "high", "xhigh"})
+THINKING_BUDGET = 1024  # thinking.budget_tokens from which thinking counts
+RESAMPLE_TEMPERATURE = 0.5  # a seed at this temperature or above is resampling
+_SALT = b"dg-value"
+
+
+def _print(text: str) -> int:
+    return (stable_hash64(text, _SALT) & 0xFFFF) or 1
+
+
+def _get(value: object, key: str) -> object:
+    return value.get(key) if isinstance(value, Mapping) else None
+
+
+def _schema_of(body: Mapping[str, object]) -> tuple[str, object]:
+    """(form, schema) of a structured-output request or a forced function call."""
+    fmt = body.get("response_format")
+    if _get(fmt, "type") == "json_schema":
+        spec = _get(fmt, "json_schema")
+        return f"rf:{_get(spec, 'name')}", _get(spec, "schema")
+    text_fmt = _get(body.get("text"), "format")
+    if _get(text_fmt, "type") == "json_schema":
+        return f"tf:{_get(text_fmt, 'name')}", _get(text_fmt, "schema")
+    choice = body.get("tool_choice")
+    tools = body.get("tools")
+    if not isinstance(tools, Sequence) or isinstance(tools, str) or not tools:
+        return "", None
+    forced = _get(_get(choice, "function"), "name") or _get(choice, "name")
+    if forced is None and choice == "required" and len(tools) == 1:
+        forced = _get(_get(tools[0], "function"), "name") or _get(tools[0], "name")
+    if not isinstance(forced, str):
+        return "", None
+    for tool in tools[:MAX_PROPERTIES]:
+        fn = _get(tool, "function")
+        fn = fn if fn is not None else tool  # the Responses API's flat function tools
+        if _get(fn, "name") == forced:
+            return f"tool:{forced}", _get(fn, "parameters")
+    return "", None
+
+
+def trace_schema(body: Mapping[str, object]) -> int:
+    """The print of a schema asking for a trace (an array property, then another
+    property), else 0."""
+    form, schema = _schema_of(body)
+    props = _get(schema, "properties")
+    if not form or not isinstance(props, Mapping):
+        return 0
+    names: list[str] = []
+    steps_at = -1
+    for i, (name, spec) in enumerate(props.items()):
+        if i >= MAX_PROPERTIES:
+            break
+        names.append(str(name))
+        if steps_at < 0 and _get(spec, "type") == "array":
+            steps_at = i
+    if steps_at < 0 or steps_at >= len(names) - 1:
+        return 0  # no array, or nothing after it (a list extraction, no answer)
+    return _print("\x1f".join((form, *names)))
+
+
+def _text_length(content: object) -> int:
+    if isinstance(content, str):
+        return len(content)
+    if not isinstance(content, Sequence) or isinstance(content, bytes):
+        return 0
+    return sum(len(t) for p in content if isinstance(t := _get(p, "text"), str))
+
+
+def worked_history(messages: Sequence[object]) -> int:
+    """The print of a history of assistant answers before a new full-length ask (the last
+    message, a user's), else 0. The print is made of the answers' lengths: one fixed
+    exemplar set gives one print."""
+    if not messages:
+        return 0
+    last = messages[-1]
+    if _get(last, "role") != "user" or _text_length(_get(last, "content")) < WORKED_ASK_CHARS:
+        return 0
+    answers: list[str] = []
+    for msg in messages[-MAX_HISTORY:-1]:
+        if _get(msg, "role") == "assistant" and not _get(msg, "tool_calls"):
+            size = _text_length(_get(msg, "content"))
+            if size:
+                answers.append(str(size))
+    if len(answers) < WORKED_TURNS:
+        return 0
+    return _print("\x1f".join(answers))
+
+
+def asks_reasoning(body: Mapping[str, object]) -> bool:
+    """Reasoning effort asked for: ``reasoning_effort`` or ``reasoning.effort`` medium or
+    more, or ``thinking`` enabled with a budget of :data:`THINKING_BUDGET` or more."""
+    if body.get("reasoning_effort") in EFFORT or _get(body.get("reasoning"), "effort") in EFFORT:
+        return True
+    budget = _get(body.get("thinking"), "budget_tokens")
+    return isinstance(budget, int) and not isinstance(budget, bool) and budget >= THINKING_BUDGET
+
+
+def resamples(body: Mapping[str, object]) -> bool:
+    """``best_of`` > 1, or a seed with a temperature of :data:`RESAMPLE_TEMPERATURE` or
+    more."""
+    best = body.get("best_of")
+    if isinstance(best, int) and not isinstance(best, bool) and best > 1:
+        return True
+    seed, temp = body.get("seed"), body.get("temperature")
+    return (
+        isinstance(seed, int)
+        and not isinstance(seed, bool)
+        and isinstance(temp, int | float)
+        and temp >= RESAMPLE_TEMPERATURE
+    )
