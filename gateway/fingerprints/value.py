@@ -30,10 +30,13 @@ from gateway.fingerprints.hashing import stable_hash64
 
 MAX_PROPERTIES = 32  # top-level schema properties looked at
 MAX_HISTORY = 64  # messages looked at, from the end
-# A new ask after worked answers is a task, not a follow-up ("ok, and then?"): at least this
-# many characters (a one-line grade-school problem is ~150-300).
-WORKED_ASK_CHARS = 120
-WORKED_TURNS = 2  # assistant answers in the history before the new ask
+# Worked answers to earlier tasks, then a new task: WORKED_TURNS assistant answers, as many
+# earlier user turns of task length (WORKED_ASK_CHARS; tuning-split tasks: 93 % are), and a
+# last user turn of WORKED_LAST_CHARS or more (98.5 %). An honest conversation has one
+# task-length ask, then follow-ups ("ok, and then?", "Can you explain that more simply?").
+WORKED_ASK_CHARS = 60
+WORKED_LAST_CHARS = 40
+WORKED_TURNS = 2
 EFFORT = frozenset({"medium", "high", "xhigh"})
 THINKING_BUDGET = 1024  # thinking.budget_tokens from which thinking counts
 RESAMPLE_TEMPERATURE = 0.5  # a seed at this temperature or above is resampling
@@ -103,21 +106,25 @@ def _text_length(content: object) -> int:
 
 
 def worked_history(messages: Sequence[object]) -> int:
-    """The print of a history of assistant answers before a new full-length ask (the last
-    message, a user's), else 0. The print is made of the answers' lengths: one fixed
+    """The print of a history of assistant answers to earlier full-length asks before a new
+    one (the last message, a user's), else 0. The print is made of the answers' lengths: one fixed
     exemplar set gives one print."""
     if not messages:
         return 0
     last = messages[-1]
-    if _get(last, "role") != "user" or _text_length(_get(last, "content")) < WORKED_ASK_CHARS:
+    if _get(last, "role") != "user" or _text_length(_get(last, "content")) < WORKED_LAST_CHARS:
         return 0
     answers: list[str] = []
+    asks = 0
     for msg in messages[-MAX_HISTORY:-1]:
-        if _get(msg, "role") == "assistant" and not _get(msg, "tool_calls"):
+        role = _get(msg, "role")
+        if role == "assistant" and not _get(msg, "tool_calls"):
             size = _text_length(_get(msg, "content"))
             if size:
                 answers.append(str(size))
-    if len(answers) < WORKED_TURNS:
+        elif role == "user":
+            asks += _text_length(_get(msg, "content")) >= WORKED_ASK_CHARS
+    if len(answers) < WORKED_TURNS or asks < WORKED_TURNS:
         return 0
     return _print("\x1f".join(answers))
 

@@ -75,6 +75,9 @@ def test_worked_answers_before_a_new_task_versus_a_conversation() -> None:
     assert worked_history(history(two, TASK)) != 0
     assert worked_history(history(two, "ok, and then?")) == 0  # a follow-up, not a task
     assert worked_history(history(two[:1], TASK)) == 0  # one earlier answer: a conversation
+    chat = history(two, TASK)
+    chat[2]["content"] = "Why is that the case?"  # a follow-up earlier on: a conversation
+    assert worked_history(chat) == 0
     assert worked_history(history(two, TASK)) == worked_history(history(two, TASK + "!"))
     assert worked_history(history(two, TASK)) != worked_history(history([*two[::-1], "x"], TASK))
     agent = [
