@@ -17,19 +17,22 @@ every chain-of-thought word from its asks, not the structure that gets it the an
 The first two return a 16-bit *print* (never 0; 0: absent) of the structure: the same for a
 product that sends one schema or one exemplar set with every request, different when the
 structure changes from request to request (see ``gateway.detection.detectors``: only a
-varying structure counts). Cost: a few dict lookups; the schema is never serialised, only its
-top-level property names are hashed (at most :data:`MAX_PROPERTIES`); the history is walked
-once (at most :data:`MAX_HISTORY` messages from the end).
+varying structure counts). A print is no secret and no identifier (CRC-32 bits of property
+names, a mix of answer lengths): it only tells one structure from another.
+
+Cost: a few dict lookups; the schema is never serialised, only its top-level property names
+are hashed (at most :data:`MAX_PROPERTIES`); the history is walked once (the
+:data:`MAX_HISTORY` messages before the last); measured with ``timeit`` in
+loadtest/reports/README.md (round 15a).
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping, Sequence
 
-from gateway.fingerprints.hashing import stable_hash64
-
 MAX_PROPERTIES = 32  # top-level schema properties looked at
-MAX_HISTORY = 64  # messages looked at, from the end
+MAX_HISTORY = 8  # messages looked at before the last (a few shots' asks and answers)
 # Worked answers to earlier tasks, then a new task: WORKED_TURNS assistant answers, as many
 # earlier user turns of task length (WORKED_ASK_CHARS; tuning-split tasks: 93 % are), and a
 # last user turn of WORKED_LAST_CHARS or more (98.5 %). An honest conversation has one
@@ -40,14 +43,17 @@ WORKED_TURNS = 2
 EFFORT = frozenset({"medium", "high", "xhigh"})
 THINKING_BUDGET = 1024  # thinking.budget_tokens from which thinking counts
 RESAMPLE_TEMPERATURE = 0.5  # a seed at this temperature or above is resampling
-_SALT = b"dg-value"
 
 
 def _print(text: str) -> int:
-    return (stable_hash64(text, _SALT) & 0xFFFF) or 1
+    return (zlib.crc32(text.encode("utf-8", "surrogatepass")) & 0xFFFF) or 1
 
 
 def _get(value: object, key: str) -> object:
+    if type(value) is dict:  # JSON: the common case, without an ABC check
+        return value.get(key)
+    if value is None or type(value) in (str, int, float, bool, list):
+        return None
     return value.get(key) if isinstance(value, Mapping) else None
 
 
@@ -62,7 +68,7 @@ def _schema_of(body: Mapping[str, object]) -> tuple[str, object]:
         return f"tf:{_get(text_fmt, 'name')}", _get(text_fmt, "schema")
     choice = body.get("tool_choice")
     tools = body.get("tools")
-    if not isinstance(tools, Sequence) or isinstance(tools, str) or not tools:
+    if type(tools) is not list or not tools or choice is None or choice in ("auto", "none"):
         return "", None
     forced = _get(_get(choice, "function"), "name") or _get(choice, "name")
     if forced is None and choice == "required" and len(tools) == 1:
@@ -80,6 +86,8 @@ def _schema_of(body: Mapping[str, object]) -> tuple[str, object]:
 def trace_schema(body: Mapping[str, object]) -> int:
     """The print of a schema asking for a trace (an array property, then another
     property), else 0."""
+    if "response_format" not in body and "tool_choice" not in body and "text" not in body:
+        return 0  # most requests: three lookups
     form, schema = _schema_of(body)
     props = _get(schema, "properties")
     if not form or not isinstance(props, Mapping):
@@ -98,7 +106,7 @@ def trace_schema(body: Mapping[str, object]) -> int:
 
 
 def _text_length(content: object) -> int:
-    if isinstance(content, str):
+    if type(content) is str:
         return len(content)
     if not isinstance(content, Sequence) or isinstance(content, bytes):
         return 0
@@ -109,24 +117,27 @@ def worked_history(messages: Sequence[object]) -> int:
     """The print of a history of assistant answers to earlier full-length asks before a new
     one (the last message, a user's), else 0. The print is made of the answers' lengths: one fixed
     exemplar set gives one print."""
-    if not messages:
-        return 0
+    if len(messages) < 2 * WORKED_TURNS + 1:
+        return 0  # most requests: one length
     last = messages[-1]
     if _get(last, "role") != "user" or _text_length(_get(last, "content")) < WORKED_LAST_CHARS:
         return 0
-    answers: list[str] = []
-    asks = 0
-    for msg in messages[-MAX_HISTORY:-1]:
-        role = _get(msg, "role")
-        if role == "assistant" and not _get(msg, "tool_calls"):
-            size = _text_length(_get(msg, "content"))
-            if size:
-                answers.append(str(size))
+    answers = asks = mixed = 0
+    for msg in messages[-MAX_HISTORY - 1 : -1]:
+        if type(msg) is not dict and not isinstance(msg, Mapping):
+            continue
+        role = msg.get("role")
+        if role == "assistant":
+            size = _text_length(msg.get("content"))
+            if size and not msg.get("tool_calls"):
+                answers += 1
+                mixed = (mixed * 0x100000001B3 + size) & 0xFFFFFFFFFFFFFFFF
         elif role == "user":
-            asks += _text_length(_get(msg, "content")) >= WORKED_ASK_CHARS
-    if len(answers) < WORKED_TURNS or asks < WORKED_TURNS:
+            asks += _text_length(msg.get("content")) >= WORKED_ASK_CHARS
+    if answers < WORKED_TURNS or asks < WORKED_TURNS:
         return 0
-    return _print("\x1f".join(answers))
+    mixed = (mixed ^ mixed >> 29) * 0xBF58476D1CE4E5B9 & 0xFFFFFFFFFFFFFFFF
+    return (mixed >> 40 & 0xFFFF) or 1
 
 
 def asks_reasoning(body: Mapping[str, object]) -> bool:
