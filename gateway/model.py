@@ -137,6 +137,12 @@ class RequestFeatures:
     turns: int = 1  # user turns in the conversation
     retry_count: int = 0  # x-stainless-retry-count
     client_stack: int = 0  # hash of the client software: User-Agent product, SDK, version
+    # value carried by structure (gateway.fingerprints.value): a schema asking for a trace,
+    # worked answers in the history before a new ask, reasoning effort, resampling
+    trace_schema: int = 0  # print (16 bits, never 0) of a trace-asking schema; 0: none
+    worked_history: int = 0  # print (16 bits, never 0) of a worked-answer history; 0: none
+    reasoning: bool = False  # reasoning_effort / reasoning / thinking asking for effort
+    resample: bool = False  # best_of > 1, or a seed with a sampling temperature
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gateway.detection.types import EntityState, Finding
+from gateway.detection.types import PRINT_BITS, EntityState, Finding
 
 DIURNAL_SPAN = 20 * 3600.0  # an entity must be this old before "no diurnal pause" counts
 # Mean elicitation-lexicon score: about 4 % of human prompts carry CoT wording (mean about
@@ -29,6 +29,14 @@ SYSTEM_FIXED = (0.6, 0.95)
 # an explained step) is the product's. 0 at half the requests follow-ups, full at 0.8
 # single-turn (a sweep with an occasional follow-up still counts).
 SLOT_FILLING_SINGLE = (0.5, 0.8)
+# Value carried by structure (gateway.fingerprints.value): the share of requests asking for
+# a trace through a schema, sending worked answers before a new ask, asking for reasoning
+# effort or resampling with seeds, from which it starts to count and where it counts in full.
+STRUCTURE_SHARE = (0.2, 0.6)
+# A schema or exemplar set sent with every request is a product's (a document extractor's
+# "reasoning" field, a maths app's fixed exemplars); it counts only as far as it changes from
+# request to request: variety 0 (one print) to 1 (every print bit set on half the requests).
+STRUCTURE_VARIETY = (0.3, 0.7)
 # Sustained volume of one account: requests in the decayed counter (half-life
 # tuning.counter_half_life) spread over several hours of the day: beyond one person typing,
 # and not one batch burst (an evaluation run, a nightly job: one or two hours).
@@ -172,8 +180,44 @@ def machine(state: EntityState, ctx: Context) -> float:
     return max(regular * paused, ramp(state.active_hours, 18, 23))
 
 
+def structure_variety(state: EntityState) -> float:
+    """How much the trace schemas / exemplar histories of an entity change (0..1): for each
+    counted bit of their prints, how far its share is from constant (0 or 1), the least of
+    the bits. One fixed structure: 0; a new one per request: about 1."""
+    total = state.counter("trace") + state.counter("worked")
+    if total <= 0:
+        return 0.0
+    least = 1.0
+    for bit in range(PRINT_BITS):
+        p = min(1.0, state.counter(f"vb{bit}") / total)
+        least = min(least, 2.0 * min(p, 1.0 - p))
+    return least
+
+
+def structure_parts(state: EntityState) -> list[tuple[float, str]]:
+    """The value signals of request structure (see STRUCTURE_SHARE, STRUCTURE_VARIETY)."""
+    trace, worked = state.share("trace"), state.share("worked")
+    variety = structure_variety(state)
+    changing = ramp(variety, *STRUCTURE_VARIETY)
+    reason, resample = state.share("reason"), state.share("resample")
+    return [
+        (
+            changing * ramp(trace, *STRUCTURE_SHARE),
+            f"trace-schema share {trace:.2f} (schema variety {variety:.2f})",
+        ),
+        (
+            changing * ramp(worked, *STRUCTURE_SHARE),
+            f"worked-answer history share {worked:.2f} (history variety {variety:.2f})",
+        ),
+        (ramp(reason, *STRUCTURE_SHARE), f"reasoning-effort share {reason:.2f}"),
+        (ramp(resample, *STRUCTURE_SHARE), f"seeded resampling share {resample:.2f}"),
+    ]
+
+
 def elicitation(state: EntityState, ctx: Context) -> Finding:
-    """Content signals: CoT / rubric lexicon, logprobs and friends, maximum single-turn output.
+    """Value signals: CoT / rubric lexicon, logprobs and friends, maximum single-turn output,
+    and request structure (:func:`structure_parts`: trace schemas and worked-answer histories
+    that change per request, reasoning effort, seeded resampling).
 
     CoT wording in the system prompt counts on its own only when the system prompt comes and
     goes (see SYSTEM_FIXED); an app sends its template with every request.
@@ -202,6 +246,7 @@ def elicitation(state: EntityState, ctx: Context) -> Finding:
                 auto * ramp(maxout, 0.2, 0.7),
                 f"single-turn maximum-output share {maxout:.2f} (machine-like {auto:.2f})",
             ),
+            *structure_parts(state),
         ],
     )
 

@@ -48,6 +48,12 @@ def elicitation_of(fingerprint: Fingerprint, features: RequestFeatures, max_outp
     return max(own, fingerprint.system_elicitation) if agrees else own
 
 
+def is_new_ask(features: RequestFeatures) -> bool:
+    """A single-turn request, or a new full-length task after worked answers in the history
+    (exemplars sent as history are not a conversation the user continues)."""
+    return features.turns <= 1 or features.worked_history != 0
+
+
 def observation(
     fingerprint: Fingerprint,
     features: RequestFeatures,
@@ -62,6 +68,7 @@ def observation(
     max_tokens = features.max_tokens
     max_output = max_tokens is not None and max_tokens >= policy.tuning.max_output_tokens
     elicitation = elicitation_of(fingerprint, features, max_output)
+    new_ask = is_new_ask(features)
     return Observation(
         cell=fingerprint.cell,
         topic=(fingerprint.cell >> policy.tuning.topic_shift) % TOPICS,
@@ -69,8 +76,8 @@ def observation(
         exact=fingerprint.exact,
         elicitation=elicitation * reasoning_room(max_tokens, policy),
         params=uses_output_params(features),
-        single_turn=features.turns <= 1,
-        follow_up=features.turns > 1,
+        single_turn=new_ask,
+        follow_up=not new_ask,
         max_output=max_output,
         member=member,
         fanout=fanout,
@@ -78,4 +85,9 @@ def observation(
         fresh=is_fresh(features.model, now, policy),
         system=fingerprint.system != 0,
         system_elicitation=fingerprint.system_elicitation * reasoning_room(max_tokens, policy),
+        trace=features.trace_schema != 0,
+        worked=features.worked_history != 0,
+        value_print=features.trace_schema or features.worked_history,
+        reasoning=features.reasoning,
+        resample=features.resample,
     )

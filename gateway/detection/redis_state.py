@@ -77,7 +77,10 @@ REPLY_FIELDS = (
 )
 _COUNTERS_AT = REPLY_FIELDS.index("c:req")
 # observe.lua's increments, in its ARGV order
-_INCREMENTS = ("elic", "params", "single", "maxout", "fan", "hug", "fresh", "sys", "selic")
+_INCREMENTS = (
+    *("elic", "params", "single", "maxout", "fan", "hug", "fresh", "sys", "selic"),
+    *("trace", "worked", "vb0", "vb1", "vb2", "reason", "resample"),
+)
 
 
 def _histogram(raw: bytes | None) -> tuple[int, ...]:

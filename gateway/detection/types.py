@@ -26,7 +26,16 @@ COUNTERS = (
     "fresh",  # the model was released within the fresh-model window
     "sys",  # requests with a system prompt
     "selic",  # sum of the system prompts' elicitation scores (counted or not per request)
+    "trace",  # a schema or forced tool call asking for a trace (steps, then an answer)
+    "worked",  # worked answers in the history before a new ask
+    "vb0",  # requests with a structure print (trace, worked) whose print has bit 0 set ...
+    "vb1",  # ... bit 1 (a fixed schema or exemplar set keeps every bit's share at 0 or 1;
+    "vb2",  # ... bit 2  a structure that changes per request has them near one half)
+    "reason",  # reasoning effort asked for (reasoning_effort, reasoning, thinking)
+    "resample",  # best_of > 1, or a seed at a sampling temperature
 )
+# the structure-print bits counted (vb0..vb2)
+PRINT_BITS = 3
 
 
 def entity_of_account(account_id: str) -> str:
@@ -61,6 +70,11 @@ class Observation:
     follow_up: bool = False  # turns > 1: not a new topic (kept out of the topic histogram)
     system: bool = False  # the request has a system prompt
     system_elicitation: float = 0.0  # the system prompt's elicitation score
+    trace: bool = False  # the request asks for a trace through a schema or forced tool
+    worked: bool = False  # worked answers in its history before a new ask
+    value_print: int = 0  # the print of that structure (0: none)
+    reasoning: bool = False  # reasoning effort asked for
+    resample: bool = False  # best_of > 1, or a seed at a sampling temperature
 
     def increments(self, novel_cell: bool, novel_exact: bool, templated: bool) -> dict[str, float]:
         """The counter increments of this observation, given its novelty flags."""
@@ -78,6 +92,13 @@ class Observation:
             "fresh": float(self.fresh),
             "sys": float(self.system),
             "selic": max(0.0, min(1.0, self.system_elicitation)),
+            "trace": float(self.trace),
+            "worked": float(self.worked),
+            "vb0": float(self.value_print & 1),
+            "vb1": float(self.value_print >> 1 & 1),
+            "vb2": float(self.value_print >> 2 & 1),
+            "reason": float(self.reasoning),
+            "resample": float(self.resample),
         }
 
 

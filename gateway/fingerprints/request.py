@@ -21,6 +21,7 @@ from gateway.fingerprints.estimate import (
     estimate_text_tokens,
     estimate_tokens_ids,
 )
+from gateway.fingerprints.value import asks_reasoning, resamples, trace_schema, worked_history
 from gateway.model import RequestFeatures
 
 MAX_MESSAGES = 2_000  # messages looked at (from the end); the rest are estimated by count
@@ -176,6 +177,7 @@ def request_features(
         top = _int(logprobs) if top is None else top  # completions: logprobs is a count
     max_tokens = _int(b.get("max_completion_tokens"))
     retry = _header(headers, "x-stainless-retry-count")
+    chat = endpoint == "chat"
     return RequestFeatures(
         endpoint=endpoint,
         model=model if isinstance(model, str) else "",
@@ -187,9 +189,13 @@ def request_features(
         or (not isinstance(logprobs, bool) and _int(logprobs) is not None),
         top_logprobs=top,
         logit_bias=isinstance(b.get("logit_bias"), Mapping) and bool(b.get("logit_bias")),
-        turns=max(_chat_turns(b) if endpoint == "chat" else 1, 1),
+        turns=max(_chat_turns(b) if chat else 1, 1),
         retry_count=_int(_parse_int(retry), 0, 0, 1000) or 0,
         client_stack=client_stack,
+        trace_schema=trace_schema(b) if chat else 0,
+        worked_history=worked_history(_messages(b)) if chat else 0,
+        reasoning=asks_reasoning(b),
+        resample=resamples(b),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import pytest
 from redis.asyncio import Redis
@@ -17,16 +17,31 @@ from gateway.detection.observation import observation
 from gateway.detection.redis_state import RedisStateStore
 from gateway.detection.types import Pin, ScoreState
 from gateway.limiter.redis_store import RedisBudgetStore
-from gateway.model import Identity, Level
+from gateway.model import Identity, Level, RequestFeatures
 from gateway.redis.keys import KeyBuilder
 
 pytestmark = pytest.mark.redis
 DAY = 86400.0
 
 
-@pytest.mark.parametrize("persona", [HARVESTER, HONEST], ids=["harvester", "follow-ups"])
+def _structured(features: RequestFeatures, i: int) -> RequestFeatures:
+    """Request structure (trace schemas, worked histories, reasoning, resampling) mixed in."""
+    return replace(
+        features,
+        trace_schema=(i * 7919 % 65535 + 1) if i % 3 else 0,
+        worked_history=(i * 31 + 1) if i % 3 == 0 else 0,
+        reasoning=i % 2 == 0,
+        resample=i % 5 == 0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("persona", "structure"),
+    [(HARVESTER, False), (HONEST, False), (HARVESTER, True)],
+    ids=["harvester", "follow-ups", "structure"],
+)
 async def test_redis_state_matches_the_memory_state(
-    redis_client: Redis, key_prefix: str, persona: Persona
+    redis_client: Redis, key_prefix: str, persona: Persona, structure: bool
 ) -> None:
     clock = FakeClock()
     memory = MemoryStateStore(clock)
@@ -35,6 +50,7 @@ async def test_redis_state_matches_the_memory_state(
     start = clock.now()
     for i, (t, fp, features) in enumerate(events(persona, 120, 3)):
         clock.set(start + t)
+        features = _structured(features, i) if structure else features
         obs = observation(fp, features, policy, clock.now(), member=f"m{i % 3}")
         kw = {"window": DAY, "half_life": 6 * 3600.0}
         a = await memory.observe("c:x", obs, clock.now(), **kw)
@@ -44,7 +60,10 @@ async def test_redis_state_matches_the_memory_state(
     assert fa == fb
     assert counters_a == pytest.approx(counters_b, rel=1e-9)
     assert b.requests == 120
-    if persona is HARVESTER:
+    if structure:  # the new counters travel through lua/observe.lua
+        for name in ("trace", "worked", "vb0", "vb1", "vb2", "reason", "resample"):
+            assert b.counter(name) > 0, name
+    elif persona is HARVESTER:
         assert b.share("tpl") > 0.5
     else:  # follow-ups are kept out of the topic histogram
         assert 0 < sum(b.histogram) < 120

@@ -57,6 +57,10 @@ features = st.builds(
     logit_bias=st.booleans(),
     turns=st.integers(1, 50),
     retry_count=st.integers(0, 5),
+    trace_schema=st.integers(0, 2**16 - 1),
+    worked_history=st.integers(0, 2**16 - 1),
+    reasoning=st.booleans(),
+    resample=st.booleans(),
 )
 sightings = st.builds(
     Sighting,
@@ -114,6 +118,26 @@ def test_a_decoder_ignores_names_it_does_not_know_and_fills_defaults() -> None:
     decoded = codec.decode(orjson.dumps(raw))
     assert decoded.features == RequestFeatures("chat", "gpt-x")
     assert decoded.identity.method == "api_key"
+
+
+def test_structure_features_travel_and_an_older_entry_reads_without_them() -> None:
+    codec = SightingCodec()
+    grown = RequestFeatures("chat", "gpt-x", trace_schema=513, worked_history=9, reasoning=True)
+    sighting = dataclasses.replace(_sighting(), features=grown)
+    raw = orjson.loads(codec.encode(sighting))
+    assert raw[5] == {
+        "endpoint": "chat",
+        "model": "gpt-x",
+        "trace_schema": 513,
+        "worked_history": 9,
+        "reasoning": True,
+    }
+    assert codec.decode(orjson.dumps(raw)) == sighting
+    # an entry already on the stream, written before these features existed
+    old = orjson.dumps(
+        [1, raw[1], "acct-1", 1, raw[4], {"endpoint": "chat", "model": "m"}, 1.0, False]
+    )
+    assert codec.decode(old).features == RequestFeatures("chat", "m")
 
 
 def test_a_field_added_to_a_model_type_travels_without_codec_edits() -> None:
