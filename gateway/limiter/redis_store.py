@@ -305,9 +305,10 @@ class RedisBudgetStore:
             lambda: asyncio.gather(*(refresh.run(self.client, n, args) for n, args in batches))
         )
 
-    async def set_level(self, key: str, level: Level, ttl: float) -> None:
+    async def set_level(self, key: str, level: Level, ttl: float) -> Level:
         args = [key, self._now_bytes(), int(level), ttl]
-        await self._guard(lambda: self._scripts["level"].run(self.client, 1, args))
+        before = await self._guard(lambda: self._scripts["level"].run(self.client, 1, args))
+        return to_level(int(before))
 
     async def get_level(self, key: str) -> Level:
         raw = await self._guard(lambda: self.client.execute_command("GET", key))
