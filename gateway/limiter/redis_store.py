@@ -46,7 +46,8 @@ from gateway.store_errors import StoreUnavailable
 T = TypeVar("T")
 SETTLE_BATCH = 64  # settlements per settle.lua run: bounds one script's time in Redis
 SCRIPTS = ("acquire", "settle", "refresh", "level", "flag")  # lua/<name>.lua, each after
-PRELUDE = ("now",)  # lua/now.lua: the time a script runs at
+PRELUDE = ("now", "cells")  # lua/now.lua: the time a script runs at; lua/cells.lua:
+# the novelty keys' cell sets (sparse, then dense)
 
 
 class RedisBudgetStore:
