@@ -32,7 +32,9 @@ Values written by the budget scripts (other subsystems read them through the sto
 
     bucket        string: the theoretical arrival time (float seconds); TTL until full
     window        string: BITFIELD i64 window index at bit 0, i64 count at bit 64
-    novelty       the same header, then one bit per semantic cell from bit 128
+    novelty       the same header, then the window's cells: 2 bytes per cell while it has
+                  at most 256, all below 2^14 (the index stored as -1 - index), else one
+                  bit per cell from bit 128 (limiter/lua/cells.lua)
     concurrency   sorted set: request id -> lease expiry
     level         "<level>@<expiry>" (a bare integer is accepted too); TTL
     flag          "@<expiry>" (clearances, replay guards); TTL
