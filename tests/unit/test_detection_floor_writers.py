@@ -38,31 +38,28 @@ def rigs(state: object, budgets: object, keys: KeyBuilder) -> tuple[Rig, Rig]:
     return one, Rig(clock, state, budgets, keys)  # type: ignore[arg-type]
 
 
-async def raise_twice(one: Rig, two: Rig) -> list[dict[str, object]]:
+async def audited_once(one: Rig, two: Rig) -> None:
+    """Both workers raise the account to the same floor at once: one audit of the raise."""
     item = floor_to(scored(one), Level.CHALLENGE, START + 600, "test floor", "synchrony")
     await asyncio.gather(one.engine._apply(item), two.engine._apply(item))
     level = await one.engine.budgets.get_level(one.keys.account_level("org", "acc"))
     assert level == Level.CHALLENGE
-    return [r for r in await one.state.audit("a:acc") if r.get("path") == "synchrony"]
+    audits = [r for r in await one.state.audit("a:acc") if r.get("path") == "synchrony"]
+    assert [(r["from"], r["to"]) for r in audits] == [("none", "challenge")]
 
 
 async def test_two_workers_raising_one_floor_audit_it_once_on_memory() -> None:
     clock = FakeClock(START)
-    one, two = rigs(MemoryStateStore(clock), MemoryBudgetStore(clock), KeyBuilder("t"))
-    audits = await raise_twice(one, two)
-    assert [(r["from"], r["to"]) for r in audits] == [("none", "challenge")]
+    await audited_once(*rigs(MemoryStateStore(clock), MemoryBudgetStore(clock), KeyBuilder("t")))
 
 
 @pytest.mark.redis
 async def test_two_workers_raising_one_floor_audit_it_once_on_redis(
     redis_client: Redis, key_prefix: str
 ) -> None:
-    keys = KeyBuilder(key_prefix)
-    clock = FakeClock(START)
+    keys, clock = KeyBuilder(key_prefix), FakeClock(START)
     state, budgets = RedisStateStore(redis_client, keys), RedisBudgetStore(redis_client, clock)
-    one, two = rigs(state, budgets, keys)
-    audits = await raise_twice(one, two)  # without SET ... GET both read "none" first
-    assert [(r["from"], r["to"]) for r in audits] == [("none", "challenge")]
+    await audited_once(*rigs(state, budgets, keys))  # without SET ... GET: audited twice
 
 
 @pytest.mark.redis
