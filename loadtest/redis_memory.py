@@ -57,7 +57,7 @@ GROUPS = (  # (group, pattern of the key after the prefix), first match wins
     ("cluster graph", r"\{x:clusters\}:g"),
     ("linker observations", r"\{xp:"),
     ("linker values", r"\{xv:"),
-    ("co-activity meetings", r"\{det:[^}]*\}:co:(met|partners)"),
+    ("co-activity meetings", r"\{det:[^}]*\}:co:(met|partners|mates)"),
     ("co-activity episodes", r"\{det:[^}]*\}:co:"),
     ("co-activity buckets", r"\{detco:"),
     ("detection state", r"\{det:"),

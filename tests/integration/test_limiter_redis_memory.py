@@ -24,7 +24,7 @@ def test_every_key_the_layout_builds_has_its_group() -> None:
         keys.cluster_pairs(3) + ":p:a|b": "linker observations",
         keys.cluster_value("template", "ab12") + ":v": "linker values",
         keys.detection("a:a1", "exact", "3"): "detection state",
-        keys.detection("a:a1", "co", "partners"): "co-activity meetings",
+        keys.detection("a:a1", "co", "mates"): "co-activity meetings",
         keys.detection("a:a1", "co", "starts"): "co-activity episodes",
         keys.subsystem_entity("detco", "5900000"): "co-activity buckets",
         keys.detection_template("t1"): "template fan-out",
