@@ -55,9 +55,9 @@ GROUPS = (  # (group, pattern of the key after the prefix), first match wins
     ("levels and clearances", r"\{c:[^}]*\}:(lvl|clr):"),
     ("global budgets", r"\{g:"),
     ("cluster graph", r"\{x:clusters\}:g"),
-    ("linker observations", r"\{x:clusters\}:s"),
+    ("linker observations", r"\{xp:"),
     ("linker values", r"\{xv:"),
-    ("co-activity meetings", r"\{det:[^}]*\}:co:(met|partners)"),
+    ("co-activity meetings", r"\{det:[^}]*\}:co:(met|partners|mates)"),
     ("co-activity episodes", r"\{det:[^}]*\}:co:"),
     ("co-activity buckets", r"\{detco:"),
     ("detection state", r"\{det:"),
@@ -80,8 +80,9 @@ NOT_PER_ACCOUNT = frozenset(
 """Groups keyed by something else than one account: evidence values, pairs of accounts that
 shared one, clusters, templates, time buckets. They grow with the linked accounts and the
 evidence seen (the linker's pairs within a value at most quadratically, up to
-``hot_value_limit`` accounts per value); the graph and the pairs share ONE hash slot
-(``{x:clusters}``), each value's accounts have their own (``{xv:<signal>:<hash>}``). The
+``hot_value_limit`` accounts per value); the graph lives in ONE hash slot
+(``{x:clusters}``: its merges are atomic), the pairs in ``PAIR_SHARDS`` slots
+(``{xp:<shard>}``), each value's accounts in their own (``{xv:<signal>:<hash>}``). The
 co-activity buckets live three ``synchrony_delta`` widths (15 min): the run counts the whole
 day's, a server holds about three at a time."""
 SHAPES_SHOWN = 24
@@ -271,9 +272,9 @@ def render(report: dict[str, Any], goal: float = 4096) -> str:
         "keys, which grow linearly (each bounded: sparse sets turn into fixed 2 KB bitmaps, "
         "an account keeps MAX_PARTNERS co-activity partners) and expire when idle; the "
         "linker's keys grow with the accounts that share evidence (pairs within a value, up "
-        "to hot_value_limit accounts per value); its value sets spread over the slots, its "
-        "graph and pairs live in ONE hash slot ({x:clusters}): on Redis Cluster one node "
-        "holds all of them",
+        "to hot_value_limit accounts per value); its value sets and its pairs (PAIR_SHARDS "
+        "shards) spread over the slots, its graph lives in ONE hash slot ({x:clusters}, "
+        "atomic merges): on Redis Cluster one node holds the graph",
     ]
     return "\n".join(lines)
 

@@ -3,9 +3,11 @@
 The accounts seen with one evidence value, and its hot flag, hang off
 ``KeyBuilder.cluster_value(signal, hash)``: each value in its own slot, so the value sets
 spread over a Redis Cluster (``lua/value.lua``). The pairs of accounts hang off
-``KeyBuilder.cluster_observations()`` (one slot, ``lua/pair.lua``), with a copy of every hot
+``KeyBuilder.cluster_pairs(shard)``, ``PAIR_SHARDS`` shards each in its own slot (a pair's
+shard: crc32 of its id), so they spread over a Redis Cluster too; one ``lua/pair.lua`` call
+per note and shard, all of a batch's in one pipeline. Each shard holds a copy of every hot
 flag, which ``pair.lua`` reads (a pair's values do not count while hot): ``add_values``
-writes the copy, with the flag's TTL, in one more round trip when a value turns hot (rare).
+writes the copies, with the flag's TTL, in one more round trip when a value turns hot (rare).
 A sighting that made a value hot, delivered again, finds it newly hot again and writes the
 copy again, so a worker that died between the two round trips loses nothing. Every key has
 a TTL. A batch of calls is one pipeline (one round trip).
@@ -14,6 +16,7 @@ a TTL. A batch of calls is one pipeline (one round trip).
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +28,7 @@ from gateway.clusters.observations import (
     ValueAdd,
     ValueSeen,
 )
+from gateway.clusters.types import pair_id
 from gateway.redis.batch import run_batch
 from gateway.redis.client import RedisClient
 from gateway.redis.errors import first_failure, translated
@@ -33,13 +37,20 @@ from gateway.redis.replies import text as _text
 from gateway.redis.scripts import Script, ScriptRegistry
 
 _WHAT = "cluster observations"
+PAIR_SHARDS = 16  # the pairs' slots: enough to spread over a cluster's nodes; each hot value
+# costs one flag copy per shard
+
+
+def pair_shard(a: str, b: str) -> int:
+    """The shard of the pair ``a``, ``b`` (either order)."""
+    return zlib.crc32(pair_id(a, b).encode()) % PAIR_SHARDS
 
 
 class RedisObservations:
     def __init__(self, client: RedisClient, keys: KeyBuilder | None = None) -> None:
         self._client = client
         self._keys = keys or KeyBuilder()
-        self._base = self._keys.cluster_observations()
+        self._shards = [self._keys.cluster_pairs(n) for n in range(PAIR_SHARDS)]
         scripts = ScriptRegistry("gateway.clusters", ("value", "pair"))
         self._value, self._pair = scripts["value"], scripts["pair"]
 
@@ -74,9 +85,10 @@ class RedisObservations:
         ]
         replies = await self._run(calls, self._value)
         flags = [
-            ("SET", self._hot_copy(a), a.sighting or "1", "EX", math.ceil(a.ttl))
+            ("SET", copy, a.sighting or "1", "EX", math.ceil(a.ttl))
             for a, reply in zip(adds, replies, strict=True)
             if int(reply[1])
+            for copy in self.hot_copies(a.signal, a.value_hash)
         ]
         if flags:  # copies of the flags that just turned on, for pair.lua
             await self._run(flags, self._value)
@@ -90,9 +102,9 @@ class RedisObservations:
             for reply in replies
         ]
 
-    def _hot_copy(self, add: ValueAdd) -> str:
-        """The copy of a value's hot flag that ``pair.lua`` reads (in the pairs' slot)."""
-        return f"{self._base}:hot:{add.signal}:{add.value_hash}"
+    def hot_copies(self, signal: str, value_hash: str) -> list[str]:
+        """The copies of a value's hot flag that ``pair.lua`` reads, one in each shard."""
+        return [f"{base}:hot:{signal}:{value_hash}" for base in self._shards]
 
     async def record_pairs(
         self,
@@ -113,26 +125,41 @@ class RedisObservations:
         return (await self.record_pairs_many([note]))[0]
 
     async def record_pairs_many(self, notes: Sequence[PairNote]) -> list[list[PairMatch]]:
-        wanted = [n for n in notes if n.others]
-        calls = []
-        for n in wanted:
-            args: list[str | int] = [
-                self._base,
-                n.account,
-                n.signal,
-                n.value_hash,
-                n.day,
-                n.need,
-                n.rule.min_signals,
-                n.rule.repeat_days,
-                repr(n.rule.ttl),
-                n.occurrence,
-                n.sighting,
-                *n.others,
-            ]
-            calls.append(self._pair.call(1, args))
-        replies = iter(await self._run(calls, self._pair))
-        return [_matches(next(replies)) if n.others else [] for n in notes]
+        """One ``pair.lua`` call per note and shard of its pairs, all in one pipeline; each
+        note's matches in the order of its ``others``."""
+        calls, parts = [], []
+        for i, n in enumerate(notes):
+            by_shard: dict[int, list[str]] = {}
+            for other in n.others:
+                by_shard.setdefault(pair_shard(n.account, other), []).append(other)
+            for shard, others in sorted(by_shard.items()):
+                calls.append(self._pair_call(self._shards[shard], n, others))
+                parts.append(i)
+        replies = await self._run(calls, self._pair)
+        found: list[list[PairMatch]] = [[] for _ in notes]
+        for i, reply in zip(parts, replies, strict=True):
+            found[i] += _matches(reply)
+        for n, matches in zip(notes, found, strict=True):
+            order = {other: at for at, other in enumerate(n.others)}
+            matches.sort(key=lambda m: order[m.other])
+        return found
+
+    def _pair_call(self, base: str, n: PairNote, others: list[str]) -> tuple[Any, ...]:
+        args: list[str | int] = [
+            base,
+            n.account,
+            n.signal,
+            n.value_hash,
+            n.day,
+            n.need,
+            n.rule.min_signals,
+            n.rule.repeat_days,
+            repr(n.rule.ttl),
+            n.occurrence,
+            n.sighting,
+            *others,
+        ]
+        return self._pair.call(1, args)
 
     async def _run(self, calls: list[tuple[Any, ...]], script: Script) -> list[Any]:
         with translated(_WHAT):

@@ -3,20 +3,21 @@
 Keys (built by :class:`KeyBuilder`): per account, under its detection tag
 ``{det:a:<account>}``, ``co:last`` (the last request time; ``lua/episode.lua`` decides
 atomically whether a request starts an episode, and never moves it back: a retried sighting
-starts nothing), ``co:starts`` (a sorted set of episode starts) and ``co:partners`` (a hash
-of at most ``MAX_PARTNERS`` fields: partner -> its meeting times, 8-byte big-endian doubles;
-``lua/meet.lua`` records meetings and keeps the bound atomically; it replaced ``co:met``, a
-sorted set of ``<partner>|<time>`` members that nothing reads any more and that expires
-within a horizon of an upgrade); per ``delta``-wide time bucket of the population,
+starts nothing), ``co:starts`` (a sorted set of episode starts) and ``co:mates`` (one string
+of at most ``MAX_PARTNERS`` records: partner -> its meeting times, 8-byte big-endian doubles,
+see ``lua/meet.lua``, which records meetings and keeps the bound atomically; it replaced
+``co:partners``, a hash of the same that Redis turned into a 12-16 KB hashtable past 128
+fields or a 64-byte value, and before it ``co:met``: nothing reads either any more, they
+expire within a horizon of an upgrade); per ``delta``-wide time bucket of the population,
 ``{detco:<bucket>}`` (a sorted set of ``<account>|<time>`` episode starts, kept three bucket
 widths). A batch costs three round trips (last times; population buckets and starts;
 meetings) plus nothing when no episode starts. Every step is one command or script on one
 key, so the keys may live in any slot.
 
-Memory: a meeting costs 8 bytes in its partner's field (a sorted-set member
+Memory: a partner costs its name and 4 bytes, a meeting 8 bytes (a sorted-set member
 ``<partner>|<time>`` cost ~50 in a listpack and ~120 in a skiplist), and most partners are
-met once, so an account's meetings take about ``MAX_PARTNERS`` x 30 bytes at most in the
-common case (a listpack hash up to 8 meetings per partner).
+met once, so an account's meetings take about ``MAX_PARTNERS`` x (name + 12) bytes in the
+common case, whatever the number of meetings of its squad mates.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ class RedisCoActivity:
 
     def _meeting(self, account: str, partners: list[str], r: EpisodeRequest) -> tuple[Any, ...]:
         args = [repr(r.now), repr(r.now - r.horizon), _ttl(r.horizon), MAX_PARTNERS]
-        return self._meet.call(1, [self._key(account, "partners"), *args, *partners])
+        return self._meet.call(1, [self._key(account, "mates"), *args, *partners])
 
     @_translated
     async def histories(self, requests: Sequence[HistoryRequest]) -> list[History]:
@@ -126,19 +127,31 @@ class RedisCoActivity:
             span = (repr(r.since), repr(r.until))
             calls.append(("ZRANGEBYSCORE", self._key(r.account, "starts"), *span))
             if r.meetings:
-                calls.append(("HGETALL", self._key(r.account, "partners")))
+                calls.append(("GET", self._key(r.account, "mates")))
         replies = iter(_raise_first(await run_batch(self._redis, calls)))
         out: list[History] = []
         for r in requests:
-            starts, met = next(replies), next(replies) if r.meetings else {}
+            starts, met = next(replies), next(replies) if r.meetings else None
             meetings: dict[str, int] = {}
-            for partner, packed in met.items():
-                times = struct.unpack(f">{len(packed) // 8}d", packed)
+            for partner, times in unpack_mates(met or b""):
                 count = sum(1 for t in times if r.since <= t <= r.until)
                 if count:
-                    meetings[text(partner)] = count
+                    meetings[partner] = count
             out.append(History(tuple(sorted(float(text(s)) for s in starts)), meetings))
         return out
+
+
+def unpack_mates(packed: bytes) -> list[tuple[str, tuple[float, ...]]]:
+    """The records of a ``co:mates`` string (``lua/meet.lua``): partner, meeting times."""
+    out, at = [], 0
+    while at < len(packed):
+        (size,) = struct.unpack_from(">H", packed, at)
+        name = packed[at + 2 : at + 2 + size].decode()
+        (count,) = struct.unpack_from(">H", packed, at + 2 + size)
+        at += 4 + size
+        out.append((name, struct.unpack_from(f">{count}d", packed, at)))
+        at += 8 * count
+    return out
 
 
 def _ttl(seconds: float) -> int:

@@ -194,9 +194,9 @@ class DetectionEngine:
         if policy.mode == "enforce" and not item.template:
             key = self._level_key(item.cluster_id, item.account_id)
             if item.floor > Level.NONE:  # a floor's level, above the account's own
-                before = await self.budgets.get_level(key)
-                await self.budgets.set_level(key, item.floor, max(0.0, item.floor_until - now))
-                if before < item.floor:  # audited once per raise, not per batch held
+                ttl = max(0.0, item.floor_until - now)
+                before = await self.budgets.set_level(key, item.floor, ttl)  # read and set at once
+                if before < item.floor:  # audited once per raise (one writer), not per batch
                     record = {**floor_record(item, before, now), "evidence": _evidence(item.state)}
                     await self.state.append_audit(
                         item.state.entity, record, policy.audit_size, policy.tuning.window

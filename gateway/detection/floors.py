@@ -64,7 +64,7 @@ def synchrony_floor(item: Scored, found: int, policy: DetectionPolicy) -> Scored
     partners far above chance, enough of them (asked only when its own stream agrees)."""
     c = policy.tuning
     level = level_of(c.synchrony_level)
-    if not c.synchrony or item.verdict.assessment.level >= level or found < c.synchrony_partners:
+    if not c.synchrony or found < c.synchrony_partners:
         return item
     reason = f"synchrony: meets {found} unlinked accounts far above chance"
     return floor_to(item, level, item.now + c.window, reason, "synchrony")
@@ -81,7 +81,6 @@ def churn_floor(
     level = level_of(c.stack_churn_level)
     if (
         churn is None
-        or item.verdict.assessment.level >= level
         or not churn.churning(c.stack_churn_min, c.stack_churn_distinct)
         or not stream_agrees(state, policy)
         or not valued(state, policy, c.stack_churn_min)
@@ -94,8 +93,12 @@ def churn_floor(
 def floor_to(
     item: Scored, floor: Level, until: float, reason: str = "", path: str = "template_or_cohort"
 ) -> Scored:
-    """An account's verdict raised to the level ``path`` (one of FLOOR_PATHS) passes on."""
+    """An account's verdict raised to the level ``path`` (one of FLOOR_PATHS) passes on;
+    ``item`` itself when its level is already at or above ``floor`` (a floor never lowers,
+    nor re-raises: the one place of that rule for every path)."""
     a = item.verdict.assessment
+    if a.level >= floor:
+        return item
     reason = reason or f"frame or ask cohort level {floor.label} (sent by many accounts)"
     shown = replace(a, level=floor, reasons=(*a.reasons, reason))
     verdict = replace(item.verdict, assessment=shown)

@@ -15,7 +15,11 @@ from gateway.model import Level
 
 @runtime_checkable
 class LevelStore(Protocol):
-    async def set_level(self, key: str, level: Level, ttl: float) -> None: ...
+    async def set_level(self, key: str, level: Level, ttl: float) -> Level:
+        """Set ``key`` to ``level`` for ``ttl`` seconds (NONE deletes it) and return the level
+        it held just before (NONE if none or expired), atomically: of several writers of
+        one key, each sees the level the previous one left."""
+        ...
 
     async def get_level(self, key: str) -> Level: ...
 

@@ -16,11 +16,13 @@ def floored(scored: Sequence[Scored], found: dict[str, int]) -> list[Scored]:
     for item in scored:
         section = item.policy.newcomers
         size = found.get(item.account_id, 0) if item.account_id is not None else 0
-        a = item.verdict.assessment
-        if size >= section.cohort and section.level != "none" and not a.pinned:
+        if (
+            size >= section.cohort
+            and section.level != "none"
+            and not item.verdict.assessment.pinned
+        ):
             level = level_of(section.level)
-            if a.level < level:
-                reason = f"newcomer cohort: {size} look-alike accounts first seen together"
-                item = floor_to(item, level, item.now + section.age, reason, "newcomer_cohort")
+            reason = f"newcomer cohort: {size} look-alike accounts first seen together"
+            item = floor_to(item, level, item.now + section.age, reason, "newcomer_cohort")
         out.append(item)
     return out

@@ -164,11 +164,14 @@ class FallbackLimiter:
     def _level(self, keys: tuple[str, ...]) -> int:
         return max((self._storage.get(_level(k)) for k in keys), default=0)
 
-    def set_level(self, key: str, level: Level, ttl: float) -> None:
+    def set_level(self, key: str, level: Level, ttl: float) -> Level:
+        """Returns the level held before (what :meth:`get_level` said)."""
+        before = self.get_level(key)
         self._seen.note_level(key, int(level))
         self._storage.clear(_level(key))
         if level > Level.NONE:
             self._storage.incr(_level(key), ttl, amount=int(level))
+        return before
 
     def get_level(self, key: str) -> Level:
         return to_level(max(self._storage.get(_level(key)), self._seen.level((key,))))

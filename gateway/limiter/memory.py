@@ -111,14 +111,16 @@ class MemoryBudgetStore:
                     leases[request_id] = now + ttl
             self._expires[key] = max(self._expires.get(key, now), now + ttl)
 
-    async def set_level(self, key: str, level: Level, ttl: float) -> None:
+    async def set_level(self, key: str, level: Level, ttl: float) -> Level:
         now = self._now()
+        before = to_level(self._level_at(key, now))
         if level <= Level.NONE:
             if key in self._expires:
                 self._forget(key)
-            return
+            return before
         self._levels[key] = (int(level), now + ttl)
         self._expires[key] = now + ttl
+        return before
 
     async def get_level(self, key: str) -> Level:
         return to_level(self._level_at(key, self._now()))

@@ -46,7 +46,8 @@ from gateway.store_errors import StoreUnavailable
 T = TypeVar("T")
 SETTLE_BATCH = 64  # settlements per settle.lua run: bounds one script's time in Redis
 SCRIPTS = ("acquire", "settle", "refresh", "level", "flag")  # lua/<name>.lua, each after
-PRELUDE = ("now",)  # lua/now.lua: the time a script runs at
+PRELUDE = ("now", "cells")  # lua/now.lua: the time a script runs at; lua/cells.lua:
+# the novelty keys' cell sets (sparse, then dense)
 
 
 class RedisBudgetStore:
@@ -305,9 +306,10 @@ class RedisBudgetStore:
             lambda: asyncio.gather(*(refresh.run(self.client, n, args) for n, args in batches))
         )
 
-    async def set_level(self, key: str, level: Level, ttl: float) -> None:
+    async def set_level(self, key: str, level: Level, ttl: float) -> Level:
         args = [key, self._now_bytes(), int(level), ttl]
-        await self._guard(lambda: self._scripts["level"].run(self.client, 1, args))
+        before = await self._guard(lambda: self._scripts["level"].run(self.client, 1, args))
+        return to_level(int(before))
 
     async def get_level(self, key: str) -> Level:
         raw = await self._guard(lambda: self.client.execute_command("GET", key))

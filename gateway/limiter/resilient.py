@@ -179,8 +179,8 @@ class ResilientStore:
             _nothing,  # fallback slots are not leased (see gateway.limiter.fallback)
         )
 
-    async def set_level(self, key: str, level: Level, ttl: float) -> None:
-        await self._call(
+    async def set_level(self, key: str, level: Level, ttl: float) -> Level:
+        return await self._call(
             "set_level",
             lambda: self.primary.set_level(key, level, ttl),
             lambda: self.fallback.set_level(key, level, ttl),

@@ -9,7 +9,9 @@ Layout (``dg`` is the configurable prefix)::
     dg:{c:<cluster>}:clr:a:<account>          challenge clearance of an account
     dg:{g:<name>}:<budget>                    global budgets (per model, per route)
     dg:{x:clusters}:g[:<suffix>]              the cluster graph (suffixes: clusters/lua/common.lua)
-    dg:{x:clusters}:s[:<suffix>]              the linker's pairs and hot flags (clusters/lua/*.lua)
+    dg:{xp:<shard>}:<p|hot>:...               one shard of the linker's pairs (the pair's crc32
+                                              mod PAIR_SHARDS) and its copies of the hot flags
+                                              (clusters/lua/pair.lua; clusters/observations_redis)
     dg:{xv:<signal>:<hash>}:<v|hot>           the linker's accounts of one evidence value, its
                                               hot flag (clusters/lua/value.lua; own slot)
     dg:{det:<entity>}:<part>...               detector state of one entity (account, cluster)
@@ -30,7 +32,9 @@ Values written by the budget scripts (other subsystems read them through the sto
 
     bucket        string: the theoretical arrival time (float seconds); TTL until full
     window        string: BITFIELD i64 window index at bit 0, i64 count at bit 64
-    novelty       the same header, then one bit per semantic cell from bit 128
+    novelty       the same header, then the window's cells: 2 bytes per cell while it has
+                  at most 256, all below 2^14 (the index stored as -1 - index), else one
+                  bit per cell from bit 128 (limiter/lua/cells.lua)
     concurrency   sorted set: request id -> lease expiry
     level         "<level>@<expiry>" (a bare integer is accepted too); TTL
     flag          "@<expiry>" (clearances, replay guards); TTL
@@ -88,9 +92,10 @@ class KeyBuilder:
         """Base key of the cluster graph (one slot: every graph key extends it)."""
         return self.subsystem("clusters", "g")
 
-    def cluster_observations(self) -> str:
-        """Base key of the linker's observations (one slot)."""
-        return self.subsystem("clusters", "s")
+    def cluster_pairs(self, shard: int) -> str:
+        """Base key of one shard of the linker's pairs and their copies of the hot flags
+        (each shard its own tag, so the pairs spread over a Redis Cluster's slots)."""
+        return self.subsystem_entity("xp", str(shard))
 
     def cluster_value(self, signal: str, value_hash: str) -> str:
         """Base key of the linker's state of one evidence value (its own slot)."""

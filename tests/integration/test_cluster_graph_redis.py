@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import Counter
 
 import pytest
 from redis.asyncio import Redis
@@ -15,7 +16,7 @@ from gateway.clusters.config import ClustersPolicy
 from gateway.clusters.graph_memory import MemoryClusterGraph
 from gateway.clusters.graph_redis import RedisClusterGraph
 from gateway.clusters.linker import Linker
-from gateway.clusters.observations_redis import RedisObservations
+from gateway.clusters.observations_redis import PAIR_SHARDS, RedisObservations
 from gateway.clusters.types import Evidence
 from gateway.model import Identity
 from gateway.redis.keys import KeyBuilder, slot_of
@@ -219,6 +220,39 @@ async def test_graph_and_linker_on_redis_cluster(redis_cluster_url: str, key_pre
         values = [key.decode() async for key in client.scan_iter(match=f"{key_prefix}:{{xv:*")]
         assert values  # the value sets spread over the slots, away from the graph's
         assert {slot_of(key) for key in values} - {slot_of(keys.cluster_graph())}
+    finally:
+        async for key in client.scan_iter(match=f"{key_prefix}*"):
+            await client.delete(key)
+        await client.aclose()
+
+
+async def test_linker_pairs_spread_over_slots_on_redis_cluster(
+    redis_cluster_url: str, key_prefix: str
+) -> None:
+    """The pairs live in PAIR_SHARDS slots (each ``pair.lua`` call in one of them), every
+    shard has its copy of a hot flag, and soft links still form on a real cluster."""
+    first_node = redis_cluster_url.replace("redis+cluster://", "redis://").split(",")[0]
+    client = RedisCluster.from_url(first_node)
+    clock = FakeClock()
+    keys = KeyBuilder(key_prefix)
+    graph = RedisClusterGraph(client, clock, keys=keys)
+    observations = RedisObservations(client, keys)
+    policy = ClustersPolicy.model_validate({"hot_value_limit": 12})
+    linker = Linker(graph, observations, lambda: policy, clock, salt=b"s")
+    try:
+        squad = [f"s{i}" for i in range(6)]  # one /24 and one template: soft links
+        for name in squad:
+            await linker.observe(Identity(name, "free", {}, "203.0.113.9"), 0xFEED, clock.now())
+        assert await graph.members("s0") == sorted(squad)
+        for i in range(14):  # a NAT: more accounts than hot_value_limit on one prefix
+            await linker.observe(Identity(f"n{i}", "free", {}, "198.51.100.7"), None, clock.now())
+        pairs = [key.decode() async for key in client.scan_iter(match=f"{key_prefix}:{{xp:*:p:*")]
+        assert len({slot_of(key) for key in pairs}) >= 3  # spread, not one slot
+        assert slot_of(keys.cluster_graph()) not in {slot_of(key) for key in pairs}
+        hot = [key.decode() async for key in client.scan_iter(match=f"{key_prefix}:{{xp:*:hot:*")]
+        copies = Counter(key.partition(":hot:")[2] for key in hot)
+        assert any(value.startswith("ip_prefix:") for value in copies)  # the NAT's prefix
+        assert set(copies.values()) == {PAIR_SHARDS}  # a copy in every shard
     finally:
         async for key in client.scan_iter(match=f"{key_prefix}*"):
             await client.delete(key)

@@ -166,7 +166,7 @@ async def test_the_sighting_that_made_a_value_hot_finds_it_newly_hot_again(
         (True, True),
         (True, False),
     ]
-    copy = KeyBuilder(key_prefix).cluster_observations() + ":hot:ip_prefix:v"  # pair.lua's
+    copy = RedisObservations(redis_client, KeyBuilder(key_prefix)).hot_copies("ip_prefix", "v")[0]
     if kind == "redis":  # the worker died before writing the copy of the flag
         assert 0 < await redis_client.ttl(copy) <= 600
         await redis_client.delete(copy)

@@ -25,7 +25,7 @@ from gateway.detection.coactivity import (
     HistoryRequest,
     MemoryCoActivity,
 )
-from gateway.detection.coactivity_redis import RedisCoActivity
+from gateway.detection.coactivity_redis import RedisCoActivity, unpack_mates
 from gateway.detection.config import DetectionPolicy
 from gateway.detection.engine import DetectionEngine
 from gateway.detection.memory_state import MemoryStateStore
@@ -150,9 +150,16 @@ async def test_partners_are_bounded_and_redis_keeps_the_same_ones_as_memory(
         assert found == await memory.histories(asks)
     hub = found[0].meetings
     assert 0 < len(hub) <= MAX_PARTNERS and hub["mate"] >= 6
-    met = KeyBuilder(key_prefix).detection("a:hub", "co", "partners")
-    assert await redis_client.hlen(met) == MAX_PARTNERS  # stale partners went first
+    met = KeyBuilder(key_prefix).detection("a:hub", "co", "mates")
+    assert len(unpack_mates(await redis_client.get(met))) == MAX_PARTNERS  # stale went first
     assert 0 < await redis_client.ttl(met) <= TRACKER.horizon
+    # one string, as large as its records (a hash with a partner met 9+ times, or 129
+    # fields for a moment, became a 12-16 KB hashtable)
+    records = unpack_mates(await redis_client.get(met))
+    size = sum(4 + len(name) + 8 * len(times) for name, times in records)
+    assert await redis_client.strlen(met) == size
+    assert max(len(times) for _, times in records) > 8
+    assert await redis_client.memory_usage(met, samples=0) <= 1.3 * size + 100
 
 
 async def test_accounts_awake_at_the_same_hours_are_not_synchronous() -> None:

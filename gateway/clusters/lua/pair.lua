@@ -1,11 +1,12 @@
 -- Record that a soft signal agreed for (account, other) on a day; return qualifying pairs.
--- KEYS[1] = the observations base key; suffixes:
+-- KEYS[1] = the base key of the pairs' shard (KeyBuilder.cluster_pairs: the caller sends each
+-- pair to its shard, see observations_redis.py); suffixes:
 --   :p:<pair>             hash "s:<signal>:<day>" -> value hash, "n:<signal>:<day>" -> count,
 --                         "o:<signal>:<day>:<occurrence>" (counted), and when setting the
 --                         signal-day made a match: "by:<signal>:<day>" -> the sighting that
 --                         set it, "m:<signal>:<day>" -> the match ("n|signal|hash|days|...")
 --   :hot:<signal>:<hash>  hot flags (hot values do not count): copies of value.lua's, written
---                         by observations_redis.add_values when a value turns hot
+--                         in every shard by observations_redis.add_values when a value turns hot
 -- ARGV: account, signal, hash, day, need, min_signals, repeat_days, ttl, occurrence ('': none),
 --       sighting id ('': none), then others.
 -- A signal that needs `need` co-occurrences counts each occurrence once (until the day is

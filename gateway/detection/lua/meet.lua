@@ -1,6 +1,10 @@
 -- Record meetings of one account at `now` (gateway/detection/coactivity.py has the rule).
--- KEYS[1]: the account's meetings, a hash partner -> its meeting times (big-endian doubles,
--- 8 bytes each). ARGV: now, cutoff (now - horizon), ttl (seconds), max partners, partners...
+-- KEYS[1]: the account's meetings, ONE string of records, one per partner, in the order
+-- they were first met: >H name length, the name, >H number of times, then its meeting
+-- times (big-endian doubles, 8 bytes each). One string has no per-field overhead and never
+-- changes encoding (a hash turned into a 12-16 KB hashtable past 128 fields or a 64-byte
+-- value: a partner met 9 times).
+-- ARGV: now, cutoff (now - horizon), ttl (seconds), max partners, partners...
 -- Per partner, in order: its times before the cutoff go, `now` is added unless already there
 -- (a meeting recorded twice is one); when that makes more than max partners, the partners
 -- with no time left go, then the weakest (fewest times, oldest latest time, smallest name,
@@ -9,18 +13,28 @@ local key = KEYS[1]
 local now, cutoff = tonumber(ARGV[1]), tonumber(ARGV[2])
 local most = tonumber(ARGV[4])
 
-local function times_of(packed, out)
-  out = out or {}
-  for at = 1, #(packed or ''), 8 do
-    local t = struct.unpack('>d', packed, at)
-    if t >= cutoff then out[#out + 1] = t end
+local names, times = {}, {} -- names in record order; name -> its times
+local packed = redis.call('GET', key) or ''
+local pos = 1
+while pos <= #packed do
+  local n, count, t
+  n, pos = struct.unpack('>H', packed, pos)
+  local name = string.sub(packed, pos, pos + n - 1)
+  pos = pos + n
+  count, pos = struct.unpack('>H', packed, pos)
+  local list = {}
+  for i = 1, count do
+    t, pos = struct.unpack('>d', packed, pos)
+    list[i] = t
   end
-  return out
+  names[#names + 1] = name
+  times[name] = list
 end
-local function pack(times)
-  local parts = {}
-  for i, t in ipairs(times) do parts[i] = struct.pack('>d', t) end
-  return table.concat(parts)
+
+local function recent(list)
+  local out = {}
+  for _, t in ipairs(list) do if t >= cutoff then out[#out + 1] = t end end
+  return out
 end
 local function bytewise_less(a, b)
   for i = 1, math.min(#a, #b) do
@@ -36,34 +50,48 @@ local function weaker(a, b)  -- {name, count, latest}
 end
 
 local function shrink()
-  local flat = redis.call('HGETALL', key)
   local kept, gone = {}, {}
-  for i = 1, #flat, 2 do
-    local times = times_of(flat[i + 1])
-    if #times == 0 then
-      gone[#gone + 1] = flat[i]
+  for _, name in ipairs(names) do
+    local list = recent(times[name])
+    times[name] = list
+    if #list == 0 then
+      gone[name] = true
     else
-      local latest = times[1]
-      for _, t in ipairs(times) do if t > latest then latest = t end end
-      kept[#kept + 1] = { flat[i], #times, latest }
-      if #times * 8 < #flat[i + 1] then redis.call('HSET', key, flat[i], pack(times)) end
+      local latest = list[1]
+      for _, t in ipairs(list) do if t > latest then latest = t end end
+      kept[#kept + 1] = { name, #list, latest }
     end
   end
   if #kept > most then
     table.sort(kept, weaker)
-    for i = 1, #kept - most do gone[#gone + 1] = kept[i][1] end
+    for i = 1, #kept - most do gone[kept[i][1]] = true end
   end
-  if #gone > 0 then redis.call('HDEL', key, unpack(gone)) end
+  local left = {}
+  for _, name in ipairs(names) do
+    if gone[name] then times[name] = nil else left[#left + 1] = name end
+  end
+  names = left
 end
 
 for i = 5, #ARGV do
   local partner = ARGV[i]
-  local times = times_of(redis.call('HGET', key, partner))
+  local old = times[partner]
+  local list = recent(old or {})
   local known = false
-  for _, t in ipairs(times) do if t == now then known = true end end
-  if not known then times[#times + 1] = now end
-  local added = redis.call('HSET', key, partner, pack(times))
-  if added == 1 and redis.call('HLEN', key) > most then shrink() end
+  for _, t in ipairs(list) do if t == now then known = true end end
+  if not known then list[#list + 1] = now end
+  times[partner] = list
+  if old == nil then
+    names[#names + 1] = partner
+    if #names > most then shrink() end
+  end
 end
-redis.call('EXPIRE', key, ARGV[3])
+
+local parts = {}
+for _, name in ipairs(names) do
+  local list = times[name]
+  parts[#parts + 1] = struct.pack('>H', #name) .. name .. struct.pack('>H', #list)
+  for _, t in ipairs(list) do parts[#parts + 1] = struct.pack('>d', t) end
+end
+redis.call('SET', key, table.concat(parts), 'EX', ARGV[3])
 return 1

@@ -121,21 +121,24 @@ for i = 1, n do
       if count > 0 then retry = math.min(tonumber(live[2]) - now, 1.0) end
     end
   else -- kind window (code 1): gateway/budgets/window.py
-    local r = redis.call('BITFIELD_RO', key, 'GET', 'i64', 0, 'GET', 'i64', 64)
-    local sidx, used = r[1], r[2]
+    local sidx, used, sparse, entries
     if algo == 3 then -- kind novelty (code 3): gateway/budgets/novelty.py (a window in milli-units)
+      sidx, used, sparse, entries = novelty_read(key) -- cells.lua
       local cell = num[a + 6]
       local idx = floor(now / window)
       if cell >= 0 then
         novel = 1
-        if sidx == idx and redis.call('GETBIT', key, 128 + cell) == 1 then novel = 0 end
+        if sidx == idx and cell_seen(key, sparse, entries, cell) then novel = 0 end
       end
       if novel ~= 0 then cost = 1000 end
       limit = limit * 1000
+    else
+      local r = redis.call('BITFIELD_RO', key, 'GET', 'i64', 0, 'GET', 'i64', 64)
+      sidx, used = r[1], r[2]
     end
     ok, rem, reset, retry, x, y = window_check(sidx, used, cost, limit, window)
     if algo == 3 then rem = floor(rem / 1000) end
-    pend[i] = {sidx, x, y}
+    pend[i] = {sidx, x, y, sparse, entries}
   end
   if ok == 1 then
     if pend[i] == nil then pend[i] = x end
@@ -169,12 +172,18 @@ if admitted and commit then
         if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
       else -- kind window
         local sidx, idx, used = p[1], p[2], p[3]
-        if algo == 3 then -- kind novelty
-          if sidx ~= idx then redis.call('DEL', key) end
+        if algo == 3 then -- kind novelty: a new window's key starts sparse and empty
+          local sparse, entries = p[4], p[5]
+          if sidx ~= idx then
+            redis.call('DEL', key)
+            sparse, entries = true, ''
+          end
           local cell = num[a + 6]
-          if cell >= 0 then redis.call('SETBIT', key, 128 + cell, 1) end
+          if out[3 + (i - 1) * 5 + 5] ~= 1 then cell = -1 end -- a repeat adds nothing
+          cell_add(key, sparse, entries, cell, idx, used) -- cells.lua
+        else
+          redis.call('BITFIELD', key, 'SET', 'i64', 0, fmt('%d', idx), 'SET', 'i64', 64, fmt('%d', used))
         end
-        redis.call('BITFIELD', key, 'SET', 'i64', 0, fmt('%d', idx), 'SET', 'i64', 64, fmt('%d', used))
         redis.call('PEXPIRE', key, math.max(1, math.ceil(((idx + 1) * window - now) * 1000)))
       end
     end

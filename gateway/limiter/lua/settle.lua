@@ -24,15 +24,24 @@ local function adjust(key, algo, step, delta, cell)
     end
   else -- kind window (code 1), and novelty (code 3) where marked
     local idx = math.floor(now / step)
-    local r = redis.call('BITFIELD_RO', key, 'GET', 'i64', 0, 'GET', 'i64', 64)
+    local sidx, was
+    if algo == 3 then -- kind novelty: its header as cells.lua stores it
+      sidx, was = novelty_read(key)
+    else
+      local r = redis.call('BITFIELD_RO', key, 'GET', 'i64', 0, 'GET', 'i64', 64)
+      sidx, was = r[1], r[2]
+    end
     local used
-    if r[1] == idx then used = math.max(0, r[2] + delta) else used = math.max(0, delta) end
-    if algo == 3 and r[1] ~= idx then -- kind novelty
+    if sidx == idx then used = math.max(0, was + delta) else used = math.max(0, delta) end
+    if algo == 3 and sidx ~= idx then -- kind novelty
       used = nil -- a past window's undo: nothing to do
     end
     if used then
-      if algo == 3 and cell >= 0 then redis.call('SETBIT', key, 128 + cell, 0) end
-      redis.call('BITFIELD', key, 'SET', 'i64', 0, fmt('%d', idx), 'SET', 'i64', 64, fmt('%d', used))
+      if algo == 3 then
+        cell_remove(key, cell, idx, used) -- cells.lua
+      else
+        redis.call('BITFIELD', key, 'SET', 'i64', 0, fmt('%d', idx), 'SET', 'i64', 64, fmt('%d', used))
+      end
       redis.call('PEXPIRE', key, math.max(1, math.ceil(((idx + 1) * step - now) * 1000)))
     end
   end

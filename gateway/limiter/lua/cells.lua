@@ -1,0 +1,72 @@
+-- cells.lua: the prelude of the limiter scripts (after now.lua): the semantic cells a novelty
+-- key has seen in its window. A novelty key is a window header (i64 window index at bit 0,
+-- i64 units used at bit 64) and then its cells, in one of two forms:
+--   sparse: the header stores the index as -1 - index (negative), then 2 bytes per cell in
+--           arrival order: 0x80 + floor(cell / 128), cell % 128 (cells < 2^14 only). Only a
+--           first byte has its high bit set, so a plain substring search matches whole
+--           entries only;
+--   dense:  the index as is, then one bit per cell from bit 128.
+-- A window's key starts sparse and turns dense, for the rest of the window, when it would
+-- hold more than SPARSE_MAX cells or a cell of 2^14 or more. Both forms answer exactly.
+local SPARSE_MAX, SPARSE_CELLS = 256, 16384
+
+local function cell_entry(cell)
+  return string.char(128 + math.floor(cell / 128), cell % 128)
+end
+
+-- The window index, the units used, whether the key is sparse, and (sparse) its entries.
+local function novelty_read(key)
+  local r = redis.call('BITFIELD_RO', key, 'GET', 'i64', 0, 'GET', 'i64', 64)
+  if r[1] < 0 then return -1 - r[1], r[2], true, redis.call('GETRANGE', key, 16, -1) end
+  return r[1], r[2], false, nil
+end
+
+local function novelty_write(key, sparse, idx, used)
+  local stored = idx
+  if sparse then stored = -1 - idx end
+  redis.call('BITFIELD', key, 'SET', 'i64', 0, string.format('%d', stored), 'SET', 'i64', 64,
+    string.format('%d', used))
+end
+
+local function cell_seen(key, sparse, entries, cell)
+  if not sparse then return redis.call('GETBIT', key, 128 + cell) == 1 end
+  return cell < SPARSE_CELLS and string.find(entries, cell_entry(cell), 1, true) ~= nil
+end
+
+-- Adds `cell` (-1: none) to the window `idx` of `key` (whose entries are `entries` when
+-- sparse; a fresh key is sparse with none) and writes the header with `used`.
+local function cell_add(key, sparse, entries, cell, idx, used)
+  if cell >= 0 then
+    if sparse and (cell >= SPARSE_CELLS or #entries >= 2 * SPARSE_MAX) then
+      redis.call('DEL', key)
+      for at = 1, #entries, 2 do
+        local hi, lo = string.byte(entries, at, at + 1)
+        redis.call('SETBIT', key, 128 + (hi - 128) * 128 + lo, 1)
+      end
+      sparse = false
+    end
+    if sparse then
+      redis.call('SETRANGE', key, 16 + #entries, cell_entry(cell))
+    else
+      redis.call('SETBIT', key, 128 + cell, 1)
+    end
+  end
+  novelty_write(key, sparse, idx, used)
+end
+
+-- Removes `cell` from a sparse or dense key (an undone request) and writes the header.
+local function cell_remove(key, cell, idx, used)
+  local _, _, sparse, entries = novelty_read(key)
+  if cell >= 0 then
+    if sparse then
+      local at = string.find(entries, cell_entry(cell), 1, true)
+      if at then
+        local rest = string.sub(entries, 1, at - 1) .. string.sub(entries, at + 2)
+        redis.call('SET', key, redis.call('GETRANGE', key, 0, 15) .. rest) -- the TTL: caller
+      end
+    else
+      redis.call('SETBIT', key, 128 + cell, 0)
+    end
+  end
+  novelty_write(key, sparse, idx, used)
+end

@@ -1,0 +1,100 @@
+"""The novelty key's cell set on Redis (``limiter/lua/cells.lua``): sparse while a window has
+seen few cells, dense past that, exact in both forms, and undone exactly on a cluster."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from redis_servers import delete_prefix
+
+from gateway.clock import FakeClock
+from gateway.limiter.redis_store import RedisBudgetStore
+from gateway.model import AcquireRequest, BudgetSpec, Charge
+from gateway.redis.client import redis_client
+from gateway.redis.keys import KeyBuilder
+
+pytestmark = pytest.mark.redis
+
+SPARSE_MAX = 256  # lua/cells.lua
+HEADER = 16  # window index and units used
+
+
+def novelty(key: str, limit: int = 10_000) -> BudgetSpec:
+    return BudgetSpec(key, "account", "diversity", "novelty", key, limit=limit, window=3600.0)
+
+
+@pytest.fixture(params=["redis", "cluster"])
+async def store(request: pytest.FixtureRequest, key_prefix: str) -> AsyncIterator[RedisBudgetStore]:
+    url = request.getfixturevalue("redis_url" if request.param == "redis" else "redis_cluster_url")
+    clock = FakeClock()
+    clock.advance(60)
+    store = RedisBudgetStore(redis_client(url, timeout=2), clock)
+    try:
+        yield store
+    finally:
+        await delete_prefix(store.client, key_prefix)
+        await store.close()
+
+
+async def novel(store: RedisBudgetStore, spec: BudgetSpec, rid: str, cell: int) -> bool | None:
+    result = await store.acquire(AcquireRequest(rid, (Charge(spec, cell=cell),)))
+    assert result.allowed
+    return result.states[0].novel
+
+
+async def test_a_few_cells_take_two_bytes_each(store: RedisBudgetStore, key_prefix: str) -> None:
+    spec = novelty(KeyBuilder(key_prefix).account_budget("c", "a", "div"))
+    cells = [5, 16383, 127, 128, 0, 9000]
+    assert [await novel(store, spec, f"n{c}", c) for c in cells] == [True] * len(cells)
+    assert [await novel(store, spec, f"r{c}", c) for c in cells] == [False] * len(cells)
+    # neighbours of the stored entries (a byte of one entry and of the next) are not seen
+    assert await novel(store, spec, "x", 1) is True  # 0x80 0x01 vs 0x80 0x00 / 0x80 0x05
+    assert await store.client.strlen(spec.key) == HEADER + 2 * (len(cells) + 1)
+
+
+async def test_many_cells_or_a_high_one_turn_the_key_dense(
+    store: RedisBudgetStore, key_prefix: str
+) -> None:
+    keys = KeyBuilder(key_prefix)
+    many, high = (
+        novelty(keys.account_budget("c", "a", "many")),
+        novelty(keys.account_budget("c", "a", "high")),
+    )
+    cells = [(i * 37) % 16384 for i in range(SPARSE_MAX + 3)]
+    assert all([await novel(store, many, f"n{c}", c) for c in cells])
+    assert await store.client.strlen(many.key) == HEADER + max(cells) // 8 + 1  # the bitmap
+    assert not any([await novel(store, many, f"r{c}", c) for c in cells])
+    assert await novel(store, many, "x", 1) is True
+    assert await novel(store, high, "a", 3) is True
+    assert await novel(store, high, "b", 20_000) is True  # over 2^14: dense at once
+    assert await novel(store, high, "c", 3) is False
+    assert await novel(store, high, "d", 20_000) is False
+    assert await store.client.strlen(high.key) == HEADER + 20_000 // 8 + 1
+    peek = await store.peek(AcquireRequest("p", (Charge(many, 1, cell=2),)))
+    assert peek.states[0].remaining == 10_000 - len(cells) - 1 - 1  # repeats cost 0.1 each
+
+
+@pytest.mark.parametrize("dense", [False, True])
+async def test_cluster_undo_forgets_the_cell(
+    redis_cluster_url: str, key_prefix: str, dense: bool
+) -> None:
+    keys = KeyBuilder(key_prefix)
+    store = RedisBudgetStore(redis_client(redis_cluster_url, timeout=2), FakeClock())
+    spec = novelty(keys.cluster_budget("c", "nov"))
+    model_key = keys.global_budget("m", "req")
+    model = BudgetSpec(model_key, "global", "requests", "window", model_key, limit=1, window=60.0)
+    try:
+        for cell in [7, 9] + ([100 + i for i in range(SPARSE_MAX)] if dense else []):
+            await novel(store, spec, f"n{cell}", cell)
+        assert (await store.acquire(AcquireRequest("m", (Charge(model),)))).allowed
+        refused = await store.acquire(AcquireRequest("r", (Charge(spec, cell=11), Charge(model))))
+        assert not refused.allowed and refused.states[0].novel is True
+        after = await store.peek(
+            AcquireRequest("p", (Charge(spec, 1, cell=11), Charge(spec, 1, cell=9)))
+        )
+        assert [s.novel for s in after.states] == [True, False]  # 11 forgotten, 9 kept
+        assert await novel(store, spec, "again", 7) is False
+    finally:
+        await delete_prefix(store.client, key_prefix)
+        await store.close()
