@@ -116,7 +116,13 @@ class Families(PolicyModel):
         1.0, "Templated prompts: few skeletons, many contents; template fan-out."
     )
     elicitation: FamilyPolicy = _family(
-        0.8, "Content signals: CoT/rubric lexicon, logprobs, n>1, maximum output."
+        0.8,
+        "Value signals: CoT/rubric lexicon, logprobs, n>1, maximum output; request structure "
+        "(a response_format / forced-tool schema asking for a trace, an array then another "
+        "property, and worked answers in the history before a new ask, each counted only as "
+        "far as it changes from request to request; reasoning effort; a seed at a sampling "
+        "temperature or best_of > 1). Thresholds: `STRUCTURE_SHARE`, `STRUCTURE_VARIETY` in "
+        "gateway/detection/detectors.py.",
     )
     shape: FamilyPolicy = _family(0.6, "Conversation shape: single-turn requests, no follow-ups.")
     timing: FamilyPolicy = _family(
@@ -227,7 +233,8 @@ class DetectionPolicy(PolicyModel):
         default="throttle",
         description="Highest level behaviour (coverage, templating, shape, timing) reaches "
         "without any harvest-value signal (elicitation lexicon, logprobs/n>1, maximum "
-        "output from a machine-like sender): evaluation harnesses and 24/7 jobs look like "
+        "output from a machine-like sender, a changing trace schema or worked-answer history, "
+        "reasoning effort, seeded resampling): evaluation harnesses and 24/7 jobs look like "
         "sweeps but extract little.",
     )
     soft_cluster_max: LevelName = Field(
