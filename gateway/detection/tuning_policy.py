@@ -58,6 +58,14 @@ class Tuning(PolicyModel):
         description="Elicitation share (mean lexicon score of its requests) an account needs "
         "before a cohort's or a frame's level passes to it.",
     )
+    cohort_member_novel: float = Field(
+        default=0.9,
+        ge=0,
+        le=1,
+        description="Share of never-seen prompts an account needs before a cohort's or a "
+        "frame's level passes to it: a squad member asks each task once, an app's end users "
+        "ask popular homework again and again, an evaluation re-runs its suite.",
+    )
     synchrony: bool = Field(
         default=True,
         description="Score chance-corrected co-activity of unlinked accounts (see "
@@ -160,9 +168,10 @@ class Tuning(PolicyModel):
         default=24 * 3600.0, description="How long after its release a model counts as fresh."
     )
     reasoning_min_tokens: int = Field(
-        default=256,
+        default=512,
         ge=0,
         description="A request whose max_tokens is below this counts its chain-of-thought "
-        "wording in proportion (max_tokens / this): a 64-token answer holds no reasoning "
-        "trace. 0 turns the discount off.",
+        "wording times (max_tokens / this) squared: a 64-token answer holds no reasoning "
+        "trace, a 200-token label with a one-line rationale little (0.15). 0 turns the "
+        "discount off.",
     )
