@@ -101,9 +101,7 @@ class Batch:
         for i, (s, policy) in enumerate(zip(sightings, self.policies, strict=True)):
             if policy.enabled:
                 solitary = s.cluster_size <= 1 and s.cluster_id == s.identity.account_id
-                cohort = (
-                    cohort_key(s.fingerprint, s.features, policy) if policy.tuning.cohorts else 0
-                )
+                cohort = cohort_key(s.fingerprint, s.features) if policy.tuning.cohorts else 0
                 frame = s.fingerprint.frame
                 self._planned.append(_Planned(i, s, policy, frame, solitary, cohort))
 

@@ -20,7 +20,6 @@ A system prompt's wording never makes a cohort (every end user of an app sends i
 from __future__ import annotations
 
 from gateway.detection.config import DetectionPolicy
-from gateway.detection.observation import reasoning_room
 from gateway.detection.types import EntityState
 from gateway.fingerprints.hashing import stable_hash64
 from gateway.model import Fingerprint, RequestFeatures
@@ -28,15 +27,10 @@ from gateway.model import Fingerprint, RequestFeatures
 _SALT = b"dg-ask-cohort"
 
 
-def cohort_key(fingerprint: Fingerprint, features: RequestFeatures, policy: DetectionPolicy) -> int:
+def cohort_key(fingerprint: Fingerprint, features: RequestFeatures) -> int:
     """The request's ask cohort (0: none): its elicitation term ids, for a single-turn request
-    whose user turn carries elicitation wording and whose output cap leaves full room for a
-    reasoning trace (:func:`~gateway.detection.observation.reasoning_room`): "reason briefly,
-    then the label" at 200 tokens is a labelling template, not a harvest ask, and its many
-    requests must not dilute the cohort of the asks that are."""
+    whose user turn carries elicitation wording."""
     if features.turns > 1 or fingerprint.elicitation <= 0 or not fingerprint.elicitation_terms:
-        return 0
-    if reasoning_room(features.max_tokens, policy) < 1.0:
         return 0
     return stable_hash64("|".join(sorted(fingerprint.elicitation_terms)), _SALT) or 1
 

@@ -31,14 +31,11 @@ def is_fresh(model: str, now: float, policy: DetectionPolicy) -> bool:
 
 def reasoning_room(max_tokens: int | None, policy: DetectionPolicy) -> float:
     """How much room the requested output leaves for a reasoning trace (0..1): CoT wording
-    in a request capped at a few dozen tokens (a classification, a label) extracts none, and
-    a rationale of a sentence or two before a label (``max_tokens`` 200) little. The room
-    grows with the square of the cap's share of ``reasoning_min_tokens``: 0.15 at 200 of 512,
-    0.56 at 384, 1 at 512 or more (or no cap)."""
+    in a request capped at a few dozen tokens (a classification, a label) extracts none."""
     floor = policy.tuning.reasoning_min_tokens
     if max_tokens is None or floor <= 0 or max_tokens >= floor:
         return 1.0
-    return max(0.0, max_tokens / floor) ** 2
+    return max(0.0, max_tokens / floor)
 
 
 def elicitation_of(fingerprint: Fingerprint, features: RequestFeatures, max_output: bool) -> float:

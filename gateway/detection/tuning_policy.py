@@ -168,10 +168,9 @@ class Tuning(PolicyModel):
         default=24 * 3600.0, description="How long after its release a model counts as fresh."
     )
     reasoning_min_tokens: int = Field(
-        default=512,
+        default=256,
         ge=0,
         description="A request whose max_tokens is below this counts its chain-of-thought "
-        "wording times (max_tokens / this) squared: a 64-token answer holds no reasoning "
-        "trace, a 200-token label with a one-line rationale little (0.15). 0 turns the "
-        "discount off.",
+        "wording in proportion (max_tokens / this): a 64-token answer holds no reasoning "
+        "trace. 0 turns the discount off.",
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from gateway.detection import detectors
 from gateway.detection.cohort import cohort_key
-from gateway.detection.config import DetectionPolicy
 from gateway.detection.types import EntityState
 from gateway.fingerprints.fingerprint import Fingerprinter
 from gateway.model import RequestFeatures
@@ -12,35 +11,22 @@ from gateway.model import RequestFeatures
 FP = Fingerprinter()
 ONE = RequestFeatures(endpoint="chat", model="m")
 TWO = RequestFeatures(endpoint="chat", model="m", turns=2)
-POLICY = DetectionPolicy()
 
 
 def test_paraphrased_wrappers_share_the_ask_cohort() -> None:
     a = FP.fingerprint_text("Quick one: what is 17 * 23?\n\nWalk me through your thinking.")
     b = FP.fingerprint_text("Hi! Sort these numbers: 5, 2, 9.\n\nWalk me through your thinking. ty")
     assert a.frame != b.frame  # the frame breaks under paraphrase ...
-    assert cohort_key(a, ONE, POLICY) == cohort_key(b, ONE, POLICY) != 0  # ... the ask does not
+    assert cohort_key(a, ONE) == cohort_key(b, ONE) != 0  # ... the ask does not
 
 
 def test_no_cohort_without_user_turn_wording_or_for_a_follow_up() -> None:
     plain = FP.fingerprint_text("What is 17 * 23?")
     styled = FP.fingerprint_text("What is 17 * 23?", "Explain step by step, show your reasoning.")
     asked = FP.fingerprint_text("What is 17 * 23? Think step by step.")
-    assert cohort_key(plain, ONE, POLICY) == 0
-    assert cohort_key(styled, ONE, POLICY) == 0  # an app's system prompt makes no cohort
-    assert cohort_key(asked, TWO, POLICY) == 0 and cohort_key(asked, ONE, POLICY) != 0
-
-
-def test_a_label_with_a_short_rationale_joins_no_ask_cohort() -> None:
-    """ "Reason briefly, then the label" at max_tokens 200: a labelling pipeline's template,
-    whose thousands of requests must not dilute the cohort of harvest asks (round 15b)."""
-    label = FP.fingerprint_text("Classify this message. Think step by step, then the label.")
-    short = RequestFeatures(endpoint="chat", model="m", max_tokens=200)
-    room = RequestFeatures(
-        endpoint="chat", model="m", max_tokens=POLICY.tuning.reasoning_min_tokens
-    )
-    assert cohort_key(label, ONE, POLICY) != 0 and cohort_key(label, room, POLICY) != 0
-    assert cohort_key(label, short, POLICY) == 0
+    assert cohort_key(plain, ONE) == 0
+    assert cohort_key(styled, ONE) == 0  # an app's system prompt makes no cohort
+    assert cohort_key(asked, TWO) == 0 and cohort_key(asked, ONE) != 0
 
 
 def _state(with_system: float, system_elic: float) -> EntityState:

@@ -260,18 +260,8 @@ def test_short_outputs_discount_chain_of_thought_wording() -> None:
     small = RequestFeatures(endpoint="chat", model="m", max_tokens=64)
     large = RequestFeatures(endpoint="chat", model="m", max_tokens=1024)
     unset = RequestFeatures(endpoint="chat", model="m")
-    assert observation(fp, small, POLICY, 0.0).elicitation == pytest.approx(0.8 * (64 / 512) ** 2)
+    assert observation(fp, small, POLICY, 0.0).elicitation == pytest.approx(0.8 * 64 / 256)
     assert observation(fp, large, POLICY, 0.0).elicitation == pytest.approx(0.8)
     assert observation(fp, unset, POLICY, 0.0).elicitation == pytest.approx(0.8)
     off = DetectionPolicy.model_validate({"tuning": {"reasoning_min_tokens": 0}})
     assert observation(fp, small, off, 0.0).elicitation == pytest.approx(0.8)
-
-
-def test_a_label_with_a_short_rationale_is_worth_little() -> None:
-    """A labelling pipeline asks to "reason briefly, then the label" at max_tokens 200: its
-    wording is no harvest-value signal (round 15b; linear in 200/256 it counted 0.78)."""
-    fp = fingerprint(random.Random(7), cell=1, elicitation=0.8)
-    label = RequestFeatures(endpoint="chat", model="m", max_tokens=200)
-    assert observation(fp, label, POLICY, 0.0).elicitation < 0.8 * 0.2
-    cot = RequestFeatures(endpoint="chat", model="m", max_tokens=600)  # the kit's smallest sweep
-    assert observation(fp, cot, POLICY, 0.0).elicitation == pytest.approx(0.8)
