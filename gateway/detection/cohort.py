@@ -11,8 +11,9 @@ whose user turn carries elicitation terms joins the cohort of that term set
 
 Members are acted on one by one, never as a crowd: a cohort's level passes to an account
 only when the account's own stream agrees (:func:`member_agrees`): enough requests of its own,
-nearly all single-turn and nearly all carrying the ask. An honest user who once asks for
-steps, or a tutoring app whose students follow up, is not a member by that test.
+nearly all single-turn, nearly all carrying the ask and nearly all never sent before. An honest
+user who once asks for steps, a tutoring app whose students follow up or ask the popular
+homework again, an evaluation re-running its suite, is not a member by that test.
 A system prompt's wording never makes a cohort (every end user of an app sends it).
 """
 
@@ -36,12 +37,15 @@ def cohort_key(fingerprint: Fingerprint, features: RequestFeatures) -> int:
 
 def member_agrees(state: EntityState, policy: DetectionPolicy) -> bool:
     """The account's own stream is that of a cohort member: at least
-    ``cohort.member_requests`` requests, single-turn and elicitation shares at or above
-    ``cohort.member_single`` and ``cohort.member_elicitation``."""
+    ``cohort_member_requests`` requests, single-turn, elicitation and never-seen shares at
+    or above ``cohort_member_single``, ``cohort_member_elicitation`` and
+    ``cohort_member_novel`` (a member asks each task once; the end users of an app repeat
+    popular asks)."""
     c = policy.tuning
     if state.requests < c.cohort_member_requests:
         return False
     return (
         state.share("single") >= c.cohort_member_single
         and state.share("elic") >= c.cohort_member_elicitation
+        and state.share("nov_exact") >= c.cohort_member_novel
     )

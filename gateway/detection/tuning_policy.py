@@ -58,6 +58,14 @@ class Tuning(PolicyModel):
         description="Elicitation share (mean lexicon score of its requests) an account needs "
         "before a cohort's or a frame's level passes to it.",
     )
+    cohort_member_novel: float = Field(
+        default=0.9,
+        ge=0,
+        le=1,
+        description="Share of never-seen prompts an account needs before a cohort's or a "
+        "frame's level passes to it: a squad member asks each task once, an app's end users "
+        "ask popular homework again and again, an evaluation re-runs its suite.",
+    )
     synchrony: bool = Field(
         default=True,
         description="Score chance-corrected co-activity of unlinked accounts (see "

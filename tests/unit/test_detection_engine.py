@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
+import yaml
 from test_detection_traffic import HARVESTER, HONEST, TUTOR, Persona, events
 
 from gateway.clock import FakeClock
@@ -298,3 +300,29 @@ async def test_busy_crowd_is_synchronous_only_by_chance() -> None:
     # of another member's, as chance says; the same content and volume as the squad
     levels = await _soft_cluster(_crowd(240, 1.5), DetectionPolicy.model_validate(ON))
     assert max(levels) == Level.NONE
+
+
+def _shipped_detection() -> DetectionPolicy:
+    shipped = Path(__file__).parents[2] / "policies" / "default.yaml"
+    return DetectionPolicy.model_validate(yaml.safe_load(shipped.read_text())["detection"])
+
+
+@pytest.mark.parametrize(("tier", "enforced"), [("evaluation", False), ("pro", True)])
+async def test_the_shipped_evaluation_tier_is_an_audited_exemption(
+    tier: str, enforced: bool
+) -> None:
+    """An evaluation vendor granted the shipped ``evaluation`` tier (its key's tier, see
+    README "Exempting an evaluation customer") is scored and audited, never acted on; the
+    same traffic on ``pro`` is acted on (round 15b)."""
+    rig = Rig(_shipped_detection())
+    ident = Identity(account_id="vendor", tier=tier)
+    last: Assessment | None = None
+    for t, fp, features in events(HARVESTER, 150, 1):
+        rig.clock.set(max(rig.clock.now(), rig.start + t))
+        last, _ = await rig.engine.observe(ident, "vendor", 1, fp, features, rig.clock.now())
+    assert last is not None and last.level > Level.NONE  # what detection would do
+    assert (await rig.level("vendor") > Level.NONE) is enforced
+    audit = await rig.state.audit("a:vendor")
+    assert audit and audit[-1]["mode"] == ("enforce" if enforced else "shadow")
+    if not enforced:
+        assert any("would_level=" in r for entry in audit for r in entry["reasons"])

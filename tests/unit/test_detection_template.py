@@ -85,6 +85,23 @@ async def test_an_account_whose_own_stream_disagrees_gets_no_floor() -> None:
     assert await rig.level("plain") == Level.NONE
 
 
+async def test_an_account_that_repeats_its_asks_gets_no_floor() -> None:
+    """An app whose end users ask the popular homework again (or an evaluation re-running
+    its suite) re-sends prompts: a squad member asks each task once (round 15b)."""
+    rig = Rig()
+    await hydra(rig, 100, 2, elicitation=0.9)
+    popular = [fingerprint(rig.rng, cell=c, skeleton=FRAME, elicitation=0.9) for c in (1, 2)]
+    features = RequestFeatures(endpoint="chat", model="m", max_tokens=4096)
+    for i in range(8):
+        rig.clock.advance(30)
+        ident = Identity(account_id="app", tier=None)
+        await rig.engine.observe(ident, "app", 1, popular[i % 2], features, rig.clock.now())
+    assert await rig.level("app") == Level.NONE
+    for _ in range(rig.policy.tuning.cohort_member_requests):
+        await rig.send("member", elicitation=0.9)
+    assert await rig.level("member") == Level.CHALLENGE  # the same frame, never-sent asks
+
+
 async def test_frame_level_is_capped_below_block() -> None:
     rig = Rig()
     await hydra(rig, 100, 3, elicitation=0.9)
