@@ -151,7 +151,8 @@ def critic_loop(acc: Account, ctx: Context) -> Behaviour:
 
 def staggered_member(index: int, size: int) -> BehaviourFn:
     """Member ``index`` of a hydra of ``size``: born at its own time (members spread evenly
-    from day 1.5 to a day before the end), its own slice of the task pool, style, hours and
+    from day 1.5 to a day before the end; in a run shorter than 6 days, from a quarter in to a
+    quarter before the end), its own slice of the task pool, style, hours and
     client stack; ``planned`` asks in one or two sessions, then never again."""
 
     def member(acc: Account, ctx: Context) -> Behaviour:
@@ -167,8 +168,10 @@ def staggered_member(index: int, size: int) -> BehaviourFn:
         pool = list(dict.fromkeys(ctx.pools.harvest))  # a task asked twice is one task
         random.Random("red5-hydra-split").shuffle(pool)  # one order for the whole hydra
         mine = [pool[(index * acc.planned + j) % len(pool)] for j in range(acc.planned)]
-        slot = max(0.0, ctx.days - 2.5) * DAY / max(1, size)
-        t = ctx.start + 1.5 * DAY + (index + rng.uniform(0, 0.6)) * slot
+        lead = min(1.5, ctx.days / 4) * DAY  # 1.5 days; a quarter of a run shorter than 6
+        tail = min(1.0, ctx.days / 4) * DAY
+        slot = max(0.0, ctx.days * DAY - lead - tail) / max(1, size)
+        t = ctx.start + lead + (index + rng.uniform(0, 0.6)) * slot
         hours = (rng.uniform(7, 14), rng.uniform(16, 23.5))
         for k, task in enumerate(mine):
             if t >= ctx.end:
