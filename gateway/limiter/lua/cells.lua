@@ -54,9 +54,9 @@ local function cell_add(key, sparse, entries, cell, idx, used)
   novelty_write(key, sparse, idx, used)
 end
 
--- Removes `cell` from a sparse or dense key (an undone request) and writes the header.
-local function cell_remove(key, cell, idx, used)
-  local _, _, sparse, entries = novelty_read(key)
+-- Removes `cell` from a sparse or dense key (an undone request; `sparse` and `entries` as
+-- novelty_read gave them) and writes the header.
+local function cell_remove(key, sparse, entries, cell, idx, used)
   if cell >= 0 then
     if sparse then
       local at = string.find(entries, cell_entry(cell), 1, true)

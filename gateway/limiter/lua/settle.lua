@@ -24,9 +24,9 @@ local function adjust(key, algo, step, delta, cell)
     end
   else -- kind window (code 1), and novelty (code 3) where marked
     local idx = math.floor(now / step)
-    local sidx, was
-    if algo == 3 then -- kind novelty: its header as cells.lua stores it
-      sidx, was = novelty_read(key)
+    local sidx, was, sparse, entries
+    if algo == 3 then -- kind novelty: its header and cells as cells.lua stores them
+      sidx, was, sparse, entries = novelty_read(key)
     else
       local r = redis.call('BITFIELD_RO', key, 'GET', 'i64', 0, 'GET', 'i64', 64)
       sidx, was = r[1], r[2]
@@ -38,7 +38,7 @@ local function adjust(key, algo, step, delta, cell)
     end
     if used then
       if algo == 3 then
-        cell_remove(key, cell, idx, used) -- cells.lua
+        cell_remove(key, sparse, entries, cell, idx, used) -- cells.lua
       else
         redis.call('BITFIELD', key, 'SET', 'i64', 0, fmt('%d', idx), 'SET', 'i64', 64, fmt('%d', used))
       end
