@@ -38,6 +38,11 @@ NOTES = [
     "- Cost ×: accounts needed to extract 10,000 harvest responses (each stopping at its first "
     "challenge; accounts never challenged keep all they got) over accounts needed with no "
     "defence (each gets all it planned).",
+    "- Account budgets are generous; the shipped account budgets (requests, tokens, quotas, "
+    "concurrency, diversity) run beside them in shadow. A refusal by a soft-only cluster's "
+    "budget counts as harm unless the account was over its own shipped plan, or a member of "
+    "its cluster was within the hour (in production each member's own budgets stop it at its "
+    "plan, so the pooled budget of a soft-only cluster refuses nobody who keeps to it).",
 ]
 
 

@@ -26,6 +26,8 @@ from gateway.challenges.tokens import solve as solve_pow
 from gateway.clock import FakeClock
 from gateway.mock.app import build_mock_app
 from gateway.settings import Settings
+from loadtest.detection.own_plan import OwnPlan
+from loadtest.detection.policy import OWN_BUDGETS
 from loadtest.detection.traffic import Account, Outcome, Request
 
 CHAT = "/v1/chat/completions"
@@ -74,6 +76,7 @@ class Harness:
         self.state: GatewayState | None = None
         self._mock: TestServer | None = None
         self._client: TestClient[Any, Any] | None = None
+        self.own_plan = OwnPlan(self.own_refusals)
 
     async def start(self, accounts: Iterable[Account]) -> None:
         accounts = list(accounts)
@@ -157,6 +160,7 @@ class Harness:
         """Send ``request`` as ``account``; ``solve``: answer a proof-of-work challenge once
         (what an honest client with ``gateway.challenges.client`` does)."""
         level = await self.level(account)
+        self.own_plan.before()
         headers = {
             **request.headers,
             "Authorization": f"Bearer {self.keys[account]}",
@@ -177,6 +181,8 @@ class Harness:
             )
             error = payload.get("error") or {}
         degraded = "x-gateway-degraded" in resp_headers
+        cluster_id, _ = await self.cluster_of(account)
+        over_plan = self.own_plan.after(cluster_id, self.clock.now())
         if status == 200:
             usage = payload.get("usage") or {}
             return Outcome(
@@ -186,7 +192,12 @@ class Harness:
                 level=level,
                 challenged=challenged,
             )
-        soft_refused = status == 429 and await self._soft_cluster_refusal(account, error)
+        soft_refused = (
+            status == 429
+            and not over_plan
+            and not self.own_plan.pool_drained(cluster_id, self.clock.now())
+            and await self._soft_cluster_refusal(account, error)
+        )
         return Outcome(
             status,
             error_type=str(error.get("type") or ""),
@@ -207,6 +218,19 @@ class Harness:
         assert self.state is not None
         info = await self.state.clusters.get(account)
         return info.size > 1 and info.soft
+
+    def own_refusals(self) -> float:
+        """How many times the shadow copies of the shipped account budgets would have
+        refused so far (``policy.OWN_BUDGETS``): compared around a request, whether the
+        account alone would have been refused."""
+        assert self.state is not None
+        return sum(
+            sample.value
+            for family in self.state.metrics.shadow_refusals.collect()
+            for sample in family.samples
+            if sample.name.endswith("_total")
+            and sample.labels.get("budget", "").startswith(OWN_BUDGETS)
+        )
 
     async def _post(
         self, body: bytes, headers: Mapping[str, str], path: str = CHAT

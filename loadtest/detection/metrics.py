@@ -9,8 +9,10 @@
 * cost multiplier: accounts needed to extract 10,000 responses (each stops at a challenge)
   divided by accounts needed with no defence (each extracts all it planned).
 * harm to a benign account: any detection level (throttle or above), any degraded response,
-  or any refusal by the budget of a cluster linked by soft evidence only. The headline shows
-  the pooled rate and the worst persona's.
+  or any refusal by the budget of a cluster linked by soft evidence only, unless the account
+  or a member of its cluster was over its own shipped plan (``own_plan``: in production each
+  member's own budgets stop it at its plan, so such a pool refuses nobody who keeps to it). The
+  headline shows the pooled rate and the worst persona's.
 """
 
 from __future__ import annotations

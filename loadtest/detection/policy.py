@@ -6,7 +6,10 @@ Cluster budgets are those the operator policy gives a cluster: its explicit
 ``clusters.budgets`` entries, and for every other tier an entry of that tier's shipped account
 budgets (what a cluster of n > 1 gets, times f(n), without an entry). A refusal by the
 budget of a cluster linked by soft evidence only is harm to an honest account, and the kit
-counts it (see ``metrics.harmed``).
+counts it (see ``metrics.harmed``) — unless the pool was drained by accounts over their own
+plans (``own_plan``): the shipped account budgets (requests, tokens, quotas, concurrency,
+diversity) run beside the generous ones in shadow mode, as a per-account ``models: "*"``
+section (:data:`OWN_BUDGETS`), and say when an account alone would have been refused.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+OWN_BUDGETS = "model[*]:"  # name prefix of the shadow copies of the shipped account budgets
+OWN_KINDS = ("requests", "tokens", "quotas", "concurrency", "diversity")
 
 GENEROUS_BUDGETS: dict[str, Any] = {
     "requests": {"rate": "100000/minute", "burst": 100000},
@@ -46,6 +52,7 @@ def evaluation_document(source: dict[str, Any]) -> dict[str, Any]:
         "defaults": {**(source.get("defaults") or {}), "failure_mode": "open"},
         "tiers": {name: dict(GENEROUS_BUDGETS) for name in tiers},
         "clusters": clusters,
+        "models": {"*": own_budgets(tiers)},
     }
     if "detection" in source:
         doc["detection"] = source["detection"]
@@ -63,6 +70,18 @@ def cluster_budgets(tiers: dict[str, Any], clusters: dict[str, Any]) -> dict[str
     for name, budgets in tiers.items():
         if name not in out and isinstance(budgets, dict):
             out[name] = {k: v for k, v in budgets.items() if k != "mode"}
+    return out
+
+
+def own_budgets(tiers: dict[str, Any]) -> dict[str, Any]:
+    """Each tier's shipped account budgets in shadow mode (per account, every model): what
+    the account alone would have been refused by (detection keeps its own topic cells: these
+    budgets' novelty cells change no detection input)."""
+    out: dict[str, Any] = {}
+    for name, budgets in tiers.items():
+        if isinstance(budgets, dict):
+            kept = {k: v for k, v in budgets.items() if k in OWN_KINDS}
+            out[name] = {**kept, "mode": "shadow"}
     return out
 
 

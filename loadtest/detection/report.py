@@ -76,7 +76,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"{_pct(result['harvest_recall_challenge_at_1000_by_strategy_mean'])}. Benign tokens "
         f"affected: {_pct(result['benign_tokens_affected_share'])}. Budget 429s (all "
         f"accounts): {result['budget_429']}. Harmed = any detection level, any degraded "
-        f"response or any refusal by a soft-only cluster's budget; worst persona: "
+        f"response or any refusal by a soft-only cluster's budget that the account's own plan "
+        f"would not have made; worst persona: "
         f"{result['benign_harmed_worst_persona'] or '-'}; benign accounts ever throttled: "
         f"{_pct(result['benign_throttled_rate'])}.",
         "",

@@ -1,0 +1,51 @@
+"""The kit's harness knows when an account alone would have been refused: the shipped
+account budgets run in shadow beside the generous ones (``policy.own_budgets``), so that a
+soft cluster's refusal of an account already over its own plan is not counted as harm."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gateway.clock import FakeClock
+from loadtest.detection.harness import Harness
+from loadtest.detection.pace import chat
+from loadtest.detection.policy import OWN_BUDGETS, evaluation_document
+from loadtest.detection.traffic import Account, Request
+
+SHIPPED: dict[str, Any] = {
+    "version": 1,
+    "tiers": {"free": {"requests": {"rate": "1/hour", "burst": 2}, "concurrency": 4}},
+}
+
+
+def test_the_evaluation_policy_shadows_the_shipped_account_budgets() -> None:
+    doc = evaluation_document(SHIPPED)
+    assert doc["tiers"]["free"]["requests"]["rate"] == "100000/minute"  # enforced: generous
+    own = doc["models"]["*"]["free"]
+    assert own == {**SHIPPED["tiers"]["free"], "mode": "shadow"}
+    assert OWN_BUDGETS == "model[*]:"
+
+
+async def test_the_harness_counts_what_the_account_alone_would_be_refused(
+    tmp_path: Path,
+) -> None:
+    policy = tmp_path / "policies" / "evaluation.yaml"
+    policy.parent.mkdir()
+    policy.write_text(yaml.safe_dump(evaluation_document(SHIPPED)), encoding="utf-8")
+    clock = FakeClock(1_767_225_600.0)
+    harness = Harness(policy, tmp_path, "memory://", clock)
+    account = Account("solo", "casual_chat", "benign", 1, "10.0.0.1", tier="free")
+    await harness.start([account])
+    try:
+        counts = []
+        for i in range(3):
+            out = await harness.send("solo", Request(chat([f"question {i}"])))
+            assert out.status == 200  # the generous budgets admit all three
+            counts.append(harness.own_refusals())
+            clock.advance(1.0)
+    finally:
+        await harness.close()
+    assert counts == [0.0, 0.0, 1.0]  # the shipped burst of 2: the third is over the plan
