@@ -18,6 +18,7 @@ from loadtest.detection.redteam2 import RED2_FULL, RED2_NONE, RED2_QUICK, Red2Pl
 from loadtest.detection.redteam3 import RED3_FULL, RED3_NONE, RED3_QUICK, Red3Plan, populate3
 from loadtest.detection.redteam4 import RED4_FULL, RED4_NONE, RED4_QUICK, Red4Plan, populate4
 from loadtest.detection.redteam5 import RED5_FULL, RED5_NONE, RED5_QUICK, Red5Plan, populate5
+from loadtest.detection.redteam6 import RED6_FULL, RED6_NONE, RED6_QUICK, Red6Plan, populate6
 from loadtest.detection.traffic import Account, Behaviour, Role
 
 BehaviourFn = Callable[[Account, Context], Behaviour]
@@ -47,6 +48,7 @@ class Plan:
     red3: Red3Plan = RED3_NONE  # round 3's (redteam3.py)
     red4: Red4Plan = RED4_NONE  # round 4's (redteam4.py)
     red5: Red5Plan = RED5_NONE  # round 5's (redteam5.py)
+    red6: Red6Plan = RED6_NONE  # round 6's (redteam6.py)
 
 
 FULL = Plan(
@@ -74,6 +76,7 @@ FULL = Plan(
     red3=RED3_FULL,
     red4=RED4_FULL,
     red5=RED5_FULL,
+    red6=RED6_FULL,
 )
 QUICK = Plan(
     name="quick",
@@ -100,6 +103,7 @@ QUICK = Plan(
     red3=RED3_QUICK,
     red4=RED4_QUICK,
     red5=RED5_QUICK,
+    red6=RED6_QUICK,
 )
 
 
@@ -172,4 +176,5 @@ def build(
     populate3(plan.red3, add)
     populate4(plan.red4, add)
     populate5(plan.red5, add)
+    populate6(plan.red6, add)
     return [(acc, fn) for acc, fn in out if not only or acc.scenario in only]
