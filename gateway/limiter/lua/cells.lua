@@ -14,11 +14,29 @@ local function cell_entry(cell)
   return string.char(128 + math.floor(cell / 128), cell % 128)
 end
 
--- The window index, the units used, whether the key is sparse, and (sparse) its entries.
+-- The first bytes of a window or novelty key: the header as BITFIELD reads it (0, 0 for a
+-- missing key), the two i64 decoded from one GETRANGE (a plain window key has no more).
+local function header(raw)
+  if #raw < 16 then return 0, 0 end
+  local index, used = struct.unpack('>i8i8', raw)
+  return index, used
+end
+
+-- A window key's index and units used, and whether the key exists.
+local function window_read(key)
+  local raw = redis.call('GETRANGE', key, 0, 15)
+  local index, used = header(raw)
+  return index, used, raw ~= ''
+end
+
+-- The window index, the units used, whether the key is sparse, (sparse) its entries, and
+-- whether the key exists: one GETRANGE of the header and the most a sparse key holds
+-- (SPARSE_MAX entries; cell_add turns a key dense before it holds more).
 local function novelty_read(key)
-  local r = redis.call('BITFIELD_RO', key, 'GET', 'i64', 0, 'GET', 'i64', 64)
-  if r[1] < 0 then return -1 - r[1], r[2], true, redis.call('GETRANGE', key, 16, -1) end
-  return r[1], r[2], false, nil
+  local raw = redis.call('GETRANGE', key, 0, 15 + 2 * SPARSE_MAX)
+  local index, used = header(raw)
+  if index < 0 then return -1 - index, used, true, string.sub(raw, 17), true end
+  return index, used, false, nil, raw ~= ''
 end
 
 local function novelty_write(key, sparse, idx, used)
@@ -34,11 +52,14 @@ local function cell_seen(key, sparse, entries, cell)
 end
 
 -- Adds `cell` (-1: none) to the window `idx` of `key` (whose entries are `entries` when
--- sparse; a fresh key is sparse with none) and writes the header with `used`.
+-- sparse; a fresh key is sparse with none) and writes the header with `used`. True when it
+-- made the key anew (dense: the TTL went with the old key).
 local function cell_add(key, sparse, entries, cell, idx, used)
+  local remade = false
   if cell >= 0 then
     if sparse and (cell >= SPARSE_CELLS or #entries >= 2 * SPARSE_MAX) then
       redis.call('DEL', key)
+      remade = true
       for at = 1, #entries, 2 do
         local hi, lo = string.byte(entries, at, at + 1)
         redis.call('SETBIT', key, 128 + (hi - 128) * 128 + lo, 1)
@@ -52,21 +73,26 @@ local function cell_add(key, sparse, entries, cell, idx, used)
     end
   end
   novelty_write(key, sparse, idx, used)
+  return remade
 end
 
 -- Removes `cell` from a sparse or dense key (an undone request; `sparse` and `entries` as
--- novelty_read gave them) and writes the header.
+-- novelty_read gave them) and writes the header. True when it rewrote the key (the TTL went
+-- with the old value).
 local function cell_remove(key, sparse, entries, cell, idx, used)
+  local remade = false
   if cell >= 0 then
     if sparse then
       local at = string.find(entries, cell_entry(cell), 1, true)
       if at then
         local rest = string.sub(entries, 1, at - 1) .. string.sub(entries, at + 2)
         redis.call('SET', key, redis.call('GETRANGE', key, 0, 15) .. rest) -- the TTL: caller
+        remade = true
       end
     else
       redis.call('SETBIT', key, 128 + cell, 0)
     end
   end
   novelty_write(key, sparse, idx, used)
+  return remade
 end

@@ -24,12 +24,11 @@ local function adjust(key, algo, step, delta, cell)
     end
   else -- kind window (code 1), and novelty (code 3) where marked
     local idx = math.floor(now / step)
-    local sidx, was, sparse, entries
+    local sidx, was, sparse, entries, exists
     if algo == 3 then -- kind novelty: its header and cells as cells.lua stores them
-      sidx, was, sparse, entries = novelty_read(key)
+      sidx, was, sparse, entries, exists = novelty_read(key)
     else
-      local r = redis.call('BITFIELD_RO', key, 'GET', 'i64', 0, 'GET', 'i64', 64)
-      sidx, was = r[1], r[2]
+      sidx, was, exists = window_read(key)
     end
     local used
     if sidx == idx then used = math.max(0, was + delta) else used = math.max(0, delta) end
@@ -37,12 +36,15 @@ local function adjust(key, algo, step, delta, cell)
       used = nil -- a past window's undo: nothing to do
     end
     if used then
+      local expire = sidx ~= idx or not exists -- the TTL ends with the window (acquire.lua)
       if algo == 3 then
-        cell_remove(key, sparse, entries, cell, idx, used) -- cells.lua
+        if cell_remove(key, sparse, entries, cell, idx, used) then expire = true end -- cells.lua
       else
         redis.call('BITFIELD', key, 'SET', 'i64', 0, fmt('%d', idx), 'SET', 'i64', 64, fmt('%d', used))
       end
-      redis.call('PEXPIRE', key, math.max(1, math.ceil(((idx + 1) * step - now) * 1000)))
+      if expire then
+        redis.call('PEXPIRE', key, math.max(1, math.ceil(((idx + 1) * step - now) * 1000)))
+      end
     end
   end
 end
