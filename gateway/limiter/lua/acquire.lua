@@ -20,12 +20,31 @@ local num = cjson.decode(ARGV[3])
 local n, nl, nc, factor = num[1], num[2], num[3], num[4]
 local commit = num[5] == 1
 
+-- Every string this request reads, in one MGET: the level and clearance keys (unless the
+-- level is forced) and the buckets' arrival times. The checks below write nothing, so a value
+-- read first is the value each would have read in turn.
+local wanted, slot = {}, {}
+if num[6] < 0 then
+  for i = n + 1, n + nl + nc do
+    wanted[#wanted + 1] = KEYS[i]
+    slot[i] = #wanted
+  end
+end
+for i = 1, n do
+  if num[7 + (i - 1) * 6 + 1] % 4 == 0 then -- kind bucket
+    wanted[#wanted + 1] = KEYS[i]
+    slot[i] = #wanted
+  end
+end
+local values = {}
+if #wanted > 0 then values = redis.call('MGET', unpack(wanted)) end
+
 local level, cleared = 0, false
 if num[6] >= 0 then
   level, cleared = num[6], num[7] == 1
 else
   for i = n + 1, n + nl do
-    local v = redis.call('GET', KEYS[i])
+    local v = values[slot[i]]
     if v then
       local at, l = string.find(v, '@', 1, true), nil
       if at then
@@ -38,7 +57,7 @@ else
     end
   end
   for i = n + nl + 1, n + nl + nc do
-    local v = redis.call('GET', KEYS[i])
+    local v = values[slot[i]]
     if v then
       local exp = nil
       if string.sub(v, 1, 1) == '@' then exp = tonumber(string.sub(v, 2)) end
@@ -89,7 +108,7 @@ for i = 1, n do
     local step = interval
     if throttled and code >= 8 then step = interval / factor end
     local tau = interval * limit
-    local tat = tonumber(redis.call('GET', key) or '')
+    local tat = tonumber(values[slot[i]] or '')
     local base = now
     if tat and tat >= now then base = tat end
     if cost > limit then
@@ -120,7 +139,7 @@ for i = 1, n do
     if cost > limit then
       retry = INF
     elseif mine or count + 1 <= limit then
-      ok, reset = 1, math.max(latest, window)
+      ok, reset, x = 1, math.max(latest, window), count
       if mine then rem = math.max(limit - count, 0) else rem = limit - count - 1 end
     else
       reset, retry = latest, INF
@@ -174,7 +193,11 @@ if admitted and commit then
         redis.call('ZREMRANGEBYSCORE', key, '-inf', nowf)
         redis.call('ZADD', key, fmt('%.17g', now + window), rid)
         local ms = math.ceil(window * 1000)
-        if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
+        if p > 0 then -- live leases: the key has a TTL (every writer sets one), kept if later
+          redis.call('PEXPIRE', key, ms, 'GT')
+        else -- none: the ZREMRANGEBYSCORE left no key, the ZADD made it
+          redis.call('PEXPIRE', key, ms)
+        end
       else -- kind window
         local sidx, idx, used = p[1], p[2], p[3]
         -- the TTL ends with the window: set when the key (re)starts, kept while it counts on
