@@ -10,17 +10,24 @@
 local fmt = string.format
 -- now: from the prelude now.lua
 
+-- The buckets' values (key -> string, false: none), read in one MGET before the first
+-- adjustment and kept as the adjustments write them: what a GET would read at each.
+local tats = {}
+
 local function adjust(key, algo, step, delta, cell)
   if algo == 0 then -- kind bucket (code 0)
-    local tat = tonumber(redis.call('GET', key) or '')
+    local tat = tonumber(tats[key] or '')
     local base = now
     if tat and tat >= now then base = tat end
     local new = base + delta * step
     if delta < 0 and new < now then new = now end
     if new > now then
-      redis.call('SET', key, fmt('%.17g', new), 'PX', math.ceil((new - now) * 1000))
+      local value = fmt('%.17g', new)
+      redis.call('SET', key, value, 'PX', math.ceil((new - now) * 1000))
+      tats[key] = value
     else
       redis.call('DEL', key)
+      tats[key] = false
     end
   else -- kind window (code 1), and novelty (code 3) where marked
     local idx = math.floor(now / step)
@@ -47,6 +54,28 @@ local function adjust(key, algo, step, delta, cell)
       end
     end
   end
+end
+
+local buckets = {}
+do
+  local k, a = 0, 2
+  for _ = 1, tonumber(ARGV[2]) do
+    local n, m = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+    a = a + 3
+    for _ = 1, n do
+      k = k + 1
+      if tonumber(ARGV[a + 1]) == 0 and tats[KEYS[k]] == nil then
+        tats[KEYS[k]] = false
+        buckets[#buckets + 1] = KEYS[k]
+      end
+      a = a + 4
+    end
+    k = k + m
+  end
+end
+if #buckets > 0 then
+  local values = redis.call('MGET', unpack(buckets))
+  for i, key in ipairs(buckets) do tats[key] = values[i] end
 end
 
 local k, a = 0, 2
