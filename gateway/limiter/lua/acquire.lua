@@ -212,7 +212,7 @@ if admitted and commit then
           if out[3 + (i - 1) * 5 + 5] ~= 1 then cell = -1 end -- a repeat adds nothing
           if cell_add(key, sparse, entries, cell, idx, used) then expire = true end -- cells.lua
         else
-          redis.call('BITFIELD', key, 'SET', 'i64', 0, fmt('%d', idx), 'SET', 'i64', 64, fmt('%d', used))
+          header_write(key, idx, used) -- cells.lua
         end
         if expire then
           redis.call('PEXPIRE', key, math.max(1, math.ceil(((idx + 1) * window - now) * 1000)))

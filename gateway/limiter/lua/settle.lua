@@ -47,7 +47,7 @@ local function adjust(key, algo, step, delta, cell)
       if algo == 3 then
         if cell_remove(key, sparse, entries, cell, idx, used) then expire = true end -- cells.lua
       else
-        redis.call('BITFIELD', key, 'SET', 'i64', 0, fmt('%d', idx), 'SET', 'i64', 64, fmt('%d', used))
+        header_write(key, idx, used) -- cells.lua
       end
       if expire then
         redis.call('PEXPIRE', key, math.max(1, math.ceil(((idx + 1) * step - now) * 1000)))
