@@ -214,9 +214,7 @@ if admitted and commit then
         else
           header_write(key, idx, used) -- cells.lua
         end
-        if expire then
-          redis.call('PEXPIRE', key, math.max(1, math.ceil(((idx + 1) * window - now) * 1000)))
-        end
+        if expire then window_expire(key, idx, window) end -- cells.lua
       end
     end
   end

@@ -1,6 +1,7 @@
--- cells.lua: the prelude of the limiter scripts (after now.lua): the semantic cells a novelty
--- key has seen in its window. A novelty key is a window header (i64 window index at bit 0,
--- i64 units used at bit 64) and then its cells, in one of two forms:
+-- cells.lua: the prelude of the limiter scripts (after now.lua): window headers (read,
+-- written, expired) and the semantic cells a novelty key has seen in its window. A window key
+-- is a header (i64 window index at bit 0, i64 units used at bit 64); a novelty key is that
+-- header and then its cells, in one of two forms:
 --   sparse: the header stores the index as -1 - index (negative), then 2 bytes per cell in
 --           arrival order: 0x80 + floor(cell / 128), cell % 128 (cells < 2^14 only). Only a
 --           first byte has its high bit set, so a plain substring search matches whole
@@ -26,6 +27,12 @@ end
 -- write (big-endian, two's complement), by one SETRANGE (a third of BITFIELD's time).
 local function header_write(key, index, used)
   redis.call('SETRANGE', key, 0, struct.pack('>i8i8', index, used))
+end
+
+-- Sets the TTL of a window or novelty key to the end of its window `idx` (`now`: now.lua).
+-- Needed only when the key (re)starts: while it counts on in one window the end is the same.
+local function window_expire(key, idx, window)
+  redis.call('PEXPIRE', key, math.max(1, math.ceil(((idx + 1) * window - now) * 1000)))
 end
 
 -- A window key's index and units used, and whether the key exists.

@@ -49,9 +49,7 @@ local function adjust(key, algo, step, delta, cell)
       else
         header_write(key, idx, used) -- cells.lua
       end
-      if expire then
-        redis.call('PEXPIRE', key, math.max(1, math.ceil(((idx + 1) * step - now) * 1000)))
-      end
+      if expire then window_expire(key, idx, step) end -- cells.lua
     end
   end
 end
