@@ -95,6 +95,35 @@ async def test_cluster_undo_forgets_the_cell(
         )
         assert [s.novel for s in after.states] == [True, False]  # 11 forgotten, 9 kept
         assert await novel(store, spec, "again", 7) is False
+        assert 0 < await store.client.pttl(spec.key) <= 3_600_000  # rewritten by the undo: TTL set
     finally:
         await delete_prefix(store.client, key_prefix)
         await store.close()
+
+
+async def pttl(store: RedisBudgetStore, key: str) -> int:
+    return int(await store.client.pttl(key))
+
+
+@pytest.mark.parametrize("algorithm", ["window", "novelty"])
+async def test_the_ttl_ends_with_the_window_the_key_counts_in(
+    store: RedisBudgetStore, key_prefix: str, algorithm: str
+) -> None:
+    """The TTL is set when a window's key starts (anew, a new window, turned dense) and kept
+    while it counts on: always the end of its window, never missing."""
+    key = KeyBuilder(key_prefix).account_budget("c", "a", algorithm)
+    spec = novelty(key) if algorithm == "novelty" else BudgetSpec(
+        key, "account", "requests", "window", key, limit=10_000, window=3600.0
+    )  # fmt: skip
+    clock = store._clock
+    assert isinstance(clock, FakeClock)
+    assert (await store.acquire(AcquireRequest("a", (Charge(spec, cell=1),)))).allowed
+    first = await pttl(store, key)
+    assert 3_500_000 < first <= 3_540_000  # the window ends at 3600; the clock says 60
+    for i in range(SPARSE_MAX + 2):  # a novelty key turns dense (made anew) on the way
+        assert (await store.acquire(AcquireRequest(f"n{i}", (Charge(spec, cell=2 + i),)))).allowed
+    assert 3_500_000 < await pttl(store, key) <= 3_540_000
+    clock.advance(3700)  # the next window, which ends at 7200: 3440 s from the clock's 3760
+    assert (await store.acquire(AcquireRequest("b", (Charge(spec, cell=1),)))).allowed
+    assert 3_400_000 < await pttl(store, key) <= 3_440_000
+    assert (await store.peek(AcquireRequest("p", (Charge(spec, cell=1),)))).states[0].remaining

@@ -31,8 +31,14 @@ local STRIDE, HEAD = 23, 8
 local COUNTERS = { 'req', 'nov_cell', 'nov_exact', 'tpl', 'fan', 'elic', 'params', 'single',
                    'maxout', 'sync', 'hug', 'fresh', 'sys', 'selic', 'trace', 'worked',
                    'vb0', 'vb1', 'vb2', 'reason', 'resample' }
-local READ = { 'n', 'tl', 'lm', 'ik', 'im', 'iv', 'nv' }
-for _, name in ipairs(COUNTERS) do READ[#READ + 1] = 'c:' .. name end
+-- the fields of the reply, read once: the reply is them as this call leaves them (a field
+-- it writes: as HSET stores a number, '%.17g'), with 'lm' last (read, not replied)
+local REPLY = { 'n', 't0', 'tl', 'im', 'iv', 'ik', 'nv', 's_held', 's_stamp', 's_level',
+                's_until' }
+for _, name in ipairs(COUNTERS) do REPLY[#REPLY + 1] = 'c:' .. name end
+for i = 0, 23 do REPLY[#REPLY + 1] = 'h' .. i end
+local READ = { unpack(REPLY) }
+READ[#READ + 1] = 'lm'
 local before = redis.call('HMGET', h, unpack(READ))
 local old = {}
 for i, name in ipairs(READ) do old[name] = before[i] end
@@ -197,11 +203,11 @@ if with_ids then
 end
 
 local hour = math.floor(now / 3600)
-local REPLY = { 'n', 't0', 'tl', 'im', 'iv', 'ik', 'nv', 's_held', 's_stamp', 's_level',
-                's_until' }
-for _, name in ipairs(COUNTERS) do REPLY[#REPLY + 1] = 'c:' .. name end
-for i = 0, 23 do REPLY[#REPLY + 1] = 'h' .. i end
-local after = redis.call('HMGET', h, unpack(REPLY))
+local after = {}
+for i, name in ipairs(REPLY) do
+  local value = fields[name]
+  if value ~= nil then after[i] = string.format('%.17g', value) else after[i] = old[name] end
+end
 local reply = {}
 for i = 1, #REPLY - 24 do reply[i] = after[i] end
 local active = 0
@@ -210,7 +216,8 @@ for i = #REPLY - 23, #REPLY do
   if value and tonumber(value) > hour - 24 then active = active + 1 end
 end
 reply[#reply + 1] = active
-reply[#reply + 1] = redis.call('GET', KEYS[8])
-reply[#reply + 1] = redis.call('GET', KEYS[9])
-reply[#reply + 1] = redis.call('GET', KEYS[10])
+local tail = redis.call('MGET', KEYS[8], KEYS[9], KEYS[10]) -- pin, histograms
+reply[#reply + 1] = tail[1]
+reply[#reply + 1] = tail[2]
+reply[#reply + 1] = tail[3]
 return reply

@@ -20,12 +20,31 @@ local num = cjson.decode(ARGV[3])
 local n, nl, nc, factor = num[1], num[2], num[3], num[4]
 local commit = num[5] == 1
 
+-- Every string this request reads, in one MGET: the level and clearance keys (unless the
+-- level is forced) and the buckets' arrival times. The checks below write nothing, so a value
+-- read first is the value each would have read in turn.
+local wanted, slot = {}, {}
+if num[6] < 0 then
+  for i = n + 1, n + nl + nc do
+    wanted[#wanted + 1] = KEYS[i]
+    slot[i] = #wanted
+  end
+end
+for i = 1, n do
+  if num[7 + (i - 1) * 6 + 1] % 4 == 0 then -- kind bucket
+    wanted[#wanted + 1] = KEYS[i]
+    slot[i] = #wanted
+  end
+end
+local values = {}
+if #wanted > 0 then values = redis.call('MGET', unpack(wanted)) end
+
 local level, cleared = 0, false
 if num[6] >= 0 then
   level, cleared = num[6], num[7] == 1
 else
   for i = n + 1, n + nl do
-    local v = redis.call('GET', KEYS[i])
+    local v = values[slot[i]]
     if v then
       local at, l = string.find(v, '@', 1, true), nil
       if at then
@@ -38,7 +57,7 @@ else
     end
   end
   for i = n + nl + 1, n + nl + nc do
-    local v = redis.call('GET', KEYS[i])
+    local v = values[slot[i]]
     if v then
       local exp = nil
       if string.sub(v, 1, 1) == '@' then exp = tonumber(string.sub(v, 2)) end
@@ -89,7 +108,7 @@ for i = 1, n do
     local step = interval
     if throttled and code >= 8 then step = interval / factor end
     local tau = interval * limit
-    local tat = tonumber(redis.call('GET', key) or '')
+    local tat = tonumber(values[slot[i]] or '')
     local base = now
     if tat and tat >= now then base = tat end
     if cost > limit then
@@ -110,20 +129,26 @@ for i = 1, n do
     local count = #live / 2
     local latest = 0
     if count > 0 then latest = tonumber(live[#live]) - now end
-    local score = tonumber(redis.call('ZSCORE', key, rid) or '')
+    local mine = false -- this request's own live lease (a retried acquire): one of `live`
+    for j = 1, #live, 2 do
+      if live[j] == rid then
+        mine = true
+        break
+      end
+    end
     if cost > limit then
       retry = INF
-    elseif (score and score > now) or count + 1 <= limit then
-      ok, reset = 1, math.max(latest, window)
-      if score and score > now then rem = math.max(limit - count, 0) else rem = limit - count - 1 end
+    elseif mine or count + 1 <= limit then
+      ok, reset, x = 1, math.max(latest, window), count
+      if mine then rem = math.max(limit - count, 0) else rem = limit - count - 1 end
     else
       reset, retry = latest, INF
       if count > 0 then retry = math.min(tonumber(live[2]) - now, 1.0) end
     end
   else -- kind window (code 1): gateway/budgets/window.py
-    local sidx, used, sparse, entries
+    local sidx, used, sparse, entries, exists
     if algo == 3 then -- kind novelty (code 3): gateway/budgets/novelty.py (a window in milli-units)
-      sidx, used, sparse, entries = novelty_read(key) -- cells.lua
+      sidx, used, sparse, entries, exists = novelty_read(key) -- cells.lua
       local cell = num[a + 6]
       local idx = floor(now / window)
       if cell >= 0 then
@@ -133,12 +158,11 @@ for i = 1, n do
       if novel ~= 0 then cost = 1000 end
       limit = limit * 1000
     else
-      local r = redis.call('BITFIELD_RO', key, 'GET', 'i64', 0, 'GET', 'i64', 64)
-      sidx, used = r[1], r[2]
+      sidx, used, exists = window_read(key) -- cells.lua
     end
     ok, rem, reset, retry, x, y = window_check(sidx, used, cost, limit, window)
     if algo == 3 then rem = floor(rem / 1000) end
-    pend[i] = {sidx, x, y, sparse, entries}
+    pend[i] = {sidx, x, y, sparse, entries, exists}
   end
   if ok == 1 then
     if pend[i] == nil then pend[i] = x end
@@ -169,9 +193,15 @@ if admitted and commit then
         redis.call('ZREMRANGEBYSCORE', key, '-inf', nowf)
         redis.call('ZADD', key, fmt('%.17g', now + window), rid)
         local ms = math.ceil(window * 1000)
-        if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
+        if p > 0 then -- live leases: the key has a TTL (every writer sets one), kept if later
+          redis.call('PEXPIRE', key, ms, 'GT')
+        else -- none: the ZREMRANGEBYSCORE left no key, the ZADD made it
+          redis.call('PEXPIRE', key, ms)
+        end
       else -- kind window
         local sidx, idx, used = p[1], p[2], p[3]
+        -- the TTL ends with the window: set when the key (re)starts, kept while it counts on
+        local expire = sidx ~= idx or not p[6]
         if algo == 3 then -- kind novelty: a new window's key starts sparse and empty
           local sparse, entries = p[4], p[5]
           if sidx ~= idx then
@@ -180,11 +210,11 @@ if admitted and commit then
           end
           local cell = num[a + 6]
           if out[3 + (i - 1) * 5 + 5] ~= 1 then cell = -1 end -- a repeat adds nothing
-          cell_add(key, sparse, entries, cell, idx, used) -- cells.lua
+          if cell_add(key, sparse, entries, cell, idx, used) then expire = true end -- cells.lua
         else
-          redis.call('BITFIELD', key, 'SET', 'i64', 0, fmt('%d', idx), 'SET', 'i64', 64, fmt('%d', used))
+          header_write(key, idx, used) -- cells.lua
         end
-        redis.call('PEXPIRE', key, math.max(1, math.ceil(((idx + 1) * window - now) * 1000)))
+        if expire then window_expire(key, idx, window) end -- cells.lua
       end
     end
   end

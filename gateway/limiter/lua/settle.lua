@@ -10,26 +10,32 @@
 local fmt = string.format
 -- now: from the prelude now.lua
 
+-- The buckets' values (key -> string, false: none), read in one MGET before the first
+-- adjustment and kept as the adjustments write them: what a GET would read at each.
+local tats = {}
+
 local function adjust(key, algo, step, delta, cell)
   if algo == 0 then -- kind bucket (code 0)
-    local tat = tonumber(redis.call('GET', key) or '')
+    local tat = tonumber(tats[key] or '')
     local base = now
     if tat and tat >= now then base = tat end
     local new = base + delta * step
     if delta < 0 and new < now then new = now end
     if new > now then
-      redis.call('SET', key, fmt('%.17g', new), 'PX', math.ceil((new - now) * 1000))
+      local value = fmt('%.17g', new)
+      redis.call('SET', key, value, 'PX', math.ceil((new - now) * 1000))
+      tats[key] = value
     else
       redis.call('DEL', key)
+      tats[key] = false
     end
   else -- kind window (code 1), and novelty (code 3) where marked
     local idx = math.floor(now / step)
-    local sidx, was, sparse, entries
+    local sidx, was, sparse, entries, exists
     if algo == 3 then -- kind novelty: its header and cells as cells.lua stores them
-      sidx, was, sparse, entries = novelty_read(key)
+      sidx, was, sparse, entries, exists = novelty_read(key)
     else
-      local r = redis.call('BITFIELD_RO', key, 'GET', 'i64', 0, 'GET', 'i64', 64)
-      sidx, was = r[1], r[2]
+      sidx, was, exists = window_read(key)
     end
     local used
     if sidx == idx then used = math.max(0, was + delta) else used = math.max(0, delta) end
@@ -37,14 +43,37 @@ local function adjust(key, algo, step, delta, cell)
       used = nil -- a past window's undo: nothing to do
     end
     if used then
+      local expire = sidx ~= idx or not exists -- the TTL ends with the window (acquire.lua)
       if algo == 3 then
-        cell_remove(key, sparse, entries, cell, idx, used) -- cells.lua
+        if cell_remove(key, sparse, entries, cell, idx, used) then expire = true end -- cells.lua
       else
-        redis.call('BITFIELD', key, 'SET', 'i64', 0, fmt('%d', idx), 'SET', 'i64', 64, fmt('%d', used))
+        header_write(key, idx, used) -- cells.lua
       end
-      redis.call('PEXPIRE', key, math.max(1, math.ceil(((idx + 1) * step - now) * 1000)))
+      if expire then window_expire(key, idx, step) end -- cells.lua
     end
   end
+end
+
+local buckets = {}
+do
+  local k, a = 0, 2
+  for _ = 1, tonumber(ARGV[2]) do
+    local n, m = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+    a = a + 3
+    for _ = 1, n do
+      k = k + 1
+      if tonumber(ARGV[a + 1]) == 0 and tats[KEYS[k]] == nil then
+        tats[KEYS[k]] = false
+        buckets[#buckets + 1] = KEYS[k]
+      end
+      a = a + 4
+    end
+    k = k + m
+  end
+end
+if #buckets > 0 then
+  local values = redis.call('MGET', unpack(buckets))
+  for i, key in ipairs(buckets) do tats[key] = values[i] end
 end
 
 local k, a = 0, 2
