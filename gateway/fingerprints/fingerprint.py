@@ -2,7 +2,9 @@
 
 The fingerprint is of the LAST user turn (the new question), plus a hash of the system
 prompt and the system prompt's own elicitation score (an app's style, kept apart from the user
-turn's); ``est_tokens`` covers the whole request. Everything is deterministic across
+turn's); ``est_tokens`` covers the whole request. The elicitation lexicon reads the user
+turn together with the chat's tail (an assistant prefill, tool results after it: see
+:mod:`gateway.fingerprints.request`). Everything is deterministic across
 processes (no salted ``hash()``) and bounded in cost (``max_words`` skeleton tokens, 12
 characters per word of text). Set ``OPENBLAS_NUM_THREADS=1`` in the serving process.
 """
@@ -26,6 +28,7 @@ from gateway.fingerprints.tokens import exact_of
 from gateway.model import BudgetPrint, Fingerprint, RequestFeatures
 
 SYSTEM_LEXICON_CHARS = 4_000
+TAIL_LEXICON_CHARS = 4_000  # of the chat's tail (prefill, tool results) the lexicon reads
 _SYSTEM_SALT = b"dg-system"
 
 
@@ -73,7 +76,7 @@ class Fingerprinter:
         if frame_only:
             return self._frame_print(parts, skeleton, cell)
         return self.fingerprint_text(
-            parts.last_user, parts.system, parts.est_tokens, skeleton, cell
+            parts.last_user, parts.system, parts.est_tokens, skeleton, cell, tail=parts.tail
         )
 
     def budget_part(
@@ -124,10 +127,14 @@ class Fingerprinter:
         est_tokens: int | None = None,
         skeleton: Skeleton | None = None,
         cell: int | None = None,
+        *,
+        tail: str = "",
     ) -> Fingerprint:
         """Fingerprint one prompt text (``est_tokens``: by default the estimate of these two
         texts; ``skeleton``: the text's own from :meth:`skeleton_of`, reused; ``cell``: the
-        novelty cell :meth:`_cell` made of that skeleton, reused, only with ``skeleton``).
+        novelty cell :meth:`_cell` made of that skeleton, reused, only with ``skeleton``;
+        ``tail``: the chat's text after the user turn, read by the elicitation lexicon as
+        the user turn's own wording).
         The stages are timed one by one in ``loadtest.bench_fingerprint``."""
         if skeleton is None:
             tokens = self.skeletonizer.tokenize(text)
@@ -142,6 +149,10 @@ class Fingerprinter:
         sim = simhash(ngram_features(sk.hashes))
         elicit = self.lexicon.match_tokens(tokens)
         frame = frame or _sentence_frame(sk, elicit.anchor)
+        if tail:  # a prefill or a tool result carrying the ask: the user turn's wording
+            after = self.lexicon.score(tail[:TAIL_LEXICON_CHARS])
+            if after.terms:
+                elicit = self.lexicon.combine(elicit.terms + after.terms)
         terms, system_score = elicit.terms, 0.0
         if system:  # an app's style: kept apart from the user turn's own wording
             extra = self.lexicon.score(system[:SYSTEM_LEXICON_CHARS])
