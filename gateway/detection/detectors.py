@@ -28,8 +28,9 @@ SYSTEM_FIXED = (0.6, 0.95)
 # request moved into a ``developer`` message, one wording or another per task) is the
 # requester's own words, not one app's template: it counts from the low end of this variety
 # of its hash bits (0: one prompt, 1: every bit set on half the requests) to the high end.
-# An app with a few prompts of which one dominates stays under the low end.
-SYSTEM_VARIETY = (0.3, 0.6)
+# Four wordings drawn at random give about 0.6 (0.25 to 0.9 by their hashes); an app with a
+# main prompt on 90 % of requests and another on the rest about 0.1.
+SYSTEM_VARIETY = (0.2, 0.45)
 # An account's own template counts as slot filling only in a mostly single-turn stream: a
 # product's template that opens conversations its users continue (students asking back about
 # an explained step) is the product's. 0 at half the requests follow-ups, full at 0.8
@@ -204,7 +205,7 @@ def system_variety(state: EntityState) -> float:
     """How much an entity's system prompt changes from request to request (0..1): for each
     counted bit of its hash, how far the bit's share of the requests with a system prompt
     is from constant (0 or 1), the mean over the bits. One app prompt: 0; a different
-    prompt on every request: about 1; four wordings drawn at random: about 0.6."""
+    prompt on every request: about 1."""
     total = state.counter("sys")
     if total <= 0:
         return 0.0
