@@ -127,3 +127,19 @@ async def test_an_app_with_one_dominant_prompt_stays_under_the_variety_floor() -
     state = await _state(mix)
     assert detectors.system_variety(state) < detectors.SYSTEM_VARIETY[0]
     assert _elicitation(state).score == 0.0
+
+
+def test_after_a_cue_the_task_in_the_tail_is_what_is_fingerprinted() -> None:
+    call = {"role": "assistant", "content": None, "tool_calls": [{"id": "c1"}]}
+
+    def queue(task: str, cue: str = "Next item.") -> Fingerprint:
+        item = {"role": "tool", "tool_call_id": "c1", "content": f'{{"item": "{task}"}}'}
+        return FP.fingerprint({"messages": [_user(cue), call, item]}, "chat")
+
+    other = "Name three rivers that flow into the Black Sea and the countries they cross."
+    a, b = queue(TASK), queue(other)
+    assert a.exact != b.exact and a.cell != b.cell  # each work item is a new ask
+    assert a.elicitation == 0.0  # no CoT wording in the item: no value signal
+    # a user turn that states a task stays what is fingerprinted, whatever the tools return
+    long_cue = "Fix the failing test in the billing module and explain the cause."
+    assert queue(TASK, long_cue).exact == queue(other, long_cue).exact
