@@ -29,7 +29,9 @@ SYSTEM_FIXED = (0.6, 0.95)
 # requester's own words, not one app's template: it counts from the low end of this variety
 # of its hash bits (0: one prompt, 1: every bit set on half the requests) to the high end.
 # Four wordings drawn at random give about 0.6 (0.25 to 0.9 by their hashes); an app with a
-# main prompt on 90 % of requests and another on the rest about 0.1.
+# main prompt on 90 % of requests and another on the rest about 0.1. One account's only: a
+# cluster or template entity mixes its members' apps (two companies' support desks under
+# one operator alternate two prompts, each fixed).
 SYSTEM_VARIETY = (0.2, 0.45)
 # An account's own template counts as slot filling only in a mostly single-turn stream: a
 # product's template that opens conversations its users continue (students asking back about
@@ -242,15 +244,15 @@ def elicitation(state: EntityState, ctx: Context) -> Finding:
     that change per request, reasoning effort, seeded resampling).
 
     CoT wording in the system prompt counts on its own only when the system prompt comes and
-    goes (see SYSTEM_FIXED) or changes from request to request (see SYSTEM_VARIETY); an app
-    sends its one template with every request.
+    goes (see SYSTEM_FIXED) or, for one account, changes from request to request (see
+    SYSTEM_VARIETY); an app sends its one template with every request.
 
     Maximum output counts only from a machine-like sender (see :func:`machine`): long
     summaries or reports from a nightly job are what maximum output is for."""
     elic = shrunk(state, "elic", LEXICON_PRIOR, ctx.min_requests / 2)
     with_system = state.share("sys")
     in_system = shrunk(state, "selic", 0.0, ctx.min_requests / 2)
-    changes = system_variety(state)
+    changes = 0.0 if ctx.cluster or ctx.accounts else system_variety(state)
     varying = max(1.0 - ramp(with_system, *SYSTEM_FIXED), ramp(changes, *SYSTEM_VARIETY))
     params = state.share("params")
     maxout = state.share("maxout")

@@ -143,3 +143,12 @@ def test_after_a_cue_the_task_in_the_tail_is_what_is_fingerprinted() -> None:
     # a user turn that states a task stays what is fingerprinted, whatever the tools return
     long_cue = "Fix the failing test in the billing module and explain the cause."
     assert queue(TASK, long_cue).exact == queue(other, long_cue).exact
+
+
+async def test_a_cluster_alternating_its_members_fixed_prompts_is_not_variety() -> None:
+    desks = [f"You are the support assistant of {c}. Troubleshoot step by step." for c in "AB"]
+    state = await _state(_asks(desks))
+    cluster = detectors.Context(min_requests=30, cluster=True)
+    found = next(f for f in detectors.assess(state, cluster) if f.family == "elicitation")
+    assert found.score == 0.0
+    assert _elicitation(state).score > 0.0  # one account alternating them: it counts
