@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gateway.detection.types import PRINT_BITS, EntityState, Finding
+from gateway.detection.types import PRINT_BITS, SYSTEM_BITS, EntityState, Finding
 
 DIURNAL_SPAN = 20 * 3600.0  # an entity must be this old before "no diurnal pause" counts
 # Mean elicitation-lexicon score: about 4 % of human prompts carry CoT wording (mean about
@@ -24,6 +24,15 @@ LEXICON_PRIOR = 0.03
 # the app's style. Wording in a system prompt that comes and goes (an ask moved between the
 # system prompt and the user turn) counts: system-prompt share at the low end, not at the high.
 SYSTEM_FIXED = (0.6, 0.95)
+# A system prompt sent with every request that changes from request to request (a reasoning
+# request moved into a ``developer`` message, one wording or another per task) is the
+# requester's own words, not one app's template: it counts from the low end of this variety
+# of its hash bits (0: one prompt, 1: every bit set on half the requests) to the high end.
+# Four wordings drawn at random give about 0.6 (0.25 to 0.9 by their hashes); an app with a
+# main prompt on 90 % of requests and another on the rest about 0.1. One account's only: a
+# cluster or template entity mixes its members' apps (two companies' support desks under
+# one operator alternate two prompts, each fixed).
+SYSTEM_VARIETY = (0.2, 0.45)
 # An account's own template counts as slot filling only in a mostly single-turn stream: a
 # product's template that opens conversations its users continue (students asking back about
 # an explained step) is the product's. 0 at half the requests follow-ups, full at 0.8
@@ -194,6 +203,21 @@ def structure_variety(state: EntityState) -> float:
     return least
 
 
+def system_variety(state: EntityState) -> float:
+    """How much an entity's system prompt changes from request to request (0..1): for each
+    counted bit of its hash, how far the bit's share of the requests with a system prompt
+    is from constant (0 or 1), the mean over the bits. One app prompt: 0; a different
+    prompt on every request: about 1."""
+    total = state.counter("sys")
+    if total <= 0:
+        return 0.0
+    spread = 0.0
+    for bit in range(SYSTEM_BITS):
+        p = min(1.0, state.counter(f"sb{bit}") / total)
+        spread += 2.0 * min(p, 1.0 - p)
+    return spread / SYSTEM_BITS
+
+
 def structure_parts(state: EntityState) -> list[tuple[float, str]]:
     """The value signals of request structure (see STRUCTURE_SHARE, STRUCTURE_VARIETY)."""
     trace, worked = state.share("trace"), state.share("worked")
@@ -220,14 +244,16 @@ def elicitation(state: EntityState, ctx: Context) -> Finding:
     that change per request, reasoning effort, seeded resampling).
 
     CoT wording in the system prompt counts on its own only when the system prompt comes and
-    goes (see SYSTEM_FIXED); an app sends its template with every request.
+    goes (see SYSTEM_FIXED) or, for one account, changes from request to request (see
+    SYSTEM_VARIETY); an app sends its one template with every request.
 
     Maximum output counts only from a machine-like sender (see :func:`machine`): long
     summaries or reports from a nightly job are what maximum output is for."""
     elic = shrunk(state, "elic", LEXICON_PRIOR, ctx.min_requests / 2)
     with_system = state.share("sys")
     in_system = shrunk(state, "selic", 0.0, ctx.min_requests / 2)
-    varying = 1.0 - ramp(with_system, *SYSTEM_FIXED)
+    changes = 0.0 if ctx.cluster or ctx.accounts else system_variety(state)
+    varying = max(1.0 - ramp(with_system, *SYSTEM_FIXED), ramp(changes, *SYSTEM_VARIETY))
     params = state.share("params")
     maxout = state.share("maxout")
     auto = machine(state, ctx)
@@ -239,7 +265,8 @@ def elicitation(state: EntityState, ctx: Context) -> Finding:
             (
                 varying * ramp(in_system, LEXICON_LOW, LEXICON_HIGH),
                 f"system-prompt lexicon mean {in_system:.2f}, system prompt on "
-                f"{with_system:.2f} of requests (not a fixed app template)",
+                f"{with_system:.2f} of requests, variety {changes:.2f} (not a fixed app "
+                "template)",
             ),
             (ramp(params, 0.05, 0.4), f"logprobs/logit_bias/n>1 share {params:.2f}"),
             (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gateway.detection.config import DetectionPolicy
-from gateway.detection.types import TOPICS, Observation
+from gateway.detection.types import SYSTEM_BITS, TOPICS, Observation
 from gateway.model import Fingerprint, RequestFeatures
 
 
@@ -90,4 +90,5 @@ def observation(
         value_print=features.trace_schema or features.worked_history,
         reasoning=features.reasoning,
         resample=features.resample,
+        system_print=fingerprint.system & ((1 << SYSTEM_BITS) - 1),
     )

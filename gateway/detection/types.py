@@ -33,9 +33,15 @@ COUNTERS = (
     "vb2",  # ... bit 2  a structure that changes per request has them near one half)
     "reason",  # reasoning effort asked for (reasoning_effort, reasoning, thinking)
     "resample",  # best_of > 1, or a seed at a sampling temperature
+    "sb0",  # requests with a system prompt whose hash has bit 0 set ...
+    "sb1",  # ... bit 1 (one app prompt keeps every bit's share of "sys" at 0 or 1;
+    "sb2",  # ... bit 2  a system prompt that changes per request has them near one half)
+    "sb3",  # ... bit 3
 )
 # the structure-print bits counted (vb0..vb2)
 PRINT_BITS = 3
+# the system-prompt hash bits counted (sb0..sb3)
+SYSTEM_BITS = 4
 
 
 def entity_of_account(account_id: str) -> str:
@@ -75,6 +81,7 @@ class Observation:
     value_print: int = 0  # the print of that structure (0: none)
     reasoning: bool = False  # reasoning effort asked for
     resample: bool = False  # best_of > 1, or a seed at a sampling temperature
+    system_print: int = 0  # the low SYSTEM_BITS bits of the system prompt's hash (0: none)
 
     def increments(self, novel_cell: bool, novel_exact: bool, templated: bool) -> dict[str, float]:
         """The counter increments of this observation, given its novelty flags."""
@@ -99,6 +106,10 @@ class Observation:
             "vb2": float(self.value_print >> 2 & 1),
             "reason": float(self.reasoning),
             "resample": float(self.resample),
+            "sb0": float(self.system_print & 1),
+            "sb1": float(self.system_print >> 1 & 1),
+            "sb2": float(self.system_print >> 2 & 1),
+            "sb3": float(self.system_print >> 3 & 1),
         }
 
 

@@ -2,9 +2,16 @@
 
 The fingerprint is of the LAST user turn (the new question), plus a hash of the system
 prompt and the system prompt's own elicitation score (an app's style, kept apart from the user
-turn's); ``est_tokens`` covers the whole request. Everything is deterministic across
-processes (no salted ``hash()``) and bounded in cost (``max_words`` skeleton tokens, 12
-characters per word of text). Set ``OPENBLAS_NUM_THREADS=1`` in the serving process.
+turn's); ``est_tokens`` covers the whole request. The elicitation lexicon reads the user
+turn together with the chat's tail (an assistant prefill, tool results after it: see
+:mod:`gateway.fingerprints.request`). When the user turn is only a cue (shorter than
+:data:`TAIL_CUE_CHARS`: "Next item.") and a tail follows it, the task is in the tail: the
+detection fingerprint is then of the cue and the tail together (the request path's novelty
+cell stays the user turn's: budgets charge what they always charged).
+
+Everything is deterministic across processes (no salted ``hash()``) and bounded in cost
+(``max_words`` skeleton tokens, 12 characters per word of text). Set
+``OPENBLAS_NUM_THREADS=1`` in the serving process.
 """
 
 from __future__ import annotations
@@ -26,6 +33,10 @@ from gateway.fingerprints.tokens import exact_of
 from gateway.model import BudgetPrint, Fingerprint, RequestFeatures
 
 SYSTEM_LEXICON_CHARS = 4_000
+TAIL_LEXICON_CHARS = 4_000  # of the chat's tail (prefill, tool results) the lexicon reads
+# A user turn shorter than this carries no task of its own ("Next item.", "go on"; the
+# tuning split's tasks: 98.5 % are 40 characters or longer, see fingerprints.value)
+TAIL_CUE_CHARS = 40
 _SYSTEM_SALT = b"dg-system"
 
 
@@ -72,8 +83,11 @@ class Fingerprinter:
         parts = prompt_parts(body, endpoint)
         if frame_only:
             return self._frame_print(parts, skeleton, cell)
+        if parts.tail and len(parts.last_user.strip()) < TAIL_CUE_CHARS:
+            task = f"{parts.last_user}\n{parts.tail}"  # a cue, then the task in a tool result
+            return self.fingerprint_text(task, parts.system, parts.est_tokens)
         return self.fingerprint_text(
-            parts.last_user, parts.system, parts.est_tokens, skeleton, cell
+            parts.last_user, parts.system, parts.est_tokens, skeleton, cell, tail=parts.tail
         )
 
     def budget_part(
@@ -124,10 +138,14 @@ class Fingerprinter:
         est_tokens: int | None = None,
         skeleton: Skeleton | None = None,
         cell: int | None = None,
+        *,
+        tail: str = "",
     ) -> Fingerprint:
         """Fingerprint one prompt text (``est_tokens``: by default the estimate of these two
         texts; ``skeleton``: the text's own from :meth:`skeleton_of`, reused; ``cell``: the
-        novelty cell :meth:`_cell` made of that skeleton, reused, only with ``skeleton``).
+        novelty cell :meth:`_cell` made of that skeleton, reused, only with ``skeleton``;
+        ``tail``: the chat's text after the user turn, read by the elicitation lexicon as
+        the user turn's own wording).
         The stages are timed one by one in ``loadtest.bench_fingerprint``."""
         if skeleton is None:
             tokens = self.skeletonizer.tokenize(text)
@@ -142,6 +160,10 @@ class Fingerprinter:
         sim = simhash(ngram_features(sk.hashes))
         elicit = self.lexicon.match_tokens(tokens)
         frame = frame or _sentence_frame(sk, elicit.anchor)
+        if tail:  # a prefill or a tool result carrying the ask: the user turn's wording
+            after = self.lexicon.score(tail[:TAIL_LEXICON_CHARS])
+            if after.terms:
+                elicit = self.lexicon.combine(elicit.terms + after.terms)
         terms, system_score = elicit.terms, 0.0
         if system:  # an app's style: kept apart from the user turn's own wording
             extra = self.lexicon.score(system[:SYSTEM_LEXICON_CHARS])

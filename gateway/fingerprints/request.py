@@ -6,6 +6,12 @@ parts; or the Responses API's ``input`` and ``instructions``), ``"completions"``
 ``"other"`` (whichever of those fields is present). Junk never raises: a non-dict body or
 a missing field reads as an empty prompt with default features. A batch of prompts is
 fingerprinted by its last one and counted whole.
+
+The *tail* of a chat is the text of the messages after the last user turn: an assistant
+prefill (the requester's own words put at the start of the answer, "Let's think step by
+step. 1.") or tool results (a pipeline's work item with its instructions). The requester
+wrote or chose it for this request, so its wording is read with the user turn's (only for
+the elicitation lexicon: the user turn stays what is fingerprinted).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ class PromptParts:
     system: str  # system / developer prompt text ("" when none)
     user_turns: int
     est_tokens: int  # estimated prompt tokens of the whole request
+    tail: str = ""  # text of the messages after the last user turn ("" when none)
 
 
 def _content_text(content: object) -> tuple[str, int]:
@@ -84,6 +91,7 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
         return PromptParts("", "", 0, 0)
     skipped = max(len(messages) - MAX_MESSAGES, 0)
     last_user, fallback, system = "", "", []
+    tail: list[str] = []
     turns, tokens = 0, REPLY_PRIMING + skipped * MESSAGE_OVERHEAD
     for msg in messages[skipped:]:
         if type(msg) is not dict and not isinstance(msg, Mapping):
@@ -100,14 +108,18 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
         if role == "user":
             turns += 1
             last_user = text
+            tail.clear()
         elif role in SYSTEM_ROLES:
             system.append(text)
         elif text:
             fallback = text
+            tail.append(text)
     for key in ("tools", "functions", "response_format"):
         if body.get(key):
             tokens += estimate_text_tokens(_dumps(body.get(key)))
-    return PromptParts(last_user if turns else fallback, "\n".join(system), turns, tokens)
+    if not turns:
+        return PromptParts(fallback, "\n".join(system), turns, tokens)
+    return PromptParts(last_user, "\n".join(system), turns, tokens, "\n".join(tail))
 
 
 def _prompts(value: object) -> PromptParts:
