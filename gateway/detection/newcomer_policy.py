@@ -64,14 +64,12 @@ class Newcomers(PolicyModel):
         description="Width of a cohort's time bucket: newcomers first seen in the same or the "
         "previous bucket count together.",
     )
-    min_union: float = Field(
-        default=0.3,
-        ge=0,
-        le=1,
-        description="Distinct asks over joins a cohort needs (its members' union grows with it): "
-        "throw-away accounts each take their own tasks (near 1); a workshop's students signed "
-        "up together, each running the lab's same task set, cover about one member's (one over "
-        "the class size). 0 turns the check off.",
+    new_asks: bool = Field(
+        default=True,
+        description="Floor a member only on a join whose ask is new to its cohort (grows the "
+        "cohort's union): throw-away accounts take their own tasks; a workshop's students, "
+        "signed up together and each running the lab's same task set, repeat the asks of "
+        "whoever ran them first. false: every join of a large enough cohort floors.",
     )
     cohort: int = Field(
         default=6,

@@ -19,11 +19,12 @@ together. A cohort of ``cohort`` or more passes ``level`` to
 each member that joins it, one by one, while the member is new: an account whose own stream
 does not agree (follow-ups, repeats, short answers) is never a member, whatever its cohort.
 
-A cohort counts only while its members' union grows with it (``min_union``): each join
-brings the member's latest ask, and the distinct asks over the joins must stay at least
-``min_union``. Throw-away accounts take their own tasks (near 1); a workshop's students who
-sign up in the same hour and each run the lab's same task set cover little beyond one
-member's (about one over the class size).
+A member is floored only on a join that grows its cohort's union (``new_asks``): a join
+brings the member's latest ask, and passes the level on only when no join of the cohort's
+bucket brought that ask before. Throw-away accounts take their own tasks, so each of their
+joins is new; a workshop's students who sign up in the same hour and each run the lab's same
+task set repeat the asks of whoever ran them first (a union-coverage rule on the whole cohort
+would be swayed by whoever else signs up in the same hours: a member's own joins decide).
 
 Cost per batch: one round trip to read and refresh the accounts' records, and one to join
 the few that qualify (:mod:`gateway.detection.newcomers_redis`); nothing scales with the
@@ -68,9 +69,9 @@ class NewcomerStore(Protocol):
         the account's first request on record (one round trip)."""
         ...
 
-    async def join_many(self, joins: Sequence[Join]) -> list[tuple[int, float]]:
+    async def join_many(self, joins: Sequence[Join]) -> list[tuple[int, bool]]:
         """Add each account (and its ask) to its cohort bucket; per join, the distinct members
-        of that bucket and the previous one, and their union: distinct asks over joins (one
+        of that bucket and the previous one, and whether its ask is new to the bucket (one
         round trip)."""
         ...
 
@@ -112,7 +113,6 @@ class MemoryNewcomers:
         self._epoch: float | None = None
         self._buckets: dict[tuple[str, int], set[str]] = {}
         self._asks: dict[tuple[str, int], set[int]] = {}
-        self._joins: dict[tuple[str, int], int] = {}
 
     async def arrive_many(self, arrivals: Sequence[Arrival]) -> tuple[float, list[float]]:
         out: list[float] = []
@@ -122,18 +122,17 @@ class MemoryNewcomers:
             out.append(self._first.setdefault(a.account, a.now))
         return (self._epoch if self._epoch is not None else 0.0), out
 
-    async def join_many(self, joins: Sequence[Join]) -> list[tuple[int, float]]:
-        out: list[tuple[int, float]] = []
+    async def join_many(self, joins: Sequence[Join]) -> list[tuple[int, bool]]:
+        out: list[tuple[int, bool]] = []
         for j in joins:
             here, before = (j.cell, j.bucket), (j.cell, j.bucket - 1)
             self._buckets.setdefault(here, set()).add(j.account)
-            self._asks.setdefault(here, set()).add(j.ask)
-            self._joins[here] = self._joins.get(here, 0) + 1
+            asks = self._asks.setdefault(here, set())
+            new = j.ask not in asks
+            asks.add(j.ask)
             for key in [k for k in self._buckets if k[0] == j.cell and k[1] < j.bucket - 3]:
-                del self._buckets[key], self._asks[key], self._joins[key]
-            members = len(self._buckets[here]) + len(self._buckets.get(before, ()))
-            asks = len(self._asks[here] | self._asks.get(before, set()))
-            out.append((members, asks / (self._joins[here] + self._joins.get(before, 0))))
+                del self._buckets[key], self._asks[key]
+            out.append((len(self._buckets[here]) + len(self._buckets.get(before, ())), new))
         return out
 
 
@@ -143,7 +142,7 @@ async def cohorts(
 ) -> dict[str, int]:
     """Per account of a batch (``last``: its last sighting's time, ``max_tokens`` and tier,
     its state after the batch, its tier's section, its exact-prompt hash): record its
-    arrival, and when it joins a cohort whose union grows with it (``min_union``), the
+    arrival, and when it joins a cohort with an ask new to it (see ``new_asks``), the
     cohort's size (accounts of tiers with cohorts off are left out)."""
     on = {a: v for a, v in last.items() if v[4].level != "none"}
     if not on:
@@ -160,6 +159,6 @@ async def cohorts(
     found = await store.join_many([j for j, _ in joins]) if joins else []
     return {
         j.account: n
-        for (j, policy), (n, union) in zip(joins, found, strict=True)
-        if union >= policy.min_union
+        for (j, policy), (n, new) in zip(joins, found, strict=True)
+        if new or not policy.new_asks
     }

@@ -122,10 +122,6 @@ class KeyBuilder:
         cohort's slot)."""
         return self.subsystem_entity("detnew", cell, str(bucket), "asks")
 
-    def newcomer_joins(self, cell: str, bucket: int) -> str:
-        """How many joins one newcomer cohort bucket has had (the cohort's slot)."""
-        return self.subsystem_entity("detnew", cell, str(bucket), "joins")
-
     def seen(self, account: str) -> str:
         """The last seen record of an account."""
         return self.subsystem_entity("seen", account)

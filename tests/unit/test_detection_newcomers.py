@@ -78,9 +78,10 @@ async def test_a_cohort_counts_this_and_the_previous_bucket_of_one_cell() -> Non
     joins = [Join("a", "c", 5, 100.0, 1), Join("b", "c", 6, 100.0, 2)]
     joins += [Join("a", "c", 5, 100.0, 1), Join("d", "other", 6, 100.0, 3)]
     joins += [Join("e", "c", 8, 100.0, 4)]
-    # members of this and the previous bucket, and their union: distinct asks over joins
-    # (``a`` bringing its ask again is one ask in two joins)
-    assert await store.join_many(joins) == [(1, 1.0), (2, 1.0), (1, 0.5), (1, 1.0), (1, 1.0)]
+    # members of this and the previous bucket, and whether the ask is new to the bucket
+    # (``a`` bringing its ask again is not)
+    found = await store.join_many(joins)
+    assert found == [(1, True), (2, True), (1, False), (1, True), (1, True)]
 
 
 def _sightings(workshop: bool = False) -> list[Sighting]:
@@ -115,9 +116,9 @@ async def _levels(
     clock: FakeClock,
     level: str,
     workshop: bool = False,
-    union: float = 0.3,
+    new_asks: bool = True,
 ) -> dict[str, Level]:
-    doc = {"tuning": {"synchrony": False}, "newcomers": {"level": level, "min_union": union}}
+    doc = {"tuning": {"synchrony": False}, "newcomers": {"level": level, "new_asks": new_asks}}
     policy = DetectionPolicy.model_validate(doc)
     engine = DetectionEngine(state, budgets, keys, lambda: policy, clock)
     sightings = _sightings(workshop)
@@ -129,7 +130,7 @@ async def _levels(
     return {n: Level(await budgets.get_level(keys.account_level(n, n))) for n in names}
 
 
-async def _on_memory(level: str, workshop: bool = False, union: float = 0.3) -> dict[str, Level]:
+async def _on_memory(level: str, workshop: bool = False, new_asks: bool = True) -> dict[str, Level]:
     clock = FakeClock(START)
     return await _levels(
         MemoryStateStore(clock),
@@ -138,7 +139,7 @@ async def _on_memory(level: str, workshop: bool = False, union: float = 0.3) -> 
         clock,
         level,
         workshop,
-        union,
+        new_asks,
     )
 
 
@@ -153,9 +154,9 @@ async def test_a_drip_cohort_is_floored_member_by_member() -> None:
 
 async def test_a_workshop_running_one_task_set_is_not_a_cohort() -> None:
     """The same twelve accounts, each sending the same eight asks (a class signed up in the
-    same hour running its lab): their union is one member's, so the cohort passes nothing on
-    (with ``min_union`` 0 the class is floored like the drip)."""
-    unchecked = await _on_memory("throttle", workshop=True, union=0.0)
+    same hour running its lab): each repeats the asks of the first, so the cohort passes
+    nothing on (with ``new_asks`` off the class is floored like the drip)."""
+    unchecked = await _on_memory("throttle", workshop=True, new_asks=False)
     assert [unchecked[f"drip-{i}"] for i in range(12)] == [Level.NONE] * 5 + [Level.THROTTLE] * 7
     on = await _on_memory("throttle", workshop=True)
     assert set(on.values()) == {Level.NONE}, on
