@@ -176,11 +176,12 @@ class Batch:
 
     def last_sightings(
         self, states: Sequence[EntityState]
-    ) -> dict[str, tuple[float, int | None, str | None, EntityState, Newcomers]]:
+    ) -> dict[str, tuple[float, int | None, str | None, EntityState, Newcomers, int]]:
         """Per observed account, for newcomer cohorts: its last sighting's time, ``max_tokens``
-        and tier, its state after the batch, its tier's ``newcomers`` section."""
+        and tier, its state after the batch, its tier's ``newcomers`` section, its ask (the
+        exact-prompt hash)."""
         final = dict(zip(self._runs, states, strict=True))
-        out: dict[str, tuple[float, int | None, str | None, EntityState, Newcomers]] = {}
+        out: dict[str, tuple[float, int | None, str | None, EntityState, Newcomers, int]] = {}
         for p in self._planned:
             s = p.sighting
             state = final.get(entity_of_account(s.identity.account_id))
@@ -192,6 +193,7 @@ class Batch:
                     s.identity.tier,
                     state,
                     section,
+                    s.fingerprint.exact,
                 )
         return out
 
@@ -316,18 +318,26 @@ def _floor(
             floor, until, index = Level.NONE, 0.0, p.index
         verdict = templates[entity]
         passed = min(verdict.assessment.level, level_of(p.policy.tuning.template_max_level))
-        if passed > floor and _passes_on(verdict, p.policy):
-            state = final[entity]
+        state = final[entity]
+        if passed > floor and _passes_on(verdict, state, p.policy):
             held = state.pin.until if state.pin else verdict.state.until
             floor, until = passed, max(held, p.sighting.now + p.policy.tuning.window)
     return best, best_until
 
 
-def _passes_on(verdict: Verdict, policy: DetectionPolicy) -> bool:
-    """A frame passes its level on only with a harvest-value signal and single-turn use:
-    many accounts sharing one template and covering many topics is also a popular app."""
+def _passes_on(verdict: Verdict, state: EntityState, policy: DetectionPolicy) -> bool:
+    """A frame passes its level on only with a harvest-value signal and single-turn use (many
+    accounts sharing one template and covering many topics is also a popular app), and while
+    its senders' union keeps growing (``cohort_union_novel``): hydra members take disjoint
+    slices of a task pool, so the never-seen share of all their requests stays near 1; a
+    class whose members all run the same task set (a workshop, a course's problem set)
+    brings it down to about one over its size."""
     found = {f.family: f.score for f in verdict.assessment.families}
-    return found.get("elicitation", 0.0) >= policy.value_min and found.get("shape", 0.0) >= 0.5
+    return (
+        found.get("elicitation", 0.0) >= policy.value_min
+        and found.get("shape", 0.0) >= 0.5
+        and state.share("nov_exact") >= policy.tuning.cohort_union_novel
+    )
 
 
 def synchrony_policy(policy: DetectionPolicy) -> SynchronyPolicy:

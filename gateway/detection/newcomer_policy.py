@@ -64,6 +64,13 @@ class Newcomers(PolicyModel):
         description="Width of a cohort's time bucket: newcomers first seen in the same or the "
         "previous bucket count together.",
     )
+    new_asks: bool = Field(
+        default=True,
+        description="Floor a member only on a join whose ask is new to its cohort (grows the "
+        "cohort's union): throw-away accounts take their own tasks; a workshop's students, "
+        "signed up together and each running the lab's same task set, repeat the asks of "
+        "whoever ran them first. false: every join of a large enough cohort floors.",
+    )
     cohort: int = Field(
         default=6,
         ge=2,

@@ -3,7 +3,9 @@
 Per account, under its detection tag, ``{det:a:<account>}:first``: its first request on record
 (``SET NX``, refreshed to ``known_ttl`` on every arrival). The population's first record,
 ``{x:detnew}:epoch`` (``SET NX``, one small key). Per cohort cell and time bucket,
-``{detnew:<cell>}:<bucket>``: a set of members that expires three spans after its last join.
+``{detnew:<cell>}:<bucket>``: a set of members that expires three spans after its last join;
+beside it (same slot) ``...:asks``, a HyperLogLog of the asks the joins brought (``PFADD``
+answers whether a join's ask is new to it: a repeated ask never is).
 A batch costs one pipeline to arrive and one to join (one round trip each); every command
 touches one key.
 """
@@ -22,6 +24,7 @@ from gateway.redis.errors import first_failure, translating
 from gateway.redis.keys import KeyBuilder
 
 _translated = translating("newcomer cohorts")
+_CALLS = 6  # commands per join
 
 
 class RedisNewcomers:
@@ -54,15 +57,24 @@ class RedisNewcomers:
         return float(replies[1]), [float(r) for r in replies[4::3]]
 
     @_translated
-    async def join_many(self, joins: Sequence[Join]) -> list[int]:
+    async def join_many(self, joins: Sequence[Join]) -> list[tuple[int, bool]]:
         calls: list[tuple[Any, ...]] = []
         for j in joins:
-            key = self._keys.newcomer_cohort(j.cell, j.bucket)
+            key, asks = (
+                self._keys.newcomer_cohort(j.cell, j.bucket),
+                self._keys.newcomer_asks(j.cell, j.bucket),
+            )
+            ttl = max(1, math.ceil(3 * j.span))
             calls += [
                 ("SADD", key, j.account),
-                ("EXPIRE", key, max(1, math.ceil(3 * j.span))),
+                ("EXPIRE", key, ttl),
                 ("SCARD", key),
                 ("SCARD", self._keys.newcomer_cohort(j.cell, j.bucket - 1)),
+                ("PFADD", asks, str(j.ask)),
+                ("EXPIRE", asks, ttl),
             ]
         replies = await self._run(calls) if calls else []
-        return [int(replies[i + 2]) + int(replies[i + 3]) for i in range(0, len(replies), 4)]
+        return [
+            (int(replies[i + 2]) + int(replies[i + 3]), bool(int(replies[i + 4])))
+            for i in range(0, len(replies), _CALLS)
+        ]

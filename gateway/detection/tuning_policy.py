@@ -66,6 +66,16 @@ class Tuning(PolicyModel):
         "frame's level passes to it: a squad member asks each task once, an app's end users "
         "ask popular homework again and again, an evaluation re-runs its suite.",
     )
+    cohort_union_novel: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Never-seen share of all its senders' requests (their union) a frame or an "
+        "ask cohort needs before its level passes on: hydra members take disjoint slices of a "
+        "task pool, so their union grows with the cohort (near 1); a workshop or a course whose "
+        "members all run the same task set covers little beyond one member's (about one over "
+        "its size). 0 turns the check off.",
+    )
     synchrony: bool = Field(
         default=True,
         description="Score chance-corrected co-activity of unlinked accounts (see "

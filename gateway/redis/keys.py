@@ -117,6 +117,11 @@ class KeyBuilder:
         """The newcomers of one cohort cell first seen in one time bucket (its own slot)."""
         return self.subsystem_entity("detnew", cell, str(bucket))
 
+    def newcomer_asks(self, cell: str, bucket: int) -> str:
+        """The asks (a HyperLogLog) brought by the joins of one newcomer cohort bucket (the
+        cohort's slot)."""
+        return self.subsystem_entity("detnew", cell, str(bucket), "asks")
+
     def seen(self, account: str) -> str:
         """The last seen record of an account."""
         return self.subsystem_entity("seen", account)

@@ -75,17 +75,23 @@ async def test_a_cohort_counts_this_and_the_previous_bucket_of_one_cell() -> Non
     epoch, firsts = await store.arrive_many([Arrival("a", 10.0, 60.0), Arrival("b", 20.0, 60.0)])
     assert (epoch, firsts) == (10.0, [10.0, 20.0])
     assert (await store.arrive_many([Arrival("a", 30.0, 60.0)]))[1] == [10.0]
-    joins = [Join("a", "c", 5, 100.0), Join("b", "c", 6, 100.0), Join("a", "c", 5, 100.0)]
-    joins += [Join("d", "other", 6, 100.0), Join("e", "c", 8, 100.0)]
-    assert await store.join_many(joins) == [1, 2, 1, 1, 1]
+    joins = [Join("a", "c", 5, 100.0, 1), Join("b", "c", 6, 100.0, 2)]
+    joins += [Join("a", "c", 5, 100.0, 1), Join("d", "other", 6, 100.0, 3)]
+    joins += [Join("e", "c", 8, 100.0, 4)]
+    # members of this and the previous bucket, and whether the ask is new to the bucket
+    # (``a`` bringing its ask again is not)
+    found = await store.join_many(joins)
+    assert found == [(1, True), (2, True), (1, False), (1, True), (1, True)]
 
 
-def _sightings() -> list[Sighting]:
+def _sightings(workshop: bool = False) -> list[Sighting]:
     """An old customer on day 0 (the population's epoch), then from day 2 twelve drip
     accounts (``drip-N``, 8 never-seen single-turn asks for long answers, a minute apart,
     one account starting every 4 minutes), and among them ``chat`` (follow-ups) and ``short``
-    (max_tokens 200) with the same pace and hours."""
+    (max_tokens 200) with the same pace and hours. ``workshop``: the twelve each send the
+    same 8 asks (a class running one lab's task set), new to each of them."""
     rng = random.Random(5)
+    lab = [fingerprint(rng, cell=rng.getrandbits(14)) for _ in range(8)]
     plan = [("old", START, 1500, 1)]
     plan += [(f"drip-{i}", START + 2 * DAY + 240.0 * i, 1500, 1) for i in range(12)]
     plan += [("chat", START + 2 * DAY + 300.0, 1500, 2), ("short", START + 2 * DAY + 500.0, 200, 1)]
@@ -97,17 +103,25 @@ def _sightings() -> list[Sighting]:
             )
             at = first + i * 60.0 + rng.uniform(0, 20)
             fp = fingerprint(rng, cell=rng.getrandbits(14))
+            if workshop and name.startswith("drip-"):
+                fp = lab[i]
             out.append(Sighting(Identity(account_id=name, tier=None), name, 1, fp, features, at))
     return sorted(out, key=lambda s: s.now)
 
 
 async def _levels(
-    state: DetectorStateStore, budgets: BudgetStore, keys: KeyBuilder, clock: FakeClock, level: str
+    state: DetectorStateStore,
+    budgets: BudgetStore,
+    keys: KeyBuilder,
+    clock: FakeClock,
+    level: str,
+    workshop: bool = False,
+    new_asks: bool = True,
 ) -> dict[str, Level]:
-    doc = {"tuning": {"synchrony": False}, "newcomers": {"level": level}}
+    doc = {"tuning": {"synchrony": False}, "newcomers": {"level": level, "new_asks": new_asks}}
     policy = DetectionPolicy.model_validate(doc)
     engine = DetectionEngine(state, budgets, keys, lambda: policy, clock)
-    sightings = _sightings()
+    sightings = _sightings(workshop)
     for at in range(0, len(sightings), 4):
         batch = sightings[at : at + 4]
         clock.set(batch[-1].now)
@@ -116,10 +130,16 @@ async def _levels(
     return {n: Level(await budgets.get_level(keys.account_level(n, n))) for n in names}
 
 
-async def _on_memory(level: str) -> dict[str, Level]:
+async def _on_memory(level: str, workshop: bool = False, new_asks: bool = True) -> dict[str, Level]:
     clock = FakeClock(START)
     return await _levels(
-        MemoryStateStore(clock), MemoryBudgetStore(clock), KeyBuilder("t"), clock, level
+        MemoryStateStore(clock),
+        MemoryBudgetStore(clock),
+        KeyBuilder("t"),
+        clock,
+        level,
+        workshop,
+        new_asks,
     )
 
 
@@ -132,17 +152,29 @@ async def test_a_drip_cohort_is_floored_member_by_member() -> None:
     assert [on[f"drip-{i}"] for i in range(12)] == [Level.NONE] * 5 + [Level.THROTTLE] * 7, on
 
 
+async def test_a_workshop_running_one_task_set_is_not_a_cohort() -> None:
+    """The same twelve accounts, each sending the same eight asks (a class signed up in the
+    same hour running its lab): each repeats the asks of the first, so the cohort passes
+    nothing on (with ``new_asks`` off the class is floored like the drip)."""
+    unchecked = await _on_memory("throttle", workshop=True, new_asks=False)
+    assert [unchecked[f"drip-{i}"] for i in range(12)] == [Level.NONE] * 5 + [Level.THROTTLE] * 7
+    on = await _on_memory("throttle", workshop=True)
+    assert set(on.values()) == {Level.NONE}, on
+
+
 @pytest.mark.redis
 async def test_redis_newcomers_answer_as_memory(redis_client: Redis, key_prefix: str) -> None:
     redis = RedisNewcomers(redis_client, KeyBuilder(key_prefix))
     memory = MemoryNewcomers()
     arrivals = [Arrival("a", 10.0, 60.0), Arrival("b", 20.0, 60.0), Arrival("a", 30.0, 60.0)]
     assert await redis.arrive_many(arrivals) == await memory.arrive_many(arrivals)
-    joins = [Join("a", "c", 5, 100.0), Join("b", "c", 6, 100.0), Join("a", "c", 5, 100.0)]
-    joins += [Join("d", "other", 6, 100.0)]
+    joins = [Join("a", "c", 5, 100.0, 1), Join("b", "c", 6, 100.0, 2)]
+    joins += [Join("a", "c", 5, 100.0, 1), Join("d", "other", 6, 100.0, 3)]
     assert await redis.join_many(joins) == await memory.join_many(joins)
-    clock = FakeClock(START)
-    keys = KeyBuilder(key_prefix)
-    state = RedisStateStore(redis_client, keys)
-    levels = await _levels(state, RedisBudgetStore(redis_client, clock), keys, clock, "throttle")
-    assert levels == await _on_memory("throttle")
+    for workshop in (False, True):
+        clock = FakeClock(START)
+        keys = KeyBuilder(f"{key_prefix}{int(workshop)}")
+        state = RedisStateStore(redis_client, keys)
+        budgets = RedisBudgetStore(redis_client, clock)
+        levels = await _levels(state, budgets, keys, clock, "throttle", workshop)
+        assert levels == await _on_memory("throttle", workshop)

@@ -129,3 +129,31 @@ async def test_a_popular_frame_used_in_conversations_without_elicitation_is_left
     assert view["level"] in ("none", "throttle")  # many users: many topics
     for account in ("u000", "u001", "u002", "u003"):
         assert await rig.level(account) == Level.NONE  # nothing passed on to its users
+
+
+async def workshop(rig: Rig, students: int, tasks: int) -> None:
+    """A class whose students each run the same ``tasks`` lab tasks (the same prompts), one
+    task after another, interleaved: each student's own asks are new to it, the class's
+    union is one student's."""
+    lab = [fingerprint(rig.rng, cell=c, skeleton=FRAME, elicitation=0.9) for c in range(tasks)]
+    features = RequestFeatures(endpoint="chat", model="m", max_tokens=4096)
+    for task in lab:
+        for i in range(students):
+            rig.clock.advance(30 * rig.rng.uniform(0.9, 1.1))
+            ident = Identity(account_id=f"s{i:03d}", tier=None)
+            await rig.engine.observe(ident, f"s{i:03d}", 1, task, features, rig.clock.now())
+
+
+async def test_a_workshop_running_one_task_set_passes_no_frame_level_on() -> None:
+    """Hydra members take disjoint slices (their union grows with the cohort); a class whose
+    members all run the same task set covers little beyond one member's: the frame's level
+    does not pass on while its union share is below cohort_union_novel."""
+    tuning = {"synchrony": False}  # lockstep students meet; this is about the frame
+    off = DetectionPolicy.model_validate({"tuning": {**tuning, "cohort_union_novel": 0.0}})
+    rigs = {"off": Rig(off), "on": Rig(DetectionPolicy.model_validate({"tuning": tuning}))}
+    for rig in rigs.values():
+        await workshop(rig, 100, 20)
+    assert (await rigs["off"].engine.view(entity_of_template(FRAME)))["level"] != "none"
+    assert await rigs["off"].level("s050") == Level.CHALLENGE  # without the check
+    assert {await rigs["on"].level(f"s{i:03d}") for i in range(100)} == {Level.NONE}
+    # (a hydra's members, disjoint asks, still inherit it: the tests above, same defaults)
