@@ -121,8 +121,13 @@ class Families(PolicyModel):
         "(a response_format / forced-tool schema asking for a trace, an array then another "
         "property, and worked answers in the history before a new ask, each counted only as "
         "far as it changes from request to request; reasoning effort; a seed at a sampling "
-        "temperature or best_of > 1). Thresholds: `STRUCTURE_SHARE`, `STRUCTURE_VARIETY` in "
-        "gateway/detection/detectors.py.",
+        "temperature or best_of > 1). The lexicon also reads what follows the last user turn "
+        "(an assistant prefill, tool results) and, for one account whose system or developer "
+        "prompt changes from request to request, that prompt (a fixed app prompt is style, "
+        "not a signal). Thresholds: `STRUCTURE_SHARE`, `STRUCTURE_VARIETY`, `SYSTEM_FIXED`, "
+        "`SYSTEM_VARIETY` in gateway/detection/detectors.py; `TAIL_CUE_CHARS` in "
+        "gateway/fingerprints/fingerprint.py (a user turn shorter than that followed by tool "
+        "results is a cue: the detection fingerprint takes the tail as the topic).",
     )
     shape: FamilyPolicy = _family(0.6, "Conversation shape: single-turn requests, no follow-ups.")
     timing: FamilyPolicy = _family(
