@@ -189,6 +189,29 @@ def test_embedding_equals_signed_float_feature_hashing(texts: list[str]) -> None
             assert got.tobytes() == want.tobytes(), text[:40]
 
 
+@pytest.mark.parametrize("dim", [512, 64, 8])
+def test_the_compiled_embedding_pass_equals_content_then_vector(
+    texts: list[str], skz: Skeletonizer, dim: int
+) -> None:
+    """The one compiled pass of ``embed_skeleton`` (text without CJK) gives the vector that
+    ``content`` then ``_vector`` give, bit for bit, for the whole text and per segment, also
+    for a text longer than the skeleton's cap."""
+    emb = HashedNgramEmbedder(dim=dim, skeletonizer=skz)
+    long = " ".join(f"Word{i % 7} topic{i} about: the" for i in range(skz.max_words))
+    checked = 0
+    for text in [*texts, long]:
+        sk = skz.skeleton(text)
+        if sk.tokens.cjk:
+            continue
+        for segment in (None, body_segment(sk), 0, 1, 2):
+            idx = emb.content(sk, segment)
+            want = emb._vector(sk.tokens.hashes[idx]) if len(idx) else np.zeros(dim, np.float32)
+            got = emb.embed_skeleton(sk, segment)
+            assert got.dtype == np.float32 and got.tobytes() == want.tobytes(), text[:40]
+            checked += len(idx) > 0
+    assert checked > 100
+
+
 def test_uniform_margin_cells_equal_the_per_group_rule() -> None:
     cells = HyperplaneCells(64, cell_bits=14, seed=3)
     rng = np.random.default_rng(3)
