@@ -203,7 +203,7 @@ class Fingerprinter:
         sk = skeleton if skeleton is not None else self.skeleton_of(parts.last_user)
         frame = frame_hash(sk, body_segment(sk))
         if not frame:
-            frame = _sentence_frame(sk, self.lexicon.match_tokens(sk.tokens).anchor)
+            frame = _sentence_frame(sk, self.lexicon.anchor(sk.tokens))
         return Fingerprint(
             exact=0, skeleton=0, simhash=0, bands=(0, 0, 0, 0),
             cell=cell if cell is not None and skeleton is not None else 0, system=0, words=0,

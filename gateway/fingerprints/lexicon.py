@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,29 +79,43 @@ class Lexicon:
                 found.setdefault(term, []).append(tok)
         return found
 
-    def match_tokens(self, tokens: Tokens) -> Elicitation:
-        """Score a tokenised text (the fingerprinter's fast path)."""
+    def _anchored_hits(self, tokens: Tokens, folded: list[str]) -> Iterator[tuple[int, int]]:
+        """(term index, token of its matched phrase) of each anchored term that matches, in
+        the order of their anchors' first tokens; ``folded`` caches the whole folded text."""
         text = tokens.text
-        whole: str | None = None
-        hits: list[int] = []
-        anchor = -1
         for term, toks in self._anchored(tokens.hashes).items():
             pattern = self._patterns[term]
             if len(toks) > MAX_WINDOWS:
-                whole = _fold(text) if whole is None else whole
-                found = toks[0] if pattern.search(whole) else -1
+                if not folded:
+                    folded.append(_fold(text))
+                found = toks[0] if pattern.search(folded[0]) else -1
             else:
                 found = next(
                     (t for t in toks if pattern.search(_fold(text[_window(tokens, t)]))),
                     -1,
                 )
             if found >= 0:
-                hits.append(term)
-                anchor = found if anchor < 0 else anchor
+                yield term, found
+
+    def anchor(self, tokens: Tokens) -> int:
+        """:meth:`match_tokens`' ``anchor`` alone (the first anchored term's match; -1:
+        none), without matching the terms after it or the literal terms."""
+        return next((found for _, found in self._anchored_hits(tokens, [])), -1)
+
+    def match_tokens(self, tokens: Tokens) -> Elicitation:
+        """Score a tokenised text (the fingerprinter's fast path)."""
+        text = tokens.text
+        folded: list[str] = []
+        hits: list[int] = []
+        anchor = -1
+        for term, found in self._anchored_hits(tokens, folded):
+            hits.append(term)
+            anchor = found if anchor < 0 else anchor
         for term, literal in self._literals:
             if literal in text:
-                whole = _fold(text) if whole is None else whole
-                if self._patterns[term].search(whole):
+                if not folded:
+                    folded.append(_fold(text))
+                if self._patterns[term].search(folded[0]):
                     hits.append(term)
         if not hits:
             return _NONE
