@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from gateway.fingerprints.cells import HyperplaneCells
 from gateway.fingerprints.embed import Embedder, HashedNgramEmbedder, Vector
 from gateway.fingerprints.estimate import estimate_text_tokens
-from gateway.fingerprints.frame import body_segment, frame_hash, frame_range, sentence_frame
+from gateway.fingerprints.frame import body_segment, frame_hash, framed_body, sentence_frame
 from gateway.fingerprints.hashing import hash_sequence, stable_hash64
 from gateway.fingerprints.lexicon import Lexicon
 from gateway.fingerprints.normalize import normalize
@@ -66,6 +66,7 @@ class Fingerprinter:
         self.lexicon = Lexicon(skeletonizer=self.skeletonizer)
         # every Skeletonizer hashes alike, so the default embedder reuses our skeleton
         self._fast = isinstance(self.embedder, HashedNgramEmbedder)
+        self.cell_of("a: b c\nd")  # compile the cell's passes now, not mid-request
 
     def fingerprint(
         self,
@@ -118,9 +119,7 @@ class Fingerprinter:
         return self._cell(self.skeleton_of(text))
 
     def _cell(self, sk: Skeleton) -> int:
-        segment = body_segment(sk)
-        select = segment if frame_range(sk, segment) is not None else None
-        return self.cells.cell(self.embedding(sk, select))
+        return self.cells.cell(self.embedding(sk, framed_body(sk)))
 
     def features(
         self,

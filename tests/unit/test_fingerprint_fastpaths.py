@@ -17,7 +17,7 @@ import pytest
 from gateway.fingerprints import chars as C
 from gateway.fingerprints.cells import HyperplaneCells
 from gateway.fingerprints.embed import HashedNgramEmbedder
-from gateway.fingerprints.frame import body_segment, frame_hash
+from gateway.fingerprints.frame import body_segment, frame_hash, frame_range, framed_body
 from gateway.fingerprints.hashing import PrefixHasher, fmix64, hash_sequence, stable_hash64
 from gateway.fingerprints.simhash import simhash
 from gateway.fingerprints.skeleton import Skeletonizer, premask_spans
@@ -210,6 +210,22 @@ def test_the_compiled_embedding_pass_equals_content_then_vector(
             assert got.dtype == np.float32 and got.tobytes() == want.tobytes(), text[:40]
             checked += len(idx) > 0
     assert checked > 100
+
+
+def test_the_framed_body_equals_body_segment_and_frame_range(
+    texts: list[str], skz: Skeletonizer
+) -> None:
+    """The compiled test of the novelty cell (``framed_body``) gives the body segment exactly
+    when ``frame_range`` finds a frame, for several minimum frame sizes."""
+    framed = 0
+    for text in [*texts, "a: b", "a: b c", "x\ny\nz", "a b: c d\ne f g: h"]:
+        sk = skz.skeleton(text)
+        for min_tokens in (0, 1, 2, 3, 5):
+            body = body_segment(sk)
+            want = body if frame_range(sk, body, min_tokens) is not None else None
+            assert framed_body(sk, min_tokens) == want, (text[:40], min_tokens)
+            framed += want is not None
+    assert framed > 50
 
 
 def test_uniform_margin_cells_equal_the_per_group_rule() -> None:
