@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from gateway.fingerprints import chars as C
-from gateway.fingerprints.cells import HyperplaneCells
+from gateway.fingerprints.cells import HyperplaneCells, _margin_cell
 from gateway.fingerprints.embed import HashedNgramEmbedder
 from gateway.fingerprints.frame import body_segment, frame_hash, frame_range, framed_body
 from gateway.fingerprints.hashing import PrefixHasher, fmix64, hash_sequence, stable_hash64
@@ -228,18 +228,27 @@ def test_the_framed_body_equals_body_segment_and_frame_range(
     assert framed > 50
 
 
-def test_uniform_margin_cells_equal_the_per_group_rule() -> None:
-    cells = HyperplaneCells(64, cell_bits=14, seed=3)
+@pytest.mark.parametrize("cell_bits", [14, 10, 5, 1])
+def test_margin_cells_equal_the_per_group_rule(cell_bits: int) -> None:
+    """The compiled margin cell: per group the first largest absolute projection (numpy's
+    argmax) and its side; ties included (the zero vector, repeated values)."""
+    cells = HyperplaneCells(64, cell_bits=cell_bits, seed=3)
+    sizes = [7] * (cell_bits // 7) + ([cell_bits % 7] if cell_bits % 7 else [])
     rng = np.random.default_rng(3)
-    for _ in range(300):
-        vec = rng.standard_normal(64).astype(np.float32)
-        proj = cells.projections(vec)
-        want = 0
-        for g in range(2):
-            group = proj[g * 64 : (g + 1) * 64]
+    vectors = [rng.standard_normal(64).astype(np.float32) for _ in range(300)]
+    projections = [cells.projections(v) for v in vectors]
+    projections.append(np.zeros(len(projections[0]), np.float32))
+    projections += [np.round(p / 4) for p in projections[:20]]  # many equal absolute values
+    groups = np.array(sizes, dtype=np.intp)
+    for i, proj in enumerate(projections):
+        got = cells.cell(vectors[i]) if i < len(vectors) else _margin_cell(proj, groups)
+        want, pos = 0, 0
+        for bits in sizes:
+            group = proj[pos : pos + (1 << (bits - 1))]
+            pos += len(group)
             top = int(np.argmax(np.abs(group)))
-            want = (want << 7) | (top << 1) | int(group[top] > 0.0)
-        assert cells.cell(vec) == want
+            want = (want << bits) | (top << 1) | int(group[top] > 0.0)
+        assert got == want
 
 
 def test_frame_hash_equals_the_masked_definition(texts: list[str], skz: Skeletonizer) -> None:
