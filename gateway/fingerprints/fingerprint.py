@@ -27,7 +27,7 @@ from gateway.fingerprints.hashing import hash_sequence, stable_hash64
 from gateway.fingerprints.lexicon import Lexicon
 from gateway.fingerprints.normalize import normalize
 from gateway.fingerprints.request import PromptParts, prompt_parts, request_features
-from gateway.fingerprints.simhash import bands, ngram_features, simhash
+from gateway.fingerprints.simhash import bands, ngram_simhash
 from gateway.fingerprints.skeleton import Skeleton, Skeletonizer
 from gateway.fingerprints.tokens import exact_of
 from gateway.model import BudgetPrint, Fingerprint, RequestFeatures
@@ -66,7 +66,9 @@ class Fingerprinter:
         self.lexicon = Lexicon(skeletonizer=self.skeletonizer)
         # every Skeletonizer hashes alike, so the default embedder reuses our skeleton
         self._fast = isinstance(self.embedder, HashedNgramEmbedder)
-        self.cell_of("a: b c\nd")  # compile the cell's passes now, not mid-request
+        # compile the passes of the cell and the SimHash now, not mid-request
+        ngram_simhash(self.skeleton_of("a b").hashes)
+        self.cell_of("a: b c\nd")
 
     def fingerprint(
         self,
@@ -156,7 +158,7 @@ class Fingerprinter:
         segment = body_segment(sk)
         frame = frame_hash(sk, segment)
         select = segment if frame else None
-        sim = simhash(ngram_features(sk.hashes))
+        sim = ngram_simhash(sk.hashes)
         elicit = self.lexicon.match_tokens(tokens)
         frame = frame or _sentence_frame(sk, elicit.anchor)
         if tail:  # a prefill or a tool result carrying the ask: the user turn's wording
