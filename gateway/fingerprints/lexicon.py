@@ -15,9 +15,11 @@ import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from gateway.fingerprints.compiled import compiled
 from gateway.fingerprints.hashing import U64
 from gateway.fingerprints.lexicon_terms import TERMS, Term
 from gateway.fingerprints.skeleton import Skeletonizer
@@ -27,6 +29,7 @@ MAX_TERMS = 8  # ids reported per prompt
 MAX_WINDOWS = 6  # per term; beyond, the whole text is searched
 WINDOW = 120  # characters each side of an anchor
 _BITS = 16  # the bitmap is indexed by the low 16 bits of a token hash
+_LOW = np.uint64((1 << _BITS) - 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,18 @@ def _fold(text: str) -> str:
 def _window(tokens: Tokens, token: int) -> slice:
     """The characters within ``WINDOW`` of one token."""
     return slice(max(int(tokens.starts[token]) - WINDOW, 0), int(tokens.ends[token]) + WINDOW)
+
+
+@compiled()
+def _candidates(hashes: Any, bitmap: Any) -> Any:  # pragma: no cover - compiled
+    """Indices of the tokens whose hash's low 16 bits are set in ``bitmap`` (in order)."""
+    out = np.empty(len(hashes), dtype=np.intp)
+    count = 0
+    for i in range(len(hashes)):
+        if bitmap[np.intp(hashes[i] & _LOW)]:
+            out[count] = i
+            count += 1
+    return out[:count]
 
 
 class Lexicon:
@@ -69,10 +84,11 @@ class Lexicon:
         bitmap.flags.writeable = False
         self._bitmap = bitmap
         self._literals = tuple((i, t.literal) for i, t in enumerate(terms) if t.literal)
+        self.score("a")  # compile the anchor search now, not mid-request
 
     def _anchored(self, hashes: U64) -> dict[int, list[int]]:
         """term index -> token indices of its anchors in the text."""
-        maybe = np.flatnonzero(self._bitmap[hashes.astype(np.uint16)])  # the low 16 bits
+        maybe = _candidates(hashes, self._bitmap)
         found: dict[int, list[int]] = {}
         for tok, h in zip(maybe.tolist(), hashes[maybe].tolist(), strict=True):
             for term in self._owners.get(h, ()):

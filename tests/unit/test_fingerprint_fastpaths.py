@@ -19,6 +19,7 @@ from gateway.fingerprints.cells import HyperplaneCells, _margin_cell
 from gateway.fingerprints.embed import HashedNgramEmbedder
 from gateway.fingerprints.frame import body_segment, frame_hash, frame_range, framed_body
 from gateway.fingerprints.hashing import PrefixHasher, fmix64, hash_sequence, stable_hash64
+from gateway.fingerprints.lexicon import Lexicon, _candidates
 from gateway.fingerprints.simhash import simhash
 from gateway.fingerprints.skeleton import Skeletonizer, premask_spans
 from gateway.fingerprints.skeleton import _www as www_spans
@@ -273,3 +274,24 @@ def test_frame_hash_equals_the_masked_definition(texts: list[str], skz: Skeleton
         assert got == (hash_sequence(seq) or 1)
         framed += 1
     assert framed > 20
+
+
+def test_the_lexicons_candidates_equal_the_bitmap_lookup(
+    texts: list[str], skz: Skeletonizer
+) -> None:
+    """The compiled anchor search: the tokens whose hash's low 16 bits the bitmap holds, in
+    order, as the numpy lookup finds them."""
+    lexicon = Lexicon(skeletonizer=skz)
+    rng = np.random.default_rng(5)
+    cases = [skz.tokenize(t).hashes for t in texts]
+    cases += [rng.integers(0, 2**64, size=n, dtype=np.uint64) for n in (0, 1, 5000)]
+    bitmap = lexicon._bitmap.copy()
+    bitmap[::3] = True  # a denser bitmap: random hashes hit it too
+    found = 0
+    for hashes in cases:
+        for table in (lexicon._bitmap, bitmap):
+            want = np.flatnonzero(table[hashes.astype(np.uint16)])
+            got = _candidates(hashes, table)
+            assert got.tolist() == want.tolist()
+            found += len(want)
+    assert found > 1000
