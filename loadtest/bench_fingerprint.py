@@ -39,7 +39,7 @@ from gateway.fingerprints.fingerprint import SYSTEM_LEXICON_CHARS, Fingerprinter
 from gateway.fingerprints.frame import body_segment, frame_hash, sentence_frame
 from gateway.fingerprints.hashing import hash_sequence
 from gateway.fingerprints.request import prompt_parts
-from gateway.fingerprints.simhash import bands, ngram_features, simhash
+from gateway.fingerprints.simhash import bands, ngram_simhash
 from gateway.fingerprints.skeleton import premask_spans
 from gateway.model import Fingerprint
 from loadtest.corpus import corpus_dir, load_prompts
@@ -104,7 +104,7 @@ def staged(
     frame = frame_hash(sk, segment)
     select = segment if frame else None
     marks.append(clock())
-    sim = simhash(ngram_features(sk.hashes))
+    sim = ngram_simhash(sk.hashes)
     sim_bands = bands(sim)
     marks.append(clock())
     elicit = fp.lexicon.match_tokens(tokens)

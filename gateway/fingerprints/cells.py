@@ -27,11 +27,12 @@ fewer ``cell_bits`` (or ``cell >> 7``) for coarser topics, or plug in a semantic
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from gateway.fingerprints.compiled import compiled
 from gateway.fingerprints.hashing import fmix64
 
 Scheme = Literal["sign", "margin"]
@@ -69,10 +70,12 @@ class HyperplaneCells:
         self.scheme: Scheme = scheme
         self._groups = [1] * cell_bits if scheme == "sign" else _group_sizes(cell_bits)
         planes = sum(1 << (g - 1) for g in self._groups)
-        self._uniform = scheme == "margin" and len(set(self._groups)) == 1
-        self._used = planes
         self._planes = seeded_gaussian(dim, planes, seed)
         self._planes.flags.writeable = False
+        self._group_bits = np.array(self._groups, dtype=np.intp)
+        self._group_bits.flags.writeable = False
+        if scheme == "margin":  # compile the cell's pass now, not mid-request
+            self.cell(np.zeros(dim, dtype=np.float32))
 
     def projections(self, vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         out: npt.NDArray[np.float32] = vector @ self._planes
@@ -83,24 +86,26 @@ class HyperplaneCells:
         proj = self.projections(vector)
         if self.scheme == "sign":
             return _bits(proj > 0.0)
-        if self._uniform:
-            size = self._groups[0]
-            span = 1 << (size - 1)
-            best = np.abs(proj[: self._used].reshape(-1, span)).argmax(axis=1).tolist()
-            cell = 0
-            for g, index in enumerate(best):  # python ints: faster than numpy for 2 groups
-                side = proj.item(g * span + index) > 0.0
-                cell = (cell << size) | (index << 1) | side
-            return cell
-        cell = 0
-        pos = 0
-        for bits in self._groups:
-            width = 1 << (bits - 1)
-            group = proj[pos : pos + width]
-            pos += width
-            top = int(np.argmax(np.abs(group)))
-            cell = (cell << bits) | (top << 1) | int(group[top] > 0.0)
-        return cell
+        return int(_margin_cell(proj, self._group_bits))
+
+
+@compiled()
+def _margin_cell(proj: Any, groups: Any) -> int:  # pragma: no cover - compiled
+    """The margin scheme's cell in one compiled pass: per group of ``2**(g-1)`` projections,
+    the index of the largest absolute one (the first, as numpy's argmax) and its side."""
+    cell = 0
+    pos = 0
+    for bits in groups:
+        width = 1 << (bits - 1)
+        top = 0
+        largest = abs(proj[pos])
+        for k in range(1, width):
+            value = abs(proj[pos + k])
+            if value > largest:
+                top, largest = k, value
+        cell = (cell << bits) | (top << 1) | (1 if proj[pos + top] > 0.0 else 0)
+        pos += width
+    return cell
 
 
 def _bits(signs: npt.NDArray[np.bool_]) -> int:

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from gateway.fingerprints.cells import HyperplaneCells
 from gateway.fingerprints.embed import Embedder, HashedNgramEmbedder, Vector
 from gateway.fingerprints.estimate import estimate_text_tokens
-from gateway.fingerprints.frame import body_segment, frame_hash, frame_range, sentence_frame
+from gateway.fingerprints.frame import body_segment, frame_hash, framed_body, sentence_frame
 from gateway.fingerprints.hashing import hash_sequence, stable_hash64
 from gateway.fingerprints.lexicon import Lexicon
 from gateway.fingerprints.normalize import normalize
 from gateway.fingerprints.request import PromptParts, prompt_parts, request_features
-from gateway.fingerprints.simhash import bands, ngram_features, simhash
+from gateway.fingerprints.simhash import bands, ngram_simhash
 from gateway.fingerprints.skeleton import Skeleton, Skeletonizer
 from gateway.fingerprints.tokens import exact_of
 from gateway.model import BudgetPrint, Fingerprint, RequestFeatures
@@ -66,6 +66,9 @@ class Fingerprinter:
         self.lexicon = Lexicon(skeletonizer=self.skeletonizer)
         # every Skeletonizer hashes alike, so the default embedder reuses our skeleton
         self._fast = isinstance(self.embedder, HashedNgramEmbedder)
+        # compile the passes of the cell and the SimHash now, not mid-request
+        ngram_simhash(self.skeleton_of("a b").hashes)
+        self.cell_of("a: b c\nd")
 
     def fingerprint(
         self,
@@ -118,9 +121,7 @@ class Fingerprinter:
         return self._cell(self.skeleton_of(text))
 
     def _cell(self, sk: Skeleton) -> int:
-        segment = body_segment(sk)
-        select = segment if frame_range(sk, segment) is not None else None
-        return self.cells.cell(self.embedding(sk, select))
+        return self.cells.cell(self.embedding(sk, framed_body(sk)))
 
     def features(
         self,
@@ -157,7 +158,7 @@ class Fingerprinter:
         segment = body_segment(sk)
         frame = frame_hash(sk, segment)
         select = segment if frame else None
-        sim = simhash(ngram_features(sk.hashes))
+        sim = ngram_simhash(sk.hashes)
         elicit = self.lexicon.match_tokens(tokens)
         frame = frame or _sentence_frame(sk, elicit.anchor)
         if tail:  # a prefill or a tool result carrying the ask: the user turn's wording
@@ -203,7 +204,7 @@ class Fingerprinter:
         sk = skeleton if skeleton is not None else self.skeleton_of(parts.last_user)
         frame = frame_hash(sk, body_segment(sk))
         if not frame:
-            frame = _sentence_frame(sk, self.lexicon.match_tokens(sk.tokens).anchor)
+            frame = _sentence_frame(sk, self.lexicon.anchor(sk.tokens))
         return Fingerprint(
             exact=0, skeleton=0, simhash=0, bands=(0, 0, 0, 0),
             cell=cell if cell is not None and skeleton is not None else 0, system=0, words=0,

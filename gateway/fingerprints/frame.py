@@ -22,8 +22,11 @@ share no frame (30 of them have none).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from gateway.fingerprints.compiled import compiled
 from gateway.fingerprints.hashing import hash_sequence
 from gateway.fingerprints.skeleton import Skeleton
 from gateway.fingerprints.tokens import Bools
@@ -69,6 +72,29 @@ def frame_range(
     if len(segments) - (end - first) < min_tokens:
         return None
     return first, end
+
+
+@compiled()
+def _framed_body(segments: Any, min_tokens: int) -> int:  # pragma: no cover - compiled
+    """:func:`frame_range`'s test in one compiled pass over the entries' segments (never
+    decreasing, so each segment is one run): the body segment (the first longest run, as
+    ``body_segment``'s argmax) when there is a frame, else -1."""
+    n = len(segments)
+    if n == 0 or segments[0] == segments[n - 1]:
+        return -1
+    best, best_count, run = segments[0], 0, 0
+    for i in range(n):
+        run = run + 1 if i > 0 and segments[i] == segments[i - 1] else 1
+        if run > best_count:
+            best, best_count = segments[i], run
+    return -1 if n - best_count < min_tokens else best
+
+
+def framed_body(sk: Skeleton, min_tokens: int = MIN_FRAME_TOKENS) -> int | None:
+    """The body segment when the skeleton has a frame (``frame_range`` is not None), else
+    None: the segment whose tokens the novelty cell embeds."""
+    body = int(_framed_body(sk.segments, min_tokens))
+    return None if body < 0 else body
 
 
 def frame_hash(sk: Skeleton, segment: int | None = None, min_tokens: int = MIN_FRAME_TOKENS) -> int:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from gateway.fingerprints.compiled import compiled
 from gateway.fingerprints.hashing import U64
 from gateway.fingerprints.lexicon_terms import TERMS, Term
 from gateway.fingerprints.skeleton import Skeletonizer
@@ -27,6 +29,7 @@ MAX_TERMS = 8  # ids reported per prompt
 MAX_WINDOWS = 6  # per term; beyond, the whole text is searched
 WINDOW = 120  # characters each side of an anchor
 _BITS = 16  # the bitmap is indexed by the low 16 bits of a token hash
+_LOW = np.uint64((1 << _BITS) - 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,18 @@ def _fold(text: str) -> str:
 def _window(tokens: Tokens, token: int) -> slice:
     """The characters within ``WINDOW`` of one token."""
     return slice(max(int(tokens.starts[token]) - WINDOW, 0), int(tokens.ends[token]) + WINDOW)
+
+
+@compiled()
+def _candidates(hashes: Any, bitmap: Any) -> Any:  # pragma: no cover - compiled
+    """Indices of the tokens whose hash's low 16 bits are set in ``bitmap`` (in order)."""
+    out = np.empty(len(hashes), dtype=np.intp)
+    count = 0
+    for i in range(len(hashes)):
+        if bitmap[np.intp(hashes[i] & _LOW)]:
+            out[count] = i
+            count += 1
+    return out[:count]
 
 
 class Lexicon:
@@ -69,39 +84,54 @@ class Lexicon:
         bitmap.flags.writeable = False
         self._bitmap = bitmap
         self._literals = tuple((i, t.literal) for i, t in enumerate(terms) if t.literal)
+        self.score("a")  # compile the anchor search now, not mid-request
 
     def _anchored(self, hashes: U64) -> dict[int, list[int]]:
         """term index -> token indices of its anchors in the text."""
-        maybe = np.flatnonzero(self._bitmap[hashes.astype(np.uint16)])  # the low 16 bits
+        maybe = _candidates(hashes, self._bitmap)
         found: dict[int, list[int]] = {}
         for tok, h in zip(maybe.tolist(), hashes[maybe].tolist(), strict=True):
             for term in self._owners.get(h, ()):
                 found.setdefault(term, []).append(tok)
         return found
 
-    def match_tokens(self, tokens: Tokens) -> Elicitation:
-        """Score a tokenised text (the fingerprinter's fast path)."""
+    def _anchored_hits(self, tokens: Tokens, folded: list[str]) -> Iterator[tuple[int, int]]:
+        """(term index, token of its matched phrase) of each anchored term that matches, in
+        the order of their anchors' first tokens; ``folded`` caches the whole folded text."""
         text = tokens.text
-        whole: str | None = None
-        hits: list[int] = []
-        anchor = -1
         for term, toks in self._anchored(tokens.hashes).items():
             pattern = self._patterns[term]
             if len(toks) > MAX_WINDOWS:
-                whole = _fold(text) if whole is None else whole
-                found = toks[0] if pattern.search(whole) else -1
+                if not folded:
+                    folded.append(_fold(text))
+                found = toks[0] if pattern.search(folded[0]) else -1
             else:
                 found = next(
                     (t for t in toks if pattern.search(_fold(text[_window(tokens, t)]))),
                     -1,
                 )
             if found >= 0:
-                hits.append(term)
-                anchor = found if anchor < 0 else anchor
+                yield term, found
+
+    def anchor(self, tokens: Tokens) -> int:
+        """:meth:`match_tokens`' ``anchor`` alone (the first anchored term's match; -1:
+        none), without matching the terms after it or the literal terms."""
+        return next((found for _, found in self._anchored_hits(tokens, [])), -1)
+
+    def match_tokens(self, tokens: Tokens) -> Elicitation:
+        """Score a tokenised text (the fingerprinter's fast path)."""
+        text = tokens.text
+        folded: list[str] = []
+        hits: list[int] = []
+        anchor = -1
+        for term, found in self._anchored_hits(tokens, folded):
+            hits.append(term)
+            anchor = found if anchor < 0 else anchor
         for term, literal in self._literals:
             if literal in text:
-                whole = _fold(text) if whole is None else whole
-                if self._patterns[term].search(whole):
+                if not folded:
+                    folded.append(_fold(text))
+                if self._patterns[term].search(folded[0]):
                     hits.append(term)
         if not hits:
             return _NONE

@@ -6,8 +6,11 @@ bands, so they share at least one (pigeonhole). A band value is an O(1) near-dup
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from gateway.fingerprints.compiled import compiled
 from gateway.fingerprints.hashing import U64
 
 BANDS = 4
@@ -40,6 +43,58 @@ def simhash(features: U64) -> int:
     counts = chunks if len(chunks) == 1 else chunks.sum(axis=0)
     packed = np.packbits(counts > (n >> 1), bitorder="little")  # count * 2 > n
     return int.from_bytes(packed.tobytes(), "little")
+
+
+def _byte_lanes() -> U64:
+    """Per byte value, its 8 bits spread over the 8 bytes of a uint64 (bit k -> byte k)."""
+    lanes = np.zeros(256, dtype=np.uint64)
+    for bit in range(8):
+        lanes |= ((np.arange(256, dtype=np.uint64) >> np.uint64(bit)) & np.uint64(1)) << np.uint64(
+            8 * bit
+        )
+    lanes.flags.writeable = False
+    return lanes
+
+
+_BYTE_LANES = _byte_lanes()
+_U8 = np.uint64(8)
+_BYTE = np.uint64(0xFF)
+
+
+@compiled()
+def _ngram_simhash(hashes: Any, lanes: Any) -> Any:  # pragma: no cover - compiled
+    """``simhash(ngram_features(hashes))`` in one compiled pass: the 2-grams made on the fly
+    and each feature's bits counted eight at a time in byte lanes (``lanes``: a byte's bits
+    spread over the bytes of a uint64), as :func:`simhash` counts them."""
+    n = len(hashes)
+    total = n if n < 2 else 2 * n - 1
+    out = np.uint64(0)
+    if total == 0:
+        return out
+    counts = np.zeros(64, dtype=np.int64)
+    acc = np.zeros(8, dtype=np.uint64)
+    filled = 0
+    for j in range(total):
+        f = hashes[j] if j < n else (hashes[j - n] * _K1) ^ (hashes[j - n + 1] * _K2)
+        for b in range(8):
+            acc[b] += lanes[np.intp((f >> (_U8 * np.uint64(b))) & _BYTE)]
+        filled += 1
+        if filled == _LANE_MAX or j == total - 1:
+            for b in range(8):
+                for k in range(8):
+                    counts[8 * b + k] += np.int64((acc[b] >> (_U8 * np.uint64(k))) & _BYTE)
+                acc[b] = np.uint64(0)
+            filled = 0
+    half = total >> 1
+    for k in range(64):
+        if counts[k] > half:
+            out |= np.uint64(1) << np.uint64(k)
+    return out
+
+
+def ngram_simhash(hashes: U64) -> int:
+    """``simhash(ngram_features(hashes))``, the fingerprint's SimHash, in one compiled pass."""
+    return int(_ngram_simhash(hashes, _BYTE_LANES))
 
 
 def bands(value: int) -> tuple[int, int, int, int]:

@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 
 from gateway.fingerprints import chars as C
-from gateway.fingerprints.cells import HyperplaneCells
+from gateway.fingerprints.cells import HyperplaneCells, _margin_cell
 from gateway.fingerprints.embed import HashedNgramEmbedder
-from gateway.fingerprints.frame import body_segment, frame_hash
+from gateway.fingerprints.frame import body_segment, frame_hash, frame_range, framed_body
 from gateway.fingerprints.hashing import PrefixHasher, fmix64, hash_sequence, stable_hash64
+from gateway.fingerprints.lexicon import Lexicon, _candidates
 from gateway.fingerprints.simhash import simhash
 from gateway.fingerprints.skeleton import Skeletonizer, premask_spans
 from gateway.fingerprints.skeleton import _www as www_spans
@@ -189,18 +190,66 @@ def test_embedding_equals_signed_float_feature_hashing(texts: list[str]) -> None
             assert got.tobytes() == want.tobytes(), text[:40]
 
 
-def test_uniform_margin_cells_equal_the_per_group_rule() -> None:
-    cells = HyperplaneCells(64, cell_bits=14, seed=3)
+@pytest.mark.parametrize("dim", [512, 64, 8])
+def test_the_compiled_embedding_pass_equals_content_then_vector(
+    texts: list[str], skz: Skeletonizer, dim: int
+) -> None:
+    """The one compiled pass of ``embed_skeleton`` (text without CJK) gives the vector that
+    ``content`` then ``_vector`` give, bit for bit, for the whole text and per segment, also
+    for a text longer than the skeleton's cap."""
+    emb = HashedNgramEmbedder(dim=dim, skeletonizer=skz)
+    long = " ".join(f"Word{i % 7} topic{i} about: the" for i in range(skz.max_words))
+    checked = 0
+    for text in [*texts, long]:
+        sk = skz.skeleton(text)
+        if sk.tokens.cjk:
+            continue
+        for segment in (None, body_segment(sk), 0, 1, 2):
+            idx = emb.content(sk, segment)
+            want = emb._vector(sk.tokens.hashes[idx]) if len(idx) else np.zeros(dim, np.float32)
+            got = emb.embed_skeleton(sk, segment)
+            assert got.dtype == np.float32 and got.tobytes() == want.tobytes(), text[:40]
+            checked += len(idx) > 0
+    assert checked > 100
+
+
+def test_the_framed_body_equals_body_segment_and_frame_range(
+    texts: list[str], skz: Skeletonizer
+) -> None:
+    """The compiled test of the novelty cell (``framed_body``) gives the body segment exactly
+    when ``frame_range`` finds a frame, for several minimum frame sizes."""
+    framed = 0
+    for text in [*texts, "a: b", "a: b c", "x\ny\nz", "a b: c d\ne f g: h"]:
+        sk = skz.skeleton(text)
+        for min_tokens in (0, 1, 2, 3, 5):
+            body = body_segment(sk)
+            want = body if frame_range(sk, body, min_tokens) is not None else None
+            assert framed_body(sk, min_tokens) == want, (text[:40], min_tokens)
+            framed += want is not None
+    assert framed > 50
+
+
+@pytest.mark.parametrize("cell_bits", [14, 10, 5, 1])
+def test_margin_cells_equal_the_per_group_rule(cell_bits: int) -> None:
+    """The compiled margin cell: per group the first largest absolute projection (numpy's
+    argmax) and its side; ties included (the zero vector, repeated values)."""
+    cells = HyperplaneCells(64, cell_bits=cell_bits, seed=3)
+    sizes = [7] * (cell_bits // 7) + ([cell_bits % 7] if cell_bits % 7 else [])
     rng = np.random.default_rng(3)
-    for _ in range(300):
-        vec = rng.standard_normal(64).astype(np.float32)
-        proj = cells.projections(vec)
-        want = 0
-        for g in range(2):
-            group = proj[g * 64 : (g + 1) * 64]
+    vectors = [rng.standard_normal(64).astype(np.float32) for _ in range(300)]
+    projections = [cells.projections(v) for v in vectors]
+    projections.append(np.zeros(len(projections[0]), np.float32))
+    projections += [np.round(p / 4) for p in projections[:20]]  # many equal absolute values
+    groups = np.array(sizes, dtype=np.intp)
+    for i, proj in enumerate(projections):
+        got = cells.cell(vectors[i]) if i < len(vectors) else _margin_cell(proj, groups)
+        want, pos = 0, 0
+        for bits in sizes:
+            group = proj[pos : pos + (1 << (bits - 1))]
+            pos += len(group)
             top = int(np.argmax(np.abs(group)))
-            want = (want << 7) | (top << 1) | int(group[top] > 0.0)
-        assert cells.cell(vec) == want
+            want = (want << bits) | (top << 1) | int(group[top] > 0.0)
+        assert got == want
 
 
 def test_frame_hash_equals_the_masked_definition(texts: list[str], skz: Skeletonizer) -> None:
@@ -225,3 +274,24 @@ def test_frame_hash_equals_the_masked_definition(texts: list[str], skz: Skeleton
         assert got == (hash_sequence(seq) or 1)
         framed += 1
     assert framed > 20
+
+
+def test_the_lexicons_candidates_equal_the_bitmap_lookup(
+    texts: list[str], skz: Skeletonizer
+) -> None:
+    """The compiled anchor search: the tokens whose hash's low 16 bits the bitmap holds, in
+    order, as the numpy lookup finds them."""
+    lexicon = Lexicon(skeletonizer=skz)
+    rng = np.random.default_rng(5)
+    cases = [skz.tokenize(t).hashes for t in texts]
+    cases += [rng.integers(0, 2**64, size=n, dtype=np.uint64) for n in (0, 1, 5000)]
+    bitmap = lexicon._bitmap.copy()
+    bitmap[::3] = True  # a denser bitmap: random hashes hit it too
+    found = 0
+    for hashes in cases:
+        for table in (lexicon._bitmap, bitmap):
+            want = np.flatnonzero(table[hashes.astype(np.uint16)])
+            got = _candidates(hashes, table)
+            assert got.tolist() == want.tolist()
+            found += len(want)
+    assert found > 1000

@@ -6,8 +6,10 @@ import random
 
 import numpy as np
 
+from gateway.fingerprints.fingerprint import Fingerprinter
 from gateway.fingerprints.hashing import fmix64
-from gateway.fingerprints.simhash import bands, hamming, ngram_features, simhash
+from gateway.fingerprints.simhash import bands, hamming, ngram_features, ngram_simhash, simhash
+from loadtest.corpus import load_prompts
 
 
 def test_distance_at_most_three_shares_a_band() -> None:
@@ -59,3 +61,17 @@ def test_bigram_features_depend_on_order() -> None:
     assert len(forward) == 5
     assert set(forward[:3].tolist()) == set(backward[:3].tolist())
     assert set(forward[3:].tolist()).isdisjoint(backward[3:].tolist())
+
+
+def test_the_compiled_ngram_simhash_equals_simhash_of_ngram_features() -> None:
+    """``ngram_simhash`` (one compiled pass, byte-lane counters flushed every 255 features)
+    equals ``simhash(ngram_features(...))`` on random hashes of every length around the
+    flush boundaries, on constant hashes (every count at its most) and on corpus prompts."""
+    rng = np.random.default_rng(7)
+    cases = [rng.integers(0, 2**64, size=n, dtype=np.uint64) for n in range(0, 300)]
+    cases += [rng.integers(0, 2**64, size=n, dtype=np.uint64) for n in (511, 512, 1000, 4000)]
+    cases += [np.full(n, 2**64 - 1, dtype=np.uint64) for n in (1, 2, 128, 129, 300)]
+    fingerprinter = Fingerprinter()
+    cases += [fingerprinter.skeleton_of(p.text).hashes for p in load_prompts(full=False)[:300]]
+    for hashes in cases:
+        assert ngram_simhash(hashes) == simhash(ngram_features(hashes)), len(hashes)

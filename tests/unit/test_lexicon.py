@@ -111,3 +111,18 @@ def test_phrases_far_apart_in_long_text_still_match() -> None:
     assert "en.step_by_step" in ids and score >= 0.5
     many = " ".join(["a step forward"] * 20) + " step by step"  # more anchors than windows
     assert "en.step_by_step" in elicitation_score(many)[1]
+
+
+def test_the_anchor_alone_is_the_whole_matchs_anchor() -> None:
+    """``Lexicon.anchor`` (what a frame-only fingerprint reads) equals ``match_tokens``'
+    anchor on corpus prompts, the eliciting phrases and text with more anchors than windows."""
+    lexicon = default_lexicon()
+    texts = [p.text for p in load_prompts(full=False)] + list(ELICITING.values()) + RUBRIC
+    texts.append(" ".join(["a step forward"] * 20) + " step by step")
+    anchored = 0
+    for text in texts:
+        tokens = lexicon.skeletonizer.tokenize(text)
+        want = lexicon.match_tokens(tokens).anchor
+        assert lexicon.anchor(tokens) == want, text[:40]
+        anchored += want >= 0
+    assert anchored >= 20
