@@ -205,14 +205,17 @@ async def test_template_fan_out_counts_in_order_and_ignores_replays(rig: Rig) ->
 
 def crowded(count: int, seed: int = 11) -> list[Seen]:
     """A heavy entity: ``count`` observations, most with a new cell, skeleton and prompt (more
-    than a sparse set holds), a quarter repeating an earlier one; it crosses a window epoch."""
+    than a sparse set holds), a quarter repeating an earlier one, on ever higher coarse topics;
+    it crosses a window epoch."""
     rng = random.Random(seed)
     base, t, out = recorded(1)[0].obs, START, []
     for i in range(count):
         t += 1.5
         again = rng.random() < 0.25
         bits = rng.randrange(1 << 14) if not again else (i * 7919) % 97
-        obs = replace(base, cell=bits, skeleton=bits ^ 0x55, exact=bits * 3, member=f"m{i % 2}")
+        obs = replace(
+            base, cell=bits, skeleton=bits ^ 0x55, exact=bits * 3, member=f"m{i % 2}", topic=i // 12
+        )  # topics climbing batch by batch: the histogram grows
         out.append(Seen(obs, t, f"0:{1700000000000 + i}-0"))
     return out
 
