@@ -121,24 +121,35 @@ def read_keys(url: str, prefix: str) -> tuple[dict[str, Counter[str]], int]:
         sizes: Counter[str] = Counter()
         shape_keys: Counter[str] = Counter()
         shape_sizes: Counter[str] = Counter()
+        shape_ttls: dict[str, list[int]] = {}
         for raw in client.scan_iter(match=f"{prefix}:*", count=1000):
             key = raw.decode()
             group, shape = group_of(key, prefix), shape_of(key, prefix)
             size = int(client.memory_usage(raw, samples=0) or 0)
+            ttl = int(client.pttl(raw))  # -1: no TTL, -2: gone
             counts[group] += 1
             sizes[group] += size
-            if 0 <= int(client.pttl(raw)) < SHORT_LIVED_MS:  # -1: no TTL, -2: gone
+            if 0 <= ttl < SHORT_LIVED_MS:
                 sizes["short-lived"] += size
             if group == STREAM:
                 counts["stream entries"] += int(client.xlen(raw))
             else:
                 shape_keys[shape] += 1
                 shape_sizes[shape] += size
+                shape_ttls.setdefault(shape, []).append(ttl)
         used = int(client.info("memory")["used_memory"])
     finally:
         client.close()
     groups = {"keys": counts, "bytes": sizes, "shape_keys": shape_keys, "shapes": shape_sizes}
+    groups["ttl_minutes"] = Counter({shape: ttl_minutes(t) for shape, t in shape_ttls.items()})
     return groups, used
+
+
+def ttl_minutes(ttls: list[int]) -> int:
+    """The median TTL left on a shape's keys (PTTL, ms) at the end of the run, in minutes;
+    -1 when most have none (they stay until deleted: the graph, pruned by evidence age)."""
+    left = sorted(ttls)[len(ttls) // 2] if ttls else -1
+    return -1 if left < 0 else round(left / 60_000)
 
 
 def used_memory(url: str) -> int:
@@ -184,6 +195,10 @@ async def day(url: str, plan: Plan, seed: int, max_seconds: float) -> dict[str, 
     )
 
 
+def ttl_in_hours(minutes: int) -> float:
+    return -1.0 if minutes < 0 else round(minutes / 60, 1)
+
+
 def summarise(groups: dict[str, Counter[str]], used_delta: int, **run: Any) -> dict[str, Any]:
     """Bytes per active account-day, per group, and the growth to a million accounts."""
     active = groups["keys"]["last seen"]
@@ -214,6 +229,7 @@ def summarise(groups: dict[str, Counter[str]], used_delta: int, **run: Any) -> d
                 "keys": groups["shape_keys"][shape],
                 "bytes_per_key": round(size / groups["shape_keys"][shape]),
                 "bytes_per_account": round(size / active, 1),
+                "ttl_hours": ttl_in_hours(groups["ttl_minutes"].get(shape, -1)),
             }
             for shape, size in groups["shapes"].most_common(SHAPES_SHOWN)
         },
@@ -240,11 +256,18 @@ def render(report: dict[str, Any], goal: float = 4096) -> str:
     for name, g in report["groups"].items():
         shared = " (not per account)" if name in NOT_PER_ACCOUNT else ""
         lines.append(f"{name:<24}{g['keys']:>8}{g['bytes_per_account']:>15.1f}{shared}")
-    lines.append(f"{'largest key shapes':<56}{'keys':>8}{'bytes/key':>11}{'bytes/account':>15}")
+    lines.append(
+        f"{'largest key shapes':<56}{'keys':>8}{'bytes/key':>11}{'bytes/account':>15}"
+        f"{'TTL left h':>12}"
+    )
     for shape, g in report["shapes"].items():
+        ttl = g.get("ttl_hours", -1.0)
+        left = "none" if ttl < 0 else f"{ttl:.1f}"
         lines.append(
             f"{shape[:55]:<56}{g['keys']:>8}{g['bytes_per_key']:>11}{g['bytes_per_account']:>15.1f}"
+            f"{left:>12}"
         )
+    lines.append("(TTL left h: the median TTL left at the end of the run; none: no TTL)")
     stream = report["stream"]
     if 0 < stream["entries"] < 1000:  # too few: the streams' own overhead would dominate
         total = stream["entries"] * stream["bytes_per_entry"]
