@@ -162,8 +162,11 @@ def used_memory(url: str) -> int:
         client.close()
 
 
-async def day(url: str, plan: Plan, seed: int, max_seconds: float) -> dict[str, Any]:
-    """Run one simulated day of ``plan`` and read the memory it left."""
+async def day(
+    url: str, plan: Plan, seed: int, max_seconds: float, prefix: str | None = None
+) -> dict[str, Any]:
+    """Run one simulated day of ``plan`` and read the memory it left (keys under ``prefix``;
+    None: a random one, for a shared server)."""
     pools = load_pools("reporting")
     accounts = build(plan, seed)
     clock = FakeClock(START)
@@ -171,7 +174,7 @@ async def day(url: str, plan: Plan, seed: int, max_seconds: float) -> dict[str, 
     before = used_memory(url)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="dg-memory-") as tmp:
-        harness = Harness(SHIPPED, Path(tmp), url, clock, plan.solve_budget)
+        harness = Harness(SHIPPED, Path(tmp), url, clock, plan.solve_budget, prefix)
         await harness.start(acc for acc, _ in accounts)
         try:
             requests: int | None = None  # None: cut short (the simulated hours say where)
@@ -188,6 +191,7 @@ async def day(url: str, plan: Plan, seed: int, max_seconds: float) -> dict[str, 
         groups,
         after - before,
         plan=plan.name,
+        prefix=harness.prefix,
         accounts=len(accounts),
         requests=requests,
         simulated_hours=round((clock.now() - START) / 3600, 2),
@@ -249,6 +253,7 @@ def render(report: dict[str, Any], goal: float = 4096) -> str:
     requests = "cut short by --max-seconds" if count is None else f"{count} requests"
     lines = [
         f"Redis memory, one simulated day ({report['plan']}: {report['accounts']} accounts, "
+        f"key prefix {report.get('prefix', '?')!r}, "
         f"{report['active_accounts']} active, {requests}, "
         f"{report['simulated_hours']} simulated hours in {report['wall_seconds']} s)",
         f"{'group':<24}{'keys':>8}{'bytes/account':>15}",
@@ -336,7 +341,10 @@ def main(argv: list[str] | None = None) -> int:
         if url is None:
             server, url = start_redis(Path(tmp))
         try:
-            report = asyncio.run(day(url, SIZES[args.size], args.seed, args.max_seconds))
+            # a private server holds this run's keys only: the shipped prefix (key names are
+            # part of every key's bytes); a shared one (--url) a random prefix apart
+            prefix = Settings().store_prefix if server is not None else None
+            report = asyncio.run(day(url, SIZES[args.size], args.seed, args.max_seconds, prefix))
         finally:
             if server is not None:
                 server.stop()
