@@ -50,6 +50,9 @@ async def test_a_short_day_counts_every_store(redis_url: str) -> None:
     assert report["million_accounts_gb"] == pytest.approx(total * 1e6 / 1e9, rel=0.01)
     assert report["million_accounts_per_account_gb"] < report["million_accounts_gb"]
     assert 0 < report["short_lived_bytes"] < report["bytes_per_active_account_day"]
+    assert report["long_lived_bytes"] == pytest.approx(
+        report["bytes_per_active_account_day"] - report["short_lived_bytes"], abs=0.2
+    )
     side_by_side = compare(report, report).splitlines()
     assert any(line.startswith("account budgets") for line in side_by_side)
     assert side_by_side[-1].split()[-2:] == [f"{report['bytes_per_active_account_day']:.0f}"] * 2
