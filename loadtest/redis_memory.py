@@ -121,24 +121,35 @@ def read_keys(url: str, prefix: str) -> tuple[dict[str, Counter[str]], int]:
         sizes: Counter[str] = Counter()
         shape_keys: Counter[str] = Counter()
         shape_sizes: Counter[str] = Counter()
+        shape_ttls: dict[str, list[int]] = {}
         for raw in client.scan_iter(match=f"{prefix}:*", count=1000):
             key = raw.decode()
             group, shape = group_of(key, prefix), shape_of(key, prefix)
             size = int(client.memory_usage(raw, samples=0) or 0)
+            ttl = int(client.pttl(raw))  # -1: no TTL, -2: gone
             counts[group] += 1
             sizes[group] += size
-            if 0 <= int(client.pttl(raw)) < SHORT_LIVED_MS:  # -1: no TTL, -2: gone
+            if 0 <= ttl < SHORT_LIVED_MS:
                 sizes["short-lived"] += size
             if group == STREAM:
                 counts["stream entries"] += int(client.xlen(raw))
             else:
                 shape_keys[shape] += 1
                 shape_sizes[shape] += size
+                shape_ttls.setdefault(shape, []).append(ttl)
         used = int(client.info("memory")["used_memory"])
     finally:
         client.close()
     groups = {"keys": counts, "bytes": sizes, "shape_keys": shape_keys, "shapes": shape_sizes}
+    groups["ttl_minutes"] = Counter({shape: ttl_minutes(t) for shape, t in shape_ttls.items()})
     return groups, used
+
+
+def ttl_minutes(ttls: list[int]) -> int:
+    """The median TTL left on a shape's keys (PTTL, ms) at the end of the run, in minutes;
+    -1 when most have none (they stay until deleted: the graph, pruned by evidence age)."""
+    left = sorted(ttls)[len(ttls) // 2] if ttls else -1
+    return -1 if left < 0 else round(left / 60_000)
 
 
 def used_memory(url: str) -> int:
@@ -151,8 +162,11 @@ def used_memory(url: str) -> int:
         client.close()
 
 
-async def day(url: str, plan: Plan, seed: int, max_seconds: float) -> dict[str, Any]:
-    """Run one simulated day of ``plan`` and read the memory it left."""
+async def day(
+    url: str, plan: Plan, seed: int, max_seconds: float, prefix: str | None = None
+) -> dict[str, Any]:
+    """Run one simulated day of ``plan`` and read the memory it left (keys under ``prefix``;
+    None: a random one, for a shared server)."""
     pools = load_pools("reporting")
     accounts = build(plan, seed)
     clock = FakeClock(START)
@@ -160,7 +174,7 @@ async def day(url: str, plan: Plan, seed: int, max_seconds: float) -> dict[str, 
     before = used_memory(url)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="dg-memory-") as tmp:
-        harness = Harness(SHIPPED, Path(tmp), url, clock, plan.solve_budget)
+        harness = Harness(SHIPPED, Path(tmp), url, clock, plan.solve_budget, prefix)
         await harness.start(acc for acc, _ in accounts)
         try:
             requests: int | None = None  # None: cut short (the simulated hours say where)
@@ -177,11 +191,16 @@ async def day(url: str, plan: Plan, seed: int, max_seconds: float) -> dict[str, 
         groups,
         after - before,
         plan=plan.name,
+        prefix=harness.prefix,
         accounts=len(accounts),
         requests=requests,
         simulated_hours=round((clock.now() - START) / 3600, 2),
         wall_seconds=round(time.perf_counter() - started, 1),
     )
+
+
+def ttl_in_hours(minutes: int) -> float:
+    return -1.0 if minutes < 0 else round(minutes / 60, 1)
 
 
 def summarise(groups: dict[str, Counter[str]], used_delta: int, **run: Any) -> dict[str, Any]:
@@ -204,6 +223,7 @@ def summarise(groups: dict[str, Counter[str]], used_delta: int, **run: Any) -> d
         "bytes_per_active_account_day_used_memory": round(used_delta / active, 1),
         "per_account_state_bytes": round(per_account / active, 1),
         "short_lived_bytes": round(groups["bytes"]["short-lived"] / active, 1),
+        "long_lived_bytes": round((total - groups["bytes"]["short-lived"]) / active, 1),
         "not_per_account_state_bytes": shared,
         "groups": {
             name: {"keys": groups["keys"][name], "bytes_per_account": round(size / active, 1)}
@@ -214,6 +234,7 @@ def summarise(groups: dict[str, Counter[str]], used_delta: int, **run: Any) -> d
                 "keys": groups["shape_keys"][shape],
                 "bytes_per_key": round(size / groups["shape_keys"][shape]),
                 "bytes_per_account": round(size / active, 1),
+                "ttl_hours": ttl_in_hours(groups["ttl_minutes"].get(shape, -1)),
             }
             for shape, size in groups["shapes"].most_common(SHAPES_SHOWN)
         },
@@ -233,6 +254,7 @@ def render(report: dict[str, Any], goal: float = 4096) -> str:
     requests = "cut short by --max-seconds" if count is None else f"{count} requests"
     lines = [
         f"Redis memory, one simulated day ({report['plan']}: {report['accounts']} accounts, "
+        f"key prefix {report.get('prefix', '?')!r}, "
         f"{report['active_accounts']} active, {requests}, "
         f"{report['simulated_hours']} simulated hours in {report['wall_seconds']} s)",
         f"{'group':<24}{'keys':>8}{'bytes/account':>15}",
@@ -240,11 +262,18 @@ def render(report: dict[str, Any], goal: float = 4096) -> str:
     for name, g in report["groups"].items():
         shared = " (not per account)" if name in NOT_PER_ACCOUNT else ""
         lines.append(f"{name:<24}{g['keys']:>8}{g['bytes_per_account']:>15.1f}{shared}")
-    lines.append(f"{'largest key shapes':<56}{'keys':>8}{'bytes/key':>11}{'bytes/account':>15}")
+    lines.append(
+        f"{'largest key shapes':<56}{'keys':>8}{'bytes/key':>11}{'bytes/account':>15}"
+        f"{'TTL left h':>12}"
+    )
     for shape, g in report["shapes"].items():
+        ttl = g.get("ttl_hours", -1.0)
+        left = "none" if ttl < 0 else f"{ttl:.1f}"
         lines.append(
             f"{shape[:55]:<56}{g['keys']:>8}{g['bytes_per_key']:>11}{g['bytes_per_account']:>15.1f}"
+            f"{left:>12}"
         )
+    lines.append("(TTL left h: the median TTL left at the end of the run; none: no TTL)")
     stream = report["stream"]
     if 0 < stream["entries"] < 1000:  # too few: the streams' own overhead would dominate
         total = stream["entries"] * stream["bytes_per_entry"]
@@ -265,7 +294,9 @@ def render(report: dict[str, Any], goal: float = 4096) -> str:
         f"{report['bytes_per_active_account_day_used_memory']:.0f} B by used_memory "
         "(the stream and the server's own overheads included)",
         f"of which {report['short_lived_bytes']:.0f} B in keys that expire within an hour of "
-        "their last write (held only for the accounts active in the last hour)",
+        "their last write (held only for the accounts active in the last hour; those of a few "
+        "minutes expire in real time during the run, so a slower run counts fewer): "
+        f"{report['long_lived_bytes']:.0f} B without them",
         f"target <= {goal:.0f} B per active account-day: {'met' if per <= goal else 'NOT met'}",
         f"a million active accounts a day: about {report['million_accounts_gb']:.1f} GB at "
         f"this mix, {report['million_accounts_per_account_gb']:.1f} GB of it in per-account "
@@ -313,7 +344,10 @@ def main(argv: list[str] | None = None) -> int:
         if url is None:
             server, url = start_redis(Path(tmp))
         try:
-            report = asyncio.run(day(url, SIZES[args.size], args.seed, args.max_seconds))
+            # a private server holds this run's keys only: the shipped prefix (key names are
+            # part of every key's bytes); a shared one (--url) a random prefix apart
+            prefix = Settings().store_prefix if server is not None else None
+            report = asyncio.run(day(url, SIZES[args.size], args.seed, args.max_seconds, prefix))
         finally:
             if server is not None:
                 server.stop()

@@ -62,9 +62,16 @@ class Harness:
     """Start with :meth:`start`, send with :meth:`send`, stop with :meth:`close`."""
 
     def __init__(
-        self, policy: Path, workdir: Path, store: str, clock: FakeClock, solve_budget: int = 100
+        self,
+        policy: Path,
+        workdir: Path,
+        store: str,
+        clock: FakeClock,
+        solve_budget: int = 100,
+        prefix: str | None = None,
     ) -> None:
         self.policy = policy
+        self._prefix = prefix  # None: a random one (this run's keys apart on a shared server)
         self.solve_budget = solve_budget  # proof-of-work solves left (real CPU: ~0.2 s each)
         self.solved = 0
         self.prefix = ""
@@ -87,7 +94,7 @@ class Harness:
         settings = Settings(
             upstream=str(self._mock.make_url("")).rstrip("/"),
             store=self.store,
-            store_prefix=f"dgeval{secrets.token_hex(4)}",
+            store_prefix=self._prefix or f"dgeval{secrets.token_hex(4)}",
             policies=str(self.policy),
             keys_file=str(self.workdir / "keys.yaml"),
             challenge_secret="detection-kit-" + "0" * 32,  # fixed: a deterministic run

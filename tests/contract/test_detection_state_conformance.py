@@ -205,14 +205,17 @@ async def test_template_fan_out_counts_in_order_and_ignores_replays(rig: Rig) ->
 
 def crowded(count: int, seed: int = 11) -> list[Seen]:
     """A heavy entity: ``count`` observations, most with a new cell, skeleton and prompt (more
-    than a sparse set holds), a quarter repeating an earlier one; it crosses a window epoch."""
+    than a sparse set holds), a quarter repeating an earlier one, on ever higher coarse topics;
+    it crosses a window epoch."""
     rng = random.Random(seed)
     base, t, out = recorded(1)[0].obs, START, []
     for i in range(count):
         t += 1.5
         again = rng.random() < 0.25
         bits = rng.randrange(1 << 14) if not again else (i * 7919) % 97
-        obs = replace(base, cell=bits, skeleton=bits ^ 0x55, exact=bits * 3, member=f"m{i % 2}")
+        obs = replace(
+            base, cell=bits, skeleton=bits ^ 0x55, exact=bits * 3, member=f"m{i % 2}", topic=i // 12
+        )  # topics climbing batch by batch: the histogram grows
         out.append(Seen(obs, t, f"0:{1700000000000 + i}-0"))
     return out
 
@@ -228,7 +231,18 @@ async def test_heavy_entities_switch_to_bitmaps_with_the_same_answers(rig: Rig) 
         keys = KeyBuilder(rig.prefix)
         epoch = int(seen[-1].now // WINDOW)
         for kind in ("cell", "skel", "exact"):
-            assert await rig.redis.type(keys.detection(ENTITY, kind, str(epoch))) == b"string"
+            dense = keys.detection(ENTITY, kind, str(epoch))
+            assert await rig.redis.type(dense) == b"string"
+            # written at its size (2^14 bits), not grown bit by bit into a doubled allocation
+            assert await rig.redis.strlen(dense) == 2048
+            assert (await rig.redis.memory_usage(dense) or 0) < 3072  # jemalloc: 2560
+        topics = keys.detection(ENTITY, "topics", str(epoch))
+        copy = keys.detection(ENTITY, "topics", "copy")
+        await rig.redis.set(copy, await rig.redis.get(topics) or b"")
+        usage = [await rig.redis.memory_usage(k) or 0 for k in (topics, copy)]
+        # the histogram holds no slack: the same bytes as a fresh string of its value (TTL aside)
+        assert 0 < usage[0] <= usage[1] + 32
+        await rig.redis.delete(copy)
         light = recorded(12)
         await rig.store.observe_batches(
             [replace(b, entity="a:light") for b in batches(light, 12)], AT

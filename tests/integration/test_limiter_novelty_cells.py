@@ -53,6 +53,17 @@ async def test_a_few_cells_take_two_bytes_each(store: RedisBudgetStore, key_pref
     assert await store.client.strlen(spec.key) == HEADER + 2 * (len(cells) + 1)
 
 
+async def test_a_sparse_key_holds_no_slack(store: RedisBudgetStore, key_prefix: str) -> None:
+    keys = KeyBuilder(key_prefix)
+    spec, copy = novelty(keys.account_budget("c", "a", "div")), keys.account_budget("c", "a", "x")
+    for cell in range(0, 200 * 37, 37):  # appended 2 bytes at a time (SETRANGE, not SETBIT)
+        await novel(store, spec, f"n{cell}", cell)
+    assert 0 < (await store.client.pttl(spec.key)) <= 3600 * 1000  # the TTL is kept
+    await store.client.set(copy, await store.client.get(spec.key) or b"")
+    usage = [await store.client.memory_usage(k) or 0 for k in (spec.key, copy)]
+    assert 0 < usage[0] <= usage[1] + 32  # as a fresh string of its bytes (TTL aside)
+
+
 async def test_many_cells_or_a_high_one_turn_the_key_dense(
     store: RedisBudgetStore, key_prefix: str
 ) -> None:
@@ -63,7 +74,12 @@ async def test_many_cells_or_a_high_one_turn_the_key_dense(
     )
     cells = [(i * 37) % 16384 for i in range(SPARSE_MAX + 3)]
     assert all([await novel(store, many, f"n{c}", c) for c in cells])
-    assert await store.client.strlen(many.key) == HEADER + max(cells) // 8 + 1  # the bitmap
+    # the bitmap, written at once at 2^14 bits (no doubled allocation from growing bit by bit)
+    assert await store.client.strlen(many.key) == HEADER + 16384 // 8
+    copy = keys.account_budget("c", "a", "copy")
+    await store.client.set(copy, await store.client.get(many.key) or b"")
+    usage = [await store.client.memory_usage(k) or 0 for k in (many.key, copy)]
+    assert 0 < usage[0] <= usage[1] + 32  # as a fresh string of its bytes (TTL aside)
     assert not any([await novel(store, many, f"r{c}", c) for c in cells])
     assert await novel(store, many, "x", 1) is True
     assert await novel(store, high, "a", 3) is True

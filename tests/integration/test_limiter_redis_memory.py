@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.redis.keys import KeyBuilder
-from loadtest.redis_memory import SIZES, compare, day, group_of, render, shape_of
+from loadtest.redis_memory import SIZES, compare, day, group_of, render, shape_of, ttl_minutes
 
 pytestmark = pytest.mark.redis
 
@@ -50,9 +50,23 @@ async def test_a_short_day_counts_every_store(redis_url: str) -> None:
     assert report["million_accounts_gb"] == pytest.approx(total * 1e6 / 1e9, rel=0.01)
     assert report["million_accounts_per_account_gb"] < report["million_accounts_gb"]
     assert 0 < report["short_lived_bytes"] < report["bytes_per_active_account_day"]
+    assert report["long_lived_bytes"] == pytest.approx(
+        report["bytes_per_active_account_day"] - report["short_lived_bytes"], abs=0.2
+    )
     side_by_side = compare(report, report).splitlines()
     assert any(line.startswith("account budgets") for line in side_by_side)
     assert side_by_side[-1].split()[-2:] == [f"{report['bytes_per_active_account_day']:.0f}"] * 2
+    # the TTL left per key shape: the last-seen record lives 90 days, the state hash a window
+    ttls = {shape: g["ttl_hours"] for shape, g in report["shapes"].items()}
+    assert ttls.get("{seen:*}", 90 * 24) > 80 * 24
+    assert 0 < ttls["{det:*}:s"] <= 24
+    assert "TTL left h" in render(report)
     # the diversity bitmap (2^14 cells) is the largest budget key: at most 2 KiB plus headers
     diversity = report["shapes"].get("{c:*}:a:*:account:diversity")
     assert diversity is not None and diversity["bytes_per_key"] <= 4096
+
+
+def test_the_ttl_of_a_shape_is_the_median_left() -> None:
+    assert ttl_minutes([60_000, 120_000, 7_200_000]) == 2
+    assert ttl_minutes([-1, -1, 60_000]) == -1  # most have none
+    assert ttl_minutes([]) == -1

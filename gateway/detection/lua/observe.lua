@@ -63,9 +63,13 @@ local function kind(key)
   end
   return found
 end
+-- Strings are written at their final size with SET: SETBIT, SETRANGE and BITFIELD grow a
+-- string by doubling its allocation, so a 2 KB bitmap grown bit by bit took up to 4 KB and a
+-- 256-byte histogram up to 512.
+local BITMAP_BYTES = 2048  -- 2^14 bits: every bit number observe sends (CELL_BITS)
 local function densify(key)
   local bits = redis.call('SMEMBERS', key)
-  redis.call('DEL', key)
+  redis.call('SET', key, string.rep('\0', BITMAP_BYTES))
   for _, bit in ipairs(bits) do redis.call('SETBIT', key, tonumber(bit), 1) end
   kinds[key] = 'string'
 end
@@ -182,7 +186,15 @@ if applied > 0 then
   end
   redis.call('HSET', h, unpack(out))
   if #topic_order > 0 then  -- saturating sums: the same as one increment at a time
-    local ops = { 'OVERFLOW', 'SAT' }
+    local ops, highest = { 'OVERFLOW', 'SAT' }, 0
+    for _, topic in ipairs(topic_order) do
+      if topic > highest then highest = topic end
+    end
+    local held = redis.call('STRLEN', KEYS[9])
+    if held < 2 * (highest + 1) then  -- grown to exactly the counters it holds (see above)
+      local zeros = string.rep('\0', 2 * (highest + 1) - held)
+      redis.call('SET', KEYS[9], (redis.call('GET', KEYS[9]) or '') .. zeros)
+    end
     for _, topic in ipairs(topic_order) do
       ops[#ops + 1] = 'INCRBY'
       ops[#ops + 1] = 'u16'

@@ -70,7 +70,10 @@ local function cell_add(key, sparse, entries, cell, idx, used)
   local remade = false
   if cell >= 0 then
     if sparse and (cell >= SPARSE_CELLS or #entries >= 2 * SPARSE_MAX) then
-      redis.call('DEL', key)
+      -- the header and 2^14 bits written at once: SETBIT grows a string by doubling its
+      -- allocation, a bitmap grown bit by bit took up to twice its bytes
+      local bytes = math.floor(math.max(SPARSE_CELLS - 1, cell) / 8) + 1
+      redis.call('SET', key, string.rep('\0', 16 + bytes))
       remade = true
       for at = 1, #entries, 2 do
         local hi, lo = string.byte(entries, at, at + 1)
