@@ -24,6 +24,7 @@ from gateway.auth.keys_file import KeyRecord, write_records
 from gateway.challenges.tokens import HEADER, header_value
 from gateway.challenges.tokens import solve as solve_pow
 from gateway.clock import FakeClock
+from gateway.clusters.types import ClusterInfo
 from gateway.mock.app import build_mock_app
 from gateway.settings import Settings
 from loadtest.detection.own_plan import OwnPlan
@@ -188,8 +189,9 @@ class Harness:
             )
             error = payload.get("error") or {}
         degraded = "x-gateway-degraded" in resp_headers
-        cluster_id, _ = await self.cluster_of(account)
-        over_plan = self.own_plan.after(cluster_id, self.clock.now())
+        assert self.state is not None
+        cluster = await self.state.clusters.get(account)  # after the answer: read once
+        over_plan = self.own_plan.after(cluster.cluster_id, self.clock.now())
         if status == 200:
             usage = payload.get("usage") or {}
             return Outcome(
@@ -202,8 +204,8 @@ class Harness:
         soft_refused = (
             status == 429
             and not over_plan
-            and not self.own_plan.pool_drained(cluster_id, self.clock.now())
-            and await self._soft_cluster_refusal(account, error)
+            and not self.own_plan.pool_drained(cluster.cluster_id, self.clock.now())
+            and _soft_cluster_refusal(error, cluster)
         )
         return Outcome(
             status,
@@ -216,15 +218,6 @@ class Harness:
             challenged=challenged,
             soft_cluster_refused=soft_refused,
         )
-
-    async def _soft_cluster_refusal(self, account: str, error: Mapping[str, Any]) -> bool:
-        """The 429 came from a cluster budget (as its message says) of a cluster of several
-        accounts linked by soft evidence only."""
-        if CLUSTER_REFUSAL not in str(error.get("message") or ""):
-            return False
-        assert self.state is not None
-        info = await self.state.clusters.get(account)
-        return info.size > 1 and info.soft
 
     def own_refusals(self) -> float:
         """How many times the shadow copies of the shipped account budgets would have
@@ -274,3 +267,9 @@ def _json(raw: bytes) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def _soft_cluster_refusal(error: Mapping[str, Any], cluster: ClusterInfo) -> bool:
+    """The 429 came from a cluster budget (as its message says) of ``cluster``, several
+    accounts linked by soft evidence only."""
+    return CLUSTER_REFUSAL in str(error.get("message") or "") and cluster.size > 1 and cluster.soft
