@@ -143,6 +143,9 @@ class RequestFeatures:
     worked_history: int = 0  # print (16 bits, never 0) of a worked-answer history; 0: none
     reasoning: bool = False  # reasoning_effort / reasoning / thinking asking for effort
     resample: bool = False  # best_of > 1, or a seed with a sampling temperature
+    # a continuation ("continue" after a cut answer: gateway.fingerprints.continuation): the
+    # answer pieces it continues (0: none); it is the ask it continues, not a new turn
+    continued: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,8 +50,18 @@ def elicitation_of(fingerprint: Fingerprint, features: RequestFeatures, max_outp
 
 def is_new_ask(features: RequestFeatures) -> bool:
     """A single-turn request, or a new full-length task after worked answers in the history
-    (exemplars sent as history are not a conversation the user continues)."""
-    return features.turns <= 1 or features.worked_history != 0
+    (exemplars sent as history are not a conversation the user continues). A continuation
+    ("continue" after a cut answer) is the ask it continues: its turns are not counted."""
+    return features.turns - features.continued <= 1 or features.worked_history != 0
+
+
+def trace_tokens(features: RequestFeatures) -> int | None:
+    """The output the request's trace has room for: its ``max_tokens``, summed over the
+    pieces of a continuation (each piece asked as much as this one)."""
+    max_tokens = features.max_tokens
+    if max_tokens is None or not features.continued:
+        return max_tokens
+    return max_tokens * (features.continued + 1)
 
 
 def observation(
@@ -69,22 +79,23 @@ def observation(
     max_output = max_tokens is not None and max_tokens >= policy.tuning.max_output_tokens
     elicitation = elicitation_of(fingerprint, features, max_output)
     new_ask = is_new_ask(features)
+    room = reasoning_room(trace_tokens(features), policy)
     return Observation(
         cell=fingerprint.cell,
         topic=(fingerprint.cell >> policy.tuning.topic_shift) % TOPICS,
         skeleton=template_of(fingerprint),
         exact=fingerprint.exact,
-        elicitation=elicitation * reasoning_room(max_tokens, policy),
+        elicitation=elicitation * room,
         params=uses_output_params(features),
         single_turn=new_ask,
-        follow_up=not new_ask,
+        follow_up=not new_ask or features.continued > 0,  # a continuation: not a new topic
         max_output=max_output,
         member=member,
         fanout=fanout,
         limited=limited,
         fresh=is_fresh(features.model, now, policy),
         system=fingerprint.system != 0,
-        system_elicitation=fingerprint.system_elicitation * reasoning_room(max_tokens, policy),
+        system_elicitation=fingerprint.system_elicitation * room,
         trace=features.trace_schema != 0,
         worked=features.worked_history != 0,
         value_print=features.trace_schema or features.worked_history,

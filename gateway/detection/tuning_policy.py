@@ -182,5 +182,6 @@ class Tuning(PolicyModel):
         ge=0,
         description="A request whose max_tokens is below this counts its chain-of-thought "
         "wording in proportion (max_tokens / this): a 64-token answer holds no reasoning "
-        "trace. 0 turns the discount off.",
+        'trace. A continuation ("continue" after a cut answer) counts the max_tokens of '
+        "all its pieces: one trace asked in pieces. 0 turns the discount off.",
     )

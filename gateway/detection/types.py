@@ -73,7 +73,7 @@ class Observation:
     fanout: bool = False
     limited: bool = False
     fresh: bool = False
-    follow_up: bool = False  # turns > 1: not a new topic (kept out of the topic histogram)
+    follow_up: bool = False  # turns > 1 or a continuation: not a new topic (not in histogram)
     system: bool = False  # the request has a system prompt
     system_elicitation: float = 0.0  # the system prompt's elicitation score
     trace: bool = False  # the request asks for a trace through a schema or forced tool

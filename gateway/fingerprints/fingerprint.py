@@ -9,6 +9,13 @@ turn together with the chat's tail (an assistant prefill, tool results after it:
 detection fingerprint is then of the cue and the tail together (the request path's novelty
 cell stays the user turn's: budgets charge what they always charged).
 
+A continuation ("continue" after a cut answer) is fingerprinted as the ask it continues,
+each piece with its own exact hash (the ask's, mixed with the piece count: a piece is not
+a resent prompt). A user turn with pictures mixes their digest into the exact hash; when
+its text is a short ask (under :data:`IMAGE_ASK_CHARS`: "Solve the problem in the
+picture."), the picture is the task: the novelty cell, on the request path too, is the
+digest's (see :mod:`gateway.fingerprints.image`).
+
 Everything is deterministic across processes (no salted ``hash()``) and bounded in cost
 (``max_words`` skeleton tokens, 12 characters per word of text). Set
 ``OPENBLAS_NUM_THREADS=1`` in the serving process.
@@ -17,7 +24,7 @@ Everything is deterministic across processes (no salted ``hash()``) and bounded 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gateway.fingerprints.cells import HyperplaneCells
 from gateway.fingerprints.embed import Embedder, HashedNgramEmbedder, Vector
@@ -37,7 +44,11 @@ TAIL_LEXICON_CHARS = 4_000  # of the chat's tail (prefill, tool results) the lex
 # A user turn shorter than this carries no task of its own ("Next item.", "go on"; the
 # tuning split's tasks: 98.5 % are 40 characters or longer, see fingerprints.value)
 TAIL_CUE_CHARS = 40
+# A text beside a picture shorter than this is a generic ask ("Help me with this question
+# from my worksheet." is 45): the picture is the task, its digest the novelty cell
+IMAGE_ASK_CHARS = 64
 _SYSTEM_SALT = b"dg-system"
+_EXACT_SALT = b"dg-exact-mix"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +97,32 @@ class Fingerprinter:
         parts = prompt_parts(body, endpoint)
         if frame_only:
             return self._frame_print(parts, skeleton, cell)
+        if parts.ask:  # a continuation: the ask it continues, this piece's own exact hash
+            fp = self._pictured(
+                self.fingerprint_text(parts.ask, parts.system, parts.est_tokens), parts.ask, parts
+            )
+            return replace(fp, exact=mix(fp.exact, parts.continued))
         if parts.tail and len(parts.last_user.strip()) < TAIL_CUE_CHARS:
             task = f"{parts.last_user}\n{parts.tail}"  # a cue, then the task in a tool result
-            return self.fingerprint_text(task, parts.system, parts.est_tokens)
-        return self.fingerprint_text(
+            fp = self.fingerprint_text(task, parts.system, parts.est_tokens)
+            return self._pictured(fp, parts.last_user, parts)
+        fp = self.fingerprint_text(
             parts.last_user, parts.system, parts.est_tokens, skeleton, cell, tail=parts.tail
         )
+        return self._pictured(fp, parts.last_user, parts)
+
+    def _pictured(self, fp: Fingerprint, text: str, parts: PromptParts) -> Fingerprint:
+        """``fp`` with the user turn's pictures: their digest mixed into the exact hash and,
+        beside a short ask, the novelty cell the digest's."""
+        if not parts.image:
+            return fp
+        if len(text.strip()) < IMAGE_ASK_CHARS:
+            return replace(fp, exact=mix(fp.exact, parts.image), cell=self.image_cell(parts))
+        return replace(fp, exact=mix(fp.exact, parts.image))
+
+    def image_cell(self, parts: PromptParts) -> int:
+        """The novelty cell of a short ask's pictures: their digest's low bits."""
+        return parts.image % (1 << self.cells.cell_bits)
 
     def budget_part(
         self, body: Mapping[str, object] | object, endpoint: str, *, cell: bool
@@ -103,6 +134,8 @@ class Fingerprinter:
         if not cell:
             return BudgetPart(BudgetPrint(parts.est_tokens))
         sk = self.skeleton_of(parts.last_user)
+        if parts.image and not parts.ask and len(parts.last_user.strip()) < IMAGE_ASK_CHARS:
+            return BudgetPart(BudgetPrint(parts.est_tokens, self.image_cell(parts)), sk)
         return BudgetPart(BudgetPrint(parts.est_tokens, self._cell(sk)), sk)
 
     def budget_print(
@@ -222,6 +255,12 @@ def _sentence_frame(sk: Skeleton, anchor: int) -> int:
     """The frame of a prompt without a segment frame: the sentence of the lexicon's matched
     phrase (``anchor``; -1: none, no frame)."""
     return sentence_frame(sk, anchor) if anchor >= 0 else 0
+
+
+def mix(exact: int, value: int) -> int:
+    """An exact hash mixed with another value (a picture's digest, a piece count)."""
+    raw = exact.to_bytes(8, "little") + (value & (2**64 - 1)).to_bytes(8, "little")
+    return stable_hash64(raw, _EXACT_SALT)
 
 
 def system_hash(system: str) -> int:

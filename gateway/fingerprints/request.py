@@ -12,6 +12,12 @@ prefill (the requester's own words put at the start of the answer, "Let's think 
 step. 1.") or tool results (a pipeline's work item with its instructions). The requester
 wrote or chose it for this request, so its wording is read with the user turn's (only for
 the elicitation lexicon: the user turn stays what is fingerprinted).
+
+A *continuation* ("continue" after a cut answer, :mod:`gateway.fingerprints.continuation`)
+is the ask it continues: :attr:`PromptParts.ask` is that ask's text and
+``RequestFeatures.continued`` the number of answer pieces so far. The pictures of the last
+user turn are digested (:mod:`gateway.fingerprints.image`, never decoded):
+:attr:`PromptParts.image`.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from gateway.fingerprints.continuation import continuation
 from gateway.fingerprints.estimate import (
     IMAGE_TOKENS,
     MESSAGE_OVERHEAD,
@@ -27,6 +34,7 @@ from gateway.fingerprints.estimate import (
     estimate_text_tokens,
     estimate_tokens_ids,
 )
+from gateway.fingerprints.image import image_digest, is_image
 from gateway.fingerprints.value import asks_reasoning, resamples, trace_schema, worked_history
 from gateway.model import RequestFeatures
 
@@ -42,15 +50,22 @@ class PromptParts:
     user_turns: int
     est_tokens: int  # estimated prompt tokens of the whole request
     tail: str = ""  # text of the messages after the last user turn ("" when none)
+    image: int = 0  # digest of the last user turn's pictures (0: none)
+    continued: int = 0  # a continuation: the answer pieces it continues (0: none)
+    ask: str = ""  # a continuation: the text of the ask it continues
 
 
-def _content_text(content: object) -> tuple[str, int]:
-    """(text, extra tokens for non-text parts) of a message ``content``."""
+_NO_IMAGES: tuple[object, ...] = ()
+
+
+def _content_text(content: object) -> tuple[str, int, Sequence[object]]:
+    """(text, extra tokens for non-text parts, image parts) of a message ``content``."""
     if isinstance(content, str):
-        return content, 0
+        return content, 0, _NO_IMAGES
     if not isinstance(content, Sequence) or isinstance(content, bytes):
-        return "", 0
+        return "", 0, _NO_IMAGES
     texts: list[str] = []
+    images: list[object] = []
     extra = 0
     for part in content[:MAX_MESSAGES]:
         if isinstance(part, str):
@@ -59,9 +74,10 @@ def _content_text(content: object) -> tuple[str, int]:
             text = part.get("text")
             if isinstance(text, str):
                 texts.append(text)
-            elif part.get("type") in ("image_url", "input_image", "image"):
+            elif is_image(part):
                 extra += IMAGE_TOKENS
-    return "\n".join(texts), extra
+                images.append(part)
+    return "\n".join(texts), extra, images or _NO_IMAGES
 
 
 def _messages(body: Mapping[str, object]) -> Sequence[object]:
@@ -92,11 +108,12 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
     skipped = max(len(messages) - MAX_MESSAGES, 0)
     last_user, fallback, system = "", "", []
     tail: list[str] = []
+    images: Sequence[object] = _NO_IMAGES
     turns, tokens = 0, REPLY_PRIMING + skipped * MESSAGE_OVERHEAD
     for msg in messages[skipped:]:
         if type(msg) is not dict and not isinstance(msg, Mapping):
             continue
-        text, extra = _content_text(msg.get("content"))
+        text, extra, pictures = _content_text(msg.get("content"))
         calls = msg.get("tool_calls")
         if calls:
             extra += estimate_text_tokens(_dumps(calls))
@@ -108,6 +125,7 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
         if role == "user":
             turns += 1
             last_user = text
+            images = pictures
             tail.clear()
         elif role in SYSTEM_ROLES:
             system.append(text)
@@ -119,7 +137,16 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
             tokens += estimate_text_tokens(_dumps(body.get(key)))
     if not turns:
         return PromptParts(fallback, "\n".join(system), turns, tokens)
-    return PromptParts(last_user, "\n".join(system), turns, tokens, "\n".join(tail))
+    image = image_digest(images) if images else 0
+    chain = continuation(messages)
+    if chain.pieces and chain.ask >= 0:
+        msg = messages[chain.ask]
+        ask, _, pictures = _content_text(msg.get("content") if isinstance(msg, Mapping) else "")
+        image = image_digest(pictures) if pictures else 0
+        return PromptParts(
+            last_user, "\n".join(system), turns, tokens, "", image, chain.pieces, ask
+        )
+    return PromptParts(last_user, "\n".join(system), turns, tokens, "\n".join(tail), image)
 
 
 def _prompts(value: object) -> PromptParts:
@@ -202,6 +229,7 @@ def request_features(
         top_logprobs=top,
         logit_bias=isinstance(b.get("logit_bias"), Mapping) and bool(b.get("logit_bias")),
         turns=max(_chat_turns(b) if chat else 1, 1),
+        continued=continuation(_messages(b)).pieces if chat else 0,
         retry_count=_int(_parse_int(retry), 0, 0, 1000) or 0,
         client_stack=client_stack,
         trace_schema=trace_schema(b) if chat else 0,

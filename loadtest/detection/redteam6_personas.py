@@ -6,7 +6,8 @@ strategies, which a defence that closed those holes naively would hurt.
   school hours on school days, long answers; the surface of ``self_instruct``.
 * ``photo_homework``: a homework app whose students photograph worksheet questions
   ("SnapTutor"): a picture and a short ask as content parts, follow-ups, popular homework
-  photographed again and again, school evenings; the surface of ``image_task``.
+  photographed again and again (each photo its own bytes and upload: two students' photos
+  of one question are two pictures), school evenings; the surface of ``image_task``.
 * ``mistake_checker``: a maths platform's "check my work" button: the student's working
   with a slip in it, "where did I go wrong?", the corrected working; evenings and weekends;
   the surface of ``error_hunt``.
@@ -71,8 +72,8 @@ def practice_generator(acc: Account, ctx: Context) -> Behaviour:
             t += rng.expovariate(per_day / (10 * HOUR))
 
 
-def _snap(rng: Any, task: str, follow: list[str]) -> dict[str, Any]:
-    parts = [{"type": "text", "text": "help"}, image_part(rng, task)]
+def _snap(rng: Any, task: str, photo: dict[str, Any], follow: list[str]) -> dict[str, Any]:
+    parts = [{"type": "text", "text": "help"}, photo]
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": SNAP_SYSTEM},
         {"role": "user", "content": parts},
@@ -96,8 +97,9 @@ def photo_homework(acc: Account, ctx: Context) -> Behaviour:
         for _ in range(per_day):
             task = zipf_pick(rng, sheets)  # this week's worksheet, photographed by many
             follow = rng.sample(SNAP_FOLLOW, rng.choice((0, 0, 1, 2)))
+            photo = image_part(rng, task, shot=rng.getrandbits(48) | 1)  # this student's photo
             for i in range(len(follow) + 1):
-                request = Request(_snap(rng, task, follow[:i]), headers=stack)
+                request = Request(_snap(rng, task, photo, follow[:i]), headers=stack)
                 t, _ = yield from ask(t, request)
                 t += human_gap(rng, 45)
             t += rng.expovariate(per_day / (7 * HOUR))

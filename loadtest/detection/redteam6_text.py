@@ -82,16 +82,19 @@ PIECE = (
 )
 
 
-def image_part(rng: random.Random, task: str) -> dict[str, Any]:
+def image_part(rng: random.Random, task: str, shot: int = 0) -> dict[str, Any]:
     """The task as a picture: a CDN URL (most) or an inline PNG. The inline bytes are a
     stand-in of a rendered picture's size (a PNG signature and the task's digest stretched
-    to about 3-6 KB), not pixels: the mock upstream does not look at them."""
-    key = hashlib.blake2b(task.encode(), digest_size=10).hexdigest()
+    to about 3-6 KB), not pixels: the mock upstream does not look at them. ``shot``: which
+    photograph of the task (0: the one rendering of it; a student's own photo of a
+    worksheet question is other bytes and another upload than a classmate's)."""
+    name = task.encode() + (b"\x1fshot%d" % shot if shot else b"")
+    key = hashlib.blake2b(name, digest_size=10).hexdigest()
     if rng.random() < 0.7:
         url = CDN.format(host=rng.choice(CDN_HOSTS), key=key)
         return {"type": "image_url", "image_url": {"url": url, "detail": "high"}}
     size = rng.randint(3000, 6000)
-    seed = hashlib.blake2b(task.encode(), digest_size=32).digest()
+    seed = hashlib.blake2b(name, digest_size=32).digest()
     raw = b"\x89PNG\r\n\x1a\n" + (seed * (size // 32 + 1))[:size]
     data = base64.b64encode(raw).decode()
     return {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{data}"}}

@@ -157,3 +157,19 @@ def test_personas_send_their_products_requests() -> None:
             assert any(b["messages"][-1]["content"] in CONTINUE for b in bodies)
         if acc.scenario in ("red6_practice_generator", "red6_mistake_checker"):
             assert all(b["messages"][0]["role"] == "system" for b in bodies)
+
+
+def test_every_homework_photo_is_its_own_picture() -> None:
+    """Two students' photos of one worksheet question are different bytes; a conversation's
+    follow-ups send its one photo again."""
+    ((acc, fn),) = _plan(Red6Plan(photo=1))
+    sent = drive(acc, fn, CTX, 20_000)
+    photos: dict[str, set[str]] = {}  # picture -> the follow-up texts sent with it
+    firsts = 0
+    for _, r in sent:
+        messages = r.body["messages"]
+        picture = messages[1]["content"][1]["image_url"]["url"]
+        firsts += len(messages) == 2
+        photos.setdefault(picture, set()).add(str(len(messages)))
+    assert len(photos) == firsts > 100  # one picture per conversation, none reused
+    assert any(len(lengths) > 1 for lengths in photos.values())  # follow-ups keep the photo
