@@ -17,21 +17,26 @@ variations of the hard patterns the product's issue names:
   per step, then "the final answer?": every (state, next step) pair of a trace, each in its
   own request, no history, no reasoning wording.
 * ``relay_member`` (variation of unlinked squads at human pace): a squad whose conversations
-  are relayed: turn one of a task (a paraphrased reasoning ask cut at 300-500 tokens) is sent
+  are relayed: turn one of a task (a plain step-by-step ask, paraphrased, cut at 300-500
+  tokens) is sent
   by one member, "go on" with that piece as history by the next, "finish it off" by the third;
   no member holds a whole trace, two requests in three are follow-ups, no shared template,
   address or client stack.
-* ``revisit_cover`` (variation of solo human-mimics and camouflage): the cover traffic is the
-  harvest itself: follow-ups on the trace just received and, before every other new task, a
-  new chat revisiting an earlier one ("I tried this again and got 41, is that right?"): the
-  account's novelty flattens and its shape is a student's, while every cover request also
-  fetches a second trace.
+* ``revisit_cover`` (variation of solo human-mimics and camouflage): plain step-by-step asks,
+  and the cover traffic is the harvest itself: follow-ups on the trace just received and,
+  before every other new task, a new chat revisiting an earlier one ("I tried this again and
+  got 41, is that right?"): the account's novelty flattens and its shape is a student's,
+  while every cover request also fetches a second trace.
 * ``drip_member`` (variation of slow drips): throw-away accounts born eight at a time, each
-  asking 30 paraphrased reasoning asks (under ``min_requests``) from its own slice of the
+  asking 30 plain step-by-step asks, paraphrased (under ``min_requests``) from its own slice of the
   pool, every ask as the second turn after a chatty opener ("hi" / "Of course! ..."): never
   single-turn, ``max_tokens`` under the newcomer policy's 800.
 
-Every account is its own customer (own /24, own client stack, no payment, org or device).
+The three variations keep the value signal on purpose (step-by-step wording, the kind a
+chain-of-thought lexicon reads, paraphrased per request so that no frame is shared): they test
+the behavioural defences named in the documents (shape, cohorts, newcomers, synchrony), not
+the lexicon. Every account is its own customer (own /24, own client stack, no payment, org or
+device).
 """
 
 from __future__ import annotations
@@ -61,11 +66,11 @@ from loadtest.detection.redteam7_text import (
     RELAY_PIECE,
     REVISIT,
     TOOL_LEADS,
+    cot_ask,
     expression,
     steps,
     tool_catalogue,
 )
-from loadtest.detection.redteam_harvest import disguise
 from loadtest.detection.stacks import client_stack
 from loadtest.detection.traffic import DAY, HOUR, Account, Behaviour, Request
 
@@ -182,7 +187,7 @@ def relay_member(index: int, size: int) -> BehaviourFn:
             if k and k % RELAY_SESSION == 0:
                 t += plan.uniform(1, 3) * HOUR  # the squad's break
             t = office(t, plan, 8.0, 20.0)
-            opening = disguise(plan, task)
+            opening = (None, cot_ask(plan, task))
             follows = (plan.choice(RELAY_NEXT), plan.choice(RELAY_FINISH))
             limit = plan.choice((300, 400, 500))
             for j in range(3):
@@ -204,7 +209,7 @@ def relay_member(index: int, size: int) -> BehaviourFn:
 
 
 def revisit_cover(acc: Account, ctx: Context) -> Behaviour:
-    """New tasks as paraphrased reasoning asks with follow-ups; before every other new task a
+    """New tasks as step-by-step asks with follow-ups; before every other new task a
     new chat revisiting an earlier one (cover that is a second trace, not harvest)."""
     rng = random.Random(f"red7-revisit-{acc.behaviour_seed}")
     limit = rng.choice((900, 1200, 1500, 2000))
@@ -216,12 +221,8 @@ def revisit_cover(acc: Account, ctx: Context) -> Behaviour:
                 old = rng.choice(done[-40:])
                 text = rng.choice(REVISIT).format(task=old, n=rng.randint(2, 500))
                 yield [(chat([text], max_tokens=limit), False)]
-            system, user = disguise(rng, task)
-            turns = [user, *rng.sample(MATH_FOLLOW, rng.choice((0, 0, 1, 2)))]
-            yield [
-                (chat(turns[: i + 1], system=system, max_tokens=limit), i == 0)
-                for i in range(len(turns))
-            ]
+            turns = [cot_ask(rng, task), *rng.sample(MATH_FOLLOW, rng.choice((0, 0, 1, 2)))]
+            yield [(chat(turns[: i + 1], max_tokens=limit), i == 0) for i in range(len(turns))]
             done.append(task)
 
     return drive(acc, ctx, episodes(), turn_gap=40, episode_gap=60, session=(6, 14))
@@ -229,8 +230,8 @@ def revisit_cover(acc: Account, ctx: Context) -> Behaviour:
 
 def drip_member(index: int) -> BehaviourFn:
     """Throw-away account ``index``: born with its batch of ``DRIP_BATCH`` (a batch every
-    half day from day 1.5, or a quarter into a short run), ``planned`` paraphrased reasoning
-    asks from its own slice of the pool, each as the second turn after a chatty opener."""
+    half day from day 1.5, or a quarter into a short run), ``planned`` step-by-step asks
+    from its own slice of the pool, each as the second turn after a chatty opener."""
 
     def member(acc: Account, ctx: Context) -> Behaviour:
         rng = ctx.rng(acc)
@@ -244,14 +245,10 @@ def drip_member(index: int) -> BehaviourFn:
         for task in mine:
             if t >= ctx.end:
                 return
-            system, user = disguise(rng, task)
-            messages: list[dict[str, Any]] = (
-                [{"role": "system", "content": system}] if system else []
-            )
-            messages += [
+            messages = [
                 {"role": "user", "content": rng.choice(OPENERS)},
                 {"role": "assistant", "content": rng.choice(OPENER_REPLIES)},
-                {"role": "user", "content": user},
+                {"role": "user", "content": cot_ask(rng, task)},
             ]
             payload = body(messages, max_tokens=limit)
             t, out = yield from ask(t, Request(payload, harvest=True, headers=stack))

@@ -112,6 +112,28 @@ def steps(rng: random.Random, task: str) -> list[str]:
     return out
 
 
+# Plain reasoning asks (wording a chain-of-thought lexicon reads), paraphrased per request.
+COT_ASKS = (
+    "Think step by step and show your reasoning.",
+    "Work through it step by step, then give the final answer.",
+    "Explain your reasoning step by step before answering.",
+    "Show your step-by-step reasoning.",
+    "Reason through it step by step; final answer on the last line.",
+    "Let's think step by step.",
+)
+COT_LEADS = ("", "", "Quick one:", "Can you help with this?", "Question:", "hey,", "Next one.")
+COT_TAILS = ("", "", "thanks", "Thank you!", "ty", "cheers")
+
+
+def cot_ask(rng: random.Random, task: str) -> str:
+    """A paraphrased reasoning ask: a lead, the task and a step-by-step request in either
+    order, a tail; no two accounts share a frame."""
+    cot = rng.choice(COT_ASKS)
+    body = [cot, task] if rng.random() < 0.3 else [task, cot]
+    parts = [rng.choice(COT_LEADS), *body, rng.choice(COT_TAILS)]
+    return "\n\n".join(p for p in parts if p)
+
+
 # Relay: a conversation's turns sent by different members of a squad.
 RELAY_NEXT = (
     "go on",

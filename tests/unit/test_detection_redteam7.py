@@ -141,6 +141,7 @@ def test_relay_squad_spreads_each_conversation_over_three_members() -> None:
         for _, r in drive(acc, fn, CTX, 20_000):
             users = _users(r)
             assert _has_task(users[0]) and r.body["max_tokens"] <= 500
+            assert "step" in users[0].lower()
             pieces = [m["content"] for m in r.body["messages"] if m["role"] == "assistant"]
             assert pieces == list(RELAY_PIECE[: len(pieces)]) and r.harvest == (len(pieces) == 2)
             by_opening.setdefault(users[0], set()).add(acc.name)
@@ -153,6 +154,7 @@ def test_revisit_cover_revisits_and_follows_up_on_its_own_tasks() -> None:
     cover = [r for _, r in sent if not r.harvest]
     assert len(firsts) == 60 and len(cover) > 30
     assert any(len(_users(r)) > 1 for r in cover)  # follow-ups
+    assert all("step" in _users(r)[0].lower() for _, r in sent if r.harvest)
     revisits = [r for r in cover if len(_users(r)) == 1]
     assert revisits and all(_has_task(_users(r)[0]) for r in revisits)
 
@@ -167,6 +169,7 @@ def test_drip_accounts_are_born_in_batches_and_never_single_turn() -> None:
         for _, r in sent:
             first, ask = _users(r)
             assert first in OPENERS and _has_task(ask) and r.body["max_tokens"] < 800
+            assert "step" in ask.lower()
             asked.add(ask)
     assert max(births[:8]) - min(births[:8]) < 2 * 3600  # born together
     assert min(births[8:]) - max(births[:8]) > 6 * 3600  # the next batch half a day later
