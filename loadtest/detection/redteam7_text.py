@@ -74,7 +74,7 @@ def tool_catalogue(rng: random.Random) -> tuple[list[dict[str, Any]], str, str]:
 
 def expression(rng: random.Random, task: str) -> str:
     """The arithmetic a model would put in the calculator call (numbers from the task)."""
-    nums = NUMBER.findall(task)[:4] or [str(rng.randint(2, 40))]
+    nums: list[str] = NUMBER.findall(task)[:4] or [str(rng.randint(2, 40))]
     out = nums[0]
     for n in nums[1:]:
         out += f" {rng.choice('+*-/')} {n}"
