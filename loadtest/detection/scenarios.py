@@ -19,6 +19,7 @@ from loadtest.detection.redteam3 import RED3_FULL, RED3_NONE, RED3_QUICK, Red3Pl
 from loadtest.detection.redteam4 import RED4_FULL, RED4_NONE, RED4_QUICK, Red4Plan, populate4
 from loadtest.detection.redteam5 import RED5_FULL, RED5_NONE, RED5_QUICK, Red5Plan, populate5
 from loadtest.detection.redteam6 import RED6_FULL, RED6_NONE, RED6_QUICK, Red6Plan, populate6
+from loadtest.detection.redteam7 import RED7_FULL, RED7_NONE, RED7_QUICK, Red7Plan, populate7
 from loadtest.detection.traffic import Account, Behaviour, Role
 
 BehaviourFn = Callable[[Account, Context], Behaviour]
@@ -49,6 +50,7 @@ class Plan:
     red4: Red4Plan = RED4_NONE  # round 4's (redteam4.py)
     red5: Red5Plan = RED5_NONE  # round 5's (redteam5.py)
     red6: Red6Plan = RED6_NONE  # round 6's (redteam6.py)
+    red7: Red7Plan = RED7_NONE  # round 7's (redteam7.py)
 
 
 FULL = Plan(
@@ -77,6 +79,7 @@ FULL = Plan(
     red4=RED4_FULL,
     red5=RED5_FULL,
     red6=RED6_FULL,
+    red7=RED7_FULL,
 )
 QUICK = Plan(
     name="quick",
@@ -104,6 +107,7 @@ QUICK = Plan(
     red4=RED4_QUICK,
     red5=RED5_QUICK,
     red6=RED6_QUICK,
+    red7=RED7_QUICK,
 )
 
 
@@ -177,4 +181,5 @@ def build(
     populate4(plan.red4, add)
     populate5(plan.red5, add)
     populate6(plan.red6, add)
+    populate7(plan.red7, add)
     return [(acc, fn) for acc, fn in out if not only or acc.scenario in only]
