@@ -74,11 +74,15 @@ local function densify(key)
   kinds[key] = 'string'
 end
 local compact = {}  -- key -> its set's encoding was checked in this call (once is enough)
+local sizes = {}  -- key -> its set's size, read once (SCARD), then counted here
 local function test_and_set(key, bit)
   if kind(key) == 'string' then return redis.call('SETBIT', key, bit, 1) == 1 end
   if redis.call('SADD', key, bit) == 0 then return true end
   kinds[key] = 'set'
-  if redis.call('SCARD', key) > SPARSE_MAX then
+  local size = sizes[key]
+  if size then size = size + 1 else size = redis.call('SCARD', key) end
+  sizes[key] = size
+  if size > SPARSE_MAX then
     densify(key)
   elseif not compact[key] then
     compact[key] = true
@@ -102,8 +106,28 @@ local function b(x) if x then return 1 end return 0 end
 -- the entity's state, carried from one observation to the next
 local n, last, last_member = num('n', 0), num('tl', 0), old['lm'] or ''
 local k, m, v, nv = num('ik', 0), num('im', 0), num('iv', 0), num('nv', 1)
-local counters = {}
-for _, name in ipairs(COUNTERS) do counters[name] = num('c:' .. name, 0) end
+local counters = {}  -- in COUNTERS' order
+for j, name in ipairs(COUNTERS) do counters[j] = num('c:' .. name, 0) end
+-- per counter: its increment's place in an observation's ARGV (o + place), or 0 for the
+-- ones computed here (req, nov_cell, nov_exact, tpl, sync)
+local INCREMENT_AT = { elic = 8, params = 9, single = 10, maxout = 11, fan = 12, hug = 13,
+                       fresh = 14, sys = 15, selic = 16, trace = 17, worked = 18, vb0 = 19,
+                       vb1 = 20, vb2 = 21, reason = 22, resample = 23, sb0 = 24, sb1 = 25,
+                       sb2 = 26, sb3 = 27 }
+local SENT, SENT_AT, COMPUTED = {}, {}, {}  -- counter numbers: sent, their places; computed
+for j, name in ipairs(COUNTERS) do
+  local place = INCREMENT_AT[name]
+  if place then
+    SENT[#SENT + 1], SENT_AT[#SENT_AT + 1] = j, place
+  else
+    COMPUTED[name] = j
+  end
+end
+local C_REQ, C_CELL, C_EXACT = COMPUTED['req'], COMPUTED['nov_cell'], COMPUTED['nov_exact']
+local C_TPL, C_SYNC = COMPUTED['tpl'], COMPUTED['sync']
+if #SENT + 5 ~= #COUNTERS then  -- a counter with no increment: a layout edit half done
+  return redis.error_reply('observe.lua: a counter neither sent nor computed')
+end
 local fields = {}  -- field -> value, written by one HSET
 local topics, topic_order = {}, {}  -- coarse topic -> increment, aggregated
 local applied, with_ids, now = 0, false, tonumber(ARGV[HEAD + 2])
@@ -134,20 +158,17 @@ for o = HEAD, #ARGV - 1, STRIDE do
         and dt <= sync_window then
       sync = 1
     end
-    local incs = {
-      req = 1, nov_cell = b(novel_cell), nov_exact = b(novel_exact),
-      tpl = b(skel_seen and novel_exact), elic = tonumber(ARGV[o + 8]),
-      params = tonumber(ARGV[o + 9]), single = tonumber(ARGV[o + 10]),
-      maxout = tonumber(ARGV[o + 11]), fan = tonumber(ARGV[o + 12]), sync = sync,
-      hug = tonumber(ARGV[o + 13]), fresh = tonumber(ARGV[o + 14]),
-      sys = tonumber(ARGV[o + 15]), selic = tonumber(ARGV[o + 16]),
-      trace = tonumber(ARGV[o + 17]), worked = tonumber(ARGV[o + 18]),
-      vb0 = tonumber(ARGV[o + 19]), vb1 = tonumber(ARGV[o + 20]), vb2 = tonumber(ARGV[o + 21]),
-      reason = tonumber(ARGV[o + 22]), resample = tonumber(ARGV[o + 23]),
-      sb0 = tonumber(ARGV[o + 24]), sb1 = tonumber(ARGV[o + 25]), sb2 = tonumber(ARGV[o + 26]),
-      sb3 = tonumber(ARGV[o + 27]),
-    }
-    for _, name in ipairs(COUNTERS) do counters[name] = counters[name] * factor + incs[name] end
+    -- each counter decays by `factor`, then takes its increment (the same two operations,
+    -- in the same order, as with a table of increments: the same doubles)
+    for i = 1, #SENT do
+      local j = SENT[i]
+      counters[j] = counters[j] * factor + tonumber(ARGV[o + SENT_AT[i]])
+    end
+    counters[C_REQ] = counters[C_REQ] * factor + 1
+    counters[C_CELL] = counters[C_CELL] * factor + b(novel_cell)
+    counters[C_EXACT] = counters[C_EXACT] * factor + b(novel_exact)
+    counters[C_TPL] = counters[C_TPL] * factor + b(skel_seen and novel_exact)
+    counters[C_SYNC] = counters[C_SYNC] * factor + sync
     if n > 0 then
       if k == 0 then
         m = dt
@@ -176,7 +197,7 @@ for o = HEAD, #ARGV - 1, STRIDE do
 end
 
 if applied > 0 then
-  for _, name in ipairs(COUNTERS) do fields['c:' .. name] = counters[name] end
+  for j, name in ipairs(COUNTERS) do fields['c:' .. name] = counters[j] end
   fields['nv'], fields['n'], fields['tl'], fields['lm'] = nv, n, last, last_member
   fields['ep'] = math.floor(now / window)
   local out = {}
