@@ -28,23 +28,49 @@ local cap = tonumber(ARGV[7])
 local at = tonumber(ARGV[8])
 local STRIDE, HEAD = 27, 8
 
+-- Every table below is written out (no field name built by concatenation): a string built
+-- at run time is hashed and interned on every call, and building these tables was most of
+-- the cost of a call of one or two observations.
 local COUNTERS = { 'req', 'nov_cell', 'nov_exact', 'tpl', 'fan', 'elic', 'params', 'single',
                    'maxout', 'sync', 'hug', 'fresh', 'sys', 'selic', 'trace', 'worked',
                    'vb0', 'vb1', 'vb2', 'reason', 'resample',
                    'sb0', 'sb1', 'sb2', 'sb3' }
--- the fields of the reply, read once: the reply is them as this call leaves them (a field
--- it writes: as HSET stores a number, '%.17g'), with 'lm' last (read, not replied)
-local REPLY = { 'n', 't0', 'tl', 'im', 'iv', 'ik', 'nv', 's_held', 's_stamp', 's_level',
-                's_until' }
-for _, name in ipairs(COUNTERS) do REPLY[#REPLY + 1] = 'c:' .. name end
-for i = 0, 23 do REPLY[#REPLY + 1] = 'h' .. i end
-local READ = { unpack(REPLY) }
-READ[#READ + 1] = 'lm'
+-- each counter's hash field: 'c:' .. its name, in COUNTERS' order
+local C_FIELDS = { 'c:req', 'c:nov_cell', 'c:nov_exact', 'c:tpl', 'c:fan', 'c:elic',
+                   'c:params', 'c:single', 'c:maxout', 'c:sync', 'c:hug', 'c:fresh', 'c:sys',
+                   'c:selic', 'c:trace', 'c:worked', 'c:vb0', 'c:vb1', 'c:vb2', 'c:reason',
+                   'c:resample', 'c:sb0', 'c:sb1', 'c:sb2', 'c:sb3' }
+-- the hour fields: HOURS[hour % 24 + 1] is 'h' .. (hour % 24)
+local HOURS = { 'h0', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'h7', 'h8', 'h9', 'h10', 'h11',
+                'h12', 'h13', 'h14', 'h15', 'h16', 'h17', 'h18', 'h19', 'h20', 'h21', 'h22',
+                'h23' }
+-- the fields read once: the state's, then C_FIELDS, then HOURS, then 'lm'; the reply is
+-- all but 'lm' as this call leaves them (a field it writes: as HSET stores a number, '%.17g')
+local READ = { 'n', 't0', 'tl', 'im', 'iv', 'ik', 'nv', 's_held', 's_stamp', 's_level',
+               's_until',
+               'c:req', 'c:nov_cell', 'c:nov_exact', 'c:tpl', 'c:fan', 'c:elic',
+               'c:params', 'c:single', 'c:maxout', 'c:sync', 'c:hug', 'c:fresh', 'c:sys',
+               'c:selic', 'c:trace', 'c:worked', 'c:vb0', 'c:vb1', 'c:vb2', 'c:reason',
+               'c:resample', 'c:sb0', 'c:sb1', 'c:sb2', 'c:sb3',
+               'h0', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'h7', 'h8', 'h9', 'h10', 'h11',
+               'h12', 'h13', 'h14', 'h15', 'h16', 'h17', 'h18', 'h19', 'h20', 'h21', 'h22',
+               'h23',
+               'lm' }
+local REPLIED = #READ - 1  -- READ[1..REPLIED] are the reply's fields
+-- per increment an observation sends (its ARGV places 8.., in redis_state._INCREMENTS'
+-- order): its counter's number in COUNTERS; the other five (req, nov_cell, nov_exact, tpl,
+-- sync) are computed here
+local SENT = { 6, 7, 8, 9, 5, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25 }
+local C_REQ, C_CELL, C_EXACT, C_TPL, C_SYNC = 1, 2, 3, 4, 10
+if #SENT + 5 ~= #COUNTERS or #C_FIELDS ~= #COUNTERS or #READ ~= 12 + #COUNTERS + 24
+    or READ[11 + 1] ~= C_FIELDS[1] or READ[11 + #COUNTERS + 1] ~= HOURS[1] then
+  return redis.error_reply('observe.lua: a counter edit half done (COUNTERS, C_FIELDS, READ)')
+end
 local before = redis.call('HMGET', h, unpack(READ))
-local old = {}
-for i, name in ipairs(READ) do old[name] = before[i] end
-local function num(field, default)
-  local v = old[field]
+-- a field read, by its place in READ (no table by name: 62 inserts a call)
+local I_N, I_TL, I_IM, I_IV, I_IK, I_NV, I_COUNTERS, I_LM = 1, 3, 4, 5, 6, 7, 11, #READ
+local function num(i, default)
+  local v = before[i]
   if v then return tonumber(v) end
   return default
 end
@@ -104,30 +130,10 @@ end
 local function b(x) if x then return 1 end return 0 end
 
 -- the entity's state, carried from one observation to the next
-local n, last, last_member = num('n', 0), num('tl', 0), old['lm'] or ''
-local k, m, v, nv = num('ik', 0), num('im', 0), num('iv', 0), num('nv', 1)
+local n, last, last_member = num(I_N, 0), num(I_TL, 0), before[I_LM] or ''
+local k, m, v, nv = num(I_IK, 0), num(I_IM, 0), num(I_IV, 0), num(I_NV, 1)
 local counters = {}  -- in COUNTERS' order
-for j, name in ipairs(COUNTERS) do counters[j] = num('c:' .. name, 0) end
--- per counter: its increment's place in an observation's ARGV (o + place), or 0 for the
--- ones computed here (req, nov_cell, nov_exact, tpl, sync)
-local INCREMENT_AT = { elic = 8, params = 9, single = 10, maxout = 11, fan = 12, hug = 13,
-                       fresh = 14, sys = 15, selic = 16, trace = 17, worked = 18, vb0 = 19,
-                       vb1 = 20, vb2 = 21, reason = 22, resample = 23, sb0 = 24, sb1 = 25,
-                       sb2 = 26, sb3 = 27 }
-local SENT, SENT_AT, COMPUTED = {}, {}, {}  -- counter numbers: sent, their places; computed
-for j, name in ipairs(COUNTERS) do
-  local place = INCREMENT_AT[name]
-  if place then
-    SENT[#SENT + 1], SENT_AT[#SENT_AT + 1] = j, place
-  else
-    COMPUTED[name] = j
-  end
-end
-local C_REQ, C_CELL, C_EXACT = COMPUTED['req'], COMPUTED['nov_cell'], COMPUTED['nov_exact']
-local C_TPL, C_SYNC = COMPUTED['tpl'], COMPUTED['sync']
-if #SENT + 5 ~= #COUNTERS then  -- a counter with no increment: a layout edit half done
-  return redis.error_reply('observe.lua: a counter neither sent nor computed')
-end
+for j = 1, #C_FIELDS do counters[j] = num(I_COUNTERS + j, 0) end
 local fields = {}  -- field -> value, written by one HSET
 local topics, topic_order = {}, {}  -- coarse topic -> increment, aggregated
 local applied, with_ids, now = 0, false, tonumber(ARGV[HEAD + 2])
@@ -162,7 +168,7 @@ for o = HEAD, #ARGV - 1, STRIDE do
     -- in the same order, as with a table of increments: the same doubles)
     for i = 1, #SENT do
       local j = SENT[i]
-      counters[j] = counters[j] * factor + tonumber(ARGV[o + SENT_AT[i]])
+      counters[j] = counters[j] * factor + tonumber(ARGV[o + 7 + i])
     end
     counters[C_REQ] = counters[C_REQ] * factor + 1
     counters[C_CELL] = counters[C_CELL] * factor + b(novel_cell)
@@ -183,7 +189,7 @@ for o = HEAD, #ARGV - 1, STRIDE do
     end
     nv = nv + a_nov * (b(novel_cell) - nv)
     local hour = math.floor(now / 3600)
-    fields['h' .. (hour % 24)] = hour
+    fields[HOURS[hour % 24 + 1]] = hour
     n, last, last_member = n + 1, now, member
     local topic = tonumber(ARGV[o + 7])
     if topic >= 0 then  -- a follow-up (-1) is not a new topic
@@ -197,7 +203,7 @@ for o = HEAD, #ARGV - 1, STRIDE do
 end
 
 if applied > 0 then
-  for j, name in ipairs(COUNTERS) do fields['c:' .. name] = counters[j] end
+  for j = 1, #C_FIELDS do fields[C_FIELDS[j]] = counters[j] end
   fields['nv'], fields['n'], fields['tl'], fields['lm'] = nv, n, last, last_member
   fields['ep'] = math.floor(now / window)
   local out = {}
@@ -239,17 +245,17 @@ if with_ids then
 end
 
 local hour = math.floor(now / 3600)
-local after = {}
-for i, name in ipairs(REPLY) do
-  local value = fields[name]
-  if value ~= nil then after[i] = string.format('%.17g', value) else after[i] = old[name] end
-end
 local reply = {}
-for i = 1, #REPLY - 24 do reply[i] = after[i] end
+local hours_at = REPLIED - 24  -- READ[hours_at + 1 .. REPLIED] are HOURS
+for i = 1, hours_at do
+  local value = fields[READ[i]]
+  if value ~= nil then reply[i] = string.format('%.17g', value) else reply[i] = before[i] end
+end
 local active = 0
-for i = #REPLY - 23, #REPLY do
-  local value = after[i]
-  if value and tonumber(value) > hour - 24 then active = active + 1 end
+for i = hours_at + 1, REPLIED do  -- an hour field holds a whole hour: compared as a number
+  local value = fields[READ[i]]
+  if value == nil and before[i] then value = tonumber(before[i]) end
+  if value and value > hour - 24 then active = active + 1 end
 end
 reply[#reply + 1] = active
 local tail = redis.call('MGET', KEYS[8], KEYS[9], KEYS[10]) -- pin, histograms
