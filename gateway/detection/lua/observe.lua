@@ -44,8 +44,8 @@ local C_FIELDS = { 'c:req', 'c:nov_cell', 'c:nov_exact', 'c:tpl', 'c:fan', 'c:el
 local HOURS = { 'h0', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'h7', 'h8', 'h9', 'h10', 'h11',
                 'h12', 'h13', 'h14', 'h15', 'h16', 'h17', 'h18', 'h19', 'h20', 'h21', 'h22',
                 'h23' }
--- the fields read once: the state's, then C_FIELDS, then HOURS, then 'lm'; the reply is
--- all but 'lm' as this call leaves them (a field it writes: as HSET stores a number, '%.17g')
+-- the fields read once: the state's, then C_FIELDS, then HOURS, then 'lm' and 'ep'; the
+-- reply is all but those two as this call leaves them (a number as '%.17g')
 local READ = { 'n', 't0', 'tl', 'im', 'iv', 'ik', 'nv', 's_held', 's_stamp', 's_level',
                's_until',
                'c:req', 'c:nov_cell', 'c:nov_exact', 'c:tpl', 'c:fan', 'c:elic',
@@ -55,20 +55,21 @@ local READ = { 'n', 't0', 'tl', 'im', 'iv', 'ik', 'nv', 's_held', 's_stamp', 's_
                'h0', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'h7', 'h8', 'h9', 'h10', 'h11',
                'h12', 'h13', 'h14', 'h15', 'h16', 'h17', 'h18', 'h19', 'h20', 'h21', 'h22',
                'h23',
-               'lm' }
-local REPLIED = #READ - 1  -- READ[1..REPLIED] are the reply's fields
+               'lm', 'ep' }
+local REPLIED = #READ - 2  -- READ[1..REPLIED] are the reply's fields
 -- per increment an observation sends (its ARGV places 8.., in redis_state._INCREMENTS'
 -- order): its counter's number in COUNTERS; the other five (req, nov_cell, nov_exact, tpl,
 -- sync) are computed here
 local SENT = { 6, 7, 8, 9, 5, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25 }
 local C_REQ, C_CELL, C_EXACT, C_TPL, C_SYNC = 1, 2, 3, 4, 10
-if #SENT + 5 ~= #COUNTERS or #C_FIELDS ~= #COUNTERS or #READ ~= 12 + #COUNTERS + 24
+if #SENT + 5 ~= #COUNTERS or #C_FIELDS ~= #COUNTERS or #READ ~= 13 + #COUNTERS + 24
     or READ[11 + 1] ~= C_FIELDS[1] or READ[11 + #COUNTERS + 1] ~= HOURS[1] then
   return redis.error_reply('observe.lua: a counter edit half done (COUNTERS, C_FIELDS, READ)')
 end
 local before = redis.call('HMGET', h, unpack(READ))
 -- a field read, by its place in READ (no table by name: 62 inserts a call)
-local I_N, I_TL, I_IM, I_IV, I_IK, I_NV, I_COUNTERS, I_LM = 1, 3, 4, 5, 6, 7, 11, #READ
+local I_N, I_T0, I_TL, I_IM, I_IV, I_IK, I_NV = 1, 2, 3, 4, 5, 6, 7
+local I_COUNTERS, I_HOURS, I_LM, I_EP = 11, 11 + #COUNTERS, #READ - 1, #READ
 local function num(i, default)
   local v = before[i]
   if v then return tonumber(v) end
@@ -134,7 +135,7 @@ local n, last, last_member = num(I_N, 0), num(I_TL, 0), before[I_LM] or ''
 local k, m, v, nv = num(I_IK, 0), num(I_IM, 0), num(I_IV, 0), num(I_NV, 1)
 local counters = {}  -- in COUNTERS' order
 for j = 1, #C_FIELDS do counters[j] = num(I_COUNTERS + j, 0) end
-local fields = {}  -- field -> value, written by one HSET
+local put = {}  -- place in READ -> the field's new value, written by one HSET
 local topics, topic_order = {}, {}  -- coarse topic -> increment, aggregated
 local applied, with_ids, now = 0, false, tonumber(ARGV[HEAD + 2])
 
@@ -150,7 +151,7 @@ for o = HEAD, #ARGV - 1, STRIDE do
     applied = applied + 1
     local member = ARGV[o + 6]
     if n == 0 then
-      fields['t0'] = now
+      put[I_T0] = now
       last = now
     end
     local novel_cell = not seen(KEYS[2], KEYS[3], tonumber(ARGV[o + 3]))
@@ -185,11 +186,11 @@ for o = HEAD, #ARGV - 1, STRIDE do
         v = (1 - a_iat) * (v + a_iat * d * d)
       end
       k = k + 1
-      fields['im'], fields['iv'], fields['ik'] = m, v, k
+      put[I_IM], put[I_IV], put[I_IK] = m, v, k
     end
     nv = nv + a_nov * (b(novel_cell) - nv)
     local hour = math.floor(now / 3600)
-    fields[HOURS[hour % 24 + 1]] = hour
+    put[I_HOURS + hour % 24 + 1] = hour
     n, last, last_member = n + 1, now, member
     local topic = tonumber(ARGV[o + 7])
     if topic >= 0 then  -- a follow-up (-1) is not a new topic
@@ -202,16 +203,26 @@ for o = HEAD, #ARGV - 1, STRIDE do
   end
 end
 
+local texts = {}  -- place in READ -> the text of its new value ('%.17g' for a number)
 if applied > 0 then
-  for j = 1, #C_FIELDS do fields[C_FIELDS[j]] = counters[j] end
-  fields['nv'], fields['n'], fields['tl'], fields['lm'] = nv, n, last, last_member
-  fields['ep'] = math.floor(now / window)
+  for j = 1, #C_FIELDS do put[I_COUNTERS + j] = counters[j] end
+  put[I_NV], put[I_N], put[I_TL], put[I_LM] = nv, n, last, last_member
+  put[I_EP] = math.floor(now / window)
+  -- only the fields whose text changes are written (a counter never set and still 0 stays
+  -- unset: it reads as 0): formatted here once, for HSET and the reply alike
   local out = {}
-  for field, value in pairs(fields) do
-    out[#out + 1] = field
-    out[#out + 1] = value
+  for place, value in pairs(put) do
+    local text = value
+    if type(value) == 'number' then text = string.format('%.17g', value) end
+    texts[place] = text
+    local was = before[place]
+    if text ~= was
+        and not (was == false and text == '0' and place > I_COUNTERS and place <= I_HOURS) then
+      out[#out + 1] = READ[place]
+      out[#out + 1] = text
+    end
   end
-  redis.call('HSET', h, unpack(out))
+  if #out > 0 then redis.call('HSET', h, unpack(out)) end
   if #topic_order > 0 then  -- saturating sums: the same as one increment at a time
     local ops, highest = { 'OVERFLOW', 'SAT' }, 0
     for _, topic in ipairs(topic_order) do
@@ -248,12 +259,12 @@ local hour = math.floor(now / 3600)
 local reply = {}
 local hours_at = REPLIED - 24  -- READ[hours_at + 1 .. REPLIED] are HOURS
 for i = 1, hours_at do
-  local value = fields[READ[i]]
-  if value ~= nil then reply[i] = string.format('%.17g', value) else reply[i] = before[i] end
+  local text = texts[i]
+  if text ~= nil then reply[i] = text else reply[i] = before[i] end
 end
 local active = 0
 for i = hours_at + 1, REPLIED do  -- an hour field holds a whole hour: compared as a number
-  local value = fields[READ[i]]
+  local value = put[i]
   if value == nil and before[i] then value = tonumber(before[i]) end
   if value and value > hour - 24 then active = active + 1 end
 end
