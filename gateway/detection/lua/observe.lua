@@ -66,7 +66,18 @@ if #SENT + 5 ~= #COUNTERS or #C_FIELDS ~= #COUNTERS or #READ ~= 13 + #COUNTERS +
     or READ[11 + 1] ~= C_FIELDS[1] or READ[11 + #COUNTERS + 1] ~= HOURS[1] then
   return redis.error_reply('observe.lua: a counter edit half done (COUNTERS, C_FIELDS, READ)')
 end
-local before = redis.call('HMGET', h, unpack(READ))
+-- the state hash read whole (HGETALL: one pass over its listpack; HMGET of every field
+-- searched the listpack once per field), each field put at its place in READ (false: unset)
+local before, place = {}, {}
+for i = 1, #READ do
+  before[i] = false
+  place[READ[i]] = i
+end
+local stored = redis.call('HGETALL', h)
+for i = 1, #stored, 2 do
+  local at = place[stored[i]]
+  if at then before[at] = stored[i + 1] end
+end
 -- a field read, by its place in READ (no table by name: 62 inserts a call)
 local I_N, I_T0, I_TL, I_IM, I_IV, I_IK, I_NV = 1, 2, 3, 4, 5, 6, 7
 local I_COUNTERS, I_HOURS, I_LM, I_EP = 11, 11 + #COUNTERS, #READ - 1, #READ
