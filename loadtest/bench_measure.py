@@ -46,6 +46,7 @@ class Plan:
     drain_timeout: float  # most seconds to wait for the workers after a round
     model: str
     auth: str = "keys"  # API keys or JWTs (see bench_gateway.prepare)
+    variants: tuple[str, ...] = ("budgets", "off", "full")  # gateway variants measured
 
 
 @dataclass

@@ -17,7 +17,8 @@ server's read events, ``INFO stats``, less the workers' write calls, ``/proc/PID
 CPU per sighting and detection lag p50/p99 (the workers' metrics); then unloaded latency
 (1 connection, each server quiet first) and the target lines.
 
-``python -m loadtest.bench_overhead [--quick] [--own-redis] [--rounds R] [--duration S]``
+``python -m loadtest.bench_overhead [--quick] [--own-redis] [--rounds R] [--duration S]
+[--variants budgets off full]``
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def start_servers(bench: Bench, setup: gw.GatewaySetup | None, upstream: str) ->
     if setup is not None and why_not is not None:
         bench.notes.append(f"no gateway detect workers: {why_not}")
     try:  # every process started first, then each waited for: they start side by side
-        for variant in gw.VARIANTS if setup is not None else ():
+        for variant in bench.plan.variants if setup is not None else ():
             assert setup is not None
             ports = (free_port(), free_port())
             env = gw.gateway_env(setup, variant, ports, upstream, bench.store)
@@ -200,6 +201,13 @@ def parse_plan(argv: list[str] | None) -> tuple[Plan, str | None]:
         default=1,
         help="gateway detect processes per gateway variant (default 1)",
     )
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        choices=gw.VARIANTS,
+        default=list(gw.VARIANTS),
+        help="gateway variants measured (default all three)",
+    )
     parser.add_argument("--no-stream", action="store_true", help="skip the streaming runs")
     parser.add_argument("--no-gateway", action="store_true", help="baselines only")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
@@ -223,6 +231,7 @@ def parse_plan(argv: list[str] | None) -> tuple[Plan, str | None]:
         drain_timeout=5.0 if quick else 20.0,
         model=args.model,
         auth=args.auth,
+        variants=tuple(args.variants),
     )
     return plan, args.json
 

@@ -5,12 +5,12 @@ The accounts seen with one evidence value, and its hot flag, hang off
 spread over a Redis Cluster (``lua/value.lua``). The pairs of accounts hang off
 ``KeyBuilder.cluster_pairs(shard)``, ``PAIR_SHARDS`` shards each in its own slot (a pair's
 shard: crc32 of its id), so they spread over a Redis Cluster too; one ``lua/pair.lua`` call
-per note and shard, all of a batch's in one pipeline. Each shard holds a copy of every hot
-flag, which ``pair.lua`` reads (a pair's values do not count while hot): ``add_values``
-writes the copies, with the flag's TTL, in one more round trip when a value turns hot (rare).
-A sighting that made a value hot, delivered again, finds it newly hot again and writes the
-copy again, so a worker that died between the two round trips loses nothing. Every key has
-a TTL. A batch of calls is one pipeline (one round trip).
+per shard (every note of the batch with pairs there, in order), all in one pipeline. Each
+shard holds a copy of every hot flag, which ``pair.lua`` reads (a pair's values do not count
+while hot): ``add_values`` writes the copies, with the flag's TTL, in one more round trip
+when a value turns hot (rare). A sighting that made a value hot, delivered again, finds it
+newly hot again and writes the copy again, so a worker that died between the two round trips
+loses nothing. Every key has a TTL. A batch of calls is one pipeline (one round trip).
 """
 
 from __future__ import annotations
@@ -125,41 +125,29 @@ class RedisObservations:
         return (await self.record_pairs_many([note]))[0]
 
     async def record_pairs_many(self, notes: Sequence[PairNote]) -> list[list[PairMatch]]:
-        """One ``pair.lua`` call per note and shard of its pairs, all in one pipeline; each
-        note's matches in the order of its ``others``."""
-        calls, parts = [], []
+        """One ``pair.lua`` call per shard: every note's pairs in that shard, notes in order
+        (the keys of one shard are touched in the same order as one call per note), all in
+        one pipeline; each note's matches in the order of its ``others``."""
+        args: dict[int, list[Any]] = {}  # shard -> its call's ARGV
+        parts: dict[int, list[int]] = {}  # shard -> the note of each of its call's replies
         for i, n in enumerate(notes):
             by_shard: dict[int, list[str]] = {}
             for other in n.others:
                 by_shard.setdefault(pair_shard(n.account, other), []).append(other)
-            for shard, others in sorted(by_shard.items()):
-                calls.append(self._pair_call(self._shards[shard], n, others))
-                parts.append(i)
+            for shard, others in by_shard.items():
+                args.setdefault(shard, []).extend(_note_args(n, others))
+                parts.setdefault(shard, []).append(i)
+        shards = sorted(args)
+        calls = [self._pair.call(1, [self._shards[s], *args[s]]) for s in shards]
         replies = await self._run(calls, self._pair)
         found: list[list[PairMatch]] = [[] for _ in notes]
-        for i, reply in zip(parts, replies, strict=True):
-            found[i] += _matches(reply)
+        for shard, reply in zip(shards, replies, strict=True):
+            for i, part in zip(parts[shard], reply, strict=True):
+                found[i] += _matches(part)
         for n, matches in zip(notes, found, strict=True):
             order = {other: at for at, other in enumerate(n.others)}
             matches.sort(key=lambda m: order[m.other])
         return found
-
-    def _pair_call(self, base: str, n: PairNote, others: list[str]) -> tuple[Any, ...]:
-        args: list[str | int] = [
-            base,
-            n.account,
-            n.signal,
-            n.value_hash,
-            n.day,
-            n.need,
-            n.rule.min_signals,
-            n.rule.repeat_days,
-            repr(n.rule.ttl),
-            n.occurrence,
-            n.sighting,
-            *others,
-        ]
-        return self._pair.call(1, args)
 
     async def _run(self, calls: list[tuple[Any, ...]], script: Script) -> list[Any]:
         with translated(_WHAT):
@@ -168,6 +156,13 @@ class RedisObservations:
         if failure is not None:
             raise failure
         return replies
+
+
+def _note_args(n: PairNote, others: list[str]) -> list[Any]:
+    """A note's part of a ``pair.lua`` call: its pairs with ``others`` (one shard's)."""
+    head = [n.account, n.signal, n.value_hash, n.day, n.need, n.rule.min_signals]
+    head += [n.rule.repeat_days, repr(n.rule.ttl), n.occurrence, n.sighting, len(others)]
+    return [*head, *others]
 
 
 def _matches(reply: list[Any]) -> list[PairMatch]:

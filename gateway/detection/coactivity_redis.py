@@ -11,7 +11,8 @@ fields or a 64-byte value, and before it ``co:met``: nothing reads either any mo
 expire within a horizon of an upgrade); per ``delta``-wide time bucket of the population,
 ``{detco:<bucket>}`` (a sorted set of ``<account>|<time>`` episode starts, kept three bucket
 widths). A batch costs three round trips (last times; population buckets and starts;
-meetings) plus nothing when no episode starts. Every step is one command or script on one
+meetings: one script call per account met, its meetings of the batch in order) plus nothing
+when no episode starts. Every step is one command or script on one
 key, so the keys may live in any slot.
 
 Memory: a partner costs its name and 4 bytes, a meeting 8 bytes (a sorted-set member
@@ -98,7 +99,7 @@ class RedisCoActivity:
             calls.append(("ZREMRANGEBYSCORE", starts, "-inf", f"({r.now - r.horizon!r}"))
             calls.append(("EXPIRE", starts, _ttl(r.horizon)))
         replies = iter(_raise_first(await run_batch(self._redis, calls)))
-        meetings: list[tuple[Any, ...]] = []
+        meetings: dict[str, list[Any]] = {}  # per account: its meetings' ARGV, in order
         for r in starting:
             found: list[tuple[float, str]] = []
             for _ in range(2):
@@ -111,14 +112,15 @@ class RedisCoActivity:
             others = [name for _, name in found if name != r.account][: r.lookback]
             partners = list(dict.fromkeys(others))
             if partners:  # per key, the same order as one meeting at a time
-                meetings.append(self._meeting(r.account, partners, r))
-                meetings += [self._meeting(other, [r.account], r) for other in partners]
-        if meetings:
-            _raise_first(await run_batch(self._redis, meetings, (self._meet,)))
-
-    def _meeting(self, account: str, partners: list[str], r: EpisodeRequest) -> tuple[Any, ...]:
-        args = [repr(r.now), repr(r.now - r.horizon), _ttl(r.horizon), MAX_PARTNERS]
-        return self._meet.call(1, [self._key(account, "mates"), *args, *partners])
+                _meeting(meetings, r.account, partners, r)
+                for other in partners:
+                    _meeting(meetings, other, [r.account], r)
+        if meetings:  # one call per account: its meetings of the batch, in order
+            calls = [
+                self._meet.call(1, [self._key(account, "mates"), *args])
+                for account, args in meetings.items()
+            ]
+            _raise_first(await run_batch(self._redis, calls, (self._meet,)))
 
     @_translated
     async def histories(self, requests: Sequence[HistoryRequest]) -> list[History]:
@@ -139,6 +141,15 @@ class RedisCoActivity:
                     meetings[partner] = count
             out.append(History(tuple(sorted(float(text(s)) for s in starts)), meetings))
         return out
+
+
+def _meeting(
+    meetings: dict[str, list[Any]], account: str, partners: list[str], r: EpisodeRequest
+) -> None:
+    """``account`` meets ``partners`` at ``r.now``: appended to its ``lua/meet.lua`` ARGV."""
+    args = meetings.setdefault(account, [])
+    args += [repr(r.now), repr(r.now - r.horizon), _ttl(r.horizon), MAX_PARTNERS, len(partners)]
+    args += partners
 
 
 def unpack_mates(packed: bytes) -> list[tuple[str, tuple[float, ...]]]:

@@ -120,6 +120,22 @@ async def test_redis_observation_batches_answer_like_single_calls(
     ]
     assert await batched.record_pairs_many(notes) == expected_matches
     assert any(expected_matches)
+    # co-occurrences counted per occurrence, sightings delivered twice, many notes per shard
+    # (one pair.lua call per shard holds them all, in order)
+    counted = [
+        PairNote(f"a{i % 3}", (f"a{3 + i % 2}", "a5"), "ip_prefix", f"w{i % 2}", 19100, 2, rule,
+                 f"o{i % 4}", f"s{i % 5}")
+        for i in range(24)
+    ]  # fmt: skip
+    expected_counted = [
+        await single.record_pairs(
+            n.account, n.others, n.signal, n.value_hash, n.day, need=n.need, rule=n.rule,
+            occurrence=n.occurrence, sighting=n.sighting,
+        )
+        for n in counted
+    ]  # fmt: skip
+    assert await batched.record_pairs_many(counted) == expected_counted
+    assert sum(len(m) for m in expected_counted) >= 2
 
 
 class CountingGraph(MemoryClusterGraph):

@@ -133,16 +133,20 @@ def crowd(seed: int = 13) -> list[tuple[float, str]]:
 
 
 @pytest.mark.redis
+@pytest.mark.parametrize("size", [64, 10_000])
 async def test_partners_are_bounded_and_redis_keeps_the_same_ones_as_memory(
-    redis_client: Redis, key_prefix: str
+    redis_client: Redis, key_prefix: str, size: int
 ) -> None:
     """An account keeps at most MAX_PARTNERS partners' meetings (the weakest go first), on
-    memory and on Redis alike: the same partners, the same counts, in any interval."""
+    memory and on Redis alike: the same partners, the same counts, in any interval; in
+    batches of 64 and in one batch (every meeting of an account in one meet.lua call, the
+    hub's bound crossed within it)."""
     events, names = crowd(), ["hub", "mate", "guest000", "guest001", "guest077"]
     memory, redis = MemoryCoActivity(), RedisCoActivity(redis_client, KeyBuilder(key_prefix))
     await memory.record_many([episode(n, START + t, TRACKER) for t, n in events])
-    for at in range(0, len(events), 64):
-        await redis.record_many([episode(n, START + t, TRACKER) for t, n in events[at : at + 64]])
+    for at in range(0, len(events), size):
+        batch = events[at : at + size]
+        await redis.record_many([episode(n, START + t, TRACKER) for t, n in batch])
     end = START + events[-1][0]
     for since in (end - 3600.0 * 5, end - TRACKER.horizon):
         asks = [HistoryRequest(n, since, end) for n in names]

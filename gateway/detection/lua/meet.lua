@@ -4,14 +4,15 @@
 -- times (big-endian doubles, 8 bytes each). One string has no per-field overhead and never
 -- changes encoding (a hash turned into a 12-16 KB hashtable past 128 fields or a 64-byte
 -- value: a partner met 9 times).
--- ARGV: now, cutoff (now - horizon), ttl (seconds), max partners, partners...
+-- ARGV: one or more meetings, in order, each: now, cutoff (now - horizon), ttl (seconds),
+-- max partners, number of partners P, then the P partners. The key is parsed and written
+-- once per call: exactly the effect of one call per meeting, in order (the last one's ttl).
 -- Per partner, in order: its times before the cutoff go, `now` is added unless already there
 -- (a meeting recorded twice is one); when that makes more than max partners, the partners
 -- with no time left go, then the weakest (fewest times, oldest latest time, smallest name,
 -- compared bytewise) until max remain.
 local key = KEYS[1]
-local now, cutoff = tonumber(ARGV[1]), tonumber(ARGV[2])
-local most = tonumber(ARGV[4])
+local now, cutoff, most, ttl -- of the meeting being recorded
 
 local names, times = {}, {} -- names in record order; name -> its times
 local packed = redis.call('GET', key) or ''
@@ -73,17 +74,24 @@ local function shrink()
   names = left
 end
 
-for i = 5, #ARGV do
-  local partner = ARGV[i]
-  local old = times[partner]
-  local list = recent(old or {})
-  local known = false
-  for _, t in ipairs(list) do if t == now then known = true end end
-  if not known then list[#list + 1] = now end
-  times[partner] = list
-  if old == nil then
-    names[#names + 1] = partner
-    if #names > most then shrink() end
+local at = 1
+while at <= #ARGV do
+  now, cutoff = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
+  ttl, most = ARGV[at + 2], tonumber(ARGV[at + 3])
+  local first = at + 5
+  at = first + tonumber(ARGV[at + 4])
+  for i = first, at - 1 do
+    local partner = ARGV[i]
+    local old = times[partner]
+    local list = recent(old or {})
+    local known = false
+    for _, t in ipairs(list) do if t == now then known = true end end
+    if not known then list[#list + 1] = now end
+    times[partner] = list
+    if old == nil then
+      names[#names + 1] = partner
+      if #names > most then shrink() end
+    end
   end
 end
 
@@ -93,5 +101,5 @@ for _, name in ipairs(names) do
   parts[#parts + 1] = struct.pack('>H', #name) .. name .. struct.pack('>H', #list)
   for _, t in ipairs(list) do parts[#parts + 1] = struct.pack('>d', t) end
 end
-redis.call('SET', key, table.concat(parts), 'EX', ARGV[3])
+redis.call('SET', key, table.concat(parts), 'EX', ttl)
 return 1

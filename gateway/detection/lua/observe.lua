@@ -28,23 +28,61 @@ local cap = tonumber(ARGV[7])
 local at = tonumber(ARGV[8])
 local STRIDE, HEAD = 27, 8
 
+-- Every table below is written out (no field name built by concatenation): a string built
+-- at run time is hashed and interned on every call, and building these tables was most of
+-- the cost of a call of one or two observations.
 local COUNTERS = { 'req', 'nov_cell', 'nov_exact', 'tpl', 'fan', 'elic', 'params', 'single',
                    'maxout', 'sync', 'hug', 'fresh', 'sys', 'selic', 'trace', 'worked',
                    'vb0', 'vb1', 'vb2', 'reason', 'resample',
                    'sb0', 'sb1', 'sb2', 'sb3' }
--- the fields of the reply, read once: the reply is them as this call leaves them (a field
--- it writes: as HSET stores a number, '%.17g'), with 'lm' last (read, not replied)
-local REPLY = { 'n', 't0', 'tl', 'im', 'iv', 'ik', 'nv', 's_held', 's_stamp', 's_level',
-                's_until' }
-for _, name in ipairs(COUNTERS) do REPLY[#REPLY + 1] = 'c:' .. name end
-for i = 0, 23 do REPLY[#REPLY + 1] = 'h' .. i end
-local READ = { unpack(REPLY) }
-READ[#READ + 1] = 'lm'
-local before = redis.call('HMGET', h, unpack(READ))
-local old = {}
-for i, name in ipairs(READ) do old[name] = before[i] end
-local function num(field, default)
-  local v = old[field]
+-- each counter's hash field: 'c:' .. its name, in COUNTERS' order
+local C_FIELDS = { 'c:req', 'c:nov_cell', 'c:nov_exact', 'c:tpl', 'c:fan', 'c:elic',
+                   'c:params', 'c:single', 'c:maxout', 'c:sync', 'c:hug', 'c:fresh', 'c:sys',
+                   'c:selic', 'c:trace', 'c:worked', 'c:vb0', 'c:vb1', 'c:vb2', 'c:reason',
+                   'c:resample', 'c:sb0', 'c:sb1', 'c:sb2', 'c:sb3' }
+-- the hour fields: HOURS[hour % 24 + 1] is 'h' .. (hour % 24)
+local HOURS = { 'h0', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'h7', 'h8', 'h9', 'h10', 'h11',
+                'h12', 'h13', 'h14', 'h15', 'h16', 'h17', 'h18', 'h19', 'h20', 'h21', 'h22',
+                'h23' }
+-- the fields read once: the state's, then C_FIELDS, then HOURS, then 'lm' and 'ep'; the
+-- reply is all but those two as this call leaves them (a number as '%.17g')
+local READ = { 'n', 't0', 'tl', 'im', 'iv', 'ik', 'nv', 's_held', 's_stamp', 's_level',
+               's_until',
+               'c:req', 'c:nov_cell', 'c:nov_exact', 'c:tpl', 'c:fan', 'c:elic',
+               'c:params', 'c:single', 'c:maxout', 'c:sync', 'c:hug', 'c:fresh', 'c:sys',
+               'c:selic', 'c:trace', 'c:worked', 'c:vb0', 'c:vb1', 'c:vb2', 'c:reason',
+               'c:resample', 'c:sb0', 'c:sb1', 'c:sb2', 'c:sb3',
+               'h0', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'h7', 'h8', 'h9', 'h10', 'h11',
+               'h12', 'h13', 'h14', 'h15', 'h16', 'h17', 'h18', 'h19', 'h20', 'h21', 'h22',
+               'h23',
+               'lm', 'ep' }
+local REPLIED = #READ - 2  -- READ[1..REPLIED] are the reply's fields
+-- per increment an observation sends (its ARGV places 8.., in redis_state._INCREMENTS'
+-- order): its counter's number in COUNTERS; the other five (req, nov_cell, nov_exact, tpl,
+-- sync) are computed here
+local SENT = { 6, 7, 8, 9, 5, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25 }
+local C_REQ, C_CELL, C_EXACT, C_TPL, C_SYNC = 1, 2, 3, 4, 10
+if #SENT + 5 ~= #COUNTERS or #C_FIELDS ~= #COUNTERS or #READ ~= 13 + #COUNTERS + 24
+    or READ[11 + 1] ~= C_FIELDS[1] or READ[11 + #COUNTERS + 1] ~= HOURS[1] then
+  return redis.error_reply('observe.lua: a counter edit half done (COUNTERS, C_FIELDS, READ)')
+end
+-- the state hash read whole (HGETALL: one pass over its listpack; HMGET of every field
+-- searched the listpack once per field), each field put at its place in READ (false: unset)
+local before, place = {}, {}
+for i = 1, #READ do
+  before[i] = false
+  place[READ[i]] = i
+end
+local stored = redis.call('HGETALL', h)
+for i = 1, #stored, 2 do
+  local at = place[stored[i]]
+  if at then before[at] = stored[i + 1] end
+end
+-- a field read, by its place in READ (no table by name: 62 inserts a call)
+local I_N, I_T0, I_TL, I_IM, I_IV, I_IK, I_NV = 1, 2, 3, 4, 5, 6, 7
+local I_COUNTERS, I_HOURS, I_LM, I_EP = 11, 11 + #COUNTERS, #READ - 1, #READ
+local function num(i, default)
+  local v = before[i]
   if v then return tonumber(v) end
   return default
 end
@@ -74,11 +112,15 @@ local function densify(key)
   kinds[key] = 'string'
 end
 local compact = {}  -- key -> its set's encoding was checked in this call (once is enough)
+local sizes = {}  -- key -> its set's size, read once (SCARD), then counted here
 local function test_and_set(key, bit)
   if kind(key) == 'string' then return redis.call('SETBIT', key, bit, 1) == 1 end
   if redis.call('SADD', key, bit) == 0 then return true end
   kinds[key] = 'set'
-  if redis.call('SCARD', key) > SPARSE_MAX then
+  local size = sizes[key]
+  if size then size = size + 1 else size = redis.call('SCARD', key) end
+  sizes[key] = size
+  if size > SPARSE_MAX then
     densify(key)
   elseif not compact[key] then
     compact[key] = true
@@ -100,11 +142,11 @@ end
 local function b(x) if x then return 1 end return 0 end
 
 -- the entity's state, carried from one observation to the next
-local n, last, last_member = num('n', 0), num('tl', 0), old['lm'] or ''
-local k, m, v, nv = num('ik', 0), num('im', 0), num('iv', 0), num('nv', 1)
-local counters = {}
-for _, name in ipairs(COUNTERS) do counters[name] = num('c:' .. name, 0) end
-local fields = {}  -- field -> value, written by one HSET
+local n, last, last_member = num(I_N, 0), num(I_TL, 0), before[I_LM] or ''
+local k, m, v, nv = num(I_IK, 0), num(I_IM, 0), num(I_IV, 0), num(I_NV, 1)
+local counters = {}  -- in COUNTERS' order
+for j = 1, #C_FIELDS do counters[j] = num(I_COUNTERS + j, 0) end
+local put = {}  -- place in READ -> the field's new value, written by one HSET
 local topics, topic_order = {}, {}  -- coarse topic -> increment, aggregated
 local applied, with_ids, now = 0, false, tonumber(ARGV[HEAD + 2])
 
@@ -120,7 +162,7 @@ for o = HEAD, #ARGV - 1, STRIDE do
     applied = applied + 1
     local member = ARGV[o + 6]
     if n == 0 then
-      fields['t0'] = now
+      put[I_T0] = now
       last = now
     end
     local novel_cell = not seen(KEYS[2], KEYS[3], tonumber(ARGV[o + 3]))
@@ -134,20 +176,17 @@ for o = HEAD, #ARGV - 1, STRIDE do
         and dt <= sync_window then
       sync = 1
     end
-    local incs = {
-      req = 1, nov_cell = b(novel_cell), nov_exact = b(novel_exact),
-      tpl = b(skel_seen and novel_exact), elic = tonumber(ARGV[o + 8]),
-      params = tonumber(ARGV[o + 9]), single = tonumber(ARGV[o + 10]),
-      maxout = tonumber(ARGV[o + 11]), fan = tonumber(ARGV[o + 12]), sync = sync,
-      hug = tonumber(ARGV[o + 13]), fresh = tonumber(ARGV[o + 14]),
-      sys = tonumber(ARGV[o + 15]), selic = tonumber(ARGV[o + 16]),
-      trace = tonumber(ARGV[o + 17]), worked = tonumber(ARGV[o + 18]),
-      vb0 = tonumber(ARGV[o + 19]), vb1 = tonumber(ARGV[o + 20]), vb2 = tonumber(ARGV[o + 21]),
-      reason = tonumber(ARGV[o + 22]), resample = tonumber(ARGV[o + 23]),
-      sb0 = tonumber(ARGV[o + 24]), sb1 = tonumber(ARGV[o + 25]), sb2 = tonumber(ARGV[o + 26]),
-      sb3 = tonumber(ARGV[o + 27]),
-    }
-    for _, name in ipairs(COUNTERS) do counters[name] = counters[name] * factor + incs[name] end
+    -- each counter decays by `factor`, then takes its increment (the same two operations,
+    -- in the same order, as with a table of increments: the same doubles)
+    for i = 1, #SENT do
+      local j = SENT[i]
+      counters[j] = counters[j] * factor + tonumber(ARGV[o + 7 + i])
+    end
+    counters[C_REQ] = counters[C_REQ] * factor + 1
+    counters[C_CELL] = counters[C_CELL] * factor + b(novel_cell)
+    counters[C_EXACT] = counters[C_EXACT] * factor + b(novel_exact)
+    counters[C_TPL] = counters[C_TPL] * factor + b(skel_seen and novel_exact)
+    counters[C_SYNC] = counters[C_SYNC] * factor + sync
     if n > 0 then
       if k == 0 then
         m = dt
@@ -158,11 +197,11 @@ for o = HEAD, #ARGV - 1, STRIDE do
         v = (1 - a_iat) * (v + a_iat * d * d)
       end
       k = k + 1
-      fields['im'], fields['iv'], fields['ik'] = m, v, k
+      put[I_IM], put[I_IV], put[I_IK] = m, v, k
     end
     nv = nv + a_nov * (b(novel_cell) - nv)
     local hour = math.floor(now / 3600)
-    fields['h' .. (hour % 24)] = hour
+    put[I_HOURS + hour % 24 + 1] = hour
     n, last, last_member = n + 1, now, member
     local topic = tonumber(ARGV[o + 7])
     if topic >= 0 then  -- a follow-up (-1) is not a new topic
@@ -175,16 +214,26 @@ for o = HEAD, #ARGV - 1, STRIDE do
   end
 end
 
+local texts = {}  -- place in READ -> the text of its new value ('%.17g' for a number)
 if applied > 0 then
-  for _, name in ipairs(COUNTERS) do fields['c:' .. name] = counters[name] end
-  fields['nv'], fields['n'], fields['tl'], fields['lm'] = nv, n, last, last_member
-  fields['ep'] = math.floor(now / window)
+  for j = 1, #C_FIELDS do put[I_COUNTERS + j] = counters[j] end
+  put[I_NV], put[I_N], put[I_TL], put[I_LM] = nv, n, last, last_member
+  put[I_EP] = math.floor(now / window)
+  -- only the fields whose text changes are written (a counter never set and still 0 stays
+  -- unset: it reads as 0): formatted here once, for HSET and the reply alike
   local out = {}
-  for field, value in pairs(fields) do
-    out[#out + 1] = field
-    out[#out + 1] = value
+  for place, value in pairs(put) do
+    local text = value
+    if type(value) == 'number' then text = string.format('%.17g', value) end
+    texts[place] = text
+    local was = before[place]
+    if text ~= was
+        and not (was == false and text == '0' and place > I_COUNTERS and place <= I_HOURS) then
+      out[#out + 1] = READ[place]
+      out[#out + 1] = text
+    end
   end
-  redis.call('HSET', h, unpack(out))
+  if #out > 0 then redis.call('HSET', h, unpack(out)) end
   if #topic_order > 0 then  -- saturating sums: the same as one increment at a time
     local ops, highest = { 'OVERFLOW', 'SAT' }, 0
     for _, topic in ipairs(topic_order) do
@@ -218,17 +267,17 @@ if with_ids then
 end
 
 local hour = math.floor(now / 3600)
-local after = {}
-for i, name in ipairs(REPLY) do
-  local value = fields[name]
-  if value ~= nil then after[i] = string.format('%.17g', value) else after[i] = old[name] end
-end
 local reply = {}
-for i = 1, #REPLY - 24 do reply[i] = after[i] end
+local hours_at = REPLIED - 24  -- READ[hours_at + 1 .. REPLIED] are HOURS
+for i = 1, hours_at do
+  local text = texts[i]
+  if text ~= nil then reply[i] = text else reply[i] = before[i] end
+end
 local active = 0
-for i = #REPLY - 23, #REPLY do
-  local value = after[i]
-  if value and tonumber(value) > hour - 24 then active = active + 1 end
+for i = hours_at + 1, REPLIED do  -- an hour field holds a whole hour: compared as a number
+  local value = put[i]
+  if value == nil and before[i] then value = tonumber(before[i]) end
+  if value and value > hour - 24 then active = active + 1 end
 end
 reply[#reply + 1] = active
 local tail = redis.call('MGET', KEYS[8], KEYS[9], KEYS[10]) -- pin, histograms
