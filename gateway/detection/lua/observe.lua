@@ -8,11 +8,11 @@
 --       11 the sighting ids applied (zset id -> when applied; kept `horizon` s after that,
 --       at most `cap` ids)
 -- ARGV: 1 window s, 2 half-life s, 3 sync window s, 4 IAT alpha, 5 novelty alpha,
---       6 horizon s, 7 cap, 8 now of the applying worker, then per observation 27 values:
+--       6 horizon s, 7 cap, 8 now of the applying worker, then per observation 28 values:
 --       sighting id ('': none), now, cell bit, skeleton bit, exact bit, member,
 --       coarse topic (-1: a follow-up, not counted in the histogram),
 --       increments: elic, params, single, maxout, fan, hug, fresh, sys, selic,
---       trace, worked, vb0, vb1, vb2, reason, resample, sb0, sb1, sb2, sb3
+--       trace, worked, vb0, vb1, vb2, reason, resample, sb0, sb1, sb2, sb3, prod
 -- An observation whose sighting id is in KEYS[11] already changes nothing.
 -- Returns the state after the last observation, compactly (see redis_state.REPLY_FIELDS):
 --   { the REPLY_FIELDS values as stored (strings, false when unset), active hours,
@@ -26,12 +26,12 @@ local a_nov = tonumber(ARGV[5])
 local horizon = tonumber(ARGV[6])
 local cap = tonumber(ARGV[7])
 local at = tonumber(ARGV[8])
-local STRIDE, HEAD = 27, 8
+local STRIDE, HEAD = 28, 8
 
 local COUNTERS = { 'req', 'nov_cell', 'nov_exact', 'tpl', 'fan', 'elic', 'params', 'single',
                    'maxout', 'sync', 'hug', 'fresh', 'sys', 'selic', 'trace', 'worked',
                    'vb0', 'vb1', 'vb2', 'reason', 'resample',
-                   'sb0', 'sb1', 'sb2', 'sb3' }
+                   'sb0', 'sb1', 'sb2', 'sb3', 'prod' }
 -- the fields of the reply, read once: the reply is them as this call leaves them (a field
 -- it writes: as HSET stores a number, '%.17g'), with 'lm' last (read, not replied)
 local REPLY = { 'n', 't0', 'tl', 'im', 'iv', 'ik', 'nv', 's_held', 's_stamp', 's_level',
@@ -145,7 +145,7 @@ for o = HEAD, #ARGV - 1, STRIDE do
       vb0 = tonumber(ARGV[o + 19]), vb1 = tonumber(ARGV[o + 20]), vb2 = tonumber(ARGV[o + 21]),
       reason = tonumber(ARGV[o + 22]), resample = tonumber(ARGV[o + 23]),
       sb0 = tonumber(ARGV[o + 24]), sb1 = tonumber(ARGV[o + 25]), sb2 = tonumber(ARGV[o + 26]),
-      sb3 = tonumber(ARGV[o + 27]),
+      sb3 = tonumber(ARGV[o + 27]), prod = tonumber(ARGV[o + 28]),
     }
     for _, name in ipairs(COUNTERS) do counters[name] = counters[name] * factor + incs[name] end
     if n > 0 then
