@@ -26,7 +26,7 @@ from gateway.fingerprints.frame import body_segment, frame_hash, framed_body, se
 from gateway.fingerprints.hashing import hash_sequence, stable_hash64
 from gateway.fingerprints.lexicon import Lexicon
 from gateway.fingerprints.normalize import normalize
-from gateway.fingerprints.product_terms import PRODUCT_TERMS
+from gateway.fingerprints.product_terms import PRODUCT_TERMS, PRODUCT_WINDOW
 from gateway.fingerprints.request import PromptParts, prompt_parts, request_features
 from gateway.fingerprints.simhash import bands, ngram_simhash
 from gateway.fingerprints.skeleton import Skeleton, Skeletonizer
@@ -67,7 +67,9 @@ class Fingerprinter:
         self.lexicon = Lexicon(skeletonizer=self.skeletonizer)
         # asks for distillation products besides a trace (data, soft labels, programs,
         # corrections): scored apart, counted by detection only in a sweep
-        self.products = Lexicon(PRODUCT_TERMS, skeletonizer=self.skeletonizer)
+        self.products = Lexicon(
+            PRODUCT_TERMS, skeletonizer=self.skeletonizer, whole_text=False, window=PRODUCT_WINDOW
+        )
         # every Skeletonizer hashes alike, so the default embedder reuses our skeleton
         self._fast = isinstance(self.embedder, HashedNgramEmbedder)
         # compile the passes of the cell and the SimHash now, not mid-request

@@ -15,12 +15,19 @@ my work" button): one hit says little on its own. The detector counts these asks
 an entity whose own traffic is a sweep (see ``gateway.detection.detectors.product_part``).
 Same :class:`~gateway.fingerprints.lexicon_terms.Term` format and matcher as the CoT lexicon
 (anchors, then a regex on the folded window around them); kept in a lexicon of its own so
-the CoT score, its cohorts and the system-prompt rules stay what they were.
+the CoT score, its cohorts and the system-prompt rules stay what they were, and built with
+``whole_text=False`` (many anchors are common words: only the windows of the first and last
+few occurrences are searched, so the cost stays bounded on long texts).
 """
 
 from __future__ import annotations
 
 from gateway.fingerprints.lexicon_terms import Term, alt
+
+# Characters each side of an anchor the regex reads: the words of one ask ("the 4 most likely
+# answers, each with your probability") lie within 80 characters of each other in every
+# wording above; narrower than the CoT lexicon's 120, for a cheaper search.
+PRODUCT_WINDOW = 80
 
 _COUNT = alt(
     r"\d+", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twenty",
@@ -68,7 +75,8 @@ EN: tuple[Term, ...] = (
     Term("en.answer_distribution", "soft", 0.6,
          ("probability", "probabilities", "confidence", "confident", "likelihood", "likely",
           "sure", "percentages", "percentage", "percent"),
-         r"(?=.*\b" + _CANDIDATES + r"\b).*\b" + _LIKELIHOOD),
+         r"\b" + _CANDIDATES + r"\b.{0,100}?" + _LIKELIHOOD + "|" + _LIKELIHOOD
+         + r".{0,100}?\b" + _CANDIDATES + r"\b"),
     Term("en.distribution_over", "soft", 0.5, ("distribution", "calibrated", "verbalized",
                                                 "verbalised"),
          r"\bprobability distribution (?:over|across|for)\b|\bcalibrated (?:probabilit|confiden)"
@@ -84,8 +92,8 @@ EN: tuple[Term, ...] = (
     Term("en.comment_lines", "program", 0.45, ("comment", "comments", "commented"),
          r"\bcomment(?:s|ed)? (?:on )?(?:every|each) (?:line|step|statement)\b"
          r"|\bcommented line[- ]by[- ]line\b|\bcomment (?:on )?what (?:each|every) line"),
-    Term("en.solve_function", "program", 0.5, (), r"\bsolve\(\)|\bdef solution\(",
-         literal="()"),
+    Term("en.solve_function", "program", 0.5, ("solve", "solution"),
+         r"\bsolve\(\)|\bdef solution\("),
     Term("en.program_of_thought", "program", 0.7, ("program", "pal"),
          r"\bprogram[- ]of[- ]thoughts?\b|\bprogram[- ]aided\b"),
     # correction / process supervision: find the error in a given solution, then redo it

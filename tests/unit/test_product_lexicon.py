@@ -128,3 +128,17 @@ def test_the_fingerprint_scores_products_apart_from_the_cot_lexicon() -> None:
         ]
     }  # fmt: skip
     assert fp.fingerprint(prefill, "chat").product > 0
+
+
+def test_the_product_lexicon_reads_only_the_head_and_tail_of_a_long_text() -> None:
+    """Built with ``whole_text=False``: an ask that opens or closes the text is read; one in
+    the middle of a long text, or behind a hundred occurrences of its anchors, is not read
+    in full (the cost stays bounded)."""
+    lexicon = Fingerprinter().products
+    ask = "Generate 10 similar word problems and give the answer to each."
+    filler = "The committee met on Monday to discuss the budget for the coming year. " * 40
+    assert lexicon.score(f"{filler}\n\n{ask}").terms
+    assert lexicon.score(f"{ask}\n\n{filler}").terms
+    assert not lexicon.score(f"{filler}\n\n{ask}\n\n{filler}").terms
+    noisy = "Write the code and make it work. " * 100
+    assert lexicon.score(f"{noisy}\n{ask}").terms  # the last anchors are read
