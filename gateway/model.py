@@ -173,6 +173,7 @@ class Fingerprint:
     elicitation_terms: tuple[str, ...] = ()  # of the user turn and the system prompt
     frame: int = 0  # 64-bit hash of the template around the body (0: no frame found)
     system_elicitation: float = 0.0  # 0..1: the same wording in the system prompt
+    product: float = 0.0  # 0..1: distillation-product asks of the user turn (product lexicon)
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,7 @@ STAGES = (
     "frame",  # body segment and frame hash
     "simhash",  # word 1-2-gram SimHash and bands
     "lexicon",  # elicitation terms (and the sentence frame)
+    "products",  # distillation-product terms (data, soft labels, programs, corrections)
     "embed",  # hashed n-gram vector
     "cell",  # hyperplane projection -> cell
     "rest",  # skeleton hash, system hash, Fingerprint
@@ -117,6 +118,8 @@ def staged(
             system_score = extra.score
             terms = fp.lexicon.combine(elicit.terms + extra.terms).terms
     marks.append(clock())
+    product = fp.products.match_tokens(tokens)
+    marks.append(clock())
     vector = fp.embedding(sk, select)
     marks.append(clock())
     cell = fp.cells.cell(vector)
@@ -137,6 +140,7 @@ def staged(
         elicitation_terms=terms,
         frame=frame,
         system_elicitation=system_score,
+        product=product.score,
     )
     marks.append(clock())
     return result, [b - a for a, b in itertools.pairwise(marks)]

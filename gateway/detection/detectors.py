@@ -46,6 +46,20 @@ STRUCTURE_SHARE = (0.2, 0.6)
 # "reasoning" field, a maths app's fixed exemplars); it counts only as far as it changes from
 # request to request: variety 0 (one print) to 1 (every print bit set on half the requests).
 STRUCTURE_VARIETY = (0.3, 0.7)
+# Asks for the other products of distillation (gateway.fingerprints.product_terms: new items
+# with solutions, soft labels in words, programs, corrections) are what honest products ask
+# too (a worksheet builder, a ticket router, an IDE plugin, a "check my work" button); they
+# count only in the entity's own sweep. Measured on the tuning split (red round 6, --trace,
+# accounts at 40 / 100 / 300 requests): the four sweeps' mean product score is 0.25-0.64,
+# their single-turn share 1.00 and never-seen share 0.96-1.00; the look-alikes' mean score
+# 0.05-0.23 (worksheet builder, "check my work") or under 0.06 (IDE plugin, ticket router:
+# its wording is in the system prompt), single-turn 0.42-0.89 (follow-ups, "continue"),
+# never-seen 0.35-0.97. The topic sweep ratio does not separate them (0.29-0.66 against
+# 0.31-0.98 on these task pools) and is left out. Mean score: counts from PRODUCT_MEAN's low
+# end, in full at its high end; single-turn and never-seen shares: the gate's ramps.
+PRODUCT_MEAN = (0.1, 0.3)
+PRODUCT_SINGLE = (0.93, 0.99)
+PRODUCT_FRESH = (0.85, 0.95)
 # Sustained volume of one account: requests in the decayed counter (half-life
 # tuning.counter_half_life) spread over several hours of the day: beyond one person typing,
 # and not one batch burst (an evaluation run, a nightly job: one or two hours).
@@ -238,6 +252,19 @@ def structure_parts(state: EntityState) -> list[tuple[float, str]]:
     ]
 
 
+def product_part(state: EntityState, ctx: Context) -> tuple[float, str]:
+    """Distillation-product asks, counted only in the entity's own sweep (see PRODUCT_MEAN)."""
+    asks = shrunk(state, "prod", 0.0, ctx.min_requests / 2)
+    single, fresh = state.share("single"), state.share("nov_exact")
+    sweep = ramp(single, *PRODUCT_SINGLE) * ramp(fresh, *PRODUCT_FRESH)
+    return (
+        sweep * ramp(asks, *PRODUCT_MEAN),
+        f"distillation-product asks mean {asks:.2f} (new items with solutions, soft labels, "
+        f"programs, corrections) in a sweep: single-turn share {single:.2f}, never-seen "
+        f"share {fresh:.2f}",
+    )
+
+
 def elicitation(state: EntityState, ctx: Context) -> Finding:
     """Value signals: CoT / rubric lexicon, logprobs and friends, maximum single-turn output,
     and request structure (:func:`structure_parts`: trace schemas and worked-answer histories
@@ -274,6 +301,7 @@ def elicitation(state: EntityState, ctx: Context) -> Finding:
                 f"single-turn maximum-output share {maxout:.2f} (machine-like {auto:.2f})",
             ),
             *structure_parts(state),
+            product_part(state, ctx),
         ],
     )
 

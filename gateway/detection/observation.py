@@ -102,4 +102,5 @@ def observation(
         reasoning=features.reasoning,
         resample=features.resample,
         system_print=fingerprint.system & ((1 << SYSTEM_BITS) - 1),
+        product=fingerprint.product,
     )

@@ -81,7 +81,7 @@ _COUNTERS_AT = REPLY_FIELDS.index("c:req")
 _INCREMENTS = (
     *("elic", "params", "single", "maxout", "fan", "hug", "fresh", "sys", "selic"),
     *("trace", "worked", "vb0", "vb1", "vb2", "reason", "resample"),
-    *("sb0", "sb1", "sb2", "sb3"),
+    *("sb0", "sb1", "sb2", "sb3", "prod"),
 )
 
 

@@ -37,6 +37,7 @@ COUNTERS = (
     "sb1",  # ... bit 1 (one app prompt keeps every bit's share of "sys" at 0 or 1;
     "sb2",  # ... bit 2  a system prompt that changes per request has them near one half)
     "sb3",  # ... bit 3
+    "prod",  # sum of the product-lexicon scores (data, soft labels, programs, corrections)
 )
 # the structure-print bits counted (vb0..vb2)
 PRINT_BITS = 3
@@ -82,6 +83,7 @@ class Observation:
     reasoning: bool = False  # reasoning effort asked for
     resample: bool = False  # best_of > 1, or a seed at a sampling temperature
     system_print: int = 0  # the low SYSTEM_BITS bits of the system prompt's hash (0: none)
+    product: float = 0.0  # the user turn's distillation-product asks (product lexicon)
 
     def increments(self, novel_cell: bool, novel_exact: bool, templated: bool) -> dict[str, float]:
         """The counter increments of this observation, given its novelty flags."""
@@ -110,6 +112,7 @@ class Observation:
             "sb1": float(self.system_print >> 1 & 1),
             "sb2": float(self.system_print >> 2 & 1),
             "sb3": float(self.system_print >> 3 & 1),
+            "prod": max(0.0, min(1.0, self.product)),
         }
 
 

@@ -33,6 +33,7 @@ from gateway.fingerprints.frame import body_segment, frame_hash, framed_body, se
 from gateway.fingerprints.hashing import hash_sequence, stable_hash64
 from gateway.fingerprints.lexicon import Lexicon
 from gateway.fingerprints.normalize import normalize
+from gateway.fingerprints.product_terms import PRODUCT_TERMS, PRODUCT_WINDOW
 from gateway.fingerprints.request import PromptParts, prompt_parts, request_features
 from gateway.fingerprints.simhash import bands, ngram_simhash
 from gateway.fingerprints.skeleton import Skeleton, Skeletonizer
@@ -75,6 +76,11 @@ class Fingerprinter:
         self.embedder: Embedder = embedder or HashedNgramEmbedder(skeletonizer=self.skeletonizer)
         self.cells = HyperplaneCells(self.embedder.dim, cell_bits=cell_bits, seed=cell_seed)
         self.lexicon = Lexicon(skeletonizer=self.skeletonizer)
+        # asks for distillation products besides a trace (data, soft labels, programs,
+        # corrections): scored apart, counted by detection only in a sweep
+        self.products = Lexicon(
+            PRODUCT_TERMS, skeletonizer=self.skeletonizer, whole_text=False, window=PRODUCT_WINDOW
+        )
         # every Skeletonizer hashes alike, so the default embedder reuses our skeleton
         self._fast = isinstance(self.embedder, HashedNgramEmbedder)
         # compile the passes of the cell and the SimHash now, not mid-request
@@ -194,10 +200,14 @@ class Fingerprinter:
         sim = ngram_simhash(sk.hashes)
         elicit = self.lexicon.match_tokens(tokens)
         frame = frame or _sentence_frame(sk, elicit.anchor)
+        product = self.products.match_tokens(tokens)
         if tail:  # a prefill or a tool result carrying the ask: the user turn's wording
             after = self.lexicon.score(tail[:TAIL_LEXICON_CHARS])
             if after.terms:
                 elicit = self.lexicon.combine(elicit.terms + after.terms)
+            also = self.products.score(tail[:TAIL_LEXICON_CHARS])
+            if also.terms:
+                product = self.products.combine(product.terms + also.terms)
         terms, system_score = elicit.terms, 0.0
         if system:  # an app's style: kept apart from the user turn's own wording
             extra = self.lexicon.score(system[:SYSTEM_LEXICON_CHARS])
@@ -224,6 +234,7 @@ class Fingerprinter:
             elicitation_terms=terms,
             frame=frame,
             system_elicitation=system_score,
+            product=product.score,
         )
 
     def _frame_print(

@@ -6,7 +6,11 @@ identifiers such as ``"en.step_by_step"`` (never prompt text).
 
 Cost is bounded: a bitmap over token hashes finds the anchor words of the terms (one
 vectorised lookup); a term's regex then runs only on a normalised window around each of its
-anchors (on the whole text when an anchor occurs more than ``MAX_WINDOWS`` times).
+anchors (on the whole text when an anchor occurs more than ``MAX_WINDOWS`` times). A lexicon
+built with ``whole_text=False`` reads only anchors within ``EDGE`` characters of the text's
+start or end (an instruction opens or closes a prompt), at most the first and last
+``MAX_WINDOWS // 2`` of them, never the whole text: its cost stays bounded whatever the
+text's length, for terms whose anchors are common words.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from gateway.fingerprints.tokens import Tokens
 MAX_TERMS = 8  # ids reported per prompt
 MAX_WINDOWS = 6  # per term; beyond, the whole text is searched
 WINDOW = 120  # characters each side of an anchor
+EDGE = 400  # whole_text=False: anchors this close to the text's start or end are read
 _BITS = 16  # the bitmap is indexed by the low 16 bits of a token hash
 _LOW = np.uint64((1 << _BITS) - 1)
 
@@ -46,9 +51,9 @@ def _fold(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def _window(tokens: Tokens, token: int) -> slice:
-    """The characters within ``WINDOW`` of one token."""
-    return slice(max(int(tokens.starts[token]) - WINDOW, 0), int(tokens.ends[token]) + WINDOW)
+def _window(tokens: Tokens, token: int, width: int = WINDOW) -> slice:
+    """The characters within ``width`` of one token."""
+    return slice(max(int(tokens.starts[token]) - width, 0), int(tokens.ends[token]) + width)
 
 
 @compiled()
@@ -67,10 +72,17 @@ class Lexicon:
     """Compiled terms, indexed by the hashes of their anchor words."""
 
     def __init__(
-        self, terms: tuple[Term, ...] = TERMS, skeletonizer: Skeletonizer | None = None
+        self,
+        terms: tuple[Term, ...] = TERMS,
+        skeletonizer: Skeletonizer | None = None,
+        *,
+        whole_text: bool = True,
+        window: int = WINDOW,
     ) -> None:
         self.skeletonizer = skeletonizer or Skeletonizer()
         self.terms = terms
+        self.whole_text = whole_text
+        self.window = window
         self._patterns = tuple(re.compile(t.pattern) for t in terms)
         self._weights = {t.id: t.weight for t in terms}
         owners: dict[int, list[int]] = {}
@@ -101,17 +113,32 @@ class Lexicon:
         text = tokens.text
         for term, toks in self._anchored(tokens.hashes).items():
             pattern = self._patterns[term]
+            if not self.whole_text:  # an ask opens or closes the text
+                toks = self._edges(tokens, toks)
             if len(toks) > MAX_WINDOWS:
                 if not folded:
                     folded.append(_fold(text))
                 found = toks[0] if pattern.search(folded[0]) else -1
             else:
                 found = next(
-                    (t for t in toks if pattern.search(_fold(text[_window(tokens, t)]))),
+                    (
+                        t
+                        for t in toks
+                        if pattern.search(_fold(text[_window(tokens, t, self.window)]))
+                    ),
                     -1,
                 )
             if found >= 0:
                 yield term, found
+
+    @staticmethod
+    def _edges(tokens: Tokens, toks: list[int]) -> list[int]:
+        """The anchors within ``EDGE`` characters of the text's start or end, at most the
+        first and last ``MAX_WINDOWS // 2`` of them."""
+        end = len(tokens.text) - EDGE
+        near = [t for t in toks if tokens.starts[t] < EDGE or tokens.ends[t] > end]
+        half = MAX_WINDOWS // 2
+        return near if len(near) <= MAX_WINDOWS else near[:half] + near[-half:]
 
     def anchor(self, tokens: Tokens) -> int:
         """:meth:`match_tokens`' ``anchor`` alone (the first anchored term's match; -1:

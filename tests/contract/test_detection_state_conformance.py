@@ -55,6 +55,7 @@ def recorded(count: int = 90, seed: int = 7) -> list[Seen]:
             follow_up=follow_up,
             system=rng.random() < 0.5,
             system_elicitation=rng.random() * 0.5,
+            product=(i % 5) / 5,  # distillation-product asks (the "prod" counter)
         )
         out.append(Seen(obs, t, f"{i % 4}:{1700000000000 + i}-0"))
     return out

@@ -51,8 +51,13 @@ async def test_redis_state_matches_the_memory_state(
     for i, (t, fp, features) in enumerate(events(persona, 120, 3)):
         clock.set(start + t)
         features = _structured(features, i) if structure else features
-        if structure:  # a system prompt that changes per request (hash bits sb0..sb3)
-            fp = replace(fp, system=i * 0x9E3779B97F4A7C15 % (1 << 64) or 1)
+        if structure:  # a system prompt that changes per request (hash bits sb0..sb3) and
+            # distillation-product asks on some requests (prod)
+            fp = replace(
+                fp,
+                system=i * 0x9E3779B97F4A7C15 % (1 << 64) or 1,
+                product=(0.55, 0.0, 0.72)[i % 3],
+            )
         obs = observation(fp, features, policy, clock.now(), member=f"m{i % 3}")
         kw = {"window": DAY, "half_life": 6 * 3600.0}
         a = await memory.observe("c:x", obs, clock.now(), **kw)
@@ -64,7 +69,7 @@ async def test_redis_state_matches_the_memory_state(
     assert b.requests == 120
     if structure:  # the new counters travel through lua/observe.lua
         names = ("trace", "worked", "vb0", "vb1", "vb2", "reason", "resample")
-        for name in (*names, "sb0", "sb1", "sb2", "sb3"):
+        for name in (*names, "sb0", "sb1", "sb2", "sb3", "prod"):
             assert b.counter(name) > 0, name
     elif persona is HARVESTER:
         assert b.share("tpl") > 0.5

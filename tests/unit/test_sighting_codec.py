@@ -43,6 +43,7 @@ fingerprints = st.builds(
     elicitation_terms=st.lists(TEXT, max_size=4).map(tuple),
     frame=U64,
     system_elicitation=st.floats(0, 1),
+    product=st.floats(0, 1),
 )
 features = st.builds(
     RequestFeatures,

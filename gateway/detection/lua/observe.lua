@@ -8,11 +8,11 @@
 --       11 the sighting ids applied (zset id -> when applied; kept `horizon` s after that,
 --       at most `cap` ids)
 -- ARGV: 1 window s, 2 half-life s, 3 sync window s, 4 IAT alpha, 5 novelty alpha,
---       6 horizon s, 7 cap, 8 now of the applying worker, then per observation 27 values:
+--       6 horizon s, 7 cap, 8 now of the applying worker, then per observation 28 values:
 --       sighting id ('': none), now, cell bit, skeleton bit, exact bit, member,
 --       coarse topic (-1: a follow-up, not counted in the histogram),
 --       increments: elic, params, single, maxout, fan, hug, fresh, sys, selic,
---       trace, worked, vb0, vb1, vb2, reason, resample, sb0, sb1, sb2, sb3
+--       trace, worked, vb0, vb1, vb2, reason, resample, sb0, sb1, sb2, sb3, prod
 -- An observation whose sighting id is in KEYS[11] already changes nothing.
 -- Returns the state after the last observation, compactly (see redis_state.REPLY_FIELDS):
 --   { the REPLY_FIELDS values as stored (strings, false when unset), active hours,
@@ -26,7 +26,7 @@ local a_nov = tonumber(ARGV[5])
 local horizon = tonumber(ARGV[6])
 local cap = tonumber(ARGV[7])
 local at = tonumber(ARGV[8])
-local STRIDE, HEAD = 27, 8
+local STRIDE, HEAD = 28, 8
 
 -- Every table below is written out (no field name built by concatenation): a string built
 -- at run time is hashed and interned on every call, and building these tables was most of
@@ -34,12 +34,12 @@ local STRIDE, HEAD = 27, 8
 local COUNTERS = { 'req', 'nov_cell', 'nov_exact', 'tpl', 'fan', 'elic', 'params', 'single',
                    'maxout', 'sync', 'hug', 'fresh', 'sys', 'selic', 'trace', 'worked',
                    'vb0', 'vb1', 'vb2', 'reason', 'resample',
-                   'sb0', 'sb1', 'sb2', 'sb3' }
+                   'sb0', 'sb1', 'sb2', 'sb3', 'prod' }
 -- each counter's hash field: 'c:' .. its name, in COUNTERS' order
 local C_FIELDS = { 'c:req', 'c:nov_cell', 'c:nov_exact', 'c:tpl', 'c:fan', 'c:elic',
                    'c:params', 'c:single', 'c:maxout', 'c:sync', 'c:hug', 'c:fresh', 'c:sys',
                    'c:selic', 'c:trace', 'c:worked', 'c:vb0', 'c:vb1', 'c:vb2', 'c:reason',
-                   'c:resample', 'c:sb0', 'c:sb1', 'c:sb2', 'c:sb3' }
+                   'c:resample', 'c:sb0', 'c:sb1', 'c:sb2', 'c:sb3', 'c:prod' }
 -- the hour fields: HOURS[hour % 24 + 1] is 'h' .. (hour % 24)
 local HOURS = { 'h0', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'h7', 'h8', 'h9', 'h10', 'h11',
                 'h12', 'h13', 'h14', 'h15', 'h16', 'h17', 'h18', 'h19', 'h20', 'h21', 'h22',
@@ -51,7 +51,7 @@ local READ = { 'n', 't0', 'tl', 'im', 'iv', 'ik', 'nv', 's_held', 's_stamp', 's_
                'c:req', 'c:nov_cell', 'c:nov_exact', 'c:tpl', 'c:fan', 'c:elic',
                'c:params', 'c:single', 'c:maxout', 'c:sync', 'c:hug', 'c:fresh', 'c:sys',
                'c:selic', 'c:trace', 'c:worked', 'c:vb0', 'c:vb1', 'c:vb2', 'c:reason',
-               'c:resample', 'c:sb0', 'c:sb1', 'c:sb2', 'c:sb3',
+               'c:resample', 'c:sb0', 'c:sb1', 'c:sb2', 'c:sb3', 'c:prod',
                'h0', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'h7', 'h8', 'h9', 'h10', 'h11',
                'h12', 'h13', 'h14', 'h15', 'h16', 'h17', 'h18', 'h19', 'h20', 'h21', 'h22',
                'h23',
@@ -60,7 +60,8 @@ local REPLIED = #READ - 2  -- READ[1..REPLIED] are the reply's fields
 -- per increment an observation sends (its ARGV places 8.., in redis_state._INCREMENTS'
 -- order): its counter's number in COUNTERS; the other five (req, nov_cell, nov_exact, tpl,
 -- sync) are computed here
-local SENT = { 6, 7, 8, 9, 5, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25 }
+local SENT = { 6, 7, 8, 9, 5, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25,
+               26 }
 local C_REQ, C_CELL, C_EXACT, C_TPL, C_SYNC = 1, 2, 3, 4, 10
 if #SENT + 5 ~= #COUNTERS or #C_FIELDS ~= #COUNTERS or #READ ~= 13 + #COUNTERS + 24
     or READ[11 + 1] ~= C_FIELDS[1] or READ[11 + #COUNTERS + 1] ~= HOURS[1] then
