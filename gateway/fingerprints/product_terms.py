@@ -6,7 +6,7 @@ chain-of-thought trace, in the wording such pipelines use (no CoT words needed):
 * ``soft``: soft labels in words (an answer distribution: "your 3 most likely answers with
   a probability each", "confidence in %");
 * ``program``: program-of-thought / PAL (the task as a program: "write a Python function
-  solve() that returns the answer", "a comment on every line");
+  solve() that returns the answer", "translate this into code");
 * ``critique``: correction and process-supervision data ("where is the mistake? then write
   the correct solution", "label each step correct or incorrect").
 
@@ -89,9 +89,9 @@ EN: tuple[Term, ...] = (
          + r" (?:\w+ ){0,2}?(?:answer|result|solution)\b"
          r"|\b(?:translate|turn|convert) (?:this|it|the (?:problem|question|task)) into "
          r"(?:python|code|a program)\b|\banswer with (?:a |only )?(?:\w+ )?(?:python|code)\b"),
-    Term("en.comment_lines", "program", 0.45, ("comment", "comments", "commented"),
-         r"\bcomment(?:s|ed)? (?:on )?(?:every|each) (?:line|step|statement)\b"
-         r"|\bcommented line[- ]by[- ]line\b|\bcomment (?:on )?what (?:each|every) line"),
+    # Not "comment every line" on its own: commented code is what a code assistant's users
+    # ask for all day (an IDE plugin's "comment each step"); the program-of-thought product is
+    # code that computes a task's answer, read by the terms around this one.
     Term("en.solve_function", "program", 0.5, ("solve", "solution"),
          r"\bsolve\(\)|\bdef solution\("),
     Term("en.program_of_thought", "program", 0.7, ("program", "pal"),

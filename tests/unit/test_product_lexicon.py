@@ -50,6 +50,10 @@ ORDINARY = [
     "Let's think step by step: what is 17 * 23?",
     "How do I make sourdough bread?",
     "Translate 'good morning' into French.",
+    # a code assistant's everyday asks: commented code is not program-of-thought
+    "Sketch the implementation (Python), comment each step:\nparse a CSV of orders by date",
+    "Write a Python function for this, commented line by line: dedupe a list keeping order",
+    "Add a comment on every line of this function so my team can follow it.",
 ]
 
 
