@@ -13,55 +13,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import random
-from collections.abc import Callable
-from typing import Any
+import functools
 
 import loadtest.detection.redteam7 as red7
 from gateway.observability.logging import configure_logging
-from loadtest.detection.context import Context, ask
 from loadtest.detection.evaluate import Options, evaluate
-from loadtest.detection.redteam4_text import body
-from loadtest.detection.redteam7_harvest import DRIP_BATCH
-from loadtest.detection.redteam7_text import OPENER_REPLIES, OPENERS, cot_ask
+from loadtest.detection.redteam7_harvest import drip_member
 from loadtest.detection.scenarios import FULL
-from loadtest.detection.stacks import client_stack
-from loadtest.detection.traffic import DAY, HOUR, Account, Behaviour, Request
 
 SCENARIO = "red7_twoturn_drip"
-
-
-def variant(two: bool, limit: int) -> Callable[[int], Callable[[Account, Context], Behaviour]]:
-    """``drip_member`` with the opener on or off and ``max_tokens`` set to ``limit``."""
-
-    def member_of(index: int) -> Callable[[Account, Context], Behaviour]:
-        def member(acc: Account, ctx: Context) -> Behaviour:
-            rng = ctx.rng(acc)
-            stack = client_stack(rng)
-            pool = list(dict.fromkeys(ctx.pools.harvest))
-            random.Random("red7-drip-split").shuffle(pool)
-            mine = [pool[(index * acc.planned + j) % len(pool)] for j in range(acc.planned)]
-            lead = min(1.5, ctx.days / 4) * DAY
-            t = ctx.start + lead + (index // DRIP_BATCH) * 0.5 * DAY
-            t += rng.uniform(0, 1.5) * HOUR
-            rng.choice((500, 600, 700, 780))  # the shipped limit's draw, to keep the stream
-            for task in mine:
-                messages: list[dict[str, Any]] = []
-                if two:
-                    messages += [
-                        {"role": "user", "content": rng.choice(OPENERS)},
-                        {"role": "assistant", "content": rng.choice(OPENER_REPLIES)},
-                    ]
-                messages.append({"role": "user", "content": cot_ask(rng, task)})
-                request = Request(body(messages, max_tokens=limit), harvest=True, headers=stack)
-                t, out = yield from ask(t, request)
-                if out.stopped:
-                    return
-                t += rng.uniform(12, 45)
-
-        return member
-
-    return member_of
 
 
 def main() -> int:
@@ -70,7 +30,9 @@ def main() -> int:
     p.add_argument("--max-tokens", type=int, required=True)
     args = p.parse_args()
     configure_logging("json", "error")
-    vars(red7)["drip_member"] = variant(args.turns == "two", args.max_tokens)  # populate7's
+    vars(red7)["drip_member"] = functools.partial(  # the one populate7 builds its members with
+        drip_member, opener=args.turns == "two", max_tokens=args.max_tokens
+    )
     plan = dataclasses.replace(FULL, red7=red7.Red7Plan(drips=40))
     options = Options(command="python -m loadtest.redteam7_ablation", only=frozenset({SCENARIO}))
     result = asyncio.run(evaluate(plan, options))

@@ -228,10 +228,13 @@ def revisit_cover(acc: Account, ctx: Context) -> Behaviour:
     return drive(acc, ctx, episodes(), turn_gap=40, episode_gap=60, session=(6, 14))
 
 
-def drip_member(index: int) -> BehaviourFn:
+def drip_member(index: int, opener: bool = True, max_tokens: int | None = None) -> BehaviourFn:
     """Throw-away account ``index``: born with its batch of ``DRIP_BATCH`` (a batch every
     half day from day 1.5, or a quarter into a short run), ``planned`` step-by-step asks
-    from its own slice of the pool, each as the second turn after a chatty opener."""
+    from its own slice of the pool, each as the second turn after a chatty opener.
+
+    ``opener=False`` sends each ask alone and ``max_tokens`` replaces the drawn limit (the
+    ablation, ``loadtest.redteam7_ablation``: the same births, asks and random stream)."""
 
     def member(acc: Account, ctx: Context) -> Behaviour:
         rng = ctx.rng(acc)
@@ -241,15 +244,18 @@ def drip_member(index: int) -> BehaviourFn:
         mine = [pool[(index * acc.planned + j) % len(pool)] for j in range(acc.planned)]
         lead = min(1.5, ctx.days / 4) * DAY
         t = ctx.start + lead + (index // DRIP_BATCH) * 0.5 * DAY + rng.uniform(0, 1.5) * HOUR
-        limit = rng.choice((500, 600, 700, 780))
+        drawn = rng.choice((500, 600, 700, 780))
+        limit = drawn if max_tokens is None else max_tokens
         for task in mine:
             if t >= ctx.end:
                 return
-            messages = [
-                {"role": "user", "content": rng.choice(OPENERS)},
-                {"role": "assistant", "content": rng.choice(OPENER_REPLIES)},
-                {"role": "user", "content": cot_ask(rng, task)},
-            ]
+            messages: list[dict[str, Any]] = []
+            if opener:
+                messages += [
+                    {"role": "user", "content": rng.choice(OPENERS)},
+                    {"role": "assistant", "content": rng.choice(OPENER_REPLIES)},
+                ]
+            messages.append({"role": "user", "content": cot_ask(rng, task)})
             payload = body(messages, max_tokens=limit)
             t, out = yield from ask(t, Request(payload, harvest=True, headers=stack))
             if out.stopped:
