@@ -91,7 +91,7 @@ RATIONALE = (
 CODE_ASKS = (
     "Explain your approach step by step, then give the code.",
     "Think it through step by step before writing the code.",
-    "Walk through your reasoning first, then the full solution.",
+    "Walk through your reasoning step by step first, then the full solution.",
     "Reason about the edge cases step by step, then write it.",
     "Explain each step of the solution, then show the final code.",
 )
