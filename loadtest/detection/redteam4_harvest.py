@@ -36,7 +36,7 @@ most of them also leave the single-turn shape:
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from loadtest.detection.context import Context, ask
@@ -74,12 +74,15 @@ def drive(
     episode_gap: float,
     session: tuple[int, int] = (8, 20),
     path: str = CHAT,
+    stack: Mapping[str, str] | None = None,
 ) -> Behaviour:
     """Episodes (one request, or a conversation's requests) in sessions of ``session``
     episodes inside the account's own working hours, a person's think time apart, breaks of
-    one to four hours between sessions; until ``planned`` harvest responses or a challenge."""
+    one to four hours between sessions; until ``planned`` harvest responses or a challenge.
+    ``stack``: the client headers (default: the account's own installation's)."""
     rng = ctx.rng(acc)
-    stack = client_stack(rng)
+    drawn = client_stack(rng)
+    stack = drawn if stack is None else stack
     start = rng.uniform(6, 11)
     end = min(23.9, start + rng.uniform(10, 12))
     t = office(ctx.start + rng.uniform(0, 0.5) * DAY, rng, start, end)

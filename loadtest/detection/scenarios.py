@@ -20,6 +20,7 @@ from loadtest.detection.redteam4 import RED4_FULL, RED4_NONE, RED4_QUICK, Red4Pl
 from loadtest.detection.redteam5 import RED5_FULL, RED5_NONE, RED5_QUICK, Red5Plan, populate5
 from loadtest.detection.redteam6 import RED6_FULL, RED6_NONE, RED6_QUICK, Red6Plan, populate6
 from loadtest.detection.redteam7 import RED7_FULL, RED7_NONE, RED7_QUICK, Red7Plan, populate7
+from loadtest.detection.redteam8 import RED8_FULL, RED8_NONE, RED8_QUICK, Red8Plan, populate8
 from loadtest.detection.traffic import Account, Behaviour, Role
 
 BehaviourFn = Callable[[Account, Context], Behaviour]
@@ -51,6 +52,7 @@ class Plan:
     red5: Red5Plan = RED5_NONE  # round 5's (redteam5.py)
     red6: Red6Plan = RED6_NONE  # round 6's (redteam6.py)
     red7: Red7Plan = RED7_NONE  # round 7's (redteam7.py)
+    red8: Red8Plan = RED8_NONE  # round 8's (redteam8.py)
 
 
 FULL = Plan(
@@ -80,6 +82,7 @@ FULL = Plan(
     red5=RED5_FULL,
     red6=RED6_FULL,
     red7=RED7_FULL,
+    red8=RED8_FULL,
 )
 QUICK = Plan(
     name="quick",
@@ -108,6 +111,7 @@ QUICK = Plan(
     red5=RED5_QUICK,
     red6=RED6_QUICK,
     red7=RED7_QUICK,
+    red8=RED8_QUICK,
 )
 
 
@@ -182,4 +186,5 @@ def build(
     populate5(plan.red5, add)
     populate6(plan.red6, add)
     populate7(plan.red7, add)
+    populate8(plan.red8, add)
     return [(acc, fn) for acc, fn in out if not only or acc.scenario in only]
