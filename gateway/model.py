@@ -146,6 +146,9 @@ class RequestFeatures:
     # a continuation ("continue" after a cut answer: gateway.fingerprints.continuation): the
     # answer pieces it continues (0: none); it is the ask it continues, not a new turn
     continued: int = 0
+    # pleasantry exchanges ("hi" / "Of course! What would you like help with?") before the
+    # first real ask (gateway.fingerprints.opener): not turns of the conversation
+    opened: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,8 +29,11 @@ _SALT = b"dg-ask-cohort"
 
 def cohort_key(fingerprint: Fingerprint, features: RequestFeatures) -> int:
     """The request's ask cohort (0: none): its elicitation term ids, for a single-turn request
-    whose user turn carries elicitation wording."""
-    if features.turns > 1 or fingerprint.elicitation <= 0 or not fingerprint.elicitation_terms:
+    whose user turn carries elicitation wording (pleasantry exchanges before it, "hi" /
+    "Of course!", are not turns: :mod:`gateway.fingerprints.opener`)."""
+    if features.turns - features.opened > 1:
+        return 0
+    if fingerprint.elicitation <= 0 or not fingerprint.elicitation_terms:
         return 0
     return stable_hash64("|".join(sorted(fingerprint.elicitation_terms)), _SALT) or 1
 

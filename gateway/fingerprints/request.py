@@ -35,6 +35,7 @@ from gateway.fingerprints.estimate import (
     estimate_tokens_ids,
 )
 from gateway.fingerprints.image import image_digest, is_image
+from gateway.fingerprints.opener import opener_exchanges
 from gateway.fingerprints.value import asks_reasoning, resamples, trace_schema, worked_history
 from gateway.model import RequestFeatures
 
@@ -230,6 +231,7 @@ def request_features(
         logit_bias=isinstance(b.get("logit_bias"), Mapping) and bool(b.get("logit_bias")),
         turns=max(_chat_turns(b) if chat else 1, 1),
         continued=continuation(_messages(b)).pieces if chat else 0,
+        opened=opener_exchanges(_messages(b)) if chat else 0,
         retry_count=_int(_parse_int(retry), 0, 0, 1000) or 0,
         client_stack=client_stack,
         trace_schema=trace_schema(b) if chat else 0,
