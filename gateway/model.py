@@ -176,6 +176,10 @@ class Fingerprint:
     elicitation_terms: tuple[str, ...] = ()  # of the user turn and the system prompt
     frame: int = 0  # 64-bit hash of the template around the body (0: no frame found)
     system_elicitation: float = 0.0  # 0..1: the same wording in the system prompt
+    # a request later in a conversation: the exact hash and the cell of the conversation's
+    # first real ask (its identity; 0, 0: the request is that ask, or it has pictures)
+    thread: int = 0
+    thread_cell: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,4 +104,6 @@ def observation(
         reasoning=features.reasoning,
         resample=features.resample,
         system_print=fingerprint.system & ((1 << SYSTEM_BITS) - 1),
+        thread=fingerprint.thread if not new_ask or features.continued else 0,
+        thread_topic=(fingerprint.thread_cell >> policy.tuning.topic_shift) % TOPICS,
     )

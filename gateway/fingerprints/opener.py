@@ -102,6 +102,19 @@ def _short_text(content: object, limit: int) -> str | None:
     return text if isinstance(text, str) and len(text) <= limit else None
 
 
+def first_ask(messages: Sequence[object], opened: int) -> int:
+    """The index of the conversation's first real ask: its first user turn after the system
+    messages and ``opened`` pleasantry exchanges (-1: none)."""
+    skip = opened
+    for i, msg in enumerate(messages):
+        if _get(msg, "role") != "user":
+            continue
+        if skip <= 0:
+            return i
+        skip -= 1
+    return -1
+
+
 def opener_exchanges(messages: Sequence[object]) -> int:
     """The (pleasantry, short reply) exchanges at the start of ``messages`` before its last
     user turn (0: the chat starts with a real ask)."""

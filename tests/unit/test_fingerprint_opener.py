@@ -131,5 +131,9 @@ def test_cohort_key_sees_the_ask_after_an_opener(fp: Fingerprinter) -> None:
     follow = _chat("Why do trains run on time in Japan?", "Planning.", ASK)
     key = cohort_key(fp.fingerprint(single, "chat"), fp.features(single, "chat"))
     assert key != 0
-    assert cohort_key(fp.fingerprint(opened, "chat"), fp.features(opened, "chat")) == key
+    # the same ask after an opener: a cohort (not a follow-up), its population's own
+    opened_key = cohort_key(fp.fingerprint(opened, "chat"), fp.features(opened, "chat"))
+    assert opened_key not in (0, key)
+    other = _chat("hi", "Of course! What would you like help with?", ASK)
+    assert cohort_key(fp.fingerprint(other, "chat"), fp.features(other, "chat")) == opened_key
     assert cohort_key(fp.fingerprint(follow, "chat"), fp.features(follow, "chat")) == 0

@@ -8,11 +8,13 @@
 --       11 the sighting ids applied (zset id -> when applied; kept `horizon` s after that,
 --       at most `cap` ids)
 -- ARGV: 1 window s, 2 half-life s, 3 sync window s, 4 IAT alpha, 5 novelty alpha,
---       6 horizon s, 7 cap, 8 now of the applying worker, then per observation 27 values:
+--       6 horizon s, 7 cap, 8 now of the applying worker, then per observation 29 values:
 --       sighting id ('': none), now, cell bit, skeleton bit, exact bit, member,
 --       coarse topic (-1: a follow-up, not counted in the histogram),
 --       increments: elic, params, single, maxout, fan, hug, fresh, sys, selic,
---       trace, worked, vb0, vb1, vb2, reason, resample, sb0, sb1, sb2, sb3
+--       trace, worked, vb0, vb1, vb2, reason, resample, sb0, sb1, sb2, sb3,
+--       thread bit (-1: none; a follow-up whose conversation's first ask this entity never
+--       sent counts as 'adopt' and its coarse topic as a new topic), thread topic
 -- An observation whose sighting id is in KEYS[11] already changes nothing.
 -- Returns the state after the last observation, compactly (see redis_state.REPLY_FIELDS):
 --   { the REPLY_FIELDS values as stored (strings, false when unset), active hours,
@@ -26,12 +28,12 @@ local a_nov = tonumber(ARGV[5])
 local horizon = tonumber(ARGV[6])
 local cap = tonumber(ARGV[7])
 local at = tonumber(ARGV[8])
-local STRIDE, HEAD = 27, 8
+local STRIDE, HEAD = 29, 8
 
 local COUNTERS = { 'req', 'nov_cell', 'nov_exact', 'tpl', 'fan', 'elic', 'params', 'single',
                    'maxout', 'sync', 'hug', 'fresh', 'sys', 'selic', 'trace', 'worked',
                    'vb0', 'vb1', 'vb2', 'reason', 'resample',
-                   'sb0', 'sb1', 'sb2', 'sb3' }
+                   'sb0', 'sb1', 'sb2', 'sb3', 'adopt' }
 -- the fields of the reply, read once: the reply is them as this call leaves them (a field
 -- it writes: as HSET stores a number, '%.17g'), with 'lm' last (read, not replied)
 local REPLY = { 'n', 't0', 'tl', 'im', 'iv', 'ik', 'nv', 's_held', 's_stamp', 's_level',
@@ -126,6 +128,8 @@ for o = HEAD, #ARGV - 1, STRIDE do
     local novel_cell = not seen(KEYS[2], KEYS[3], tonumber(ARGV[o + 3]))
     local skel_seen = seen(KEYS[4], KEYS[5], tonumber(ARGV[o + 4]))
     local novel_exact = not seen(KEYS[6], KEYS[7], tonumber(ARGV[o + 5]))
+    local thread = tonumber(ARGV[o + 28])
+    local adopted = thread >= 0 and not (test(KEYS[6], thread) or test(KEYS[7], thread))
     local dt = now - last
     local factor = 1.0
     if dt > 0 and half_life > 0 then factor = 2 ^ (-dt / half_life) end
@@ -145,7 +149,7 @@ for o = HEAD, #ARGV - 1, STRIDE do
       vb0 = tonumber(ARGV[o + 19]), vb1 = tonumber(ARGV[o + 20]), vb2 = tonumber(ARGV[o + 21]),
       reason = tonumber(ARGV[o + 22]), resample = tonumber(ARGV[o + 23]),
       sb0 = tonumber(ARGV[o + 24]), sb1 = tonumber(ARGV[o + 25]), sb2 = tonumber(ARGV[o + 26]),
-      sb3 = tonumber(ARGV[o + 27]),
+      sb3 = tonumber(ARGV[o + 27]), adopt = b(adopted and tonumber(ARGV[o + 10]) == 0),
     }
     for _, name in ipairs(COUNTERS) do counters[name] = counters[name] * factor + incs[name] end
     if n > 0 then
@@ -165,6 +169,7 @@ for o = HEAD, #ARGV - 1, STRIDE do
     fields['h' .. (hour % 24)] = hour
     n, last, last_member = n + 1, now, member
     local topic = tonumber(ARGV[o + 7])
+    if topic < 0 and adopted then topic = tonumber(ARGV[o + 29]) end
     if topic >= 0 then  -- a follow-up (-1) is not a new topic
       if not topics[topic] then
         topics[topic] = 0
