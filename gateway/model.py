@@ -146,6 +146,9 @@ class RequestFeatures:
     # a continuation ("continue" after a cut answer: gateway.fingerprints.continuation): the
     # answer pieces it continues (0: none); it is the ask it continues, not a new turn
     continued: int = 0
+    # pleasantry exchanges ("hi" / "Of course! What would you like help with?") before the
+    # first real ask (gateway.fingerprints.opener): not turns of the conversation
+    opened: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +177,10 @@ class Fingerprint:
     frame: int = 0  # 64-bit hash of the template around the body (0: no frame found)
     system_elicitation: float = 0.0  # 0..1: the same wording in the system prompt
     product: float = 0.0  # 0..1: distillation-product asks of the user turn (product lexicon)
+    # a request later in a conversation: the exact hash and the cell of the conversation's
+    # first real ask (its identity; 0, 0: the request is that ask, or it has pictures)
+    thread: int = 0
+    thread_cell: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,10 +29,21 @@ _SALT = b"dg-ask-cohort"
 
 def cohort_key(fingerprint: Fingerprint, features: RequestFeatures) -> int:
     """The request's ask cohort (0: none): its elicitation term ids, for a single-turn request
-    whose user turn carries elicitation wording."""
-    if features.turns > 1 or fingerprint.elicitation <= 0 or not fingerprint.elicitation_terms:
+    whose user turn carries elicitation wording. Pleasantry exchanges before the ask ("hi" /
+    "Of course!", :mod:`gateway.fingerprints.opener`) are not turns, but such asks make a
+    cohort of their own (the term set's, marked "opened"): one population's shape is one
+    cohort. Measured (tuning split, round 18): with one cohort for both, the 40 two-turn drip
+    accounts raised the plain single-turn "step by step" cohort to challenge and a lab
+    course's students (red5_research_student, the same wording single-turn) with it, from
+    20.8 % throttled to 41.7 % harmed, 20.8 % challenged."""
+    if features.turns - features.opened > 1:
         return 0
-    return stable_hash64("|".join(sorted(fingerprint.elicitation_terms)), _SALT) or 1
+    if fingerprint.elicitation <= 0 or not fingerprint.elicitation_terms:
+        return 0
+    key = "|".join(sorted(fingerprint.elicitation_terms))
+    if features.opened:
+        key += "|opened"
+    return stable_hash64(key, _SALT) or 1
 
 
 def member_agrees(state: EntityState, policy: DetectionPolicy) -> bool:

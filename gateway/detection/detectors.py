@@ -65,6 +65,14 @@ PRODUCT_FRESH = (0.85, 0.95)
 # and not one batch burst (an evaluation run, a nightly job: one or two hours).
 SUSTAINED_REQUESTS = (150.0, 300.0)
 SUSTAINED_HOURS = (2, 6)
+# Conversations taken over (``adopt``: a multi-turn request whose first ask the account never
+# sent) count as the account's own new asks for shape only when they are nearly all of its
+# multi-turn requests: from this share of them to full. A relay member's are all (1.0); an
+# app that sometimes sends a conversation begun elsewhere (another model, another client)
+# mostly follows up its own. Measured (tuning split, round 18): counted in full, the kit's
+# tutoring apps (25 % follow-ups, some whose first turn the simulation never sends) crossed
+# shape 0.5 on 2 of 15 accounts and were throttled.
+TAKEN_OVER = (0.5, 0.8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,12 +315,26 @@ def elicitation(state: EntityState, ctx: Context) -> Finding:
 
 
 def shape(state: EntityState, ctx: Context) -> Finding:
-    """Conversation shape: single-turn requests only, never a follow-up."""
+    """Conversation shape: single-turn requests only, never a follow-up of one's own. A
+    request later in a conversation whose first ask the account never sent (a conversation
+    taken over, ``adopt``) is no follow-up of its own: a relay squad's members each send
+    one piece of conversations passed around (red round 7's ``relay_squad``); a support
+    desk's agents do the same honestly, and shape alone never acts (two behavioural
+    families and a value signal must agree)."""
     single = state.share("single")
+    adopted = state.share("adopt")
+    taken = adopted / (1.0 - single) if single < 1.0 else 0.0  # of its multi-turn requests
+    own = min(1.0, single + adopted * ramp(taken, *TAKEN_OVER))
     return _finding(
         "shape",
         gate(state, ctx),
-        [(ramp(single, 0.8, 0.99), f"single-turn share {single:.2f}, no follow-ups")],
+        [
+            (
+                ramp(own, 0.8, 0.99),
+                f"single-turn share {single:.2f}, conversations taken over {adopted:.2f} "
+                f"({taken:.2f} of the rest), no follow-ups of its own",
+            )
+        ],
     )
 
 

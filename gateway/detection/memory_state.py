@@ -45,6 +45,15 @@ class _Bitmaps:
     current: bytearray = field(default_factory=lambda: bytearray(_BITMAP_BYTES))
     previous: bytearray | None = None
 
+    def test(self, value: int) -> bool:
+        """The bit is set in the current or the previous epoch (call after
+        :meth:`test_and_set` of the same epoch)."""
+        bit = value & _MASK
+        byte, mask = bit >> 3, 0x80 >> (bit & 7)
+        return bool(self.current[byte] & mask) or (
+            self.previous is not None and bool(self.previous[byte] & mask)
+        )
+
     def test_and_set(self, value: int, epoch: int) -> bool:
         """Set the bit; True if it was already set in this or the previous epoch."""
         if epoch != self.epoch:
@@ -159,6 +168,8 @@ class MemoryStateStore:
         dt = now - e.last_seen
         factor = decay_factor(dt, half_life)
         incs = obs.increments(novel_cell, novel_exact, skel_seen and novel_exact)
+        adopted = obs.thread != 0 and not e.exact.test(obs.thread)
+        incs["adopt"] = float(adopted and not obs.single_turn)  # a continuation is single
         incs["sync"] = float(
             e.requests > 0
             and obs.member != ""
@@ -175,6 +186,8 @@ class MemoryStateStore:
         e.hours[hour % 24] = hour
         if not obs.follow_up:
             e.topics.add(obs.topic, epoch)
+        elif adopted:  # a conversation taken over: its first ask is this entity's new topic
+            e.topics.add(obs.thread_topic, epoch)
         e.requests += 1
         e.last_seen = now
         e.last_member = obs.member

@@ -51,8 +51,10 @@ def elicitation_of(fingerprint: Fingerprint, features: RequestFeatures, max_outp
 def is_new_ask(features: RequestFeatures) -> bool:
     """A single-turn request, or a new full-length task after worked answers in the history
     (exemplars sent as history are not a conversation the user continues). A continuation
-    ("continue" after a cut answer) is the ask it continues: its turns are not counted."""
-    return features.turns - features.continued <= 1 or features.worked_history != 0
+    ("continue" after a cut answer) is the ask it continues: its turns are not counted; nor
+    are the pleasantry exchanges before the first real ask ("hi" / "Of course!")."""
+    own_turns = features.turns - features.continued - features.opened
+    return own_turns <= 1 or features.worked_history != 0
 
 
 def trace_tokens(features: RequestFeatures) -> int | None:
@@ -103,4 +105,6 @@ def observation(
         resample=features.resample,
         system_print=fingerprint.system & ((1 << SYSTEM_BITS) - 1),
         product=fingerprint.product,
+        thread=fingerprint.thread if not new_ask or features.continued else 0,
+        thread_topic=(fingerprint.thread_cell >> policy.tuning.topic_shift) % TOPICS,
     )

@@ -170,6 +170,7 @@ class RedisStateStore:
                 -1 if obs.follow_up else obs.topic % TOPICS,
             ]
             args += [repr(incs[name]) for name in _INCREMENTS]
+            args += [obs.thread & _MASK if obs.thread else -1, obs.thread_topic % TOPICS]
         return self._observe.call(len(keys), [*keys, *args])
 
     async def observe(

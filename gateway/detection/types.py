@@ -38,6 +38,9 @@ COUNTERS = (
     "sb2",  # ... bit 2  a system prompt that changes per request has them near one half)
     "sb3",  # ... bit 3
     "prod",  # sum of the product-lexicon scores (data, soft labels, programs, corrections)
+    # a multi-turn request whose conversation's first ask this entity never sent (in this
+    # or the previous window epoch): a conversation taken over from someone else
+    "adopt",
 )
 # the structure-print bits counted (vb0..vb2)
 PRINT_BITS = 3
@@ -84,6 +87,10 @@ class Observation:
     resample: bool = False  # best_of > 1, or a seed at a sampling temperature
     system_print: int = 0  # the low SYSTEM_BITS bits of the system prompt's hash (0: none)
     product: float = 0.0  # the user turn's distillation-product asks (product lexicon)
+    # a follow-up or continuation: its conversation's first real ask, exact hash and coarse
+    # topic (0: the request is that ask); the store tests the hash against its exact bitmap
+    thread: int = 0
+    thread_topic: int = 0
 
     def increments(self, novel_cell: bool, novel_exact: bool, templated: bool) -> dict[str, float]:
         """The counter increments of this observation, given its novelty flags."""

@@ -34,7 +34,12 @@ from gateway.fingerprints.hashing import hash_sequence, stable_hash64
 from gateway.fingerprints.lexicon import Lexicon
 from gateway.fingerprints.normalize import normalize
 from gateway.fingerprints.product_terms import PRODUCT_TERMS, PRODUCT_WINDOW
-from gateway.fingerprints.request import PromptParts, prompt_parts, request_features
+from gateway.fingerprints.request import (
+    PromptParts,
+    first_ask_text,
+    prompt_parts,
+    request_features,
+)
 from gateway.fingerprints.simhash import bands, ngram_simhash
 from gateway.fingerprints.skeleton import Skeleton, Skeletonizer
 from gateway.fingerprints.tokens import exact_of
@@ -103,6 +108,22 @@ class Fingerprinter:
         parts = prompt_parts(body, endpoint)
         if frame_only:
             return self._frame_print(parts, skeleton, cell)
+        fp = self._fingerprint(parts, skeleton, cell)
+        first = first_ask_text(body, endpoint) if parts.user_turns > 1 else ""
+        if not first:
+            return fp
+        thread, thread_cell = self.thread_of(first)
+        return replace(fp, thread=thread, thread_cell=thread_cell)
+
+    def thread_of(self, first: str) -> tuple[int, int]:
+        """A conversation's identity: the exact hash and the cell of its first real ask, as
+        that ask's own single-turn fingerprint has them."""
+        tokens = self.skeletonizer.tokenize(first)
+        return tokens.exact, self._cell(self.skeletonizer.from_tokens(tokens))
+
+    def _fingerprint(
+        self, parts: PromptParts, skeleton: Skeleton | None, cell: int | None
+    ) -> Fingerprint:
         if parts.ask:  # a continuation: the ask it continues, this piece's own exact hash
             fp = self._pictured(
                 self.fingerprint_text(parts.ask, parts.system, parts.est_tokens), parts.ask, parts

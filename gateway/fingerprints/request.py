@@ -35,6 +35,7 @@ from gateway.fingerprints.estimate import (
     estimate_tokens_ids,
 )
 from gateway.fingerprints.image import image_digest, is_image
+from gateway.fingerprints.opener import first_ask, opener_exchanges
 from gateway.fingerprints.value import asks_reasoning, resamples, trace_schema, worked_history
 from gateway.model import RequestFeatures
 
@@ -149,6 +150,29 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
     return PromptParts(last_user, "\n".join(system), turns, tokens, "\n".join(tail), image)
 
 
+def first_ask_text(body: object, endpoint: str) -> str:
+    """Later in a chat (its last user turn is not its first real ask, after pleasantry
+    exchanges): the text of that first ask, the conversation's identity ("" when the request
+    is the first ask, when that ask has pictures, whose digest its exact hash mixes in, or
+    for other endpoints). Read after the response (detection), not on the request path."""
+    if type(body) is not dict and not isinstance(body, Mapping):
+        return ""
+    if endpoint != "chat" and (endpoint in ("completions", "embeddings") or "messages" not in body):
+        return ""
+    messages = _messages(body)
+    last = next((i for i in range(len(messages) - 1, -1, -1) if _role(messages[i]) == "user"), -1)
+    index = first_ask(messages, opener_exchanges(messages))
+    if index < 0 or index >= last:
+        return ""
+    msg = messages[index]
+    text, _, pictures = _content_text(msg.get("content") if isinstance(msg, Mapping) else "")
+    return "" if pictures else text
+
+
+def _role(msg: object) -> object:
+    return msg.get("role") if type(msg) is dict or isinstance(msg, Mapping) else None
+
+
 def _prompts(value: object) -> PromptParts:
     """``prompt`` / ``input``: a string, a list of strings, token ids, lists of token ids."""
     if isinstance(value, str):
@@ -230,6 +254,7 @@ def request_features(
         logit_bias=isinstance(b.get("logit_bias"), Mapping) and bool(b.get("logit_bias")),
         turns=max(_chat_turns(b) if chat else 1, 1),
         continued=continuation(_messages(b)).pieces if chat else 0,
+        opened=opener_exchanges(_messages(b)) if chat else 0,
         retry_count=_int(_parse_int(retry), 0, 0, 1000) or 0,
         client_stack=client_stack,
         trace_schema=trace_schema(b) if chat else 0,

@@ -36,10 +36,12 @@ def recorded(count: int = 90, seed: int = 7) -> list[Seen]:
     """A harvesting cluster's observations: three members, three templates, some follow-ups
     and repeated prompts, a regular clock with bursts; each with its sighting id."""
     rng = random.Random(seed)
-    t, out = START, []
+    t, out, sent = START, [], [0]
     for i in range(count):
         t += rng.choice((0.5, 1.0, 20.0, 45.0))
         follow_up = rng.random() < 0.2
+        # a follow-up's conversation: one this entity started (its first ask sent) or not
+        thread = (rng.choice(sent) or 1) if rng.random() < 0.5 else rng.getrandbits(64) | 1
         obs = Observation(
             cell=rng.getrandbits(20) if rng.random() < 0.8 else 12345,
             skeleton=rng.choice((11, 22, 33)),
@@ -56,7 +58,10 @@ def recorded(count: int = 90, seed: int = 7) -> list[Seen]:
             system=rng.random() < 0.5,
             system_elicitation=rng.random() * 0.5,
             product=(i % 5) / 5,  # distillation-product asks (the "prod" counter)
+            thread=thread if follow_up else 0,
+            thread_topic=rng.randrange(128),
         )
+        sent.append(obs.exact)
         out.append(Seen(obs, t, f"{i % 4}:{1700000000000 + i}-0"))
     return out
 
@@ -251,3 +256,20 @@ async def test_heavy_entities_switch_to_bitmaps_with_the_same_answers(rig: Rig) 
         sparse = keys.detection("a:light", "cell", str(int(light[0].now // WINDOW)))
         assert await rig.redis.type(sparse) == b"set"
         assert (await rig.redis.memory_usage(sparse) or 0) < 200
+
+
+@pytest.mark.redis
+async def test_conversations_taken_over_count_alike(rig: Rig) -> None:
+    """A follow-up whose conversation's first ask the entity never sent counts as ``adopt``
+    and its thread's topic as a new topic; one whose first ask it sent counts neither."""
+    first = Observation(cell=1, skeleton=2, exact=0xABCDEF, elicitation=0.0, params=False,
+                        single_turn=True, max_output=False, topic=5)  # fmt: skip
+    own = replace(first, exact=77, single_turn=False, follow_up=True, topic=6, thread=0xABCDEF,
+                  thread_topic=7)  # fmt: skip
+    other = replace(own, exact=78, thread=0x123457, thread_topic=9)
+    seen = [Seen(first, START, ""), Seen(own, START, ""), Seen(other, START, "")]
+    state = await one_by_one(rig.store, seen, "a:relay")
+    assert state.counter("adopt") == pytest.approx(1.0)
+    assert state.counter("single") == pytest.approx(1.0)
+    assert state.histogram[5] == 1 and state.histogram[9] == 1
+    assert state.histogram[6] == 0 and state.histogram[7] == 0

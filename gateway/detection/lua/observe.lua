@@ -8,11 +8,13 @@
 --       11 the sighting ids applied (zset id -> when applied; kept `horizon` s after that,
 --       at most `cap` ids)
 -- ARGV: 1 window s, 2 half-life s, 3 sync window s, 4 IAT alpha, 5 novelty alpha,
---       6 horizon s, 7 cap, 8 now of the applying worker, then per observation 28 values:
+--       6 horizon s, 7 cap, 8 now of the applying worker, then per observation 30 values:
 --       sighting id ('': none), now, cell bit, skeleton bit, exact bit, member,
 --       coarse topic (-1: a follow-up, not counted in the histogram),
 --       increments: elic, params, single, maxout, fan, hug, fresh, sys, selic,
---       trace, worked, vb0, vb1, vb2, reason, resample, sb0, sb1, sb2, sb3, prod
+--       trace, worked, vb0, vb1, vb2, reason, resample, sb0, sb1, sb2, sb3, prod,
+--       thread bit (-1: none; a follow-up whose conversation's first ask this entity never
+--       sent counts as 'adopt' and its coarse topic as a new topic), thread topic
 -- An observation whose sighting id is in KEYS[11] already changes nothing.
 -- Returns the state after the last observation, compactly (see redis_state.REPLY_FIELDS):
 --   { the REPLY_FIELDS values as stored (strings, false when unset), active hours,
@@ -26,7 +28,7 @@ local a_nov = tonumber(ARGV[5])
 local horizon = tonumber(ARGV[6])
 local cap = tonumber(ARGV[7])
 local at = tonumber(ARGV[8])
-local STRIDE, HEAD = 28, 8
+local STRIDE, HEAD = 30, 8
 
 -- Every table below is written out (no field name built by concatenation): a string built
 -- at run time is hashed and interned on every call, and building these tables was most of
@@ -34,12 +36,13 @@ local STRIDE, HEAD = 28, 8
 local COUNTERS = { 'req', 'nov_cell', 'nov_exact', 'tpl', 'fan', 'elic', 'params', 'single',
                    'maxout', 'sync', 'hug', 'fresh', 'sys', 'selic', 'trace', 'worked',
                    'vb0', 'vb1', 'vb2', 'reason', 'resample',
-                   'sb0', 'sb1', 'sb2', 'sb3', 'prod' }
+                   'sb0', 'sb1', 'sb2', 'sb3', 'prod', 'adopt' }
 -- each counter's hash field: 'c:' .. its name, in COUNTERS' order
 local C_FIELDS = { 'c:req', 'c:nov_cell', 'c:nov_exact', 'c:tpl', 'c:fan', 'c:elic',
                    'c:params', 'c:single', 'c:maxout', 'c:sync', 'c:hug', 'c:fresh', 'c:sys',
                    'c:selic', 'c:trace', 'c:worked', 'c:vb0', 'c:vb1', 'c:vb2', 'c:reason',
-                   'c:resample', 'c:sb0', 'c:sb1', 'c:sb2', 'c:sb3', 'c:prod' }
+                   'c:resample', 'c:sb0', 'c:sb1', 'c:sb2', 'c:sb3', 'c:prod',
+                   'c:adopt' }
 -- the hour fields: HOURS[hour % 24 + 1] is 'h' .. (hour % 24)
 local HOURS = { 'h0', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'h7', 'h8', 'h9', 'h10', 'h11',
                 'h12', 'h13', 'h14', 'h15', 'h16', 'h17', 'h18', 'h19', 'h20', 'h21', 'h22',
@@ -51,19 +54,20 @@ local READ = { 'n', 't0', 'tl', 'im', 'iv', 'ik', 'nv', 's_held', 's_stamp', 's_
                'c:req', 'c:nov_cell', 'c:nov_exact', 'c:tpl', 'c:fan', 'c:elic',
                'c:params', 'c:single', 'c:maxout', 'c:sync', 'c:hug', 'c:fresh', 'c:sys',
                'c:selic', 'c:trace', 'c:worked', 'c:vb0', 'c:vb1', 'c:vb2', 'c:reason',
-               'c:resample', 'c:sb0', 'c:sb1', 'c:sb2', 'c:sb3', 'c:prod',
+               'c:resample', 'c:sb0', 'c:sb1', 'c:sb2', 'c:sb3', 'c:prod', 'c:adopt',
                'h0', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'h7', 'h8', 'h9', 'h10', 'h11',
                'h12', 'h13', 'h14', 'h15', 'h16', 'h17', 'h18', 'h19', 'h20', 'h21', 'h22',
                'h23',
                'lm', 'ep' }
 local REPLIED = #READ - 2  -- READ[1..REPLIED] are the reply's fields
 -- per increment an observation sends (its ARGV places 8.., in redis_state._INCREMENTS'
--- order): its counter's number in COUNTERS; the other five (req, nov_cell, nov_exact, tpl,
--- sync) are computed here
+-- order): its counter's number in COUNTERS; the other six (req, nov_cell, nov_exact, tpl,
+-- sync, adopt) are computed here
 local SENT = { 6, 7, 8, 9, 5, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25,
                26 }
-local C_REQ, C_CELL, C_EXACT, C_TPL, C_SYNC = 1, 2, 3, 4, 10
-if #SENT + 5 ~= #COUNTERS or #C_FIELDS ~= #COUNTERS or #READ ~= 13 + #COUNTERS + 24
+local C_REQ, C_CELL, C_EXACT, C_TPL, C_SYNC, C_ADOPT = 1, 2, 3, 4, 10, 27
+if #SENT + 6 ~= #COUNTERS or COUNTERS[C_ADOPT] ~= 'adopt' or #C_FIELDS ~= #COUNTERS
+    or #READ ~= 13 + #COUNTERS + 24
     or READ[11 + 1] ~= C_FIELDS[1] or READ[11 + #COUNTERS + 1] ~= HOURS[1] then
   return redis.error_reply('observe.lua: a counter edit half done (COUNTERS, C_FIELDS, READ)')
 end
@@ -169,6 +173,8 @@ for o = HEAD, #ARGV - 1, STRIDE do
     local novel_cell = not seen(KEYS[2], KEYS[3], tonumber(ARGV[o + 3]))
     local skel_seen = seen(KEYS[4], KEYS[5], tonumber(ARGV[o + 4]))
     local novel_exact = not seen(KEYS[6], KEYS[7], tonumber(ARGV[o + 5]))
+    local thread = tonumber(ARGV[o + 29])
+    local adopted = thread >= 0 and not (test(KEYS[6], thread) or test(KEYS[7], thread))
     local dt = now - last
     local factor = 1.0
     if dt > 0 and half_life > 0 then factor = 2 ^ (-dt / half_life) end
@@ -188,6 +194,8 @@ for o = HEAD, #ARGV - 1, STRIDE do
     counters[C_EXACT] = counters[C_EXACT] * factor + b(novel_exact)
     counters[C_TPL] = counters[C_TPL] * factor + b(skel_seen and novel_exact)
     counters[C_SYNC] = counters[C_SYNC] * factor + sync
+    -- a multi-turn request (its 'single' increment 0) of a conversation taken over
+    counters[C_ADOPT] = counters[C_ADOPT] * factor + b(adopted and tonumber(ARGV[o + 10]) == 0)
     if n > 0 then
       if k == 0 then
         m = dt
@@ -205,6 +213,7 @@ for o = HEAD, #ARGV - 1, STRIDE do
     put[I_HOURS + hour % 24 + 1] = hour
     n, last, last_member = n + 1, now, member
     local topic = tonumber(ARGV[o + 7])
+    if topic < 0 and adopted then topic = tonumber(ARGV[o + 30]) end
     if topic >= 0 then  -- a follow-up (-1) is not a new topic
       if not topics[topic] then
         topics[topic] = 0
