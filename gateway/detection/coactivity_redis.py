@@ -3,22 +3,30 @@
 Keys (built by :class:`KeyBuilder`): per account, under its detection tag
 ``{det:a:<account>}``, ``co:last`` (the last request time; ``lua/episode.lua`` decides
 atomically whether a request starts an episode, and never moves it back: a retried sighting
-starts nothing), ``co:starts`` (a sorted set of episode starts) and ``co:mates`` (one string
-of at most ``MAX_PARTNERS`` records: partner -> its meeting times, 8-byte big-endian doubles,
-see ``lua/meet.lua``, which records meetings and keeps the bound atomically; it replaced
-``co:partners``, a hash of the same that Redis turned into a 12-16 KB hashtable past 128
-fields or a 64-byte value, and before it ``co:met``: nothing reads either any more, they
-expire within a horizon of an upgrade); per ``delta``-wide time bucket of the population,
+starts nothing), ``co:starts`` (its episode starts, one compact string of times in order,
+``lua/starts.lua``) and ``co:mates`` (one string of at most ``MAX_PARTNERS`` records:
+partner -> its meeting times, ``lua/meet.lua``, which records meetings and keeps the bound
+atomically; it replaced ``co:partners``, a hash of the same that Redis turned into a 12-16 KB
+hashtable past 128 fields or a 64-byte value, and before it ``co:met``: nothing reads either
+any more, they expire within a horizon of an upgrade). Both are compact (``lua/times.lua``,
+a prelude of the scripts): varint lengths and counts, and each time as the bytes of its
+double that not every time of the key shares. Their earlier layouts (``co:starts`` a sorted
+set, ``co:mates`` 2-byte lengths and 8-byte doubles) are still read, and rewritten compact by
+the next start or meeting. Per ``delta``-wide time bucket of the population,
 ``{detco:<bucket>}`` (a sorted set of ``<account>|<time>`` episode starts, kept three bucket
-widths). A batch costs three round trips (last times; population buckets and starts;
-meetings: one script call per account met, its meetings of the batch in order) plus nothing
-when no episode starts. Every step is one command or script on one
-key, so the keys may live in any slot.
+widths). A batch costs three round trips (last times; population buckets and starts, one
+``starts.lua`` call per start; meetings: one script call per account met, its meetings of
+the batch in order) plus nothing when no episode starts; histories one round trip (a ``GET``
+of each account's starts and meetings; starts still a sorted set take one more). Every step
+is one command or script on one key, so the keys may live in any slot.
 
-Memory: a partner costs its name and 4 bytes, a meeting 8 bytes (a sorted-set member
-``<partner>|<time>`` cost ~50 in a listpack and ~120 in a skiplist), and most partners are
-met once, so an account's meetings take about ``MAX_PARTNERS`` x (name + 12) bytes in the
-common case, whatever the number of meetings of its squad mates.
+Memory: a partner costs its name and 2 bytes, a meeting or a start 6 bytes (the times of
+2004-2038 share the first 2 bytes of their doubles), 5 while every time of the key falls in
+one aligned 2^18-second span, about 3 days (the earlier layouts: a partner 4 bytes, a meeting
+8, a start ~40 as a sorted-set member and score; a sorted-set member ``<partner>|<time>``
+cost ~50 in a listpack and ~120 in a skiplist), and most partners are met once, so an
+account's meetings take about ``MAX_PARTNERS`` x (name + 8) bytes in the common case,
+whatever the number of meetings of its squad mates.
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ import math
 import struct
 from collections.abc import Sequence
 from typing import Any
+
+from redis.exceptions import ResponseError
 
 from gateway.detection.coactivity import (
     MAX_PARTNERS,
@@ -63,8 +73,10 @@ class RedisCoActivity:
     def __init__(self, redis: RedisClient, keys: KeyBuilder) -> None:
         self._redis = redis
         self._keys = keys
-        scripts = ScriptRegistry("gateway.detection", ("episode", "meet"))
+        names = ("episode", "meet", "starts")
+        scripts = ScriptRegistry("gateway.detection", names, prelude=("times",))
         self._episode, self._meet = scripts["episode"], scripts["meet"]
+        self._starts = scripts["starts"]
 
     def _key(self, account: str, part: str) -> str:
         return self._keys.detection(entity_of_account(account), "co", part)
@@ -94,11 +106,9 @@ class RedisCoActivity:
                 calls.append((*window, "LIMIT", 0, r.lookback + 1))
             calls.append(("ZADD", here, repr(r.now), f"{r.account}|{r.now!r}"))
             calls.append(("EXPIRE", here, _ttl(3 * r.delta)))
-            starts = self._key(r.account, "starts")
-            calls.append(("ZADD", starts, repr(r.now), repr(r.now)))
-            calls.append(("ZREMRANGEBYSCORE", starts, "-inf", f"({r.now - r.horizon!r}"))
-            calls.append(("EXPIRE", starts, _ttl(r.horizon)))
-        replies = iter(_raise_first(await run_batch(self._redis, calls)))
+            start = [repr(r.now), repr(r.now - r.horizon), _ttl(r.horizon)]
+            calls.append(self._starts.call(1, [self._key(r.account, "starts"), *start]))
+        replies = iter(_raise_first(await run_batch(self._redis, calls, (self._starts,))))
         meetings: dict[str, list[Any]] = {}  # per account: its meetings' ARGV, in order
         for r in starting:
             found: list[tuple[float, str]] = []
@@ -106,7 +116,7 @@ class RedisCoActivity:
                 for member in next(replies):
                     name, at = _split(member)
                     found.append((at, name))
-            for _ in range(5):  # the writes
+            for _ in range(3):  # the writes
                 next(replies)
             found.sort(reverse=True)
             others = [name for _, name in found if name != r.account][: r.lookback]
@@ -126,21 +136,39 @@ class RedisCoActivity:
     async def histories(self, requests: Sequence[HistoryRequest]) -> list[History]:
         calls: list[tuple[Any, ...]] = []
         for r in requests:
-            span = (repr(r.since), repr(r.until))
-            calls.append(("ZRANGEBYSCORE", self._key(r.account, "starts"), *span))
+            calls.append(("GET", self._key(r.account, "starts")))
             if r.meetings:
                 calls.append(("GET", self._key(r.account, "mates")))
-        replies = iter(_raise_first(await run_batch(self._redis, calls)))
+        replies = iter(await run_batch(self._redis, calls))
+        read = [(next(replies), next(replies) if r.meetings else None) for r in requests]
+        _raise_first([met for _, met in read])
+        earlier = [r for r, (packed, _) in zip(requests, read, strict=True) if _wrong_type(packed)]
+        _raise_first([packed for packed, _ in read if not _wrong_type(packed)])
+        sets = iter(await self._earlier_starts(earlier))
         out: list[History] = []
-        for r in requests:
-            starts, met = next(replies), next(replies) if r.meetings else None
+        for r, (packed, met) in zip(requests, read, strict=True):
             meetings: dict[str, int] = {}
             for partner, times in unpack_mates(met or b""):
                 count = sum(1 for t in times if r.since <= t <= r.until)
                 if count:
                     meetings[partner] = count
-            out.append(History(tuple(sorted(float(text(s)) for s in starts)), meetings))
+            began = next(sets) if _wrong_type(packed) else unpack_times(packed or b"")
+            starts = tuple(t for t in began if r.since <= t <= r.until)
+            out.append(History(starts, meetings))
         return out
+
+    async def _earlier_starts(self, requests: Sequence[HistoryRequest]) -> list[list[float]]:
+        """Starts still in the earlier layout (a sorted set; the first start recorded since
+        rewrites it compact): one more round trip, only within a horizon of an upgrade."""
+        if not requests:
+            return []
+        calls = [("ZRANGE", self._key(r.account, "starts"), 0, -1) for r in requests]
+        replies = _raise_first(await run_batch(self._redis, calls))
+        return [sorted(float(text(m)) for m in members) for members in replies]
+
+
+def _wrong_type(reply: Any) -> bool:
+    return isinstance(reply, ResponseError) and str(reply).startswith("WRONGTYPE")
 
 
 def _meeting(
@@ -153,7 +181,61 @@ def _meeting(
 
 
 def unpack_mates(packed: bytes) -> list[tuple[str, tuple[float, ...]]]:
-    """The records of a ``co:mates`` string (``lua/meet.lua``): partner, meeting times."""
+    """The records of a ``co:mates`` string (``lua/meet.lua``): partner, meeting times. The
+    compact layout (a header byte ``0xF0 + P``, the P bytes every time's double starts with,
+    then per partner: varint name length, name, varint count, the times' other ``8 - P``
+    bytes), or the earlier one (``>H`` lengths and counts, 8-byte doubles), still read."""
+    if not packed or packed[0] < _COMPACT:
+        return _unpack_earlier(packed)
+    prefix, width, at = _header(packed)
+    out = []
+    while at < len(packed):
+        size, at = _varint(packed, at)
+        name = packed[at : at + size].decode()
+        count, at = _varint(packed, at + size)
+        times = [_time(prefix, packed[at + i * width : at + (i + 1) * width]) for i in range(count)]
+        at += count * width
+        out.append((name, tuple(times)))
+    return out
+
+
+def unpack_times(packed: bytes) -> list[float]:
+    """A compact list of times (``lua/times.lua``: ``co:starts``; empty: none)."""
+    if not packed:
+        return []
+    prefix, width, at = _header(packed)
+    return [_time(prefix, packed[i : i + width]) for i in range(at, len(packed), width)]
+
+
+def _header(packed: bytes) -> tuple[bytes, int, int]:
+    """A compact string's shared prefix, the width of each time and where its body starts."""
+    if not packed or packed[0] < _COMPACT:
+        raise ValueError("not a compact co-activity string")
+    shared = packed[0] - _COMPACT
+    return packed[1 : 1 + shared], 8 - shared, 1 + shared
+
+
+def _time(prefix: bytes, rest: bytes) -> float:
+    (t,) = struct.unpack(">d", prefix + rest)
+    return float(t)
+
+
+_COMPACT = 0xF0  # the compact layout's header byte, plus the shared prefix's length
+
+
+def _varint(packed: bytes, at: int) -> tuple[int, int]:
+    """An unsigned varint (7 bits a byte, low first) at ``at``, and the offset after it."""
+    value, shift = 0, 0
+    while True:
+        byte = packed[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, at
+
+
+def _unpack_earlier(packed: bytes) -> list[tuple[str, tuple[float, ...]]]:
     out, at = [], 0
     while at < len(packed):
         (size,) = struct.unpack_from(">H", packed, at)

@@ -10,6 +10,7 @@ and app accounts sending the same kind of single-turn asks at a steady rate get 
 from __future__ import annotations
 
 import random
+import struct
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -22,6 +23,7 @@ from gateway.detection.batch import Sighting
 from gateway.detection.coactivity import (
     MAX_PARTNERS,
     CoActivityStore,
+    History,
     HistoryRequest,
     MemoryCoActivity,
 )
@@ -43,6 +45,7 @@ from gateway.limiter.redis_store import RedisBudgetStore
 from gateway.limiter.store import BudgetStore
 from gateway.model import Identity, Level, RequestFeatures
 from gateway.redis.keys import KeyBuilder
+from gateway.redis.scripts import ScriptRegistry
 
 START = 1_800_000_000.0
 SQUAD = [f"sq{i}" for i in range(5)]
@@ -158,12 +161,70 @@ async def test_partners_are_bounded_and_redis_keeps_the_same_ones_as_memory(
     assert len(unpack_mates(await redis_client.get(met))) == MAX_PARTNERS  # stale went first
     assert 0 < await redis_client.ttl(met) <= TRACKER.horizon
     # one string, as large as its records (a hash with a partner met 9+ times, or 129
-    # fields for a moment, became a 12-16 KB hashtable)
-    records = unpack_mates(await redis_client.get(met))
-    size = sum(4 + len(name) + 8 * len(times) for name, times in records)
+    # fields for a moment, became a 12-16 KB hashtable): compact, a 1-byte length and count
+    # (names and counts below 128), each time its double's bytes past the prefix they share
+    packed = await redis_client.get(met)
+    records, shared = unpack_mates(packed), packed[0] - 0xF0
+    doubles = [struct.pack(">d", t) for _, times in records for t in times]
+    common = next(n for n in range(7, -1, -1) if len({d[:n] for d in doubles}) == 1)
+    assert shared == common >= 2  # two days of times around 2027 share 41 da at least
+    size = 1 + shared + sum(2 + len(name) + (8 - shared) * len(t) for name, t in records)
     assert await redis_client.strlen(met) == size
     assert max(len(times) for _, times in records) > 8
     assert await redis_client.memory_usage(met, samples=0) <= 1.3 * size + 100
+
+
+@pytest.mark.redis
+async def test_meetings_in_the_earlier_layout_are_read_and_rewritten_compact(
+    redis_client: Redis, key_prefix: str
+) -> None:
+    """``co:mates`` and ``co:starts`` written before the compact layout (a string of 2-byte
+    lengths and counts and 8-byte doubles; a sorted set) are read as they were, and the next
+    meeting and start rewrite them compact, with the same records and the new ones."""
+    redis = RedisCoActivity(redis_client, KeyBuilder(key_prefix))
+    met = KeyBuilder(key_prefix).detection("a:a", "co", "mates")
+    starts = KeyBuilder(key_prefix).detection("a:a", "co", "starts")
+    await redis_client.zadd(starts, {repr(t): t for t in (START + 10.5, START + 400.1)})
+    old = [("mate", (START + 10.5, START + 700.25)), ("guest", (START + 20.125,))]
+    earlier = b"".join(
+        struct.pack(">H", len(n)) + n.encode() + struct.pack(f">H{len(t)}d", len(t), *t)
+        for n, t in old
+    )
+    await redis_client.set(met, earlier)
+    assert unpack_mates(earlier) == old
+    ask = HistoryRequest("a", START, START + 1000.0)
+    assert await redis.histories([ask]) == [
+        History((START + 10.5, START + 400.1), {"mate": 2, "guest": 1})
+    ]
+    now = START + 900.0
+    await redis.record_many([episode("b", now - 1.0, TRACKER), episode("a", now, TRACKER)])
+    packed = await redis_client.get(met)
+    assert packed[0] >= 0xF0
+    assert unpack_mates(packed) == [*old, ("b", (now,))]
+    assert await redis.histories([ask]) == [
+        History((START + 10.5, START + 400.1, now), {"mate": 2, "guest": 1, "b": 1})
+    ]
+    assert await redis_client.type(starts) == b"string"
+    assert await redis_client.strlen(starts) == 1 + 3 + 3 * 5  # 3 times sharing 3 bytes
+    assert 0 < await redis_client.ttl(starts) <= TRACKER.horizon
+
+
+@pytest.mark.redis
+async def test_episode_starts_are_kept_in_order_once_each_and_within_the_horizon(
+    redis_client: Redis, key_prefix: str
+) -> None:
+    """Two workers' starts arriving out of order are kept in time order; a start recorded
+    again is one; starts older than the horizon go: as the memory store keeps them."""
+    redis = RedisCoActivity(redis_client, KeyBuilder(key_prefix))
+    starts = KeyBuilder(key_prefix).detection("a:a", "co", "starts")
+    script = ScriptRegistry("gateway.detection", ("starts",), prelude=("times",))["starts"]
+    horizon = TRACKER.horizon
+    for t in (START + 2000.0, START + 1000.0, START + 2000.0, START + horizon + 1500.0):
+        args = [starts, repr(t), repr(t - horizon), int(horizon)]
+        await script.run(redis_client, 1, args)  # two workers' writes, as they land
+    ask = HistoryRequest("a", START, START + 2 * horizon, meetings=False)
+    found = await redis.histories([ask])
+    assert found == [History((START + 2000.0, START + horizon + 1500.0), {})]
 
 
 async def test_accounts_awake_at_the_same_hours_are_not_synchronous() -> None:

@@ -1,9 +1,11 @@
 -- Record meetings of one account at `now` (gateway/detection/coactivity.py has the rule).
--- KEYS[1]: the account's meetings, ONE string of records, one per partner, in the order
--- they were first met: >H name length, the name, >H number of times, then its meeting
--- times (big-endian doubles, 8 bytes each). One string has no per-field overhead and never
--- changes encoding (a hash turned into a 12-16 KB hashtable past 128 fields or a 64-byte
--- value: a partner met 9 times).
+-- KEYS[1]: the account's meetings, ONE string (one string has no per-field overhead and never
+-- changes encoding: a hash turned into a 12-16 KB hashtable past 128 fields or a 64-byte
+-- value), compact (times.lua): the header of all its times, then one record per partner, in
+-- the order they were first met: varint name length, the name, varint number of times, then
+-- its meeting times. The earlier layout (>H name length, the name, >H number of times,
+-- 8-byte doubles; its first byte is below 0xF0 for any name shorter than 61,440 bytes) is
+-- still read, and rewritten compact by the next meeting.
 -- ARGV: one or more meetings, in order, each: now, cutoff (now - horizon), ttl (seconds),
 -- max partners, number of partners P, then the P partners. The key is parsed and written
 -- once per call: exactly the effect of one call per meeting, in order (the last one's ttl).
@@ -17,19 +19,37 @@ local now, cutoff, most, ttl -- of the meeting being recorded
 local names, times = {}, {} -- names in record order; name -> its times
 local packed = redis.call('GET', key) or ''
 local pos = 1
-while pos <= #packed do
-  local n, count, t
-  n, pos = struct.unpack('>H', packed, pos)
-  local name = string.sub(packed, pos, pos + n - 1)
-  pos = pos + n
-  count, pos = struct.unpack('>H', packed, pos)
-  local list = {}
-  for i = 1, count do
-    t, pos = struct.unpack('>d', packed, pos)
-    list[i] = t
+local prefix, width, body = compact_header(packed)
+if prefix ~= nil then
+  pos = body
+  while pos <= #packed do
+    local n, count
+    n, pos = read_varint(packed, pos)
+    local name = string.sub(packed, pos, pos + n - 1)
+    count, pos = read_varint(packed, pos + n)
+    local list = {}
+    for i = 1, count do
+      list[i] = struct.unpack('>d', prefix .. string.sub(packed, pos, pos + width - 1))
+      pos = pos + width
+    end
+    names[#names + 1] = name
+    times[name] = list
   end
-  names[#names + 1] = name
-  times[name] = list
+else -- the earlier layout
+  while pos <= #packed do
+    local n, count, t
+    n, pos = struct.unpack('>H', packed, pos)
+    local name = string.sub(packed, pos, pos + n - 1)
+    pos = pos + n
+    count, pos = struct.unpack('>H', packed, pos)
+    local list = {}
+    for i = 1, count do
+      t, pos = struct.unpack('>d', packed, pos)
+      list[i] = t
+    end
+    names[#names + 1] = name
+    times[name] = list
+  end
 end
 
 local function recent(list)
@@ -95,11 +115,13 @@ while at <= #ARGV do
   end
 end
 
-local parts = {}
-for _, name in ipairs(names) do
-  local list = times[name]
-  parts[#parts + 1] = struct.pack('>H', #name) .. name .. struct.pack('>H', #list)
-  for _, t in ipairs(list) do parts[#parts + 1] = struct.pack('>d', t) end
+local lists = {}
+for i, name in ipairs(names) do lists[i] = times[name] end
+local raw, shared, header = pack_header(lists)
+local parts = { header }
+for i, name in ipairs(names) do
+  parts[#parts + 1] = varint(#name) .. name .. varint(#raw[i])
+  for _, b in ipairs(raw[i]) do parts[#parts + 1] = string.sub(b, shared + 1) end
 end
 redis.call('SET', key, table.concat(parts), 'EX', ttl)
 return 1
