@@ -138,7 +138,6 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
             tokens += estimate_text_tokens(_dumps(body.get(key)))
     if not turns:
         return PromptParts(fallback, "\n".join(system), turns, tokens)
-    image = image_digest(images) if images else 0
     chain = continuation(messages)
     if chain.pieces and chain.ask >= 0:
         msg = messages[chain.ask]
@@ -147,6 +146,7 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
         return PromptParts(
             last_user, "\n".join(system), turns, tokens, "", image, chain.pieces, ask
         )
+    image = image_digest(images) if images else 0
     return PromptParts(last_user, "\n".join(system), turns, tokens, "\n".join(tail), image)
 
 
