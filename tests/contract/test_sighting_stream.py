@@ -22,6 +22,7 @@ from gateway.redis.client import RedisClient
 from gateway.redis.keys import KeyBuilder, slot_of
 from gateway.redis.mux import Multiplexer
 from gateway.redis.replies import text
+from gateway.sightings import source_redis
 from gateway.sightings.codec import SightingCodec
 from gateway.sightings.metrics import DetectMetrics
 from gateway.sightings.sink_redis import RedisSink, shard_of
@@ -184,7 +185,13 @@ async def test_the_claim_pass_keeps_what_is_pending_or_unread(stream: StreamEnv)
     assert kept == [f"{i}".encode() for i in range(10, 35)]
 
 
-async def test_a_quiet_consumers_pending_entries_are_claimed_once(stream: StreamEnv) -> None:
+async def test_a_quiet_consumers_pending_entries_are_claimed_once(
+    stream: StreamEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # quiet consumers are forgotten after two claim periods here (ten in production), so
+    # that claim_idle can be long (1 s): the claim loop below, slow on a loaded machine,
+    # must not find its own claimed entries idle again
+    monkeypatch.setattr(source_redis, "FORGET_AFTER", 2)
     sink = stream.sink()
     for i in range(40):
         sink.append(f"acct-{i % 7}", f"s{i}".encode())
@@ -193,12 +200,10 @@ async def test_a_quiet_consumers_pending_entries_are_claimed_once(stream: Stream
     await dead.start()
     taken = await _read_all(dead)  # read, never acknowledged: the worker "died"
     assert len(taken) == 40
-    # claim_idle: long enough that the claim loop below does not claim its own entries
-    # again on a loaded machine, short enough to wait out ten of them (the cleanup)
-    alive, metrics = stream.source("live-worker", claim_idle=0.25)
+    alive, metrics = stream.source("live-worker", claim_idle=1.0)
     await alive.start()
     assert await alive.read() == []  # nothing new: only the claim finds them
-    await asyncio.sleep(2.6)  # past claim_idle and 10 claim periods, for the cleanup
+    await asyncio.sleep(2.6)  # past claim_idle and two claim periods, for the cleanup
     claimed: list[Entry] = []
     while batch := await alive.claim():
         claimed += batch
@@ -212,7 +217,7 @@ async def test_a_quiet_consumers_pending_entries_are_claimed_once(stream: Stream
     assert await alive.claim() == []
     key = stream.keys.sightings(taken[0].shard)
     names = {text(c["name"]) for c in await stream.client.xinfo_consumers(key, GROUP)}
-    assert "dead-worker" not in names  # held nothing, quiet for 10 claim periods: removed
+    assert "dead-worker" not in names  # held nothing, quiet for FORGET_AFTER claim periods: removed
     assert "live-worker" in names
 
 
