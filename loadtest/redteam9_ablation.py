@@ -14,13 +14,10 @@ pace) with one lever changed, and prints how many accounts were acted on and why
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import dataclasses
 
 import loadtest.detection.redteam9 as red9
-from gateway.observability.logging import configure_logging
-from loadtest.detection.evaluate import Options, evaluate
+from loadtest.ablation_run import case_main
 from loadtest.detection.redteam9_harvest import cache_with, rater_with
 from loadtest.detection.scenarios import FULL
 
@@ -32,28 +29,9 @@ SHIPPED = ("red9_quality_rater", "red9_cache_ride")
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    p.add_argument("--case", choices=(*CASES, *(f"shipped-{s}" for s in SHIPPED)), required=True)
-    p.add_argument("--trace", help="family scores at 40/100/300 requests (JSON), as the kit's")
-    args = p.parse_args()
-    configure_logging("json", "error")
-    if args.case.startswith("shipped-"):
-        scenario = args.case.removeprefix("shipped-")
-    else:
-        scenario, name, fn = CASES[args.case]
-        vars(red9)[name] = fn  # what populate9 adds
-    options = Options(
-        command="python -m loadtest.redteam9_ablation", only=frozenset({scenario}), trace=args.trace
-    )
     plan = dataclasses.replace(FULL, red9=red9.RED9_FULL)
-    result = asyncio.run(evaluate(plan, options))
-    s = result["scenarios"][scenario]
-    print(
-        f"{args.case}: {s['accounts']} accounts, {s['requests']} requests, throttled "
-        f"{s['ever_throttled']:.1%}, challenged {s['ever_challenged']:.1%}, responses before "
-        f"throttle {s['responses_before_throttle']}, reasons {s['first_action_reasons']}"
-    )
-    return 0
+    command = "python -m loadtest.redteam9_ablation"
+    return case_main(__doc__, CASES, SHIPPED, red9, lambda _: plan, command)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from redteam_accounts import check_builds, plan_accounts, system, users
+
 from loadtest.detection.context import Context
 from loadtest.detection.pools import load_pools
 from loadtest.detection.redteam2 import drive
@@ -22,8 +24,8 @@ from loadtest.detection.redteam9_text import (
     SHEET_SIZE,
     TARGETS,
 )
-from loadtest.detection.scenarios import FULL, QUICK, BehaviourFn, build
-from loadtest.detection.traffic import Account, Request, Role
+from loadtest.detection.scenarios import QUICK, BehaviourFn
+from loadtest.detection.traffic import Account, Request
 
 CTX = Context(pools=load_pools("tuning", (), ()), start=0.0, days=14.0, cap=400, scale=1.0)
 STRATEGIES = {
@@ -42,30 +44,11 @@ PERSONAS = {
 
 
 def _plan(red: Red9Plan) -> list[tuple[Account, BehaviourFn]]:
-    """The accounts ``populate9`` adds for ``red`` (names and seeds as ``scenarios.build``)."""
-    out: list[tuple[Account, BehaviourFn]] = []
-
-    def add(scenario: str, role: Role, fn: BehaviourFn, *, planned: int = 0) -> None:
-        n = sum(1 for a, _ in out if a.scenario == scenario)
-        name = f"{scenario}-{n:04d}"
-        acc = Account(name, scenario, role, len(out) + 1, f"10.9.{len(out)}.1", planned=planned)
-        out.append((acc, fn))
-
-    populate9(red, add)
-    return out
+    return plan_accounts(populate9, red, 9)
 
 
 def _sent(red: Red9Plan) -> list[list[tuple[float, Request]]]:
     return [drive(acc, fn, CTX, 20_000) for acc, fn in _plan(red)]
-
-
-def _users(req: Request) -> list[str]:
-    return [m["content"] for m in req.body["messages"] if m["role"] == "user"]
-
-
-def _system(req: Request) -> str | None:
-    first = req.body["messages"][0]
-    return str(first["content"]) if first["role"] == "system" else None
 
 
 def _has(pool: tuple[str, ...], text: str, limit: int = 200) -> bool:
@@ -75,18 +58,7 @@ def _has(pool: tuple[str, ...], text: str, limit: int = 200) -> bool:
 
 def test_plans_build_with_red9_names_and_sizes() -> None:
     assert not _plan(RED9_NONE)
-    everyone = build(FULL)
-    names = [acc.name for acc, _ in everyone]
-    assert len(names) == len(set(names))
-    full = Counter(acc.scenario for acc, _ in everyone if acc.scenario.startswith("red9"))
-    assert set(full) == STRATEGIES | PERSONAS
-    assert all(full[s] >= 5 for s in STRATEGIES) and all(full[p] >= 3 for p in PERSONAS)
-    roles = {acc.scenario: acc.role for acc, _ in everyone if acc.scenario.startswith("red9")}
-    assert all(roles[s] == "harvest" for s in STRATEGIES)
-    assert all(roles[s] == "benign" for s in PERSONAS)
-    quick = Counter(acc.scenario for acc, _ in build(QUICK) if acc.scenario.startswith("red9"))
-    assert STRATEGIES <= set(quick) <= STRATEGIES | PERSONAS
-    assert sum(quick.values()) < sum(full.values())
+    check_builds("red9", STRATEGIES, PERSONAS)
 
 
 def test_quick_share_stays_a_few_hundred_requests() -> None:
@@ -119,10 +91,10 @@ def test_quality_rater_grades_own_passages_under_a_fixed_pipeline_prompt() -> No
     accounts = _sent(Red9Plan(raters=2, rated=40))
     seen: list[str] = []
     for sent in accounts:
-        systems = {_system(r) for _, r in sent}
+        systems = {system(r) for _, r in sent}
         assert len(systems) == 1 and systems <= set(RATER_SYSTEMS)
         for _, r in sent:
-            (text,) = _users(r)
+            (text,) = users(r)
             assert _has(CTX.pools.benign + CTX.pools.harvest, text) and r.body["max_tokens"] <= 256
             seen.append(text)
     assert len(seen) == 80 == len(set(seen))  # disjoint slices, each passage once
@@ -130,7 +102,7 @@ def test_quality_rater_grades_own_passages_under_a_fixed_pipeline_prompt() -> No
 
 def test_query_gen_asks_for_queries_and_a_near_miss_per_passage() -> None:
     (sent,) = _sent(Red9Plan(query_makers=1, passages=30))
-    texts = [_users(r)[0] for _, r in sent]
+    texts = [users(r)[0] for _, r in sent]
     assert all(any(ask in t for ask in QUERY_ASKS) for t in texts)
     assert all(_has(CTX.pools.benign + CTX.pools.harvest, t) for t in texts)
     assert len(set(texts)) == 30 and all(r.body["max_tokens"] <= 200 for _, r in sent)
@@ -138,18 +110,18 @@ def test_query_gen_asks_for_queries_and_a_near_miss_per_passage() -> None:
 
 def test_cache_ride_resends_one_worksheet_per_eight_problems() -> None:
     (sent,) = _sent(Red9Plan(cache_riders=1, sheet_tasks=32))
-    prefixes = [_users(r)[0].rsplit("\n\n", 1)[0] for _, r in sent]
+    prefixes = [users(r)[0].rsplit("\n\n", 1)[0] for _, r in sent]
     assert len(sent) == 32 and len(set(prefixes)) == 32 // SHEET_SIZE
     for i, prefix in enumerate(prefixes):
         assert prefix == prefixes[i - i % SHEET_SIZE]  # identical bytes within a worksheet
         assert f"{SHEET_SIZE}. " in prefix and _has(CTX.pools.harvest, prefix, 60)
-        ask = _users(sent[i][1])[0].rsplit("\n\n", 1)[1]
+        ask = users(sent[i][1])[0].rsplit("\n\n", 1)[1]
         assert str(i % SHEET_SIZE + 1) in ask
 
 
 def test_textbook_asks_for_a_genre_text_around_each_task() -> None:
     (sent,) = _sent(Red9Plan(authors=1, sections=25))
-    texts = [_users(r)[0] for _, r in sent]
+    texts = [users(r)[0] for _, r in sent]
     assert all(_has(CTX.pools.harvest, t, 60) and "for " in t for t in texts)
     assert len(set(texts)) == 25 and all(r.body["max_tokens"] >= 1500 for _, r in sent)
     assert not any("step by step" in t.lower() for t in texts)
@@ -159,7 +131,7 @@ def test_translate_sends_solved_problems_in_one_language_per_account() -> None:
     accounts = _sent(Red9Plan(translators=3, translations=20))
     langs = []
     for sent in accounts:
-        texts = [_users(r)[0] for _, r in sent]
+        texts = [users(r)[0] for _, r in sent]
         (lang,) = {x for x in TARGETS if all(x in t for t in texts)}
         langs.append(lang)
         assert all(_has(CTX.pools.harvest, t, 60) for t in texts)
