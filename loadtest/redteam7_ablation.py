@@ -11,13 +11,11 @@ at ``--max-tokens``; prints how many accounts were acted on and why.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import functools
 
 import loadtest.detection.redteam7 as red7
-from gateway.observability.logging import configure_logging
-from loadtest.detection.evaluate import Options, evaluate
+from loadtest.ablation_run import run_case
 from loadtest.detection.redteam7_harvest import drip_member
 from loadtest.detection.scenarios import FULL
 
@@ -29,19 +27,12 @@ def main() -> int:
     p.add_argument("--turns", choices=("one", "two"), required=True)
     p.add_argument("--max-tokens", type=int, required=True)
     args = p.parse_args()
-    configure_logging("json", "error")
     vars(red7)["drip_member"] = functools.partial(  # the one populate7 builds its members with
         drip_member, opener=args.turns == "two", max_tokens=args.max_tokens
     )
     plan = dataclasses.replace(FULL, red7=red7.Red7Plan(drips=40))
-    options = Options(command="python -m loadtest.redteam7_ablation", only=frozenset({SCENARIO}))
-    result = asyncio.run(evaluate(plan, options))
-    s = result["scenarios"][SCENARIO]
-    print(
-        f"turns={args.turns} max_tokens={args.max_tokens}: {s['accounts']} accounts, "
-        f"{s['requests']} requests, throttled {s['ever_throttled']:.1%}, challenged "
-        f"{s['ever_challenged']:.1%}, reasons {s['first_action_reasons']}"
-    )
+    case = f"turns={args.turns} max_tokens={args.max_tokens}"
+    print(run_case(case, plan, SCENARIO, "python -m loadtest.redteam7_ablation", None))
     return 0
 
 

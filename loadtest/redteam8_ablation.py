@@ -19,15 +19,12 @@ pace) with one lever changed, and prints how many accounts were acted on and why
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import dataclasses
 
 import loadtest.detection.redteam8 as red8
-from gateway.observability.logging import configure_logging
-from loadtest.detection.evaluate import Options, evaluate
+from loadtest.ablation_run import case_main
 from loadtest.detection.redteam8_harvest import app_with, code_with, rationale_with, replay_with
-from loadtest.detection.scenarios import FULL
+from loadtest.detection.scenarios import FULL, Plan
 
 CASES = {  # case -> (scenario, populate8's name, the variant)
     "code-single": ("red8_code_explain", "code_explain", code_with(follow=0.0)),
@@ -40,32 +37,16 @@ CASES = {  # case -> (scenario, populate8's name, the variant)
 SHIPPED = ("red8_code_explain", "red8_prompt_replay", "red8_app_users", "red8_rationalize")
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    p.add_argument("--case", choices=(*CASES, *(f"shipped-{s}" for s in SHIPPED)), required=True)
-    p.add_argument("--trace", help="family scores at 40/100/300 requests (JSON), as the kit's")
-    args = p.parse_args()
-    configure_logging("json", "error")
-    if args.case.startswith("shipped-"):
-        scenario = args.case.removeprefix("shipped-")
-    else:
-        scenario, name, fn = CASES[args.case]
-        vars(red8)[name] = fn  # what populate8 adds
-    options = Options(
-        command="python -m loadtest.redteam8_ablation", only=frozenset({scenario}), trace=args.trace
-    )
+def _plan(case: str) -> Plan:
     red = red8.RED8_FULL
-    if args.case.startswith("code-solo"):
+    if case.startswith("code-solo"):
         red = dataclasses.replace(red, coders=1, code_prompts=5 * red.code_prompts)
-    plan = dataclasses.replace(FULL, red8=red)
-    result = asyncio.run(evaluate(plan, options))
-    s = result["scenarios"][scenario]
-    print(
-        f"{args.case}: {s['accounts']} accounts, {s['requests']} requests, throttled "
-        f"{s['ever_throttled']:.1%}, challenged {s['ever_challenged']:.1%}, responses before "
-        f"throttle {s['responses_before_throttle']}, reasons {s['first_action_reasons']}"
-    )
-    return 0
+    return dataclasses.replace(FULL, red8=red)
+
+
+def main() -> int:
+    command = "python -m loadtest.redteam8_ablation"
+    return case_main(__doc__, CASES, SHIPPED, red8, _plan, command)
 
 
 if __name__ == "__main__":

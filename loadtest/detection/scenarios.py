@@ -21,6 +21,7 @@ from loadtest.detection.redteam5 import RED5_FULL, RED5_NONE, RED5_QUICK, Red5Pl
 from loadtest.detection.redteam6 import RED6_FULL, RED6_NONE, RED6_QUICK, Red6Plan, populate6
 from loadtest.detection.redteam7 import RED7_FULL, RED7_NONE, RED7_QUICK, Red7Plan, populate7
 from loadtest.detection.redteam8 import RED8_FULL, RED8_NONE, RED8_QUICK, Red8Plan, populate8
+from loadtest.detection.redteam9 import RED9_FULL, RED9_NONE, RED9_QUICK, Red9Plan, populate9
 from loadtest.detection.traffic import Account, Behaviour, Role
 
 BehaviourFn = Callable[[Account, Context], Behaviour]
@@ -53,6 +54,7 @@ class Plan:
     red6: Red6Plan = RED6_NONE  # round 6's (redteam6.py)
     red7: Red7Plan = RED7_NONE  # round 7's (redteam7.py)
     red8: Red8Plan = RED8_NONE  # round 8's (redteam8.py)
+    red9: Red9Plan = RED9_NONE  # round 9's (redteam9.py)
 
 
 FULL = Plan(
@@ -83,6 +85,7 @@ FULL = Plan(
     red6=RED6_FULL,
     red7=RED7_FULL,
     red8=RED8_FULL,
+    red9=RED9_FULL,
 )
 QUICK = Plan(
     name="quick",
@@ -112,6 +115,7 @@ QUICK = Plan(
     red6=RED6_QUICK,
     red7=RED7_QUICK,
     red8=RED8_QUICK,
+    red9=RED9_QUICK,
 )
 
 
@@ -187,4 +191,5 @@ def build(
     populate6(plan.red6, add)
     populate7(plan.red7, add)
     populate8(plan.red8, add)
+    populate9(plan.red9, add)
     return [(acc, fn) for acc, fn in out if not only or acc.scenario in only]

@@ -3,8 +3,9 @@ driven with every request answered 200)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
+
+from redteam_accounts import check_builds, plan_accounts, system, users
 
 from loadtest.detection.context import Context
 from loadtest.detection.pools import load_pools
@@ -18,8 +19,8 @@ from loadtest.detection.redteam8_text import (
     FRONTEND_SYSTEM,
     SIM_SYSTEM,
 )
-from loadtest.detection.scenarios import FULL, QUICK, BehaviourFn, build
-from loadtest.detection.traffic import Account, Request, Role
+from loadtest.detection.scenarios import QUICK, BehaviourFn
+from loadtest.detection.traffic import Account, Request
 
 CTX = Context(pools=load_pools("tuning", (), ()), start=0.0, days=14.0, cap=400, scale=1.0)
 STRATEGIES = {
@@ -38,30 +39,11 @@ PERSONAS = {
 
 
 def _plan(red: Red8Plan) -> list[tuple[Account, BehaviourFn]]:
-    """The accounts ``populate8`` adds for ``red`` (names and seeds as ``scenarios.build``)."""
-    out: list[tuple[Account, BehaviourFn]] = []
-
-    def add(scenario: str, role: Role, fn: BehaviourFn, *, planned: int = 0) -> None:
-        n = sum(1 for a, _ in out if a.scenario == scenario)
-        name = f"{scenario}-{n:04d}"
-        acc = Account(name, scenario, role, len(out) + 1, f"10.8.{len(out)}.1", planned=planned)
-        out.append((acc, fn))
-
-    populate8(red, add)
-    return out
+    return plan_accounts(populate8, red, 8)
 
 
 def _sent(red: Red8Plan) -> list[list[tuple[float, Request]]]:
     return [drive(acc, fn, CTX, 20_000) for acc, fn in _plan(red)]
-
-
-def _users(req: Request) -> list[str]:
-    return [m["content"] for m in req.body["messages"] if m["role"] == "user"]
-
-
-def _system(req: Request) -> str | None:
-    first = req.body["messages"][0]
-    return str(first["content"]) if first["role"] == "system" else None
 
 
 def _has(pool: tuple[str, ...], text: str) -> bool:
@@ -72,18 +54,7 @@ def _has(pool: tuple[str, ...], text: str) -> bool:
 
 def test_plans_build_with_red8_names_and_sizes() -> None:
     assert not _plan(RED8_NONE)
-    everyone = build(FULL)
-    names = [acc.name for acc, _ in everyone]
-    assert len(names) == len(set(names))
-    full = Counter(acc.scenario for acc, _ in everyone if acc.scenario.startswith("red8"))
-    assert set(full) == STRATEGIES | PERSONAS
-    assert all(full[s] >= 5 for s in STRATEGIES) and all(full[p] >= 3 for p in PERSONAS)
-    roles = {acc.scenario: acc.role for acc, _ in everyone if acc.scenario.startswith("red8")}
-    assert all(roles[s] == "harvest" for s in STRATEGIES)
-    assert all(roles[s] == "benign" for s in PERSONAS)
-    quick = Counter(acc.scenario for acc, _ in build(QUICK) if acc.scenario.startswith("red8"))
-    assert STRATEGIES <= set(quick) <= STRATEGIES | PERSONAS
-    assert sum(quick.values()) < sum(full.values())
+    check_builds("red8", STRATEGIES, PERSONAS)
 
 
 def test_quick_share_stays_a_few_hundred_requests() -> None:
@@ -117,7 +88,7 @@ def test_prompt_replay_sends_real_users_prompts_once_each_plainly_and_long() -> 
     seen: list[str] = []
     for sent in accounts:
         for _, r in sent:
-            (text,) = _users(r)
+            (text,) = users(r)
             assert text in CTX.pools.benign and len(r.body["messages"]) == 1
             assert 1500 <= r.body["max_tokens"] < 4000 and r.harvest
             seen.append(text)
@@ -127,15 +98,15 @@ def test_prompt_replay_sends_real_users_prompts_once_each_plainly_and_long() -> 
 def test_self_chat_has_the_teacher_write_the_follow_ups() -> None:
     (sent,) = _sent(Red8Plan(chatters=1, dialogues=10))
     assert len(sent) == 5 * 10 and sum(r.harvest for _, r in sent) == 10
-    sims = [r for _, r in sent if _system(r) == SIM_SYSTEM]
-    answers = [r for _, r in sent if _system(r) is None]
+    sims = [r for _, r in sent if system(r) == SIM_SYSTEM]
+    answers = [r for _, r in sent if system(r) is None]
     assert len(sims) == 20 and len(answers) == 30
-    assert all("Tutor:" in _users(r)[0] and r.body["max_tokens"] <= 80 for r in sims)
-    follow_ups = [_users(r)[-1] for r in answers if len(_users(r)) > 1]
+    assert all("Tutor:" in users(r)[0] and r.body["max_tokens"] <= 80 for r in sims)
+    follow_ups = [users(r)[-1] for r in answers if len(users(r)) > 1]
     assert len(follow_ups) == 20 and len(set(follow_ups)) > 15  # specific, rarely repeated
-    assert all(_has(CTX.pools.harvest, _users(r)[0]) for r in answers)
-    assert all("step" in _users(r)[0].lower() for r in answers)
-    assert all(r.harvest == (len(_users(r)) == 3) for r in answers)
+    assert all(_has(CTX.pools.harvest, users(r)[0]) for r in answers)
+    assert all("step" in users(r)[0].lower() for r in answers)
+    assert all(r.harvest == (len(users(r)) == 3) for r in answers)
 
 
 def test_app_users_share_the_apps_prompt_and_stack_but_not_their_tasks() -> None:
@@ -144,30 +115,30 @@ def test_app_users_share_the_apps_prompt_and_stack_but_not_their_tasks() -> None
     cover = 0
     for sent in accounts:
         for _, r in sent:
-            assert _system(r) == APP_SYSTEM and dict(r.headers) == APP_STACK
+            assert system(r) == APP_SYSTEM and dict(r.headers) == APP_STACK
             if r.harvest:
-                asked.append(_users(r)[0])
-                assert _has(CTX.pools.harvest, _users(r)[0])
-            elif len(_users(r)) == 1:
+                asked.append(users(r)[0])
+                assert _has(CTX.pools.harvest, users(r)[0])
+            elif len(users(r)) == 1:
                 cover += 1
-                assert any(p.startswith(_users(r)[0]) for p in CTX.pools.benign)
+                assert any(p.startswith(users(r)[0]) for p in CTX.pools.benign)
     assert len(asked) == 120 == len(set(asked)) and cover > 10
 
 
 def test_rationalize_sends_the_task_with_its_answer() -> None:
     (sent,) = _sent(Red8Plan(rationalizers=1, tasks=40))
     for _, r in sent:
-        (text,) = _users(r)
+        (text,) = users(r)
         assert _has(CTX.pools.harvest, text) and "answer" in text.lower() and r.harvest
         assert any(ch.isdigit() for ch in text) and len(r.body["messages"]) == 1
 
 
 def test_code_explain_asks_for_step_by_step_code_on_coding_prompts() -> None:
     (sent,) = _sent(Red8Plan(coders=1, code_prompts=20))
-    firsts = [_users(r)[0] for _, r in sent if r.harvest]
+    firsts = [users(r)[0] for _, r in sent if r.harvest]
     assert len(firsts) == 20 == len(set(firsts))
     assert all(CODE.search(t) and "step" in t.lower() for t in firsts)
-    assert any(len(_users(r)) == 2 for _, r in sent)  # follow-ups
+    assert any(len(users(r)) == 2 for _, r in sent)  # follow-ups
 
 
 def _bodies(red: Red8Plan) -> dict[str, list[tuple[dict[str, Any], dict[str, str]]]]:
