@@ -234,15 +234,50 @@ def table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
+def _logistic(x: Matrix, y: Matrix, steps: int = 400, rate: float = 0.5) -> Matrix:
+    """Weights (bias last) of a class-balanced, lightly L2-regularised logistic regression."""
+    xb = np.hstack([x, np.ones((len(x), 1))])
+    weight = np.where(y > 0, 0.5 / max(1.0, y.sum()), 0.5 / max(1.0, (1 - y).sum()))
+    w = np.zeros(xb.shape[1])
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(xb @ w)))
+        w -= rate * (xb.T @ (weight * (p - y)) + 1e-3 * w)
+    return w
+
+
+def combined_auc(rows: Sequence[Mapping[str, Any]], stats: Sequence[str] = STATS) -> float:
+    """The ``stats`` together: a logistic regression trained without one scenario scores
+    that scenario's accounts (leave one scenario out), the AUC of all scores pooled. A
+    missing statistic is the column's mean (a statistic no row has is left out); columns are
+    standardised."""
+    x = np.array([[float(r[s]) if _present(r, s) else np.nan for s in stats] for r in rows])
+    x = x[:, ~np.all(np.isnan(x), axis=0)]  # a statistic no account has
+    x = np.where(np.isnan(x), np.nanmean(x, axis=0), x)
+    x = (x - x.mean(axis=0)) / np.maximum(x.std(axis=0), 1e-9)
+    y = np.array([1.0 if r["role"] == "harvest" else 0.0 for r in rows])
+    scores = np.zeros(len(rows))
+    for scenario in {r["scenario"] for r in rows}:
+        out = np.array([r["scenario"] == scenario for r in rows])
+        w = _logistic(x[~out], y[~out])
+        scores[out] = x[out] @ w[:-1] + w[-1]
+    scores = np.round(scores, 6)  # equal scores tie (rounding noise is no separation)
+    return auc(list(scores[y > 0]), list(scores[y == 0]))
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     p.add_argument("--split", choices=("tuning", "reporting"), default="tuning")
     p.add_argument("--harvest", nargs="+", required=True, help="harvest scenarios")
     p.add_argument("--benign", nargs="+", required=True, help="honest personas")
     p.add_argument("--limit", type=int, default=600, help="requests an account at most")
+    p.add_argument("--without", nargs="*", default=(), choices=STATS, help="left out of the fit")
     args = p.parse_args()
     accounts = streams(args.split, [*args.harvest, *args.benign], args.limit)
-    print("\n".join(table(probe(accounts))))
+    rows = probe(accounts)
+    print("\n".join(table(rows)))
+    kept = [s for s in STATS if s not in args.without]
+    together = combined_auc(rows, kept)
+    print(f"\n{', '.join(kept)} together (leave one scenario out): AUC {together:.2f}")
     return 0
 
 

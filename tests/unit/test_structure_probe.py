@@ -11,6 +11,7 @@ from loadtest.structure_probe import (
     Account,
     Stream,
     auc,
+    combined_auc,
     dataset_stats,
     first_asks,
     follow_stats,
@@ -82,3 +83,19 @@ def test_probe_on_kit_streams_gives_a_row_per_account() -> None:
     assert all(0.0 <= r["single"] <= 1.0 and "self_sim" in r for r in rows)
     empty = probe([Account("x", "s", "benign", [])])
     assert empty == []
+
+
+def test_combined_auc_holds_out_whole_scenarios() -> None:
+    rows: list[dict[str, Any]] = []
+    for k, (role, single) in enumerate(
+        (("harvest", 0.9), ("harvest", 0.8), ("benign", 0.3), ("benign", 0.2))
+    ):
+        for i in range(5):
+            wait = float(i)  # the same in every scenario: no information
+            rows.append(
+                {"scenario": f"s{k}", "role": role, "single": single + i / 100, "wait": wait}
+            )
+    assert combined_auc(rows) == 1.0
+    for r in rows:
+        r["single"] = 0.5
+    assert combined_auc(rows) == 0.5  # nothing to learn: every held-out score ties
