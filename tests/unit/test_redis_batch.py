@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ import redis.asyncio.connection as redis_connection
 from redis.asyncio import Redis
 from redis.asyncio.connection import Connection
 from redis.exceptions import RedisError, ResponseError
+from redis_servers import silent_server
 
 from gateway.clock import FakeClock
 from gateway.limiter.redis_store import RedisBudgetStore
@@ -97,19 +97,13 @@ async def test_run_batch_reads_a_pipeline_under_one_deadline_not_a_timer_per_rep
 
 
 async def test_run_batch_fails_when_redis_stops_answering() -> None:
-    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read(1 << 16)  # reads the commands, never answers
-        await asyncio.sleep(30)
-
-    server = await asyncio.start_server(silent, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    client = gateway_client(f"redis://127.0.0.1:{port}", timeout=0.05)
-    try:
-        with pytest.raises((TimeoutError, RedisError)):
-            await run_batch(client, [("GET", "k")] * 3)
-    finally:
-        await client.aclose()
-        server.close()
+    async with silent_server() as port:
+        client = gateway_client(f"redis://127.0.0.1:{port}", timeout=0.05)
+        try:
+            with pytest.raises((TimeoutError, RedisError)):
+                await run_batch(client, [("GET", "k")] * 3)
+        finally:
+            await client.aclose()
 
 
 def _specs(keys: KeyBuilder, account: str) -> tuple[BudgetSpec, BudgetSpec, BudgetSpec]:
