@@ -8,6 +8,7 @@ the key prefixes of tests on the shared Redis and finds the keys they left behin
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import random
@@ -18,7 +19,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from redis import Redis as SyncRedis
@@ -27,6 +28,22 @@ from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
 HOST = "127.0.0.1"
+
+
+@contextlib.asynccontextmanager
+async def silent_server() -> AsyncIterator[int]:
+    """A port that accepts connections and reads commands, and never answers (a Redis that
+    stopped answering)."""
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1 << 16)
+        await asyncio.sleep(30)
+
+    server = await asyncio.start_server(swallow, HOST, 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
 
 
 def answers_ping(host: str, port: int, timeout: float = 0.3) -> bool:

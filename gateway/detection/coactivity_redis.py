@@ -14,10 +14,11 @@ double that not every time of the key shares. Their earlier layouts (``co:starts
 set, ``co:mates`` 2-byte lengths and 8-byte doubles) are still read, and rewritten compact by
 the next start or meeting. Per ``delta``-wide time bucket of the population,
 ``{detco:<bucket>}`` (a sorted set of ``<account>|<time>`` episode starts, kept three bucket
-widths). A batch costs three round trips (last times; population buckets and starts, one
-``starts.lua`` call per start; meetings: one script call per account met, its meetings of
-the batch in order) plus nothing when no episode starts; histories one round trip (a ``GET``
-of each account's starts and meetings; starts still a sorted set take one more). Every step
+widths). A batch costs three round trips (last times: one ``episode.lua`` call per account,
+its requests of the batch in order; population buckets and starts, one ``starts.lua`` call
+per start; meetings: one script call per account met, its meetings of the batch in order)
+plus nothing when no episode starts; histories one round trip (a ``GET`` of each account's
+starts and meetings; starts still a sorted set take one more). Every step
 is one command or script on one key, so the keys may live in any slot.
 
 Memory: a partner costs its name and 2 bytes, a meeting or a start 6 bytes (the times of
@@ -88,14 +89,8 @@ class RedisCoActivity:
     async def record_many(self, requests: Sequence[EpisodeRequest]) -> None:
         if not requests:
             return
-        swaps = [
-            self._episode.call(
-                1, [self._key(r.account, "last"), repr(r.now), r.delta, _ttl(r.horizon)]
-            )
-            for r in requests
-        ]
-        started = _raise_first(await run_batch(self._redis, swaps, (self._episode,)))
-        starting = [r for r, new in zip(requests, started, strict=True) if int(new)]
+        started = await self._episodes(requests)
+        starting = [r for r, new in zip(requests, started, strict=True) if new]
         if not starting:
             return
         calls: list[tuple[Any, ...]] = []
@@ -131,6 +126,26 @@ class RedisCoActivity:
                 for account, args in meetings.items()
             ]
             _raise_first(await run_batch(self._redis, calls, (self._meet,)))
+
+    async def _episodes(self, requests: Sequence[EpisodeRequest]) -> list[bool]:
+        """Per request, in order: does it start an episode? One ``lua/episode.lua`` call per
+        account (its requests of the batch in order): an account sends several per batch."""
+        by_account: dict[str, list[int]] = {}
+        for i, r in enumerate(requests):
+            by_account.setdefault(r.account, []).append(i)
+        calls: list[tuple[Any, ...]] = []
+        for account, indexes in by_account.items():
+            args: list[Any] = [self._key(account, "last")]
+            for i in indexes:
+                r = requests[i]
+                args += [repr(r.now), r.delta, _ttl(r.horizon)]
+            calls.append(self._episode.call(1, args))
+        replies = _raise_first(await run_batch(self._redis, calls, (self._episode,)))
+        started = [False] * len(requests)
+        for indexes, flags in zip(by_account.values(), replies, strict=True):
+            for i, flag in zip(indexes, flags, strict=True):
+                started[i] = bool(int(flag))
+        return started
 
     @_translated
     async def histories(self, requests: Sequence[HistoryRequest]) -> list[History]:

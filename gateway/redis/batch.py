@@ -3,10 +3,15 @@
 :func:`run_batch` sends them in one pipeline, in order, ``NOSCRIPT`` handled; on a Redis
 Cluster they run one by one, in order. (The budget hot path has its own shared,
 auto-pipelined connection: :mod:`gateway.redis.mux`.)
+
+A pipeline's replies are read under one deadline, the client's ``socket_timeout`` plus
+:data:`PER_COMMAND` per command, not one timer per reply (see
+:mod:`gateway.redis.packing`): a Redis that stops answering still fails the batch.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,7 +19,10 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, ResponseError
 
 from gateway.redis.client import RedisClient
+from gateway.redis.packing import caller_deadline
 from gateway.redis.scripts import Script
+
+PER_COMMAND = 0.001  # seconds a pipeline's deadline grows by per command
 
 
 async def run_batch(
@@ -42,7 +50,12 @@ async def _pipeline(client: Redis, commands: Sequence[tuple[Any, ...]]) -> list[
     pipe = client.pipeline(transaction=False)
     for command in commands:
         pipe.execute_command(*command)
-    replies: list[Any] = await pipe.execute(raise_on_error=False)
+    timeout = client.connection_pool.connection_kwargs.get("socket_timeout")
+    if timeout is None:  # no timeout set: none to bound
+        return await pipe.execute(raise_on_error=False)  # type: ignore[no-any-return]
+    with caller_deadline():
+        async with asyncio.timeout(float(timeout) + PER_COMMAND * len(commands)):
+            replies: list[Any] = await pipe.execute(raise_on_error=False)
     return replies
 
 

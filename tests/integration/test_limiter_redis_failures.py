@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Literal
 
 import pytest
-from redis_servers import RedisServer, free_port
+from redis_servers import RedisServer, free_port, silent_server
 
 from gateway.clock import SystemClock
 from gateway.limiter.factory import build_backend
@@ -109,20 +109,14 @@ async def test_start_up_with_redis_down_does_not_crash() -> None:
 
 
 async def test_a_redis_that_never_answers_is_cut_by_the_timeout() -> None:
-    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read(1 << 16)  # read the command, never answer
-        await asyncio.sleep(30)
-
-    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    store = resilient(f"redis://127.0.0.1:{port}/0", "open")
-    try:
-        for i in range(5):
-            result, took = await timed(lambda i=i: store.acquire(req(i)))
-            assert result.fallback and took < STALL  # type: ignore[attr-defined]
-    finally:
-        await store.close()
-        server.close()
+    async with silent_server() as port:
+        store = resilient(f"redis://127.0.0.1:{port}/0", "open")
+        try:
+            for i in range(5):
+                result, took = await timed(lambda i=i: store.acquire(req(i)))
+                assert result.fallback and took < STALL  # type: ignore[attr-defined]
+        finally:
+            await store.close()
 
 
 async def test_a_frozen_redis_costs_one_deadline_then_the_breaker_skips_it(

@@ -90,6 +90,34 @@ async def test_entity_state_expires_when_idle(redis_client: Redis, key_prefix: s
         assert 0 < await redis_client.ttl(name) <= 1200
 
 
+async def test_observe_runs_no_type_and_writes_only_changed_fields(
+    redis_url: str, redis_client: Redis, key_prefix: str
+) -> None:
+    """The script's own commands (MONITOR, this test's keys only): no ``TYPE`` (a set command
+    is tried first; a bitmap answers it WRONGTYPE), and an observation in the same hour and
+    epoch writes no hour or epoch field again."""
+    store = RedisStateStore(redis_client, KeyBuilder(key_prefix))
+    seen = list(events(HARVESTER, 2, 1))
+    policy = DetectionPolicy()
+    obs = [observation(fp, f, policy, 1000.0 + i) for i, (_, fp, f) in enumerate(seen)]
+    await store.observe("a:x", obs[0], 1000.0, window=600.0, half_life=60.0)
+    lines: list[str] = []
+    monitor_client = Redis.from_url(redis_url)
+    try:
+        async with monitor_client.monitor() as monitor:
+            await store.observe("a:x", obs[1], 1001.0, window=600.0, half_life=60.0)
+            await redis_client.execute_command("ECHO", f"{key_prefix}:done")
+            while not lines or f"{key_prefix}:done" not in lines[-1]:
+                lines.append(str((await monitor.next_command())["command"]))
+    finally:
+        await monitor_client.aclose()
+    ours = [line for line in lines if key_prefix in line]
+    assert any(line.startswith("HSET") for line in ours)
+    assert not [line for line in ours if line.startswith("TYPE")]
+    hset = next(line for line in ours if line.startswith("HSET"))
+    assert " h0 " not in hset and " ep " not in hset  # unchanged: not written again
+
+
 async def test_score_pin_audit_and_fan_out(redis_client: Redis, key_prefix: str) -> None:
     store = RedisStateStore(redis_client, KeyBuilder(key_prefix))
     await store.save_score("a:x", ScoreState(held=0.75, stamp=5.0, level=Level.DEGRADE,

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from test_detection_traffic import fingerprint
 
 from gateway.clock import FakeClock
+from gateway.detection import coactivity_redis
 from gateway.detection.batch import Sighting
 from gateway.detection.coactivity import (
     MAX_PARTNERS,
@@ -225,6 +226,40 @@ async def test_episode_starts_are_kept_in_order_once_each_and_within_the_horizon
     ask = HistoryRequest("a", START, START + 2 * horizon, meetings=False)
     found = await redis.histories([ask])
     assert found == [History((START + 2000.0, START + horizon + 1500.0), {})]
+
+
+@pytest.mark.redis
+async def test_an_accounts_requests_of_a_batch_take_one_episode_call_with_each_ones_answer(
+    redis_client: Redis, key_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Per account one ``episode.lua`` call per batch (its requests in order), and the same
+    starts as one call per request: a retry no later than the last starts nothing."""
+    sent: list[tuple[object, ...]] = []
+    real = coactivity_redis.run_batch
+
+    async def counting(client: object, calls: Sequence[tuple[object, ...]], *a: object) -> object:
+        sent.extend(calls)
+        return await real(client, calls, *a)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(coactivity_redis, "run_batch", counting)
+    redis = RedisCoActivity(redis_client, KeyBuilder(key_prefix))
+    gap = TRACKER.delta + 1.0
+    times = [
+        ("a", 0.0),
+        ("b", 5.0),
+        ("a", 10.0),
+        ("a", 10.0 + gap),
+        ("b", 1.0),
+        ("a", 10 + 2 * gap),
+    ]
+    await redis.record_many([episode(n, START + t, TRACKER) for n, t in times])
+    sha = ScriptRegistry("gateway.detection", ("episode",), prelude=("times",))["episode"].sha
+    assert sum(1 for call in sent if sha in call) == 2  # was one per request: 6
+    ask = [HistoryRequest(n, START, START + 3 * gap, meetings=False) for n in ("a", "b")]
+    assert await redis.histories(ask) == [
+        History((START, START + 10.0 + gap, START + 10.0 + 2 * gap), {}),
+        History((START + 5.0,), {}),
+    ]
 
 
 async def test_accounts_awake_at_the_same_hours_are_not_synchronous() -> None:

@@ -3,17 +3,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+import redis.asyncio.connection as redis_connection
 from redis.asyncio import Redis
 from redis.asyncio.connection import Connection
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
+from redis_servers import silent_server
 
 from gateway.clock import FakeClock
 from gateway.limiter.redis_store import RedisBudgetStore
 from gateway.model import AcquireRequest, BudgetSpec, Charge, Settlement
 from gateway.redis.batch import run_batch
+from gateway.redis.client import redis_client as gateway_client
 from gateway.redis.keys import KeyBuilder
 from gateway.redis.packing import PackingConnection, connection_class
 from gateway.redis.scripts import Script
@@ -51,6 +57,53 @@ async def test_run_batch_reloads_lost_scripts_keeps_order_and_reports_errors_in_
     assert replies[0] == 6 and replies[1] == b"6" and replies[3] == 7
     assert isinstance(replies[2], ResponseError)  # WRONGTYPE, in place; the rest ran
     assert await run_batch(redis_client, []) == []
+
+
+@contextlib.contextmanager
+def _timers_armed() -> Iterator[list[float]]:
+    """The read timers redis-py arms meanwhile (their seconds), one per call."""
+    armed: list[float] = []
+    original = redis_connection.async_timeout  # type: ignore[attr-defined]
+
+    def counting(delay: float | None) -> Any:
+        armed.append(delay or 0.0)
+        return original(delay)
+
+    setattr(redis_connection, "async_timeout", counting)  # noqa: B010 - not exported
+    try:
+        yield armed
+    finally:
+        setattr(redis_connection, "async_timeout", original)  # noqa: B010
+
+
+async def test_run_batch_reads_a_pipeline_under_one_deadline_not_a_timer_per_reply(
+    redis_url: str, key_prefix: str
+) -> None:
+    client = gateway_client(redis_url, timeout=5)
+    key = f"{key_prefix}:timers"
+    try:
+        await client.ping()  # connected: no connect timer below
+        with _timers_armed() as armed:
+            replies = await run_batch(client, [("INCR", key)] * 200)
+        assert replies == list(range(1, 201))
+        with _timers_armed() as single:
+            assert await client.get(key) == b"200"  # a single command keeps its read timer
+        assert 5.0 in single
+        # the pool's wait at most: was one more per reply (~15 % of a worker's CPU)
+        assert len(armed) < len(single)
+    finally:
+        await client.delete(key)
+        await client.aclose()
+
+
+async def test_run_batch_fails_when_redis_stops_answering() -> None:
+    async with silent_server() as port:
+        client = gateway_client(f"redis://127.0.0.1:{port}", timeout=0.05)
+        try:
+            with pytest.raises((TimeoutError, RedisError)):
+                await run_batch(client, [("GET", "k")] * 3)
+        finally:
+            await client.aclose()
 
 
 def _specs(keys: KeyBuilder, account: str) -> tuple[BudgetSpec, BudgetSpec, BudgetSpec]:

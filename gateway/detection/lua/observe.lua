@@ -86,9 +86,14 @@ end
 -- a field read, by its place in READ (no table by name: 62 inserts a call)
 local I_N, I_T0, I_TL, I_IM, I_IV, I_IK, I_NV = 1, 2, 3, 4, 5, 6, 7
 local I_COUNTERS, I_HOURS, I_LM, I_EP = 11, 11 + #COUNTERS, #READ - 1, #READ
+local read = {}  -- place in READ -> the number num() read there
 local function num(i, default)
   local v = before[i]
-  if v then return tonumber(v) end
+  if v then
+    v = tonumber(v)
+    read[i] = v
+    return v
+  end
   return default
 end
 
@@ -97,15 +102,10 @@ end
 -- server would stop encoding the set compactly (set-max-intset-entries below SPARSE_MAX):
 -- either way the same bits, so the answers are the same.
 local SPARSE_MAX = 512
-local kinds = {}  -- key -> 'set', 'string' (a bitmap) or 'none', read once per call
-local function kind(key)
-  local found = kinds[key]
-  if not found then
-    found = redis.call('TYPE', key)['ok']
-    kinds[key] = found
-  end
-  return found
-end
+-- key -> 'string' once known a bitmap in this call, 'set' once known a set of bit numbers.
+-- No TYPE call: a set command is tried first (most keys are sets or missing), and a bitmap
+-- answers it WRONGTYPE (redis.pcall), then is read as a bitmap.
+local kinds = {}
 -- Strings are written at their final size with SET: SETBIT, SETRANGE and BITFIELD grow a
 -- string by doubling its allocation, so a 2 KB bitmap grown bit by bit took up to 4 KB and a
 -- 256-byte histogram up to 512.
@@ -119,25 +119,33 @@ end
 local compact = {}  -- key -> its set's encoding was checked in this call (once is enough)
 local sizes = {}  -- key -> its set's size, read once (SCARD), then counted here
 local function test_and_set(key, bit)
-  if kind(key) == 'string' then return redis.call('SETBIT', key, bit, 1) == 1 end
-  if redis.call('SADD', key, bit) == 0 then return true end
-  kinds[key] = 'set'
-  local size = sizes[key]
-  if size then size = size + 1 else size = redis.call('SCARD', key) end
-  sizes[key] = size
-  if size > SPARSE_MAX then
-    densify(key)
-  elseif not compact[key] then
-    compact[key] = true
-    if redis.call('OBJECT', 'ENCODING', key) ~= 'intset' then densify(key) end
+  if kinds[key] ~= 'string' then
+    local added = redis.pcall('SADD', key, bit)
+    if type(added) == 'number' then
+      kinds[key] = 'set'
+      if added == 0 then return true end
+      local size = sizes[key]
+      if size then size = size + 1 else size = redis.call('SCARD', key) end
+      sizes[key] = size
+      if size > SPARSE_MAX then
+        densify(key)
+      elseif not compact[key] then
+        compact[key] = true
+        if redis.call('OBJECT', 'ENCODING', key) ~= 'intset' then densify(key) end
+      end
+      return false
+    end
+    kinds[key] = 'string'  -- WRONGTYPE: a bitmap
   end
-  return false
+  return redis.call('SETBIT', key, bit, 1) == 1
 end
 local function test(key, bit)
-  local found = kind(key)
-  if found == 'string' then return redis.call('GETBIT', key, bit) == 1 end
-  if found == 'set' then return redis.call('SISMEMBER', key, bit) == 1 end
-  return false
+  if kinds[key] ~= 'string' then
+    local found = redis.pcall('SISMEMBER', key, bit)
+    if type(found) == 'number' then return found == 1 end
+    kinds[key] = 'string'  -- WRONGTYPE: a bitmap
+  end
+  return redis.call('GETBIT', key, bit) == 1
 end
 
 local function seen(cur, prev, bit)
@@ -230,13 +238,24 @@ if applied > 0 then
   put[I_NV], put[I_N], put[I_TL], put[I_LM] = nv, n, last, last_member
   put[I_EP] = math.floor(now / window)
   -- only the fields whose text changes are written (a counter never set and still 0 stays
-  -- unset: it reads as 0): formatted here once, for HSET and the reply alike
+  -- unset: it reads as 0): formatted here once, for HSET and the reply alike. A number
+  -- equal to the one stored keeps its text, and 0 is '0': no '%.17g' for either (formatting
+  -- was most of this step; the stored text is '%.17g' of that very number)
   local out = {}
   for place, value in pairs(put) do
-    local text = value
-    if type(value) == 'number' then text = string.format('%.17g', value) end
+    local text, was = value, before[place]
+    if type(value) == 'number' then
+      local stored = read[place]
+      if stored == nil and was then stored = tonumber(was) end
+      if stored == value and was then
+        text = was
+      elseif value == 0 and 1 / value > 0 then
+        text = '0'
+      else
+        text = string.format('%.17g', value)
+      end
+    end
     texts[place] = text
-    local was = before[place]
     if text ~= was
         and not (was == false and text == '0' and place > I_COUNTERS and place <= I_HOURS) then
       out[#out + 1] = READ[place]
