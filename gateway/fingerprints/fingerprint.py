@@ -100,16 +100,19 @@ class Fingerprinter:
         cell: int | None = None,
         *,
         frame_only: bool = False,
+        parts: PromptParts | None = None,
     ) -> Fingerprint:
         """Fingerprint a request body (``endpoint``: chat, completions, embeddings, other);
         ``skeleton``: its last user turn's, when the request path already made it, and
         ``cell``: the novelty cell it computed from that skeleton (:meth:`budget_part`).
-        ``frame_only``: only what account linking reads (see :meth:`_frame_print`)."""
-        parts = prompt_parts(body, endpoint)
+        ``frame_only``: only what account linking reads (see :meth:`_frame_print`);
+        ``parts``: the body's :func:`prompt_parts`, when the request path read them."""
+        if parts is None:
+            parts = prompt_parts(body, endpoint)
         if frame_only:
             return self._frame_print(parts, skeleton, cell)
         fp = self._fingerprint(parts, skeleton, cell)
-        first = first_ask_text(body, endpoint) if parts.user_turns > 1 else ""
+        first = first_ask_text(body, endpoint, parts.opened) if parts.user_turns > 1 else ""
         if not first:
             return fp
         thread, thread_cell = self.thread_of(first)
@@ -152,12 +155,19 @@ class Fingerprinter:
         return parts.image % (1 << self.cells.cell_bits)
 
     def budget_part(
-        self, body: Mapping[str, object] | object, endpoint: str, *, cell: bool
+        self,
+        body: Mapping[str, object] | object,
+        endpoint: str,
+        *,
+        cell: bool,
+        parts: PromptParts | None = None,
     ) -> BudgetPart:
         """The request path's part: the token estimate and, when ``cell``, the novelty cell
         (equal to the whole fingerprint's ``cell``; nothing else is computed), with the
-        skeleton the cell was computed from."""
-        parts = prompt_parts(body, endpoint)
+        skeleton the cell was computed from. ``parts``: the body's :func:`prompt_parts`,
+        when the caller read them."""
+        if parts is None:
+            parts = prompt_parts(body, endpoint)
         if not cell:
             return BudgetPart(BudgetPrint(parts.est_tokens))
         sk = self.skeleton_of(parts.last_user)
@@ -189,8 +199,9 @@ class Fingerprinter:
         endpoint: str,
         headers: Mapping[str, str] | None = None,
         client_stack: int = 0,
+        parts: PromptParts | None = None,
     ) -> RequestFeatures:
-        return request_features(body, endpoint, headers, client_stack)
+        return request_features(body, endpoint, headers, client_stack, parts)
 
     def fingerprint_text(
         self,
