@@ -31,7 +31,7 @@ from gateway.fingerprints.embed import Embedder, HashedNgramEmbedder, Vector
 from gateway.fingerprints.estimate import estimate_text_tokens
 from gateway.fingerprints.frame import body_segment, frame_hash, framed_body, sentence_frame
 from gateway.fingerprints.hashing import hash_sequence, stable_hash64
-from gateway.fingerprints.lexicon import Lexicon
+from gateway.fingerprints.lexicon import Elicitation, Lexicon
 from gateway.fingerprints.normalize import normalize
 from gateway.fingerprints.product_terms import PRODUCT_TERMS, PRODUCT_WINDOW
 from gateway.fingerprints.request import (
@@ -54,6 +54,11 @@ TAIL_CUE_CHARS = 40
 # from my worksheet." is 45): the picture is the task, its digest the novelty cell
 IMAGE_ASK_CHARS = 64
 _SYSTEM_SALT = b"dg-system"
+# A system prompt recurs (an app sends its own with every request): its hash and lexicon
+# evidence are remembered for the SYSTEMS_REMEMBERED latest ones of at most
+# SYSTEM_MEMO_CHARS characters (then all forgotten), not made again per request
+SYSTEMS_REMEMBERED = 256
+SYSTEM_MEMO_CHARS = 8_192
 _EXACT_SALT = b"dg-exact-mix"
 
 
@@ -88,6 +93,7 @@ class Fingerprinter:
         )
         # every Skeletonizer hashes alike, so the default embedder reuses our skeleton
         self._fast = isinstance(self.embedder, HashedNgramEmbedder)
+        self._systems: dict[str, tuple[int, Elicitation]] = {}
         # compile the passes of the cell and the SimHash now, not mid-request
         ngram_simhash(self.skeleton_of("a b").hashes)
         self.cell_of("a: b c\nd")
@@ -240,9 +246,9 @@ class Fingerprinter:
             also = self.products.score(tail[:TAIL_LEXICON_CHARS])
             if also.terms:
                 product = self.products.combine(product.terms + also.terms)
-        terms, system_score = elicit.terms, 0.0
+        terms, system_score, system_print = elicit.terms, 0.0, 0
         if system:  # an app's style: kept apart from the user turn's own wording
-            extra = self.lexicon.score(system[:SYSTEM_LEXICON_CHARS])
+            system_print, extra = self.system_part(system)
             if extra.terms:
                 system_score = extra.score
                 terms = self.lexicon.combine(elicit.terms + extra.terms).terms
@@ -259,7 +265,7 @@ class Fingerprinter:
             cell=self.cells.cell(self.embedding(sk, select))
             if cell is None or skeleton is None
             else cell,
-            system=system_hash(system),
+            system=system_print,
             words=words,
             est_tokens=est_tokens,
             elicitation=elicit.score,
@@ -268,6 +274,18 @@ class Fingerprinter:
             system_elicitation=system_score,
             product=product.score,
         )
+
+    def system_part(self, system: str) -> tuple[int, Elicitation]:
+        """A system prompt's hash (:func:`system_hash`) and its lexicon evidence (of its
+        first ``SYSTEM_LEXICON_CHARS`` characters), remembered for recurring ones."""
+        found = self._systems.get(system)
+        if found is None:
+            found = (system_hash(system), self.lexicon.score(system[:SYSTEM_LEXICON_CHARS]))
+            if len(system) <= SYSTEM_MEMO_CHARS:
+                if len(self._systems) >= SYSTEMS_REMEMBERED:
+                    self._systems.clear()
+                self._systems[system] = found
+        return found
 
     def _frame_print(
         self, parts: PromptParts, skeleton: Skeleton | None, cell: int | None
