@@ -320,7 +320,7 @@ def _chat_turns(messages: Sequence[object]) -> int:
 
 
 def _parse_int(value: str | None) -> int | None:
-    if value is None:
+    if not value:  # absent or empty (most requests): no exception raised and caught
         return None
     try:
         return int(str(value).strip())

@@ -177,3 +177,25 @@ class _Request:
 
     async def iter_any(self) -> Any:
         yield self._data
+
+
+def test_a_peer_address_is_parsed_once_without_trusted_proxies() -> None:
+    from gateway.auth.client_ip import TrustedProxies, _peer_text, client_ip
+
+    none = TrustedProxies()
+    before = _peer_text.cache_info().hits
+    for _ in range(3):
+        assert client_ip("::ffff:192.0.2.9", {"X-Forwarded-For": "198.51.100.1"}, none) == (
+            "192.0.2.9"
+        )
+    assert _peer_text.cache_info().hits >= before + 2
+    assert client_ip("not an address", {}, none) == "not an address"
+    trusted = TrustedProxies.parse(["192.0.2.0/24"])
+    assert client_ip("192.0.2.9", {"X-Forwarded-For": "198.51.100.1"}, trusted) == "198.51.100.1"
+
+
+def test_an_empty_retry_count_header_reads_as_none() -> None:
+    body = {"model": "m", "messages": [{"role": "user", "content": TASK}]}
+    assert request_features(body, "chat", {"x-stainless-retry-count": ""}).retry_count == 0
+    assert request_features(body, "chat", {"x-stainless-retry-count": " 3 "}).retry_count == 3
+    assert request_features(body, "chat", {"x-stainless-retry-count": "x"}).retry_count == 0
