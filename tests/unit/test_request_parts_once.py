@@ -6,13 +6,10 @@ are one shared instance, and a client stack's hash is made once."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
-import yaml
 
-from gateway.fingerprints import fingerprint as fingerprint_module
 from gateway.fingerprints import request as request_module
 from gateway.fingerprints.fingerprint import Fingerprinter
 from gateway.fingerprints.hashing import stable_hash64
@@ -23,11 +20,8 @@ from gateway.fingerprints.request import (
     prompt_parts,
     request_features,
 )
-from gateway.model import Identity
-from gateway.policy.loader import load_policy
 from gateway.proxy import inspect as inspect_module
-from gateway.proxy.context import RequestContext
-from gateway.proxy.inspect import DetectionPrints, InspectStage, client_stack
+from gateway.proxy.inspect import client_stack
 
 TASK = "A train leaves at 3 pm at 60 km/h; when does it reach the city 150 km away?"
 HELLO = [
@@ -104,39 +98,6 @@ def test_the_continuation_and_openers_are_in_the_parts() -> None:
     assert prompt_parts(BODIES[6][0], "chat").skipped == 7
 
 
-async def test_a_request_reads_its_prompt_parts_once(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    """Inspect stage (features, budgets' part) and the detection part after the response:
-    one read of the body's prompt parts in all."""
-    calls: list[str] = []
-
-    def counted(body: object, endpoint: str) -> Any:
-        calls.append(endpoint)
-        return prompt_parts(body, endpoint)
-
-    for module in (inspect_module, fingerprint_module, request_module):
-        monkeypatch.setattr(module, "prompt_parts", counted)
-    fingerprinter = Fingerprinter()
-    stage = InspectStage(fingerprinter, body_limit=1 << 20, route_prefix="/v1/")
-    body = BODIES[2][0]
-    ctx = RequestContext(request_id="r", started=0.0, now=0.0, path=_Request.path)
-    ctx.identity = Identity("a", "free")
-    await stage.run(_Request(body), ctx)  # type: ignore[arg-type]
-    assert ctx.prompt_parts is not None and ctx.features is not None
-    assert ctx.features.continued == 1 and ctx.features.opened == 1
-    path = tmp_path / "detecting.yaml"
-    path.write_text(yaml.safe_dump({"version": 1, "tiers": {"free": {}}}))
-    policy = load_policy(path)
-    described = DetectionPrints(fingerprinter, lambda: policy)(ctx)
-    assert described is not None
-    assert calls == ["chat"]
-    monkeypatch.undo()
-    assert described == fingerprinter.fingerprint(
-        body, "chat", ctx.prompt_skeleton, ctx.prompt.cell if ctx.prompt else None
-    )
-
-
 def test_equal_request_features_are_one_instance() -> None:
     body = {"model": "m", "messages": [{"role": "user", "content": TASK}], "max_tokens": 64}
     first = request_features(body, "chat", None, 5)
@@ -161,22 +122,6 @@ def test_a_client_stack_is_hashed_once_and_equals_its_hash() -> None:
     assert ("OpenAI/Python", "python", "") in inspect_module._STACKS
     assert client_stack(headers) == expected
     assert client_stack({}) == 0
-
-
-class _Request:
-    """What InspectStage reads of an aiohttp request."""
-
-    method = "POST"
-    path = "/v1/chat/completions"
-    headers: ClassVar[dict[str, str]] = {}
-
-    def __init__(self, body: dict[str, Any]) -> None:
-        self._data = json.dumps(body).encode()
-        self.content_length = len(self._data)
-        self.content = self
-
-    async def iter_any(self) -> Any:
-        yield self._data
 
 
 def test_a_peer_address_is_parsed_once_without_trusted_proxies() -> None:
