@@ -294,20 +294,24 @@ def request_features(
 
 # Request features recur (one client sends one shape of request): equal features are one
 # shared instance, remembered for the FEATURES_REMEMBERED latest shapes (then all
-# forgotten). A frozen dataclass costs more to build than to look up; the sighting codec
-# encodes a shared instance once (gateway.sightings.codec).
+# forgotten) whose model name is at most MODEL_CHARS long (the memory stays bounded
+# whatever a client sends). A frozen dataclass costs more to build than to look up; the
+# sighting codec encodes a shared instance once (gateway.sightings.codec).
 FEATURES_REMEMBERED = 4_096
+MODEL_CHARS = 128
 _FEATURES: dict[tuple[object, ...], RequestFeatures] = {}
 
 
 def _interned(values: tuple[object, ...]) -> RequestFeatures:
     """The features of these field values (each position of one type, so equal tuples
-    are equal features)."""
+    are equal features; the model name is the second)."""
     found = _FEATURES.get(values)
     if found is None:
-        if len(_FEATURES) >= FEATURES_REMEMBERED:
-            _FEATURES.clear()
-        found = _FEATURES[values] = RequestFeatures(*values)  # type: ignore[arg-type]
+        found = RequestFeatures(*values)  # type: ignore[arg-type]
+        if len(values[1]) <= MODEL_CHARS:  # type: ignore[arg-type]
+            if len(_FEATURES) >= FEATURES_REMEMBERED:
+                _FEATURES.clear()
+            _FEATURES[values] = found
     return found
 
 

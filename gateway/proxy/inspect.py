@@ -107,14 +107,17 @@ def client_stack(headers: Mapping[str, str]) -> int:
         return 0
     key = (agent, lang, version)
     found = _STACKS.get(key)
-    if found is None:  # a client's stack recurs: hashed once, remembered
-        if len(_STACKS) >= _STACKS_REMEMBERED:
-            _STACKS.clear()
-        found = _STACKS[key] = stable_hash64("\x1f".join(key), b"dg-client-stack") or 1
+    if found is None:  # a client's stack recurs: hashed once, remembered (short ones)
+        found = stable_hash64("\x1f".join(key), b"dg-client-stack") or 1
+        if len(agent) + len(lang) + len(version) <= _STACK_CHARS:
+            if len(_STACKS) >= _STACKS_REMEMBERED:
+                _STACKS.clear()
+            _STACKS[key] = found
     return found
 
 
 _STACKS_REMEMBERED = 4_096  # client stacks whose hash is kept (then forgotten all at once)
+_STACK_CHARS = 256  # longer header values are hashed every time, never kept
 _STACKS: dict[tuple[str, str, str], int] = {}
 
 

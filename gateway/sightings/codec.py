@@ -30,6 +30,8 @@ from gateway.model import Fingerprint, Identity, RequestFeatures
 VERSION = 1
 T = TypeVar("T")
 _MEMO = 4_096  # encoded values remembered per class (then forgotten all at once)
+_MEMO_CHARS = 512  # only values whose strings are this short in all (a client's long model
+# name, say, is encoded every time: the memory stays bounded whatever a client sends)
 
 
 class SightingError(ValueError):
@@ -80,7 +82,7 @@ class _Fields:
             if has_default and field_value == default:
                 continue
             out[name] = dict(field_value) if mapping else field_value
-        if memo is not None:
+        if memo is not None and _short(out):
             if len(memo) >= _MEMO:
                 memo.clear()
             memo[id(value)] = (value, out)
@@ -101,6 +103,18 @@ class _Fields:
             return self.cls(**values)
         except TypeError as exc:
             raise SightingError(f"{self.cls.__name__}: {exc}") from None
+
+
+def _short(encoded: dict[str, Any]) -> bool:
+    """Whether the strings of an encoded value (its values' and its mappings' keys and
+    values) are at most ``_MEMO_CHARS`` long in all."""
+    size = 0
+    for item in encoded.values():
+        if isinstance(item, str):
+            size += len(item)
+        elif isinstance(item, dict):
+            size += sum(len(str(k)) + len(str(v)) for k, v in item.items())
+    return size <= _MEMO_CHARS
 
 
 class SightingCodec:

@@ -144,3 +144,18 @@ def test_an_empty_retry_count_header_reads_as_none() -> None:
     assert request_features(body, "chat", {"x-stainless-retry-count": ""}).retry_count == 0
     assert request_features(body, "chat", {"x-stainless-retry-count": " 3 "}).retry_count == 3
     assert request_features(body, "chat", {"x-stainless-retry-count": "x"}).retry_count == 0
+
+
+def test_long_client_values_are_not_remembered() -> None:
+    """What is remembered stays small whatever a client sends: a long model name or a long
+    User-Agent is read every time, to the same value."""
+    model = "m" * 10_000
+    body = {"model": model, "messages": [{"role": "user", "content": TASK}]}
+    first = request_features(body, "chat")
+    assert first.model == model and request_features(body, "chat") == first
+    assert all(len(key[1]) <= 128 for key in request_module._FEATURES)  # type: ignore[arg-type]
+    agent = "x" * 5_000
+    assert client_stack({"User-Agent": agent}) == (
+        stable_hash64(f"{agent}\x1f\x1f", b"dg-client-stack") or 1
+    )
+    assert (agent, "", "") not in inspect_module._STACKS

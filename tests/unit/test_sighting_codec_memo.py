@@ -96,3 +96,13 @@ def test_a_recurring_instance_is_encoded_once(monkeypatch: Any) -> None:
     for i in range(10):
         small.encode(RequestFeatures("chat", "m", max_tokens=i))
     assert small._memo is not None and len(small._memo) <= 3
+
+
+def test_a_value_with_long_strings_is_not_remembered() -> None:
+    fields = _Fields(RequestFeatures, memo=True)
+    long = RequestFeatures("chat", "m" * 5_000)
+    assert fields.encode(long) == {"endpoint": "chat", "model": "m" * 5_000}
+    assert fields._memo == {}
+    identity = Identity("a", "t", {"org": "x" * 1_000})
+    named = _Fields(Identity, memo=True)
+    assert named.encode(identity)["attrs"] == {"org": "x" * 1_000} and named._memo == {}
