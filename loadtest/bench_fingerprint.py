@@ -10,7 +10,8 @@ one is read as a chat request body, in its two parts:
   cell, what the budgets charge), computed before the budget check;
 * the detection part (``Fingerprinter.fingerprint``: the whole fingerprint that detection
   and linking read), computed after the response (it costs CPU, not latency), from the
-  skeleton and the novelty cell the request path made, as the gateway does;
+  prompt parts, the skeleton and the novelty cell the request path made, as the gateway
+  does;
 * for comparison, the whole fingerprint alone (no skeleton given).
 
 Per part and prompt size: the wall time (median, p99, mean) and the median CPU time of this
@@ -182,15 +183,22 @@ def run(rounds: int, count: int) -> tuple[dict[tuple[str, int], Row], dict[int, 
         for body in bodies[:20]:  # warm up
             fp.fingerprint(body, "chat")
             fp.budget_print(body, "chat", cell=True)
-        # the detection part reuses the skeleton and cell the request path made (as the
-        # gateway does)
-        made = [(body, fp.budget_part(body, "chat", cell=True)) for body in bodies]
-        parts: dict[str, Callable[[tuple[Mapping[str, object], Any]], object]] = {
-            "request path": lambda pair: fp.budget_part(pair[0], "chat", cell=True),
-            "detection": lambda pair: fp.fingerprint(
-                pair[0], "chat", pair[1].skeleton, pair[1].print.cell
+        # the detection part reuses the prompt parts, skeleton and cell the request path made
+        # (as the gateway does)
+        made = [
+            (
+                body,
+                (read := prompt_parts(body, "chat")),
+                fp.budget_part(body, "chat", cell=True, parts=read),
+            )
+            for body in bodies
+        ]
+        parts: dict[str, Callable[[tuple[Mapping[str, object], Any, Any]], object]] = {
+            "request path": lambda made: fp.budget_part(made[0], "chat", cell=True),
+            "detection": lambda made: fp.fingerprint(
+                made[0], "chat", made[2].skeleton, made[2].print.cell, parts=made[1]
             ),
-            "whole, alone": lambda pair: fp.fingerprint(pair[0], "chat"),
+            "whole, alone": lambda made: fp.fingerprint(made[0], "chat"),
         }
         for part, call in parts.items():
             cycle = itertools.cycle(made)

@@ -125,10 +125,12 @@ def client_ip(peer_ip: str, headers: Mapping[str, str], trusted: TrustedProxies)
     ``Forwarded`` is preferred over ``X-Forwarded-For`` when a trusted peer sends both. A hop
     that is missing, ``unknown`` or obfuscated ends the walk: the last trusted hop is returned.
     """
+    if not trusted.networks:
+        return _peer_text(peer_ip)
     peer = parse_ip(peer_ip)
     if peer is None:
         return peer_ip
-    if not trusted.networks or peer not in trusted:
+    if peer not in trusted:
         return _text(peer)
     current = peer
     for hop in reversed(_chain(headers)):
@@ -144,6 +146,14 @@ def client_ip(peer_ip: str, headers: Mapping[str, str], trusted: TrustedProxies)
 @lru_cache(maxsize=16_384)
 def _text(addr: IPAddress) -> str:
     return str(addr)
+
+
+@lru_cache(maxsize=16_384)
+def _peer_text(peer_ip: str) -> str:
+    """A peer address in its canonical text (no trusted proxies: the client's own); the
+    peers of a process recur, so it is parsed once per address, not per request."""
+    peer = parse_ip(peer_ip)
+    return peer_ip if peer is None else _text(peer)
 
 
 @lru_cache(maxsize=16_384)

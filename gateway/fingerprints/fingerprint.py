@@ -31,7 +31,7 @@ from gateway.fingerprints.embed import Embedder, HashedNgramEmbedder, Vector
 from gateway.fingerprints.estimate import estimate_text_tokens
 from gateway.fingerprints.frame import body_segment, frame_hash, framed_body, sentence_frame
 from gateway.fingerprints.hashing import hash_sequence, stable_hash64
-from gateway.fingerprints.lexicon import Lexicon
+from gateway.fingerprints.lexicon import Elicitation, Lexicon
 from gateway.fingerprints.normalize import normalize
 from gateway.fingerprints.product_terms import PRODUCT_TERMS, PRODUCT_WINDOW
 from gateway.fingerprints.request import (
@@ -54,6 +54,11 @@ TAIL_CUE_CHARS = 40
 # from my worksheet." is 45): the picture is the task, its digest the novelty cell
 IMAGE_ASK_CHARS = 64
 _SYSTEM_SALT = b"dg-system"
+# A system prompt recurs (an app sends its own with every request): its hash and lexicon
+# evidence are remembered for the SYSTEMS_REMEMBERED latest ones of at most
+# SYSTEM_MEMO_CHARS characters (then all forgotten), not made again per request
+SYSTEMS_REMEMBERED = 256
+SYSTEM_MEMO_CHARS = 8_192
 _EXACT_SALT = b"dg-exact-mix"
 
 
@@ -88,6 +93,7 @@ class Fingerprinter:
         )
         # every Skeletonizer hashes alike, so the default embedder reuses our skeleton
         self._fast = isinstance(self.embedder, HashedNgramEmbedder)
+        self._systems: dict[str, tuple[int, Elicitation]] = {}
         # compile the passes of the cell and the SimHash now, not mid-request
         ngram_simhash(self.skeleton_of("a b").hashes)
         self.cell_of("a: b c\nd")
@@ -100,16 +106,19 @@ class Fingerprinter:
         cell: int | None = None,
         *,
         frame_only: bool = False,
+        parts: PromptParts | None = None,
     ) -> Fingerprint:
         """Fingerprint a request body (``endpoint``: chat, completions, embeddings, other);
         ``skeleton``: its last user turn's, when the request path already made it, and
         ``cell``: the novelty cell it computed from that skeleton (:meth:`budget_part`).
-        ``frame_only``: only what account linking reads (see :meth:`_frame_print`)."""
-        parts = prompt_parts(body, endpoint)
+        ``frame_only``: only what account linking reads (see :meth:`_frame_print`);
+        ``parts``: the body's :func:`prompt_parts`, when the request path read them."""
+        if parts is None:
+            parts = prompt_parts(body, endpoint)
         if frame_only:
             return self._frame_print(parts, skeleton, cell)
         fp = self._fingerprint(parts, skeleton, cell)
-        first = first_ask_text(body, endpoint) if parts.user_turns > 1 else ""
+        first = first_ask_text(body, endpoint, parts.opened) if parts.user_turns > 1 else ""
         if not first:
             return fp
         thread, thread_cell = self.thread_of(first)
@@ -152,12 +161,19 @@ class Fingerprinter:
         return parts.image % (1 << self.cells.cell_bits)
 
     def budget_part(
-        self, body: Mapping[str, object] | object, endpoint: str, *, cell: bool
+        self,
+        body: Mapping[str, object] | object,
+        endpoint: str,
+        *,
+        cell: bool,
+        parts: PromptParts | None = None,
     ) -> BudgetPart:
         """The request path's part: the token estimate and, when ``cell``, the novelty cell
         (equal to the whole fingerprint's ``cell``; nothing else is computed), with the
-        skeleton the cell was computed from."""
-        parts = prompt_parts(body, endpoint)
+        skeleton the cell was computed from. ``parts``: the body's :func:`prompt_parts`,
+        when the caller read them."""
+        if parts is None:
+            parts = prompt_parts(body, endpoint)
         if not cell:
             return BudgetPart(BudgetPrint(parts.est_tokens))
         sk = self.skeleton_of(parts.last_user)
@@ -189,8 +205,9 @@ class Fingerprinter:
         endpoint: str,
         headers: Mapping[str, str] | None = None,
         client_stack: int = 0,
+        parts: PromptParts | None = None,
     ) -> RequestFeatures:
-        return request_features(body, endpoint, headers, client_stack)
+        return request_features(body, endpoint, headers, client_stack, parts)
 
     def fingerprint_text(
         self,
@@ -229,9 +246,9 @@ class Fingerprinter:
             also = self.products.score(tail[:TAIL_LEXICON_CHARS])
             if also.terms:
                 product = self.products.combine(product.terms + also.terms)
-        terms, system_score = elicit.terms, 0.0
+        terms, system_score, system_print = elicit.terms, 0.0, 0
         if system:  # an app's style: kept apart from the user turn's own wording
-            extra = self.lexicon.score(system[:SYSTEM_LEXICON_CHARS])
+            system_print, extra = self.system_part(system)
             if extra.terms:
                 system_score = extra.score
                 terms = self.lexicon.combine(elicit.terms + extra.terms).terms
@@ -248,7 +265,7 @@ class Fingerprinter:
             cell=self.cells.cell(self.embedding(sk, select))
             if cell is None or skeleton is None
             else cell,
-            system=system_hash(system),
+            system=system_print,
             words=words,
             est_tokens=est_tokens,
             elicitation=elicit.score,
@@ -257,6 +274,18 @@ class Fingerprinter:
             system_elicitation=system_score,
             product=product.score,
         )
+
+    def system_part(self, system: str) -> tuple[int, Elicitation]:
+        """A system prompt's hash (:func:`system_hash`) and its lexicon evidence (of its
+        first ``SYSTEM_LEXICON_CHARS`` characters), remembered for recurring ones."""
+        found = self._systems.get(system)
+        if found is None:
+            found = (system_hash(system), self.lexicon.score(system[:SYSTEM_LEXICON_CHARS]))
+            if len(system) <= SYSTEM_MEMO_CHARS:
+                if len(self._systems) >= SYSTEMS_REMEMBERED:
+                    self._systems.clear()
+                self._systems[system] = found
+        return found
 
     def _frame_print(
         self, parts: PromptParts, skeleton: Skeleton | None, cell: int | None

@@ -18,6 +18,10 @@ is the ask it continues: :attr:`PromptParts.ask` is that ask's text and
 ``RequestFeatures.continued`` the number of answer pieces so far. The pictures of the last
 user turn are digested (:mod:`gateway.fingerprints.image`, never decoded):
 :attr:`PromptParts.image`.
+
+A request's body is read once on the request path (:func:`prompt_parts`): its parts also
+carry what :func:`request_features` would read again of the messages (the continuation's
+pieces, the opener exchanges), and equal features are one shared instance (issue 13).
 """
 
 from __future__ import annotations
@@ -54,6 +58,12 @@ class PromptParts:
     image: int = 0  # digest of the last user turn's pictures (0: none)
     continued: int = 0  # a continuation: the answer pieces it continues (0: none)
     ask: str = ""  # a continuation: the text of the ask it continues
+    # read once here for the request features too (chats only): the continuation's answer
+    # pieces (also without an ask before them), the opener exchanges, the messages before
+    # the MAX_MESSAGES looked at
+    pieces: int = 0
+    opened: int = 0
+    skipped: int = 0
 
 
 _NO_IMAGES: tuple[object, ...] = ()
@@ -136,32 +146,38 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
     for key in ("tools", "functions", "response_format"):
         if body.get(key):
             tokens += estimate_text_tokens(_dumps(body.get(key)))
-    if not turns:
-        return PromptParts(fallback, "\n".join(system), turns, tokens)
+    if not turns:  # no continuation and no opener without a user turn
+        return PromptParts(fallback, "\n".join(system), turns, tokens, skipped=skipped)
     chain = continuation(messages)
+    opened = opener_exchanges(messages)
     if chain.pieces and chain.ask >= 0:
         msg = messages[chain.ask]
         ask, _, pictures = _content_text(msg.get("content") if isinstance(msg, Mapping) else "")
         image = image_digest(pictures) if pictures else 0
         return PromptParts(
-            last_user, "\n".join(system), turns, tokens, "", image, chain.pieces, ask
-        )
+            last_user, "\n".join(system), turns, tokens, "", image, chain.pieces, ask,
+            chain.pieces, opened, skipped,
+        )  # fmt: skip
     image = image_digest(images) if images else 0
-    return PromptParts(last_user, "\n".join(system), turns, tokens, "\n".join(tail), image)
+    return PromptParts(
+        last_user, "\n".join(system), turns, tokens, "\n".join(tail), image,
+        pieces=chain.pieces, opened=opened, skipped=skipped,
+    )  # fmt: skip
 
 
-def first_ask_text(body: object, endpoint: str) -> str:
+def first_ask_text(body: object, endpoint: str, opened: int | None = None) -> str:
     """Later in a chat (its last user turn is not its first real ask, after pleasantry
     exchanges): the text of that first ask, the conversation's identity ("" when the request
     is the first ask, when that ask has pictures, whose digest its exact hash mixes in, or
-    for other endpoints). Read after the response (detection), not on the request path."""
+    for other endpoints). Read after the response (detection), not on the request path.
+    ``opened``: the chat's opener exchanges when already counted (``PromptParts.opened``)."""
     if type(body) is not dict and not isinstance(body, Mapping):
         return ""
     if endpoint != "chat" and (endpoint in ("completions", "embeddings") or "messages" not in body):
         return ""
     messages = _messages(body)
     last = next((i for i in range(len(messages) - 1, -1, -1) if _role(messages[i]) == "user"), -1)
-    index = first_ask(messages, opener_exchanges(messages))
+    index = first_ask(messages, opener_exchanges(messages) if opened is None else opened)
     if index < 0 or index >= last:
         return ""
     msg = messages[index]
@@ -227,11 +243,21 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
 
 
 def request_features(
-    body: object, endpoint: str, headers: Mapping[str, str] | None = None, client_stack: int = 0
+    body: object,
+    endpoint: str,
+    headers: Mapping[str, str] | None = None,
+    client_stack: int = 0,
+    parts: PromptParts | None = None,
 ) -> RequestFeatures:
     """Non-text properties of a request (what a harvester's client tends to set);
-    ``client_stack``: the hash of the client software, made from the headers by the caller."""
+    ``client_stack``: the hash of the client software, made from the headers by the caller;
+    ``parts``: the body's :func:`prompt_parts` when the caller has them (a chat's messages
+    are then not read again for its turns, continuation and openers)."""
     b: Mapping[str, object] = body if type(body) is dict or isinstance(body, Mapping) else {}
+    chat = endpoint == "chat"
+    messages = _messages(b) if chat else ()
+    if chat and parts is None:
+        parts = prompt_parts(b, endpoint)
     model = b.get("model")
     options = b.get("stream_options")
     logprobs = b.get("logprobs")
@@ -240,40 +266,65 @@ def request_features(
         top = _int(logprobs) if top is None else top  # completions: logprobs is a count
     max_tokens = _int(b.get("max_completion_tokens"))
     retry = _header(headers, "x-stainless-retry-count")
-    chat = endpoint == "chat"
-    return RequestFeatures(
-        endpoint=endpoint,
-        model=model if isinstance(model, str) else "",
-        stream=b.get("stream") is True,
-        include_usage=isinstance(options, Mapping) and options.get("include_usage") is True,
-        max_tokens=max_tokens if max_tokens is not None else _int(b.get("max_tokens")),
-        n=_int(b.get("n"), 1, 1, 1 << 16) or 1,
-        logprobs=logprobs is True
-        or (not isinstance(logprobs, bool) and _int(logprobs) is not None),
-        top_logprobs=top,
-        logit_bias=isinstance(b.get("logit_bias"), Mapping) and bool(b.get("logit_bias")),
-        turns=max(_chat_turns(b) if chat else 1, 1),
-        continued=continuation(_messages(b)).pieces if chat else 0,
-        opened=opener_exchanges(_messages(b)) if chat else 0,
-        retry_count=_int(_parse_int(retry), 0, 0, 1000) or 0,
-        client_stack=client_stack,
-        trace_schema=trace_schema(b) if chat else 0,
-        worked_history=worked_history(_messages(b)) if chat else 0,
-        reasoning=asks_reasoning(b),
-        resample=resamples(b),
+    turns = 1
+    if chat and parts is not None:
+        turns = max(parts.user_turns if not parts.skipped else _chat_turns(messages), 1)
+    values = (  # in the order of RequestFeatures' fields
+        endpoint,
+        model if isinstance(model, str) else "",
+        b.get("stream") is True,
+        isinstance(options, Mapping) and options.get("include_usage") is True,
+        max_tokens if max_tokens is not None else _int(b.get("max_tokens")),
+        _int(b.get("n"), 1, 1, 1 << 16) or 1,
+        logprobs is True or (not isinstance(logprobs, bool) and _int(logprobs) is not None),
+        top,
+        isinstance(b.get("logit_bias"), Mapping) and bool(b.get("logit_bias")),
+        turns,
+        _int(_parse_int(retry), 0, 0, 1000) or 0,
+        client_stack,
+        trace_schema(b) if chat else 0,
+        worked_history(messages) if chat else 0,
+        asks_reasoning(b),
+        resamples(b),
+        parts.pieces if chat and parts is not None else 0,
+        parts.opened if chat and parts is not None else 0,
     )
+    return _interned(values)
 
 
-def _chat_turns(body: Mapping[str, object]) -> int:
+# Request features recur (one client sends one shape of request): equal features are one
+# shared instance, remembered for the FEATURES_REMEMBERED latest shapes (then all
+# forgotten) whose model name is at most MODEL_CHARS long (the memory stays bounded
+# whatever a client sends). A frozen dataclass costs more to build than to look up; the
+# sighting codec encodes a shared instance once (gateway.sightings.codec).
+FEATURES_REMEMBERED = 4_096
+MODEL_CHARS = 128
+_FEATURES: dict[tuple[object, ...], RequestFeatures] = {}
+
+
+def _interned(values: tuple[object, ...]) -> RequestFeatures:
+    """The features of these field values (each position of one type, so equal tuples
+    are equal features; the model name is the second)."""
+    found = _FEATURES.get(values)
+    if found is None:
+        found = RequestFeatures(*values)  # type: ignore[arg-type]
+        if len(values[1]) <= MODEL_CHARS:  # type: ignore[arg-type]
+            if len(_FEATURES) >= FEATURES_REMEMBERED:
+                _FEATURES.clear()
+            _FEATURES[values] = found
+    return found
+
+
+def _chat_turns(messages: Sequence[object]) -> int:
     turns = 0
-    for m in _messages(body):
+    for m in messages:
         if (type(m) is dict or isinstance(m, Mapping)) and m.get("role") == "user":
             turns += 1
     return turns
 
 
 def _parse_int(value: str | None) -> int | None:
-    if value is None:
+    if not value:  # absent or empty (most requests): no exception raised and caught
         return None
     try:
         return int(str(value).strip())

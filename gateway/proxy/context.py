@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.fingerprints.request import PromptParts
 from gateway.fingerprints.skeleton import Skeleton
 from gateway.model import (
     BudgetPrint,
@@ -38,6 +39,7 @@ class RequestContext:
     payload: dict[str, Any] | None = None
     body_changed: bool = False
     features: RequestFeatures | None = None
+    prompt_parts: PromptParts | None = None  # the body's prompt parts, read once
     prompt: BudgetPrint | None = None  # the request path's part of the fingerprint
     prompt_skeleton: Skeleton | None = None  # what it was computed from (reused after)
     fingerprint: Fingerprint | None = None  # the detection part, computed after the response

@@ -22,6 +22,7 @@ from aiohttp import web
 from gateway.errors import GatewayError, InvalidRequest
 from gateway.fingerprints.fingerprint import BudgetPart
 from gateway.fingerprints.hashing import stable_hash64
+from gateway.fingerprints.request import PromptParts, prompt_parts
 from gateway.fingerprints.skeleton import Skeleton
 from gateway.model import Fingerprint, Identity, RequestFeatures
 from gateway.policy.loader import LoadedPolicy
@@ -38,7 +39,14 @@ _JSON_ENDPOINTS = frozenset(_ENDPOINTS.values())
 
 
 class PromptInspector(Protocol):
-    def budget_part(self, body: dict[str, object], endpoint: str, *, cell: bool) -> BudgetPart: ...
+    def budget_part(
+        self,
+        body: dict[str, object],
+        endpoint: str,
+        *,
+        cell: bool,
+        parts: PromptParts | None = None,
+    ) -> BudgetPart: ...
 
     def fingerprint(
         self,
@@ -48,10 +56,16 @@ class PromptInspector(Protocol):
         cell: int | None = None,
         *,
         frame_only: bool = False,
+        parts: PromptParts | None = None,
     ) -> Fingerprint: ...
 
     def features(
-        self, body: dict[str, object], endpoint: str, headers: dict[str, str], client_stack: int
+        self,
+        body: dict[str, object],
+        endpoint: str,
+        headers: dict[str, str],
+        client_stack: int,
+        parts: PromptParts | None = None,
     ) -> RequestFeatures: ...
 
 
@@ -91,7 +105,20 @@ def client_stack(headers: Mapping[str, str]) -> int:
     version = headers.get("X-Stainless-Package-Version", "")
     if not (agent or lang or version):
         return 0
-    return stable_hash64(f"{agent}\x1f{lang}\x1f{version}", b"dg-client-stack") or 1
+    key = (agent, lang, version)
+    found = _STACKS.get(key)
+    if found is None:  # a client's stack recurs: hashed once, remembered (short ones)
+        found = stable_hash64("\x1f".join(key), b"dg-client-stack") or 1
+        if len(agent) + len(lang) + len(version) <= _STACK_CHARS:
+            if len(_STACKS) >= _STACKS_REMEMBERED:
+                _STACKS.clear()
+            _STACKS[key] = found
+    return found
+
+
+_STACKS_REMEMBERED = 4_096  # client stacks whose hash is kept (then forgotten all at once)
+_STACK_CHARS = 256  # longer header values are hashed every time, never kept
+_STACKS: dict[tuple[str, str, str], int] = {}
 
 
 class DetectionPrints:
@@ -116,7 +143,12 @@ class DetectionPrints:
         # the cell, like the skeleton, is the request path's (the same value, not made twice);
         # linking alone reads only the template frame
         return self._inspector.fingerprint(
-            payload, ctx.endpoint, ctx.prompt_skeleton, prompt.cell, frame_only=need == "frame"
+            payload,
+            ctx.endpoint,
+            ctx.prompt_skeleton,
+            prompt.cell,
+            frame_only=need == "frame",
+            parts=ctx.prompt_parts,
         )
 
 
@@ -154,11 +186,14 @@ class InspectStage:
             raise InvalidRequest("The request body must be a JSON object.", code="invalid_json")
         check_fields(payload, ctx.endpoint)
         ctx.payload = payload
+        # the prompt parts, read once: for the features, the budgets' part and (after the
+        # response) the detection part
+        parts = ctx.prompt_parts = prompt_parts(payload, ctx.endpoint)
         headers = {"x-stainless-retry-count": request.headers.get("x-stainless-retry-count", "")}
         stack = client_stack(request.headers)
-        ctx.features = self._inspector.features(payload, ctx.endpoint, headers, stack)
+        ctx.features = self._inspector.features(payload, ctx.endpoint, headers, stack, parts)
         cell = self._needs_cell is None or self._needs_cell(ctx.identity)
-        part = self._inspector.budget_part(payload, ctx.endpoint, cell=cell)
+        part = self._inspector.budget_part(payload, ctx.endpoint, cell=cell, parts=parts)
         ctx.prompt, ctx.prompt_skeleton = part.print, part.skeleton
         return None
 

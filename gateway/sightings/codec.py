@@ -17,6 +17,7 @@ carries is concealed before encoding (:func:`gateway.sightings.observer.conceal`
 from __future__ import annotations
 
 import dataclasses
+import operator
 import typing
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -28,6 +29,9 @@ from gateway.model import Fingerprint, Identity, RequestFeatures
 
 VERSION = 1
 T = TypeVar("T")
+_MEMO = 4_096  # encoded values remembered per class (then forgotten all at once)
+_MEMO_CHARS = 512  # only values whose strings are this short in all (a client's long model
+# name, say, is encoded every time: the memory stays bounded whatever a client sends)
 
 
 class SightingError(ValueError):
@@ -35,10 +39,15 @@ class SightingError(ValueError):
 
 
 class _Fields:
-    """How one dataclass goes to a JSON object and back (from its fields, once)."""
+    """How one dataclass goes to a JSON object and back (from its fields, once).
 
-    def __init__(self, cls: type[Any]) -> None:
+    ``memo``: the class's values recur (a caller's concealed identity, a client's request
+    features: the same instances, see :func:`gateway.fingerprints.request.request_features`),
+    so the encoding of each instance seen lately is kept (by identity, the instance held)."""
+
+    def __init__(self, cls: type[Any], *, memo: bool = False) -> None:
         self.cls = cls
+        self._memo: dict[int, tuple[Any, dict[str, Any]]] | None = {} if memo else None
         hints = typing.get_type_hints(cls)
         self.names = tuple(f.name for f in dataclasses.fields(cls))
         self.defaults: dict[str, Any] = {}
@@ -51,15 +60,32 @@ class _Fields:
         self.mappings = frozenset(
             n for n in self.names if typing.get_origin(hints[n]) in (dict, Mapping)
         )
+        # per field, in order: (name, has a default, the default, a mapping); every value
+        # read in one call
+        self._plan = tuple(
+            (n, n in self.defaults, self.defaults.get(n), n in self.mappings) for n in self.names
+        )
+        getter = operator.attrgetter(*self.names)
+        self._values = getter if len(self.names) > 1 else (lambda value: (getter(value),))
 
     def encode(self, value: Any) -> dict[str, Any]:
+        """The JSON object of ``value``: every field but those equal to their default."""
+        memo = self._memo
+        if memo is not None:
+            hit = memo.get(id(value))
+            if hit is not None and hit[0] is value:
+                return hit[1]
         out: dict[str, Any] = {}
-        defaults = self.defaults
-        for name in self.names:
-            field_value = getattr(value, name)
-            if name in defaults and field_value == defaults[name]:
+        for (name, has_default, default, mapping), field_value in zip(
+            self._plan, self._values(value), strict=True
+        ):
+            if has_default and field_value == default:
                 continue
-            out[name] = dict(field_value) if name in self.mappings else field_value
+            out[name] = dict(field_value) if mapping else field_value
+        if memo is not None and _short(out):
+            if len(memo) >= _MEMO:
+                memo.clear()
+            memo[id(value)] = (value, out)
         return out
 
     def decode(self, raw: object) -> Any:
@@ -79,13 +105,25 @@ class _Fields:
             raise SightingError(f"{self.cls.__name__}: {exc}") from None
 
 
+def _short(encoded: dict[str, Any]) -> bool:
+    """Whether the strings of an encoded value (its values' and its mappings' keys and
+    values) are at most ``_MEMO_CHARS`` long in all."""
+    size = 0
+    for item in encoded.values():
+        if isinstance(item, str):
+            size += len(item)
+        elif isinstance(item, dict):
+            size += sum(len(str(k)) + len(str(v)) for k, v in item.items())
+    return size <= _MEMO_CHARS
+
+
 class SightingCodec:
     """``encode(sighting) -> bytes`` and back; stateless, one per process."""
 
     def __init__(self) -> None:
-        self._identity = _Fields(Identity)
+        self._identity = _Fields(Identity, memo=True)
         self._fingerprint = _Fields(Fingerprint)
-        self._features = _Fields(RequestFeatures)
+        self._features = _Fields(RequestFeatures, memo=True)
 
     def encode(self, s: Sighting) -> bytes:
         return orjson.dumps(

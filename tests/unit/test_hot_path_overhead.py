@@ -10,16 +10,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pytest
 import yaml
 
 from gateway.background.tasks import Background
 from gateway.clock import FakeClock
+from gateway.fingerprints import fingerprint as fingerprint_module
+from gateway.fingerprints import request as request_module
 from gateway.fingerprints.fingerprint import Fingerprinter
+from gateway.fingerprints.request import prompt_parts
 from gateway.limiter.memory import MemoryBudgetStore
 from gateway.model import BudgetSpec, Identity, Settlement
 from gateway.observability.logging import BufferedLines, IsoTimestamp
 from gateway.observability.metrics import Metrics
 from gateway.policy.loader import LoadedPolicy, load_policy
+from gateway.proxy import inspect as inspect_module
 from gateway.proxy.context import RequestContext
 from gateway.proxy.inspect import DetectionPrints, InspectStage, cell_need, client_stack
 from gateway.proxy.planner import Planner
@@ -141,6 +146,39 @@ async def test_the_inspect_stage_reads_the_client_stack_into_the_features() -> N
     await stage.run(request, ctx)  # type: ignore[arg-type]
     assert ctx.features is not None and ctx.features.model == "m"
     assert ctx.features.client_stack == client_stack(request.headers) != 0
+
+
+async def test_a_request_reads_its_prompt_parts_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Inspect stage (features, budgets' part) and the detection part after the response:
+    one read of the body's prompt parts in all."""
+    calls: list[str] = []
+
+    def counted(body: object, endpoint: str) -> Any:
+        calls.append(endpoint)
+        return prompt_parts(body, endpoint)
+
+    for module in (inspect_module, fingerprint_module, request_module):
+        monkeypatch.setattr(module, "prompt_parts", counted)
+    fingerprinter = Fingerprinter()
+    stage = InspectStage(fingerprinter, body_limit=1 << 20, route_prefix="/v1/")
+    hello = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Hello!"}]
+    cut = [{"role": "assistant", "content": "Step 1:"}, {"role": "user", "content": "continue"}]
+    body = {"model": "m", "messages": [*hello, {"role": "user", "content": "Explain tides."}, *cut]}
+    ctx = RequestContext(request_id="r", started=0.0, now=0.0, path=_Request.path)
+    ctx.identity = Identity("a", "free")
+    await stage.run(_Request(body), ctx)  # type: ignore[arg-type]
+    assert ctx.prompt_parts is not None and ctx.features is not None
+    assert ctx.features.continued == 1 and ctx.features.opened == 1
+    detecting = policy(tmp_path, "on", {"tiers": {"free": {}}})
+    described = DetectionPrints(fingerprinter, lambda: detecting)(ctx)
+    assert described is not None
+    assert calls == ["chat"]
+    monkeypatch.undo()
+    assert described == fingerprinter.fingerprint(
+        body, "chat", ctx.prompt_skeleton, ctx.prompt.cell if ctx.prompt else None
+    )
 
 
 class _Request:
