@@ -83,5 +83,5 @@ async def test_a_redelivered_sighting_gets_the_match_it_got(
         record = await redis_client.hget(f"{base}:a:a", "b")
         assert record == f"{int(T0 + 2 + RULE.ttl)} T20000=t1! custom:20000=c1".encode()
         assert await redis_client.hget(f"{base}:m:a|b", "T20000") == (
-            b"0:1-0=2|template|t1|1|custom|c1|1"
+            b"0:1-0=2|custom|c1|1|template|t1|1"
         )

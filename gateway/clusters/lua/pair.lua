@@ -86,26 +86,16 @@ local function parse(text, now)
   return rec
 end
 
-local function sorted_keys(t)
-  local names = {}
-  for name in pairs(t) do names[#names + 1] = name end
-  table.sort(names)
-  return names
-end
-
 local function serialize(rec)
-  local out = { tostring(rec.expiry) }
-  for _, sd in ipairs(sorted_keys(rec.sets)) do
-    local set = rec.sets[sd]
-    out[#out + 1] = sd .. '=' .. set[1] .. (set[2] and '!' or '')
+  local out = {}
+  for sd, set in pairs(rec.sets) do out[#out + 1] = sd .. '=' .. set[1] .. (set[2] and '!' or '') end
+  for sd, count in pairs(rec.counts) do
+    local token = sd .. '#' .. count.n
+    if #count.list > 0 then token = token .. ',' .. table.concat(count.list, ',') end
+    out[#out + 1] = token
   end
-  for _, sd in ipairs(sorted_keys(rec.counts)) do
-    local count = rec.counts[sd]
-    local head = sd .. '#' .. count.n
-    if #count.list > 0 then head = head .. ',' .. table.concat(count.list, ',') end
-    out[#out + 1] = head
-  end
-  return table.concat(out, ' ')
+  if #out > 1 then table.sort(out) end  -- one order for the same record
+  return rec.expiry .. ' ' .. table.concat(out, ' ')
 end
 
 local loaded = {}  -- hash key -> other -> record (the call's view, written once at the end)
@@ -124,21 +114,23 @@ local function record_of(hkey, other, now)
 end
 
 local function evaluate(rec, min_signals, repeat_days)
-  local days, latest, order_ = {}, {}, {}
-  for _, sd in ipairs(sorted_keys(rec.sets)) do
+  local days, latest, signals = {}, {}, {}
+  for sd, set in pairs(rec.sets) do
     local sig, d = split_signal_day(sd)
-    local vh = rec.sets[sd][1]
+    local vh = set[1]
     if redis.call('EXISTS', base .. ':hot:' .. sig .. ':' .. vh) == 0 then
-      if not days[sig] then days[sig] = 0; order_[#order_ + 1] = sig end
+      d = tonumber(d)
+      if not days[sig] then days[sig] = 0; signals[#signals + 1] = sig end
       days[sig] = days[sig] + 1
-      if not latest[sig] or tonumber(d) > latest[sig][1] then latest[sig] = { tonumber(d), vh } end
+      if not latest[sig] or d > latest[sig][1] then latest[sig] = { d, vh } end
     end
   end
   local most = 0
-  for _, sig in ipairs(order_) do if days[sig] > most then most = days[sig] end end
-  if #order_ < min_signals and most < repeat_days then return nil end
-  local match = { #order_ }
-  for _, sig in ipairs(order_) do
+  for _, sig in ipairs(signals) do if days[sig] > most then most = days[sig] end end
+  if #signals < min_signals and most < repeat_days then return nil end
+  table.sort(signals)
+  local match = { #signals }
+  for _, sig in ipairs(signals) do
     match[#match + 1] = sig
     match[#match + 1] = latest[sig][2]
     match[#match + 1] = days[sig]
