@@ -97,7 +97,7 @@ def shape_of(key: str, prefix: str) -> str:
     rest = key.removeprefix(prefix + ":")
     rest = re.sub(r"\{(\w+):[^}]*\}", r"{\1:*}", rest)
     rest = re.sub(r":a:[^:]+", ":a:*", rest)
-    rest = re.sub(r"(:[pe]:)[^:]+$", r"\1<pair>", rest)
+    rest = re.sub(r"(:[pem]:)[^:|]+\|[^:]+$", r"\1<pair>", rest)
     rest = re.sub(r"[0-9a-f]{8,}", "H", rest)
     return re.sub(r"\d+", "N", rest)
 

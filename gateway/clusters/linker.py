@@ -222,6 +222,7 @@ class Linker:
                 rule,
                 "",
                 call.sighting,
+                call.now,
             )
         # a co-occurrence is one window: noting it again (another replica, a redelivered
         # sighting) counts it once
@@ -236,6 +237,7 @@ class Linker:
             rule,
             call.value_hash,
             call.sighting,
+            call.now,
         )
 
     @staticmethod

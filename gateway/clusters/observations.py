@@ -86,6 +86,7 @@ class PairNote:
     rule: PairRule
     occurrence: str = ""  # need > 1: what one co-occurrence is (counted once)
     sighting: str = ""  # the sighting's stable id ("": none)
+    now: float = 0.0  # when (a pair lives rule.ttl after its last note); 0: the store's clock
 
 
 class Observations(Protocol):
@@ -113,6 +114,7 @@ class Observations(Protocol):
         rule: PairRule,
         occurrence: str = "",
         sighting: str = "",
+        now: float = 0.0,
     ) -> list[PairMatch]:
         """Note that ``signal`` agreed for (account, other) on ``day``; return the pairs
         that qualify after a newly set signal-day."""
@@ -219,7 +221,10 @@ class MemoryObservations:
         rule: PairRule,
         occurrence: str = "",
         sighting: str = "",
+        now: float = 0.0,
     ) -> list[PairMatch]:
+        if now:
+            self._now = now
         matches = []
         name, by = f"s:{signal}:{day}", f"by:{signal}:{day}"
         for other in others:
@@ -276,6 +281,7 @@ class MemoryObservations:
                 rule=n.rule,
                 occurrence=n.occurrence,
                 sighting=n.sighting,
+                now=n.now,
             )
             for n in notes
         ]

@@ -4,8 +4,14 @@ The accounts seen with one evidence value, and its hot flag, hang off
 ``KeyBuilder.cluster_value(signal, hash)``: each value in its own slot, so the value sets
 spread over a Redis Cluster (``lua/value.lua``). The pairs of accounts hang off
 ``KeyBuilder.cluster_pairs(shard)``, ``PAIR_SHARDS`` shards each in its own slot (a pair's
-shard: crc32 of its id), so they spread over a Redis Cluster too; one ``lua/pair.lua`` call
-per shard (every note of the batch with pairs there, in order), all in one pipeline. Each
+shard: crc32 of its lower account), so they spread over a Redis Cluster too: one hash per
+lower account, a compact record per pair with its own expiry written in it (swept lazily by
+later writes; see ``lua/pair.lua``), not a key per pair (~170 bytes each, key overhead mostly).
+One ``lua/pair.lua`` call per shard (every note of the batch with pairs there, in order), all
+in one pipeline. Pairs written by the earlier layout (a hash per pair, ``:p:<a>|<b>``) are
+not read: a pair's evidence that had not yet linked it starts over (links made stay in the
+graph), and the old keys expire within ``observation_ttl`` (or delete them:
+``redis-cli --scan --pattern '<prefix>:{xp:*}:p:*'``). Each
 shard holds a copy of every hot flag, which ``pair.lua`` reads (a pair's values do not count
 while hot): ``add_values`` writes the copies, with the flag's TTL, in one more round trip
 when a value turns hot (rare). A sighting that made a value hot, delivered again, finds it
@@ -28,7 +34,6 @@ from gateway.clusters.observations import (
     ValueAdd,
     ValueSeen,
 )
-from gateway.clusters.types import pair_id
 from gateway.redis.batch import run_batch
 from gateway.redis.client import RedisClient
 from gateway.redis.errors import first_failure, translated
@@ -42,8 +47,9 @@ PAIR_SHARDS = 16  # the pairs' slots: enough to spread over a cluster's nodes; e
 
 
 def pair_shard(a: str, b: str) -> int:
-    """The shard of the pair ``a``, ``b`` (either order)."""
-    return zlib.crc32(pair_id(a, b).encode()) % PAIR_SHARDS
+    """The shard of the pair ``a``, ``b`` (either order): its lower account's, whose hash
+    holds the pair's record."""
+    return zlib.crc32(min(a, b).encode()) % PAIR_SHARDS
 
 
 class RedisObservations:
@@ -118,9 +124,10 @@ class RedisObservations:
         rule: PairRule,
         occurrence: str = "",
         sighting: str = "",
+        now: float = 0.0,
     ) -> list[PairMatch]:
         note = PairNote(
-            account, tuple(others), signal, value_hash, day, need, rule, occurrence, sighting
+            account, tuple(others), signal, value_hash, day, need, rule, occurrence, sighting, now
         )
         return (await self.record_pairs_many([note]))[0]
 
@@ -161,7 +168,8 @@ class RedisObservations:
 def _note_args(n: PairNote, others: list[str]) -> list[Any]:
     """A note's part of a ``pair.lua`` call: its pairs with ``others`` (one shard's)."""
     head = [n.account, n.signal, n.value_hash, n.day, n.need, n.rule.min_signals]
-    head += [n.rule.repeat_days, repr(n.rule.ttl), n.occurrence, n.sighting, len(others)]
+    head += [n.rule.repeat_days, repr(n.rule.ttl), n.occurrence, n.sighting]
+    head += [repr(n.now) if n.now else "", len(others)]
     return [*head, *others]
 
 

@@ -9,9 +9,11 @@ Layout (``dg`` is the configurable prefix)::
     dg:{c:<cluster>}:clr:a:<account>          challenge clearance of an account
     dg:{g:<name>}:<budget>                    global budgets (per model, per route)
     dg:{x:clusters}:g[:<suffix>]              the cluster graph (suffixes: clusters/lua/common.lua)
-    dg:{xp:<shard>}:<p|hot>:...               one shard of the linker's pairs (the pair's crc32
-                                              mod PAIR_SHARDS) and its copies of the hot flags
-                                              (clusters/lua/pair.lua; clusters/observations_redis)
+    dg:{xp:<shard>}:<a|m|hot>:...             one shard of the linker's pairs (crc32 of the
+                                              pair's lower account mod PAIR_SHARDS): a hash per
+                                              lower account, its pairs' matches, its copies of
+                                              the hot flags (clusters/lua/pair.lua;
+                                              clusters/observations_redis)
     dg:{xv:<signal>:<hash>}:<v|hot>           the linker's accounts of one evidence value, its
                                               hot flag (clusters/lua/value.lua; own slot)
     dg:{det:<entity>}:<part>...               detector state of one entity (account, cluster)

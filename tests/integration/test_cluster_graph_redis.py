@@ -246,7 +246,7 @@ async def test_linker_pairs_spread_over_slots_on_redis_cluster(
         assert await graph.members("s0") == sorted(squad)
         for i in range(14):  # a NAT: more accounts than hot_value_limit on one prefix
             await linker.observe(Identity(f"n{i}", "free", {}, "198.51.100.7"), None, clock.now())
-        pairs = [key.decode() async for key in client.scan_iter(match=f"{key_prefix}:{{xp:*:p:*")]
+        pairs = [key.decode() async for key in client.scan_iter(match=f"{key_prefix}:{{xp:*:a:*")]
         assert len({slot_of(key) for key in pairs}) >= 3  # spread, not one slot
         assert slot_of(keys.cluster_graph()) not in {slot_of(key) for key in pairs}
         hot = [key.decode() async for key in client.scan_iter(match=f"{key_prefix}:{{xp:*:hot:*")]

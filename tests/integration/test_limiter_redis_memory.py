@@ -21,7 +21,7 @@ def test_every_key_the_layout_builds_has_its_group() -> None:
         keys.account_clearance("c1", "a1"): "levels and clearances",
         keys.global_budget("gpt-4*", "requests"): "global budgets",
         keys.cluster_graph() + ":e:a|b": "cluster graph",
-        keys.cluster_pairs(3) + ":p:a|b": "linker observations",
+        keys.cluster_pairs(3) + ":a:a1": "linker observations",
         keys.cluster_value("template", "ab12") + ":v": "linker values",
         keys.detection("a:a1", "exact", "3"): "detection state",
         keys.detection("a:a1", "co", "mates"): "co-activity meetings",
@@ -36,6 +36,8 @@ def test_every_key_the_layout_builds_has_its_group() -> None:
         "{c:*}:a:*:account:quota:day"
     )
     assert shape_of(keys.detection("a:a1", "exact", "17"), "p") == "{det:*}:exact:N"
+    assert shape_of(keys.cluster_pairs(3) + ":m:a1|b2", "p") == "{xp:*}:m:<pair>"
+    assert shape_of(keys.cluster_graph() + ":m:a1", "p") == "{x:*}:g:m:aN"
 
 
 async def test_a_short_day_counts_every_store(redis_url: str) -> None:
