@@ -96,6 +96,7 @@ end
 
 local out = {0, 0, 0}
 local pend = {}
+local stale = {} -- concurrency: the key holds expired leases
 for i = 1, n do
   local a = 7 + (i - 1) * 6
   local code, limit, window, cost = num[a + 1], num[a + 2], num[a + 3], num[a + 5]
@@ -125,17 +126,27 @@ for i = 1, n do
       end
     end
   elseif algo == 2 then -- kind concurrency (code 2): gateway/budgets/concurrency.py
-    local live = redis.call('ZRANGEBYSCORE', key, '(' .. fmt('%.17g', now), '+inf', 'WITHSCORES')
-    local count = #live / 2
+    -- every lease, ascending by expiry: the expired ones (score <= now) first, then the live
+    -- ones; the commit removes the expired ones only when there are some
+    local all = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+    local first = #all + 1 -- the first live lease's member
+    for j = 2, #all, 2 do
+      if tonumber(all[j]) > now then
+        first = j - 1
+        break
+      end
+    end
+    local count = (#all + 1 - first) / 2
     local latest = 0
-    if count > 0 then latest = tonumber(live[#live]) - now end
-    local mine = false -- this request's own live lease (a retried acquire): one of `live`
-    for j = 1, #live, 2 do
-      if live[j] == rid then
+    if count > 0 then latest = tonumber(all[#all]) - now end
+    local mine = false -- this request's own live lease (a retried acquire)
+    for j = first, #all, 2 do
+      if all[j] == rid then
         mine = true
         break
       end
     end
+    stale[i] = first > 1
     if cost > limit then
       retry = INF
     elseif mine or count + 1 <= limit then
@@ -143,10 +154,11 @@ for i = 1, n do
       if mine then rem = math.max(limit - count, 0) else rem = limit - count - 1 end
     else
       reset, retry = latest, INF
-      if count > 0 then retry = math.min(tonumber(live[2]) - now, 1.0) end
+      if count > 0 then retry = math.min(tonumber(all[first + 1]) - now, 1.0) end
     end
   else -- kind window (code 1): gateway/budgets/window.py
     local sidx, used, sparse, entries, exists
+    cells() -- cells.lua
     if algo == 3 then -- kind novelty (code 3): gateway/budgets/novelty.py (a window in milli-units)
       sidx, used, sparse, entries, exists = novelty_read(key) -- cells.lua
       local cell = num[a + 6]
@@ -189,13 +201,12 @@ if admitted and commit then
           redis.call('SET', key, fmt('%.17g', p), 'PX', math.ceil((p - now) * 1000))
         end
       elseif algo == 2 then -- kind concurrency
-        local nowf = fmt('%.17g', now)
-        redis.call('ZREMRANGEBYSCORE', key, '-inf', nowf)
+        if stale[i] then redis.call('ZREMRANGEBYSCORE', key, '-inf', fmt('%.17g', now)) end
         redis.call('ZADD', key, fmt('%.17g', now + window), rid)
         local ms = math.ceil(window * 1000)
         if p > 0 then -- live leases: the key has a TTL (every writer sets one), kept if later
           redis.call('PEXPIRE', key, ms, 'GT')
-        else -- none: the ZREMRANGEBYSCORE left no key, the ZADD made it
+        else -- none: there was no key, or the ZREMRANGEBYSCORE left none; the ZADD made it
           redis.call('PEXPIRE', key, ms)
         end
       else -- kind window
