@@ -23,28 +23,29 @@ local commit = num[5] == 1
 -- Every string this request reads, in one MGET: the level and clearance keys (unless the
 -- level is forced) and the buckets' arrival times. The checks below write nothing, so a value
 -- read first is the value each would have read in turn.
-local wanted, slot = {}, {}
-if num[6] < 0 then
+local wanted, w = {}, 0
+if num[6] < 0 then -- values[1 .. nl + nc]
   for i = n + 1, n + nl + nc do
-    wanted[#wanted + 1] = KEYS[i]
-    slot[i] = #wanted
+    w = w + 1
+    wanted[w] = KEYS[i]
   end
 end
+local read = w -- the buckets' values follow, in the order of their charges
 for i = 1, n do
   if num[7 + (i - 1) * 6 + 1] % 4 == 0 then -- kind bucket
-    wanted[#wanted + 1] = KEYS[i]
-    slot[i] = #wanted
+    w = w + 1
+    wanted[w] = KEYS[i]
   end
 end
 local values = {}
-if #wanted > 0 then values = redis.call('MGET', unpack(wanted)) end
+if w > 0 then values = redis.call('MGET', unpack(wanted, 1, w)) end
 
 local level, cleared = 0, false
 if num[6] >= 0 then
   level, cleared = num[6], num[7] == 1
 else
-  for i = n + 1, n + nl do
-    local v = values[slot[i]]
+  for i = 1, nl do
+    local v = values[i]
     if v then
       local at, l = string.find(v, '@', 1, true), nil
       if at then
@@ -56,8 +57,8 @@ else
       if l and l > level then level = l end
     end
   end
-  for i = n + nl + 1, n + nl + nc do
-    local v = values[slot[i]]
+  for i = nl + 1, nl + nc do
+    local v = values[i]
     if v then
       local exp = nil
       if string.sub(v, 1, 1) == '@' then exp = tonumber(string.sub(v, 2)) end
@@ -109,7 +110,8 @@ for i = 1, n do
     local step = interval
     if throttled and code >= 8 then step = interval / factor end
     local tau = interval * limit
-    local tat = tonumber(values[slot[i]] or '')
+    read = read + 1
+    local tat = tonumber(values[read] or '')
     local base = now
     if tat and tat >= now then base = tat end
     if cost > limit then
