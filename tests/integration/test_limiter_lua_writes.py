@@ -3,7 +3,8 @@ per request), counted by a private redis-server's ``INFO commandstats``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import pytest
 from redis.asyncio import Redis
@@ -33,14 +34,24 @@ async def calls(client: Redis, command: str) -> int:
     return int(found["calls"]) if found else 0
 
 
+@asynccontextmanager
+async def private(
+    redis_servers: Callable[[], RedisServer],
+) -> AsyncIterator[tuple[RedisBudgetStore, Redis, FakeClock]]:
+    """A store with a fake clock on a fresh redis-server, and a client of that server."""
+    url, clock = redis_servers().url, FakeClock()
+    store, client = RedisBudgetStore(Redis.from_url(url), clock), Redis.from_url(url)
+    try:
+        yield store, client, clock
+    finally:
+        await store.close()
+        await client.aclose()
+
+
 async def test_expired_leases_are_removed_only_when_there_are_some(
     redis_servers: Callable[[], RedisServer],
 ) -> None:
-    server = redis_servers()
-    clock = FakeClock()
-    store = RedisBudgetStore(Redis.from_url(server.url), clock)
-    client = Redis.from_url(server.url)
-    try:
+    async with private(redis_servers) as (store, client, clock):
         for rid in ("one", "two"):  # a new key, then a key with a live lease
             assert (await store.acquire(AcquireRequest(rid, (Charge(LEASES),)))).allowed
         assert await calls(client, "zremrangebyscore") == 0
@@ -50,19 +61,12 @@ async def test_expired_leases_are_removed_only_when_there_are_some(
         assert await calls(client, "zremrangebyscore") == 1
         assert await client.zrange(LEASES.key, 0, -1) == [b"three"]
         assert 0 < await client.pttl(LEASES.key) <= 30_000
-    finally:
-        await store.close()
-        await client.aclose()
 
 
 async def test_a_refund_to_an_empty_bucket_deletes_nothing(
     redis_servers: Callable[[], RedisServer],
 ) -> None:
-    server = redis_servers()
-    clock = FakeClock()
-    store = RedisBudgetStore(Redis.from_url(server.url), clock)
-    client = Redis.from_url(server.url)
-    try:
+    async with private(redis_servers) as (store, client, _):
         assert (await store.acquire(AcquireRequest("r", (Charge(TOKENS, cost=100),)))).allowed
         await store.settle(Settlement("r", adjustments=((TOKENS, -100),)))  # refunds it all
         assert await calls(client, "del") == 1 and not await client.exists(TOKENS.key)
@@ -70,6 +74,3 @@ async def test_a_refund_to_an_empty_bucket_deletes_nothing(
         assert await calls(client, "del") == 1
         state = await store.acquire(AcquireRequest("u", (Charge(TOKENS, cost=1),)))
         assert state.allowed and state.states[0].remaining == 999
-    finally:
-        await store.close()
-        await client.aclose()
