@@ -23,28 +23,29 @@ local commit = num[5] == 1
 -- Every string this request reads, in one MGET: the level and clearance keys (unless the
 -- level is forced) and the buckets' arrival times. The checks below write nothing, so a value
 -- read first is the value each would have read in turn.
-local wanted, slot = {}, {}
-if num[6] < 0 then
+local wanted, w = {}, 0
+if num[6] < 0 then -- values[1 .. nl + nc]
   for i = n + 1, n + nl + nc do
-    wanted[#wanted + 1] = KEYS[i]
-    slot[i] = #wanted
+    w = w + 1
+    wanted[w] = KEYS[i]
   end
 end
+local read = w -- the buckets' values follow, in the order of their charges
 for i = 1, n do
   if num[7 + (i - 1) * 6 + 1] % 4 == 0 then -- kind bucket
-    wanted[#wanted + 1] = KEYS[i]
-    slot[i] = #wanted
+    w = w + 1
+    wanted[w] = KEYS[i]
   end
 end
 local values = {}
-if #wanted > 0 then values = redis.call('MGET', unpack(wanted)) end
+if w > 0 then values = redis.call('MGET', unpack(wanted, 1, w)) end
 
 local level, cleared = 0, false
 if num[6] >= 0 then
   level, cleared = num[6], num[7] == 1
 else
-  for i = n + 1, n + nl do
-    local v = values[slot[i]]
+  for i = 1, nl do
+    local v = values[i]
     if v then
       local at, l = string.find(v, '@', 1, true), nil
       if at then
@@ -56,8 +57,8 @@ else
       if l and l > level then level = l end
     end
   end
-  for i = n + nl + 1, n + nl + nc do
-    local v = values[slot[i]]
+  for i = nl + 1, nl + nc do
+    local v = values[i]
     if v then
       local exp = nil
       if string.sub(v, 1, 1) == '@' then exp = tonumber(string.sub(v, 2)) end
@@ -96,6 +97,7 @@ end
 
 local out = {0, 0, 0}
 local pend = {}
+local stale = {} -- concurrency: the key holds expired leases
 for i = 1, n do
   local a = 7 + (i - 1) * 6
   local code, limit, window, cost = num[a + 1], num[a + 2], num[a + 3], num[a + 5]
@@ -108,7 +110,8 @@ for i = 1, n do
     local step = interval
     if throttled and code >= 8 then step = interval / factor end
     local tau = interval * limit
-    local tat = tonumber(values[slot[i]] or '')
+    read = read + 1
+    local tat = tonumber(values[read] or '')
     local base = now
     if tat and tat >= now then base = tat end
     if cost > limit then
@@ -125,17 +128,27 @@ for i = 1, n do
       end
     end
   elseif algo == 2 then -- kind concurrency (code 2): gateway/budgets/concurrency.py
-    local live = redis.call('ZRANGEBYSCORE', key, '(' .. fmt('%.17g', now), '+inf', 'WITHSCORES')
-    local count = #live / 2
+    -- every lease, ascending by expiry: the expired ones (score <= now) first, then the live
+    -- ones; the commit removes the expired ones only when there are some
+    local all = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+    local first = #all + 1 -- the first live lease's member
+    for j = 2, #all, 2 do
+      if tonumber(all[j]) > now then
+        first = j - 1
+        break
+      end
+    end
+    local count = (#all + 1 - first) / 2
     local latest = 0
-    if count > 0 then latest = tonumber(live[#live]) - now end
-    local mine = false -- this request's own live lease (a retried acquire): one of `live`
-    for j = 1, #live, 2 do
-      if live[j] == rid then
+    if count > 0 then latest = tonumber(all[#all]) - now end
+    local mine = false -- this request's own live lease (a retried acquire)
+    for j = first, #all, 2 do
+      if all[j] == rid then
         mine = true
         break
       end
     end
+    stale[i] = first > 1
     if cost > limit then
       retry = INF
     elseif mine or count + 1 <= limit then
@@ -143,10 +156,11 @@ for i = 1, n do
       if mine then rem = math.max(limit - count, 0) else rem = limit - count - 1 end
     else
       reset, retry = latest, INF
-      if count > 0 then retry = math.min(tonumber(live[2]) - now, 1.0) end
+      if count > 0 then retry = math.min(tonumber(all[first + 1]) - now, 1.0) end
     end
   else -- kind window (code 1): gateway/budgets/window.py
     local sidx, used, sparse, entries, exists
+    cells() -- cells.lua
     if algo == 3 then -- kind novelty (code 3): gateway/budgets/novelty.py (a window in milli-units)
       sidx, used, sparse, entries, exists = novelty_read(key) -- cells.lua
       local cell = num[a + 6]
@@ -189,13 +203,12 @@ if admitted and commit then
           redis.call('SET', key, fmt('%.17g', p), 'PX', math.ceil((p - now) * 1000))
         end
       elseif algo == 2 then -- kind concurrency
-        local nowf = fmt('%.17g', now)
-        redis.call('ZREMRANGEBYSCORE', key, '-inf', nowf)
+        if stale[i] then redis.call('ZREMRANGEBYSCORE', key, '-inf', fmt('%.17g', now)) end
         redis.call('ZADD', key, fmt('%.17g', now + window), rid)
         local ms = math.ceil(window * 1000)
         if p > 0 then -- live leases: the key has a TTL (every writer sets one), kept if later
           redis.call('PEXPIRE', key, ms, 'GT')
-        else -- none: the ZREMRANGEBYSCORE left no key, the ZADD made it
+        else -- none: there was no key, or the ZREMRANGEBYSCORE left none; the ZADD made it
           redis.call('PEXPIRE', key, ms)
         end
       else -- kind window

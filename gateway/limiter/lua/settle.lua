@@ -25,13 +25,14 @@ local function adjust(key, algo, step, delta, cell)
       local value = fmt('%.17g', new)
       redis.call('SET', key, value, 'PX', math.ceil((new - now) * 1000))
       tats[key] = value
-    else
+    elseif tats[key] then -- a value to drop (none: nothing to write)
       redis.call('DEL', key)
       tats[key] = false
     end
   else -- kind window (code 1), and novelty (code 3) where marked
     local idx = math.floor(now / step)
     local sidx, was, sparse, entries, exists
+    cells() -- cells.lua
     if algo == 3 then -- kind novelty: its header and cells as cells.lua stores them
       sidx, was, sparse, entries, exists = novelty_read(key)
     else
