@@ -249,10 +249,10 @@ if applied > 0 then
   -- unset: it reads as 0): formatted here once, for HSET and the reply alike. A number
   -- equal to the one stored keeps its text, and 0 is '0': no '%.17g' for either (formatting
   -- was most of this step; the stored text is '%.17g' of that very number)
-  local out = {}
+  local out, format = {}, string.format
   for place, value in pairs(put) do
     local text, was = value, before[place]
-    if type(value) == 'number' then
+    if place ~= I_LM then  -- a number (the last member is the one text put holds)
       local stored = read[place]
       if stored == nil and was then stored = tonumber(was) end
       if stored == value and was then
@@ -260,7 +260,7 @@ if applied > 0 then
       elseif value == 0 and 1 / value > 0 then
         text = '0'
       else
-        text = string.format('%.17g', value)
+        text = format('%.17g', value)
       end
     end
     texts[place] = text
