@@ -27,8 +27,9 @@ local a_iat = tonumber(ARGV[4])
 local a_nov = tonumber(ARGV[5])
 local horizon = tonumber(ARGV[6])
 local cap = tonumber(ARGV[7])
-local at = tonumber(ARGV[8])
+local at, at_text = tonumber(ARGV[8]), ARGV[8]
 local STRIDE, HEAD = 30, 8
+local argv = ARGV  -- a local: read ~30 times an observation
 
 -- Every table below is written out (no field name built by concatenation): a string built
 -- at run time is hashed and interned on every call, and building these tables was most of
@@ -153,6 +154,9 @@ local function seen(cur, prev, bit)
   return test(prev, bit)
 end
 local function b(x) if x then return 1 end return 0 end
+-- an increment's number: most are '0.0' or '1.0' (Python's repr), read here without a call
+-- to tonumber (the same doubles)
+local NUMBER = { ['0.0'] = 0, ['1.0'] = 1 }
 
 -- the entity's state, carried from one observation to the next
 local n, last, last_member = num(I_N, 0), num(I_TL, 0), before[I_LM] or ''
@@ -163,26 +167,29 @@ local put = {}  -- place in READ -> the field's new value, written by one HSET
 local topics, topic_order = {}, {}  -- coarse topic -> increment, aggregated
 local applied, with_ids, now = 0, false, tonumber(ARGV[HEAD + 2])
 
-for o = HEAD, #ARGV - 1, STRIDE do
-  local id = ARGV[o + 1]
-  now = tonumber(ARGV[o + 2])
+local cell, cell_prev, skel, skel_prev = KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local exact, exact_prev = KEYS[6], KEYS[7]
+for o = HEAD, #argv - 1, STRIDE do
+  local id = argv[o + 1]
+  now = tonumber(argv[o + 2])
   local fresh = true
   if id ~= '' then
     with_ids = true
-    fresh = redis.call('ZADD', KEYS[11], 'NX', at, id) == 1
+    fresh = redis.call('ZADD', KEYS[11], 'NX', at_text, id) == 1
   end
   if fresh then
     applied = applied + 1
-    local member = ARGV[o + 6]
+    local member = argv[o + 6]
     if n == 0 then
       put[I_T0] = now
       last = now
     end
-    local novel_cell = not seen(KEYS[2], KEYS[3], tonumber(ARGV[o + 3]))
-    local skel_seen = seen(KEYS[4], KEYS[5], tonumber(ARGV[o + 4]))
-    local novel_exact = not seen(KEYS[6], KEYS[7], tonumber(ARGV[o + 5]))
-    local thread = tonumber(ARGV[o + 29])
-    local adopted = thread >= 0 and not (test(KEYS[6], thread) or test(KEYS[7], thread))
+    -- bit numbers go to Redis as sent (whole numbers' text): no number to format back
+    local novel_cell = not seen(cell, cell_prev, argv[o + 3])
+    local skel_seen = seen(skel, skel_prev, argv[o + 4])
+    local novel_exact = not seen(exact, exact_prev, argv[o + 5])
+    local thread = argv[o + 29]
+    local adopted = thread ~= '-1' and not (test(exact, thread) or test(exact_prev, thread))
     local dt = now - last
     local factor = 1.0
     if dt > 0 and half_life > 0 then factor = 2 ^ (-dt / half_life) end
@@ -195,7 +202,8 @@ for o = HEAD, #ARGV - 1, STRIDE do
     -- in the same order, as with a table of increments: the same doubles)
     for i = 1, #SENT do
       local j = SENT[i]
-      counters[j] = counters[j] * factor + tonumber(ARGV[o + 7 + i])
+      local text = argv[o + 7 + i]
+      counters[j] = counters[j] * factor + (NUMBER[text] or tonumber(text))
     end
     counters[C_REQ] = counters[C_REQ] * factor + 1
     counters[C_CELL] = counters[C_CELL] * factor + b(novel_cell)
@@ -203,7 +211,7 @@ for o = HEAD, #ARGV - 1, STRIDE do
     counters[C_TPL] = counters[C_TPL] * factor + b(skel_seen and novel_exact)
     counters[C_SYNC] = counters[C_SYNC] * factor + sync
     -- a multi-turn request (its 'single' increment 0) of a conversation taken over
-    counters[C_ADOPT] = counters[C_ADOPT] * factor + b(adopted and tonumber(ARGV[o + 10]) == 0)
+    counters[C_ADOPT] = counters[C_ADOPT] * factor + b(adopted and tonumber(argv[o + 10]) == 0)
     if n > 0 then
       if k == 0 then
         m = dt
@@ -220,8 +228,8 @@ for o = HEAD, #ARGV - 1, STRIDE do
     local hour = math.floor(now / 3600)
     put[I_HOURS + hour % 24 + 1] = hour
     n, last, last_member = n + 1, now, member
-    local topic = tonumber(ARGV[o + 7])
-    if topic < 0 and adopted then topic = tonumber(ARGV[o + 30]) end
+    local topic = tonumber(argv[o + 7])
+    if topic < 0 and adopted then topic = tonumber(argv[o + 30]) end
     if topic >= 0 then  -- a follow-up (-1) is not a new topic
       if not topics[topic] then
         topics[topic] = 0
@@ -241,10 +249,10 @@ if applied > 0 then
   -- unset: it reads as 0): formatted here once, for HSET and the reply alike. A number
   -- equal to the one stored keeps its text, and 0 is '0': no '%.17g' for either (formatting
   -- was most of this step; the stored text is '%.17g' of that very number)
-  local out = {}
+  local out, format = {}, string.format
   for place, value in pairs(put) do
     local text, was = value, before[place]
-    if type(value) == 'number' then
+    if place ~= I_LM then  -- a number (the last member is the one text put holds)
       local stored = read[place]
       if stored == nil and was then stored = tonumber(was) end
       if stored == value and was then
@@ -252,7 +260,7 @@ if applied > 0 then
       elseif value == 0 and 1 / value > 0 then
         text = '0'
       else
-        text = string.format('%.17g', value)
+        text = format('%.17g', value)
       end
     end
     texts[place] = text
