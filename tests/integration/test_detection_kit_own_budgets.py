@@ -1,13 +1,16 @@
 """The kit's harness knows when an account alone would have been refused: the shipped
 account budgets run in shadow beside the generous ones (``policy.own_budgets``), so that a
-soft cluster's refusal of an account already over its own plan is not counted as harm."""
+soft cluster's refusal of an account already over its own plan is not counted as harm.
+And it keeps no response it has read (a whole-kit run is ~400,000 of them)."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
 import yaml
+from aiohttp import ClientResponse
 
 from gateway.clock import FakeClock
 from loadtest.detection.harness import Harness
@@ -49,3 +52,29 @@ async def test_the_harness_counts_what_the_account_alone_would_be_refused(
     finally:
         await harness.close()
     assert counts == [0.0, 0.0, 1.0]  # the shipped burst of 2: the third is over the plan
+
+
+async def test_the_harness_keeps_no_response_it_has_read(tmp_path: Path) -> None:
+    """A whole-kit run sends ~400,000 requests through one harness: a response kept after it
+    was read (aiohttp's TestClient keeps every one it made until it closes) grew the run to
+    ~14 GB resident."""
+    policy = tmp_path / "policies" / "evaluation.yaml"
+    policy.parent.mkdir()
+    policy.write_text(yaml.safe_dump(evaluation_document(SHIPPED)), encoding="utf-8")
+    clock = FakeClock(1_767_225_600.0)
+    harness = Harness(policy, tmp_path, "memory://", clock)
+    account = Account("solo", "casual_chat", "benign", 1, "10.0.0.1", tier="free")
+    await harness.start([account])
+    try:
+        before = _responses_alive()
+        for i in range(30):
+            await harness.send("solo", Request(chat([f"question {i}"])))
+            clock.advance(1.0)
+        gc.collect()
+        assert _responses_alive() - before < 5
+    finally:
+        await harness.close()
+
+
+def _responses_alive() -> int:
+    return sum(isinstance(o, ClientResponse) for o in gc.get_objects())
