@@ -6,6 +6,8 @@ And it keeps no response it has read (a whole-kit run is ~400,000 of them)."""
 from __future__ import annotations
 
 import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,22 +37,13 @@ def test_the_evaluation_policy_shadows_the_shipped_account_budgets() -> None:
 async def test_the_harness_counts_what_the_account_alone_would_be_refused(
     tmp_path: Path,
 ) -> None:
-    policy = tmp_path / "policies" / "evaluation.yaml"
-    policy.parent.mkdir()
-    policy.write_text(yaml.safe_dump(evaluation_document(SHIPPED)), encoding="utf-8")
-    clock = FakeClock(1_767_225_600.0)
-    harness = Harness(policy, tmp_path, "memory://", clock)
-    account = Account("solo", "casual_chat", "benign", 1, "10.0.0.1", tier="free")
-    await harness.start([account])
-    try:
+    async with _solo_harness(tmp_path) as (harness, clock):
         counts = []
         for i in range(3):
             out = await harness.send("solo", Request(chat([f"question {i}"])))
             assert out.status == 200  # the generous budgets admit all three
             counts.append(harness.own_refusals())
             clock.advance(1.0)
-    finally:
-        await harness.close()
     assert counts == [0.0, 0.0, 1.0]  # the shipped burst of 2: the third is over the plan
 
 
@@ -58,20 +51,26 @@ async def test_the_harness_keeps_no_response_it_has_read(tmp_path: Path) -> None
     """A whole-kit run sends ~400,000 requests through one harness: a response kept after it
     was read (aiohttp's TestClient keeps every one it made until it closes) grew the run to
     ~14 GB resident."""
-    policy = tmp_path / "policies" / "evaluation.yaml"
-    policy.parent.mkdir()
-    policy.write_text(yaml.safe_dump(evaluation_document(SHIPPED)), encoding="utf-8")
-    clock = FakeClock(1_767_225_600.0)
-    harness = Harness(policy, tmp_path, "memory://", clock)
-    account = Account("solo", "casual_chat", "benign", 1, "10.0.0.1", tier="free")
-    await harness.start([account])
-    try:
+    async with _solo_harness(tmp_path) as (harness, clock):
         before = _responses_alive()
         for i in range(30):
             await harness.send("solo", Request(chat([f"question {i}"])))
             clock.advance(1.0)
         gc.collect()
         assert _responses_alive() - before < 5
+
+
+@asynccontextmanager
+async def _solo_harness(tmp_path: Path) -> AsyncIterator[tuple[Harness, FakeClock]]:
+    """The kit's harness on the evaluation policy with one free-tier account, ``solo``."""
+    policy = tmp_path / "policies" / "evaluation.yaml"
+    policy.parent.mkdir()
+    policy.write_text(yaml.safe_dump(evaluation_document(SHIPPED)), encoding="utf-8")
+    clock = FakeClock(1_767_225_600.0)
+    harness = Harness(policy, tmp_path, "memory://", clock)
+    await harness.start([Account("solo", "casual_chat", "benign", 1, "10.0.0.1", tier="free")])
+    try:
+        yield harness, clock
     finally:
         await harness.close()
 
