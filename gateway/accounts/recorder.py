@@ -10,6 +10,7 @@ from __future__ import annotations
 from gateway.accounts.seen import SeenStore
 from gateway.background.tasks import Background
 from gateway.clock import Clock
+from gateway.memo import BoundedMemo
 from gateway.proxy.context import RequestContext
 from gateway.proxy.pipeline import Finalizer
 
@@ -35,7 +36,7 @@ class SeenRecorder:
         self._clock = clock
         self._background = background
         self._refresh = refresh
-        self._written: dict[str, tuple[str, float]] = {}
+        self._written: BoundedMemo[str, tuple[str, float]] = BoundedMemo(_REMEMBER)
 
     def finish(self, ctx: RequestContext) -> None:
         try:
@@ -50,7 +51,5 @@ class SeenRecorder:
         last = self._written.get(account)
         if last is not None and last[0] == tier and now - last[1] < self._refresh:
             return
-        if len(self._written) >= _REMEMBER:
-            self._written.clear()
-        self._written[account] = (tier, now)
+        self._written.put(account, (tier, now))
         self._background.spawn(self._store.touch(account, tier, now), "seen")

@@ -27,6 +27,7 @@ from gateway.auth.keys_file import (
     write_records,
 )
 from gateway.clock import Clock, SystemClock
+from gateway.memo import BoundedMemo
 
 KEY_PREFIX = "dgk_"
 KEY_BYTES = 32
@@ -102,7 +103,7 @@ class KeyStore:
         self._index: dict[str, tuple[KeyRecord, ...]] = {}
         self._algs: tuple[HashAlg, ...] = ()
         self._records: tuple[KeyRecord, ...] = ()
-        self._verified: dict[str, KeyRecord] = {}
+        self._verified: BoundedMemo[str, KeyRecord] = BoundedMemo(_VERIFIED_MAX)
         self._install(tuple(records))
 
     @classmethod
@@ -134,7 +135,7 @@ class KeyStore:
         self._index = {k: tuple(v) for k, v in index.items()}
         self._algs = tuple(sorted(algs))
         self._records = records
-        self._verified = {}
+        self._verified.clear()
 
     def lookup(self, key: str) -> KeyRecord | None:
         """The enabled record whose hash matches ``key``, else None."""
@@ -152,10 +153,7 @@ class KeyStore:
                 if hmac.compare_digest(rec.hash, digest):
                     if rec.disabled:
                         return None
-                    if len(self._verified) >= _VERIFIED_MAX:
-                        self._verified.clear()
-                    self._verified[key] = rec
-                    return rec
+                    return self._verified.put(key, rec)
         return None
 
     def maybe_reload(self) -> bool:

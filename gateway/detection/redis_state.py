@@ -47,6 +47,7 @@ from gateway.detection.types import (
     Pin,
     ScoreState,
 )
+from gateway.memo import BoundedMemo
 from gateway.model import Level
 from gateway.redis.batch import run_batch
 from gateway.redis.client import RedisClient
@@ -117,7 +118,7 @@ class RedisStateStore:
         self._keys = keys
         scripts = ScriptRegistry("gateway.detection", ("observe", "fanout"))
         self._observe, self._fanout = scripts["observe"], scripts["fanout"]
-        self._entity_keys: dict[tuple[str, int], list[str]] = {}
+        self._entity_keys: BoundedMemo[tuple[str, int], list[str]] = BoundedMemo(_KEY_CACHE)
         self.coactivity = RedisCoActivity(redis, keys)  # episodes and meetings (synchrony)
         self.stacks = RedisStacks(redis, keys)  # recent client stacks (stack churn)
         self.newcomers = RedisNewcomers(redis, keys)  # newcomer records and cohorts
@@ -140,9 +141,7 @@ class RedisStateStore:
                 self._key(entity, "topics", str(epoch - 1)),
                 self._key(entity, "ids"),
             ]
-            if len(self._entity_keys) >= _KEY_CACHE:
-                self._entity_keys.clear()
-            self._entity_keys[(entity, epoch)] = found
+            self._entity_keys.put((entity, epoch), found)
         return found
 
     def _observe_call(self, batch: EntityBatch, at: float) -> tuple[Any, ...]:

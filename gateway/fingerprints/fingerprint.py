@@ -43,6 +43,7 @@ from gateway.fingerprints.request import (
 from gateway.fingerprints.simhash import bands, ngram_simhash
 from gateway.fingerprints.skeleton import Skeleton, Skeletonizer
 from gateway.fingerprints.tokens import exact_of
+from gateway.memo import BoundedMemo
 from gateway.model import BudgetPrint, Fingerprint, RequestFeatures
 
 SYSTEM_LEXICON_CHARS = 4_000
@@ -93,7 +94,7 @@ class Fingerprinter:
         )
         # every Skeletonizer hashes alike, so the default embedder reuses our skeleton
         self._fast = isinstance(self.embedder, HashedNgramEmbedder)
-        self._systems: dict[str, tuple[int, Elicitation]] = {}
+        self._systems: BoundedMemo[str, tuple[int, Elicitation]] = BoundedMemo(SYSTEMS_REMEMBERED)
         # compile the passes of the cell and the SimHash now, not mid-request
         ngram_simhash(self.skeleton_of("a b").hashes)
         self.cell_of("a: b c\nd")
@@ -282,9 +283,7 @@ class Fingerprinter:
         if found is None:
             found = (system_hash(system), self.lexicon.score(system[:SYSTEM_LEXICON_CHARS]))
             if len(system) <= SYSTEM_MEMO_CHARS:
-                if len(self._systems) >= SYSTEMS_REMEMBERED:
-                    self._systems.clear()
-                self._systems[system] = found
+                self._systems.put(system, found)
         return found
 
     def _frame_print(

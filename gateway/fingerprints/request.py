@@ -41,6 +41,7 @@ from gateway.fingerprints.estimate import (
 from gateway.fingerprints.image import image_digest, is_image
 from gateway.fingerprints.opener import first_ask, opener_exchanges
 from gateway.fingerprints.value import asks_reasoning, resamples, trace_schema, worked_history
+from gateway.memo import BoundedMemo
 from gateway.model import RequestFeatures
 
 MAX_MESSAGES = 2_000  # messages looked at (from the end); the rest are estimated by count
@@ -296,10 +297,11 @@ def request_features(
 # shared instance, remembered for the FEATURES_REMEMBERED latest shapes (then all
 # forgotten) whose model name is at most MODEL_CHARS long (the memory stays bounded
 # whatever a client sends). A frozen dataclass costs more to build than to look up; the
-# sighting codec encodes a shared instance once (gateway.sightings.codec).
+# sighting codec encodes a shared instance once (gateway.sightings.codec). A module global:
+# request_features is a plain function with callers outside any one owner object.
 FEATURES_REMEMBERED = 4_096
 MODEL_CHARS = 128
-_FEATURES: dict[tuple[object, ...], RequestFeatures] = {}
+_FEATURES: BoundedMemo[tuple[object, ...], RequestFeatures] = BoundedMemo(FEATURES_REMEMBERED)
 
 
 def _interned(values: tuple[object, ...]) -> RequestFeatures:
@@ -309,9 +311,7 @@ def _interned(values: tuple[object, ...]) -> RequestFeatures:
     if found is None:
         found = RequestFeatures(*values)  # type: ignore[arg-type]
         if len(values[1]) <= MODEL_CHARS:  # type: ignore[arg-type]
-            if len(_FEATURES) >= FEATURES_REMEMBERED:
-                _FEATURES.clear()
-            _FEATURES[values] = found
+            _FEATURES.put(values, found)
     return found
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from gateway.budgets.arithmetic import INF
 from gateway.budgets.kind import Adjustment
 from gateway.budgets.registry import KINDS
+from gateway.memo import BoundedMemo
 from gateway.model import BudgetSpec, BudgetState, Charge, Settlement
 
 ALGORITHM_CODES = {name: kind.code for name, kind in KINDS.items()}
@@ -22,10 +23,9 @@ class SpecCodec:
     """Bounded cache of each budget's encoded static fields."""
 
     def __init__(self, size: int = 16384) -> None:
-        self._size = size
         # by identity: hashing a frozen dataclass hashes every field, on every lookup; the
         # planner hands out the same spec objects request after request
-        self._cache: dict[int, tuple[BudgetSpec, str]] = {}
+        self._cache: BoundedMemo[int, tuple[BudgetSpec, str]] = BoundedMemo(size)
 
     def static(self, spec: BudgetSpec) -> str:
         """``"code,limit,window,interval,"`` (novelty: its repeat cost follows as the cost)."""
@@ -33,9 +33,7 @@ class SpecCodec:
         if found is not None and found[0] is spec:
             return found[1]
         encoded = KINDS[spec.algorithm].static_args(spec)
-        if len(self._cache) >= self._size:
-            self._cache.clear()
-        self._cache[id(spec)] = (spec, encoded)
+        self._cache.put(id(spec), (spec, encoded))
         return encoded
 
     def acquire_args(

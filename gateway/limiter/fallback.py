@@ -45,6 +45,7 @@ from gateway.budgets.registry import KINDS
 from gateway.clock import Clock
 from gateway.limiter.admission import is_throttled, level_refuses, to_level, validate
 from gateway.limiter.seeds import LastSeen, share
+from gateway.memo import BoundedMemo
 from gateway.model import (
     AcquireRequest,
     AcquireResult,
@@ -64,7 +65,9 @@ class FallbackLimiter:
         self._seen = seen
         self._storage = MemoryStorage()
         self._windows = FixedWindowRateLimiter(self._storage)
-        self._items: dict[BudgetSpec, tuple[RateLimitItem, str]] = {}  # and its storage key
+        self._items: BoundedMemo[BudgetSpec, tuple[RateLimitItem, str]] = BoundedMemo(
+            _TRACKED
+        )  # and its storage key
         self._seeded: OrderedDict[str, None] = OrderedDict()
         self._admitted: OrderedDict[str, None] = OrderedDict()  # request ids, for settle
 
@@ -87,9 +90,7 @@ class FallbackLimiter:
             amount = max(1, share(spec.limit, self._replicas))
             seconds = KINDS[spec.algorithm].fallback_seconds(spec, amount, self._replicas)
             item = parse(f"{amount}/{max(1, math.ceil(seconds))} second")
-            if len(self._items) >= _TRACKED:
-                self._items.clear()
-            found = self._items[spec] = (item, item.key_for(spec.key))
+            found = self._items.put(spec, (item, item.key_for(spec.key)))
         return found
 
     def acquire(self, request: AcquireRequest, *, commit: bool = True) -> AcquireResult:

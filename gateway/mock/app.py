@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.memo import BoundedMemo
 from gateway.mock import bodies, catalog
 from gateway.mock.config import MAX_HANG_SECONDS, MockConfig, RequestHooks
 from gateway.mock.params import BadRequest, CompletionParams
@@ -81,7 +82,9 @@ class MockUpstream:
         self._ids = itertools.count(1)
         self._tag = f"{config.seed & 0xFFFFFF:06x}"
         self._headers = upstream_headers(config.seed)
-        self._cache: dict[tuple[bytes, RequestHooks, bool], _Prepared] = {}
+        self._cache: BoundedMemo[tuple[bytes, RequestHooks, bool], _Prepared] = BoundedMemo(
+            _CACHE_SIZE
+        )
 
     def _next_id(self, prefix: str) -> str:
         return f"{prefix}-mock{self._tag}{next(self._ids):012x}"
@@ -162,9 +165,7 @@ class MockUpstream:
             else:
                 prepared = _Prepared(bodies.completion_template(chat, params.model, answer), None)
             if len(raw) <= _CACHE_BODY_MAX:
-                if len(self._cache) >= _CACHE_SIZE:
-                    self._cache.clear()
-                self._cache[key] = prepared
+                self._cache.put(key, prepared)
         return prepared
 
     async def _complete(

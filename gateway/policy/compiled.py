@@ -24,6 +24,7 @@ from typing import Any, Literal, TypeVar
 
 from gateway.budgets.sections import Budgets
 from gateway.detection.config import DetectionPolicy
+from gateway.memo import BoundedMemo
 from gateway.policy.resolve import BudgetTemplate, resolve
 from gateway.policy.schema import Policy
 
@@ -59,7 +60,7 @@ class CompiledPolicy:
         self._cells = any(b.diversity is not None for b in budget_sections(policy))
         self._links = clusters.enabled and "template" in clusters.link_on.soft
         self._tiers = {tier: _tier(policy, tier, self._cells, self._links) for tier in policy.tiers}
-        self._memo: dict[tuple[Any, ...], Any] = {}
+        self._memo: BoundedMemo[tuple[Any, ...], Any] = BoundedMemo(MEMO_SIZE)
 
     def tier(self, tier: str) -> TierPolicy:
         """The compiled tier (``tier`` is an effective tier; another name gets the policy
@@ -115,13 +116,9 @@ class CompiledPolicy:
 
     def memo(self, key: tuple[Any, ...], build: Callable[[], T]) -> T:
         """``build()`` once per ``key`` in this version (bounded: starts over when full)."""
-        memo = self._memo
-        found = memo.get(key)
+        found = self._memo.get(key)  # not get_or_build: a hit here is one dict lookup
         if found is None:
-            found = build()
-            if len(memo) >= MEMO_SIZE:
-                memo.clear()
-            memo[key] = found
+            found = self._memo.put(key, build())
         return found  # type: ignore[no-any-return]
 
 

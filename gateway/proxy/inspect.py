@@ -24,6 +24,7 @@ from gateway.fingerprints.fingerprint import BudgetPart
 from gateway.fingerprints.hashing import stable_hash64
 from gateway.fingerprints.request import PromptParts, prompt_parts
 from gateway.fingerprints.skeleton import Skeleton
+from gateway.memo import BoundedMemo
 from gateway.model import Fingerprint, Identity, RequestFeatures
 from gateway.policy.loader import LoadedPolicy
 from gateway.proxy.context import RequestContext
@@ -110,15 +111,14 @@ def client_stack(headers: Mapping[str, str]) -> int:
     if found is None:  # a client's stack recurs: hashed once, remembered (short ones)
         found = stable_hash64("\x1f".join(key), b"dg-client-stack") or 1
         if len(agent) + len(lang) + len(version) <= _STACK_CHARS:
-            if len(_STACKS) >= _STACKS_REMEMBERED:
-                _STACKS.clear()
-            _STACKS[key] = found
+            _STACKS.put(key, found)
     return found
 
 
 _STACKS_REMEMBERED = 4_096  # client stacks whose hash is kept (then forgotten all at once)
 _STACK_CHARS = 256  # longer header values are hashed every time, never kept
-_STACKS: dict[tuple[str, str, str], int] = {}
+# a module global: client_stack is a plain function (tests and the proxy call it), no owner
+_STACKS: BoundedMemo[tuple[str, str, str], int] = BoundedMemo(_STACKS_REMEMBERED)
 
 
 class DetectionPrints:

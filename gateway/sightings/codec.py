@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import orjson
 
 from gateway.detection.batch import Sighting
+from gateway.memo import BoundedMemo
 from gateway.model import Fingerprint, Identity, RequestFeatures
 
 VERSION = 1
@@ -47,7 +48,9 @@ class _Fields:
 
     def __init__(self, cls: type[Any], *, memo: bool = False) -> None:
         self.cls = cls
-        self._memo: dict[int, tuple[Any, dict[str, Any]]] | None = {} if memo else None
+        self._memo: BoundedMemo[int, tuple[Any, dict[str, Any]]] | None = (
+            BoundedMemo(_MEMO) if memo else None
+        )
         hints = typing.get_type_hints(cls)
         self.names = tuple(f.name for f in dataclasses.fields(cls))
         self.defaults: dict[str, Any] = {}
@@ -83,9 +86,7 @@ class _Fields:
                 continue
             out[name] = dict(field_value) if mapping else field_value
         if memo is not None and _short(out):
-            if len(memo) >= _MEMO:
-                memo.clear()
-            memo[id(value)] = (value, out)
+            memo.put(id(value), (value, out))
         return out
 
     def decode(self, raw: object) -> Any:

@@ -23,6 +23,7 @@ from typing import Protocol
 from gateway.auth.client_ip import ip_prefix
 from gateway.clusters.config import ClustersPolicy
 from gateway.detection.batch import Sighting
+from gateway.memo import BoundedMemo
 from gateway.model import Fingerprint, Identity, RequestFeatures
 from gateway.sightings.codec import SightingCodec
 
@@ -72,7 +73,9 @@ class SightingObserver:
         self._key = key
         self._wanted = wanted
         self._codec = SightingCodec()
-        self._concealed: dict[tuple[object, ...], Identity] = {}  # callers seen lately
+        self._concealed: BoundedMemo[tuple[object, ...], Identity] = BoundedMemo(
+            _REMEMBERED
+        )  # callers seen lately
 
     def submit(
         self,
@@ -104,9 +107,7 @@ class SightingObserver:
             key += tuple(sorted(identity.attrs.items()))
         found = self._concealed.get(key)
         if found is None:
-            if len(self._concealed) >= _REMEMBERED:
-                self._concealed.clear()
-            found = self._concealed[key] = conceal(identity, self._key)
+            found = self._concealed.put(key, conceal(identity, self._key))
         return found
 
     async def drain(self) -> None:
