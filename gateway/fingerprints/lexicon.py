@@ -6,7 +6,9 @@ identifiers such as ``"en.step_by_step"`` (never prompt text).
 
 Cost is bounded: a bitmap over token hashes finds the anchor words of the terms (one
 vectorised lookup); a term's regex then runs only on a normalised window around each of its
-anchors (on the whole text when an anchor occurs more than ``MAX_WINDOWS`` times). A lexicon
+anchors (on the whole text when an anchor occurs more than ``MAX_WINDOWS`` times), and not
+at all on a window or text that holds none of the term's ``needs`` (substrings every match
+contains, so the result is the same: only the search is saved). A lexicon
 built with ``whole_text=False`` reads only anchors within ``EDGE`` characters of the text's
 start or end (an instruction opens or closes a prompt), at most the first and last
 ``MAX_WINDOWS // 2`` of them, never the whole text: its cost stays bounded whatever the
@@ -51,6 +53,12 @@ def _fold(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+def _needed(text: str, needs: tuple[str, ...]) -> bool:
+    """Whether a casefolded text holds one of a term's ``needs`` (no needs: yes). The needs
+    hold no whitespace, so the raw window's casefold holds one exactly when its fold does."""
+    return not needs or any(n in text for n in needs)
+
+
 def _window(tokens: Tokens, token: int, width: int = WINDOW) -> slice:
     """The characters within ``width`` of one token."""
     return slice(max(int(tokens.starts[token]) - width, 0), int(tokens.ends[token]) + width)
@@ -84,6 +92,7 @@ class Lexicon:
         self.whole_text = whole_text
         self.window = window
         self._patterns = tuple(re.compile(t.pattern) for t in terms)
+        self._needs = tuple(t.needs for t in terms)
         self._weights = {t.id: t.weight for t in terms}
         owners: dict[int, list[int]] = {}
         for i, term in enumerate(terms):
@@ -112,24 +121,32 @@ class Lexicon:
         the order of their anchors' first tokens; ``folded`` caches the whole folded text."""
         text = tokens.text
         for term, toks in self._anchored(tokens.hashes).items():
-            pattern = self._patterns[term]
+            pattern, needs = self._patterns[term], self._needs[term]
             if not self.whole_text:  # an ask opens or closes the text
                 toks = self._edges(tokens, toks)
             if len(toks) > MAX_WINDOWS:
                 if not folded:
                     folded.append(_fold(text))
-                found = toks[0] if pattern.search(folded[0]) else -1
+                whole = folded[0]
+                found = toks[0] if _needed(whole, needs) and pattern.search(whole) else -1
             else:
-                found = next(
-                    (
-                        t
-                        for t in toks
-                        if pattern.search(_fold(text[_window(tokens, t, self.window)]))
-                    ),
-                    -1,
-                )
+                found = self._first_match(tokens, toks, pattern, needs)
             if found >= 0:
                 yield term, found
+
+    def _first_match(
+        self, tokens: Tokens, toks: list[int], pattern: re.Pattern[str], needs: tuple[str, ...]
+    ) -> int:
+        """The first of these anchors whose window the pattern matches (-1: none); a window
+        holding none of ``needs`` is neither folded nor searched."""
+        text = tokens.text
+        for t in toks:
+            window = text[_window(tokens, t, self.window)]
+            if needs and not _needed(window.casefold(), needs):
+                continue
+            if pattern.search(_fold(window)):
+                return t
+        return -1
 
     @staticmethod
     def _edges(tokens: Tokens, toks: list[int]) -> list[int]:

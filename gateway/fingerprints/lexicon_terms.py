@@ -20,6 +20,9 @@ class Term:
     anchors: tuple[str, ...]
     pattern: str
     literal: str = ""  # alternatively to anchors: a substring that must occur
+    # substrings (casefolded, no whitespace) at least one of which every match of the
+    # pattern contains: a text with none of them is not searched (empty: no such check)
+    needs: tuple[str, ...] = ()
 
 
 def alt(*options: str) -> str:

@@ -46,9 +46,15 @@ _ITEMS = alt(
     "prompts?", "variations?", "variants?", "puzzles?", "items?", "samples?", "versions?",
     "scenarios?", "word problems?", "test cases?", "q&a pairs?", "qa pairs?",
 )  # fmt: skip
-_CANDIDATES = alt(
+_CANDIDATE_WORDS = (
     "answers", "candidates", "labels", "options", "guesses", "choices", "classes",
     "categories", "interpretations", "hypotheses", "predictions", "outcomes",
+)  # fmt: skip
+_CANDIDATES = alt(*_CANDIDATE_WORDS)
+# what every one of _ITEMS contains (a Term's ``needs``: no match without one of them)
+_ITEM_STEMS = (
+    "problem", "question", "exercise", "task", "example", "instruction", "prompt", "variation",
+    "variant", "puzzle", "item", "sample", "version", "scenario", "case", "pair",
 )  # fmt: skip
 _LIKELIHOOD = alt(
     r"probabilit(?:y|ies)", r"confiden(?:ce|t)", r"likelihoods?", "how likely", "how sure",
@@ -62,7 +68,7 @@ EN: tuple[Term, ...] = (
          ("write", "create", "generate", "make", "produce", "come", "design", "compose",
           "invent", "draft", "give", "synthesise", "synthesize", "construct"),
          r"\b" + _MAKE + r" (?:\w+ ){0,2}?" + alt(_COUNT, _QUALITY) + r" (?:\w+ ){0,3}?"
-         + _ITEMS + r"\b"),
+         + _ITEMS + r"\b", needs=_ITEM_STEMS),
     Term("en.with_solutions", "synth", 0.3, ("solution", "solutions", "answers", "solve"),
          r"\b(?:each|every|all|them|one) (?:\w+ ){0,3}?(?:with|and) (?:its |their |a |the )?"
          r"(?:full |complete |worked |model |step-by-step |detailed )?(?:solutions?|answers?)\b"
@@ -76,7 +82,7 @@ EN: tuple[Term, ...] = (
          ("probability", "probabilities", "confidence", "confident", "likelihood", "likely",
           "sure", "percentages", "percentage", "percent"),
          r"\b" + _CANDIDATES + r"\b.{0,100}?" + _LIKELIHOOD + "|" + _LIKELIHOOD
-         + r".{0,100}?\b" + _CANDIDATES + r"\b"),
+         + r".{0,100}?\b" + _CANDIDATES + r"\b", needs=_CANDIDATE_WORDS),
     Term("en.distribution_over", "soft", 0.5, ("distribution", "calibrated", "verbalized",
                                                 "verbalised"),
          r"\bprobability distribution (?:over|across|for)\b|\bcalibrated (?:probabilit|confiden)"
@@ -88,7 +94,8 @@ EN: tuple[Term, ...] = (
          + alt("returns", "computes", "calculates", "prints", "print", "solves", "outputs")
          + r" (?:\w+ ){0,2}?(?:answer|result|solution)\b"
          r"|\b(?:translate|turn|convert) (?:this|it|the (?:problem|question|task)) into "
-         r"(?:python|code|a program)\b|\banswer with (?:a |only )?(?:\w+ )?(?:python|code)\b"),
+         r"(?:python|code|a program)\b|\banswer with (?:a |only )?(?:\w+ )?(?:python|code)\b",
+         needs=("answer", "result", "solution", "into")),
     # Not "comment every line" on its own: commented code is what a code assistant's users
     # ask for all day (an IDE plugin's "comment each step"); the program-of-thought product is
     # code that computes a task's answer, read by the terms around this one.
@@ -110,7 +117,8 @@ EN: tuple[Term, ...] = (
          r"(?: correctly)?\b|\bredo it correctly\b"),
     Term("en.step_labels", "critique", 0.6, ("step", "steps", "label", "first"),
          r"\b(?:label|mark|rate|classify) (?:each|every) step\b|\bfirst (?:incorrect|wrong|"
-         r"erroneous) step\b|\beach step (?:as )?(?:correct|right) or (?:incorrect|wrong)\b"),
+         r"erroneous) step\b|\beach step (?:as )?(?:correct|right) or (?:incorrect|wrong)\b",
+         needs=("step",)),
 )  # fmt: skip
 
 OTHER: tuple[Term, ...] = (
