@@ -54,7 +54,8 @@ def stream(calls: int, accounts: int, most: int, seed: int = 11) -> list[tuple[A
     keys = KeyBuilder("bp")
     shards = [keys.cluster_pairs(n) for n in range(PAIR_SHARDS)]
     names = [f"acct{i:03d}" for i in range(accounts)]
-    now, named, out = 1_700_000_000.0, 0, []
+    now, named = 1_700_000_000.0, 0
+    out: list[tuple[Any, ...]] = []
     while len(out) < calls:
         account, notes = rng.choice(names), []
         for _ in range(rng.randint(1, 8)):

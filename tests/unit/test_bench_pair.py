@@ -1,12 +1,15 @@
-"""loadtest.bench_pair and loadtest.redis_profile: the scripts they name or send are the
-ones the gateway registers, and bench_pair's stream is the real caller's, seeded, with the
-cases pair.lua branches on."""
+"""loadtest.bench_pair, bench_meet and redis_profile: the scripts they name or send are the
+ones the gateway registers, and the streams are seeded and laid out as the scripts read
+them."""
 
 from __future__ import annotations
 
 from gateway.clusters.observations_redis import RedisObservations
+from gateway.detection.coactivity import MAX_PARTNERS
 from gateway.detection.coactivity_redis import RedisCoActivity
 from gateway.redis.keys import KeyBuilder
+from loadtest.bench_meet import meet_text
+from loadtest.bench_meet import stream as meet_stream
 from loadtest.bench_pair import pair_text, stream
 from loadtest.redis_profile import script_names
 
@@ -47,3 +50,19 @@ def test_the_stream_is_seeded_and_laid_out_as_pair_lua_reads_it() -> None:
         assert at == len(argv)
     assert needs == {1, 3} and hot > 0
     assert len(sightings) > len(set(sightings))  # sightings delivered again
+
+
+def test_bench_meet_sends_the_registered_script_and_the_callers_layout() -> None:
+    co = RedisCoActivity(None, KeyBuilder("t"))  # type: ignore[arg-type]
+    assert meet_text(None) == co._meet.text
+    assert meet_text("HEAD").startswith("-- Prelude of the co-activity scripts")
+    calls = meet_stream(200, 150, 8, 2.0)
+    assert calls == meet_stream(200, 150, 8, 2.0) != meet_stream(200, 150, 8, 2.0, seed=6)
+    for call in calls:
+        argv, at = call[2:], 0
+        while at < len(argv):
+            assert float(argv[at]) - float(argv[at + 1]) == 3600.0
+            met = argv[at + 5 : at + 5 + argv[at + 4]]
+            assert argv[at + 3] == MAX_PARTNERS and met and call[1][3:] not in met
+            at += 5 + len(met)
+        assert at == len(argv)
