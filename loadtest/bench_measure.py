@@ -165,6 +165,7 @@ class Bench:
         if redis is not None and r0 is not None:
             r1 = redis.snapshot()
             result.redis = RedisCounters.delta(r0.commands, r1.commands)
+            result.redis_usec = RedisCounters.delta(r0.usec, r1.usec)
             result.redis_reads = reads - r0.reads - 2  # the INFO calls in between
             result.worker_round_trips = worker_writes
             result.redis_cpu_s = r1.cpu_s - r0.cpu_s

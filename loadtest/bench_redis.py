@@ -14,6 +14,7 @@ from typing import Any
 @dataclass(frozen=True)
 class RedisSnapshot:
     commands: dict[str, int]  # command -> calls
+    usec: dict[str, int]  # command -> µs the server spent executing it (scripts: with theirs)
     reads: int  # read events: about one per client round trip
     cpu_s: float  # used_cpu_sys + used_cpu_user of the server (main thread and others)
 
@@ -30,12 +31,10 @@ class RedisCounters:
 
     def snapshot(self) -> RedisSnapshot:
         stats: dict[str, Any] = self.client.info("commandstats")
-        commands = {
-            name.removeprefix("cmdstat_"): int(v["calls"])
-            for name, v in stats.items()
-            if name != "cmdstat_info"
-        }
-        return RedisSnapshot(commands, self.reads(), self.cpu())
+        kept = {n.removeprefix("cmdstat_"): v for n, v in stats.items() if n != "cmdstat_info"}
+        commands = {name: int(v["calls"]) for name, v in kept.items()}
+        usec = {name: int(v["usec"]) for name, v in kept.items()}
+        return RedisSnapshot(commands, usec, self.reads(), self.cpu())
 
     def reads(self) -> int:
         """Read events the server processed (``INFO stats``): one per client write it

@@ -59,6 +59,7 @@ class Result:
     proxy_cpu_s: float | None  # the proxy process (None: no proxy in front of the mock)
     mock_cpu_s: float
     redis: dict[str, int] | None = field(default=None)  # command -> calls during the run
+    redis_usec: dict[str, int] | None = None  # command -> µs Redis spent executing it
     redis_reads: int | None = None  # read events of the server: ~ round trips
     worker_round_trips: int | None = None  # of the detect workers (their write calls)
     redis_cpu_s: float | None = None  # the server's CPU during the run (and the drain)
@@ -127,6 +128,7 @@ class Result:
             "redis_round_trips_per_req": self.round_trips_per_request(),
             "redis_round_trips_per_req_with_workers": self.round_trips_per_request(workers=True),
             "redis_commands": self.redis,
+            "redis_commands_usec": self.redis_usec,
             "background_dropped": self.background_dropped,
             "worker_cpu_us_per_sighting": detect.cpu_per_sighting_us() if detect else None,
             "sightings_applied": detect.applied if detect else None,
@@ -165,12 +167,8 @@ def merge_rounds(rounds: list[Result]) -> Result:
         "p99_ms": statistics.median(float(r.load["p99_ms"]) for r in rounds),
         "rounds": len(rounds),
     }
-    redis: dict[str, int] | None = None
-    if all(r.redis is not None for r in rounds):
-        redis = {}
-        for r in rounds:
-            for k, v in (r.redis or {}).items():
-                redis[k] = redis.get(k, 0) + v
+    redis = _sum_counts([r.redis for r in rounds])
+    redis_usec = _sum_counts([r.redis_usec for r in rounds])
     sides = [r.detect for r in rounds if r.detect is not None]
     return Result(
         name=first.name,
@@ -179,12 +177,23 @@ def merge_rounds(rounds: list[Result]) -> Result:
         proxy_cpu_s=_sum_or_none([r.proxy_cpu_s for r in rounds]),
         mock_cpu_s=sum(r.mock_cpu_s for r in rounds),
         redis=redis,
+        redis_usec=redis_usec,
         redis_reads=_sum_or_none([r.redis_reads for r in rounds]),
         worker_round_trips=_sum_or_none([r.worker_round_trips for r in rounds]),
         redis_cpu_s=_sum_or_none([r.redis_cpu_s for r in rounds]),
         background_dropped=sum(r.background_dropped for r in rounds),
         detect=DetectSide.merge(sides) if len(sides) == len(rounds) else None,
     )
+
+
+def _sum_counts(counts: list[dict[str, int] | None]) -> dict[str, int] | None:
+    if any(c is None for c in counts):
+        return None
+    out: dict[str, int] = {}
+    for c in counts:
+        for k, v in (c or {}).items():
+            out[k] = out.get(k, 0) + v
+    return out
 
 
 def _num(value: float | None, digits: int = 0) -> str:
@@ -285,7 +294,29 @@ def render_table(results: list[Result], shared_redis: bool = False) -> list[str]
             )
     for r in results:
         if r.redis and not r.stream and r.requests:
-            top = sorted(r.redis.items(), key=lambda kv: -kv[1])[:8]
-            shown = ", ".join(f"{k} {v / r.requests:.2f}" for k, v in top)
-            out.append(f"  redis per request, {r.name}: {shown}")
+            out.extend(command_table(r))
+    return out
+
+
+def command_table(r: Result, most: int = 14) -> list[str]:
+    """Per command, calls and µs of Redis execution per request (``INFO commandstats``),
+    dearest first. A script's µs include the commands it runs, which are also listed on their
+    own: the rows overlap, and their sum is not the server's CPU (that adds reading, parsing
+    and replying). Which script an EVALSHA ran: ``python -m loadtest.redis_profile``."""
+    calls, usec = r.redis or {}, r.redis_usec or {}
+    names = sorted(calls, key=lambda k: (-usec.get(k, 0), -calls[k]))
+    out = [f"  Redis per request, {r.name} (µs: execution, a script's with its commands)"]
+    out.append(f"    {'command':<22}{'calls/req':>10}{'µs/req':>9}{'µs/call':>9}")
+    for name in names[:most]:
+        n, spent = calls[name], usec.get(name, 0)
+        out.append(
+            f"    {name:<22}{n / r.requests:>10.2f}{spent / r.requests:>9.1f}{spent / n:>9.2f}"
+        )
+    rest = names[most:]
+    if rest:
+        n = sum(calls[k] for k in rest)
+        spent = sum(usec.get(k, 0) for k in rest)
+        out.append(
+            f"    {f'{len(rest)} others':<22}{n / r.requests:>10.2f}{spent / r.requests:>9.1f}"
+        )
     return out

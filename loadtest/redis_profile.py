@@ -29,7 +29,7 @@ REGISTRIES = (
     ("gateway.clusters", ("value", "pair"), ()),
     ("gateway.sightings", ("read", "trim"), ()),
     ("gateway.detection", ("observe", "fanout"), ()),
-    ("gateway.detection", ("episode", "meet"), ()),
+    ("gateway.detection", ("episode", "meet", "starts"), ("times",)),
 )
 
 

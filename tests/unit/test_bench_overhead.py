@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from gateway.mock import STATS_KEY, build_mock_app
 from loadtest.bench_gateway import SHIPPED, variant_document
 from loadtest.bench_procs import cpu_seconds
-from loadtest.bench_report import DetectSide, Result, merge_rounds
+from loadtest.bench_report import DetectSide, Result, command_table, merge_rounds
 from loadtest.bench_targets import BUDGETS, FULL, MINIMAL, render
 from loadtest.bench_worker import LAG, histogram_quantile, parse_metrics
 from loadtest.detection.policy import read_document
@@ -226,3 +226,19 @@ def test_workers_are_read_and_drained_from_their_metrics() -> None:
         for server in servers:
             server.shutdown()
             server.server_close()
+
+
+def test_command_table_per_request_dearest_first_and_merged() -> None:
+    rounds = []
+    for calls, usec in ((100, 4000), (300, 2000)):  # 400 requests, merged
+        result = Result(FULL, False, _load(200, 1000), 0.1, 0.1)
+        result.redis = {"evalsha": calls, "get": 2 * calls, "ping": 1}
+        result.redis_usec = {"evalsha": usec, "get": calls, "ping": 3}
+        rounds.append(result)
+    merged = merge_rounds(rounds)
+    assert merged.redis_usec == {"evalsha": 6000, "get": 400, "ping": 6}
+    rows = command_table(merged, most=2)
+    assert rows[2].split() == ["evalsha", "1.00", "15.0", "15.00"]  # 400 calls, 6000 µs
+    assert rows[3].split() == ["get", "2.00", "1.0", "0.50"]
+    assert rows[4].split() == ["1", "others", "0.01", "0.0"]  # ping, cut by most=2
+    assert merged.as_dict()["redis_commands_usec"]["get"] == 400

@@ -16,10 +16,23 @@
 local key = KEYS[1]
 local now, cutoff, most, ttl -- of the meeting being recorded
 
-local names, times = {}, {} -- names in record order; name -> its times
+local names, times = {}, {} -- names in record order; name -> its times (once decoded)
+-- A compact key's partners are decoded only when met or when shrink() needs them all: the
+-- others keep their stored times, `blocks[name]` (their bytes after the shared prefix) and
+-- `counts[name]`, written back as they were when the shared prefix stays the same (below).
+local blocks, counts = {}, {}
 local packed = redis.call('GET', key) or ''
 local pos = 1
 local prefix, width, body = compact_header(packed)
+local function decode(name)
+  local block, list = blocks[name], {}
+  for i = 1, counts[name] do
+    local at = (i - 1) * width + 1
+    list[i] = struct.unpack('>d', prefix .. string.sub(block, at, at + width - 1))
+  end
+  blocks[name] = nil
+  return list
+end
 if prefix ~= nil then
   pos = body
   while pos <= #packed do
@@ -27,13 +40,9 @@ if prefix ~= nil then
     n, pos = read_varint(packed, pos)
     local name = string.sub(packed, pos, pos + n - 1)
     count, pos = read_varint(packed, pos + n)
-    local list = {}
-    for i = 1, count do
-      list[i] = struct.unpack('>d', prefix .. string.sub(packed, pos, pos + width - 1))
-      pos = pos + width
-    end
+    blocks[name], counts[name] = string.sub(packed, pos, pos + count * width - 1), count
+    pos = pos + count * width
     names[#names + 1] = name
-    times[name] = list
   end
 else -- the earlier layout
   while pos <= #packed do
@@ -71,6 +80,9 @@ local function weaker(a, b)  -- {name, count, latest}
 end
 
 local function shrink()
+  for _, name in ipairs(names) do
+    if blocks[name] then times[name] = decode(name) end
+  end
   local kept, gone = {}, {}
   for _, name in ipairs(names) do
     local list = recent(times[name])
@@ -103,6 +115,7 @@ while at <= #ARGV do
   for i = first, at - 1 do
     local partner = ARGV[i]
     local old = times[partner]
+    if old == nil and blocks[partner] then old = decode(partner) end
     local list = recent(old or {})
     local known = false
     for _, t in ipairs(list) do if t == now then known = true end end
@@ -115,13 +128,68 @@ while at <= #ARGV do
   end
 end
 
-local lists = {}
-for i, name in ipairs(names) do lists[i] = times[name] end
-local raw, shared, header = pack_header(lists)
-local parts = { header }
+-- The times' shared prefix stays the stored one (`prefix`, `8 - width` bytes) when every
+-- decoded time starts with it and some time differs from the others in the byte after it
+-- (or it is 7 bytes, the most): then a partner not decoded is written back as it was read.
+-- Otherwise every time is packed anew (pack_header), as when all were decoded.
+local kept = prefix ~= nil and next(blocks) ~= nil
+local lists, bytes = {}, {}
+local p = prefix and #prefix or 0
+local differs = p == 7
+local ref = nil -- the byte after the prefix of one time
 for i, name in ipairs(names) do
-  parts[#parts + 1] = varint(#name) .. name .. varint(#raw[i])
-  for _, b in ipairs(raw[i]) do parts[#parts + 1] = string.sub(b, shared + 1) end
+  local list = times[name]
+  if list then
+    local raw = {}
+    for j, t in ipairs(list) do
+      local b = struct.pack('>d', t)
+      raw[j] = b
+      if kept and string.sub(b, 1, p) ~= prefix then kept = false end
+      if not differs then
+        local x = string.byte(b, p + 1)
+        if ref == nil then ref = x elseif x ~= ref then differs = true end
+      end
+    end
+    bytes[i] = raw
+    lists[i] = list
+  end
+end
+if kept and not differs then
+  for _, name in ipairs(names) do
+    local block = blocks[name]
+    if block and not differs then
+      for at = 1, #block, width do
+        local x = string.byte(block, at)
+        if ref == nil then ref = x elseif x ~= ref then
+          differs = true
+          break
+        end
+      end
+    end
+  end
+end
+local parts
+if kept and differs then
+  parts = { string.char(COMPACT + p) .. prefix }
+  for i, name in ipairs(names) do
+    local block = blocks[name]
+    if block then
+      parts[#parts + 1] = varint(#name) .. name .. varint(counts[name]) .. block
+    else
+      parts[#parts + 1] = varint(#name) .. name .. varint(#bytes[i])
+      for _, b in ipairs(bytes[i]) do parts[#parts + 1] = string.sub(b, p + 1) end
+    end
+  end
+else
+  for i, name in ipairs(names) do
+    if blocks[name] then lists[i] = decode(name) end
+  end
+  local raw, shared, header = pack_header(lists)
+  parts = { header }
+  for i, name in ipairs(names) do
+    parts[#parts + 1] = varint(#name) .. name .. varint(#raw[i])
+    for _, b in ipairs(raw[i]) do parts[#parts + 1] = string.sub(b, shared + 1) end
+  end
 end
 redis.call('SET', key, table.concat(parts), 'EX', ttl)
 return 1

@@ -1,0 +1,169 @@
+"""Redis CPU of the linker's ``pair.lua``: this checkout's against another commit's (default
+``main``), side by side on a private redis-server, and whether both leave the same results.
+
+A seeded synthetic stream of ``--calls`` linker batches is built by this checkout's caller
+(``RedisObservations.record_pairs_many``'s sharding and ``_note_args``): ``--accounts``
+accounts over a few days, each batch 1-8 notes of one account with the accounts it shared a
+soft signal value with (ip prefix, template, synchrony; 1-``--others`` of them), some
+needing several co-occurrences, some sightings delivered again, and now and then a hot
+flag. Each round runs the whole stream on each side (the order alternates; the server
+flushed first), pipelined 50 calls at a time. Reported per side: ``EVALSHA``'s execution µs
+per call (``INFO commandstats``: the script and its commands) and the server's CPU µs per
+call (``INFO cpu``), per round and their medians, B's median ratio to A; and, from the first
+round, the commands the script ran per call and whether the replies and the final keys
+(type, value, hash field order, encoding, memory usage, a TTL set) are identical (exit
+status 1 if not).
+
+``python -m loadtest.bench_pair [--base main] [--rounds 8] [--calls 2000] [--others 12]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from gateway.clusters.observations import PairNote, PairRule
+from gateway.clusters.observations_redis import PAIR_SHARDS, _note_args, pair_shard
+from gateway.redis.keys import KeyBuilder
+from loadtest.bench_lua import cpu, ratios
+from loadtest.bench_observe import keys_now
+from loadtest.bench_procs import REPO, start_redis
+
+SCRIPT = "gateway/clusters/lua/pair.lua"
+SIGNALS = ("ip_prefix", "template", "synchrony")
+RULE = PairRule(min_signals=2, repeat_days=3, ttl=14 * 86400.0)
+
+
+def pair_text(ref: str | None) -> str:
+    """pair.lua from this checkout (``ref`` None) or from commit ``ref``."""
+    if ref is None:
+        return (REPO / SCRIPT).read_text(encoding="utf-8")
+    command = ["git", "-C", str(REPO), "show", f"{ref}:{SCRIPT}"]
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
+
+
+def stream(calls: int, accounts: int, most: int, seed: int = 11) -> list[tuple[Any, ...]]:
+    """The calls' ``numkeys, key, *argv`` (EVALSHA's arguments after the SHA), as the linker
+    sends one batch: one call per shard, every note with pairs there, notes in order."""
+    rng = random.Random(seed)
+    keys = KeyBuilder("bp")
+    shards = [keys.cluster_pairs(n) for n in range(PAIR_SHARDS)]
+    names = [f"acct{i:03d}" for i in range(accounts)]
+    now, named = 1_700_000_000.0, 0
+    out: list[tuple[Any, ...]] = []
+    while len(out) < calls:
+        account, notes = rng.choice(names), []
+        for _ in range(rng.randint(1, 8)):
+            now += rng.random() * 30
+            others = rng.sample([n for n in names if n != account], rng.randint(1, most))
+            signal = rng.choice(SIGNALS)
+            need = 1 if signal != "template" else rng.choice([1, 3])
+            if rng.random() < 0.2 and named:
+                sighting = f"s{rng.randrange(named)}"  # delivered again
+            else:
+                named += 1
+                sighting = f"s{named}"
+            notes.append(
+                PairNote(
+                    account, tuple(others), signal, f"v{rng.randrange(6)}",
+                    int(now // 86400), need, RULE,
+                    occurrence=f"o{rng.randrange(4)}" if need > 1 else "",
+                    sighting=sighting, now=now,
+                )
+            )  # fmt: skip
+        args: dict[int, list[Any]] = {}
+        for n in notes:
+            by_shard: dict[int, list[str]] = {}
+            for other in n.others:
+                by_shard.setdefault(pair_shard(n.account, other), []).append(other)
+            for shard, part in by_shard.items():
+                args.setdefault(shard, []).extend(_note_args(n, part))
+        out += [(1, shards[s], *args[s]) for s in sorted(args)]
+        if rng.random() < 0.01:  # a value turned hot: its flag copied into every shard
+            hot = f"v{rng.randrange(6)}"
+            out += [("HOT", f"{shard}:hot:{rng.choice(SIGNALS)}:{hot}") for shard in shards]
+    return out[:calls]
+
+
+def run_side(
+    client: Any, sha: str, calls: list[tuple[Any, ...]]
+) -> tuple[float, float, float, list[Any]]:
+    """The stream on a flushed server: EVALSHA µs per call, server CPU µs per call, commands
+    the script ran per call, replies."""
+    client.flushall()
+    client.config_resetstat()
+    before, replies, scripts = cpu(client), [], 0
+    for start in range(0, len(calls), 50):
+        pipe = client.pipeline(transaction=False)
+        for call in calls[start : start + 50]:
+            if call[0] == "HOT":
+                pipe.set(call[1], "1", ex=86400)
+            else:
+                scripts += 1
+                pipe.execute_command("EVALSHA", sha, *call)
+        replies += pipe.execute(raise_on_error=False)
+    spent = (cpu(client) - before) * 1e6 / scripts
+    stats = client.info("commandstats")
+    outer = ("cmdstat_evalsha", "cmdstat_set", "cmdstat_info")  # pair.lua runs no SET
+    inner = sum(int(v["calls"]) for k, v in stats.items() if k not in outer and "config" not in k)
+    return stats["cmdstat_evalsha"]["usec"] / scripts, spent, inner / scripts, replies
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m loadtest.bench_pair")
+    parser.add_argument("--base", default="main", help="commit of side A (default main)")
+    parser.add_argument("--rounds", type=int, default=8, help="alternating rounds")
+    parser.add_argument("--calls", type=int, default=2000, help="calls per side and round")
+    parser.add_argument("--accounts", type=int, default=100)
+    parser.add_argument("--others", type=int, default=12, help="most accounts a note pairs")
+    args = parser.parse_args(argv)
+    import redis
+
+    calls = stream(args.calls, args.accounts, args.others)
+    with tempfile.TemporaryDirectory(prefix="dg-pair-") as workdir:
+        proc, url = start_redis(Path(workdir))
+        try:
+            client = redis.Redis.from_url(url)
+            sides = {
+                f"A ({args.base})": client.script_load(pair_text(args.base)),
+                "B (this checkout)": client.script_load(pair_text(None)),
+            }
+            script: dict[str, list[float]] = {name: [] for name in sides}
+            server: dict[str, list[float]] = {name: [] for name in sides}
+            commands: dict[str, float] = {}
+            results: dict[str, tuple[list[Any], dict[bytes, tuple[Any, ...]]]] = {}
+            for round_ in range(args.rounds):
+                names = list(sides) if round_ % 2 == 0 else list(sides)[::-1]
+                for name in names:
+                    usec, spent, commands[name], replies = run_side(client, sides[name], calls)
+                    script[name].append(usec)
+                    server[name].append(spent)
+                    if name not in results:
+                        results[name] = (replies, keys_now(client))
+            for name in sides:
+                for what, values in (("EVALSHA µs/call", script), ("CPU µs/call", server)):
+                    rounded = ", ".join(f"{v:.1f}" for v in values[name])
+                    print(f"{name}: {what} {statistics.median(values[name]):.1f} [{rounded}]")
+                print(f"{name}: commands the script ran per call {commands[name]:.2f}")
+            (a_script, b_script), (a_cpu, b_cpu) = script.values(), server.values()
+            print(f"B/A per round: EVALSHA median {ratios(a_script, b_script):.3f},", end=" ")
+            print(f"CPU median {ratios(a_cpu, b_cpu):.3f}")
+            (a_replies, a_keys), (b_replies, b_keys) = results.values()
+            errors = sum(isinstance(r, Exception) for r in a_replies + b_replies)
+            matches = sum(len(part) > 0 for r in a_replies if isinstance(r, list) for part in r)
+            print(f"replies identical: {a_replies == b_replies} (errors: {errors}, ", end="")
+            print(f"notes with matches: {matches}); keys identical: {a_keys == b_keys} ", end="")
+            print(f"({len(a_keys)} keys)")
+            same = a_replies == b_replies and a_keys == b_keys and errors == 0
+        finally:
+            proc.stop()
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
