@@ -21,10 +21,10 @@ harvesters' scenario means and the honest ones overlap, and the account-level AU
 * conversation identity across accounts: the share of an account's first asks that another
   probed account sent too.
 
-Nothing here reads the gateway's answers: the kit's mock upstream answers every request with
-about 64 tokens, and its simulated clients resend a fixed stub as the assistant turn, so
-evidence about the answers (a digest of served answers, reading time against the answer's
-length) cannot be measured in this kit at all.
+Nothing here reads the gateway's answers (every request is answered without text, so honest
+histories keep the personas' stubs); whether a history's assistant turns were served is
+``loadtest.continuity_probe``'s (round 20b). Reading time against the answer's length
+cannot be measured: the mock answers every request with about 64 tokens.
 """
 
 from __future__ import annotations

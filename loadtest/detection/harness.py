@@ -27,6 +27,7 @@ from gateway.clock import FakeClock
 from gateway.clusters.types import ClusterInfo
 from gateway.mock.app import build_mock_app
 from gateway.settings import Settings
+from loadtest.detection.continuity import answer_text
 from loadtest.detection.own_plan import OwnPlan
 from loadtest.detection.policy import OWN_BUDGETS
 from loadtest.detection.traffic import Account, Outcome, Request
@@ -200,6 +201,7 @@ class Harness:
                 tokens=int(usage.get("total_tokens", 0)),
                 level=level,
                 challenged=challenged,
+                answer=answer_text(payload),
             )
         soft_refused = (
             status == 429

@@ -134,7 +134,13 @@ def tutoring(acc: Account, ctx: Context) -> Behaviour:
         for _ in range(per_day):
             question = template.format(q=zipf_pick(rng, homework))
             turns = [question] + ([rng.choice(FOLLOW_UPS)] if rng.random() < 0.25 else [])
-            t, _ = yield from ask(t, Request(chat(turns, max_tokens=1500)))
+            # a student's follow-up continues the chat the app had with the model: the
+            # question goes (and is answered) first (round 20b; it used to go alone, with a
+            # history the account had never been served)
+            for n in range(1, len(turns) + 1):
+                if n > 1:
+                    t += human_gap(rng, 60)
+                t, _ = yield from ask(t, Request(chat(turns[:n], max_tokens=1500)))
             t += rng.expovariate(1 / 90)
         t = day_start + DAY - 7 * HOUR
 

@@ -69,8 +69,13 @@ def app_member(app: int) -> BehaviourFn:
                 turns = [rng.choice(ctx.pools.benign)]
                 if rng.random() < 0.1:
                     turns.append(rng.choice(FOLLOW_UPS))
-                body = chat(turns, system=system, max_tokens=max_tokens)
-                t, _ = yield from ask(t, Request(body, headers=stack))
+                # an end user's follow-up continues the chat the app had: the first ask
+                # goes (and is answered) first (round 20b; it used to go alone)
+                for n in range(1, len(turns) + 1):
+                    if n > 1:
+                        t += human_gap(rng, 60)
+                    body = chat(turns[:n], system=system, max_tokens=max_tokens)
+                    t, _ = yield from ask(t, Request(body, headers=stack))
                 t += gap * rng.uniform(0.5, 1.5)
 
     return behaviour

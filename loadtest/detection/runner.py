@@ -11,6 +11,7 @@ from typing import Any
 from gateway.clock import FakeClock
 from gateway.model import Level
 from loadtest.detection.context import Context
+from loadtest.detection.continuity import ServedAnswers, resends_served
 from loadtest.detection.harness import Harness
 from loadtest.detection.scenarios import BehaviourFn
 from loadtest.detection.traffic import Account, Behaviour, Outcome, Record, Request
@@ -64,6 +65,8 @@ async def run(
     """Drive every behaviour until it ends or the simulated period is over."""
     records = [Record(acc) for acc, _ in accounts]
     behaviours: list[Behaviour] = [fn(acc, ctx) for acc, fn in accounts]
+    served = ServedAnswers()  # honest clients resend what they were served (continuity.py)
+    resends = [resends_served(acc) for acc, _ in accounts]
     queue: list[tuple[float, int, Request]] = []
     for i, b in enumerate(behaviours):
         first = next(b, None)
@@ -77,7 +80,11 @@ async def run(
         if t > clock.now():
             clock.set(t)
         acc = accounts[i][0]
+        if resends[i]:
+            request = served.resend(acc.name, request)
         out = await harness.send(acc.name, request, solve=acc.role == "benign")
+        if resends[i] and out.served:
+            served.record(acc.name, request, out.answer)
         record(records[i], request, out)
         if records[i].max_level and not records[i].reasons:
             records[i].reasons = await harness.reasons(acc.name)

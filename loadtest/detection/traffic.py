@@ -34,6 +34,7 @@ class Outcome:
     retry_after: float = 0.0
     challenged: bool = False  # a challenge was answered (and, for benign clients, solved)
     soft_cluster_refused: bool = False  # a 429 of the budget of a soft-only cluster
+    answer: str = ""  # the served answer's text (first choice), what a chat client keeps
 
     @property
     def served(self) -> bool:

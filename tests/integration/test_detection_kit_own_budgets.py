@@ -15,10 +15,14 @@ import yaml
 from aiohttp import ClientResponse
 
 from gateway.clock import FakeClock
+from loadtest.continuity_probe import mock_answer
+from loadtest.detection.context import Context
 from loadtest.detection.harness import Harness
-from loadtest.detection.pace import chat
+from loadtest.detection.pace import ASSISTANT_STUB, chat
 from loadtest.detection.policy import OWN_BUDGETS, evaluation_document
-from loadtest.detection.traffic import Account, Request
+from loadtest.detection.pools import Pools
+from loadtest.detection.runner import run
+from loadtest.detection.traffic import Account, Behaviour, Outcome, Request
 
 SHIPPED: dict[str, Any] = {
     "version": 1,
@@ -58,6 +62,29 @@ async def test_the_harness_keeps_no_response_it_has_read(tmp_path: Path) -> None
             clock.advance(1.0)
         gc.collect()
         assert _responses_alive() - before < 5
+
+
+async def test_an_honest_follow_up_resends_the_answer_it_was_served(tmp_path: Path) -> None:
+    """The runner puts the answer the gateway returned in place of the persona's stub, so the
+    mock answers the follow-up as the conversation really was; the offline probe's answer is
+    the kit's."""
+    first = Request(chat(["why is the sky blue"]))
+    follow = Request(chat(["why is the sky blue", "why?"]))
+    seen: list[Outcome] = []
+
+    def persona(acc: Account, ctx: Context) -> Behaviour:
+        seen.append((yield ctx.start + 1.0, first))
+        seen.append((yield ctx.start + 2.0, follow))
+
+    async with _solo_harness(tmp_path) as (harness, clock):
+        ctx = Context(Pools((), (), (), "tuning"), clock.now(), 1.0, 10)
+        acc = Account("solo", "casual_chat", "benign", 1, "10.0.0.1", tier="free")
+        await run(harness, clock, ctx, [(acc, persona)])
+    served = seen[0].answer
+    assert served == mock_answer(first) and served != ASSISTANT_STUB
+    resent = Request(chat(["why is the sky blue", "why?"]))
+    resent.body["messages"][1]["content"] = served
+    assert seen[1].answer == mock_answer(resent) != mock_answer(follow)
 
 
 @asynccontextmanager
