@@ -82,7 +82,8 @@ shared one, clusters, templates, time buckets. They grow with the linked account
 evidence seen (the linker's pairs within a value at most quadratically, up to
 ``hot_value_limit`` accounts per value); the graph lives in ONE hash slot
 (``{x:clusters}``: its merges are atomic), the pairs in ``PAIR_SHARDS`` slots
-(``{xp:<shard>}``), each value's accounts in their own (``{xv:<signal>:<hash>}``). The
+(``{xp:<shard>}``), the values in ``VALUE_SHARDS`` (``{xv:<shard>}``: a hash of the values
+seen by one account, a zset per value seen by more). The
 co-activity buckets live three ``synchrony_delta`` widths (15 min): the run counts the whole
 day's, a server holds about three at a time."""
 SHAPES_SHOWN = 24
@@ -303,9 +304,9 @@ def render(report: dict[str, Any], goal: float = 4096) -> str:
         "keys, which grow linearly (each bounded: sparse sets turn into fixed 2 KB bitmaps, "
         "an account keeps MAX_PARTNERS co-activity partners) and expire when idle; the "
         "linker's keys grow with the accounts that share evidence (pairs within a value, up "
-        "to hot_value_limit accounts per value); its value sets and its pairs (PAIR_SHARDS "
-        "shards) spread over the slots, its graph lives in ONE hash slot ({x:clusters}, "
-        "atomic merges): on Redis Cluster one node holds the graph",
+        "to hot_value_limit accounts per value); its values (VALUE_SHARDS shards) and its "
+        "pairs (PAIR_SHARDS) spread over the slots, its graph lives in ONE hash slot "
+        "({x:clusters}, atomic merges): on Redis Cluster one node holds the graph",
     ]
     return "\n".join(lines)
 

@@ -1,8 +1,15 @@
 """The linker's observations in Redis (shared by replicas): two Lua scripts.
 
 The accounts seen with one evidence value, and its hot flag, hang off
-``KeyBuilder.cluster_value(signal, hash)``: each value in its own slot, so the value sets
-spread over a Redis Cluster (``lua/value.lua``). The pairs of accounts hang off
+``KeyBuilder.cluster_values(shard)``, ``VALUE_SHARDS`` shards each in its own slot (a value's
+shard: crc32 of ``signal:hash``), so they spread over a Redis Cluster (``lua/value.lua``). Most
+values are seen by one account only: such a value is a short record in its shard's hash
+(account, last seen, expiry; swept lazily by later writes), not a key (~160 bytes each, key
+overhead mostly); a second account moves it into a zset of its own. Values written by the
+earlier layout (a key per value, ``{xv:<signal>:<hash>}:v`` and ``:hot``) are not read: the
+values start over (links made stay in the graph) and the old keys expire within
+``observation_ttl`` (or delete them: ``redis-cli --scan --pattern '<prefix>:{xv:*:*}:*'``).
+The pairs of accounts hang off
 ``KeyBuilder.cluster_pairs(shard)``, ``PAIR_SHARDS`` shards each in its own slot (a pair's
 shard: crc32 of its lower account), so they spread over a Redis Cluster too: one hash per
 lower account, a compact record per pair with its own expiry written in it (swept lazily by
@@ -44,6 +51,21 @@ from gateway.redis.scripts import Script, ScriptRegistry
 _WHAT = "cluster observations"
 PAIR_SHARDS = 16  # the pairs' slots: enough to spread over a cluster's nodes; each hot value
 # costs one flag copy per shard
+VALUE_SHARDS = 128  # the values' slots: value.lua runs once per value a sighting brings (the
+# linker's busiest script), so more than the pairs' to even out a cluster's nodes; few
+# enough that each shard's hash of single-account values stays one key of many records
+
+
+def value_shard(signal: str, value_hash: str) -> int:
+    """The shard of an evidence value: its record, set and hot flag."""
+    return zlib.crc32(f"{signal}:{value_hash}".encode()) % VALUE_SHARDS
+
+
+def value_args(keys: KeyBuilder, add: ValueAdd) -> list[Any]:
+    """A ``value.lua`` call's key and ARGV."""
+    base = keys.cluster_values(value_shard(add.signal, add.value_hash))
+    head = [base, add.signal, add.value_hash, add.account, repr(add.now)]
+    return [*head, add.limit, repr(add.ttl), add.sighting]
 
 
 def pair_shard(a: str, b: str) -> int:
@@ -75,20 +97,7 @@ class RedisObservations:
         return (await self.add_values([add]))[0]
 
     async def add_values(self, adds: Sequence[ValueAdd]) -> list[ValueSeen]:
-        calls = [
-            self._value.call(
-                1,
-                [
-                    self._keys.cluster_value(a.signal, a.value_hash),
-                    a.account,
-                    repr(a.now),
-                    a.limit,
-                    repr(a.ttl),
-                    a.sighting,
-                ],
-            )
-            for a in adds
-        ]
+        calls = [self._value.call(1, value_args(self._keys, a)) for a in adds]
         replies = await self._run(calls, self._value)
         flags = [
             ("SET", copy, a.sighting or "1", "EX", math.ceil(a.ttl))

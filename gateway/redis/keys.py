@@ -14,8 +14,11 @@ Layout (``dg`` is the configurable prefix)::
                                               lower account, its pairs' matches, its copies of
                                               the hot flags (clusters/lua/pair.lua;
                                               clusters/observations_redis)
-    dg:{xv:<signal>:<hash>}:<v|hot>           the linker's accounts of one evidence value, its
-                                              hot flag (clusters/lua/value.lua; own slot)
+    dg:{xv:<shard>}:s                         one shard of the linker's evidence values (crc32
+    dg:{xv:<shard>}:<v|hot>:<signal>:<hash>   of signal:hash mod VALUE_SHARDS): a hash of the
+                                              values seen by one account (a record each), a
+                                              zset per value seen by more, hot flags
+                                              (clusters/lua/value.lua; observations_redis)
     dg:{det:<entity>}:<part>...               detector state of one entity (account, cluster)
     dg:{dettpl:<template>}                    template fan-out (detection, global)
     dg:{detco:<bucket>}                       episode starts of one time bucket (co-activity)
@@ -99,9 +102,10 @@ class KeyBuilder:
         (each shard its own tag, so the pairs spread over a Redis Cluster's slots)."""
         return self.subsystem_entity("xp", str(shard))
 
-    def cluster_value(self, signal: str, value_hash: str) -> str:
-        """Base key of the linker's state of one evidence value (its own slot)."""
-        return self.subsystem_entity("xv", f"{signal}:{value_hash}")
+    def cluster_values(self, shard: int) -> str:
+        """Base key of one shard of the linker's evidence values: their records, sets and
+        hot flags (each shard its own tag, so the values spread over a Redis Cluster)."""
+        return self.subsystem_entity("xv", str(shard))
 
     def detection(self, entity: str, *parts: str) -> str:
         """Detector state of one entity, all of it in the entity's slot."""

@@ -16,7 +16,7 @@ def test_key_names_are_those_already_stored() -> None:
     assert keys.account_clearance("c1", "a1") == "dg:{c:c1}:clr:a:a1"
     assert keys.cluster_graph() == "dg:{x:clusters}:g"
     assert keys.cluster_pairs(7) == "dg:{xp:7}"
-    assert keys.cluster_value("template", "ab{12}") == "dg:{xv:template:ab_12_}"
+    assert keys.cluster_values(5) == "dg:{xv:5}"
     assert keys.detection("acct:a1", "cell", "7") == "dg:{det:acct:a1}:cell:7"
     assert keys.detection_template("00ff") == "dg:{dettpl:00ff}"
     assert keys.seen("a1") == "dg:{seen:a1}"
