@@ -28,8 +28,11 @@ async def env(request: pytest.FixtureRequest, key_prefix: str) -> AsyncIterator[
         return
     fixture = "redis_url" if request.param == "redis" else "redis_cluster_url"
     url = request.getfixturevalue(fixture)
-    client = redis_client(url, timeout=2.0)
-    store = RedisBudgetStore(client, clock)
+    client = redis_client(url, timeout=2.0, max_connections=64)
+    # as gateway.limiter.factory builds it: a cluster's node pools fail at once when
+    # exhausted, so the store's own calls are bounded (200 concurrent acquires would not be)
+    bound = 64 if request.param == "cluster" else None
+    store = RedisBudgetStore(client, clock, max_in_flight=bound)
     try:
         yield StoreEnv(request.param, store, clock, keys)
     finally:
