@@ -18,35 +18,24 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
-import subprocess
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from gateway.limiter.codec import SpecCodec, settle_args, settlement_rows
 from gateway.limiter.redis_store import PRELUDE
 from gateway.model import BudgetSpec, Charge, Settlement
 from gateway.redis.keys import KeyBuilder
-from loadtest.bench_procs import REPO, start_redis
+from loadtest import lua_ab
 
 LUA = "gateway/limiter/lua"
+CPU = "Redis CPU µs/req"
 
 
 def script_text(name: str, ref: str | None) -> str:
     """A limiter script as ScriptRegistry sends it (its preludes first), from this checkout
     (``ref`` None) or from commit ``ref``."""
 
-    def read(file: str) -> str:
-        if ref is None:
-            return (REPO / LUA / file).read_text(encoding="utf-8")
-        shown = subprocess.run(
-            ["git", "-C", str(REPO), "show", f"{ref}:{LUA}/{file}"],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
-        return shown.stdout
-
-    return "\n".join([*(read(f"{p}.lua") for p in PRELUDE), read(f"{name}.lua")])
+    files = [*(f"{LUA}/{p}.lua" for p in PRELUDE), f"{LUA}/{name}.lua"]
+    return "\n".join(lua_ab.source(file, ref) for file in files)
 
 
 def budgets(keys: KeyBuilder, account: str) -> tuple[BudgetSpec, ...]:
@@ -68,21 +57,12 @@ def budgets(keys: KeyBuilder, account: str) -> tuple[BudgetSpec, ...]:
     )
 
 
-def ratios(a: list[float], b: list[float]) -> float:
-    """B's median per-round ratio to A."""
-    return statistics.median(y / x for x, y in zip(a, b, strict=True))
-
-
-def cpu(client: Any) -> float:
-    """The server's CPU seconds so far."""
-    info = client.info("cpu")
-    return float(info["used_cpu_user"] + info["used_cpu_sys"])
-
-
-def run_side(client: Any, shas: tuple[str, str], prefix: str, args: argparse.Namespace) -> float:
+def run_side(
+    client: Any, shas: tuple[str, str], prefix: str, args: argparse.Namespace
+) -> lua_ab.Sample:
     """One batch on one side: Redis CPU µs per request."""
     keys, codec = KeyBuilder(prefix), SpecCodec()
-    before = cpu(client)
+    before = lua_ab.cpu(client)
     for start in range(0, args.requests, 50):
         pipe, done = client.pipeline(transaction=False), []
         for i in range(start, min(args.requests, start + 50)):
@@ -103,39 +83,29 @@ def run_side(client: Any, shas: tuple[str, str], prefix: str, args: argparse.Nam
             numkeys, argv = settle_args(b"", groups)
             pipe.execute_command("EVALSHA", shas[1], numkeys, *argv)
         pipe.execute()
-    return float((cpu(client) - before) * 1e6 / args.requests)
+    return lua_ab.Sample({CPU: float((lua_ab.cpu(client) - before) * 1e6 / args.requests)})
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m loadtest.bench_lua")
-    parser.add_argument("--base", default="main", help="commit of side A (default main)")
-    parser.add_argument("--rounds", type=int, default=16, help="alternating rounds")
+    parser = lua_ab.ab_parser("python -m loadtest.bench_lua", rounds=16)
     parser.add_argument("--requests", type=int, default=500, help="requests per side and round")
     parser.add_argument("--accounts", type=int, default=100)
     parser.add_argument("--settle-batch", type=int, default=5, help="settlements per settle.lua")
     args = parser.parse_args(argv)
-    import redis
 
-    with tempfile.TemporaryDirectory(prefix="dg-lua-") as workdir:
-        proc, url = start_redis(Path(workdir))
-        try:
-            client = redis.Redis.from_url(url)
-            sides: dict[str, tuple[str, str]] = {}
-            for name, ref in ((f"A ({args.base})", args.base), ("B (this checkout)", None)):
-                acquire, settle = (script_text(n, ref) for n in ("acquire", "settle"))
-                sides[name] = (client.script_load(acquire), client.script_load(settle))
-            spent: dict[str, list[float]] = {name: [] for name in sides}
-            for round_ in range(args.rounds):
-                names = list(sides) if round_ % 2 == 0 else list(sides)[::-1]
-                for name in names:
-                    spent[name].append(run_side(client, sides[name], name[0].lower(), args))
-            for name, values in spent.items():
-                rounded = ", ".join(f"{v:.1f}" for v in values)
-                print(f"{name}: Redis CPU µs/req {statistics.median(values):.1f} [{rounded}]")
-            a, b = spent.values()
-            print(f"B/A per round: median {ratios(a, b):.3f}")
-        finally:
-            proc.stop()
+    with lua_ab.private_redis("dg-lua-") as client:
+
+        def load(ref: str | None) -> tuple[str, str]:
+            acquire, settle = (script_text(n, ref) for n in ("acquire", "settle"))
+            return client.script_load(acquire), client.script_load(settle)
+
+        sides = lua_ab.load_sides(args.base, load)
+        a, b = lua_ab.measure(
+            list(sides),
+            args.rounds,
+            lambda name, _round: run_side(client, sides[name], name[0].lower(), args),
+        )
+    lua_ab.report(a, b, {CPU: ""})
     return 0
 
 

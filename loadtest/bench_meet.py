@@ -16,18 +16,12 @@ identical (exit status 1 if not).
 
 from __future__ import annotations
 
-import argparse
 import random
-import statistics
-import subprocess
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from gateway.detection.coactivity import MAX_PARTNERS
 from gateway.redis.scripts import ScriptRegistry
-from loadtest.bench_lua import cpu, ratios
-from loadtest.bench_procs import REPO, start_redis
+from loadtest import lua_ab
 
 FILES = ("gateway/detection/lua/times.lua", "gateway/detection/lua/meet.lua")
 HORIZON = 3600.0
@@ -38,11 +32,7 @@ def meet_text(ref: str | None) -> str:
     commit ``ref``."""
     if ref is None:
         return ScriptRegistry("gateway.detection", ("meet",), prelude=("times",))["meet"].text
-    parts = []
-    for name in FILES:
-        command = ["git", "-C", str(REPO), "show", f"{ref}:{name}"]
-        parts.append(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
-    return "\n".join(parts)
+    return "\n".join(lua_ab.source(name, ref) for name in FILES)
 
 
 def stream(
@@ -63,60 +53,28 @@ def stream(
     return out
 
 
-def run_side(client: Any, sha: str, calls: list[tuple[Any, ...]]) -> tuple[float, list[Any]]:
-    """The stream on a flushed server: server CPU µs per call, replies."""
-    client.flushall()
-    before, replies = cpu(client), []
-    for start in range(0, len(calls), 50):
-        pipe = client.pipeline(transaction=False)
-        for call in calls[start : start + 50]:
-            pipe.execute_command("EVALSHA", sha, *call)
-        replies += pipe.execute(raise_on_error=False)
-    return (cpu(client) - before) * 1e6 / len(calls), replies
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m loadtest.bench_meet")
-    parser.add_argument("--base", default="main", help="commit of side A (default main)")
-    parser.add_argument("--rounds", type=int, default=6, help="alternating rounds")
+    parser = lua_ab.ab_parser("python -m loadtest.bench_meet", rounds=6)
     parser.add_argument("--calls", type=int, default=2000, help="calls per side and round")
     parser.add_argument("--accounts", type=int, default=100)
     parser.add_argument("--partners", type=int, default=8, help="most partners a meeting")
     parser.add_argument("--gap", type=float, default=2.0, help="mean seconds between meetings")
     args = parser.parse_args(argv)
-    import redis
 
     calls = stream(args.calls, args.accounts, args.partners, args.gap)
-    with tempfile.TemporaryDirectory(prefix="dg-meet-") as workdir:
-        proc, url = start_redis(Path(workdir))
-        try:
-            client = redis.Redis.from_url(url)
-            sides = {
-                f"A ({args.base})": client.script_load(meet_text(args.base)),
-                "B (this checkout)": client.script_load(meet_text(None)),
-            }
-            spent: dict[str, list[float]] = {name: [] for name in sides}
-            results: dict[str, tuple[list[Any], dict[Any, Any]]] = {}
-            for round_ in range(args.rounds):
-                for name in list(sides) if round_ % 2 == 0 else list(sides)[::-1]:
-                    usec, replies = run_side(client, sides[name], calls)
-                    spent[name].append(usec)
-                    if name not in results:
-                        found = {k: client.get(k) for k in sorted(client.keys("*"))}
-                        results[name] = (replies, found)
-            for name in sides:
-                rounded = ", ".join(f"{v:.1f}" for v in spent[name])
-                print(f"{name}: CPU µs/call {statistics.median(spent[name]):.1f} [{rounded}]")
-            a_cpu, b_cpu = spent.values()
-            print(f"B/A per round: CPU median {ratios(a_cpu, b_cpu):.3f}")
-            (a_replies, a_keys), (b_replies, b_keys) = results.values()
-            errors = sum(isinstance(r, Exception) for r in a_replies + b_replies)
-            print(f"replies identical: {a_replies == b_replies} (errors: {errors});", end=" ")
-            print(f"keys identical: {a_keys == b_keys} ({len(a_keys)} keys)")
-            same = a_replies == b_replies and a_keys == b_keys and errors == 0
-        finally:
-            proc.stop()
-    return 0 if same else 1
+    with lua_ab.private_redis("dg-meet-") as client:
+        shas = lua_ab.load_sides(args.base, lambda ref: client.script_load(meet_text(ref)))
+        a, b = lua_ab.measure_stream(
+            client,
+            shas,
+            args.rounds,
+            calls,
+            lambda: {k: client.get(k) for k in sorted(client.keys("*"))},
+        )
+    lua_ab.report(a, b, {lua_ab.CPU: "CPU"})
+    same = lua_ab.identity(a, b)
+    print(same.line())
+    return same.code
 
 
 if __name__ == "__main__":

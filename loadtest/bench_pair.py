@@ -19,32 +19,23 @@ status 1 if not).
 
 from __future__ import annotations
 
-import argparse
 import random
-import statistics
-import subprocess
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from gateway.clusters.observations import PairNote, PairRule
 from gateway.clusters.observations_redis import PAIR_SHARDS, _note_args, pair_shard
 from gateway.redis.keys import KeyBuilder
-from loadtest.bench_lua import cpu, ratios
-from loadtest.bench_observe import keys_now
-from loadtest.bench_procs import REPO, start_redis
+from loadtest import lua_ab
 
 SCRIPT = "gateway/clusters/lua/pair.lua"
 SIGNALS = ("ip_prefix", "template", "synchrony")
 RULE = PairRule(min_signals=2, repeat_days=3, ttl=14 * 86400.0)
+COMMANDS = "commands the script ran per call"
 
 
 def pair_text(ref: str | None) -> str:
     """pair.lua from this checkout (``ref`` None) or from commit ``ref``."""
-    if ref is None:
-        return (REPO / SCRIPT).read_text(encoding="utf-8")
-    command = ["git", "-C", str(REPO), "show", f"{ref}:{SCRIPT}"]
-    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return lua_ab.source(SCRIPT, ref)
 
 
 def stream(calls: int, accounts: int, most: int, seed: int = 11) -> list[tuple[Any, ...]]:
@@ -90,79 +81,49 @@ def stream(calls: int, accounts: int, most: int, seed: int = 11) -> list[tuple[A
     return out[:calls]
 
 
-def run_side(
-    client: Any, sha: str, calls: list[tuple[Any, ...]]
-) -> tuple[float, float, float, list[Any]]:
+def run_side(client: Any, sha: str, calls: list[tuple[Any, ...]]) -> lua_ab.Sample:
     """The stream on a flushed server: EVALSHA µs per call, server CPU µs per call, commands
     the script ran per call, replies."""
-    client.flushall()
-    client.config_resetstat()
-    before, replies, scripts = cpu(client), [], 0
-    for start in range(0, len(calls), 50):
-        pipe = client.pipeline(transaction=False)
-        for call in calls[start : start + 50]:
-            if call[0] == "HOT":
-                pipe.set(call[1], "1", ex=86400)
-            else:
-                scripts += 1
-                pipe.execute_command("EVALSHA", sha, *call)
-        replies += pipe.execute(raise_on_error=False)
-    spent = (cpu(client) - before) * 1e6 / scripts
-    stats = client.info("commandstats")
+
+    def send(pipe: Any, call: tuple[Any, ...]) -> None:
+        if call[0] == "HOT":
+            pipe.set(call[1], "1", ex=86400)
+        else:
+            pipe.execute_command("EVALSHA", sha, *call)
+
+    scripts = sum(call[0] != "HOT" for call in calls)
+    sample, stats = lua_ab.run_stream(client, calls, send, scripts)
     outer = ("cmdstat_evalsha", "cmdstat_set", "cmdstat_info")  # pair.lua runs no SET
     inner = sum(int(v["calls"]) for k, v in stats.items() if k not in outer and "config" not in k)
-    return stats["cmdstat_evalsha"]["usec"] / scripts, spent, inner / scripts, replies
+    return lua_ab.Sample({**sample.metrics, COMMANDS: inner / scripts}, sample.replies)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m loadtest.bench_pair")
-    parser.add_argument("--base", default="main", help="commit of side A (default main)")
-    parser.add_argument("--rounds", type=int, default=8, help="alternating rounds")
+    parser = lua_ab.ab_parser("python -m loadtest.bench_pair", rounds=8)
     parser.add_argument("--calls", type=int, default=2000, help="calls per side and round")
     parser.add_argument("--accounts", type=int, default=100)
     parser.add_argument("--others", type=int, default=12, help="most accounts a note pairs")
     args = parser.parse_args(argv)
-    import redis
 
     calls = stream(args.calls, args.accounts, args.others)
-    with tempfile.TemporaryDirectory(prefix="dg-pair-") as workdir:
-        proc, url = start_redis(Path(workdir))
-        try:
-            client = redis.Redis.from_url(url)
-            sides = {
-                f"A ({args.base})": client.script_load(pair_text(args.base)),
-                "B (this checkout)": client.script_load(pair_text(None)),
-            }
-            script: dict[str, list[float]] = {name: [] for name in sides}
-            server: dict[str, list[float]] = {name: [] for name in sides}
-            commands: dict[str, float] = {}
-            results: dict[str, tuple[list[Any], dict[bytes, tuple[Any, ...]]]] = {}
-            for round_ in range(args.rounds):
-                names = list(sides) if round_ % 2 == 0 else list(sides)[::-1]
-                for name in names:
-                    usec, spent, commands[name], replies = run_side(client, sides[name], calls)
-                    script[name].append(usec)
-                    server[name].append(spent)
-                    if name not in results:
-                        results[name] = (replies, keys_now(client))
-            for name in sides:
-                for what, values in (("EVALSHA µs/call", script), ("CPU µs/call", server)):
-                    rounded = ", ".join(f"{v:.1f}" for v in values[name])
-                    print(f"{name}: {what} {statistics.median(values[name]):.1f} [{rounded}]")
-                print(f"{name}: commands the script ran per call {commands[name]:.2f}")
-            (a_script, b_script), (a_cpu, b_cpu) = script.values(), server.values()
-            print(f"B/A per round: EVALSHA median {ratios(a_script, b_script):.3f},", end=" ")
-            print(f"CPU median {ratios(a_cpu, b_cpu):.3f}")
-            (a_replies, a_keys), (b_replies, b_keys) = results.values()
-            errors = sum(isinstance(r, Exception) for r in a_replies + b_replies)
-            matches = sum(len(part) > 0 for r in a_replies if isinstance(r, list) for part in r)
-            print(f"replies identical: {a_replies == b_replies} (errors: {errors}, ", end="")
-            print(f"notes with matches: {matches}); keys identical: {a_keys == b_keys} ", end="")
-            print(f"({len(a_keys)} keys)")
-            same = a_replies == b_replies and a_keys == b_keys and errors == 0
-        finally:
-            proc.stop()
-    return 0 if same else 1
+    with lua_ab.private_redis("dg-pair-") as client:
+        shas = lua_ab.load_sides(args.base, lambda ref: client.script_load(pair_text(ref)))
+        a, b = lua_ab.measure(
+            list(shas),
+            args.rounds,
+            lambda name, _: run_side(client, shas[name], calls),
+            lambda: lua_ab.keys_now(client),
+        )
+    lua_ab.report(
+        a,
+        b,
+        {lua_ab.EVALSHA: "EVALSHA", lua_ab.CPU: "CPU"},
+        lambda side: f"{side.name}: {COMMANDS} {side.metrics[COMMANDS][-1]:.2f}",
+    )
+    same = lua_ab.identity(a, b)
+    matches = sum(len(part) > 0 for r in a.replies[0] if isinstance(r, list) for part in r)
+    print(same.line(f"notes with matches: {matches}"))
+    return same.code
 
 
 if __name__ == "__main__":

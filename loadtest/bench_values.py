@@ -21,29 +21,20 @@ from __future__ import annotations
 import argparse
 import hashlib
 import random
-import statistics
-import subprocess
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from gateway.clusters.observations import ValueAdd
 from gateway.clusters.observations_redis import value_args
 from gateway.redis.keys import KeyBuilder
-from loadtest.bench_lua import cpu, ratios
-from loadtest.bench_procs import REPO, start_redis
+from loadtest import lua_ab
 
 LUA = "gateway/clusters/lua/value.lua"
 LIMIT, TTL = 50, 7 * 86400.0  # the shipped hot_value_limit and observation_ttl
+CPU = "Redis CPU µs/call"
 
 
 def script_text(ref: str | None) -> str:
-    if ref is None:
-        return (REPO / LUA).read_text(encoding="utf-8")
-    shown = subprocess.run(
-        ["git", "-C", str(REPO), "show", f"{ref}:{LUA}"], check=True, capture_output=True, text=True
-    )
-    return shown.stdout
+    return lua_ab.source(LUA, ref)
 
 
 def workload(args: argparse.Namespace, rng: random.Random) -> list[ValueAdd]:
@@ -70,18 +61,17 @@ def old_args(prefix: str, add: ValueAdd) -> list[Any]:
     return [key, add.account, repr(add.now), add.limit, repr(add.ttl), add.sighting]
 
 
-def run_side(client: Any, sha: str, side: str, adds: list[ValueAdd]) -> tuple[float, list[Any]]:
+def run_side(client: Any, sha: str, side: str, adds: list[ValueAdd]) -> lua_ab.Sample:
     """One round on one side: Redis CPU µs per call, and the replies."""
     keys = KeyBuilder(side)
-    replies: list[Any] = []
-    before = cpu(client)
-    for start in range(0, len(adds), 50):
-        pipe = client.pipeline(transaction=False)
-        for add in adds[start : start + 50]:
-            argv = old_args(side, add) if side == "a" else value_args(keys, add)
-            pipe.execute_command("EVALSHA", sha, 1, *argv)
-        replies += pipe.execute()
-    return float((cpu(client) - before) * 1e6 / len(adds)), replies
+
+    def send(pipe: Any, add: ValueAdd) -> None:
+        argv = old_args(side, add) if side == "a" else value_args(keys, add)
+        pipe.execute_command("EVALSHA", sha, 1, *argv)
+
+    before = lua_ab.cpu(client)
+    replies = lua_ab.pipelined(client, adds, send, True)
+    return lua_ab.Sample({CPU: float((lua_ab.cpu(client) - before) * 1e6 / len(adds))}, replies)
 
 
 def memory(client: Any, side: str) -> tuple[int, int]:
@@ -94,49 +84,37 @@ def memory(client: Any, side: str) -> tuple[int, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m loadtest.bench_values")
-    parser.add_argument("--base", default="main", help="commit of side A (default main)")
-    parser.add_argument("--rounds", type=int, default=8, help="alternating rounds")
+    parser = lua_ab.ab_parser("python -m loadtest.bench_values", rounds=8)
     parser.add_argument("--calls", type=int, default=2000, help="sightings per side and round")
     parser.add_argument("--accounts", type=int, default=1000)
     args = parser.parse_args(argv)
     args.start = 1_800_000_000
-    import redis
 
     rng = random.Random(5)
-    with tempfile.TemporaryDirectory(prefix="dg-values-") as workdir:
-        proc, url = start_redis(Path(workdir))
-        try:
-            client = redis.Redis.from_url(url)
-            sides = {
-                f"A ({args.base})": client.script_load(script_text(args.base)),
-                "B (this checkout)": client.script_load(script_text(None)),
-            }
-            spent: dict[str, list[float]] = {name: [] for name in sides}
-            values: set[str] = set()
-            differ = 0
-            for round_ in range(args.rounds):
-                adds = workload(args, rng)
-                values.update(a.value_hash for a in adds)
-                names = list(sides) if round_ % 2 == 0 else list(sides)[::-1]
-                answers = {}
-                for name in names:
-                    taken, answers[name] = run_side(client, sides[name], name[0].lower(), adds)
-                    spent[name].append(taken)
-                first, second = answers.values()
-                differ += sum(x != y for x, y in zip(first, second, strict=True))
-            for name, taken in spent.items():
-                rounded = ", ".join(f"{v:.1f}" for v in taken)
-                count, size = memory(client, name[0].lower())
-                print(
-                    f"{name}: Redis CPU µs/call {statistics.median(taken):.1f} [{rounded}]; "
-                    f"{count} keys, {size} B, {size / len(values):.0f} B per value seen"
-                )
-            a, b = spent.values()
-            print(f"{len(values)} values; B/A per round: median {ratios(a, b):.3f}")
-            print(f"replies that differ between the sides: {differ}")
-        finally:
-            proc.stop()
+    rounds: dict[int, list[ValueAdd]] = {}  # each round's sightings, the same on both sides
+    values: set[str] = set()
+
+    def run(client: Any, sha: str, name: str, round_: int) -> lua_ab.Sample:
+        if round_ not in rounds:
+            rounds.clear()
+            rounds[round_] = workload(args, rng)
+            values.update(a.value_hash for a in rounds[round_])
+        return run_side(client, sha, name[0].lower(), rounds[round_])
+
+    with lua_ab.private_redis("dg-values-") as client:
+        shas = lua_ab.load_sides(args.base, lambda ref: client.script_load(script_text(ref)))
+        a, b = lua_ab.measure(
+            list(shas), args.rounds, lambda name, r: run(client, shas[name], name, r)
+        )
+        for side in (a, b):
+            count, size = memory(client, side.name[0].lower())
+            print(
+                f"{side.line(CPU)}; "
+                f"{count} keys, {size} B, {size / len(values):.0f} B per value seen"
+            )
+    print(lua_ab.ratio_line(a, b, {CPU: ""}, prefix=f"{len(values)} values; "))
+    differ = lua_ab.replies_differ(a, b)
+    print(f"replies that differ between the sides: {differ}")
     return 1 if differ else 0
 
 
