@@ -1,6 +1,6 @@
 """Redis CPU and memory of the linker's ``value.lua``: this checkout's (records of values seen
 by one account in sharded hashes, observations_redis.VALUE_SHARDS) against another commit's
-(default ``main``), side by side on a private redis-server.
+(default ``1ea18ee~1``, the last with a key per value), side by side on a private redis-server.
 
 The workload is the evidence a day of sightings brings: ``--accounts`` accounts, each sighting
 one value: most are the account's own (seen by nobody else: a home prefix, its own templates),
@@ -11,9 +11,10 @@ clock. Reported per side: the server's CPU (``INFO cpu``) per call, per round an
 B's median ratio to A, and at the end ``MEMORY USAGE`` of each side's keys, per value seen;
 and how many replies differ between the sides (exit status 1 if any: same answers).
 Side A's script must take the key per value (``{xv:<signal>:<hash>}``) and ARGV account, now,
-limit, ttl, sighting (main's until this change); side B's gets this checkout's arguments.
+limit, ttl, sighting (the layout before commit 1ea18ee); side B's gets this checkout's
+arguments.
 
-``python -m loadtest.bench_values [--base main] [--rounds 8] [--calls 2000] [--accounts 1000]``
+``python -m loadtest.bench_values [--base 1ea18ee~1] [--rounds 8] [--calls 2000] [--accounts 1000]``
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from loadtest import lua_ab
 LUA = "gateway/clusters/lua/value.lua"
 LIMIT, TTL = 50, 7 * 86400.0  # the shipped hot_value_limit and observation_ttl
 CPU = "Redis CPU µs/call"
+BEFORE = "1ea18ee~1"  # the last commit whose value.lua keeps a key per value (side A)
 
 
 def script_text(ref: str | None) -> str:
@@ -84,7 +86,7 @@ def memory(client: Any, side: str) -> tuple[int, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = lua_ab.ab_parser("python -m loadtest.bench_values", rounds=8)
+    parser = lua_ab.ab_parser("python -m loadtest.bench_values", rounds=8, base=BEFORE)
     parser.add_argument("--calls", type=int, default=2000, help="sightings per side and round")
     parser.add_argument("--accounts", type=int, default=1000)
     args = parser.parse_args(argv)

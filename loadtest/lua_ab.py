@@ -36,10 +36,10 @@ def source(path: str, ref: str | None) -> str:
     return subprocess.run(command, check=True, capture_output=True, text=True).stdout
 
 
-def ab_parser(prog: str, rounds: int) -> argparse.ArgumentParser:
+def ab_parser(prog: str, rounds: int, base: str = "main") -> argparse.ArgumentParser:
     """A bench's parser with the flags every side-by-side bench takes."""
     parser = argparse.ArgumentParser(prog=prog)
-    parser.add_argument("--base", default="main", help="commit of side A (default main)")
+    parser.add_argument("--base", default=base, help=f"commit of side A (default {base})")
     parser.add_argument("--rounds", type=int, default=rounds, help="alternating rounds")
     return parser
 
