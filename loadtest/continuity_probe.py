@@ -41,7 +41,7 @@ from loadtest.detection.evaluate import START
 from loadtest.detection.pools import Split, load_pools
 from loadtest.detection.scenarios import FULL, build
 from loadtest.detection.traffic import Outcome, Request, Role
-from loadtest.structure_probe import auc
+from loadtest.structure_probe import auc, ranges
 
 STATS = ("own", "any", "conv", "fewshot")
 _MOCK = MockConfig()
@@ -201,19 +201,12 @@ def table(
     ]
     role = {a.name: a for a in accounts}
     for s in STATS:
-        spans = {}
-        for side in ("harvest", "benign"):
-            vs = [m[s] for (r, _), m in means.items() if r == side and m[s] == m[s]]
-            spans[side] = (min(vs), max(vs)) if vs else None
-        h, b = spans["harvest"], spans["benign"]
-        apart = h is not None and b is not None and (h[1] < b[0] or b[1] < h[0])
-        shown = [f"{x[0]:.2f} .. {x[1]:.2f}" if x else "-" for x in (h, b)]
+        shown, verdict = ranges(means, s)
         values = [(role[n], v[s]) for n, v in stats.items() if v[s] == v[s]]
         honest = [v for a, v in values if a.role == "benign"]
         harvest = [v for a, v in values if a.role == "harvest"]
         every = auc(harvest, honest)
         some = auc([v for a, v in values if a.role == "harvest" and a.scenario in named], honest)
-        verdict = "yes" if apart else "no"
         counts = f"{len(harvest)}/{len(honest)}"
         lines.append(
             f"| {s} | {shown[0]} | {shown[1]} | {verdict} | {counts} | {every:.2f} | {some:.2f} |"

@@ -191,6 +191,20 @@ def _mean(values: Iterable[Any]) -> float:
     return statistics.fmean(kept) if kept else float("nan")
 
 
+def ranges(
+    means: Mapping[tuple[str, str], Mapping[str, float]], stat: str
+) -> tuple[list[str], str]:
+    """One statistic's range over the harvest and the honest scenarios' means (nan left out),
+    shown as ``"lo .. hi"`` (``"-"``: no value), and whether the two ranges are apart."""
+    spans: dict[str, tuple[float, float] | None] = {}
+    for role in ("harvest", "benign"):
+        vs = [m[stat] for (r, _), m in means.items() if r == role and m[stat] == m[stat]]
+        spans[role] = (min(vs), max(vs)) if vs else None
+    h, b = spans["harvest"], spans["benign"]
+    apart = h is not None and b is not None and (h[1] < b[0] or b[1] < h[0])
+    return [f"{x[0]:.2f} .. {x[1]:.2f}" if x else "-" for x in (h, b)], "yes" if apart else "no"
+
+
 def auc(harvest: Sequence[float], honest: Sequence[float]) -> float:
     """P(a harvesting account's value > an honest account's), ties half: 0.5 is no
     separation, 0 or 1 a perfect one (nan when a side is empty)."""
@@ -218,18 +232,11 @@ def table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
         "|---|---|---|---|---:|",
     ]
     for s in STATS:
-        spans = {}
-        for role in ("harvest", "benign"):
-            vs = [m[s] for (r, _), m in means.items() if r == role and m[s] == m[s]]
-            spans[role] = (min(vs), max(vs)) if vs else None
-        h, b = spans["harvest"], spans["benign"]
-        apart = h is not None and b is not None and (h[1] < b[0] or b[1] < h[0])
-        shown = [f"{x[0]:.2f} .. {x[1]:.2f}" if x else "-" for x in (h, b)]
+        shown, verdict = ranges(means, s)
         score = auc(
             [float(r[s]) for r in rows if r["role"] == "harvest" and _present(r, s)],
             [float(r[s]) for r in rows if r["role"] == "benign" and _present(r, s)],
         )
-        verdict = "yes" if apart else "no"
         lines.append(f"| {s} | {shown[0]} | {shown[1]} | {verdict} | {score:.2f} |")
     return lines
 
