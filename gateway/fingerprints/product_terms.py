@@ -41,21 +41,20 @@ _MAKE = alt(
     "write", "create", "generate", "make", "produce", "come up with", "design", "compose",
     "invent", "draft", "give me", "synthesi[sz]e", "construct",
 )  # fmt: skip
-_ITEMS = alt(
+_ITEM_WORDS = (
     "problems?", "questions?", "exercises?", "tasks?", "examples?", "instructions?",
     "prompts?", "variations?", "variants?", "puzzles?", "items?", "samples?", "versions?",
     "scenarios?", "word problems?", "test cases?", "q&a pairs?", "qa pairs?",
 )  # fmt: skip
+_ITEMS = alt(*_ITEM_WORDS)
 _CANDIDATE_WORDS = (
     "answers", "candidates", "labels", "options", "guesses", "choices", "classes",
     "categories", "interpretations", "hypotheses", "predictions", "outcomes",
 )  # fmt: skip
 _CANDIDATES = alt(*_CANDIDATE_WORDS)
-# what every one of _ITEMS contains (a Term's ``needs``: no match without one of them)
-_ITEM_STEMS = (
-    "problem", "question", "exercise", "task", "example", "instruction", "prompt", "variation",
-    "variant", "puzzle", "item", "sample", "version", "scenario", "case", "pair",
-)  # fmt: skip
+# what every one of _ITEMS contains (a Term's ``needs``: no match without one of them): each
+# item's last word without its optional plural
+_ITEM_STEMS = tuple(dict.fromkeys(w.removesuffix("s?").split()[-1] for w in _ITEM_WORDS))
 _LIKELIHOOD = alt(
     r"probabilit(?:y|ies)", r"confiden(?:ce|t)", r"likelihoods?", "how likely", "how sure",
     r"percentages?", r"in %", r"percent", r"\d+ ?%",
