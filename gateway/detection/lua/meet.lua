@@ -170,7 +170,7 @@ if kept and not differs then
 end
 local parts
 if kept and differs then
-  parts = { string.char(COMPACT + p) .. prefix }
+  parts = { compact_prefix(prefix) }
   for i, name in ipairs(names) do
     local block = blocks[name]
     if block then

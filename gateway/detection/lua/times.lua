@@ -34,6 +34,11 @@ local function compact_header(packed)
   return string.sub(packed, 2, 1 + shared), 8 - shared, 2 + shared
 end
 
+-- The header of a compact string whose times share `prefix` (0-7 bytes).
+local function compact_prefix(prefix)
+  return string.char(COMPACT + #prefix) .. prefix
+end
+
 -- The 8 bytes of each time in `lists` (a list of lists of times), and the header that packs
 -- them all: its prefix is the longest (at most 7 bytes) that every time shares.
 local function pack_header(lists)
@@ -51,5 +56,5 @@ local function pack_header(lists)
     raw[i] = bytes
   end
   if first == nil then shared = 0 end
-  return raw, shared, string.char(COMPACT + shared) .. string.sub(first or '', 1, shared)
+  return raw, shared, compact_prefix(string.sub(first or '', 1, shared))
 end
