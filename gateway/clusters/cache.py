@@ -9,12 +9,10 @@ within ``cache_ttl``. ``expire_all`` (evidence removed from the graph) marks eve
 stale: served once more while it is refreshed (expiries within a second coalesce). When the
 graph is unreachable a lone account is treated as its own cluster. With a ``guard`` (the
 budget store's :class:`~gateway.limiter.guard.StoreGuard`) every lookup shares its breaker
-and is bounded by half its deadline: a hung Redis costs a first request one short wait. A
-cluster of at most ``soft_max_size`` members is looked up in full: whether it stands on soft
-links only (``ClusterInfo.soft``: its budgets are then those of its members alone). That
-answer is shared by the cluster's members for half of ``cache_ttl`` (a cluster of n members
-is read in full about twice per ``cache_ttl``, not n times; an entry's soft flag is thus
-at most 1.5 ``cache_ttl`` old), and forgotten with the cluster (invalidation, expiry).
+and is bounded by half its deadline: a hung Redis costs a first request one short wait. For
+a cluster of at most ``soft_max_size`` members the same lookup (one call) also says whether
+it stands on soft links only (``ClusterInfo.soft``: its budgets are then those of its
+members alone), so an entry's soft flag is as old as the entry (at most ``cache_ttl``).
 """
 
 from __future__ import annotations
@@ -26,7 +24,6 @@ from collections import OrderedDict
 from gateway.clock import Clock
 from gateway.clusters.config import PolicyProvider, default_policy
 from gateway.clusters.graph import ClusterGraph
-from gateway.clusters.hardness import has_hard_link
 from gateway.clusters.types import ClusterInfo
 from gateway.limiter.guard import StoreGuard
 from gateway.store_errors import StoreUnavailable
@@ -53,8 +50,6 @@ class ClusterCache:
         # account -> (info, fetched at, generation)
         self._entries: OrderedDict[str, tuple[ClusterInfo, float, int]] = OrderedDict()
         self._by_cluster: dict[str, set[str]] = {}
-        # cluster id -> (size, soft, read at, generation): one full read shared by members
-        self._soft: dict[str, tuple[int, bool, float, int]] = {}
         self._inflight: dict[str, asyncio.Task[ClusterInfo]] = {}
         self._generation = 0  # entries fetched in an earlier generation are stale
         self._expired_at = -math.inf  # when the generation last moved
@@ -101,43 +96,18 @@ class ClusterCache:
     async def _lookup(self, account: str) -> ClusterInfo:
         self.lookups += 1
         generation = self._generation  # an expire_all meanwhile leaves this answer stale
-        if self._guard is None:
-            info = await self._graph.info(account)
-        else:
-            info = await self._guard.run("cluster", lambda: self._graph.info(account), share=0.5)
         policy = self._policy()
-        if 1 < info.size <= policy.soft_max_size:  # larger clusters stand on hard links
-            soft = self._shared_soft(info, generation, policy.cache_ttl / 2)
-            if soft is None:
-                read_at = self._clock.now()
-                soft = await self._read_soft(info.cluster_id, policy.link_on.hard)
-                self._soft[info.cluster_id] = (info.size, soft, read_at, generation)
-                if len(self._soft) > self._capacity:
-                    self._soft.clear()
-            info = ClusterInfo(info.cluster_id, info.size, soft)
+        hard, soft_max = policy.link_on.hard, policy.soft_max_size  # bigger: hard links
+
+        async def lookup() -> ClusterInfo:
+            return await self._graph.info(account, hard, soft_max)
+
+        if self._guard is None:
+            info = await lookup()
+        else:
+            info = await self._guard.run("cluster", lookup, share=0.5)
         self._put(account, info, generation)
         return info
-
-    def _shared_soft(self, info: ClusterInfo, generation: int, fresh: float) -> bool | None:
-        """A member's recent answer for this cluster (same size, same generation, younger
-        than ``fresh`` seconds), else None."""
-        found = self._soft.get(info.cluster_id)
-        if found is None:
-            return None
-        size, soft, at, seen_in = found
-        if size != info.size or seen_in != generation or self._clock.now() - at >= fresh:
-            return None
-        return soft
-
-    async def _read_soft(self, cluster_id: str, hard: tuple[str, ...]) -> bool:
-        """Whether the cluster stands on soft links only (one full read of its links)."""
-        if self._guard is None:
-            links = await self._graph.links(cluster_id)
-        else:
-            links = await self._guard.run(
-                "cluster", lambda: self._graph.links(cluster_id), share=0.5
-            )
-        return not has_hard_link(links, hard)
 
     def _put(self, account: str, info: ClusterInfo, generation: int) -> None:
         old = self._entries.pop(account, None)
@@ -171,7 +141,6 @@ class ClusterCache:
 
     def invalidate_cluster(self, cluster_id: str) -> set[str]:
         """Drop every cached member of a cluster; the members dropped."""
-        self._soft.pop(cluster_id, None)
         members = self._by_cluster.pop(cluster_id, set())
         for member in members:
             self._entries.pop(member, None)
@@ -203,7 +172,6 @@ class ClusterCache:
     def clear(self) -> None:
         self._entries.clear()
         self._by_cluster.clear()
-        self._soft.clear()
 
     async def close(self) -> None:
         tasks = list(self._inflight.values())

@@ -35,8 +35,12 @@ class ClusterGraph(Protocol):
         """The account's cluster id (the account id itself when solitary)."""
         ...
 
-    async def info(self, account: str) -> ClusterInfo:
-        """Cluster id and member count in one lookup."""
+    async def info(
+        self, account: str, hard: tuple[str, ...] | None = None, soft_max: int = 0
+    ) -> ClusterInfo:
+        """Cluster id and member count in one lookup. With ``hard`` (the hard signals), a
+        cluster of 2..``soft_max`` members is also read for its standing in that lookup:
+        ``soft`` when no edge carries a hard signal or an operator's link."""
         ...
 
     async def members(self, cluster_id: str) -> list[str]:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from gateway.clock import Clock
 from gateway.clusters.config import PolicyProvider, default_policy
+from gateway.clusters.hardness import has_hard_link
 from gateway.clusters.types import (
     MANUAL,
     AuditEntry,
@@ -58,9 +59,14 @@ class MemoryClusterGraph:
     async def cluster_of(self, account: str) -> str:
         return self._root_of(account)
 
-    async def info(self, account: str) -> ClusterInfo:
+    async def info(
+        self, account: str, hard: tuple[str, ...] | None = None, soft_max: int = 0
+    ) -> ClusterInfo:
         root = self._root_of(account)
-        return ClusterInfo(root, self._size(root))
+        size = self._size(root)
+        if hard is None or not 1 < size <= soft_max:
+            return ClusterInfo(root, size)
+        return ClusterInfo(root, size, not has_hard_link(await self.links(root), hard))
 
     async def members(self, cluster_id: str) -> list[str]:
         return sorted(self._members.get(cluster_id, {cluster_id}))

@@ -66,10 +66,15 @@ class RedisClusterGraph:
             root = await self._redis.hget(self._k("r"), account)
         return account if root is None else _text(root)
 
-    async def info(self, account: str) -> ClusterInfo:
+    async def info(
+        self, account: str, hard: tuple[str, ...] | None = None, soft_max: int = 0
+    ) -> ClusterInfo:
+        strong = () if hard is None else (*hard, MANUAL)
         with _guard():
-            root, size = await self._info.run(self._redis, 1, [self._base, account])
-        return ClusterInfo(_text(root), int(size))
+            root, size, soft = await self._info.run(
+                self._redis, 1, [self._base, account, soft_max if strong else 0, *strong]
+            )
+        return ClusterInfo(_text(root), int(size), bool(int(soft)))
 
     async def members(self, cluster_id: str) -> list[str]:
         with _guard():

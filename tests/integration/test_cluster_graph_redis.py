@@ -17,7 +17,7 @@ from gateway.clusters.graph_memory import MemoryClusterGraph
 from gateway.clusters.graph_redis import RedisClusterGraph
 from gateway.clusters.linker import Linker
 from gateway.clusters.observations_redis import PAIR_SHARDS, RedisObservations
-from gateway.clusters.types import Evidence
+from gateway.clusters.types import MANUAL, ClusterInfo, Evidence
 from gateway.model import Identity
 from gateway.redis.keys import KeyBuilder, slot_of
 
@@ -72,6 +72,10 @@ async def test_random_operations_match_the_memory_graph(
     assert await partition(redis_graph, accounts) == await partition(memory, accounts)
     for cluster_id, _ in await partition(memory, accounts):
         assert await redis_graph.links(cluster_id) == await memory.links(cluster_id)
+    for account in accounts:  # the standing read in the lookup: hard "pay", soft the rest
+        for hard, soft_max in ((("pay",), 12), (("org", "ip"), 5), ((), 12)):
+            got = await redis_graph.info(account, hard, soft_max)
+            assert got == await memory.info(account, hard, soft_max), (account, hard)
 
 
 async def test_two_replicas_see_the_same_clusters(redis_url: str, key_prefix: str) -> None:
@@ -257,3 +261,13 @@ async def test_linker_pairs_spread_over_slots_on_redis_cluster(
         async for key in client.scan_iter(match=f"{key_prefix}*"):
             await client.delete(key)
         await client.aclose()
+
+
+async def test_an_operators_link_makes_a_cluster_hard(redis_client: Redis, key_prefix: str) -> None:
+    clock = FakeClock()
+    graph = make(redis_client, key_prefix, clock)
+    await graph.link("a", "b", ev("ip_prefix", clock))
+    assert await graph.info("b", ("payment_fingerprint",), 20) == ClusterInfo("a", 2, True)
+    assert await graph.info("b") == ClusterInfo("a", 2, False)  # standing not asked
+    await graph.link("b", "c", ev(MANUAL, clock), actor="ops", reason="same customer")
+    assert await graph.info("c", ("payment_fingerprint",), 20) == ClusterInfo("a", 3, False)

@@ -143,9 +143,11 @@ class CountingGraph(MemoryClusterGraph):
         super().__init__(clock)
         self.calls: list[str] = []
 
-    async def info(self, account: str) -> ClusterInfo:
+    async def info(
+        self, account: str, hard: tuple[str, ...] | None = None, soft_max: int = 0
+    ) -> ClusterInfo:
         self.calls.append(account)
-        return await super().info(account)
+        return await super().info(account, hard, soft_max)
 
 
 async def test_expired_entries_are_served_and_refreshed_once_per_burst() -> None:

@@ -6,9 +6,10 @@ import asyncio
 
 from gateway.clock import FakeClock
 from gateway.clusters.cache import ClusterCache
+from gateway.clusters.config import ClustersPolicy
 from gateway.clusters.graph_memory import MemoryClusterGraph
 from gateway.clusters.service import ClusterService
-from gateway.clusters.types import ClusterInfo, Evidence, Link
+from gateway.clusters.types import ClusterInfo, Evidence
 from gateway.store_errors import StoreUnavailable
 
 
@@ -18,12 +19,14 @@ class CountingGraph(MemoryClusterGraph):
         self.calls = 0
         self.fail = False
 
-    async def info(self, account: str) -> ClusterInfo:
+    async def info(
+        self, account: str, hard: tuple[str, ...] | None = None, soft_max: int = 0
+    ) -> ClusterInfo:
         self.calls += 1
         await asyncio.sleep(0)
         if self.fail:
             raise StoreUnavailable("down")
-        return await super().info(account)
+        return await super().info(account, hard, soft_max)
 
 
 def ev(clock: FakeClock) -> tuple[Evidence, ...]:
@@ -118,22 +121,12 @@ async def test_cache_tells_a_soft_only_cluster_from_a_hard_linked_one() -> None:
     assert (await cache.get("alone")).soft is False
 
 
-class LinkCountingGraph(MemoryClusterGraph):
-    def __init__(self, clock: FakeClock) -> None:
-        super().__init__(clock)
-        self.link_reads = 0
-
-    async def links(self, cluster_id: str) -> list[Link]:
-        self.link_reads += 1
-        return await super().links(cluster_id)
-
-
-async def test_members_share_one_read_of_their_clusters_links() -> None:
-    """A soft cluster's links are read once for its members (within half the cache ttl);
-    a hard link that arrives is seen by the next refresh, and an invalidation (a link by
-    this process) reads again at once."""
+async def test_a_refresh_reads_the_standing_in_its_one_lookup() -> None:
+    """Each member's lookup says whether its cluster stands on soft links only (no read of
+    the cluster's links apart); a hard link that arrives is seen by each member's next
+    refresh, and an invalidation (a link by this process) looks the members up again."""
     clock = FakeClock()
-    graph = LinkCountingGraph(clock)
+    graph = CountingGraph(clock)
     now = clock.now()
     for other in ("s2", "s3", "s4"):
         await graph.link(
@@ -141,18 +134,18 @@ async def test_members_share_one_read_of_their_clusters_links() -> None:
         )
     cache = ClusterCache(graph, clock)  # cache_ttl 5 s
     infos = [await cache.get(a) for a in ("s1", "s2", "s3", "s4")]
-    assert {(i.size, i.soft) for i in infos} == {(4, True)} and graph.link_reads == 1
+    assert {(i.size, i.soft) for i in infos} == {(4, True)} and graph.calls == 4
     await graph.link("s2", "s3", (Evidence("org_id", "o", now, now),), actor="t", reason="r")
     clock.advance(5.1)  # every entry is due: answered as it was, refreshed in the background
     assert (await cache.get("s2")).soft is True
     await _settled()
-    assert cache.peek("s2") == ClusterInfo("s1", 4, False) and graph.link_reads == 2
-    assert (await cache.get("s3")).soft is True
-    await _settled()  # s3's refresh shares s2's fresh read
-    assert cache.peek("s3") == ClusterInfo("s1", 4, False) and graph.link_reads == 2
+    assert cache.peek("s2") == ClusterInfo("s1", 4, False) and graph.calls == 5
+    assert cache.peek("s3") == ClusterInfo("s1", 4, True)  # not refreshed yet
     cache.invalidate("s4")
-    await _settled()  # the dropped members are looked up again: one read for all
-    assert cache.peek("s4") == ClusterInfo("s1", 4, False) and graph.link_reads == 3
+    await _settled()  # the dropped members are looked up again
+    assert {cache.peek(a) for a in ("s1", "s2", "s3", "s4")} == {ClusterInfo("s1", 4, False)}
+    big = ClusterCache(graph, clock, lambda: ClustersPolicy(soft_max_size=3))
+    assert await big.get("s1") == ClusterInfo("s1", 4, False)  # above soft_max: not read
 
 
 async def _settled() -> None:

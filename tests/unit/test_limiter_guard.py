@@ -100,7 +100,9 @@ class HungGraph(MemoryClusterGraph):
         super().__init__(clock)
         self.calls = 0
 
-    async def info(self, account: str) -> ClusterInfo:
+    async def info(
+        self, account: str, hard: tuple[str, ...] | None = None, soft_max: int = 0
+    ) -> ClusterInfo:
         self.calls += 1
         await asyncio.sleep(60)
         raise AssertionError("unreachable")
