@@ -33,7 +33,7 @@ in human-paced sessions in the account's own hours (``redteam4_harvest.drive``) 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from loadtest.detection.context import Context, ask
@@ -56,6 +56,8 @@ from loadtest.detection.redteam10_text import (
 )
 from loadtest.detection.stacks import client_stack
 from loadtest.detection.traffic import DAY, HOUR, Account, Behaviour, Request
+
+BehaviourFn = Callable[[Account, Context], Behaviour]
 
 
 def _user(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -85,25 +87,36 @@ def entity_labels(acc: Account, ctx: Context) -> Behaviour:
     return drive(acc, ctx, episodes(), turn_gap=0, episode_gap=30, session=(12, 30))
 
 
-def voice_task(acc: Account, ctx: Context) -> Behaviour:
-    """Each task once, as a recording (read by one of the operator's synthetic voices)
-    beside a short text ask; audio models, moderate answers."""
-    rng = random.Random(f"red10-voice-{acc.behaviour_seed}")
-    voice = f"tts-{nth(acc.name) % 6}"
+def voice_with(asks: tuple[str, ...] = VOICE_ASKS, transcript: bool = False) -> BehaviourFn:
+    """``voice_task``; ``asks``: the text parts to draw from; ``transcript``: the task's text
+    in the text part too (an ablation's levers)."""
 
-    def episodes() -> Iterator[Episode]:
-        for task in tasks(ctx, rng):
-            parts = [{"type": "text", "text": rng.choice(VOICE_ASKS)}, audio_part(task, voice)]
-            if rng.random() < 0.5:
-                parts.reverse()
-            params = {
-                "model": rng.choice(VOICE_MODELS),
-                "modalities": ["text"],
-                "max_tokens": rng.choice((800, 1000, 1200)),
-            }
-            yield [(body(_user(parts), **params), True)]
+    def voice_task(acc: Account, ctx: Context) -> Behaviour:
+        """Each task once, as a recording (read by one of the operator's synthetic voices)
+        beside a short text ask; audio models, moderate answers."""
+        rng = random.Random(f"red10-voice-{acc.behaviour_seed}")
+        voice = f"tts-{nth(acc.name) % 6}"
 
-    return drive(acc, ctx, episodes(), turn_gap=0, episode_gap=45, session=(8, 20))
+        def episodes() -> Iterator[Episode]:
+            for task in tasks(ctx, rng):
+                text = rng.choice(asks)
+                text = f"{text}\n\n{task}" if transcript else text
+                parts = [{"type": "text", "text": text}, audio_part(task, voice)]
+                if rng.random() < 0.5:
+                    parts.reverse()
+                params = {
+                    "model": rng.choice(VOICE_MODELS),
+                    "modalities": ["text"],
+                    "max_tokens": rng.choice((800, 1000, 1200)),
+                }
+                yield [(body(_user(parts), **params), True)]
+
+        return drive(acc, ctx, episodes(), turn_gap=0, episode_gap=45, session=(8, 20))
+
+    return voice_task
+
+
+voice_task = voice_with()
 
 
 def if_constraints(acc: Account, ctx: Context) -> Behaviour:
@@ -122,55 +135,71 @@ def if_constraints(acc: Account, ctx: Context) -> Behaviour:
     return drive(acc, ctx, episodes(), turn_gap=0, episode_gap=40, session=(10, 24))
 
 
-def pref_pairs(acc: Account, ctx: Context) -> Behaviour:
-    """Each task once: a correct answer and a convincing flawed one in one request."""
-    rng = random.Random(f"red10-pairs-{acc.behaviour_seed}")
+def pairs_with(asks: tuple[str, ...] = PAIR_ASKS) -> BehaviourFn:
+    """``pref_pairs``; ``asks``: the wordings to draw from (an ablation's lever)."""
 
-    def episodes() -> Iterator[Episode]:
-        for task in tasks(ctx, rng):
-            text = rng.choice(PAIR_ASKS).format(task=task)
-            limit = rng.choice((900, 1100, 1400))
-            yield [(body(_user(text), max_tokens=limit, temperature=0.8), True)]
+    def pref_pairs(acc: Account, ctx: Context) -> Behaviour:
+        """Each task once: a correct answer and a convincing flawed one in one request."""
+        rng = random.Random(f"red10-pairs-{acc.behaviour_seed}")
 
-    return drive(acc, ctx, episodes(), turn_gap=0, episode_gap=45, session=(8, 20))
+        def episodes() -> Iterator[Episode]:
+            for task in tasks(ctx, rng):
+                text = rng.choice(asks).format(task=task)
+                limit = rng.choice((900, 1100, 1400))
+                yield [(body(_user(text), max_tokens=limit, temperature=0.8), True)]
+
+        return drive(acc, ctx, episodes(), turn_gap=0, episode_gap=45, session=(8, 20))
+
+    return pref_pairs
 
 
-def piggyback(acc: Account, ctx: Context) -> Behaviour:
-    """A volunteer's evenings (and some lunch breaks): chats on the person's own interests
-    with follow-ups, from the person's own app; after half of the person's requests the
-    extension sends one or two of the operator's tasks (its own slice) 2-30 s later, until
-    ``planned`` served or a challenge or block stops the extension (the person goes on)."""
-    rng = random.Random(f"red10-piggy-{acc.behaviour_seed}")
-    own = client_stack(rng)
-    browser = {"User-Agent": rng.choice(BROWSERS)}
-    interests = Interests(rng, ctx.pools.benign, rng.randint(3, 6), 0.3)
-    queue = iter(slice_of(ctx.pools.harvest, "red10-piggy", nth(acc.name), max(1, acc.planned)))
-    served, stopped = 0, False
-    for day in range(int(ctx.days)):
-        starts = [rng.uniform(19.0, 21.5)] + (
-            [rng.uniform(12.0, 13.0)] if rng.random() < 0.4 else []
-        )
-        for hour in sorted(starts):
-            t = ctx.start + day * DAY + hour * HOUR
-            for _ in range(rng.randint(2, 5)):
-                turns = [interests.next(), *rng.sample(FOLLOW_UPS, rng.choice((0, 1, 1, 2, 3)))]
-                for i in range(len(turns)):
-                    t, _ = yield from ask(t, Request(chat(turns[: i + 1]), headers=own))
-                    if stopped or served >= acc.planned or rng.random() > 0.5:
+pref_pairs = pairs_with()
+
+
+def piggy_with(asks: tuple[str, ...] = PIGGY_ASKS) -> BehaviourFn:
+    """``piggyback``; ``asks``: the extension's ask wordings (an ablation's lever)."""
+
+    def piggyback(acc: Account, ctx: Context) -> Behaviour:
+        """A volunteer's evenings (and some lunch breaks): chats on the person's own interests
+        with follow-ups, from the person's own app; after half of the person's requests the
+        extension sends one or two of the operator's tasks (its own slice) 2-30 s later, until
+        ``planned`` served or a challenge or block stops the extension (the person goes on)."""
+        rng = random.Random(f"red10-piggy-{acc.behaviour_seed}")
+        own = client_stack(rng)
+        browser = {"User-Agent": rng.choice(BROWSERS)}
+        interests = Interests(rng, ctx.pools.benign, rng.randint(3, 6), 0.3)
+        queue = iter(slice_of(ctx.pools.harvest, "red10-piggy", nth(acc.name), max(1, acc.planned)))
+        served, stopped = 0, False
+        for day in range(int(ctx.days)):
+            starts = [rng.uniform(19.0, 21.5)] + (
+                [rng.uniform(12.0, 13.0)] if rng.random() < 0.4 else []
+            )
+            for hour in sorted(starts):
+                t = ctx.start + day * DAY + hour * HOUR
+                for _ in range(rng.randint(2, 5)):
+                    turns = [interests.next(), *rng.sample(FOLLOW_UPS, rng.choice((0, 1, 1, 2, 3)))]
+                    for i in range(len(turns)):
+                        t, _ = yield from ask(t, Request(chat(turns[: i + 1]), headers=own))
+                        if stopped or served >= acc.planned or rng.random() > 0.5:
+                            t += human_gap(rng, 70)
+                            continue
+                        for _ in range(rng.choice((1, 1, 2))):
+                            task = next(queue, None)
+                            if task is None:
+                                break
+                            t += rng.uniform(2.0, 30.0)
+                            text = rng.choice(asks).format(task=task)
+                            payload = body(_user(text), max_tokens=rng.choice((600, 800)))
+                            request = Request(payload, harvest=True, headers=browser)
+                            t, out = yield from ask(t, request)
+                            stopped = stopped or out.stopped
+                            served += int(out.served)
+                            if stopped or served >= acc.planned:
+                                break
                         t += human_gap(rng, 70)
-                        continue
-                    for _ in range(rng.choice((1, 1, 2))):
-                        task = next(queue, None)
-                        if task is None:
-                            break
-                        t += rng.uniform(2.0, 30.0)
-                        text = rng.choice(PIGGY_ASKS).format(task=task)
-                        payload = body(_user(text), max_tokens=rng.choice((600, 800)))
-                        request = Request(payload, harvest=True, headers=browser)
-                        t, out = yield from ask(t, request)
-                        stopped = stopped or out.stopped
-                        served += int(out.served)
-                        if stopped or served >= acc.planned:
-                            break
-                    t += human_gap(rng, 70)
-                t += human_gap(rng, 400)
+                    t += human_gap(rng, 400)
+
+    return piggyback
+
+
+piggyback = piggy_with()

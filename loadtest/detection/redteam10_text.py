@@ -34,6 +34,13 @@ VOICE_ASKS = (
     "Here's my question.",
 )
 VOICE_MODELS = ("gpt-4o-audio-preview", "gpt-4o-mini-audio-preview")
+# An ablation's asks: the textbook chain-of-thought wording (the kit's ``COT``, paraphrased).
+COT_ASKS = (
+    "Solve the problem. Think step by step, show all of your reasoning, and then give the "
+    "final answer on its own line.",
+    "Work through it step by step and show your reasoning before the final answer.",
+    "Explain your reasoning step by step, then state the final answer.",
+)
 
 
 def audio_part(text: str, salt: str = "") -> dict[str, Any]:
