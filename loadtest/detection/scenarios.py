@@ -22,6 +22,13 @@ from loadtest.detection.redteam6 import RED6_FULL, RED6_NONE, RED6_QUICK, Red6Pl
 from loadtest.detection.redteam7 import RED7_FULL, RED7_NONE, RED7_QUICK, Red7Plan, populate7
 from loadtest.detection.redteam8 import RED8_FULL, RED8_NONE, RED8_QUICK, Red8Plan, populate8
 from loadtest.detection.redteam9 import RED9_FULL, RED9_NONE, RED9_QUICK, Red9Plan, populate9
+from loadtest.detection.redteam10 import (
+    RED10_FULL,
+    RED10_NONE,
+    RED10_QUICK,
+    Red10Plan,
+    populate10,
+)
 from loadtest.detection.traffic import Account, Behaviour, Role
 
 BehaviourFn = Callable[[Account, Context], Behaviour]
@@ -55,6 +62,7 @@ class Plan:
     red7: Red7Plan = RED7_NONE  # round 7's (redteam7.py)
     red8: Red8Plan = RED8_NONE  # round 8's (redteam8.py)
     red9: Red9Plan = RED9_NONE  # round 9's (redteam9.py)
+    red10: Red10Plan = RED10_NONE  # round 10's (redteam10.py)
 
 
 FULL = Plan(
@@ -86,6 +94,7 @@ FULL = Plan(
     red7=RED7_FULL,
     red8=RED8_FULL,
     red9=RED9_FULL,
+    red10=RED10_FULL,
 )
 QUICK = Plan(
     name="quick",
@@ -116,6 +125,7 @@ QUICK = Plan(
     red7=RED7_QUICK,
     red8=RED8_QUICK,
     red9=RED9_QUICK,
+    red10=RED10_QUICK,
 )
 
 
@@ -192,4 +202,5 @@ def build(
     populate7(plan.red7, add)
     populate8(plan.red8, add)
     populate9(plan.red9, add)
+    populate10(plan.red10, add)
     return [(acc, fn) for acc, fn in out if not only or acc.scenario in only]
