@@ -11,10 +11,10 @@ cell stays the user turn's: budgets charge what they always charged).
 
 A continuation ("continue" after a cut answer) is fingerprinted as the ask it continues,
 each piece with its own exact hash (the ask's, mixed with the piece count: a piece is not
-a resent prompt). A user turn with pictures mixes their digest into the exact hash; when
-its text is a short ask (under :data:`IMAGE_ASK_CHARS`: "Solve the problem in the
-picture."), the picture is the task: the novelty cell, on the request path too, is the
-digest's (see :mod:`gateway.fingerprints.image`).
+a resent prompt). A user turn with pictures, recordings or files mixes their digest into
+the exact hash; when its text is a short ask (under :data:`MEDIA_ASK_CHARS`: "Solve the
+problem in the picture."), the media part is the task: the novelty cell, on the request
+path too, is the digest's (see :mod:`gateway.fingerprints.media`).
 
 Everything is deterministic across processes (no salted ``hash()``) and bounded in cost
 (``max_words`` skeleton tokens, 12 characters per word of text). Set
@@ -51,9 +51,9 @@ TAIL_LEXICON_CHARS = 4_000  # of the chat's tail (prefill, tool results) the lex
 # A user turn shorter than this carries no task of its own ("Next item.", "go on"; the
 # tuning split's tasks: 98.5 % are 40 characters or longer, see fingerprints.value)
 TAIL_CUE_CHARS = 40
-# A text beside a picture shorter than this is a generic ask ("Help me with this question
-# from my worksheet." is 45): the picture is the task, its digest the novelty cell
-IMAGE_ASK_CHARS = 64
+# A text beside a picture (recording, file) shorter than this is a generic ask ("Help me
+# with this question from my worksheet." is 45): the part is the task, its digest the cell
+MEDIA_ASK_CHARS = 64
 _SYSTEM_SALT = b"dg-system"
 # A system prompt recurs (an app sends its own with every request): its hash and lexicon
 # evidence are remembered for the SYSTEMS_REMEMBERED latest ones of at most
@@ -135,31 +135,31 @@ class Fingerprinter:
         self, parts: PromptParts, skeleton: Skeleton | None, cell: int | None
     ) -> Fingerprint:
         if parts.ask:  # a continuation: the ask it continues, this piece's own exact hash
-            fp = self._pictured(
+            fp = self._with_media(
                 self.fingerprint_text(parts.ask, parts.system, parts.est_tokens), parts.ask, parts
             )
             return replace(fp, exact=mix(fp.exact, parts.continued))
         if parts.tail and len(parts.last_user.strip()) < TAIL_CUE_CHARS:
             task = f"{parts.last_user}\n{parts.tail}"  # a cue, then the task in a tool result
             fp = self.fingerprint_text(task, parts.system, parts.est_tokens)
-            return self._pictured(fp, parts.last_user, parts)
+            return self._with_media(fp, parts.last_user, parts)
         fp = self.fingerprint_text(
             parts.last_user, parts.system, parts.est_tokens, skeleton, cell, tail=parts.tail
         )
-        return self._pictured(fp, parts.last_user, parts)
+        return self._with_media(fp, parts.last_user, parts)
 
-    def _pictured(self, fp: Fingerprint, text: str, parts: PromptParts) -> Fingerprint:
-        """``fp`` with the user turn's pictures: their digest mixed into the exact hash and,
-        beside a short ask, the novelty cell the digest's."""
-        if not parts.image:
+    def _with_media(self, fp: Fingerprint, text: str, parts: PromptParts) -> Fingerprint:
+        """``fp`` with the user turn's media parts: their digest mixed into the exact hash
+        and, beside a short ask, the novelty cell the digest's."""
+        if not parts.media:
             return fp
-        if len(text.strip()) < IMAGE_ASK_CHARS:
-            return replace(fp, exact=mix(fp.exact, parts.image), cell=self.image_cell(parts))
-        return replace(fp, exact=mix(fp.exact, parts.image))
+        if len(text.strip()) < MEDIA_ASK_CHARS:
+            return replace(fp, exact=mix(fp.exact, parts.media), cell=self.media_cell(parts))
+        return replace(fp, exact=mix(fp.exact, parts.media))
 
-    def image_cell(self, parts: PromptParts) -> int:
-        """The novelty cell of a short ask's pictures: their digest's low bits."""
-        return parts.image % (1 << self.cells.cell_bits)
+    def media_cell(self, parts: PromptParts) -> int:
+        """The novelty cell of a short ask's media parts: their digest's low bits."""
+        return parts.media % (1 << self.cells.cell_bits)
 
     def budget_part(
         self,
@@ -178,8 +178,8 @@ class Fingerprinter:
         if not cell:
             return BudgetPart(BudgetPrint(parts.est_tokens))
         sk = self.skeleton_of(parts.last_user)
-        if parts.image and not parts.ask and len(parts.last_user.strip()) < IMAGE_ASK_CHARS:
-            return BudgetPart(BudgetPrint(parts.est_tokens, self.image_cell(parts)), sk)
+        if parts.media and not parts.ask and len(parts.last_user.strip()) < MEDIA_ASK_CHARS:
+            return BudgetPart(BudgetPrint(parts.est_tokens, self.media_cell(parts)), sk)
         return BudgetPart(BudgetPrint(parts.est_tokens, self._cell(sk)), sk)
 
     def budget_print(

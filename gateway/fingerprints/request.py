@@ -15,9 +15,9 @@ the elicitation lexicon: the user turn stays what is fingerprinted).
 
 A *continuation* ("continue" after a cut answer, :mod:`gateway.fingerprints.continuation`)
 is the ask it continues: :attr:`PromptParts.ask` is that ask's text and
-``RequestFeatures.continued`` the number of answer pieces so far. The pictures of the last
-user turn are digested (:mod:`gateway.fingerprints.image`, never decoded):
-:attr:`PromptParts.image`.
+``RequestFeatures.continued`` the number of answer pieces so far. The last user turn's
+pictures, recordings and files are digested (:mod:`gateway.fingerprints.media`, never
+decoded): :attr:`PromptParts.media`.
 
 A request's body is read once on the request path (:func:`prompt_parts`): its parts also
 carry what :func:`request_features` would read again of the messages (the continuation's
@@ -38,7 +38,7 @@ from gateway.fingerprints.estimate import (
     estimate_text_tokens,
     estimate_tokens_ids,
 )
-from gateway.fingerprints.image import image_digest, is_image
+from gateway.fingerprints.media import is_image, is_media, media_digest
 from gateway.fingerprints.opener import first_ask, opener_exchanges
 from gateway.fingerprints.value import asks_reasoning, resamples, trace_schema, worked_history
 from gateway.memo import BoundedMemo
@@ -56,7 +56,7 @@ class PromptParts:
     user_turns: int
     est_tokens: int  # estimated prompt tokens of the whole request
     tail: str = ""  # text of the messages after the last user turn ("" when none)
-    image: int = 0  # digest of the last user turn's pictures (0: none)
+    media: int = 0  # digest of the last user turn's pictures, recordings, files (0: none)
     continued: int = 0  # a continuation: the answer pieces it continues (0: none)
     ask: str = ""  # a continuation: the text of the ask it continues
     # read once here for the request features too (chats only): the continuation's answer
@@ -67,17 +67,19 @@ class PromptParts:
     skipped: int = 0
 
 
-_NO_IMAGES: tuple[object, ...] = ()
+_NO_MEDIA: tuple[object, ...] = ()
 
 
 def _content_text(content: object) -> tuple[str, int, Sequence[object]]:
-    """(text, extra tokens for non-text parts, image parts) of a message ``content``."""
+    """(text, extra tokens for non-text parts, media parts) of a message ``content``. A
+    picture adds ``IMAGE_TOKENS`` to the estimate; a recording or a file adds none (their
+    tokens are settled from the upstream's usage)."""
     if isinstance(content, str):
-        return content, 0, _NO_IMAGES
+        return content, 0, _NO_MEDIA
     if not isinstance(content, Sequence) or isinstance(content, bytes):
-        return "", 0, _NO_IMAGES
+        return "", 0, _NO_MEDIA
     texts: list[str] = []
-    images: list[object] = []
+    media: list[object] = []
     extra = 0
     for part in content[:MAX_MESSAGES]:
         if isinstance(part, str):
@@ -86,10 +88,10 @@ def _content_text(content: object) -> tuple[str, int, Sequence[object]]:
             text = part.get("text")
             if isinstance(text, str):
                 texts.append(text)
-            elif is_image(part):
-                extra += IMAGE_TOKENS
-                images.append(part)
-    return "\n".join(texts), extra, images or _NO_IMAGES
+            elif is_media(part):
+                extra += IMAGE_TOKENS if is_image(part) else 0
+                media.append(part)
+    return "\n".join(texts), extra, media or _NO_MEDIA
 
 
 def _messages(body: Mapping[str, object]) -> Sequence[object]:
@@ -120,12 +122,12 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
     skipped = max(len(messages) - MAX_MESSAGES, 0)
     last_user, fallback, system = "", "", []
     tail: list[str] = []
-    images: Sequence[object] = _NO_IMAGES
+    media: Sequence[object] = _NO_MEDIA
     turns, tokens = 0, REPLY_PRIMING + skipped * MESSAGE_OVERHEAD
     for msg in messages[skipped:]:
         if type(msg) is not dict and not isinstance(msg, Mapping):
             continue
-        text, extra, pictures = _content_text(msg.get("content"))
+        text, extra, parts = _content_text(msg.get("content"))
         calls = msg.get("tool_calls")
         if calls:
             extra += estimate_text_tokens(_dumps(calls))
@@ -137,7 +139,7 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
         if role == "user":
             turns += 1
             last_user = text
-            images = pictures
+            media = parts
             tail.clear()
         elif role in SYSTEM_ROLES:
             system.append(text)
@@ -153,15 +155,15 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
     opened = opener_exchanges(messages)
     if chain.pieces and chain.ask >= 0:
         msg = messages[chain.ask]
-        ask, _, pictures = _content_text(msg.get("content") if isinstance(msg, Mapping) else "")
-        image = image_digest(pictures) if pictures else 0
+        ask, _, asked = _content_text(msg.get("content") if isinstance(msg, Mapping) else "")
+        digest = media_digest(asked) if asked else 0
         return PromptParts(
-            last_user, "\n".join(system), turns, tokens, "", image, chain.pieces, ask,
+            last_user, "\n".join(system), turns, tokens, "", digest, chain.pieces, ask,
             chain.pieces, opened, skipped,
         )  # fmt: skip
-    image = image_digest(images) if images else 0
+    digest = media_digest(media) if media else 0
     return PromptParts(
-        last_user, "\n".join(system), turns, tokens, "\n".join(tail), image,
+        last_user, "\n".join(system), turns, tokens, "\n".join(tail), digest,
         pieces=chain.pieces, opened=opened, skipped=skipped,
     )  # fmt: skip
 
@@ -169,7 +171,7 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
 def first_ask_text(body: object, endpoint: str, opened: int | None = None) -> str:
     """Later in a chat (its last user turn is not its first real ask, after pleasantry
     exchanges): the text of that first ask, the conversation's identity ("" when the request
-    is the first ask, when that ask has pictures, whose digest its exact hash mixes in, or
+    is the first ask, when that ask has media parts, whose digest its exact hash mixes in, or
     for other endpoints). Read after the response (detection), not on the request path.
     ``opened``: the chat's opener exchanges when already counted (``PromptParts.opened``)."""
     if type(body) is not dict and not isinstance(body, Mapping):
@@ -182,8 +184,8 @@ def first_ask_text(body: object, endpoint: str, opened: int | None = None) -> st
     if index < 0 or index >= last:
         return ""
     msg = messages[index]
-    text, _, pictures = _content_text(msg.get("content") if isinstance(msg, Mapping) else "")
-    return "" if pictures else text
+    text, _, media = _content_text(msg.get("content") if isinstance(msg, Mapping) else "")
+    return "" if media else text
 
 
 def _role(msg: object) -> object:
