@@ -51,6 +51,10 @@ RESPONSES = Api(
     typed_events=True,
     logprobs_include="message.output_text.logprobs",
 )
+# the other paths under /responses: a stored response (GET /responses/{id}; with
+# ?stream=true its events again, how a background response is read), its cancel, its input
+# items: no prompt of their own, but a stream of them is read for its usage like a response's
+STORED_RESPONSE = Api("responses.stored", "other", _LEGACY_LIMITS, "max_tokens", typed_events=True)
 OTHER = Api("other", "other", _LEGACY_LIMITS, "max_tokens")
 
 _BY_TAIL = {
@@ -64,8 +68,11 @@ _BY_KIND = {api.kind: api for api in (CHAT_COMPLETIONS, COMPLETIONS, EMBEDDINGS,
 
 def api_of(path: str, prefix: str) -> Api:
     """The API of a request path under the route prefix (:data:`OTHER` when none)."""
-    tail = path[len(prefix) :] if path.startswith(prefix) else path.lstrip("/")
-    return _BY_TAIL.get(tail.strip("/"), OTHER)
+    tail = (path[len(prefix) :] if path.startswith(prefix) else path.lstrip("/")).strip("/")
+    found = _BY_TAIL.get(tail)
+    if found is not None:
+        return found
+    return STORED_RESPONSE if tail.startswith("responses/") else OTHER
 
 
 def api_of_kind(kind: str) -> Api:

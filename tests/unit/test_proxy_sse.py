@@ -50,6 +50,10 @@ def test_the_responses_path_is_its_own_api() -> None:
     assert api_of("/v1/responses", "/v1") is RESPONSES
     assert api_of("/v1/chat/completions", "/v1") is CHAT_COMPLETIONS
     assert RESPONSES.kind == "chat" and RESPONSES.typed_events and not RESPONSES.usage_chunk
+    # a background response read again as a stream (GET /v1/responses/{id}?stream=true)
+    stored = api_of("/v1/responses/resp_123", "/v1")
+    assert stored.typed_events and stored.kind == "other"
+    assert api_of("/v1/models", "/v1").kind == "other" and not api_of("/v1/x", "/v1").typed_events
 
 
 def test_a_responses_stream_records_the_completed_usage_and_drops_nothing() -> None:
