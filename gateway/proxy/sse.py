@@ -8,7 +8,8 @@ it reads depends on the API's stream (:mod:`gateway.apis`):
 
 * Chat Completions and Completions chunks (``data: {...}``): the usage chunk is recorded and
   dropped when the client did not ask for it (naive clients index ``choices[0]``); the
-  characters of the streamed ``content`` / ``text`` are counted.
+  characters of the streamed ``content`` / ``text``, refusals and tool-call arguments are
+  counted.
 * The Responses API's typed events (``event: response.output_text.delta``): the ``usage`` of
   the ``response`` in ``response.completed``, ``response.incomplete`` or ``response.failed``
   is recorded; the characters of the text deltas (output text, refusals, function call and
@@ -46,6 +47,8 @@ _TEXT_DELTAS = frozenset(
 # the Responses API's terminal events: their "response" holds the usage
 _TERMINAL = frozenset((b"response.completed", b"response.incomplete", b"response.failed"))
 _DELTA_MARK = b'"delta":"'
+# a Chat Completions / Completions chunk holds streamed text only with one of these keys
+_CHUNK_MARKS = (b'"content"', b'"text"', b'"refusal"', b'"arguments"')
 
 
 def event_fields(event: bytes) -> tuple[bytes, bytes | None]:
@@ -169,9 +172,9 @@ class SseTap:
         return True
 
     def _count_content_fast(self, payload: bytes) -> None:
-        # Content chunks: count the characters of "content"/"text" values; no parse for
-        # chunks without either
-        if b'"content"' not in payload and b'"text"' not in payload:
+        # Content chunks: count the characters of "content"/"text" values (and refusals,
+        # tool-call arguments); no parse for chunks without any
+        if not any(mark in payload for mark in _CHUNK_MARKS):
             return
         chunk = _loads(payload)
         if isinstance(chunk, dict):
@@ -184,9 +187,23 @@ class SseTap:
             if not isinstance(choice, dict):
                 continue
             delta = choice.get("delta")
-            text = delta.get("content") if isinstance(delta, dict) else choice.get("text")
-            if isinstance(text, str):
-                self.content_chars += len(text)
+            if not isinstance(delta, dict):  # Completions
+                text = choice.get("text")
+                self.content_chars += len(text) if isinstance(text, str) else 0
+                continue
+            for key in ("content", "refusal"):
+                text = delta.get(key)
+                self.content_chars += len(text) if isinstance(text, str) else 0
+            calls = delta.get("tool_calls")
+            if isinstance(calls, list):
+                self.content_chars += sum(_arguments(call) for call in calls)
+
+
+def _arguments(call: Any) -> int:
+    """The characters of a streamed tool call's ``function.arguments`` piece."""
+    function = call.get("function") if isinstance(call, dict) else None
+    arguments = function.get("arguments") if isinstance(function, dict) else None
+    return len(arguments) if isinstance(arguments, str) else 0
 
 
 def _loads(payload: bytes) -> Any:

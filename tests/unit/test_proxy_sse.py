@@ -127,3 +127,16 @@ def test_chat_streams_are_relayed_as_before() -> None:
     blind = SseTap(drop_usage_chunk=False)
     blind.feed(_responses_stream(["abc"], {"input_tokens": 1, "output_tokens": 1}))
     assert blind.usage is None and blind.content_chars == 0
+
+
+def test_a_cut_chat_stream_counts_refusals_and_tool_call_arguments() -> None:
+    call = {"index": 0, "function": {"arguments": '{"q": 1}'}}
+    chunks = [
+        {"choices": [{"index": 0, "delta": {"tool_calls": [call]}}]},
+        {"choices": [{"index": 0, "delta": {"refusal": "No."}}]},
+        {"choices": [{"text": "abc", "index": 0}]},  # Completions
+    ]
+    raw = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks)
+    tap = SseTap(drop_usage_chunk=True)
+    assert tap.feed(raw) == raw and tap.usage is None
+    assert tap.content_chars == len('{"q": 1}') + len("No.") + 3
