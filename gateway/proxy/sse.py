@@ -47,8 +47,6 @@ _TEXT_DELTAS = frozenset(
 # the Responses API's terminal events: their "response" holds the usage
 _TERMINAL = frozenset((b"response.completed", b"response.incomplete", b"response.failed"))
 _DELTA_MARK = b'"delta":"'
-# a Chat Completions / Completions chunk holds streamed text only with one of these keys
-_CHUNK_MARKS = (b'"content"', b'"text"', b'"refusal"', b'"arguments"')
 
 
 def event_fields(event: bytes) -> tuple[bytes, bytes | None]:
@@ -128,6 +126,9 @@ class SseTap:
         """Record what the event says; False when it must be dropped."""
         if event.startswith(b"data:") and b"\n" not in event:  # one data line: a chunk
             name, payload = b"", event[5:].strip()
+        elif event.startswith(b"event:") and event.count(b"\n") == 1 and b"\ndata:" in event:
+            head, _, data_line = event.partition(b"\n")  # a typed event: name, data
+            name, payload = head[6:].strip(), data_line[5:].strip()
         else:
             name, data = event_fields(event)
             if data is None:
@@ -174,7 +175,12 @@ class SseTap:
     def _count_content_fast(self, payload: bytes) -> None:
         # Content chunks: count the characters of "content"/"text" values (and refusals,
         # tool-call arguments); no parse for chunks without any
-        if not any(mark in payload for mark in _CHUNK_MARKS):
+        if (
+            b'"content"' not in payload
+            and b'"text"' not in payload
+            and b'"refusal"' not in payload
+            and b'"arguments"' not in payload
+        ):
             return
         chunk = _loads(payload)
         if isinstance(chunk, dict):
@@ -191,11 +197,16 @@ class SseTap:
                 text = choice.get("text")
                 self.content_chars += len(text) if isinstance(text, str) else 0
                 continue
-            for key in ("content", "refusal"):
-                text = delta.get(key)
-                self.content_chars += len(text) if isinstance(text, str) else 0
+            text = delta.get("content")
+            if type(text) is str:
+                self.content_chars += len(text)
+                if len(delta) == 1:  # the common case: {"content": "..."}
+                    continue
+            refusal = delta.get("refusal")
+            if type(refusal) is str:
+                self.content_chars += len(refusal)
             calls = delta.get("tool_calls")
-            if isinstance(calls, list):
+            if type(calls) is list:
                 self.content_chars += sum(_arguments(call) for call in calls)
 
 
