@@ -63,6 +63,8 @@ print(client.chat.completions.create(model="mock-gpt",
 for chunk in client.chat.completions.create(model="mock-gpt", stream=True,
       messages=[{{"role": "user", "content": "Stream please"}}]):
     print(chunk.choices[0].delta.content or "", end="", flush=True)
+print()
+print(client.responses.create(model="mock-gpt", input="And the Responses API?").output_text)
 PY
 
   Send a few quick requests with the free key to see 429s and the RateLimit headers.

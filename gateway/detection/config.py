@@ -148,12 +148,18 @@ class Families(PolicyModel):
 class DegradeSettings(PolicyModel):
     """What the degrade level changes in a request body."""
 
-    strip_logprobs: bool = Field(default=True, description="Remove logprobs.")
+    strip_logprobs: bool = Field(
+        default=True,
+        description="Remove logprobs (the Responses API: message.output_text.logprobs in include).",
+    )
     strip_top_logprobs: bool = Field(default=True, description="Remove top_logprobs.")
     strip_logit_bias: bool = Field(default=True, description="Remove logit_bias.")
     max_n: int = Field(default=1, ge=1, description="Cap n (completions per request).")
     max_tokens: int = Field(
-        default=512, ge=1, description="Cap max_tokens / max_completion_tokens (set when absent)."
+        default=512,
+        ge=1,
+        description="Cap the answer's length (set when absent): max_tokens / "
+        "max_completion_tokens; the Responses API: max_output_tokens, at least 16.",
     )
 
 

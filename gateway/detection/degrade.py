@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.apis import CHAT_COMPLETIONS, Api
 from gateway.detection.config import DegradeSettings, DetectionPolicy
-
-_TOKEN_FIELDS = ("max_tokens", "max_completion_tokens")
 
 
 def degrade(
-    body: dict[str, Any], policy: DetectionPolicy | DegradeSettings
+    body: dict[str, Any], policy: DetectionPolicy | DegradeSettings, api: Api = CHAT_COMPLETIONS
 ) -> tuple[dict[str, Any], list[str]]:
     """A copy of ``body`` with the degrade rules applied, and what was changed.
 
-    Strips logprobs, top_logprobs and logit_bias, caps ``n`` and caps (or sets, when absent)
-    the completion length: ``max_completion_tokens`` if the client used it, else ``max_tokens``.
-    ``body`` itself is never modified.
+    Strips logprobs, top_logprobs and logit_bias (the Responses API: the log probabilities
+    asked for in ``include``), caps ``n`` and caps (or sets, when absent) the answer's length
+    in the fields of ``api`` (:mod:`gateway.apis`): Chat Completions ``max_completion_tokens``
+    if the client used it, else ``max_tokens``; the Responses API ``max_output_tokens`` (never
+    below the least it accepts); embeddings none. ``body`` itself is never modified.
     """
     rules = policy.degrade if isinstance(policy, DetectionPolicy) else policy
     out = dict(body)
@@ -29,17 +30,26 @@ def degrade(
         if strip and name in out:
             del out[name]
             changed.append(f"{name} removed")
+    include = out.get("include")
+    if rules.strip_logprobs and api.logprobs_include and isinstance(include, list):
+        kept = [item for item in include if item != api.logprobs_include]
+        if len(kept) != len(include):
+            out["include"] = kept
+            changed.append(f"{api.logprobs_include} removed")
     n = out.get("n")
     if isinstance(n, int) and not isinstance(n, bool) and n > rules.max_n:
         out["n"] = rules.max_n
         changed.append(f"n capped at {rules.max_n}")
-    present = [f for f in _TOKEN_FIELDS if f in out and out[f] is not None]
+    if api.output_field is None:
+        return out, changed
+    cap = max(rules.max_tokens, api.min_output)
+    present = [f for f in api.output_fields if f in out and out[f] is not None]
     for field in present:
         value = out[field]
-        if not isinstance(value, int) or isinstance(value, bool) or value > rules.max_tokens:
-            out[field] = rules.max_tokens
-            changed.append(f"{field} capped at {rules.max_tokens}")
+        if not isinstance(value, int) or isinstance(value, bool) or value > cap:
+            out[field] = cap
+            changed.append(f"{field} capped at {cap}")
     if not present:
-        out["max_tokens"] = rules.max_tokens
-        changed.append(f"max_tokens set to {rules.max_tokens}")
+        out[api.output_field] = cap
+        changed.append(f"{api.output_field} set to {cap}")
     return out, changed

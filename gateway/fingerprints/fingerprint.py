@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from gateway.apis import Api
 from gateway.fingerprints.cells import HyperplaneCells
 from gateway.fingerprints.embed import Embedder, HashedNgramEmbedder, Vector
 from gateway.fingerprints.estimate import estimate_text_tokens
@@ -207,8 +208,9 @@ class Fingerprinter:
         headers: Mapping[str, str] | None = None,
         client_stack: int = 0,
         parts: PromptParts | None = None,
+        api: Api | None = None,
     ) -> RequestFeatures:
-        return request_features(body, endpoint, headers, client_stack, parts)
+        return request_features(body, endpoint, headers, client_stack, parts, api)
 
     def fingerprint_text(
         self,

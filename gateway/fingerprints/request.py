@@ -30,6 +30,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from gateway.apis import Api, api_of_kind
 from gateway.fingerprints.continuation import continuation
 from gateway.fingerprints.estimate import (
     IMAGE_TOKENS,
@@ -251,11 +252,16 @@ def request_features(
     headers: Mapping[str, str] | None = None,
     client_stack: int = 0,
     parts: PromptParts | None = None,
+    api: Api | None = None,
 ) -> RequestFeatures:
     """Non-text properties of a request (what a harvester's client tends to set);
     ``client_stack``: the hash of the client software, made from the headers by the caller;
     ``parts``: the body's :func:`prompt_parts` when the caller has them (a chat's messages
-    are then not read again for its turns, continuation and openers)."""
+    are then not read again for its turns, continuation and openers); ``api``: the API the
+    body was sent to (:mod:`gateway.apis`; default: the one of ``endpoint``, Chat Completions
+    for ``"chat"``), which names the field limiting the answer's length read as
+    ``max_tokens`` (the Responses API's ``max_output_tokens``) and how log probabilities
+    are asked for (the Responses API: in ``include``)."""
     b: Mapping[str, object] = body if type(body) is dict or isinstance(body, Mapping) else {}
     chat = endpoint == "chat"
     messages = _messages(b) if chat else ()
@@ -267,7 +273,12 @@ def request_features(
     top = _int(b.get("top_logprobs"))
     if endpoint != "chat" and not isinstance(logprobs, bool) and isinstance(logprobs, int):
         top = _int(logprobs) if top is None else top  # completions: logprobs is a count
-    max_tokens = _int(b.get("max_completion_tokens"))
+    api = api or api_of_kind(endpoint)
+    max_tokens = None
+    for name in api.output_fields:  # the first one present
+        max_tokens = _int(b.get(name))
+        if max_tokens is not None:
+            break
     retry = _header(headers, "x-stainless-retry-count")
     turns = 1
     if chat and parts is not None:
@@ -277,9 +288,11 @@ def request_features(
         model if isinstance(model, str) else "",
         b.get("stream") is True,
         isinstance(options, Mapping) and options.get("include_usage") is True,
-        max_tokens if max_tokens is not None else _int(b.get("max_tokens")),
+        max_tokens,
         _int(b.get("n"), 1, 1, 1 << 16) or 1,
-        logprobs is True or (not isinstance(logprobs, bool) and _int(logprobs) is not None),
+        logprobs is True
+        or (not isinstance(logprobs, bool) and _int(logprobs) is not None)
+        or (bool(api.logprobs_include) and _included(b.get("include"), api.logprobs_include)),
         top,
         isinstance(b.get("logit_bias"), Mapping) and bool(b.get("logit_bias")),
         turns,
@@ -315,6 +328,11 @@ def _interned(values: tuple[object, ...]) -> RequestFeatures:
         if len(values[1]) <= MODEL_CHARS:  # type: ignore[arg-type]
             _FEATURES.put(values, found)
     return found
+
+
+def _included(include: object, entry: str) -> bool:
+    """Whether a Responses ``include`` list asks for ``entry``."""
+    return isinstance(include, list) and entry in include
 
 
 def _chat_turns(messages: Sequence[object]) -> int:

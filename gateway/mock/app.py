@@ -1,7 +1,8 @@
 """The OpenAI-compatible mock upstream: an aiohttp app, fast enough to be a benchmark baseline.
 
-Endpoints: ``POST /v1/chat/completions``, ``POST /v1/completions``, ``POST /v1/embeddings``,
-``GET /v1/models``, ``GET /v1/models/{id}``, ``GET /mock/stats``, ``POST /mock/reset``.
+Endpoints: ``POST /v1/chat/completions``, ``POST /v1/completions``, ``POST /v1/responses``
+(:mod:`gateway.mock.responses`), ``POST /v1/embeddings``, ``GET /v1/models``,
+``GET /v1/models/{id}``, ``GET /mock/stats``, ``POST /mock/reset``.
 Behaviour is set per app (:class:`MockConfig`) and per request with ``x-mock-*`` headers
 (see :mod:`gateway.mock.config`).
 """
@@ -12,7 +13,7 @@ import asyncio
 import contextlib
 import itertools
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,8 @@ from aiohttp import web
 from gateway.memo import BoundedMemo
 from gateway.mock import bodies, catalog
 from gateway.mock.config import MAX_HANG_SECONDS, MockConfig, RequestHooks
-from gateway.mock.params import BadRequest, CompletionParams
+from gateway.mock.params import BadRequest, CompletionParams, responses_params
+from gateway.mock.responses import Reply, write_events
 from gateway.mock.stats import MockStats
 from gateway.mock.streaming import StreamPlan, plan_stream, write_stream
 
@@ -85,6 +87,9 @@ class MockUpstream:
         self._cache: BoundedMemo[tuple[bytes, RequestHooks, bool], _Prepared] = BoundedMemo(
             _CACHE_SIZE
         )
+        self._answers: BoundedMemo[
+            tuple[bytes, RequestHooks], tuple[CompletionParams, bodies.Answer]
+        ] = BoundedMemo(_CACHE_SIZE)
 
     def _next_id(self, prefix: str) -> str:
         return f"{prefix}-mock{self._tag}{next(self._ids):012x}"
@@ -185,6 +190,14 @@ class MockUpstream:
     async def _stream(
         self, request: web.Request, plan: StreamPlan, ident: str, created: int, hooks: RequestHooks
     ) -> web.StreamResponse:
+        response = await self._stream_response(request)
+        try:
+            await write_stream(response, plan, ident, created, hooks.chunk_delay_s)
+        except ConnectionResetError:
+            self.stats.stream_disconnects += 1
+        return response
+
+    async def _stream_response(self, request: web.Request) -> web.StreamResponse:
         headers = dict(self._headers)
         headers["x-request-id"] = self._next_id("req")
         headers["content-type"] = "text/event-stream; charset=utf-8"
@@ -192,8 +205,34 @@ class MockUpstream:
         response = web.StreamResponse(status=200, headers=headers)
         self.stats.streams += 1
         await response.prepare(request)
+        return response
+
+    async def responses(self, request: web.Request, hooks: RequestHooks) -> web.StreamResponse:
+        """``POST /v1/responses``: the chat answer as a Responses API ``response``."""
+        raw = await request.read()
+        key = (raw, hooks)
+        found = self._answers.get(key)
+        if found is None:
+            params = responses_params(_parse(raw))
+            found = (params, bodies.compose(params, hooks, self.config.seed))
+            if len(raw) <= _CACHE_BODY_MAX:
+                self._answers.put(key, found)
+        params, answer = found
+        ident, item = self._next_id("resp"), self._next_id("msg")
+        created = int(self.config.clock.now())
+        reply = Reply(ident, item, created, params, answer, usage_hidden=hooks.no_usage)
+        if not params.stream:
+            headers = dict(self._headers)
+            headers["x-request-id"] = self._next_id("req")
+            return web.Response(text=reply.whole(), content_type=_JSON, headers=headers)
+        return await self._events(request, reply.stream(hooks.chunks), hooks.chunk_delay_s)
+
+    async def _events(
+        self, request: web.Request, groups: Sequence[Sequence[bytes]], delay_s: float
+    ) -> web.StreamResponse:
+        response = await self._stream_response(request)
         try:
-            await write_stream(response, plan, ident, created, hooks.chunk_delay_s)
+            await write_events(response, groups, delay_s)
         except ConnectionResetError:
             self.stats.stream_disconnects += 1
         return response
@@ -242,6 +281,7 @@ def build_mock_app(*, config: MockConfig | None = None, **options: Any) -> web.A
     app.on_shutdown.append(mock.on_shutdown)
     app.router.add_post("/v1/chat/completions", mock.endpoint("chat.completions", mock.chat))
     app.router.add_post("/v1/completions", mock.endpoint("completions", mock.completions))
+    app.router.add_post("/v1/responses", mock.endpoint("responses", mock.responses))
     app.router.add_post("/v1/embeddings", mock.endpoint("embeddings", mock.embeddings))
     app.router.add_get("/v1/models", mock.endpoint("models", mock.models))
     app.router.add_get("/v1/models/{model}", mock.endpoint("models.retrieve", mock.model))

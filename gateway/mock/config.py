@@ -9,6 +9,7 @@ fail, hang or stream differently without restarting the mock:
 ``x-mock-chunk-delay-ms``  wait this long before each content chunk of a stream
 ``x-mock-chunks: N``       split a streamed completion into N content chunks
 ``x-mock-no-usage: 1``     stream without the usage chunk even when asked for it
+                           (Responses: ``"usage": null`` in the terminal event)
 ``x-mock-hang: 1``         never answer (until the mock shuts down): for timeout tests
 ``x-mock-completion-tokens``  natural completion length (before max_tokens cuts it)
 ``x-mock-reasoning-tokens``   reasoning tokens added to completion_tokens

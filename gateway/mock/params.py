@@ -108,3 +108,59 @@ class CompletionParams:
             stream=stream,
             include_usage=include_usage,
         )
+
+
+# Chat Completions parameters the Responses API refuses (400 "Unsupported parameter")
+_NOT_RESPONSES = ("max_tokens", "max_completion_tokens", "n", "logit_bias", "logprobs", "messages")
+LOGPROBS_INCLUDE = "message.output_text.logprobs"
+MIN_OUTPUT_TOKENS = 16  # the least max_output_tokens the Responses API accepts
+
+
+def responses_params(body: Any) -> CompletionParams:
+    """What shapes the answer to ``/v1/responses``: ``input`` (a string or message items),
+    ``instructions`` (a system message before them), ``max_output_tokens`` (at least 16),
+    ``top_logprobs`` with the ``include`` entry ``message.output_text.logprobs``, ``stream``.
+    The Chat Completions parameters it does not know are refused, as the real API does,
+    and so is ``stream_options.include_usage`` (its usage always comes in the stream)."""
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise BadRequest("you must provide a model parameter", "model")
+    for name in _NOT_RESPONSES:
+        if name in body:
+            raise BadRequest(f"Unsupported parameter: '{name}'.", name)
+    options = body.get("stream_options")
+    if isinstance(options, dict) and "include_usage" in options:
+        raise BadRequest(
+            "Unknown parameter: 'stream_options.include_usage'.", "stream_options.include_usage"
+        )
+    items = body.get("input")
+    if isinstance(items, str):
+        items = [{"role": "user", "content": items}]
+    if not isinstance(items, list) or not items:
+        raise BadRequest("Invalid 'input': expected a string or a non-empty array.", "input")
+    instructions = body.get("instructions")
+    messages = [_item_message(item) for item in items]
+    if isinstance(instructions, str):
+        messages.insert(0, {"role": "system", "content": instructions})
+    text, tokens = chat_prompt(messages)
+    include = body.get("include")
+    return CompletionParams(
+        model=model,
+        prompts=(text,),
+        prompt_tokens=tokens,
+        n=1,
+        limit=_int(body, "max_output_tokens", MIN_OUTPUT_TOKENS),
+        logprobs=isinstance(include, list) and LOGPROBS_INCLUDE in include,
+        top_logprobs=_int(body, "top_logprobs", 0, MAX_TOP_LOGPROBS) or 0,
+        stream=body.get("stream") is True,
+        include_usage=False,
+    )
+
+
+def _item_message(item: Any) -> Any:
+    """An ``input`` item as a chat message (a tool's output counts as its text)."""
+    if isinstance(item, dict) and "content" not in item and isinstance(item.get("output"), str):
+        return {"role": "tool", "content": item["output"]}
+    return item

@@ -46,6 +46,7 @@ def _summary(raw: bytes | None) -> dict[str, Any]:
         "n",
         "max_tokens",
         "max_completion_tokens",
+        "max_output_tokens",
         "logprobs",
         "top_logprobs",
         "user",

@@ -36,7 +36,7 @@ class StreamPlan:
     groups: tuple[tuple[bytes, ...], ...]  # each event's JSON after "created", with its "}"
 
 
-def _spans(tokens: int, chunks: int) -> list[tuple[int, int]]:
+def content_spans(tokens: int, chunks: int) -> list[tuple[int, int]]:
     """``chunks`` contiguous, non-empty spans covering ``range(tokens)`` (fewer if short)."""
     k = min(chunks, tokens)
     return [(i * tokens // k, (i + 1) * tokens // k) for i in range(k)]
@@ -44,7 +44,7 @@ def _spans(tokens: int, chunks: int) -> list[tuple[int, int]]:
 
 def _content_steps(answer: Answer, chunks: int) -> Iterator[list[tuple[Choice, int, int, int]]]:
     """Per step, for every choice that still has text: (choice, start, stop, text offset)."""
-    plans = [_spans(c.generated.tokens, chunks) for c in answer.choices]
+    plans = [content_spans(c.generated.tokens, chunks) for c in answer.choices]
     offsets = [0] * len(answer.choices)
     for step in range(max((len(p) for p in plans), default=0)):
         batch = []

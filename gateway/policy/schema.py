@@ -42,7 +42,8 @@ class Defaults(PolicyModel):
         default=1024,
         ge=1,
         description="Completion tokens reserved against token budgets when a request names no "
-        "max_tokens; the difference to the real usage is refunded afterwards.",
+        "limit of its answer (max_completion_tokens / max_tokens; the Responses API: "
+        "max_output_tokens); the difference to the real usage is refunded afterwards.",
     )
     lease_ttl: Duration = Field(
         default=60.0,

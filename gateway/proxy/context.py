@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.apis import OTHER, Api
 from gateway.fingerprints.request import PromptParts
 from gateway.fingerprints.skeleton import Skeleton
 from gateway.model import (
@@ -34,7 +35,8 @@ class RequestContext:
     cluster_id: str = ""
     cluster_size: int = 1
     cluster_soft: bool = False  # linked by soft evidence only: budgets as if alone
-    endpoint: str = "other"
+    api: Api = OTHER  # the API of the path (gateway.apis): what differs between them
+    endpoint: str = "other"  # the prompt's kind, the api's: "chat" also for the Responses API
     body: bytes = b""
     payload: dict[str, Any] | None = None
     body_changed: bool = False

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.apis import Api
 from gateway.challenges.gate import ChallengeGate
 from gateway.errors import GatewayError
 from gateway.http.refusals import refusal_error
@@ -36,7 +37,8 @@ DEGRADE = "level:degrade"
 STORE_UNAVAILABLE = "store:unavailable"
 
 
-Degrader = Callable[[dict[str, Any], Any], tuple[dict[str, Any], list[str]]]
+# the degrade level's rewrite of a body sent to an API (gateway.detection.degrade)
+Degrader = Callable[[dict[str, Any], Any, Api], tuple[dict[str, Any], list[str]]]
 
 
 class DecideStage:
@@ -100,7 +102,8 @@ class DecideStage:
             self._leases.add(ctx.request_id, plan.concurrency)
         degradable = ctx.payload if result.level >= Level.DEGRADE else None
         if self._shadow and degradable is not None:  # counted; the body stays as sent
-            would_refuse += (DEGRADE,) if self._degrade(degradable, detection.degrade)[1] else ()
+            changes = self._degrade(degradable, detection.degrade, ctx.api)[1]
+            would_refuse += (DEGRADE,) if changes else ()
         decision = self._decision(result, loaded, would_refuse)
         ctx.decision = decision
         for name in decision.shadow_refusals:
@@ -193,7 +196,7 @@ class DecideStage:
 
     def _apply_degrade(self, ctx: RequestContext, settings: Any) -> None:
         assert ctx.payload is not None
-        payload, changes = self._degrade(ctx.payload, settings)
+        payload, changes = self._degrade(ctx.payload, settings, ctx.api)
         if changes:
             ctx.payload = payload
             ctx.body_changed = True
@@ -203,7 +206,9 @@ class DecideStage:
 
     @staticmethod
     def _ask_for_usage(ctx: RequestContext) -> None:
-        """Streams: ask the upstream for the usage chunk (stripped again if not asked for)."""
+        """Streams of an API whose usage comes in a chunk asked for (Chat Completions,
+        Completions): ask the upstream for it (stripped again if not asked for). The Responses
+        API always sends its usage in the terminal event: nothing to ask."""
         features = ctx.features
         if (
             features is None
@@ -211,7 +216,7 @@ class DecideStage:
             or features.include_usage
             or not ctx.token_reservations
             or ctx.payload is None
-            or ctx.endpoint not in ("chat", "completions")
+            or not ctx.api.usage_chunk
         ):
             return
         options = ctx.payload.get("stream_options")

@@ -22,7 +22,7 @@ from gateway.http.request_ids import REQUEST_ID_HEADER
 from gateway.http.responses import sse_error_event
 from gateway.proxy.context import RequestContext
 from gateway.proxy.hop_headers import client_response_headers, upstream_request_headers
-from gateway.proxy.usage import SseTap
+from gateway.proxy.sse import SseTap
 
 
 class Forwarder:
@@ -141,7 +141,7 @@ class Forwarder:
         response = web.StreamResponse(status=upstream.status, headers=headers)
         await response.prepare(request)  # status and headers go out before the first byte
         ctx.response_started = True
-        tap = SseTap(drop_usage_chunk=ctx.injected_usage)
+        tap = SseTap(drop_usage_chunk=ctx.injected_usage, typed_events=ctx.api.typed_events)
         first = True
         try:
             async for data in upstream.content.iter_any():

@@ -19,6 +19,7 @@ from typing import Protocol
 import orjson
 from aiohttp import web
 
+from gateway.apis import Api, api_of
 from gateway.errors import GatewayError, InvalidRequest
 from gateway.fingerprints.fingerprint import BudgetPart
 from gateway.fingerprints.hashing import stable_hash64
@@ -30,13 +31,7 @@ from gateway.policy.loader import LoadedPolicy
 from gateway.proxy.context import RequestContext
 from gateway.proxy.fields import check_fields
 
-_ENDPOINTS = {
-    "chat/completions": "chat",
-    "completions": "completions",
-    "embeddings": "embeddings",
-    "responses": "chat",
-}
-_JSON_ENDPOINTS = frozenset(_ENDPOINTS.values())
+_JSON_ENDPOINTS = frozenset(("chat", "completions", "embeddings"))
 
 
 class PromptInspector(Protocol):
@@ -67,12 +62,8 @@ class PromptInspector(Protocol):
         headers: dict[str, str],
         client_stack: int,
         parts: PromptParts | None = None,
+        api: Api | None = None,
     ) -> RequestFeatures: ...
-
-
-def endpoint_of(path: str, prefix: str) -> str:
-    tail = path[len(prefix) :] if path.startswith(prefix) else path.lstrip("/")
-    return _ENDPOINTS.get(tail.strip("/"), "other")
 
 
 def cell_need(policy: Callable[[], LoadedPolicy]) -> Callable[[Identity | None], bool]:
@@ -169,7 +160,8 @@ class InspectStage:
         self._needs_cell = needs_cell
 
     async def run(self, request: web.Request, ctx: RequestContext) -> None:
-        ctx.endpoint = endpoint_of(ctx.path, self._prefix)
+        ctx.api = api_of(ctx.path, self._prefix)
+        ctx.endpoint = ctx.api.kind
         ctx.body = await self._read(request)
         if request.method != "POST" or ctx.endpoint not in _JSON_ENDPOINTS:
             ctx.features = RequestFeatures(endpoint=ctx.endpoint, model="")
@@ -191,7 +183,9 @@ class InspectStage:
         parts = ctx.prompt_parts = prompt_parts(payload, ctx.endpoint)
         headers = {"x-stainless-retry-count": request.headers.get("x-stainless-retry-count", "")}
         stack = client_stack(request.headers)
-        ctx.features = self._inspector.features(payload, ctx.endpoint, headers, stack, parts)
+        ctx.features = self._inspector.features(
+            payload, ctx.endpoint, headers, stack, parts, ctx.api
+        )
         cell = self._needs_cell is None or self._needs_cell(ctx.identity)
         part = self._inspector.budget_part(payload, ctx.endpoint, cell=cell, parts=parts)
         ctx.prompt, ctx.prompt_skeleton = part.print, part.skeleton

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
@@ -13,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "integration"))
 from gateway_harness import ADMIN_TOKEN, running_gateway
 
 from gateway.challenges.client import with_pow_async
+from gateway.clock import FakeClock
 
 POLICY = """
 version: 1
@@ -144,3 +146,42 @@ async def test_challenge_round_trip_with_the_pow_helper(tmp_path: Path) -> None:
         assert again.choices
         await plain.close()
         await helped.close()
+
+
+async def _tokens_used(gw: Any, account: str) -> int:
+    await gw.state.background.drain()
+    async with gw.http.get(
+        f"{gw.admin_url}/admin/v1/accounts/{account}",
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    ) as response:
+        view = await response.json()
+    budget = next(b for b in view["budgets"] if b["budget"] == "account:tokens")
+    return int(budget["limit"] - budget["remaining"])
+
+
+async def test_responses_api_whole_and_streamed_settle_their_usage(tmp_path: Path) -> None:
+    # a slow refill on a fake clock: the budget's arithmetic shows whole tokens
+    policy = POLICY.replace("rate: 1000000/hour", "rate: 60/hour")
+    async with running_gateway(tmp_path, policy=policy, accounts=ACCOUNTS, clock=FakeClock()) as gw:
+        client = _client(gw.url, gw.keys["alice"])
+        response = await client.responses.create(
+            model="mock-gpt", input="Say hello", instructions="Be brief.", max_output_tokens=40
+        )
+        assert response.output_text and response.usage is not None
+        whole = response.usage.total_tokens
+        assert await _tokens_used(gw, "alice") == whole
+        stream = await client.responses.create(model="mock-gpt", input="Stream", stream=True)
+        kinds: list[str] = []
+        text = ""
+        final = None
+        async for event in stream:
+            kinds.append(event.type)
+            if event.type == "response.output_text.delta":
+                text += event.delta
+            elif event.type == "response.completed":
+                final = event.response
+        assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
+        assert final is not None and final.output_text == text and final.usage is not None
+        assert final.usage.output_tokens > 0
+        assert await _tokens_used(gw, "alice") == whole + final.usage.total_tokens
+        await client.close()

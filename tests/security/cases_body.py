@@ -4,6 +4,7 @@ nested, NaN/Infinity, and wrong types for the fields the gateway reads."""
 from __future__ import annotations
 
 import gzip
+import json
 from typing import Any
 
 from attack_http import Part
@@ -19,6 +20,14 @@ def _body(name: str, body: bytes, statuses: set[int], code: str | None = None) -
         return one(chat(live, body=body))
 
     return refused(name, build, statuses, code)
+
+
+def _responses(live: Live, **fields: Any) -> list[Part]:
+    """A Responses API request (its prompt in ``input``)."""
+    body = live.body(input=f"{MARKER} say hello", **fields)
+    payload = json.loads(body)
+    del payload["messages"]
+    return one(chat(live, body=json.dumps(payload).encode(), target="/v1/responses"))
 
 
 def _large(live: Live) -> bytes:
@@ -52,6 +61,10 @@ SIZE_CASES = [
             "invalid_body"),
     refused("body-max-tokens-beyond-the-burst",
             lambda live: one(chat(live, body=live.body(max_tokens=10**15))), {429},
+            "rate_limit_exceeded"),
+    # the Responses API's output limit is reserved too, not the policy's default
+    refused("body-max-output-tokens-beyond-the-burst",
+            lambda live: _responses(live, max_output_tokens=10**15), {429},
             "rate_limit_exceeded"),
 ]  # fmt: skip
 
