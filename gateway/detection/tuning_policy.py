@@ -45,11 +45,14 @@ class Tuning(PolicyModel):
         description="Requests an account needs before a cohort's or a frame's level passes to it.",
     )
     cohort_member_single: float = Field(
-        default=0.9,
+        default=0.97,
         ge=0,
         le=1,
         description="Single-turn share an account needs before a cohort's or a frame's level "
-        "passes to it.",
+        "passes to it. The share is decayed (counter_half_life), so it reads the last hours: a "
+        "squad member's stream stays at 1; a student who follows up now and then reaches "
+        "0.90-0.96 in an evening of asks without one (round 22), and a floor holds for the "
+        "window.",
     )
     cohort_member_elicitation: float = Field(
         default=0.2,

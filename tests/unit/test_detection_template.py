@@ -157,3 +157,25 @@ async def test_a_workshop_running_one_task_set_passes_no_frame_level_on() -> Non
     assert await rigs["off"].level("s050") == Level.CHALLENGE  # without the check
     assert {await rigs["on"].level(f"s{i:03d}") for i in range(100)} == {Level.NONE}
     # (a hydra's members, disjoint asks, still inherit it: the tests above, same defaults)
+
+
+async def test_a_student_whose_evening_has_no_follow_up_yet_gets_no_floor() -> None:
+    """The single-turn share is decayed (the last hours): a student who followed up once and
+    then asks a run of single-turn exercises reads 0.90-0.96 for a while (round 22); a floor
+    passed then would hold for the window. A squad member's share stays at 1."""
+    rigs = {
+        "old": Rig(DetectionPolicy.model_validate({"tuning": {"cohort_member_single": 0.9}})),
+        "new": Rig(),
+    }
+    for rig in rigs.values():
+        await hydra(rig, 100, 2, elicitation=0.9)
+        await rig.send("student", elicitation=0.9, turns=2, human=True)  # a follow-up
+        for _ in range(12):
+            await rig.send("student", elicitation=0.9, human=True)
+        for _ in range(rig.policy.tuning.cohort_member_requests):
+            await rig.send("member", elicitation=0.9)
+    assert await rigs["old"].level("student") == Level.CHALLENGE  # 9 of 10 single-turn
+    assert await rigs["new"].level("student") == Level.NONE
+    assert await rigs["new"].level("member") == Level.CHALLENGE
+    state = await rigs["new"].state.load("a:student", rigs["new"].clock.now())
+    assert 0.9 <= state.share("single") < rigs["new"].policy.tuning.cohort_member_single
