@@ -12,6 +12,9 @@
   out fails the run with the list of leftovers (``prefixes``).
 * ``redis_servers``: starts extra throwaway servers (``redis_servers()`` -> RedisServer)
   and stops them after the test (failure tests kill and restart them).
+* every test reads the bundled sample corpora (``loadtest/corpora/``), whatever the
+  environment: a ``DG_CORPORA_DIR`` set for the full evaluation runs is removed
+  (``_sample_corpora``; tests' expectations are about the sample's prompts).
 """
 
 from __future__ import annotations
@@ -29,6 +32,15 @@ from redis_servers import (
     answers_ping,
     delete_prefix,
 )
+
+from loadtest.corpus import FULL_ENV
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sample_corpora() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:  # session-wide: module fixtures load corpora
+        patch.delenv(FULL_ENV, raising=False)
+        yield
 
 
 def _fail(what: str, exc: Exception) -> None:
