@@ -26,9 +26,8 @@ from typing import Any
 
 import orjson
 
-from gateway.proxy.usage import Usage, parse_usage
+from gateway.proxy.usage import USAGE_MARK, Usage, parse_usage
 
-_USAGE_MARK = b'"usage":'
 _NULL_USAGE = (b'"usage":null', b'"usage": null')
 _DONE = b"[DONE]"
 # the Responses API's events whose "delta" is text the client receives
@@ -142,7 +141,7 @@ class SseTap:
     def _typed_event(self, name: bytes, payload: bytes) -> None:
         """A Responses API event (named by its ``event:`` line, else by its JSON ``type``)."""
         if not name:
-            if b'.delta"' not in payload and _USAGE_MARK not in payload:
+            if b'.delta"' not in payload and USAGE_MARK not in payload:
                 return
             chunk = _loads(payload)
             kind = chunk.get("type") if isinstance(chunk, dict) else None
@@ -160,7 +159,7 @@ class SseTap:
         """A Chat Completions / Completions chunk; False for a usage chunk to drop."""
         if payload.startswith(_DONE):
             return True
-        if _USAGE_MARK in payload and not any(m in payload for m in _NULL_USAGE):
+        if USAGE_MARK in payload and not any(m in payload for m in _NULL_USAGE):
             chunk = _loads(payload)
             usage = parse_usage(chunk.get("usage")) if isinstance(chunk, dict) else None
             if usage is not None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-_USAGE_MARK = b'"usage":'
+USAGE_MARK = b'"usage":'  # the bytes a body or event carrying usage holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,7 @@ def parse_usage(block: Any) -> Usage | None:
 
 
 def usage_from_json(body: bytes) -> Usage | None:
-    if _USAGE_MARK not in body:
+    if USAGE_MARK not in body:
         return None
     try:
         return parse_usage(orjson.loads(body).get("usage"))
