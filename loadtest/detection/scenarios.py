@@ -29,6 +29,13 @@ from loadtest.detection.redteam10 import (
     Red10Plan,
     populate10,
 )
+from loadtest.detection.redteam11 import (
+    RED11_FULL,
+    RED11_NONE,
+    RED11_QUICK,
+    Red11Plan,
+    populate11,
+)
 from loadtest.detection.traffic import Account, Behaviour, Role
 
 BehaviourFn = Callable[[Account, Context], Behaviour]
@@ -63,6 +70,7 @@ class Plan:
     red8: Red8Plan = RED8_NONE  # round 8's (redteam8.py)
     red9: Red9Plan = RED9_NONE  # round 9's (redteam9.py)
     red10: Red10Plan = RED10_NONE  # round 10's (redteam10.py)
+    red11: Red11Plan = RED11_NONE  # round 11's (redteam11.py)
 
 
 FULL = Plan(
@@ -95,6 +103,7 @@ FULL = Plan(
     red8=RED8_FULL,
     red9=RED9_FULL,
     red10=RED10_FULL,
+    red11=RED11_FULL,
 )
 QUICK = Plan(
     name="quick",
@@ -126,6 +135,7 @@ QUICK = Plan(
     red8=RED8_QUICK,
     red9=RED9_QUICK,
     red10=RED10_QUICK,
+    red11=RED11_QUICK,
 )
 
 
@@ -203,4 +213,5 @@ def build(
     populate8(plan.red8, add)
     populate9(plan.red9, add)
     populate10(plan.red10, add)
+    populate11(plan.red11, add)
     return [(acc, fn) for acc, fn in out if not only or acc.scenario in only]
