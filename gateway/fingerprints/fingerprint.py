@@ -16,6 +16,10 @@ the exact hash; when its text is a short ask (under :data:`MEDIA_ASK_CHARS`: "So
 problem in the picture."), the media part is the task: the novelty cell, on the request
 path too, is the digest's (see :mod:`gateway.fingerprints.media`).
 
+A prompt holding its task encoded (base64, hex, a letter cipher such as ROT13) is
+fingerprinted as its plain text (:mod:`gateway.fingerprints.reveal`), after the response
+only: the request path's novelty cell stays the text's as sent.
+
 Everything is deterministic across processes (no salted ``hash()``) and bounded in cost
 (``max_words`` skeleton tokens, 12 characters per word of text). Set
 ``OPENBLAS_NUM_THREADS=1`` in the serving process.
@@ -41,6 +45,7 @@ from gateway.fingerprints.request import (
     prompt_parts,
     request_features,
 )
+from gateway.fingerprints.reveal import Revealer
 from gateway.fingerprints.simhash import bands, ngram_simhash
 from gateway.fingerprints.skeleton import Skeleton, Skeletonizer
 from gateway.fingerprints.tokens import exact_of
@@ -90,6 +95,7 @@ class Fingerprinter:
         self.lexicon = Lexicon(skeletonizer=self.skeletonizer)
         # asks for distillation products besides a trace (data, soft labels, programs,
         # corrections): scored apart, counted by detection only in a sweep
+        self.revealer = Revealer(self.skeletonizer)
         self.products = Lexicon(
             PRODUCT_TERMS, skeletonizer=self.skeletonizer, whole_text=False, window=PRODUCT_WINDOW
         )
@@ -221,12 +227,14 @@ class Fingerprinter:
         cell: int | None = None,
         *,
         tail: str = "",
+        reveal: bool = True,
     ) -> Fingerprint:
         """Fingerprint one prompt text (``est_tokens``: by default the estimate of these two
         texts; ``skeleton``: the text's own from :meth:`skeleton_of`, reused; ``cell``: the
         novelty cell :meth:`_cell` made of that skeleton, reused, only with ``skeleton``;
         ``tail``: the chat's text after the user turn, read by the elicitation lexicon as
-        the user turn's own wording).
+        the user turn's own wording; ``reveal``: a text with encoded spans, base64 or a
+        letter cipher, is fingerprinted as its plain text, see :mod:`.reveal`).
         The stages are timed one by one in ``loadtest.bench_fingerprint``."""
         if skeleton is None:
             tokens = self.skeletonizer.tokenize(text)
@@ -235,6 +243,11 @@ class Fingerprinter:
         else:
             sk, tokens = skeleton, skeleton.tokens
             exact = exact_of(tokens, self.skeletonizer.tables)
+        plain = self.revealer.reveal(tokens) if reveal else None
+        if plain is not None:  # what the model is asked: the encoded task, made plain
+            if est_tokens is None:
+                est_tokens = estimate_text_tokens(text) + estimate_text_tokens(system)
+            return self.fingerprint_text(plain, system, est_tokens, tail=tail, reveal=False)
         segment = body_segment(sk)
         frame = frame_hash(sk, segment)
         select = segment if frame else None

@@ -65,7 +65,7 @@ def _window(tokens: Tokens, token: int, width: int = WINDOW) -> slice:
 
 
 @compiled()
-def _candidates(hashes: Any, bitmap: Any) -> Any:  # pragma: no cover - compiled
+def bitmap_hits(hashes: Any, bitmap: Any) -> Any:  # pragma: no cover - compiled
     """Indices of the tokens whose hash's low 16 bits are set in ``bitmap`` (in order)."""
     out = np.empty(len(hashes), dtype=np.intp)
     count = 0
@@ -74,6 +74,15 @@ def _candidates(hashes: Any, bitmap: Any) -> Any:  # pragma: no cover - compiled
             out[count] = i
             count += 1
     return out[:count]
+
+
+def bitmap_of(hashes: Iterable[int]) -> Any:
+    """The read-only bitmap of these token hashes' low 16 bits (for :func:`bitmap_hits`)."""
+    bitmap = np.zeros(1 << _BITS, dtype=np.bool_)
+    keys = np.array(sorted(hashes), dtype=np.uint64)
+    bitmap[(keys & _LOW).astype(np.intp)] = True
+    bitmap.flags.writeable = False
+    return bitmap
 
 
 class Lexicon:
@@ -99,17 +108,13 @@ class Lexicon:
             for h in self.skeletonizer.tokenize(" ".join(term.anchors)).hashes.tolist():
                 owners.setdefault(h, []).append(i)
         self._owners = {h: tuple(v) for h, v in owners.items()}
-        bitmap = np.zeros(1 << _BITS, dtype=np.bool_)
-        keys = np.array(sorted(owners), dtype=np.uint64)
-        bitmap[(keys & np.uint64((1 << _BITS) - 1)).astype(np.intp)] = True
-        bitmap.flags.writeable = False
-        self._bitmap = bitmap
+        self._bitmap = bitmap_of(owners)
         self._literals = tuple((i, t.literal) for i, t in enumerate(terms) if t.literal)
         self.score("a")  # compile the anchor search now, not mid-request
 
     def _anchored(self, hashes: U64) -> dict[int, list[int]]:
         """term index -> token indices of its anchors in the text."""
-        maybe = _candidates(hashes, self._bitmap)
+        maybe = bitmap_hits(hashes, self._bitmap)
         found: dict[int, list[int]] = {}
         for tok, h in zip(maybe.tolist(), hashes[maybe].tolist(), strict=True):
             for term in self._owners.get(h, ()):

@@ -7,6 +7,10 @@ parts; or the Responses API's ``input`` and ``instructions``), ``"completions"``
 a missing field reads as an empty prompt with default features. A batch of prompts is
 fingerprinted by its last one and counted whole.
 
+A user *turn* is what the user said since the last answer: user messages in a row (a
+paste, then "answer my message above"; a question split over two sends) are one turn,
+fingerprinted together and counted once.
+
 The *tail* of a chat is the text of the messages after the last user turn: an assistant
 prefill (the requester's own words put at the start of the answer, "Let's think step by
 step. 1.") or tool results (a pipeline's work item with its instructions). The requester
@@ -52,9 +56,9 @@ SYSTEM_ROLES = ("system", "developer")
 
 @dataclass(frozen=True, slots=True)
 class PromptParts:
-    last_user: str  # the text that is fingerprinted
+    last_user: str  # the text that is fingerprinted: the last user turn's messages
     system: str  # system / developer prompt text ("" when none)
-    user_turns: int
+    user_turns: int  # runs of user messages (see the module docstring)
     est_tokens: int  # estimated prompt tokens of the whole request
     tail: str = ""  # text of the messages after the last user turn ("" when none)
     media: int = 0  # digest of the last user turn's pictures, recordings, files (0: none)
@@ -125,6 +129,7 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
     tail: list[str] = []
     media: Sequence[object] = _NO_MEDIA
     turns, tokens = 0, REPLY_PRIMING + skipped * MESSAGE_OVERHEAD
+    block = False  # the message before was the user's (system messages aside)
     for msg in messages[skipped:]:
         if type(msg) is not dict and not isinstance(msg, Mapping):
             continue
@@ -138,15 +143,22 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
         tokens += MESSAGE_OVERHEAD + estimate_text_tokens(text) + extra
         role = msg.get("role")
         if role == "user":
-            turns += 1
-            last_user = text
-            media = parts
+            if block:  # the same turn: what the user said since the last answer, together
+                last_user = f"{last_user}\n{text}" if last_user and text else last_user or text
+                media = [*media, *parts] if parts else media
+            else:
+                turns += 1
+                last_user = text
+                media = parts
+            block = True
             tail.clear()
         elif role in SYSTEM_ROLES:
             system.append(text)
-        elif text:
-            fallback = text
-            tail.append(text)
+        else:
+            block = False
+            if text:
+                fallback = text
+                tail.append(text)
     for key in ("tools", "functions", "response_format"):
         if body.get(key):
             tokens += estimate_text_tokens(_dumps(body.get(key)))
@@ -336,10 +348,15 @@ def _included(include: object, entry: str) -> bool:
 
 
 def _chat_turns(messages: Sequence[object]) -> int:
-    turns = 0
+    """The user turns of a chat: runs of user messages with no answer between them."""
+    turns, block = 0, False
     for m in messages:
-        if (type(m) is dict or isinstance(m, Mapping)) and m.get("role") == "user":
-            turns += 1
+        role = m.get("role") if type(m) is dict or isinstance(m, Mapping) else None
+        if role == "user":
+            turns += 0 if block else 1
+            block = True
+        elif role not in SYSTEM_ROLES:
+            block = False
     return turns
 
 

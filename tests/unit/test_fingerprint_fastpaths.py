@@ -19,7 +19,7 @@ from gateway.fingerprints.cells import HyperplaneCells, _margin_cell
 from gateway.fingerprints.embed import HashedNgramEmbedder
 from gateway.fingerprints.frame import body_segment, frame_hash, frame_range, framed_body
 from gateway.fingerprints.hashing import PrefixHasher, fmix64, hash_sequence, stable_hash64
-from gateway.fingerprints.lexicon import Lexicon, _candidates
+from gateway.fingerprints.lexicon import Lexicon, bitmap_hits
 from gateway.fingerprints.simhash import simhash
 from gateway.fingerprints.skeleton import Skeletonizer, premask_spans
 from gateway.fingerprints.skeleton import _www as www_spans
@@ -291,7 +291,7 @@ def test_the_lexicons_candidates_equal_the_bitmap_lookup(
     for hashes in cases:
         for table in (lexicon._bitmap, bitmap):
             want = np.flatnonzero(table[hashes.astype(np.uint16)])
-            got = _candidates(hashes, table)
+            got = bitmap_hits(hashes, table)
             assert got.tolist() == want.tolist()
             found += len(want)
     assert found > 1000

@@ -1,0 +1,188 @@
+"""Encoded text made plain: the words a prompt hides in base64, hex or a letter cipher.
+
+A prompt may carry its task encoded (base64, hex, a Caesar shift such as ROT13, Atbash,
+words written backwards) under a short plain ask ("decode this and answer it"): the model
+reads it, the elicitation lexicon and the topic embedding do not. :meth:`Revealer.reveal`
+returns the prompt with each such span replaced by its plain text, or ``None`` when it
+holds none, so that detection fingerprints what the model is asked (after the response,
+never on the request path: budgets charge what they always charged).
+
+Cheap on ordinary text, where it finds nothing; it reads the tokens the fingerprint made:
+
+* **base64 / hex**: looked for only when a token is at least :data:`LONG_TOKEN`
+  characters long; then runs of at least :data:`MIN_RUN` characters of the alphabet count
+  when they decode to UTF-8 text that reads as words (letters and spaces). Identifiers,
+  hashes, keys and pictures do not.
+* **letter ciphers**: the most common English words as every cipher writes them (``gur``
+  is ROT13's "the") are found among the tokens by one bitmap lookup; a cipher is tried only
+  when at least :data:`MIN_MARKERS` distinct ones of its forms occur, and only on the lines
+  holding them; a line is kept deciphered when it then reads as English (at least
+  :data:`MIN_MARKERS` common words, :data:`MIN_COMMON_SHARE` of its words) and before did
+  not.
+
+At most :data:`MAX_CHARS` characters are decoded per prompt; decoding runs twice at most
+(base64 of a ROT13 text).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import string
+from typing import Any
+
+from gateway.fingerprints.lexicon import bitmap_hits, bitmap_of
+from gateway.fingerprints.skeleton import Skeletonizer
+from gateway.fingerprints.tokens import Tokens
+
+LONG_TOKEN = 16  # a token this long may be part of a base64 / hex run
+MIN_RUN = 24  # characters of a base64 / hex run (18 bytes of text)
+MAX_CHARS = 8_000  # decoded per prompt
+MIN_MARKERS = 2  # distinct common words, as one cipher writes them
+MIN_COMMON_SHARE = 0.1  # a deciphered line: the share of its words that are common ones
+MIN_WORDY = 0.6  # a decoded run: the share of its characters that are letters or spaces
+DEPTH = 2
+_RUN = re.compile(rf"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{{{MIN_RUN},}}={{0,2}}")
+_WORD = re.compile(r"[a-z]+")
+_HEX = frozenset(string.hexdigits)
+# the most common English words (a text of twenty words holds a few of them)
+COMMON = frozenset(("the", "and", "of", "to", "is", "you", "that", "in", "it", "for", "with"))
+_LOWER = string.ascii_lowercase
+Table = dict[int, int] | None  # a deciphering translation; None: words written backwards
+
+
+def _table(plain_of: list[str]) -> dict[int, int]:
+    """A translation (both cases) mapping each letter to ``plain_of[its index]``."""
+    table = {ord(c): ord(p) for c, p in zip(_LOWER, plain_of, strict=True)}
+    table.update({ord(c.upper()): ord(p.upper()) for c, p in zip(_LOWER, plain_of, strict=True)})
+    return table
+
+
+def ciphers() -> dict[str, Table]:
+    """Every cipher tried, by name: its deciphering translation."""
+    found: dict[str, Table] = {
+        f"shift{k}": _table([_LOWER[(i - k) % 26] for i in range(26)]) for k in range(1, 26)
+    }
+    found["atbash"] = _table([_LOWER[25 - i] for i in range(26)])
+    found["reversed"] = None
+    return found
+
+
+def _enciphered(word: str, table: Table) -> str:
+    if table is None:
+        return word[::-1]
+    inverse = {v: k for k, v in table.items()}
+    return word.translate(inverse)
+
+
+def _decipher(line: str, table: Table) -> str:
+    return line[::-1] if table is None else line.translate(table)
+
+
+def _reads_better(plain: str, line: str) -> bool:
+    """Whether a deciphered line reads as English and its cipher text does not: at least
+    :data:`MIN_MARKERS` common words, :data:`MIN_COMMON_SHARE` of its words, more than
+    the cipher text holds."""
+    words = _WORD.findall(plain.lower())
+    common = sum(1 for w in words if w in COMMON)
+    if common < MIN_MARKERS or common < MIN_COMMON_SHARE * len(words):
+        return False
+    return common > sum(1 for w in _WORD.findall(line.lower()) if w in COMMON)
+
+
+def decoded_run(run: str) -> str | None:
+    """The text a base64 or hex run encodes, when it reads as words."""
+    body = run.rstrip("=")
+    raw: bytes | None = None
+    if len(body) % 2 == 0 and all(c in _HEX for c in body):
+        raw = bytes.fromhex(body)
+    else:
+        try:
+            padded = body.replace("-", "+").replace("_", "/") + "=" * (-len(body) % 4)
+            raw = base64.b64decode(padded, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    wordy = sum(1 for c in text if c.isalpha() or c == " ")
+    return text if " " in text and wordy >= MIN_WORDY * len(text) else None
+
+
+class Revealer:
+    """Built once per process (the ciphers' word forms as token hashes)."""
+
+    def __init__(self, skeletonizer: Skeletonizer) -> None:
+        self.skeletonizer = skeletonizer
+        self._ciphers = ciphers()
+        owner: dict[int, tuple[str, str]] = {}  # token hash -> (cipher, the form)
+        for name, table in self._ciphers.items():
+            for word in sorted(COMMON):
+                form = _enciphered(word, table)
+                if form in COMMON:  # "ti" is "it" backwards: no evidence either way
+                    continue
+                for h in self.skeletonizer.tokenize(form).hashes.tolist():
+                    owner.setdefault(h, (name, form))
+        self._owner = owner
+        self._bitmap: Any = bitmap_of(owner)
+
+    def reveal(self, tokens: Tokens) -> str | None:
+        """The tokenised text with its encoded spans made plain (``None``: none)."""
+        text, result = tokens.text, None
+        for depth in range(DEPTH):
+            if depth:
+                tokens = self.skeletonizer.tokenize(text, exact=False)
+            step = self._decoded(tokens)
+            step = self._ciphered(self.skeletonizer.tokenize(step) if step else tokens) or step
+            if step is None:
+                break
+            result = text = step
+        return result
+
+    def _decoded(self, tokens: Tokens) -> str | None:
+        """The text with its base64 / hex runs decoded (``None``: none)."""
+        if not len(tokens) or int((tokens.ends - tokens.starts).max()) < LONG_TOKEN:
+            return None
+        budget, changed = MAX_CHARS, False
+
+        def plain(match: re.Match[str]) -> str:
+            nonlocal budget, changed
+            run = match.group()
+            decoded = decoded_run(run) if budget > 0 else None
+            if decoded is None:
+                return run
+            budget -= len(run)
+            changed = True
+            return f" {decoded} "
+
+        out = _RUN.sub(plain, tokens.text)
+        return out if changed else None
+
+    def _ciphered(self, tokens: Tokens) -> str | None:
+        """The text with its lines written in a letter cipher deciphered (``None``: none)."""
+        hits = bitmap_hits(tokens.hashes, self._bitmap)
+        if len(hits) < MIN_MARKERS:
+            return None
+        forms: dict[str, set[str]] = {}
+        for h in tokens.hashes[hits].tolist():
+            found = self._owner.get(h)
+            if found is not None:
+                forms.setdefault(found[0], set()).add(found[1])
+        if not forms:
+            return None
+        name, markers = max(forms.items(), key=lambda item: len(item[1]))
+        if len(markers) < MIN_MARKERS:
+            return None
+        table, budget, changed, out = self._ciphers[name], MAX_CHARS, False, []
+        for line in tokens.text.split("\n"):
+            if budget > 0 and markers & set(_WORD.findall(line.lower())):
+                plain = _decipher(line, table)
+                if _reads_better(plain, line):
+                    out.append(plain)
+                    budget -= len(line)
+                    changed = True
+                    continue
+            out.append(line)
+        return "\n".join(out) if changed else None
