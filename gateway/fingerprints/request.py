@@ -167,8 +167,7 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
     chain = continuation(messages)
     opened = opener_exchanges(messages)
     if chain.pieces and chain.ask >= 0:
-        msg = messages[chain.ask]
-        ask, _, asked = _content_text(msg.get("content") if isinstance(msg, Mapping) else "")
+        ask, asked = _turn_ending_at(messages, chain.ask)
         digest = media_digest(asked) if asked else 0
         return PromptParts(
             last_user, "\n".join(system), turns, tokens, "", digest, chain.pieces, ask,
@@ -179,6 +178,25 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
         last_user, "\n".join(system), turns, tokens, "\n".join(tail), digest,
         pieces=chain.pieces, opened=opened, skipped=skipped,
     )  # fmt: skip
+
+
+def _turn_ending_at(messages: Sequence[object], index: int) -> tuple[str, Sequence[object]]:
+    """The text and media parts of the user turn whose last message is ``messages[index]``:
+    the user messages in a row up to it (system messages between them aside)."""
+    texts: list[str] = []
+    media: list[object] = []
+    for i in range(index, -1, -1):
+        msg = messages[i]
+        role = _role(msg)
+        if role in SYSTEM_ROLES:
+            continue
+        if role != "user" or not isinstance(msg, Mapping):
+            break
+        text, _, parts = _content_text(msg.get("content"))
+        if text:
+            texts.append(text)
+        media[:0] = parts
+    return "\n".join(reversed(texts)), media or _NO_MEDIA
 
 
 def first_ask_text(body: object, endpoint: str, opened: int | None = None) -> str:

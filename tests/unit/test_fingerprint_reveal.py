@@ -148,3 +148,14 @@ def test_a_turn_in_two_messages_reads_like_the_same_turn_in_one(fp: Fingerprinte
     assert json.dumps([two.cell, two.simhash, two.elicitation]) == json.dumps(
         [one.cell, one.simhash, one.elicitation]
     )
+
+
+def test_a_continued_turn_of_two_messages_is_the_whole_ask() -> None:
+    body = _chat(
+        ("user", TASK),
+        ("user", "Answer my message above."),
+        ("assistant", "Step 1: the product rule says"),
+        ("user", "continue"),
+    )
+    parts = prompt_parts(body, "chat")
+    assert (parts.continued, parts.ask) == (1, f"{TASK}\nAnswer my message above.")
