@@ -23,9 +23,9 @@ from gateway.memo import BoundedMemo
 from gateway.mock import bodies, catalog
 from gateway.mock.config import MAX_HANG_SECONDS, MockConfig, RequestHooks
 from gateway.mock.params import BadRequest, CompletionParams, responses_params
-from gateway.mock.responses import Reply, write_events
+from gateway.mock.responses import Reply
 from gateway.mock.stats import MockStats
-from gateway.mock.streaming import StreamPlan, plan_stream, write_stream
+from gateway.mock.streaming import StreamPlan, plan_stream, write_paced, write_stream
 
 STATS_KEY = web.AppKey("mock_stats", MockStats)
 _JSON = "application/json"
@@ -232,7 +232,7 @@ class MockUpstream:
     ) -> web.StreamResponse:
         response = await self._stream_response(request)
         try:
-            await write_events(response, groups, delay_s)
+            await write_paced(response, groups, delay_s)
         except ConnectionResetError:
             self.stats.stream_disconnects += 1
         return response

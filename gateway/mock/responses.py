@@ -13,13 +13,9 @@ A stream is ``response.created``, ``response.in_progress``, ``response.output_it
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from aiohttp import web
 
 from gateway.mock.bodies import Answer, Choice, chat_logprobs
 from gateway.mock.params import CompletionParams
@@ -138,19 +134,3 @@ class _Numbered:
             kind.encode(),
             json.dumps(data, separators=(",", ":")).encode(),
         )
-
-
-async def write_events(
-    response: web.StreamResponse, groups: Sequence[Sequence[bytes]], delay_s: float
-) -> None:
-    """Write the groups of events to a prepared response, ``delay_s`` before each group
-    after the first (raises on disconnect); without a delay, in one write."""
-    pending: list[bytes] = []
-    for number, group in enumerate(groups):
-        if number > 0 and delay_s > 0:
-            await response.write(b"".join(pending))
-            pending.clear()
-            await asyncio.sleep(delay_s)
-        pending.extend(group)
-    await response.write(b"".join(pending))
-    await response.write_eof()

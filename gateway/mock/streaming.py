@@ -7,14 +7,15 @@ usage. Then ``data: [DONE]``. Legacy completions stream ``text_completion`` chun
 
 A stream is planned once per distinct request (:func:`plan_stream`, cached by the app): every
 event is kept as the JSON after its ``id``, ``object`` and ``created`` fields, which are the
-only parts that change from one answer to the next.
+only parts that change from one answer to the next. :func:`write_paced` paces the groups of
+a stream to the client, these and the Responses API's (:mod:`gateway.mock.responses`) alike.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,24 +128,37 @@ def plan_stream(
     return StreamPlan(kind, tuple(tuple(g) for g in groups))
 
 
-async def write_stream(
-    response: web.StreamResponse, plan: StreamPlan, ident: str, created: int, delay_s: float
+async def write_paced(
+    response: web.StreamResponse,
+    groups: Iterable[Iterable[bytes]],
+    delay_s: float,
+    last: bytes = b"",
 ) -> None:
-    """Write the planned events to a prepared response (raises on disconnect).
+    """Write groups of SSE bytes to a prepared response, ``delay_s`` before each group after
+    the first, then ``last`` right after the final group (raises on disconnect).
 
-    A delay of ``delay_s`` precedes each content group. Without a delay the whole stream goes
-    out in one write (the kernel would coalesce the writes anyway): the mock is the
-    benchmark's baseline and must stay cheap.
+    Without a delay the whole stream goes out in one write (the kernel would coalesce the
+    writes anyway): the mock is the benchmark's baseline and must stay cheap.
     """
-    prefix = b'data: {"id":"%s","object":"%s","created":%d,' % (ident.encode(), plan.kind, created)
     pending: list[bytes] = []
-    for number, group in enumerate(plan.groups):
+    for number, group in enumerate(groups):
         if number > 0 and delay_s > 0:
             await response.write(b"".join(pending))
             pending.clear()
             await asyncio.sleep(delay_s)
-        for rest in group:
-            pending += (prefix, rest, b"\n\n")
-    pending.append(DONE)
+        pending.extend(group)
+    pending.append(last)
     await response.write(b"".join(pending))
     await response.write_eof()
+
+
+async def write_stream(
+    response: web.StreamResponse, plan: StreamPlan, ident: str, created: int, delay_s: float
+) -> None:
+    """Write the planned events, each as ``data: {"id":...,"object":...,"created":...,`` and
+    its planned rest, then ``[DONE]`` (:func:`write_paced`: a delay before each content
+    group)."""
+    prefix = b'data: {"id":"%s","object":"%s","created":%d,' % (ident.encode(), plan.kind, created)
+    between = b"\n\n" + prefix
+    framed = [(prefix, between.join(group), b"\n\n") if group else () for group in plan.groups]
+    await write_paced(response, framed, delay_s, DONE)

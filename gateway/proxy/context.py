@@ -36,7 +36,6 @@ class RequestContext:
     cluster_size: int = 1
     cluster_soft: bool = False  # linked by soft evidence only: budgets as if alone
     api: Api = OTHER  # the API of the path (gateway.apis): what differs between them
-    endpoint: str = "other"  # the prompt's kind, the api's: "chat" also for the Responses API
     body: bytes = b""
     payload: dict[str, Any] | None = None
     body_changed: bool = False
@@ -63,6 +62,11 @@ class RequestContext:
     status: int = 0
     error_code: str | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def endpoint(self) -> str:
+        """The prompt's kind, the api's (``"chat"`` also for the Responses API)."""
+        return self.api.kind
 
     @property
     def echoed_id(self) -> str:

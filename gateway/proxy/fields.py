@@ -4,9 +4,9 @@ Budgets reserve ``max_tokens``, usage settlement depends on ``stream``, plans ar
 ``model`` and fingerprints read ``messages``. A value the gateway would read one way and a
 lenient upstream another (``"stream": "yes"``, ``"max_tokens": "100000"``) would let a client
 be charged for less than it gets, so it is refused the way OpenAI refuses it: 400
-``invalid_request_error`` with ``code: invalid_type`` and the field in ``param``. Fields the
-gateway does not read pass to the upstream untouched; ``null`` is allowed wherever the field is
-optional.
+``invalid_request_error`` with ``code: invalid_type`` and the field in ``param`` (a negative
+count too, its message naming the value as OpenAI's does). Fields the gateway does not read
+pass to the upstream untouched; ``null`` is allowed wherever the field is optional.
 """
 
 from __future__ import annotations
@@ -79,9 +79,16 @@ def check_fields(payload: dict[str, object], endpoint: str) -> None:
         raise _invalid("stream_options", "an object", options)
     for name in _COUNTS:
         value = payload.get(name)
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < 0
-        ):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int):
             raise _invalid(name, "a non-negative integer", value)
+        if value < 0:
+            raise InvalidRequest(
+                f"Invalid '{name}': integer below minimum value. Expected a value >= 0, "
+                f"but got {value} instead.",
+                code="invalid_type",
+                param=name,
+            )
     if endpoint == "chat" and "messages" in payload:
         _check_messages(payload["messages"])

@@ -161,7 +161,6 @@ class InspectStage:
 
     async def run(self, request: web.Request, ctx: RequestContext) -> None:
         ctx.api = api_of(ctx.path, self._prefix)
-        ctx.endpoint = ctx.api.kind
         ctx.body = await self._read(request)
         if request.method != "POST" or ctx.endpoint not in _JSON_ENDPOINTS:
             ctx.features = RequestFeatures(endpoint=ctx.endpoint, model="")

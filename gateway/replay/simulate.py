@@ -19,6 +19,7 @@ import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gateway.apis import api_of_kind
 from gateway.budgets.registry import KINDS
 from gateway.clock import FakeClock
 from gateway.limiter.memory import MemoryBudgetStore
@@ -46,7 +47,7 @@ class Replayed:
 def _context(req: LoggedRequest, tier: str, index: int) -> RequestContext:
     ctx = RequestContext(request_id=req.request_id or f"replay-{index}", started=0.0, now=req.at)
     ctx.identity = Identity(account_id=req.account, tier=tier)
-    ctx.tier, ctx.path, ctx.endpoint = tier, req.path, req.endpoint
+    ctx.tier, ctx.path, ctx.api = tier, req.path, api_of_kind(req.endpoint)
     ctx.cluster_id, ctx.cluster_size = req.cluster, req.cluster_size
     ctx.features = RequestFeatures(
         endpoint=req.endpoint, model=req.model, max_tokens=req.max_tokens, n=req.n

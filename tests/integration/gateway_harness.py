@@ -57,6 +57,25 @@ clusters: {enabled: false}
 """
 
 
+TOKEN_BURST = 100_000
+
+
+def token_policy(concurrency: int) -> str:
+    """One ``free`` tier whose tokens (``TOKEN_BURST``, refilled 60 an hour: nothing back
+    within a test) show exactly what a request was charged; detection off."""
+    return f"""
+version: 1
+defaults: {{tier: free, failure_mode: open, max_tokens: 64}}
+tiers:
+  free:
+    requests: {{rate: 600/minute, burst: 100}}
+    tokens: {{rate: 60/hour, burst: {TOKEN_BURST}}}
+    concurrency: {concurrency}
+detection: {{enabled: false}}
+clusters: {{enabled: false}}
+"""
+
+
 class EdgeTestServer(TestServer):
     """A test server whose connections are the gateway's own (``gateway.http.protocol``)."""
 
@@ -97,6 +116,17 @@ class Gateway:
             json=payload,
             headers={**self.auth(account), **(headers or {})},
         )
+
+    async def tokens_remaining(self, account: str = "alice") -> int:
+        """The tokens left in the account's ``account:tokens`` budget (admin API), once the
+        background work (settlements) is done."""
+        await self.state.background.drain()
+        async with self.http.get(
+            f"{self.admin_url}/admin/v1/accounts/{account}",
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        ) as response:
+            view = await response.json()
+        return next(b["remaining"] for b in view["budgets"] if b["budget"] == "account:tokens")
 
     async def mock_stats(self) -> dict[str, Any]:
         async with self.http.get(f"{self.mock_url}/mock/stats") as response:

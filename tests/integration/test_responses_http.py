@@ -8,32 +8,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gateway_harness import ADMIN_TOKEN, Gateway, pin_level, running_gateway
+from gateway_harness import TOKEN_BURST, Gateway, pin_level, running_gateway, token_policy
 
 from gateway.clock import FakeClock
 
-POLICY = """
-version: 1
-defaults: {tier: free, failure_mode: open, max_tokens: 64}
-tiers:
-  free:
-    requests: {rate: 600/minute, burst: 100}
-    tokens: {rate: 60/hour, burst: 100000}
-    concurrency: 2
-detection: {enabled: false}
-clusters: {enabled: false}
-"""
-BURST = 100_000
-
-
-async def _tokens_remaining(gw: Gateway, account: str = "alice") -> int:
-    await gw.state.background.drain()
-    async with gw.http.get(
-        f"{gw.admin_url}/admin/v1/accounts/{account}",
-        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-    ) as response:
-        view = await response.json()
-    return next(b["remaining"] for b in view["budgets"] if b["budget"] == "account:tokens")
+POLICY = token_policy(concurrency=2)
 
 
 async def _respond(
@@ -63,7 +42,7 @@ async def test_a_responses_stream_settles_the_completed_usage(tmp_path: Path) ->
         assert events[0][0] == "response.created" and events[-1][0] == "response.completed"
         usage = events[-1][1]["response"]["usage"]
         assert usage["output_tokens"] > 0
-        assert await _tokens_remaining(gw) == BURST - usage["total_tokens"]
+        assert await gw.tokens_remaining() == TOKEN_BURST - usage["total_tokens"]
         seen = (await gw.mock_stats())["last_request"]["body"]
         assert "stream_options" not in seen  # the Responses API always sends its usage
 
@@ -74,7 +53,9 @@ async def test_a_cut_responses_stream_settles_its_incomplete_usage(tmp_path: Pat
         assert status == 200
         name, data = _events(raw)[-1]
         assert name == "response.incomplete" and data["response"]["usage"]["output_tokens"] == 16
-        assert await _tokens_remaining(gw) == BURST - data["response"]["usage"]["total_tokens"]
+        assert (
+            await gw.tokens_remaining() == TOKEN_BURST - data["response"]["usage"]["total_tokens"]
+        )
 
 
 async def test_a_whole_response_settles_its_usage(tmp_path: Path) -> None:
@@ -82,7 +63,7 @@ async def test_a_whole_response_settles_its_usage(tmp_path: Path) -> None:
         status, raw = await _respond(gw, max_output_tokens=200)
         assert status == 200
         usage = json.loads(raw)["usage"]
-        assert await _tokens_remaining(gw) == BURST - usage["total_tokens"]
+        assert await gw.tokens_remaining() == TOKEN_BURST - usage["total_tokens"]
 
 
 async def test_a_stream_without_usage_is_charged_its_streamed_text(tmp_path: Path) -> None:
@@ -93,7 +74,7 @@ async def test_a_stream_without_usage_is_charged_its_streamed_text(tmp_path: Pat
         events = _events(raw)
         assert events[-1][1]["response"]["usage"] is None
         chars = sum(len(d["delta"]) for n, d in events if n == "response.output_text.delta")
-        charged = BURST - await _tokens_remaining(gw)
+        charged = TOKEN_BURST - await gw.tokens_remaining()
         output = (chars + 3) // 4  # the gateway's four characters a token
         assert output > 100
         assert output < charged < output + 40, (charged, output)  # plus the prompt estimate

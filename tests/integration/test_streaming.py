@@ -8,21 +8,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gateway_harness import ADMIN_TOKEN, Gateway, running_gateway
+from gateway_harness import TOKEN_BURST, running_gateway, token_policy
 
 from gateway.clock import FakeClock
 
-STREAM_POLICY = """
-version: 1
-defaults: {tier: free, failure_mode: open, max_tokens: 64}
-tiers:
-  free:
-    requests: {rate: 600/minute, burst: 100}
-    tokens: {rate: 60/hour, burst: 100000}
-    concurrency: 1
-detection: {enabled: false}
-clusters: {enabled: false}
-"""
+STREAM_POLICY = token_policy(concurrency=1)
 
 
 def _events(raw: bytes) -> list[Any]:
@@ -32,15 +22,6 @@ def _events(raw: bytes) -> list[Any]:
         if block.startswith("data: ") and block != "data: [DONE]":
             out.append(json.loads(block[6:]))
     return out
-
-
-async def _tokens_remaining(gw: Gateway, account: str) -> int:
-    async with gw.http.get(
-        f"{gw.admin_url}/admin/v1/accounts/{account}",
-        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-    ) as response:
-        view = await response.json()
-    return next(b["remaining"] for b in view["budgets"] if b["budget"] == "account:tokens")
 
 
 async def test_stream_is_relayed_chunk_by_chunk(tmp_path: Path) -> None:
@@ -85,8 +66,7 @@ async def test_tokens_settled_from_sse_usage(tmp_path: Path) -> None:
             stream=True, max_tokens=500, stream_options={"include_usage": True}
         )
         usage = _events(await response.read())[-1]["usage"]
-        await gw.state.background.drain()
-        assert await _tokens_remaining(gw, "alice") == 100000 - usage["total_tokens"]
+        assert await gw.tokens_remaining() == TOKEN_BURST - usage["total_tokens"]
 
 
 async def test_disconnect_releases_slot_and_charges_what_was_streamed(tmp_path: Path) -> None:
@@ -104,8 +84,8 @@ async def test_disconnect_releases_slot_and_charges_what_was_streamed(tmp_path: 
                 break
         stats = await gw.mock_stats()
         assert stats["stream_disconnects"] >= 1 or stats["in_flight"] == 0
-        remaining = await _tokens_remaining(gw, "alice")
+        remaining = await gw.tokens_remaining()
         reservation = 2000 + 10
-        assert 100000 - reservation < remaining < 100000, remaining
+        assert TOKEN_BURST - reservation < remaining < TOKEN_BURST, remaining
         second = await gw.chat()  # concurrency 1: the slot is free again
         assert second.status == 200

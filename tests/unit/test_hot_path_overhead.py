@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import pytest
 import yaml
 
+from gateway.apis import CHAT_COMPLETIONS
 from gateway.background.tasks import Background
 from gateway.clock import FakeClock
 from gateway.fingerprints import fingerprint as fingerprint_module
@@ -309,11 +310,11 @@ async def test_observers_get_the_whole_fingerprint_after_the_tick() -> None:
     settler = Settler(MemoryBudgetStore(FakeClock()), Background(), InFlightLeases(),
                       observers=(Observer(),), describe=describe)  # fmt: skip
     for i in range(2):
-        ctx = RequestContext(request_id=f"r{i}", started=0.0, now=0.0, endpoint="chat")
+        ctx = RequestContext(request_id=f"r{i}", started=0.0, now=0.0, api=CHAT_COMPLETIONS)
         ctx.identity, ctx.payload, ctx.upstream_status = Identity(f"a{i}", "free"), BODY, 200
         ctx.features = fingerprinter.features(BODY, "chat")
         settler.finish(ctx)
-    refused = RequestContext(request_id="x", started=0.0, now=0.0, endpoint="chat")
+    refused = RequestContext(request_id="x", started=0.0, now=0.0, api=CHAT_COMPLETIONS)
     refused.identity, refused.payload, refused.upstream_status = Identity("b", "free"), BODY, 429
     settler.finish(refused)  # never served: not observed
     assert described == [] and seen == []  # nothing on the request path

@@ -36,7 +36,6 @@ def test_what_openai_accepts_passes(payload: dict[str, Any]) -> None:
         ({"max_tokens": "10"}, "max_tokens", "a string"),
         ({"max_tokens": True}, "max_tokens", "a boolean"),
         ({"max_tokens": 1.5}, "max_tokens", "a number"),
-        ({"max_completion_tokens": -1}, "max_completion_tokens", "an integer"),
         ({"n": [2]}, "n", "an array"),
         ({"messages": {"role": "user"}}, "messages", "an object"),
         ({"messages": [{"role": "user", "content": 3}]}, "messages[0].content", "an integer"),
@@ -53,3 +52,17 @@ def test_a_wrong_type_is_invalid_type_naming_the_field(
     assert raised.value.code == "invalid_type"
     assert raised.value.param == param
     assert f"but got {got} instead" in str(raised.value)
+
+
+@pytest.mark.parametrize("name", ["max_tokens", "max_completion_tokens", "max_output_tokens", "n"])
+def test_a_negative_count_names_the_value(name: str) -> None:
+    with pytest.raises(InvalidRequest) as raised:
+        check_fields({name: -3}, "chat")
+    assert (raised.value.status, raised.value.code, raised.value.param) == (
+        400,
+        "invalid_type",
+        name,
+    )
+    assert str(raised.value) == (
+        f"Invalid '{name}': integer below minimum value. Expected a value >= 0, but got -3 instead."
+    )

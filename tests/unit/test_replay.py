@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
+from gateway.apis import CHAT_COMPLETIONS, EMBEDDINGS
 from gateway.cli import main
 from gateway.policy.loader import load_policy
 from gateway.replay.compare import Comparison, compare
 from gateway.replay.log import read_log
-from gateway.replay.simulate import Replay
+from gateway.replay.simulate import Replay, _context
 
 T0 = 1_767_225_600.0
 
@@ -79,6 +80,13 @@ def _log() -> list[str]:
 async def _replay(policy: Path, lines: list[str]) -> Comparison:
     read = read_log(lines)
     return compare(read, await Replay(load_policy(policy)).run(read.requests))
+
+
+def test_a_replayed_request_carries_the_api_of_its_logged_kind() -> None:
+    chat, embeddings = read_log([_line("a", 0.0), _line("b", 0.0, endpoint="embeddings")]).requests
+    assert _context(chat, "free", 0).api is CHAT_COMPLETIONS
+    ctx = _context(embeddings, "free", 1)
+    assert ctx.api is EMBEDDINGS and ctx.endpoint == "embeddings"
 
 
 async def test_the_policy_that_wrote_the_log_changes_nothing(tmp_path: Path) -> None:
