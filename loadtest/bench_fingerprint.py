@@ -52,6 +52,7 @@ STAGES = (
     "request",  # body -> last user turn, system prompt, token estimate
     "premask",  # NFKC, cap, literal spans (code, URLs, e-mails, quotes)
     "tokenize",  # code points -> token spans, hashes, flags, exact hash
+    "reveal",  # encoded spans (base64, hex, letter ciphers) looked for
     "skeleton",  # literal masks, runs collapsed
     "frame",  # body segment and frame hash
     "simhash",  # word 1-2-gram SimHash and bands
@@ -99,6 +100,9 @@ def staged(
     spans = premask_spans(prepared)
     marks.append(clock())
     tokens = skz.tokenize_prepared(prepared, spans)
+    marks.append(clock())
+    if fp.revealer.reveal(tokens) is not None:  # real prompts: none is encoded
+        raise SystemExit("an encoded prompt in the bench corpus: the stages would differ")
     marks.append(clock())
     sk = skz.from_tokens(tokens)
     marks.append(clock())

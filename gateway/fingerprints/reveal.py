@@ -17,8 +17,8 @@ Cheap on ordinary text, where it finds nothing; it reads the tokens the fingerpr
   is ROT13's "the") are found among the tokens by one bitmap lookup; a cipher is tried only
   when at least :data:`MIN_MARKERS` distinct ones of its forms occur, and only on the lines
   holding them; a line is kept deciphered when it then reads as English (at least
-  :data:`MIN_MARKERS` common words, :data:`MIN_COMMON_SHARE` of its words) and before did
-  not.
+  :data:`MIN_MARKERS` distinct common words, :data:`MIN_COMMON_SHARE` of its words) and
+  before did not.
 
 At most :data:`MAX_CHARS` characters are decoded per prompt; decoding runs twice at most
 (base64 of a ROT13 text).
@@ -40,14 +40,18 @@ LONG_TOKEN = 16  # a token this long may be part of a base64 / hex run
 MIN_RUN = 24  # characters of a base64 / hex run (18 bytes of text)
 MAX_CHARS = 8_000  # decoded per prompt
 MIN_MARKERS = 2  # distinct common words, as one cipher writes them
-MIN_COMMON_SHARE = 0.1  # a deciphered line: the share of its words that are common ones
+MIN_COMMON_SHARE = 0.15  # a deciphered line: the share of its words that are common ones
 MIN_WORDY = 0.6  # a decoded run: the share of its characters that are letters or spaces
 DEPTH = 2
-_RUN = re.compile(rf"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{{{MIN_RUN},}}={{0,2}}")
+_ALPHABET = frozenset(string.ascii_letters + string.digits + "+/_-")
+_RUN = re.compile(rf"[A-Za-z0-9+/_-]{{{MIN_RUN},}}={{0,2}}")
 _WORD = re.compile(r"[a-z]+")
 _HEX = frozenset(string.hexdigits)
 # the most common English words (a text of twenty words holds a few of them)
 COMMON = frozenset(("the", "and", "of", "to", "is", "you", "that", "in", "it", "for", "with"))
+# those whose cipher forms are looked for (a two-letter form is too often a word or a unit:
+# "up", "do", "id", "cm")
+MARKED = frozenset(w for w in COMMON if len(w) >= 3)
 _LOWER = string.ascii_lowercase
 Table = dict[int, int] | None  # a deciphering translation; None: words written backwards
 
@@ -82,13 +86,13 @@ def _decipher(line: str, table: Table) -> str:
 
 def _reads_better(plain: str, line: str) -> bool:
     """Whether a deciphered line reads as English and its cipher text does not: at least
-    :data:`MIN_MARKERS` common words, :data:`MIN_COMMON_SHARE` of its words, more than
-    the cipher text holds."""
+    :data:`MIN_MARKERS` distinct common words, :data:`MIN_COMMON_SHARE` of its words (prose
+    holds a quarter or more), more than the cipher text holds."""
     words = _WORD.findall(plain.lower())
-    common = sum(1 for w in words if w in COMMON)
-    if common < MIN_MARKERS or common < MIN_COMMON_SHARE * len(words):
+    found = [w for w in words if w in COMMON]
+    if len(set(found)) < MIN_MARKERS or len(found) < MIN_COMMON_SHARE * len(words):
         return False
-    return common > sum(1 for w in _WORD.findall(line.lower()) if w in COMMON)
+    return len(found) > sum(1 for w in _WORD.findall(line.lower()) if w in COMMON)
 
 
 def decoded_run(run: str) -> str | None:
@@ -119,7 +123,7 @@ class Revealer:
         self._ciphers = ciphers()
         owner: dict[int, tuple[str, str]] = {}  # token hash -> (cipher, the form)
         for name, table in self._ciphers.items():
-            for word in sorted(COMMON):
+            for word in sorted(MARKED):
                 form = _enciphered(word, table)
                 if form in COMMON:  # "ti" is "it" backwards: no evidence either way
                     continue
@@ -142,23 +146,27 @@ class Revealer:
         return result
 
     def _decoded(self, tokens: Tokens) -> str | None:
-        """The text with its base64 / hex runs decoded (``None``: none)."""
-        if not len(tokens) or int((tokens.ends - tokens.starts).max()) < LONG_TOKEN:
+        """The text with its base64 / hex runs decoded (``None``: none). A run is looked
+        for only around the tokens at least :data:`LONG_TOKEN` characters long."""
+        lengths = tokens.ends - tokens.starts
+        if not len(tokens) or int(lengths.max()) < LONG_TOKEN:
             return None
-        budget, changed = MAX_CHARS, False
-
-        def plain(match: re.Match[str]) -> str:
-            nonlocal budget, changed
-            run = match.group()
-            decoded = decoded_run(run) if budget > 0 else None
-            if decoded is None:
-                return run
-            budget -= len(run)
-            changed = True
-            return f" {decoded} "
-
-        out = _RUN.sub(plain, tokens.text)
-        return out if changed else None
+        text, budget, out, done = tokens.text, MAX_CHARS, [], 0
+        for index in (lengths >= LONG_TOKEN).nonzero()[0].tolist():
+            start = int(tokens.starts[index])
+            if start < done:  # inside a run already read
+                continue
+            while start > done and text[start - 1] in _ALPHABET:
+                start -= 1
+            found = _RUN.match(text, start)
+            if found is None:
+                continue
+            decoded = decoded_run(found.group()) if budget > 0 else None
+            if decoded is not None:
+                out.append(f"{text[done:start]} {decoded} ")
+                budget -= found.end() - start
+                done = found.end()
+        return "".join(out) + text[done:] if out else None
 
     def _ciphered(self, tokens: Tokens) -> str | None:
         """The text with its lines written in a letter cipher deciphered (``None``: none)."""
