@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import itertools
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,7 +180,10 @@ class MockUpstream:
         ident = self._next_id("chatcmpl" if chat else "cmpl")
         created = int(self.config.clock.now())
         if prepared.plan is not None:
-            return await self._stream(request, prepared.plan, ident, created, hooks)
+            plan, delay = prepared.plan, hooks.chunk_delay_s
+            return await self._stream(
+                request, lambda r: write_stream(r, plan, ident, created, delay)
+            )
         assert prepared.template is not None
         headers = dict(self._headers)
         headers["x-request-id"] = self._next_id("req")
@@ -188,11 +191,13 @@ class MockUpstream:
         return web.Response(text=text, content_type=_JSON, headers=headers)
 
     async def _stream(
-        self, request: web.Request, plan: StreamPlan, ident: str, created: int, hooks: RequestHooks
+        self, request: web.Request, write: Callable[[web.StreamResponse], Awaitable[None]]
     ) -> web.StreamResponse:
+        """An event stream: the response prepared, ``write`` fills it (a client gone
+        midway is counted, not raised)."""
         response = await self._stream_response(request)
         try:
-            await write_stream(response, plan, ident, created, hooks.chunk_delay_s)
+            await write(response)
         except ConnectionResetError:
             self.stats.stream_disconnects += 1
         return response
@@ -225,17 +230,8 @@ class MockUpstream:
             headers = dict(self._headers)
             headers["x-request-id"] = self._next_id("req")
             return web.Response(text=reply.whole(), content_type=_JSON, headers=headers)
-        return await self._events(request, reply.stream(hooks.chunks), hooks.chunk_delay_s)
-
-    async def _events(
-        self, request: web.Request, groups: Sequence[Sequence[bytes]], delay_s: float
-    ) -> web.StreamResponse:
-        response = await self._stream_response(request)
-        try:
-            await write_paced(response, groups, delay_s)
-        except ConnectionResetError:
-            self.stats.stream_disconnects += 1
-        return response
+        groups = reply.stream(hooks.chunks)
+        return await self._stream(request, lambda r: write_paced(r, groups, hooks.chunk_delay_s))
 
     async def embeddings(self, request: web.Request, hooks: RequestHooks) -> web.StreamResponse:
         body = await self._json(request)
