@@ -36,6 +36,13 @@ from loadtest.detection.redteam11 import (
     Red11Plan,
     populate11,
 )
+from loadtest.detection.redteam12 import (
+    RED12_FULL,
+    RED12_NONE,
+    RED12_QUICK,
+    Red12Plan,
+    populate12,
+)
 from loadtest.detection.traffic import Account, Behaviour, Role
 
 BehaviourFn = Callable[[Account, Context], Behaviour]
@@ -71,6 +78,7 @@ class Plan:
     red9: Red9Plan = RED9_NONE  # round 9's (redteam9.py)
     red10: Red10Plan = RED10_NONE  # round 10's (redteam10.py)
     red11: Red11Plan = RED11_NONE  # round 11's (redteam11.py)
+    red12: Red12Plan = RED12_NONE  # round 12's (redteam12.py)
 
 
 FULL = Plan(
@@ -104,6 +112,7 @@ FULL = Plan(
     red9=RED9_FULL,
     red10=RED10_FULL,
     red11=RED11_FULL,
+    red12=RED12_FULL,
 )
 QUICK = Plan(
     name="quick",
@@ -136,6 +145,7 @@ QUICK = Plan(
     red9=RED9_QUICK,
     red10=RED10_QUICK,
     red11=RED11_QUICK,
+    red12=RED12_QUICK,
 )
 
 
@@ -214,4 +224,5 @@ def build(
     populate9(plan.red9, add)
     populate10(plan.red10, add)
     populate11(plan.red11, add)
+    populate12(plan.red12, add)
     return [(acc, fn) for acc, fn in out if not only or acc.scenario in only]
