@@ -9,26 +9,8 @@ words). Avoid "ß" in patterns (casefold turns it into "ss").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True, slots=True)
-class Term:
-    id: str
-    kind: str  # "cot" or "rubric"
-    weight: float
-    anchors: tuple[str, ...]
-    pattern: str
-    literal: str = ""  # alternatively to anchors: a substring that must occur
-    # substrings (casefolded, no whitespace) at least one of which every match of the
-    # pattern contains: a text with none of them is not searched (empty: no such check)
-    needs: tuple[str, ...] = ()
-
-
-def alt(*options: str) -> str:
-    """A non-capturing alternation."""
-    return "(?:" + "|".join(options) + ")"
-
+from gateway.fingerprints.lexicon_world import WORLD
+from gateway.fingerprints.term import Term, alt
 
 _W = r"(?:\w+ )"  # one word and its space
 _REASONING = alt(
@@ -204,4 +186,5 @@ ASIAN: tuple[Term, ...] = (
          alt("채점 기준", "평가 기준", "루브릭", r"\d+점 척도", "답변을 평가")),
 )  # fmt: skip
 
-TERMS: tuple[Term, ...] = EN + EUROPEAN + ASIAN
+TERMS: tuple[Term, ...] = EN + EUROPEAN + ASIAN + WORLD
+__all__ = ["TERMS", "Term", "alt"]

@@ -13,7 +13,7 @@ chain-of-thought trace, in the wording such pipelines use (no CoT words needed):
 Honest products ask the same (a worksheet builder, a ticket router, an IDE plugin, a "check
 my work" button): one hit says little on its own. The detector counts these asks only from
 an entity whose own traffic is a sweep (see ``gateway.detection.detectors.product_part``).
-Same :class:`~gateway.fingerprints.lexicon_terms.Term` format and matcher as the CoT lexicon
+Same :class:`~gateway.fingerprints.term.Term` format and matcher as the CoT lexicon
 (anchors, then a regex on the folded window around them); kept in a lexicon of its own so
 the CoT score, its cohorts and the system-prompt rules stay what they were, and built with
 ``whole_text=False`` (many anchors are common words: only the windows of the first and last
@@ -22,7 +22,7 @@ few occurrences are searched, so the cost stays bounded on long texts).
 
 from __future__ import annotations
 
-from gateway.fingerprints.lexicon_terms import Term, alt
+from gateway.fingerprints.term import Term, alt
 
 # Characters each side of an anchor the regex reads: the words of one ask ("the 4 most likely
 # answers, each with your probability") lie within 80 characters of each other in every

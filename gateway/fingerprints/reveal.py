@@ -1,4 +1,5 @@
-"""Encoded text made plain: the words a prompt hides in base64, hex or a letter cipher.
+"""Encoded text made plain: the words a prompt hides in base64, hex, a letter cipher or
+look-alike letters.
 
 A prompt may carry its task encoded (base64, hex, a Caesar shift such as ROT13, Atbash,
 words written backwards) under a short plain ask ("decode this and answer it"): the model
@@ -19,6 +20,8 @@ Cheap on ordinary text, where it finds nothing; it reads the tokens the fingerpr
   holding them; a line is kept deciphered when it then reads as English (at least
   :data:`MIN_MARKERS` distinct common words, :data:`MIN_COMMON_SHARE` of its words) and
   before did not.
+* **look-alike letters and invisible characters** in Latin-script words ("ѕtер" in
+  Cyrillic letters, "st\u200bep"): :mod:`gateway.fingerprints.lookalikes`, first.
 
 At most :data:`MAX_CHARS` characters are decoded per prompt; decoding runs twice at most
 (base64 of a ROT13 text).
@@ -33,6 +36,7 @@ import string
 from typing import Any
 
 from gateway.fingerprints.lexicon import bitmap_hits, bitmap_of
+from gateway.fingerprints.lookalikes import Lookalikes
 from gateway.fingerprints.skeleton import Skeletonizer
 from gateway.fingerprints.tokens import Tokens
 
@@ -131,10 +135,13 @@ class Revealer:
                     owner.setdefault(h, (name, form))
         self._owner = owner
         self._bitmap: Any = bitmap_of(owner)
+        self._lookalikes = Lookalikes()
 
     def reveal(self, tokens: Tokens) -> str | None:
         """The tokenised text with its encoded spans made plain (``None``: none)."""
-        text, result = tokens.text, None
+        text, result = tokens.text, self._lookalikes.plain(tokens.text)
+        if result is not None:  # look-alike letters, invisible characters: read again
+            text, tokens = result, self.skeletonizer.tokenize(result, exact=False)
         for depth in range(DEPTH):
             if depth:
                 tokens = self.skeletonizer.tokenize(text, exact=False)
