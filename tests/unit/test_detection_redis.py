@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from dataclasses import asdict, replace
 
 import pytest
@@ -15,6 +16,7 @@ from gateway.detection.engine import DetectionEngine
 from gateway.detection.memory_state import MemoryStateStore
 from gateway.detection.observation import observation
 from gateway.detection.redis_state import RedisStateStore
+from gateway.detection.state import EntityBatch, Seen
 from gateway.detection.types import Pin, ScoreState
 from gateway.limiter.redis_store import RedisBudgetStore
 from gateway.model import Identity, Level, RequestFeatures
@@ -174,3 +176,59 @@ async def test_challenge_replay_rejected_across_replicas(
     assert await replica_b.verify(header, "acct", **chat)
     assert not await replica_a.verify(header, "acct", **chat)
     assert await redis_client.exists(keys.account_clearance("org", "acct"))
+
+
+async def test_state_numbers_binary_and_earlier_text_read_alike(
+    redis_client: Redis, key_prefix: str
+) -> None:
+    """observe.lua stores the state's numbers as a zero byte and the 8-byte double; a hash
+    written as '%.17g' text (before that layout) is read as the same numbers: the same state
+    after the next observation, and load() reads both."""
+    keys = KeyBuilder(key_prefix)
+    store = RedisStateStore(redis_client, keys)
+    policy = DetectionPolicy()
+    seen = list(events(HARVESTER, 12, 1))
+    obs = [observation(fp, f, policy, 1000.0 + 7 * i) for i, (_, fp, f) in enumerate(seen)]
+    kw = {"window": DAY, "half_life": 3600.0}
+    for i, o in enumerate(obs[:-1]):
+        for entity in ("a:bin", "a:text"):
+            await store.observe(entity, o, 1000.0 + 7 * i, **kw)
+    stored = await redis_client.hgetall(keys.detection("a:bin", "s"))
+    assert stored[b"c:req"][:1] == b"\0" and len(stored[b"c:req"]) == 9
+    assert stored[b"h0"][:1] != b"\0"  # hour fields and the epoch stay text
+    text = keys.detection("a:text", "s")
+    for field, value in (await redis_client.hgetall(text)).items():
+        if value[:1] == b"\0":  # as the earlier layout wrote it
+            number = struct.unpack_from("<d", value, 1)[0]
+            await redis_client.hset(text, field, "0" if number == 0 else f"{number:.17g}")
+    assert asdict(await store.load("a:text", 1100.0)) == {
+        **asdict(await store.load("a:bin", 1100.0)),
+        "entity": "a:text",
+    }
+    now = 1000.0 + 7 * (len(obs) - 1)
+    a = await store.observe("a:bin", obs[-1], now, **kw)
+    b = await store.observe("a:text", obs[-1], now, **kw)
+    assert asdict(b) == {**asdict(a), "entity": "a:text"}
+
+
+async def test_topic_histogram_saturates_like_bitfield(
+    redis_client: Redis, key_prefix: str
+) -> None:
+    """The u16 topic counters observe.lua counts itself saturate at 65535 (BITFIELD OVERFLOW
+    SAT) and grow the string to exactly the counters it holds."""
+    keys = KeyBuilder(key_prefix)
+    store = RedisStateStore(redis_client, keys)
+    _, fp, features = next(events(HARVESTER, 1, 1))
+    base = replace(observation(fp, features, DetectionPolicy(), 0.0), follow_up=False)
+    epoch = int(1000.0 // DAY)
+    key = keys.detection("a:x", "topics", str(epoch))
+    await redis_client.set(key, struct.pack(">2H", 7, 65534))
+    batch = EntityBatch(
+        "a:x",
+        tuple(Seen(replace(base, topic=t), 1000.0 + i) for i, t in enumerate((1, 1, 4, 0, 1))),
+        DAY,
+        3600.0,
+    )
+    state = (await store.observe_batches([batch], 1004.0))[0]
+    assert await redis_client.get(key) == struct.pack(">5H", 8, 65535, 0, 0, 1)
+    assert state.histogram[:5] == (8, 65535, 0, 0, 1)

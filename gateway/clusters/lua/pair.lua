@@ -113,12 +113,23 @@ local function record_of(hkey, other, now)
   return rec
 end
 
+-- hot flags read in this call (no script writes them: each is read once)
+local hot = {}
+local function is_hot(key)
+  local found = hot[key]
+  if found == nil then
+    found = redis.call('EXISTS', key) == 1
+    hot[key] = found
+  end
+  return found
+end
+
 local function evaluate(rec, min_signals, repeat_days)
   local days, latest, signals = {}, {}, {}
   for sd, set in pairs(rec.sets) do
     local sig, d = split_signal_day(sd)
     local vh = set[1]
-    if redis.call('EXISTS', base .. ':hot:' .. sig .. ':' .. vh) == 0 then
+    if not is_hot(base .. ':hot:' .. sig .. ':' .. vh) then
       d = tonumber(d)
       if not days[sig] then days[sig] = 0; signals[#signals + 1] = sig end
       days[sig] = days[sig] + 1

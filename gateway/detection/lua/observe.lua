@@ -4,7 +4,7 @@
 -- KEYS: 1 state hash, 2/3 cell bitmap current/previous epoch, 4/5 skeleton bitmaps,
 --       6/7 exact-prompt bitmaps (each a small set of bit numbers until it holds many,
 --       see test_and_set), 8 pin (JSON string, own TTL),
---       9/10 coarse-topic histograms (u16 BITFIELD) current/previous epoch,
+--       9/10 coarse-topic histograms (u16 big-endian counters) current/previous epoch,
 --       11 the sighting ids applied (zset id -> when applied; kept `horizon` s after that,
 --       at most `cap` ids)
 -- ARGV: 1 window s, 2 half-life s, 3 sync window s, 4 IAT alpha, 5 novelty alpha,
@@ -84,14 +84,26 @@ for i = 1, #stored, 2 do
   local at = place[stored[i]]
   if at then before[at] = stored[i + 1] end
 end
+-- the pin and the topic histograms, current and previous epoch (the reply's tail; the
+-- current one is counted here and written whole when a topic is counted)
+local tail = redis.call('MGET', KEYS[8], KEYS[9], KEYS[10])
 -- a field read, by its place in READ (no table by name: 62 inserts a call)
 local I_N, I_T0, I_TL, I_IM, I_IV, I_IK, I_NV = 1, 2, 3, 4, 5, 6, 7
 local I_COUNTERS, I_HOURS, I_LM, I_EP = 11, 11 + #COUNTERS, #READ - 1, #READ
+-- A number of the state (places I_N..I_NV and the counters) is stored as a '\0' byte and
+-- its 8-byte double (exact, read and written without strtod or '%.17g', the dearest part of
+-- a call); a field in '%.17g' text (an earlier write, the score fields the engine writes,
+-- the hour fields and the epoch) is read as text: its first byte is never '\0'.
+local unpack_d, pack_d = struct.unpack, struct.pack
+local function decode(v)
+  if string.byte(v, 1) == 0 then return (unpack_d('<d', v, 2)) end
+  return tonumber(v)
+end
 local read = {}  -- place in READ -> the number num() read there
 local function num(i, default)
   local v = before[i]
   if v then
-    v = tonumber(v)
+    v = decode(v)
     read[i] = v
     return v
   end
@@ -240,23 +252,25 @@ for o = HEAD, #argv - 1, STRIDE do
   end
 end
 
-local texts = {}  -- place in READ -> the text of its new value ('%.17g' for a number)
+local texts = {}  -- place in READ -> its new value as stored (see decode)
 if applied > 0 then
   for j = 1, #C_FIELDS do put[I_COUNTERS + j] = counters[j] end
   put[I_NV], put[I_N], put[I_TL], put[I_LM] = nv, n, last, last_member
   put[I_EP] = math.floor(now / window)
-  -- only the fields whose text changes are written (a counter never set and still 0 stays
-  -- unset: it reads as 0): formatted here once, for HSET and the reply alike. A number
-  -- equal to the one stored keeps its text, and 0 is '0': no '%.17g' for either (formatting
-  -- was most of this step; the stored text is '%.17g' of that very number)
+  -- only the fields whose value changes are written (a counter never set and still 0 stays
+  -- unset: it reads as 0): encoded here once, for HSET and the reply alike. A number equal
+  -- to the stored one keeps its stored bytes. The state's numbers are written binary (see
+  -- decode); the hour fields and the epoch, whole numbers, as '%.17g' text (0 is '0')
   local out, format = {}, string.format
   for place, value in pairs(put) do
     local text, was = value, before[place]
     if place ~= I_LM then  -- a number (the last member is the one text put holds)
       local stored = read[place]
-      if stored == nil and was then stored = tonumber(was) end
+      if stored == nil and was then stored = decode(was) end
       if stored == value and was then
         text = was
+      elseif place <= I_HOURS then
+        text = pack_d('<Bd', 0, value)
       elseif value == 0 and 1 / value > 0 then
         text = '0'
       else
@@ -264,30 +278,34 @@ if applied > 0 then
       end
     end
     texts[place] = text
-    if text ~= was
-        and not (was == false and text == '0' and place > I_COUNTERS and place <= I_HOURS) then
+    if text ~= was and not (was == false and place > I_COUNTERS and place <= I_HOURS
+                            and value == 0 and 1 / value > 0) then
       out[#out + 1] = READ[place]
       out[#out + 1] = text
     end
   end
   if #out > 0 then redis.call('HSET', h, unpack(out)) end
   if #topic_order > 0 then  -- saturating sums: the same as one increment at a time
-    local ops, highest = { 'OVERFLOW', 'SAT' }, 0
+    -- u16 big-endian counters (BITFIELD's u16 #topic), counted here (no STRLEN, no
+    -- BITFIELD) and the string written whole with SET: grown to exactly the counters it
+    -- holds, as before (a string grown by SETRANGE or BITFIELD doubled its allocation)
+    table.sort(topic_order)
+    local held = tail[2] or ''
+    local size = 2 * (topic_order[#topic_order] + 1)
+    if #held < size then held = held .. string.rep('\0', size - #held) end
+    local parts, from = {}, 1
     for _, topic in ipairs(topic_order) do
-      if topic > highest then highest = topic end
+      local at = 2 * topic + 1
+      local high, low = string.byte(held, at, at + 1)
+      local count = high * 256 + low + topics[topic]
+      if count > 65535 then count = 65535 end
+      parts[#parts + 1] = string.sub(held, from, at - 1)
+      parts[#parts + 1] = string.char(math.floor(count / 256), count % 256)
+      from = at + 2
     end
-    local held = redis.call('STRLEN', KEYS[9])
-    if held < 2 * (highest + 1) then  -- grown to exactly the counters it holds (see above)
-      local zeros = string.rep('\0', 2 * (highest + 1) - held)
-      redis.call('SET', KEYS[9], (redis.call('GET', KEYS[9]) or '') .. zeros)
-    end
-    for _, topic in ipairs(topic_order) do
-      ops[#ops + 1] = 'INCRBY'
-      ops[#ops + 1] = 'u16'
-      ops[#ops + 1] = '#' .. topic
-      ops[#ops + 1] = topics[topic]
-    end
-    redis.call('BITFIELD', KEYS[9], unpack(ops))
+    parts[#parts + 1] = string.sub(held, from)
+    tail[2] = table.concat(parts)
+    redis.call('SET', KEYS[9], tail[2])
   end
   local ms = math.floor(window * 1000)
   redis.call('PEXPIRE', h, ms)
@@ -317,7 +335,6 @@ for i = hours_at + 1, REPLIED do  -- an hour field holds a whole hour: compared 
   if value and value > hour - 24 then active = active + 1 end
 end
 reply[#reply + 1] = active
-local tail = redis.call('MGET', KEYS[8], KEYS[9], KEYS[10]) -- pin, histograms
 reply[#reply + 1] = tail[1]
 reply[#reply + 1] = tail[2]
 reply[#reply + 1] = tail[3]
