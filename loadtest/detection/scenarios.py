@@ -43,6 +43,13 @@ from loadtest.detection.redteam12 import (
     Red12Plan,
     populate12,
 )
+from loadtest.detection.redteam13 import (
+    RED13_FULL,
+    RED13_NONE,
+    RED13_QUICK,
+    Red13Plan,
+    populate13,
+)
 from loadtest.detection.traffic import Account, Behaviour, Role
 
 BehaviourFn = Callable[[Account, Context], Behaviour]
@@ -79,6 +86,7 @@ class Plan:
     red10: Red10Plan = RED10_NONE  # round 10's (redteam10.py)
     red11: Red11Plan = RED11_NONE  # round 11's (redteam11.py)
     red12: Red12Plan = RED12_NONE  # round 12's (redteam12.py)
+    red13: Red13Plan = RED13_NONE  # round 13's (redteam13.py)
 
 
 FULL = Plan(
@@ -113,6 +121,7 @@ FULL = Plan(
     red10=RED10_FULL,
     red11=RED11_FULL,
     red12=RED12_FULL,
+    red13=RED13_FULL,
 )
 QUICK = Plan(
     name="quick",
@@ -146,6 +155,7 @@ QUICK = Plan(
     red10=RED10_QUICK,
     red11=RED11_QUICK,
     red12=RED12_QUICK,
+    red13=RED13_QUICK,
 )
 
 
@@ -225,4 +235,5 @@ def build(
     populate10(plan.red10, add)
     populate11(plan.red11, add)
     populate12(plan.red12, add)
+    populate13(plan.red13, add)
     return [(acc, fn) for acc, fn in out if not only or acc.scenario in only]
