@@ -149,6 +149,9 @@ class RequestFeatures:
     # pleasantry exchanges ("hi" / "Of course! What would you like help with?") before the
     # first real ask (gateway.fingerprints.opener): not turns of the conversation
     opened: int = 0
+    # the model's reasoning asked back with the answer (gateway.fingerprints.value
+    # .returns_trace): a reasoning summary, thinking blocks
+    trace_asked: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,7 +121,9 @@ class Families(PolicyModel):
         "(a response_format / forced-tool schema asking for a trace, an array then another "
         "property, and worked answers in the history before a new ask, each counted only as "
         "far as it changes from request to request; reasoning effort; a seed at a sampling "
-        "temperature or best_of > 1); asks for the other products of distillation (new items "
+        "temperature or best_of > 1); the reasoning asked back with the answer (a reasoning "
+        "summary, thinking blocks: gateway/fingerprints/value.py) counted as an explicit "
+        "trace ask; asks for the other products of distillation (new items "
         "with their solutions, soft labels in words, programs, corrections: the product "
         "lexicon, gateway/fingerprints/product_terms.py), counted only in the entity's own "
         "sweep (`PRODUCT_MEAN`, `PRODUCT_SINGLE`, `PRODUCT_FRESH`). The lexicon reads the "
@@ -159,6 +161,11 @@ class DegradeSettings(PolicyModel):
     )
     strip_top_logprobs: bool = Field(default=True, description="Remove top_logprobs.")
     strip_logit_bias: bool = Field(default=True, description="Remove logit_bias.")
+    strip_reasoning_summary: bool = Field(
+        default=True,
+        description="Remove the reasoning asked back with the answer: the Responses API's "
+        "reasoning.summary (and generate_summary), include_reasoning.",
+    )
     max_n: int = Field(default=1, ge=1, description="Cap n (completions per request).")
     max_tokens: int = Field(
         default=512,

@@ -14,7 +14,8 @@ def degrade(
     """A copy of ``body`` with the degrade rules applied, and what was changed.
 
     Strips logprobs, top_logprobs and logit_bias (the Responses API: the log probabilities
-    asked for in ``include``), caps ``n`` and caps (or sets, when absent) the answer's length
+    asked for in ``include``) and the reasoning asked back with the answer (a reasoning
+    summary, ``include_reasoning``), caps ``n`` and caps (or sets, when absent) the answer's length
     in the fields of ``api`` (:mod:`gateway.apis`): Chat Completions ``max_completion_tokens``
     if the client used it, else ``max_tokens``; the Responses API ``max_output_tokens`` (never
     below the least it accepts); embeddings none. ``body`` itself is never modified.
@@ -36,6 +37,8 @@ def degrade(
         if len(kept) != len(include):
             out["include"] = kept
             changed.append(f"{api.logprobs_include} removed")
+    if rules.strip_reasoning_summary:
+        changed.extend(_strip_reasoning_summary(out))
     n = out.get("n")
     if isinstance(n, int) and not isinstance(n, bool) and n > rules.max_n:
         out["n"] = rules.max_n
@@ -53,3 +56,21 @@ def degrade(
         out[api.output_field] = cap
         changed.append(f"{api.output_field} set to {cap}")
     return out, changed
+
+
+def _strip_reasoning_summary(out: dict[str, Any]) -> list[str]:
+    """Remove, in ``out`` (a copy), the reasoning summary asked for; what was removed."""
+    changed: list[str] = []
+    reasoning = out.get("reasoning")
+    if isinstance(reasoning, dict):
+        kept = {k: v for k, v in reasoning.items() if k not in _SUMMARY_FIELDS}
+        if len(kept) != len(reasoning):
+            out["reasoning"] = kept
+            changed.append("reasoning summary removed")
+    if "include_reasoning" in out:
+        del out["include_reasoning"]
+        changed.append("include_reasoning removed")
+    return changed
+
+
+_SUMMARY_FIELDS = ("summary", "generate_summary")

@@ -38,12 +38,22 @@ def reasoning_room(max_tokens: int | None, policy: DetectionPolicy) -> float:
     return max(0.0, max_tokens / floor)
 
 
+# a request asking its reasoning back (a reasoning summary, thinking blocks) counts as the
+# lexicon's strongest explicit trace ask ("chain of thought" in words: en.chain_of_thought)
+TRACE_ASKED = 0.8
+
+
 def elicitation_of(fingerprint: Fingerprint, features: RequestFeatures, max_output: bool) -> float:
-    """The request's elicitation evidence: its user turn's CoT / rubric wording; the system
-    prompt's only when the request itself agrees (the user turn's own wording, logprobs /
-    n > 1, or the maximum output). A step-by-step system prompt alone is an app's style:
-    every end user of a tutoring app sends it."""
-    own = fingerprint.elicitation
+    """The request's elicitation evidence: its user turn's CoT / rubric wording, or its
+    reasoning asked back by a parameter (:data:`TRACE_ASKED`); the system prompt's only when
+    the request itself agrees (the user turn's own wording, logprobs / n > 1, or the maximum
+    output). A step-by-step system prompt alone is an app's style: every end user of a
+    tutoring app sends it."""
+    own = (
+        max(fingerprint.elicitation, TRACE_ASKED)
+        if features.trace_asked
+        else fingerprint.elicitation
+    )
     agrees = own > 0 or uses_output_params(features) or max_output
     return max(own, fingerprint.system_elicitation) if agrees else own
 

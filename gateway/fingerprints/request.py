@@ -45,7 +45,13 @@ from gateway.fingerprints.estimate import (
 )
 from gateway.fingerprints.media import is_image, is_media, media_digest
 from gateway.fingerprints.opener import first_ask, opener_exchanges
-from gateway.fingerprints.value import asks_reasoning, resamples, trace_schema, worked_history
+from gateway.fingerprints.value import (
+    asks_reasoning,
+    resamples,
+    returns_trace,
+    trace_schema,
+    worked_history,
+)
 from gateway.memo import BoundedMemo
 from gateway.model import RequestFeatures
 
@@ -334,6 +340,7 @@ def request_features(
         resamples(b),
         parts.pieces if chat and parts is not None else 0,
         parts.opened if chat and parts is not None else 0,
+        returns_trace(b),
     )
     return _interned(values)
 

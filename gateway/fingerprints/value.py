@@ -11,6 +11,9 @@ every chain-of-thought word from its asks, not the structure that gets it the an
   then a new full-length ask: exemplar harvesting, or an app's fixed few-shot exemplars.
 * :func:`asks_reasoning`: reasoning-model effort (``reasoning_effort``, ``reasoning.effort``,
   ``thinking`` with a budget).
+* :func:`returns_trace`: the reasoning itself asked back with the answer (the Responses
+  API's ``reasoning.summary``, ``thinking`` enabled, ``include_reasoning``): a trace asked
+  for by a parameter instead of words, read as the lexicon's strongest ask.
 * :func:`resamples`: ``best_of`` > 1, or a fixed seed with a sampling temperature (the same
   task drawn again and again).
 
@@ -147,6 +150,23 @@ def asks_reasoning(body: Mapping[str, object]) -> bool:
         return True
     budget = _get(body.get("thinking"), "budget_tokens")
     return isinstance(budget, int) and not isinstance(budget, bool) and budget >= THINKING_BUDGET
+
+
+SUMMARIES = frozenset({"auto", "concise", "detailed"})  # reasoning.summary values returning one
+
+
+def returns_trace(body: Mapping[str, object]) -> bool:
+    """The model's reasoning asked back with the answer: the Responses API's
+    ``reasoning.summary`` (``auto``, ``concise``, ``detailed``; ``generate_summary`` of its
+    first release), extended ``thinking`` enabled (its blocks come back), or
+    ``include_reasoning`` true (compatible servers). Effort alone (:func:`asks_reasoning`)
+    keeps the trace inside the model."""
+    reasoning = body.get("reasoning")
+    if _get(reasoning, "summary") in SUMMARIES or _get(reasoning, "generate_summary") in SUMMARIES:
+        return True
+    if _get(body.get("thinking"), "type") == "enabled":
+        return True
+    return body.get("include_reasoning") is True
 
 
 def resamples(body: Mapping[str, object]) -> bool:
