@@ -50,6 +50,13 @@ from loadtest.detection.redteam13 import (
     Red13Plan,
     populate13,
 )
+from loadtest.detection.redteam14 import (
+    RED14_FULL,
+    RED14_NONE,
+    RED14_QUICK,
+    Red14Plan,
+    populate14,
+)
 from loadtest.detection.traffic import Account, Behaviour, Role
 
 BehaviourFn = Callable[[Account, Context], Behaviour]
@@ -87,6 +94,7 @@ class Plan:
     red11: Red11Plan = RED11_NONE  # round 11's (redteam11.py)
     red12: Red12Plan = RED12_NONE  # round 12's (redteam12.py)
     red13: Red13Plan = RED13_NONE  # round 13's (redteam13.py)
+    red14: Red14Plan = RED14_NONE  # round 14's (redteam14.py)
 
 
 FULL = Plan(
@@ -122,6 +130,7 @@ FULL = Plan(
     red11=RED11_FULL,
     red12=RED12_FULL,
     red13=RED13_FULL,
+    red14=RED14_FULL,
 )
 QUICK = Plan(
     name="quick",
@@ -156,6 +165,7 @@ QUICK = Plan(
     red11=RED11_QUICK,
     red12=RED12_QUICK,
     red13=RED13_QUICK,
+    red14=RED14_QUICK,
 )
 
 
@@ -236,4 +246,5 @@ def build(
     populate11(plan.red11, add)
     populate12(plan.red12, add)
     populate13(plan.red13, add)
+    populate14(plan.red14, add)
     return [(acc, fn) for acc, fn in out if not only or acc.scenario in only]
