@@ -131,15 +131,14 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
     if not messages:
         return PromptParts("", "", 0, 0)
     skipped = max(len(messages) - MAX_MESSAGES, 0)
-    last_user, fallback, system = "", "", []
+    fallback, system = "", []
     tail: list[str] = []
-    media: Sequence[object] = _NO_MEDIA
-    turns, tokens = 0, REPLY_PRIMING + skipped * MESSAGE_OVERHEAD
+    turns, tokens, last = 0, REPLY_PRIMING + skipped * MESSAGE_OVERHEAD, -1
     block = False  # the message before was the user's (system messages aside)
-    for msg in messages[skipped:]:
+    for index, msg in enumerate(messages[skipped:], skipped):
         if type(msg) is not dict and not isinstance(msg, Mapping):
             continue
-        text, extra, parts = _content_text(msg.get("content"))
+        text, extra, _ = _content_text(msg.get("content"))
         calls = msg.get("tool_calls")
         if calls:
             extra += estimate_text_tokens(_dumps(calls))
@@ -149,14 +148,8 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
         tokens += MESSAGE_OVERHEAD + estimate_text_tokens(text) + extra
         role = msg.get("role")
         if role == "user":
-            if block:  # the same turn: what the user said since the last answer, together
-                last_user = f"{last_user}\n{text}" if last_user and text else last_user or text
-                media = [*media, *parts] if parts else media
-            else:
-                turns += 1
-                last_user = text
-                media = parts
-            block = True
+            turns += 0 if block else 1  # user messages in a row are one turn
+            block, last = True, index
             tail.clear()
         elif role in SYSTEM_ROLES:
             system.append(text)
@@ -170,6 +163,7 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
             tokens += estimate_text_tokens(_dumps(body.get(key)))
     if not turns:  # no continuation and no opener without a user turn
         return PromptParts(fallback, "\n".join(system), turns, tokens, skipped=skipped)
+    last_user, media = _turn_ending_at(messages, last, skipped)
     chain = continuation(messages)
     opened = opener_exchanges(messages)
     if chain.pieces and chain.ask >= 0:
@@ -186,17 +180,22 @@ def _chat(body: Mapping[str, object]) -> PromptParts:
     )  # fmt: skip
 
 
-def _turn_ending_at(messages: Sequence[object], index: int) -> tuple[str, Sequence[object]]:
+def _turn_ending_at(
+    messages: Sequence[object], index: int, start: int = 0
+) -> tuple[str, Sequence[object]]:
     """The text and media parts of the user turn whose last message is ``messages[index]``:
-    the user messages in a row up to it (system messages between them aside)."""
+    the user messages in a row up to it, back to ``start`` at most (system messages and
+    entries that are not messages between them aside). The one reading of a turn."""
     texts: list[str] = []
     media: list[object] = []
-    for i in range(index, -1, -1):
+    for i in range(index, start - 1, -1):
         msg = messages[i]
-        role = _role(msg)
+        if type(msg) is not dict and not isinstance(msg, Mapping):
+            continue
+        role = msg.get("role")
         if role in SYSTEM_ROLES:
             continue
-        if role != "user" or not isinstance(msg, Mapping):
+        if role != "user":
             break
         text, _, parts = _content_text(msg.get("content"))
         if text:
@@ -376,7 +375,9 @@ def _chat_turns(messages: Sequence[object]) -> int:
     """The user turns of a chat: runs of user messages with no answer between them."""
     turns, block = 0, False
     for m in messages:
-        role = m.get("role") if type(m) is dict or isinstance(m, Mapping) else None
+        if type(m) is not dict and not isinstance(m, Mapping):
+            continue  # not a message: as the chat's own reading skips it
+        role = m.get("role")
         if role == "user":
             turns += 0 if block else 1
             block = True
