@@ -54,9 +54,10 @@ def latin_lookalikes() -> dict[str, str]:
 
 @functools.cache
 def _invisible() -> str:
-    """The format characters (category Cf) as a regex character class body."""
-    found = (chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf")
-    return "".join(re.escape(c) for c in found)
+    """The format characters (category Cf)."""
+    return "".join(
+        chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"
+    )
 
 
 def _members(chars: str) -> str:
@@ -75,7 +76,7 @@ class Lookalikes:
         # a whole word (no letter of another kind before or after it) of Latin and
         # look-alike letters holding a look-alike; tried at word starts only: linear
         self._word = re.compile(rf"(?<![^\W\d_])[{latinish}]*[{looks}][{latinish}]*(?![^\W\d_])")
-        self._hidden = re.compile(f"(?<=[{latinish}])[{_invisible()}]+(?=[{latinish}])")
+        self._hidden = re.compile(f"(?<=[{latinish}])[{_members(_invisible())}]+(?=[{latinish}])")
         self._kinds = _kinds()
 
     def plain(self, text: str) -> str | None:

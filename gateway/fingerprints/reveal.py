@@ -139,18 +139,24 @@ class Revealer:
 
     def reveal(self, tokens: Tokens) -> str | None:
         """The tokenised text with its encoded spans made plain (``None``: none)."""
-        text, result = tokens.text, self._lookalikes.plain(tokens.text)
+        result = self._lookalikes.plain(tokens.text)
         if result is not None:  # look-alike letters, invisible characters: read again
-            text, tokens = result, self.skeletonizer.tokenize(result, exact=False)
-        for depth in range(DEPTH):
-            if depth:
-                tokens = self.skeletonizer.tokenize(text, exact=False)
+            tokens = self._tokens(result)
+        for _ in range(DEPTH):
             step = self._decoded(tokens)
-            step = self._ciphered(self.skeletonizer.tokenize(step) if step else tokens) or step
+            if step is not None:
+                tokens = self._tokens(step)
+            ciphered = self._ciphered(tokens)
+            if ciphered is not None:
+                step, tokens = ciphered, self._tokens(ciphered)
             if step is None:
                 break
-            result = text = step
+            result = step
         return result
+
+    def _tokens(self, text: str) -> Tokens:
+        """A made-plain text's tokens (no exact hash: only the lexicon's hashes are read)."""
+        return self.skeletonizer.tokenize(text, exact=False)
 
     def _decoded(self, tokens: Tokens) -> str | None:
         """The text with its base64 / hex runs decoded (``None``: none). A run is looked
