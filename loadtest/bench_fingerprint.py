@@ -52,7 +52,7 @@ STAGES = (
     "request",  # body -> last user turn, system prompt, token estimate
     "premask",  # NFKC, cap, literal spans (code, URLs, e-mails, quotes)
     "tokenize",  # code points -> token spans, hashes, flags, exact hash
-    "reveal",  # encoded spans (base64, hex, letter ciphers) looked for
+    "reveal",  # encoded spans, look-alike letters looked for (the plain text read again)
     "skeleton",  # literal masks, runs collapsed
     "frame",  # body segment and frame hash
     "simhash",  # word 1-2-gram SimHash and bands
@@ -101,8 +101,11 @@ def staged(
     marks.append(clock())
     tokens = skz.tokenize_prepared(prepared, spans)
     marks.append(clock())
-    if fp.revealer.reveal(tokens) is not None:  # real prompts: none is encoded
-        raise SystemExit("an encoded prompt in the bench corpus: the stages would differ")
+    plain = fp.revealer.reveal(tokens)
+    if plain is not None:  # encoded or look-alike text: its plain text is fingerprinted
+        text = plain
+        prepared = skz.prepare(text)
+        tokens = skz.tokenize_prepared(prepared, premask_spans(prepared))
     marks.append(clock())
     sk = skz.from_tokens(tokens)
     marks.append(clock())
