@@ -52,6 +52,12 @@ def _print(text: str) -> int:
     return (zlib.crc32(text.encode("utf-8", "surrogatepass")) & 0xFFFF) or 1
 
 
+def _one_of(value: object, options: frozenset[str]) -> bool:
+    """``value`` is one of these strings (a list or object sent instead is not, and is no
+    error: ``in`` on a set would raise for an unhashable value)."""
+    return type(value) is str and value in options
+
+
 def _get(value: object, key: str) -> object:
     if type(value) is dict:  # JSON: the common case, without an ABC check
         return value.get(key)
@@ -146,7 +152,9 @@ def worked_history(messages: Sequence[object]) -> int:
 def asks_reasoning(body: Mapping[str, object]) -> bool:
     """Reasoning effort asked for: ``reasoning_effort`` or ``reasoning.effort`` medium or
     more, or ``thinking`` enabled with a budget of :data:`THINKING_BUDGET` or more."""
-    if body.get("reasoning_effort") in EFFORT or _get(body.get("reasoning"), "effort") in EFFORT:
+    if _one_of(body.get("reasoning_effort"), EFFORT) or _one_of(
+        _get(body.get("reasoning"), "effort"), EFFORT
+    ):
         return True
     budget = _get(body.get("thinking"), "budget_tokens")
     return isinstance(budget, int) and not isinstance(budget, bool) and budget >= THINKING_BUDGET
@@ -162,7 +170,9 @@ def returns_trace(body: Mapping[str, object]) -> bool:
     ``include_reasoning`` true (compatible servers). Effort alone (:func:`asks_reasoning`)
     keeps the trace inside the model."""
     reasoning = body.get("reasoning")
-    if _get(reasoning, "summary") in SUMMARIES or _get(reasoning, "generate_summary") in SUMMARIES:
+    if _one_of(_get(reasoning, "summary"), SUMMARIES) or _one_of(
+        _get(reasoning, "generate_summary"), SUMMARIES
+    ):
         return True
     if _get(body.get("thinking"), "type") == "enabled":
         return True

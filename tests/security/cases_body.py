@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from typing import Any
 
-from attack_http import Part
-from corpus import Case, chat, one, refused
+from attack_http import Part, RawResponse
+from corpus import Case, answered, chat, one, refused
 from live_gateway import BODY_LIMIT, MARKER, Live
 
 TOO_LARGE = "request_too_large"
@@ -141,4 +142,24 @@ TYPE_CASES = [
     _typed("type-n-negative", n=-1),
 ]
 
-CASES = [*SIZE_CASES, *MALFORMED_CASES, *TYPE_CASES]
+
+async def _forwarded(live: Live, response: RawResponse) -> None:
+    assert response.status == 200, response.body[:300]
+
+
+def _detection_junk(name: str, build: Callable[[Live], list[Part]]) -> Case:
+    """A wrong type for a field only detection reads (its features read it as absent): not
+    the gateway's to refuse, and never an error of its own; the upstream answers."""
+    return answered(name, build, _forwarded)
+
+
+DETECTION_ONLY_CASES = [
+    _detection_junk("detection-reasoning-effort-list",
+                    lambda live: one(chat(live, body=live.body(reasoning_effort=["high"])))),
+    _detection_junk("detection-reasoning-effort-object",
+                    lambda live: one(chat(live, body=live.body(reasoning={"effort": {}})))),
+    _detection_junk("detection-reasoning-summary-object",
+                    lambda live: _responses(live, reasoning={"summary": {"x": 1}})),
+]  # fmt: skip
+
+CASES = [*SIZE_CASES, *MALFORMED_CASES, *TYPE_CASES, *DETECTION_ONLY_CASES]

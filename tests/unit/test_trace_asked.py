@@ -69,3 +69,18 @@ def test_degrade_removes_the_reasoning_asked_back() -> None:
     assert body["reasoning"] == {"summary": "detailed", "effort": "medium"}  # not modified
     kept, changed = degrade(body, DegradeSettings(strip_reasoning_summary=False), RESPONSES)
     assert kept["reasoning"] == body["reasoning"] and kept["include_reasoning"] is True
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"reasoning_effort": ["high"]},
+        {"reasoning": {"effort": {"level": "high"}}},
+        {"reasoning": {"summary": {"x": 1}}},
+        {"reasoning": {"generate_summary": ["auto"]}},
+        {"thinking": {"type": ["enabled"]}},
+    ],
+)
+def test_junk_in_the_reasoning_fields_reads_as_absent(extra: dict[str, Any]) -> None:
+    features = request_features({"model": "o4-mini", "input": TASK, **extra}, "chat")
+    assert (features.reasoning, features.trace_asked) == (False, False)
