@@ -16,9 +16,10 @@ the exact hash; when its text is a short ask (under :data:`MEDIA_ASK_CHARS`: "So
 problem in the picture."), the media part is the task: the novelty cell, on the request
 path too, is the digest's (see :mod:`gateway.fingerprints.media`).
 
-A prompt holding its task encoded (base64, hex, a letter cipher such as ROT13) is
-fingerprinted as its plain text (:mod:`gateway.fingerprints.reveal`), after the response
-only: the request path's novelty cell stays the text's as sent.
+A prompt holding its task encoded (base64, hex, a letter cipher such as ROT13) or written
+with look-alike letters or invisible characters is fingerprinted as its plain text
+(:mod:`gateway.fingerprints.reveal`), after the response only: the request path's novelty
+cell stays the text's as sent.
 
 Everything is deterministic across processes (no salted ``hash()``) and bounded in cost
 (``max_words`` skeleton tokens, 12 characters per word of text). Set
@@ -93,9 +94,9 @@ class Fingerprinter:
         self.embedder: Embedder = embedder or HashedNgramEmbedder(skeletonizer=self.skeletonizer)
         self.cells = HyperplaneCells(self.embedder.dim, cell_bits=cell_bits, seed=cell_seed)
         self.lexicon = Lexicon(skeletonizer=self.skeletonizer)
+        self.revealer = Revealer(self.skeletonizer)
         # asks for distillation products besides a trace (data, soft labels, programs,
         # corrections): scored apart, counted by detection only in a sweep
-        self.revealer = Revealer(self.skeletonizer)
         self.products = Lexicon(
             PRODUCT_TERMS, skeletonizer=self.skeletonizer, whole_text=False, window=PRODUCT_WINDOW
         )
