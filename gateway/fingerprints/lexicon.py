@@ -27,8 +27,9 @@ import numpy as np
 
 from gateway.fingerprints.compiled import compiled
 from gateway.fingerprints.hashing import U64
-from gateway.fingerprints.lexicon_terms import TERMS, Term
+from gateway.fingerprints.lexicon_terms import TERMS
 from gateway.fingerprints.skeleton import Skeletonizer
+from gateway.fingerprints.term import Term
 from gateway.fingerprints.tokens import Tokens
 
 MAX_TERMS = 8  # ids reported per prompt

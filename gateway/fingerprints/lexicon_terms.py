@@ -187,4 +187,3 @@ ASIAN: tuple[Term, ...] = (
 )  # fmt: skip
 
 TERMS: tuple[Term, ...] = EN + EUROPEAN + ASIAN + WORLD
-__all__ = ["TERMS", "Term", "alt"]

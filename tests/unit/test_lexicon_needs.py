@@ -10,8 +10,9 @@ import functools
 import pytest
 
 from gateway.fingerprints.lexicon import Lexicon, _fold
-from gateway.fingerprints.lexicon_terms import TERMS, Term
+from gateway.fingerprints.lexicon_terms import TERMS
 from gateway.fingerprints.product_terms import PRODUCT_TERMS, PRODUCT_WINDOW
+from gateway.fingerprints.term import Term
 from loadtest.corpus import load_prompts
 
 NEEDY = [t for t in PRODUCT_TERMS + TERMS if t.needs]
