@@ -3,7 +3,8 @@
 ``load_prompts(kind)`` reads ``$DG_CORPORA_DIR/*.jsonl`` when that variable names a directory
 (unless ``full=False``), else the deterministic sample in ``loadtest/corpora/``. Tuning and
 reporting sets are split by SOURCE FILE, never by prompt (see ``split``), so a detector is
-never reported on prompts from a file it was tuned on.
+never reported on prompts from a file it was tuned on. A corpus file that gathers several
+origin files (arena-hard: v0.1 and v2.0) is split by the origin each prompt's ``source`` names.
 """
 
 from __future__ import annotations
@@ -20,16 +21,14 @@ Kind = Literal["benign", "harvest"]
 SAMPLE_DIR = Path(__file__).resolve().parent / "corpora"
 FULL_ENV = "DG_CORPORA_DIR"  # a folder with the full corpus files (the sample's file names)
 
-TUNING_FILES: tuple[str, ...] = (
+ARENA = "benign_arena_hard_user_prompts.jsonl"
+ALL_FILES: tuple[str, ...] = (
     "benign_awesome_chatgpt_prompts.jsonl",
+    ARENA,
     "harvest_self_instruct_seed_user_oriented.jsonl",
     "harvest_gpteacher_synthetic.jsonl",
-)
-REPORTING_FILES: tuple[str, ...] = (
-    "benign_arena_hard_user_prompts.jsonl",
     "harvest_gsm8k.jsonl",
 )
-ALL_FILES: tuple[str, ...] = TUNING_FILES + REPORTING_FILES
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +39,39 @@ class Prompt:
     file: str  # corpus file name, e.g. "harvest_gsm8k.jsonl"
     conv_id: str | None = None
     turn: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One unit of the split: a corpus file, or the prompts in it from one origin file."""
+
+    file: str
+    origin: str = ""  # how the prompts' ``source`` ends ("" = every prompt of the file)
+
+    def holds(self, prompt: Prompt) -> bool:
+        return prompt.file == self.file and prompt.source.endswith(self.origin)
+
+    def __str__(self) -> str:
+        return f"{self.file} ({self.origin})" if self.origin else self.file
+
+
+# Real users' prompts are on both sides: arena-hard v0.1 tunes, v2.0 (other prompts, picked
+# later, with creative writing) reports. A tuning split of "act as" prompts alone hid harm
+# that real users' prompts show (research students, native-language tutors).
+TUNING_PARTS: tuple[Part, ...] = (
+    Part("benign_awesome_chatgpt_prompts.jsonl"),
+    Part(ARENA, "arena-hard-v0.1/question.jsonl"),
+    Part("harvest_self_instruct_seed_user_oriented.jsonl"),
+    Part("harvest_gpteacher_synthetic.jsonl"),
+)
+REPORTING_PARTS: tuple[Part, ...] = (
+    Part(ARENA, "arena-hard-v2.0/question.jsonl"),
+    Part("harvest_gsm8k.jsonl"),
+)
+
+
+def files_of(parts: Sequence[Part]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(p.file for p in parts))
 
 
 def corpus_dir(full: bool | None = None) -> Path:
@@ -104,13 +136,17 @@ def load_prompts(
 
 def split(
     prompts: Sequence[Prompt],
-    tuning_files: Sequence[str] = TUNING_FILES,
-    reporting_files: Sequence[str] = REPORTING_FILES,
+    tuning: Sequence[Part] = TUNING_PARTS,
+    reporting: Sequence[Part] = REPORTING_PARTS,
 ) -> tuple[list[Prompt], list[Prompt]]:
-    """(tuning, reporting) by source file. A file in both lists is an error."""
-    overlap = set(tuning_files) & set(reporting_files)
-    if overlap:
-        raise ValueError(f"files cannot be both tuning and reporting: {sorted(overlap)}")
-    tuning = [p for p in prompts if p.file in tuning_files]
-    reporting = [p for p in prompts if p.file in reporting_files]
-    return tuning, reporting
+    """(tuning, reporting) by source file. Parts that could hold one prompt on both sides
+    (one file, one origin ending the other's) are an error."""
+    for t in tuning:
+        for r in reporting:
+            if t.file == r.file and (t.origin.endswith(r.origin) or r.origin.endswith(t.origin)):
+                raise ValueError(f"cannot be both tuning and reporting: {t} / {r}")
+    return of_parts(prompts, tuning), of_parts(prompts, reporting)
+
+
+def of_parts(prompts: Sequence[Prompt], parts: Sequence[Part]) -> list[Prompt]:
+    return [p for p in prompts if any(part.holds(p) for part in parts)]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.clock import FakeClock
-from loadtest.corpus import REPORTING_FILES, TUNING_FILES
+from loadtest.corpus import REPORTING_PARTS, TUNING_PARTS
 from loadtest.detection.context import Context
 from loadtest.detection.harness import Harness
 from loadtest.detection.metrics import summarise
@@ -90,8 +90,8 @@ async def evaluate(plan: Plan, options: Options) -> dict[str, Any]:
         "split": pools.split,
         "files": pools.files,
         "corpus_dir": pools.directory or "command line",
-        "tuning_files": list(TUNING_FILES),
-        "reporting_files": list(REPORTING_FILES),
+        "tuning_files": [str(p) for p in TUNING_PARTS],
+        "reporting_files": [str(p) for p in REPORTING_PARTS],
         "requests": stats.requests,
         "wall_seconds": round(stats.wall_seconds, 1),
         "simulated_days": stats.simulated_days,

@@ -1,8 +1,8 @@
 """Prompt pools for the generators: benign and harvest prompts from one side of the split.
 
-Split by SOURCE FILE, never by prompt (``loadtest.corpus``): the kit tunes on the tuning files
-and reports on the reporting files. Files given on the command line are all used as they are
-(their role is what the caller says it is).
+Split by SOURCE FILE, never by prompt (``loadtest.corpus``): the kit tunes on the tuning parts
+and reports on the reporting parts (a file of several origins is split by origin). Files
+given on the command line are all used as they are (their role is what the caller says).
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ from typing import Literal
 
 from loadtest.corpus import (
     FULL_ENV,
-    REPORTING_FILES,
+    REPORTING_PARTS,
     SAMPLE_DIR,
-    TUNING_FILES,
+    TUNING_PARTS,
     Prompt,
     corpus_dir,
+    files_of,
     load_prompts,
+    of_parts,
     read_file,
 )
 
@@ -55,19 +57,20 @@ def load_pools(
 ) -> Pools:
     """Pools of ``split`` from the project's corpora, or from the given JSONL files."""
     base = corpus_dir()
-    names = TUNING_FILES if split == "tuning" else REPORTING_FILES
+    parts = TUNING_PARTS if split == "tuning" else REPORTING_PARTS
+    names = files_of(parts)
     if benign_files:
         benign = [p for f in benign_files for p in read_file(Path(f))]
         b_names = [Path(f).name for f in benign_files]
     else:
-        b_names = [n for n in names if n.startswith("benign_")]
-        benign = load_prompts("benign", b_names)
+        benign = of_parts(load_prompts("benign", names), parts)
+        b_names = [str(p) for p in parts if p.file.startswith("benign_")]
     if harvest_files:
         harvest = [p for f in harvest_files for p in read_file(Path(f))]
         h_names = [Path(f).name for f in harvest_files]
     else:
-        h_names = [n for n in names if n.startswith("harvest_")]
-        harvest = load_prompts("harvest", h_names)
+        harvest = of_parts(load_prompts("harvest", names), parts)
+        h_names = [str(p) for p in parts if p.file.startswith("harvest_")]
     if not benign or not harvest:
         raise ValueError("need at least one benign and one harvest prompt")
     given = bool(benign_files or harvest_files)

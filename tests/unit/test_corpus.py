@@ -9,10 +9,13 @@ import pytest
 
 from loadtest.corpus import (
     ALL_FILES,
-    REPORTING_FILES,
+    ARENA,
+    REPORTING_PARTS,
     SAMPLE_DIR,
-    TUNING_FILES,
+    TUNING_PARTS,
+    Part,
     Prompt,
+    files_of,
     load_prompts,
     read_file,
     split,
@@ -58,13 +61,29 @@ def test_load_prompts_from_the_sample_by_kind() -> None:
 
 
 def test_split_is_by_file_never_by_prompt() -> None:
-    tuning, reporting = split(load_prompts(full=False))
-    assert {p.file for p in tuning} == set(TUNING_FILES)
-    assert {p.file for p in reporting} == set(REPORTING_FILES)
-    assert set(TUNING_FILES) | set(REPORTING_FILES) == set(ALL_FILES)
+    prompts = load_prompts(full=False)
+    tuning, reporting = split(prompts)
+    assert {p.file for p in tuning} == set(files_of(TUNING_PARTS))
+    assert {p.file for p in reporting} == set(files_of(REPORTING_PARTS))
+    assert set(files_of(TUNING_PARTS)) | set(files_of(REPORTING_PARTS)) == set(ALL_FILES)
     assert {p.kind for p in tuning} == {p.kind for p in reporting} == {"benign", "harvest"}
+    assert len(tuning) + len(reporting) == len(prompts)  # every prompt on exactly one side
+    assert {p.text for p in tuning}.isdisjoint(p.text for p in reporting)
     with pytest.raises(ValueError):
-        split([], tuning_files=["a.jsonl"], reporting_files=["a.jsonl"])
+        split([], tuning=[Part("a.jsonl")], reporting=[Part("a.jsonl")])
+    with pytest.raises(ValueError):
+        split([], tuning=[Part("a.jsonl")], reporting=[Part("a.jsonl", "v2/q.jsonl")])
+
+
+def test_arena_is_split_by_its_origin_file() -> None:
+    arena = load_prompts("benign", [ARENA], full=False)
+    tuning, reporting = split(arena)
+    assert {p.source.rsplit(":", 1)[1] for p in tuning} == {"data/arena-hard-v0.1/question.jsonl"}
+    assert {p.source.rsplit(":", 1)[1] for p in reporting} == {
+        "data/arena-hard-v2.0/question.jsonl"
+    }
+    assert len(tuning) == 118 and len(reporting) == 182
+    assert str(TUNING_PARTS[1]) == f"{ARENA} (arena-hard-v0.1/question.jsonl)"
 
 
 def test_read_file_checks_kinds(tmp_path: Path) -> None:
