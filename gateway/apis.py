@@ -35,6 +35,7 @@ class Api:
     usage_chunk: bool = False  # a stream's usage comes in a chunk asked for by include_usage
     typed_events: bool = False  # a stream of typed events whose terminal event holds usage
     logprobs_include: str = ""  # the ``include`` entry asking for log probabilities, if any
+    stored: bool = False  # continues and creates stored state (gateway.fingerprints.chain)
 
 
 _LEGACY_LIMITS = ("max_completion_tokens", "max_tokens")
@@ -50,6 +51,7 @@ RESPONSES = Api(
     16,
     typed_events=True,
     logprobs_include="message.output_text.logprobs",
+    stored=True,
 )
 # the other paths under /responses: a stored response (GET /responses/{id}; with
 # ?stream=true its events again, how a background response is read), its cancel, its input

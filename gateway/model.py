@@ -152,6 +152,9 @@ class RequestFeatures:
     # the model's reasoning asked back with the answer (gateway.fingerprints.value
     # .returns_trace): a reasoning summary, thinking blocks
     trace_asked: bool = False
+    # the stored state the request continues (the Responses API's previous_response_id or
+    # conversation: gateway.fingerprints.chain): its ref, 0: none
+    parent: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,11 +22,11 @@ SAMPLE_DIR = Path(__file__).resolve().parent / "corpora"
 FULL_ENV = "DG_CORPORA_DIR"  # a folder with the full corpus files (the sample's file names)
 
 ARENA = "benign_arena_hard_user_prompts.jsonl"
-ALL_FILES: tuple[str, ...] = (
+ALL_FILES: tuple[str, ...] = (  # in the order of the split before arena-hard was split
     "benign_awesome_chatgpt_prompts.jsonl",
-    ARENA,
     "harvest_self_instruct_seed_user_oriented.jsonl",
     "harvest_gpteacher_synthetic.jsonl",
+    ARENA,
     "harvest_gsm8k.jsonl",
 )
 

@@ -22,13 +22,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from gateway.detection import detectors
+from gateway.detection.chains import ChainRequest
 from gateway.detection.coactivity import EpisodeRequest
 from gateway.detection.cohort import cohort_key, member_agrees
 from gateway.detection.config import DetectionPolicy, level_of
 from gateway.detection.coordination import coordination
 from gateway.detection.floors import Scored, churn_floor, floor_to, stream_agrees, synchrony_floor
 from gateway.detection.newcomer_policy import Newcomers
-from gateway.detection.observation import observation
+from gateway.detection.observation import observation, own_elicitation
 from gateway.detection.scorer import Verdict, score
 from gateway.detection.stacks import StackChurn, StackRequest
 from gateway.detection.state import EntityBatch, FanoutRequest, Seen
@@ -58,6 +59,8 @@ class Sighting:
     now: float
     limited: bool = False
     id: str = ""  # stable across deliveries (the stream's "shard:entry id"); "": none
+    # the ref its answer is stored under at the provider (gateway.fingerprints.chain); 0: none
+    stored: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,7 @@ class Batch:
         # per planned sighting: (key, senders) of each frame or cohort scored as an entity
         self._senders: list[tuple[tuple[int, int], ...]] = []
         self._runs: list[str] = []  # the entity of each store call of ``observations``
+        self._chained: list[int] = []  # the planned sightings of ``chain_requests``
         self._verification_until = verification_until
         self._soft_only = soft_only
         for i, (s, policy) in enumerate(zip(sightings, self.policies, strict=True)):
@@ -114,10 +118,34 @@ class Batch:
             for key in p.keys
         ]
 
-    def observations(self, counts: Sequence[int]) -> list[EntityBatch]:
+    def chain_requests(self) -> list[ChainRequest]:
+        """The planned sightings that continue or create stored state (the Responses API's
+        ``previous_response_id`` or ``conversation``, :mod:`gateway.detection.chains`), in
+        order; their inherited asks go to :meth:`observations`."""
+        self._chained = [
+            i
+            for i, p in enumerate(self._planned)
+            if p.sighting.features.parent or p.sighting.stored
+        ]
+        return [
+            ChainRequest(
+                p.sighting.identity.account_id,
+                p.sighting.features.parent,
+                p.sighting.stored,
+                own_elicitation(p.sighting.fingerprint, p.sighting.features, p.policy),
+                p.policy.tuning.window,
+            )
+            for p in (self._planned[i] for i in self._chained)
+        ]
+
+    def observations(
+        self, counts: Sequence[int], inherited: Sequence[float] = ()
+    ) -> list[EntityBatch]:
         """Per sighting: its frame (when sent by enough accounts), the account and (in a
-        cluster) the cluster observations, given the fan-out counts; grouped per entity,
-        in order (one store call per entity, unless its sightings straddle a window epoch)."""
+        cluster) the cluster observations, given the fan-out counts and the asks inherited
+        by the sightings of :meth:`chain_requests`; grouped per entity, in order (one store
+        call per entity, unless its sightings straddle a window epoch)."""
+        asks = dict(zip(self._chained, inherited, strict=True)) if inherited else {}
         self._senders = []
         # per store call: entity, window, half-life, epoch, and its observations
         runs: list[tuple[str, float, float, int, list[Seen]]] = []
@@ -134,13 +162,19 @@ class Batch:
                 runs.append((entity, window, half_life, epoch, []))
             runs[at][4].append(Seen(obs, s.now, s.id))
 
-        for p in self._planned:
+        for j, p in enumerate(self._planned):
             s, policy = p.sighting, p.policy
             counted = [(key, next(found)) for key in p.keys]
             fanout = bool(p.frame) and counted[0][1] >= policy.tuning.template_fanout
             account = s.identity.account_id
             obs = observation(
-                s.fingerprint, s.features, policy, s.now, fanout=fanout, limited=s.limited
+                s.fingerprint,
+                s.features,
+                policy,
+                s.now,
+                fanout=fanout,
+                limited=s.limited,
+                inherited=asks.get(j, 0.0),
             )
             scored = tuple((k, n) for k, n in counted if n >= policy.tuning.template_accounts)
             self._senders.append(scored)

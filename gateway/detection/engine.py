@@ -116,7 +116,9 @@ class DetectionEngine:
         )
         fanouts = batch.fanouts()
         counts = await self.state.fanout_many(fanouts) if fanouts else []
-        observations = batch.observations(counts)
+        chains = batch.chain_requests()
+        inherited = await self.state.chains.inherit_many(chains) if chains else []
+        observations = batch.observations(counts, inherited)
         states = (
             await self.state.observe_batches(observations, self.clock.now()) if observations else []
         )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.clock import Clock
+from gateway.detection.chains import MemoryChains
 from gateway.detection.coactivity import MemoryCoActivity
 from gateway.detection.newcomers import MemoryNewcomers
 from gateway.detection.stacks import MemoryStacks
@@ -128,6 +129,7 @@ class MemoryStateStore:
         self.coactivity = MemoryCoActivity()  # episodes and meetings (synchrony)
         self.stacks = MemoryStacks()  # recent client stacks (stack churn)
         self.newcomers = MemoryNewcomers()  # newcomer records and cohorts
+        self.chains = MemoryChains()  # asks kept in stored state (chains)
 
     def __len__(self) -> int:
         return len(self._entities)

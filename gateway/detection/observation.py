@@ -58,6 +58,16 @@ def elicitation_of(fingerprint: Fingerprint, features: RequestFeatures, max_outp
     return max(own, fingerprint.system_elicitation) if agrees else own
 
 
+def own_elicitation(
+    fingerprint: Fingerprint, features: RequestFeatures, policy: DetectionPolicy
+) -> float:
+    """:func:`elicitation_of` the request as it was sent (what a chain of stored responses
+    that continues it inherits: :mod:`gateway.detection.chains`)."""
+    max_tokens = features.max_tokens
+    max_output = max_tokens is not None and max_tokens >= policy.tuning.max_output_tokens
+    return elicitation_of(fingerprint, features, max_output)
+
+
 def is_new_ask(features: RequestFeatures) -> bool:
     """A single-turn request, or a new full-length task after worked answers in the history
     (exemplars sent as history are not a conversation the user continues). A continuation
@@ -85,11 +95,14 @@ def observation(
     member: str = "",
     fanout: bool = False,
     limited: bool = False,
+    inherited: float = 0.0,
 ) -> Observation:
-    """The observation one request contributes (no prompt text, only hashes and flags)."""
+    """The observation one request contributes (no prompt text, only hashes and flags);
+    ``inherited``: the ask of the stored response or conversation it continues, made once
+    in the chain and not sent again (:mod:`gateway.detection.chains`)."""
     max_tokens = features.max_tokens
     max_output = max_tokens is not None and max_tokens >= policy.tuning.max_output_tokens
-    elicitation = elicitation_of(fingerprint, features, max_output)
+    elicitation = max(elicitation_of(fingerprint, features, max_output), inherited)
     new_ask = is_new_ask(features)
     room = reasoning_room(trace_tokens(features), policy)
     return Observation(

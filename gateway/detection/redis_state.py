@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from gateway.detection.chains_redis import RedisChains
 from gateway.detection.coactivity_redis import RedisCoActivity
 from gateway.detection.newcomers_redis import RedisNewcomers
 from gateway.detection.stacks_redis import RedisStacks
@@ -136,6 +137,7 @@ class RedisStateStore:
         self.coactivity = RedisCoActivity(redis, keys)  # episodes and meetings (synchrony)
         self.stacks = RedisStacks(redis, keys)  # recent client stacks (stack churn)
         self.newcomers = RedisNewcomers(redis, keys)  # newcomer records and cohorts
+        self.chains = RedisChains(redis, keys)  # asks kept in stored state (chains)
 
     def _key(self, entity: str, *parts: str) -> str:
         return self._keys.detection(entity, *parts)

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from gateway.detection.chains import ChainStore
 from gateway.detection.coactivity import CoActivityStore
 from gateway.detection.newcomers import NewcomerStore
 from gateway.detection.stacks import StackStore
@@ -117,6 +118,8 @@ class DetectorStateStore(Protocol):
     stacks: StackStore
     # newcomer records and cohorts (gateway.detection.newcomers)
     newcomers: NewcomerStore
+    # asks kept in stored state, per account (gateway.detection.chains)
+    chains: ChainStore
 
     async def observe(
         self,

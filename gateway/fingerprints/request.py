@@ -35,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from gateway.apis import Api, api_of_kind
+from gateway.fingerprints.chain import parent_ref
 from gateway.fingerprints.continuation import continuation
 from gateway.fingerprints.estimate import (
     IMAGE_TOKENS,
@@ -340,6 +341,7 @@ def request_features(
         parts.pieces if chat and parts is not None else 0,
         parts.opened if chat and parts is not None else 0,
         returns_trace(b),
+        parent_ref(b) if api.stored else 0,
     )
     return _interned(values)
 
@@ -361,8 +363,8 @@ def _interned(values: tuple[object, ...]) -> RequestFeatures:
     found = _FEATURES.get(values)
     if found is None:
         found = RequestFeatures(*values)  # type: ignore[arg-type]
-        if len(values[1]) <= MODEL_CHARS:  # type: ignore[arg-type]
-            _FEATURES.put(values, found)
+        if len(values[1]) <= MODEL_CHARS and not values[-1]:  # type: ignore[arg-type]
+            _FEATURES.put(values, found)  # a parent ref is one request's: never shared
     return found
 
 

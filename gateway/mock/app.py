@@ -23,7 +23,7 @@ from gateway.memo import BoundedMemo
 from gateway.mock import bodies, catalog
 from gateway.mock.config import MAX_HANG_SECONDS, MockConfig, RequestHooks
 from gateway.mock.params import BadRequest, CompletionParams, responses_params
-from gateway.mock.responses import Reply
+from gateway.mock.responses import Reply, StoredResponses
 from gateway.mock.stats import MockStats
 from gateway.mock.streaming import StreamPlan, plan_stream, write_paced, write_stream
 
@@ -90,6 +90,7 @@ class MockUpstream:
         self._answers: BoundedMemo[
             tuple[bytes, RequestHooks], tuple[CompletionParams, bodies.Answer]
         ] = BoundedMemo(_CACHE_SIZE)
+        self._stored = StoredResponses()
 
     def _next_id(self, prefix: str) -> str:
         return f"{prefix}-mock{self._tag}{next(self._ids):012x}"
@@ -139,7 +140,7 @@ class MockUpstream:
                 return result
             except BadRequest as exc:
                 status = 400
-                return self._error(400, exc.message, "invalid_request_error", exc.param)
+                return self._error(400, exc.message, "invalid_request_error", exc.param, exc.code)
             finally:
                 self.stats.end(status)
 
@@ -223,9 +224,13 @@ class MockUpstream:
             if len(raw) <= _CACHE_BODY_MAX:
                 self._answers.put(key, found)
         params, answer = found
+        previous = self._stored.previous_of(raw)
         ident, item = self._next_id("resp"), self._next_id("msg")
+        self._stored.keep(ident, raw)
         created = int(self.config.clock.now())
-        reply = Reply(ident, item, created, params, answer, usage_hidden=hooks.no_usage)
+        reply = Reply(
+            ident, item, created, params, answer, usage_hidden=hooks.no_usage, previous=previous
+        )
         if not params.stream:
             headers = dict(self._headers)
             headers["x-request-id"] = self._next_id("req")

@@ -14,10 +14,11 @@ MAX_TOP_LOGPROBS = 20
 class BadRequest(Exception):
     """A request the real API would refuse with 400 ``invalid_request_error``."""
 
-    def __init__(self, message: str, param: str | None = None) -> None:
+    def __init__(self, message: str, param: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.param = param
+        self.code = code
 
 
 def _int(body: dict[str, Any], name: str, low: int, high: int | None = None) -> int | None:

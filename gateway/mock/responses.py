@@ -14,11 +14,12 @@ A stream is ``response.created``, ``response.in_progress``, ``response.output_it
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from gateway.mock.bodies import Answer, Choice, chat_logprobs
-from gateway.mock.params import CompletionParams
+from gateway.mock.params import BadRequest, CompletionParams
 from gateway.mock.streaming import content_spans
 
 
@@ -50,6 +51,7 @@ class Reply:
     params: CompletionParams
     answer: Answer
     usage_hidden: bool = False  # the x-mock-no-usage hook (streams)
+    previous: str | None = None  # the stored response this one continues
 
     @property
     def choice(self) -> Choice:
@@ -81,7 +83,7 @@ class Reply:
             "instructions": None, "max_output_tokens": self.params.limit,
             "model": self.params.model,
             "output": [self._message(True)] if done else [], "parallel_tool_calls": True,
-            "previous_response_id": None, "reasoning": {"effort": None, "summary": None},
+            "previous_response_id": self.previous, "reasoning": {"effort": None, "summary": None},
             "service_tier": "default", "store": True, "temperature": 1.0,
             "text": {"format": {"type": "text"}}, "tool_choice": "auto", "tools": [],
             "top_logprobs": self.params.top_logprobs, "top_p": 1.0, "truncation": "disabled",
@@ -119,6 +121,45 @@ class Reply:
             events(f"response.{done['status']}", response=done),
         ]
         return groups
+
+
+STORED_MAX = 200_000  # responses a mock keeps for previous_response_id (then the oldest go)
+
+
+class StoredResponses:
+    """The responses a mock stored (``store`` defaults to true), so that a request continuing
+    one by ``previous_response_id`` is answered, and one naming an id the mock never gave
+    (or no longer keeps) is refused as the real API refuses it: 400
+    ``previous_response_not_found``. A client's made-up id is no chain."""
+
+    def __init__(self, size: int = STORED_MAX) -> None:
+        self._size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def previous_of(self, raw: bytes) -> str | None:
+        """The stored response the request body continues (None: none named); raises
+        :class:`BadRequest` for an id not stored."""
+        if b"previous_response_id" not in raw:
+            return None
+        body = json.loads(raw)
+        name = body.get("previous_response_id") if isinstance(body, dict) else None
+        if name is None:
+            return None
+        if not isinstance(name, str) or name not in self._ids:
+            raise BadRequest(
+                f"Previous response with id '{name}' not found.",
+                "previous_response_id",
+                "previous_response_not_found",
+            )
+        return name
+
+    def keep(self, ident: str, raw: bytes) -> None:
+        """Remember ``ident`` unless the request asked not to store (``"store": false``)."""
+        if b'"store"' in raw and b'"store":false' in raw.replace(b" ", b""):
+            return
+        self._ids[ident] = None
+        if len(self._ids) > self._size:
+            self._ids.popitem(last=False)
 
 
 class _Numbered:

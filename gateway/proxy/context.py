@@ -17,7 +17,7 @@ from gateway.model import (
     Identity,
     RequestFeatures,
 )
-from gateway.proxy.usage import Usage, usage_from_json
+from gateway.proxy.usage import Usage, answer_from_json, usage_from_json
 
 
 @dataclass(slots=True)
@@ -55,6 +55,7 @@ class RequestContext:
     upstream_status: int | None = None
     upstream_latency: float | None = None
     usage: Usage | None = None
+    answer_id: str = ""  # a Responses API answer's id (gateway.fingerprints.chain)
     upstream_body: bytes | None = None  # a whole answer whose usage is not read yet
     streamed_chars: int = 0
     client_disconnected: bool = False
@@ -78,7 +79,11 @@ class RequestContext:
         """The usage of a whole upstream answer, read once (after the response was written,
         by the pipeline's finish): into ``usage``."""
         body, self.upstream_body = self.upstream_body, None
-        if body is not None:
+        if body is None:
+            return
+        if self.api.stored:  # its id is what a later previous_response_id names
+            self.usage, self.answer_id = answer_from_json(body)
+        else:
             self.usage = usage_from_json(body)
 
     @property

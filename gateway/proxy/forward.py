@@ -162,6 +162,7 @@ class Forwarder:
             await self._abort_stream(response)
         finally:
             ctx.usage = tap.usage
+            ctx.answer_id = tap.response_id
             ctx.streamed_chars = tap.content_chars
             if first:
                 ctx.upstream_latency = time.perf_counter() - started

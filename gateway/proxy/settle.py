@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import structlog
 
 from gateway.background.tasks import Background
+from gateway.fingerprints.chain import answer_ref
 from gateway.limiter.store import BatchSettlement, BudgetStore
 from gateway.model import BudgetSpec, Fingerprint, Identity, RequestFeatures, Settlement
 from gateway.proxy.context import RequestContext
@@ -43,6 +44,8 @@ class Observer(Protocol):
         fingerprint: Fingerprint,
         features: RequestFeatures,
         now: float,
+        *,
+        stored: int = 0,
     ) -> object: ...
 
 
@@ -200,7 +203,14 @@ class Settler:
     def _submit(self, ctx: RequestContext, fingerprint: Fingerprint | None) -> None:
         if ctx.identity is None or fingerprint is None or ctx.features is None:
             return
+        stored = answer_ref(ctx.payload or {}, ctx.answer_id) if ctx.api.stored else 0
         for observer in self._observers:
             observer.submit(
-                ctx.identity, ctx.cluster_id, ctx.cluster_size, fingerprint, ctx.features, ctx.now
+                ctx.identity,
+                ctx.cluster_id,
+                ctx.cluster_size,
+                fingerprint,
+                ctx.features,
+                ctx.now,
+                stored=stored,
             )

@@ -87,7 +87,7 @@ class SseTap:
     """Splits an SSE byte stream into events; extracts usage; counts streamed characters;
     drops a Chat Completions usage chunk the client did not ask for."""
 
-    __slots__ = ("_buffer", "_typed", "content_chars", "drop_usage_chunk", "usage")
+    __slots__ = ("_buffer", "_typed", "content_chars", "drop_usage_chunk", "response_id", "usage")
 
     def __init__(self, drop_usage_chunk: bool, typed_events: bool = False) -> None:
         """``typed_events``: the Responses API's stream (see the module docstring)."""
@@ -95,6 +95,7 @@ class SseTap:
         self._typed = typed_events
         self.drop_usage_chunk = drop_usage_chunk and not typed_events
         self.usage: Usage | None = None
+        self.response_id = ""  # a Responses stream's: its terminal event's response id
         self.content_chars = 0
 
     def feed(self, data: bytes) -> bytes:
@@ -151,9 +152,13 @@ class SseTap:
         elif name in _TERMINAL:
             chunk = _loads(payload)
             response = chunk.get("response") if isinstance(chunk, dict) else None
-            usage = parse_usage(response.get("usage")) if isinstance(response, dict) else None
+            if not isinstance(response, dict):
+                return
+            usage = parse_usage(response.get("usage"))
             if usage is not None:
                 self.usage = usage
+            ident = response.get("id")
+            self.response_id = ident if isinstance(ident, str) else ""
 
     def _chunk(self, payload: bytes) -> bool:
         """A Chat Completions / Completions chunk; False for a usage chunk to drop."""

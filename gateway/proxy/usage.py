@@ -51,6 +51,18 @@ def usage_from_json(body: bytes) -> Usage | None:
         return None
 
 
+def answer_from_json(body: bytes) -> tuple[Usage | None, str]:
+    """A whole Responses API answer's usage and its response id ("": none), read at once."""
+    try:
+        answer = orjson.loads(body)
+    except ValueError:
+        return None, ""
+    if not isinstance(answer, dict):
+        return None, ""
+    ident = answer.get("id")
+    return parse_usage(answer.get("usage")), ident if isinstance(ident, str) else ""
+
+
 def estimate_tokens_from_chars(chars: int) -> int:
     """About four characters a token for English text (the same rule as prompt estimates)."""
     return (chars + 3) // 4

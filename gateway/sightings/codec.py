@@ -1,14 +1,18 @@
 """The sighting codec: one served request, as detection and linking see it, in compact bytes.
 
-Version 1 is the JSON array ``[1, identity, cluster_id, cluster_size, fingerprint, features,
-now, limited]``. ``identity``, ``fingerprint`` and ``features`` are objects of field name ->
-value, read off the dataclass fields of :class:`~gateway.model.Identity`,
-:class:`~gateway.model.Fingerprint` and :class:`~gateway.model.RequestFeatures`: a field added
-there travels without an edit here. A value equal to its field's default is left out (most
-features are), and a decoder fills in the default of a name it does not see and ignores a name
-it does not know, so gateways and workers one version apart understand each other. A new
-layout gets a new version number; an unknown version is a :class:`SightingError` (the worker
-counts it and acknowledges the entry: it can never be read).
+Version 2 is the JSON array ``[2, identity, cluster_id, cluster_size, fingerprint, features,
+now, limited, stored]`` (``stored``: the ref the answer is stored under at the provider,
+:mod:`gateway.fingerprints.chain`); version 1, the same without ``stored``, is still read (a
+worker upgraded first reads what gateways not yet upgraded append; a worker of version 1 counts
+a version 2 sighting as unreadable: upgrade workers first). ``identity``, ``fingerprint`` and
+``features`` are objects of field name -> value, read off the dataclass fields of
+:class:`~gateway.model.Identity`, :class:`~gateway.model.Fingerprint` and
+:class:`~gateway.model.RequestFeatures`: a field added there travels without an edit here. A
+value equal to its field's default is left out (most features are), and a decoder fills in the
+default of a name it does not see and ignores a name it does not know, so gateways and workers
+one version apart understand each other. A new layout gets a new version number; an unknown
+version is a :class:`SightingError` (the worker counts it and acknowledges the entry: it can
+never be read).
 
 No prompt text: a fingerprint holds hashes, counts and lexicon term ids. What an identity
 carries is concealed before encoding (:func:`gateway.sightings.observer.conceal`).
@@ -28,7 +32,8 @@ from gateway.detection.batch import Sighting
 from gateway.memo import BoundedMemo
 from gateway.model import Fingerprint, Identity, RequestFeatures
 
-VERSION = 1
+VERSION = 2
+_PARTS = {1: 8, 2: 9}  # the parts of each version read
 T = TypeVar("T")
 _MEMO = 4_096  # encoded values remembered per class (then forgotten all at once)
 _MEMO_CHARS = 512  # only values whose strings are this short in all (a client's long model
@@ -137,6 +142,7 @@ class SightingCodec:
                 self._features.encode(s.features),
                 s.now,
                 s.limited,
+                s.stored,
             ]
         )
 
@@ -146,12 +152,16 @@ class SightingCodec:
             raw = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             raise SightingError(f"not JSON: {exc}") from None
-        if not isinstance(raw, list) or not raw or raw[0] != VERSION:
-            version = raw[0] if isinstance(raw, list) and raw else None
+        version = raw[0] if isinstance(raw, list) and raw else None
+        parts = _PARTS.get(version) if type(version) is int else None
+        if parts is None:
             raise SightingError(f"unknown sighting version {version!r}")
-        if len(raw) != 8:
-            raise SightingError(f"expected 8 parts, got {len(raw)}")
-        _, identity, cluster_id, cluster_size, fingerprint, features, now, limited = raw
+        if len(raw) != parts:
+            raise SightingError(f"expected {parts} parts, got {len(raw)}")
+        _, identity, cluster_id, cluster_size, fingerprint, features, now, limited = raw[:8]
+        stored = raw[8] if parts > 8 else 0
+        if type(stored) is not int or stored < 0:
+            raise SightingError("stored: expected a non-negative integer")
         if not isinstance(cluster_id, str) or not isinstance(cluster_size, int):
             raise SightingError("cluster id and size: expected a string and an integer")
         if not isinstance(now, int | float) or not isinstance(limited, bool):
@@ -165,4 +175,5 @@ class SightingCodec:
             now=float(now),
             limited=limited,
             id=id,
+            stored=stored,
         )

@@ -85,11 +85,20 @@ class SightingObserver:
         fingerprint: Fingerprint,
         features: RequestFeatures,
         now: float,
+        *,
+        stored: int = 0,
     ) -> bool:
+        """``stored``: the ref the answer is stored under (:mod:`gateway.fingerprints.chain`)."""
         if not self._wanted(identity):
             return False
         sighting = Sighting(
-            self._conceal(identity), cluster_id, cluster_size, fingerprint, features, now
+            self._conceal(identity),
+            cluster_id,
+            cluster_size,
+            fingerprint,
+            features,
+            now,
+            stored=stored,
         )
         self.sink.append(identity.account_id, self._codec.encode(sighting))
         return True

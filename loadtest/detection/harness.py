@@ -202,6 +202,7 @@ class Harness:
                 level=level,
                 challenged=challenged,
                 answer=answer_text(payload),
+                response_id=str(payload.get("id", "")) if _is_response(payload) else "",
             )
         soft_refused = (
             status == 429
@@ -278,3 +279,8 @@ def _soft_cluster_refusal(error: Mapping[str, Any], cluster: ClusterInfo) -> boo
     """The 429 came from a cluster budget (as its message says) of ``cluster``, several
     accounts linked by soft evidence only."""
     return CLUSTER_REFUSAL in str(error.get("message") or "") and cluster.size > 1 and cluster.soft
+
+
+def _is_response(payload: dict[str, Any]) -> bool:
+    """A Responses API answer (its id is what ``previous_response_id`` names)."""
+    return payload.get("object") == "response"

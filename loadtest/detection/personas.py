@@ -19,6 +19,7 @@ from loadtest.detection.pace import (
     office,
     zipf_pick,
 )
+from loadtest.detection.personas_responses import responses_tutor
 from loadtest.detection.traffic import DAY, HOUR, Account, Behaviour, Outcome, Request
 
 Session = Generator[tuple[float, Request], Outcome, float]
@@ -215,4 +216,5 @@ PERSONAS: dict[str, Callable[[Account, Context], Behaviour]] = {
     "agent_framework": agent_user,
     "power_user_24_7": power_user,
     "corporate_nat": nat_employee,
+    "responses_tutor": responses_tutor,
 }

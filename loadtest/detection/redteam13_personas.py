@@ -143,13 +143,16 @@ def resp_assistant(acc: Account, ctx: Context) -> Behaviour:
         for _ in range(rng.randint(2, 8)):
             text = f"{rng.choice(pool)[:1200]}\n\n{rng.choice(RESP_ASKS)}"
             payload = response_items(text, model="o4-mini", store=True)
-            t, _ = yield from ask(t, Request(payload, headers=RESP_STACK, path="/v1/responses"))
+            t, out = yield from ask(t, Request(payload, headers=RESP_STACK, path="/v1/responses"))
             for up in rng.sample(RESP_FOLLOW_UPS, rng.choice((0, 1, 1, 2))):
+                if not out.response_id:
+                    break  # no answer to continue
                 t += human_gap(rng, 60)
-                prev = f"resp_{rng.getrandbits(64):016x}"
                 follow = {
                     **response_items(up, model="o4-mini", store=True),
-                    "previous_response_id": prev,
+                    "previous_response_id": out.response_id,
                 }
-                t, _ = yield from ask(t, Request(follow, headers=RESP_STACK, path="/v1/responses"))
+                t, out = yield from ask(
+                    t, Request(follow, headers=RESP_STACK, path="/v1/responses")
+                )
             t += human_gap(rng, 600)

@@ -39,7 +39,7 @@ from loadtest.detection.redteam14_text import (
     oid,
     prompt_call,
 )
-from loadtest.detection.traffic import Account, Behaviour
+from loadtest.detection.traffic import Account, Behaviour, Outcome
 
 ROOT_EVERY = (25, 40)  # tasks a chain's stored root serves before a new one is set up
 COACH_SYSTEM = "You are Coach, a friendly assistant in the Numbo app."
@@ -58,17 +58,22 @@ def stored_prompt(acc: Account, ctx: Context) -> Behaviour:
 def chained_ask(acc: Account, ctx: Context) -> Behaviour:
     """A stored root with the step-by-step ask, then bare tasks each branching off it."""
     rng = random.Random(f"red14-chain-{acc.behaviour_seed}")
+    answers: list[Outcome] = []  # the latest answer: the root's id, once it is served
 
     def episodes() -> Iterator[Episode]:
         work = tasks(ctx, rng)
         while True:
-            root = oid("resp", rng)  # what the root request's answer is called
             setup = {"model": "gpt-4.1", "input": rng.choice(CHAIN_SETUPS), "store": True}
             yield [(setup, False)]
+            root = answers[-1].response_id if answers else ""
+            if not root:
+                continue  # the root was not served: set it up again
             for _ in range(rng.randint(*ROOT_EVERY)):
                 yield [(chained(next(work), root), True)]
 
-    return drive(acc, ctx, episodes(), turn_gap=0, episode_gap=40, path=RESPONSES)
+    return drive(
+        acc, ctx, episodes(), turn_gap=0, episode_gap=40, path=RESPONSES, seen=answers.append
+    )
 
 
 def greeting(acc: Account, ctx: Context) -> Behaviour:

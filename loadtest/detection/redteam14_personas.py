@@ -95,12 +95,14 @@ def tutor_chain(acc: Account, ctx: Context) -> Behaviour:
             "input": homework(rng, shared, pool, 0.5),
             "store": True,
         }
-        t, _ = yield from ask(t, Request(payload, headers=TUTOR_STACK, path=RESPONSES))
+        t, out = yield from ask(t, Request(payload, headers=TUTOR_STACK, path=RESPONSES))
         for up in rng.sample(STUDY_FOLLOW_UPS, rng.choice((0, 1, 1, 2, 3))):
+            if not out.response_id:
+                break  # no answer to continue
             t += human_gap(rng, 45)
-            follow = chained(up, oid("resp", rng), model=TUTOR_MODEL)
+            follow = chained(up, out.response_id, model=TUTOR_MODEL)
             follow["instructions"] = TUTOR_INSTRUCTIONS
-            t, _ = yield from ask(t, Request(follow, headers=TUTOR_STACK, path=RESPONSES))
+            t, out = yield from ask(t, Request(follow, headers=TUTOR_STACK, path=RESPONSES))
         return t
 
     return _after_school(acc, ctx, max(6, int(10 * ctx.scale)), chat)

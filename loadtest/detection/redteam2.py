@@ -93,13 +93,16 @@ def populate2(red: Red2Plan, add: Callable[..., Any]) -> None:
 
 def drive(acc: Account, fn: BehaviourFn, ctx: Context, limit: int) -> list[tuple[float, Request]]:
     """What ``fn`` sends for ``acc`` (at most ``limit`` requests) when every request is answered
-    200: a scenario's traffic without a gateway, for tests and sizing."""
+    200 (a Responses API request with a response id of its own, what a later request may
+    continue): a scenario's traffic without a gateway, for tests and sizing."""
     behaviour = fn(acc, ctx)
     sent: list[tuple[float, Request]] = []
     try:
         sent.append(next(behaviour))
         while len(sent) < limit:
-            sent.append(behaviour.send(Outcome(status=200)))
+            responses = sent[-1][1].path.endswith("/responses")
+            answer_id = f"resp_{acc.name}_{len(sent)}" if responses else ""
+            sent.append(behaviour.send(Outcome(status=200, response_id=answer_id)))
     except StopIteration:
         pass
     return sent

@@ -36,7 +36,7 @@ most of them also leave the single-turn shape:
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from loadtest.detection.context import Context, ask
@@ -62,7 +62,7 @@ from loadtest.detection.redteam4_text import (
     worked,
 )
 from loadtest.detection.stacks import client_stack
-from loadtest.detection.traffic import DAY, HOUR, Account, Behaviour, Request
+from loadtest.detection.traffic import DAY, HOUR, Account, Behaviour, Outcome, Request
 
 
 def drive(
@@ -75,11 +75,13 @@ def drive(
     session: tuple[int, int] = (8, 20),
     path: str = CHAT,
     stack: Mapping[str, str] | None = None,
+    seen: Callable[[Outcome], None] | None = None,
 ) -> Behaviour:
     """Episodes (one request, or a conversation's requests) in sessions of ``session``
     episodes inside the account's own working hours, a person's think time apart, breaks of
     one to four hours between sessions; until ``planned`` harvest responses or a challenge.
-    ``stack``: the client headers (default: the account's own installation's)."""
+    ``stack``: the client headers (default: the account's own installation's); ``seen``:
+    told each answer (an episode to come may name a served response)."""
     rng = ctx.rng(acc)
     drawn = client_stack(rng)
     stack = drawn if stack is None else stack
@@ -94,6 +96,8 @@ def drive(
                     t += human_gap(rng, turn_gap)
                 request = Request(payload, harvest=harvest, headers=stack, path=path)
                 t, out = yield from ask(t, request)
+                if seen is not None:
+                    seen(out)
                 if out.stopped:
                     return
                 served += int(out.served and harvest)

@@ -35,6 +35,7 @@ class Outcome:
     challenged: bool = False  # a challenge was answered (and, for benign clients, solved)
     soft_cluster_refused: bool = False  # a 429 of the budget of a soft-only cluster
     answer: str = ""  # the served answer's text (first choice), what a chat client keeps
+    response_id: str = ""  # a served Responses API answer's id (what previous_response_id names)
 
     @property
     def served(self) -> bool:

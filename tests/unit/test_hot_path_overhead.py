@@ -299,7 +299,7 @@ async def test_observers_get_the_whole_fingerprint_after_the_tick() -> None:
     described: list[str] = []
 
     class Observer:
-        def submit(self, identity: Identity, *args: Any) -> None:
+        def submit(self, identity: Identity, *args: Any, stored: int = 0) -> None:
             seen.append((identity.account_id, args[2]))
 
     def describe(ctx: RequestContext) -> Any:

@@ -121,3 +121,36 @@ async def test_hooks_and_message_items(client: TestClient[Any, Any]) -> None:
     items = [{"role": "user", "content": [{"type": "input_text", "text": "Explain tides."}]}]
     async with client.post(PATH, json=_body(input=items, instructions="Be brief.")) as resp:
         assert resp.status == 200 and (await resp.json())["usage"]["input_tokens"] > 0
+
+
+async def test_previous_response_id_names_a_stored_answer(client: TestClient[Any, Any]) -> None:
+    async with client.post(PATH, json=_body()) as resp:
+        first = await resp.json()
+    async with client.post(PATH, json=_body(previous_response_id=first["id"])) as resp:
+        assert resp.status == 200
+        second = await resp.json()
+    assert second["previous_response_id"] == first["id"] and second["id"] != first["id"]
+    events = await _events(client, _body(previous_response_id=second["id"]))
+    assert events[0][1]["response"]["previous_response_id"] == second["id"]
+    for made_up in ("resp_0123456789abcdef01234567", 7):
+        async with client.post(PATH, json=_body(previous_response_id=made_up)) as resp:
+            assert resp.status == 400
+            error = (await resp.json())["error"]
+        assert error["code"] == "previous_response_not_found"
+        assert error["param"] == "previous_response_id" and error["type"] == "invalid_request_error"
+    async with client.post(PATH, json=_body(store=False)) as resp:
+        unstored = await resp.json()
+    async with client.post(PATH, json=_body(previous_response_id=unstored["id"])) as resp:
+        assert resp.status == 400  # "store": false keeps nothing to continue
+
+
+def test_stored_responses_forget_the_oldest() -> None:
+    from gateway.mock.responses import StoredResponses
+
+    stored = StoredResponses(size=2)
+    for ident in ("a", "b", "c"):
+        stored.keep(ident, b"{}")
+    assert stored.previous_of(b'{"previous_response_id": "c"}') == "c"
+    assert stored.previous_of(b'{"previous_response_id": null}') is None
+    with pytest.raises(Exception, match="not found"):
+        stored.previous_of(b'{"previous_response_id": "a"}')

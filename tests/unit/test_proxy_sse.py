@@ -82,6 +82,19 @@ def test_incomplete_and_failed_responses_carry_usage_too() -> None:
         assert tap.feed(event) == event and tap.usage == Usage(3, 16)
 
 
+def test_a_responses_stream_gives_its_response_id_from_the_terminal_event() -> None:
+    tap = SseTap(drop_usage_chunk=False, typed_events=True)
+    tap.feed(_typed("response.created", response={"id": "resp_early", "usage": None}))
+    assert tap.response_id == ""  # only the terminal event's is read
+    done = {"id": "resp_77", "usage": {"input_tokens": 3, "output_tokens": 4}}
+    tap.feed(_typed("response.completed", response=done))
+    assert tap.response_id == "resp_77" and tap.usage == Usage(3, 4)
+    odd = SseTap(drop_usage_chunk=False, typed_events=True)
+    odd.feed(_typed("response.completed", response={"id": 5}))
+    odd.feed(_typed("response.failed", response="not an object"))
+    assert odd.response_id == "" and odd.usage is None
+
+
 def test_refusal_and_other_text_deltas_count_and_crlf_and_untyped_lines_parse() -> None:
     tap = SseTap(drop_usage_chunk=False, typed_events=True)
     refusal = _typed("response.refusal.delta", delta="I can't")

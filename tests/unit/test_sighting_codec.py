@@ -62,6 +62,7 @@ features = st.builds(
     worked_history=st.integers(0, 2**16 - 1),
     reasoning=st.booleans(),
     resample=st.booleans(),
+    parent=st.integers(0, (1 << 48) - 1),
 )
 sightings = st.builds(
     Sighting,
@@ -72,6 +73,7 @@ sightings = st.builds(
     features=features,
     now=FLOAT,
     limited=st.booleans(),
+    stored=st.integers(0, (1 << 48) - 1),
 )
 
 
@@ -102,9 +104,8 @@ def test_the_encoding_is_each_field_by_name_remembered_or_not(sighting: Sighting
     features instance once (issue 13): the bytes of reading every field by name."""
     codec, s = SightingCodec(), sighting
     identity, fingerprint, features = (_by_name(v) for v in (s.identity, s.fingerprint, s.features))
-    expected = orjson.dumps(
-        [1, identity, s.cluster_id, s.cluster_size, fingerprint, features, s.now, s.limited]
-    )
+    head = [2, identity, s.cluster_id, s.cluster_size, fingerprint, features]
+    expected = orjson.dumps([*head, s.now, s.limited, s.stored])
     assert codec.encode(s) == expected
     assert codec.encode(s) == expected  # the identity and features remembered
 
@@ -130,8 +131,13 @@ def test_defaults_are_left_out_so_a_plain_sighting_is_compact() -> None:
 def test_an_unknown_version_or_malformed_bytes_are_refused() -> None:
     codec = SightingCodec()
     raw = orjson.loads(codec.encode(_sighting()))
-    with pytest.raises(SightingError, match="version"):
-        codec.decode(orjson.dumps([2, *raw[1:]]))
+    for version in (3, 0, "2", None, True):
+        with pytest.raises(SightingError, match="version"):
+            codec.decode(orjson.dumps([version, *raw[1:]]))
+    with pytest.raises(SightingError, match="parts"):
+        codec.decode(orjson.dumps([1, *raw[1:]]))  # version 1 has no stored ref
+    with pytest.raises(SightingError, match="stored"):
+        codec.decode(orjson.dumps([*raw[:8], -1]))
     with pytest.raises(SightingError):
         codec.decode(b"not json")
     with pytest.raises(SightingError):
@@ -166,6 +172,16 @@ def test_structure_features_travel_and_an_older_entry_reads_without_them() -> No
         [1, raw[1], "acct-1", 1, raw[4], {"endpoint": "chat", "model": "m"}, 1.0, False]
     )
     assert codec.decode(old).features == RequestFeatures("chat", "m")
+    assert codec.decode(old).stored == 0
+
+
+def test_a_stored_ref_and_a_parent_travel() -> None:
+    codec = SightingCodec()
+    chained = RequestFeatures("chat", "gpt-x", parent=0xABCDEF123456)
+    sighting = dataclasses.replace(_sighting(), features=chained, stored=0x123456ABCDEF)
+    raw = orjson.loads(codec.encode(sighting))
+    assert raw[0] == 2 and raw[8] == 0x123456ABCDEF and raw[5]["parent"] == 0xABCDEF123456
+    assert codec.decode(orjson.dumps(raw)) == sighting
 
 
 def test_a_field_added_to_a_model_type_travels_without_codec_edits() -> None:

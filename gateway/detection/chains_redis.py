@@ -1,0 +1,65 @@
+"""Asks kept in stored state, in Redis (the rule is in :mod:`gateway.detection.chains`).
+
+One hash per account under its detection tag, ``{det:a:<account>}:chains``: answer ref (hex)
+-> ask (1/1000). One ``lua/chains.lua`` call per account with its requests of the batch in
+order (a request may continue an answer of the same batch), all in one pipeline: one round
+trip. Only accounts whose requests continue or create stored state are called: a batch of
+Chat Completions requests costs nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from gateway.detection.chains import ASK_SCALE, ChainRequest, kept
+from gateway.detection.types import entity_of_account
+from gateway.redis.batch import run_batch
+from gateway.redis.client import RedisClient
+from gateway.redis.errors import first_failure, translating
+from gateway.redis.keys import KeyBuilder
+from gateway.redis.scripts import ScriptRegistry
+
+_translated = translating("chain asks")
+
+
+def _ref(ref: int) -> str:
+    return format(ref, "x") if ref else "0"
+
+
+class RedisChains:
+    def __init__(self, redis: RedisClient, keys: KeyBuilder) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._script = ScriptRegistry("gateway.detection", ("chains",))["chains"]
+
+    @_translated
+    async def inherit_many(self, requests: Sequence[ChainRequest]) -> list[float]:
+        by_account: dict[str, list[int]] = {}
+        for i, r in enumerate(requests):
+            if r.parent or r.stored:
+                by_account.setdefault(r.account, []).append(i)
+        out = [0.0] * len(requests)
+        if not by_account:
+            return out
+        calls: list[tuple[Any, ...]] = []
+        for account, indexes in by_account.items():
+            first = requests[indexes[0]]
+            args: list[Any] = [
+                self._keys.detection(entity_of_account(account), "chains"),
+                max(1, math.ceil(max(requests[i].ttl for i in indexes))),
+                first.cap,
+            ]
+            for i in indexes:
+                r = requests[i]
+                args += [_ref(r.parent), _ref(r.stored), kept(r.ask)]
+            calls.append(self._script.call(1, args))
+        replies = await run_batch(self._redis, calls, (self._script,))
+        failure = first_failure(replies, "chain asks")
+        if failure is not None:
+            raise failure
+        for indexes, found in zip(by_account.values(), replies, strict=True):
+            for i, value in zip(indexes, found, strict=True):
+                out[i] = int(value) / ASK_SCALE
+        return out

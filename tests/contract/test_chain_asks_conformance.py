@@ -1,0 +1,87 @@
+"""Asks kept in stored state (:mod:`gateway.detection.chains`): memory, a real Redis and a
+Redis Cluster answer alike, in order within a batch, idempotently, bounded per account."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from redis_servers import delete_prefix
+
+from gateway.detection.chains import ChainRequest, ChainStore, MemoryChains
+from gateway.detection.chains_redis import RedisChains
+from gateway.redis.client import RedisClient, redis_client
+from gateway.redis.keys import KeyBuilder
+
+DAY = 86_400.0
+Rig = tuple[ChainStore, RedisClient | None, str]
+ROOT, OTHER = 0xA1, 0xB2
+
+
+def req(account: str, parent: int, stored: int, ask: float, cap: int = 512) -> ChainRequest:
+    return ChainRequest(account, parent, stored, ask, DAY, cap)
+
+
+@pytest.fixture(params=["memory", "redis", "cluster"])
+async def chains(request: pytest.FixtureRequest, key_prefix: str) -> AsyncIterator[Rig]:
+    if request.param == "memory":
+        yield MemoryChains(), None, key_prefix
+        return
+    fixture = "redis_url" if request.param == "redis" else "redis_cluster_url"
+    client = redis_client(request.getfixturevalue(fixture), timeout=2.0)
+    try:
+        yield RedisChains(client, KeyBuilder(key_prefix)), client, key_prefix
+    finally:
+        await delete_prefix(client, key_prefix)
+        await client.aclose()
+
+
+@pytest.mark.redis
+async def test_a_root_ask_reaches_its_branches_and_down_a_chain(
+    chains: Rig,
+) -> None:
+    store, _, _ = chains
+    batch = [
+        req("a1", 0, ROOT, 0.8),  # the root asks for the working
+        req("a1", ROOT, 0x10, 0.0),  # a bare task branching off it, in the same batch
+        req("a1", 0x10, 0x11, 0.0),  # a link further down: the ask travels
+        req("a2", ROOT, 0x20, 0.0),  # another account naming the same ref inherits nothing
+        req("a1", OTHER, 0x12, 0.0),  # a ref never stored
+    ]
+    assert await store.inherit_many(batch) == [0.0, 0.8, 0.8, 0.0, 0.0]
+    later = [req("a1", ROOT, 0x13, 0.3), req("a1", 0x12, 0, 0.0), req("a3", 0, 0x30, 0.0)]
+    assert await store.inherit_many(later) == [0.8, 0.0, 0.0]
+    # applying a batch again (a worker's redelivery) answers and remembers the same
+    assert await store.inherit_many(batch) == [0.0, 0.8, 0.8, 0.0, 0.0]
+
+
+@pytest.mark.redis
+async def test_a_conversation_keeps_its_greatest_ask(
+    chains: Rig,
+) -> None:
+    store, _, _ = chains
+    conv = 0xC0
+    steps = [req("a1", conv, conv, 0.0), req("a1", conv, conv, 0.6), req("a1", conv, conv, 0.2)]
+    assert await store.inherit_many(steps) == [0.0, 0.0, 0.6]
+    assert await store.inherit_many([req("a1", conv, conv, 0.0)]) == [0.6]
+
+
+@pytest.mark.redis
+async def test_remembered_refs_are_capped_and_asks_without_evidence_are_not_kept(
+    chains: Rig,
+) -> None:
+    store, client, prefix = chains
+    roots = [req("a1", 0, 0x100 + i, 0.5, cap=3) for i in range(5)]
+    plain = [req("a1", 0, 0x200, 0.0, cap=3)]
+    await store.inherit_many(roots + plain)
+    probe = [req("a1", 0x100 + i, 0, 0.0, cap=3) for i in range(5)]
+    probe.append(req("a1", 0x200, 0, 0.0, cap=3))
+    assert await store.inherit_many(probe) == [0.5, 0.5, 0.5, 0.0, 0.0, 0.0]
+    # a kept ref is still raised past the cap
+    await store.inherit_many([req("a1", 0, 0x100, 0.9, cap=3)])
+    assert await store.inherit_many([req("a1", 0x100, 0, 0.0, cap=3)]) == [0.9]
+    if client is not None:  # one small hash with a ttl per account that asked
+        keys = [k async for k in client.scan_iter(match=f"{prefix}*chains")]
+        assert len(keys) == 1
+        assert 0 < await client.ttl(keys[0]) <= DAY
+        assert await client.hlen(keys[0]) == 3
