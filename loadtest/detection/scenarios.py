@@ -57,6 +57,13 @@ from loadtest.detection.redteam14 import (
     Red14Plan,
     populate14,
 )
+from loadtest.detection.redteam15 import (
+    RED15_FULL,
+    RED15_NONE,
+    RED15_QUICK,
+    Red15Plan,
+    populate15,
+)
 from loadtest.detection.traffic import Account, Behaviour, Role
 
 BehaviourFn = Callable[[Account, Context], Behaviour]
@@ -95,6 +102,7 @@ class Plan:
     red12: Red12Plan = RED12_NONE  # round 12's (redteam12.py)
     red13: Red13Plan = RED13_NONE  # round 13's (redteam13.py)
     red14: Red14Plan = RED14_NONE  # round 14's (redteam14.py)
+    red15: Red15Plan = RED15_NONE  # round 15's (redteam15.py)
 
 
 FULL = Plan(
@@ -132,6 +140,7 @@ FULL = Plan(
     red12=RED12_FULL,
     red13=RED13_FULL,
     red14=RED14_FULL,
+    red15=RED15_FULL,
 )
 QUICK = Plan(
     name="quick",
@@ -168,6 +177,7 @@ QUICK = Plan(
     red12=RED12_QUICK,
     red13=RED13_QUICK,
     red14=RED14_QUICK,
+    red15=RED15_QUICK,
 )
 
 
@@ -249,4 +259,5 @@ def build(
     populate12(plan.red12, add)
     populate13(plan.red13, add)
     populate14(plan.red14, add)
+    populate15(plan.red15, add)
     return [(acc, fn) for acc, fn in out if not only or acc.scenario in only]
