@@ -21,19 +21,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from gateway.detection import detectors
-from gateway.detection.chains import ChainRequest
+from gateway.detection.chains import ChainRequest, Continued
 from gateway.detection.coactivity import EpisodeRequest
 from gateway.detection.cohort import cohort_key, member_agrees
 from gateway.detection.config import DetectionPolicy, level_of
-from gateway.detection.coordination import coordination
 from gateway.detection.floors import Scored, churn_floor, floor_to, stream_agrees, synchrony_floor
 from gateway.detection.newcomer_policy import Newcomers
 from gateway.detection.observation import observation, own_elicitation
-from gateway.detection.scorer import Verdict, score
+from gateway.detection.scorer import Verdict
 from gateway.detection.stacks import StackChurn, StackRequest
 from gateway.detection.state import EntityBatch, FanoutRequest, Seen
-from gateway.detection.synchrony import SynchronyAsk, SynchronyPolicy, episode
+from gateway.detection.synchrony import SynchronyAsk, episode
 from gateway.detection.types import (
     EntityState,
     Observation,
@@ -42,6 +40,7 @@ from gateway.detection.types import (
     entity_of_cluster,
     entity_of_template,
 )
+from gateway.detection.verdicts import synchrony_policy, verdict_of
 from gateway.model import Fingerprint, Identity, Level, RequestFeatures
 
 VERIFICATION_TTL = 90 * 86400.0  # verification stays until an operator clears it (or 90 days)
@@ -139,7 +138,7 @@ class Batch:
         ]
 
     def observations(
-        self, counts: Sequence[int], inherited: Sequence[float] = ()
+        self, counts: Sequence[int], inherited: Sequence[Continued] = ()
     ) -> list[EntityBatch]:
         """Per sighting: its frame (when sent by enough accounts), the account and (in a
         cluster) the cluster observations, given the fan-out counts and the asks inherited
@@ -174,7 +173,8 @@ class Batch:
                 s.now,
                 fanout=fanout,
                 limited=s.limited,
-                inherited=asks.get(j, 0.0),
+                inherited=asks[j].ask if j in asks else 0.0,
+                continues=j in asks and asks[j].follow_up(s.features.parent),
             )
             scored = tuple((k, n) for k, n in counted if n >= policy.tuning.template_accounts)
             self._senders.append(scored)
@@ -371,44 +371,4 @@ def _passes_on(verdict: Verdict, state: EntityState, policy: DetectionPolicy) ->
         found.get("elicitation", 0.0) >= policy.value_min
         and found.get("shape", 0.0) >= 0.5
         and state.share("nov_exact") >= policy.tuning.cohort_union_novel
-    )
-
-
-def synchrony_policy(policy: DetectionPolicy) -> SynchronyPolicy:
-    """The co-activity tracker's parameters of ``policy``."""
-    c = policy.tuning
-    return SynchronyPolicy(
-        delta=c.synchrony_delta,
-        local=c.synchrony_local,
-        horizon=c.synchrony_horizon,
-        min_meetings=c.synchrony_min_meetings,
-        alpha=c.synchrony_alpha,
-        partners=c.synchrony_partners,
-    )
-
-
-def verdict_of(
-    state: EntityState,
-    policy: DetectionPolicy,
-    now: float,
-    *,
-    cluster: bool,
-    accounts: int = 0,
-    max_level: Level = Level.BLOCK,
-    soft: bool = False,
-) -> Verdict:
-    """The scorer's verdict on ``state`` (pure); ``accounts``: a template entity's senders;
-    ``soft``: a cluster linked by soft evidence only (its coordination is scored too)."""
-    ctx = detectors.Context(
-        min_requests=policy.min_requests,
-        cluster=cluster,
-        accounts=accounts,
-        template_accounts=policy.tuning.template_accounts,
-        half_life=policy.tuning.counter_half_life,
-    )
-    findings = detectors.assess(state, ctx)
-    evidence = detectors.confidence(state, ctx)
-    found = coordination(state, ctx, policy.coordination) if soft else None
-    return score(
-        state.entity, findings, state.score, state.pin, policy, now, evidence, max_level, found
     )

@@ -16,10 +16,20 @@ idempotent (a redelivered sighting stores the same value again) and bounded: at 
 ``cap`` refs per account (further asks are not remembered until the key expires), the key
 expiring ``ttl`` after the last ask remembered.
 
-An honest chain (a chat continued answer by answer) inherits too, as its chat-completions
-twin's history would carry the ask; its follow-ups are short and few. Memory: nothing for
-an account whose answers carried no ask; ~24 bytes per remembered answer otherwise
-(memory here, Redis in :mod:`gateway.detection.chains_redis`).
+The store also counts, per ref, the requests that continued it. A chat continued answer
+by answer continues each answer once (a regenerated or edited turn: twice or three times):
+its requests are turns of the account's own conversation, follow-ups, not new asks (as
+their chat-completions twins, whose history shows it). A stored answer continued again and
+again is a branch point: many tasks off one root, each a new ask (``BRANCHED``). Appending
+to a conversation is its course: never a branch. A parent not kept because the account's
+cap is full is read as a new ask (what every request was before chains were read).
+
+An honest chain inherits too, as its chat-completions twin's history would carry the ask.
+Counting is not idempotent: a redelivered batch (a worker died before acknowledging it)
+counts its continuations again, which can make the next continuation of those answers read
+as a branch. Memory: ~24 bytes per remembered answer (an ask, or a continued answer) for an
+account using stored state, nothing for any other (memory here, Redis in
+:mod:`gateway.detection.chains_redis`).
 """
 
 from __future__ import annotations
@@ -30,6 +40,21 @@ from typing import Protocol
 
 MAX_REFS = 512  # remembered answers per account (a harvester's roots; an honest account: few)
 ASK_SCALE = 1000  # asks are kept as integers of 1/1000
+COUNT = 1024  # a kept value is count * COUNT + ask
+BRANCHED = 3  # continued this many times before: a request off it is a new ask
+UNKNOWN = -1  # a parent not kept (the account's cap is full)
+
+
+@dataclass(frozen=True, slots=True)
+class Continued:
+    """What a request inherits from the stored state it continues (see the module)."""
+
+    ask: float = 0.0  # the parent's ask (0: none)
+    before: int = 0  # requests that continued the parent before this one (UNKNOWN: not kept)
+
+    def follow_up(self, parent: int) -> bool:
+        """A turn of the account's own chat: it continues an answer not branched off."""
+        return parent != 0 and 0 <= self.before < BRANCHED
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +76,11 @@ def kept(ask: float) -> int:
 
 
 class ChainStore(Protocol):
-    async def inherit_many(self, requests: Sequence[ChainRequest]) -> list[float]:
-        """Per request, in order: the ask it inherits from its parent (0: none); remember
-        each request's ask (own or inherited, the greater) under its stored ref (one round
-        trip; a request's parent may be an earlier request of the same batch)."""
+    async def inherit_many(self, requests: Sequence[ChainRequest]) -> list[Continued]:
+        """Per request, in order: what it inherits from its parent; count the parent's
+        continuation and remember each request's ask (own or inherited, the greater) under
+        its stored ref (one round trip; a request's parent may be an earlier request of
+        the same batch)."""
         ...
 
 
@@ -63,17 +89,31 @@ class MemoryChains:
     enforced in process: a kit run is shorter than any sensible TTL)."""
 
     def __init__(self) -> None:
-        self._asks: dict[str, dict[int, int]] = {}
+        self._kept: dict[str, dict[int, int]] = {}
 
-    async def inherit_many(self, requests: Sequence[ChainRequest]) -> list[float]:
-        out: list[float] = []
+    async def inherit_many(self, requests: Sequence[ChainRequest]) -> list[Continued]:
+        out: list[Continued] = []
         for r in requests:
-            asks = self._asks.get(r.account)
-            inherited = asks.get(r.parent, 0) if asks is not None and r.parent else 0
-            out.append(inherited / ASK_SCALE)
-            value = max(kept(r.ask), inherited)
-            if r.stored and value > 0:
-                asks = self._asks.setdefault(r.account, {})
-                if r.stored in asks or len(asks) < r.cap:
-                    asks[r.stored] = max(value, asks.get(r.stored, 0))
+            kept_refs = self._kept.setdefault(r.account, {})
+            inherited, before = 0, 0
+            if r.parent:
+                value = kept_refs.get(r.parent)
+                if value is not None:
+                    inherited, before = value % COUNT, value // COUNT
+                    kept_refs[r.parent] = (before + 1) * COUNT + inherited
+                elif len(kept_refs) < r.cap:
+                    kept_refs[r.parent] = COUNT
+                else:
+                    before = UNKNOWN
+                if r.parent == r.stored:  # a conversation: appending is its course
+                    before = 0
+            out.append(Continued(inherited / ASK_SCALE, before))
+            ask = max(kept(r.ask), inherited)
+            if r.stored and ask > 0:
+                value = kept_refs.get(r.stored)
+                if value is not None:
+                    if ask > value % COUNT:
+                        kept_refs[r.stored] = value - value % COUNT + ask
+                elif len(kept_refs) < r.cap:
+                    kept_refs[r.stored] = ask
         return out

@@ -1,10 +1,10 @@
 """Asks kept in stored state, in Redis (the rule is in :mod:`gateway.detection.chains`).
 
-One hash per account under its detection tag, ``{det:a:<account>}:chains``: answer ref (hex)
--> ask (1/1000). One ``lua/chains.lua`` call per account with its requests of the batch in
-order (a request may continue an answer of the same batch), all in one pipeline: one round
-trip. Only accounts whose requests continue or create stored state are called: a batch of
-Chat Completions requests costs nothing.
+One hash per account under its detection tag, ``{det:a:<account>}:chains``: ref (hex) ->
+continuations x 1024 + ask (1/1000). One ``lua/chains.lua`` call per account with its requests
+of the batch in order (a request may continue an answer of the same batch), all in one
+pipeline: one round trip. Only accounts whose requests continue or create stored state are
+called: a batch of Chat Completions requests costs nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from gateway.detection.chains import ASK_SCALE, ChainRequest, kept
+from gateway.detection.chains import ASK_SCALE, ChainRequest, Continued, kept
 from gateway.detection.types import entity_of_account
 from gateway.redis.batch import run_batch
 from gateway.redis.client import RedisClient
@@ -35,12 +35,12 @@ class RedisChains:
         self._script = ScriptRegistry("gateway.detection", ("chains",))["chains"]
 
     @_translated
-    async def inherit_many(self, requests: Sequence[ChainRequest]) -> list[float]:
+    async def inherit_many(self, requests: Sequence[ChainRequest]) -> list[Continued]:
         by_account: dict[str, list[int]] = {}
         for i, r in enumerate(requests):
             if r.parent or r.stored:
                 by_account.setdefault(r.account, []).append(i)
-        out = [0.0] * len(requests)
+        out = [Continued()] * len(requests)
         if not by_account:
             return out
         calls: list[tuple[Any, ...]] = []
@@ -60,6 +60,6 @@ class RedisChains:
         if failure is not None:
             raise failure
         for indexes, found in zip(by_account.values(), replies, strict=True):
-            for i, value in zip(indexes, found, strict=True):
-                out[i] = int(value) / ASK_SCALE
+            for n, i in enumerate(indexes):
+                out[i] = Continued(int(found[2 * n]) / ASK_SCALE, int(found[2 * n + 1]))
         return out

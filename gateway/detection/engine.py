@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from gateway.clock import Clock
-from gateway.detection.batch import VERIFICATION_TTL, Batch, Sighting, verdict_of
+from gateway.detection.batch import VERIFICATION_TTL, Batch, Sighting
 from gateway.detection.config import DetectionPolicy
 from gateway.detection.explain import explain, floor_record
 from gateway.detection.floors import Scored
@@ -30,6 +30,7 @@ from gateway.detection.types import (
     entity_of_account,
     entity_of_cluster,
 )
+from gateway.detection.verdicts import verdict_of
 from gateway.model import Fingerprint, Identity, Level, RequestFeatures
 from gateway.redis.keys import KeyBuilder
 

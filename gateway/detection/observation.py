@@ -96,14 +96,16 @@ def observation(
     fanout: bool = False,
     limited: bool = False,
     inherited: float = 0.0,
+    continues: bool = False,
 ) -> Observation:
     """The observation one request contributes (no prompt text, only hashes and flags);
     ``inherited``: the ask of the stored response or conversation it continues, made once
-    in the chain and not sent again (:mod:`gateway.detection.chains`)."""
+    in the chain and not sent again; ``continues``: it is a turn of the account's own chat
+    kept in stored state, a follow-up (:mod:`gateway.detection.chains`)."""
     max_tokens = features.max_tokens
     max_output = max_tokens is not None and max_tokens >= policy.tuning.max_output_tokens
     elicitation = max(elicitation_of(fingerprint, features, max_output), inherited)
-    new_ask = is_new_ask(features)
+    new_ask = is_new_ask(features) and not continues
     room = reasoning_room(trace_tokens(features), policy)
     return Observation(
         cell=fingerprint.cell,

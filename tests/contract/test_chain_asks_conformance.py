@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis_servers import delete_prefix
 
-from gateway.detection.chains import ChainRequest, ChainStore, MemoryChains
+from gateway.detection.chains import ChainRequest, ChainStore, Continued, MemoryChains
 from gateway.detection.chains_redis import RedisChains
 from gateway.redis.client import RedisClient, redis_client
 from gateway.redis.keys import KeyBuilder
@@ -20,6 +20,10 @@ ROOT, OTHER = 0xA1, 0xB2
 
 def req(account: str, parent: int, stored: int, ask: float, cap: int = 512) -> ChainRequest:
     return ChainRequest(account, parent, stored, ask, DAY, cap)
+
+
+async def asks(store: ChainStore, requests: list[ChainRequest]) -> list[float]:
+    return [c.ask for c in await store.inherit_many(requests)]
 
 
 @pytest.fixture(params=["memory", "redis", "cluster"])
@@ -48,11 +52,27 @@ async def test_a_root_ask_reaches_its_branches_and_down_a_chain(
         req("a2", ROOT, 0x20, 0.0),  # another account naming the same ref inherits nothing
         req("a1", OTHER, 0x12, 0.0),  # a ref never stored
     ]
-    assert await store.inherit_many(batch) == [0.0, 0.8, 0.8, 0.0, 0.0]
+    assert await asks(store, batch) == [0.0, 0.8, 0.8, 0.0, 0.0]
     later = [req("a1", ROOT, 0x13, 0.3), req("a1", 0x12, 0, 0.0), req("a3", 0, 0x30, 0.0)]
-    assert await store.inherit_many(later) == [0.8, 0.0, 0.0]
-    # applying a batch again (a worker's redelivery) answers and remembers the same
-    assert await store.inherit_many(batch) == [0.0, 0.8, 0.8, 0.0, 0.0]
+    assert await asks(store, later) == [0.8, 0.0, 0.0]
+    # applying a batch again (a worker's redelivery) inherits the same asks
+    assert await asks(store, batch) == [0.0, 0.8, 0.8, 0.0, 0.0]
+
+
+@pytest.mark.redis
+async def test_a_chat_continued_answer_by_answer_follows_up_a_root_branched_off_does_not(
+    chains: Rig,
+) -> None:
+    store, _, _ = chains
+    chat = [req("a1", 0, 0x50, 0.6)] + [req("a1", 0x50 + i, 0x51 + i, 0.0) for i in range(6)]
+    found = await store.inherit_many(chat)
+    assert [c.follow_up(r.parent) for c, r in zip(found, chat, strict=True)] == [False] + [True] * 6
+    assert [c.ask for c in found] == [0.0] + [0.6] * 6  # the ask travels down the chat
+    tasks = [req("a1", ROOT, 0x60 + i, 0.0) for i in range(6)]
+    found = await store.inherit_many([req("a1", 0, ROOT, 0.0), *tasks])
+    # a regenerated or edited turn is no branch; the fourth request off one answer is
+    assert [c.before for c in found[1:]] == [0, 1, 2, 3, 4, 5]
+    assert [c.follow_up(ROOT) for c in found[1:]] == [True] * 3 + [False] * 3
 
 
 @pytest.mark.redis
@@ -62,8 +82,10 @@ async def test_a_conversation_keeps_its_greatest_ask(
     store, _, _ = chains
     conv = 0xC0
     steps = [req("a1", conv, conv, 0.0), req("a1", conv, conv, 0.6), req("a1", conv, conv, 0.2)]
-    assert await store.inherit_many(steps) == [0.0, 0.0, 0.6]
-    assert await store.inherit_many([req("a1", conv, conv, 0.0)]) == [0.6]
+    found = await store.inherit_many(steps)
+    assert [c.ask for c in found] == [0.0, 0.0, 0.6]
+    assert all(c.follow_up(conv) for c in found)  # appending to a conversation: its course
+    assert await store.inherit_many([req("a1", conv, conv, 0.0)]) == [Continued(0.6, 0)]
 
 
 @pytest.mark.redis
@@ -76,10 +98,13 @@ async def test_remembered_refs_are_capped_and_asks_without_evidence_are_not_kept
     await store.inherit_many(roots + plain)
     probe = [req("a1", 0x100 + i, 0, 0.0, cap=3) for i in range(5)]
     probe.append(req("a1", 0x200, 0, 0.0, cap=3))
-    assert await store.inherit_many(probe) == [0.5, 0.5, 0.5, 0.0, 0.0, 0.0]
-    # a kept ref is still raised past the cap
+    found = await store.inherit_many(probe)
+    assert [c.ask for c in found] == [0.5, 0.5, 0.5, 0.0, 0.0, 0.0]
+    assert [c.before for c in found] == [0, 0, 0, -1, -1, -1]  # not kept: cap full
+    assert not found[3].follow_up(0x103)  # read as a new ask, as before chains were read
+    # a kept ref is still raised past the cap, its count kept
     await store.inherit_many([req("a1", 0, 0x100, 0.9, cap=3)])
-    assert await store.inherit_many([req("a1", 0x100, 0, 0.0, cap=3)]) == [0.9]
+    assert await store.inherit_many([req("a1", 0x100, 0, 0.0, cap=3)]) == [Continued(0.9, 1)]
     if client is not None:  # one small hash with a ttl per account that asked
         keys = [k async for k in client.scan_iter(match=f"{prefix}*chains")]
         assert len(keys) == 1

@@ -12,11 +12,11 @@ from redis.asyncio import Redis
 from test_detection_batch import START, Rig
 
 from gateway.clock import FakeClock
-from gateway.detection.batch import verdict_of
 from gateway.detection.floors import Scored, floor_to
 from gateway.detection.memory_state import MemoryStateStore
 from gateway.detection.redis_state import RedisStateStore
 from gateway.detection.types import EntityState
+from gateway.detection.verdicts import verdict_of
 from gateway.limiter.memory import MemoryBudgetStore
 from gateway.limiter.redis_store import RedisBudgetStore
 from gateway.model import Level
