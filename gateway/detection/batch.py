@@ -132,6 +132,7 @@ class Batch:
                 p.sighting.features.parent,
                 p.sighting.stored,
                 own_elicitation(p.sighting.fingerprint, p.sighting.features, p.policy),
+                p.sighting.now,
                 p.policy.tuning.window,
             )
             for p in (self._planned[i] for i in self._chained)

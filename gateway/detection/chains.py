@@ -7,28 +7,28 @@ problem after this, show all your working step by step") reaches the model with 
 that branches off it, and no lexicon sees it in those requests. A chat request keeps such an
 ask in its own history; a chain keeps it at the provider.
 
-The store remembers, per account, the *ask* (the elicitation evidence, 0..1) of each answer
-it was told about, under the answer's ref, when that ask is above zero: the request's own
-ask, or the ask it inherited (a chain carries its ask down every link, as a history would).
-A request whose parent ref is remembered inherits that ask; its elicitation is the greater
-of its own and the inherited one. Nothing else of the parent is kept. Remembering is
-idempotent (a redelivered sighting stores the same value again) and bounded: at most
-``cap`` refs per account (further asks are not remembered until the key expires), the key
-expiring ``ttl`` after the last ask remembered.
+The store keeps, per account, under the ref of each answer that carried an ask or continued
+a chain: its *ask* (the elicitation evidence, 0..1: the request's own, or the one it
+inherited, the greater; a chain carries its ask down every link, as a history would) and how
+many requests continued it. A request whose parent ref is kept inherits that ask; its
+elicitation is the greater of its own and the inherited one. Nothing else of the parent is
+kept.
 
-The store also counts, per ref, the requests that continued it. A chat continued answer
-by answer continues each answer once (a regenerated or edited turn: twice or three times):
-its requests are turns of the account's own conversation, follow-ups, not new asks (as
-their chat-completions twins, whose history shows it). A stored answer continued again and
-again is a branch point: many tasks off one root, each a new ask (``BRANCHED``). Appending
-to a conversation is its course: never a branch. A parent not kept because the account's
-cap is full is read as a new ask (what every request was before chains were read).
+A chat continued answer by answer continues each answer once (a regenerated or edited
+turn: twice or three times): its requests are turns of the account's own conversation,
+follow-ups, not new asks (as their chat-completions twins, whose history shows it). A stored
+answer continued again and again is a branch point: many tasks off one root, each a new ask
+(``BRANCHED``). Appending to a conversation is its course: never a branch. A parent not kept
+because the account's cap is full is read as a new ask (what every request was before chains
+were read). An honest chain inherits too, as its chat-completions twin's history would carry
+the ask.
 
-An honest chain inherits too, as its chat-completions twin's history would carry the ask.
-Counting is not idempotent: a redelivered batch (a worker died before acknowledging it)
-counts its continuations again, which can make the next continuation of those answers read
-as a branch. Memory: ~24 bytes per remembered answer (an ask, or a continued answer) for an
-account using stored state, nothing for any other (memory here, Redis in
+Idempotent: a request whose own ref is kept already (a redelivered sighting: a worker died
+before acknowledging it) is not counted again, and keeps the same ask. Bounded: refs are kept
+per detector window epoch (a day) and read in that epoch and the one before (a ref read from
+the one before is written again to this one); at most ``cap`` refs per account and epoch (then
+nothing new is kept until the next epoch). Memory: ~24 bytes per kept ref, for an account using
+stored state; nothing for any other (memory here, Redis in
 :mod:`gateway.detection.chains_redis`).
 """
 
@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-MAX_REFS = 512  # remembered answers per account (a harvester's roots; an honest account: few)
+MAX_REFS = 512  # refs kept per account (asks, continued answers: an honest chat, one a turn)
 ASK_SCALE = 1000  # asks are kept as integers of 1/1000
 COUNT = 1024  # a kept value is count * COUNT + ask
 BRANCHED = 3  # continued this many times before: a request off it is a new ask
@@ -60,14 +60,19 @@ class Continued:
 @dataclass(frozen=True, slots=True)
 class ChainRequest:
     """One request of ``account`` (a batch item): the ref it continues (0: none), the ref
-    its answer is stored under (0: none) and its own ask (0..1)."""
+    its answer is stored under (0: none), its own ask (0..1) and its time."""
 
     account: str
     parent: int
     stored: int
     ask: float
-    ttl: float  # an account's remembered asks are forgotten this long after the last
-    cap: int = MAX_REFS
+    now: float
+    window: float  # refs are kept per window epoch, read in this one and the one before
+    cap: int = MAX_REFS  # refs kept per account and epoch
+
+    @property
+    def epoch(self) -> int:
+        return int(self.now // self.window)
 
 
 def kept(ask: float) -> int:
@@ -84,36 +89,57 @@ class ChainStore(Protocol):
         ...
 
 
+class _Kept:
+    """One account's refs of one epoch, read with the epoch before's."""
+
+    def __init__(self, here: dict[int, int], before: dict[int, int], cap: int) -> None:
+        self.here, self._before, self._cap = here, before, cap
+
+    def get(self, ref: int) -> int | None:
+        found = self.here.get(ref)
+        return self._before.get(ref) if found is None else found
+
+    def put(self, ref: int, value: int) -> bool:
+        if ref not in self.here and len(self.here) >= self._cap:
+            return False
+        self.here[ref] = value
+        return True
+
+
 class MemoryChains:
-    """Remembered asks per account in a dict (tests and the evaluation kit; the TTL is not
-    enforced in process: a kit run is shorter than any sensible TTL)."""
+    """Kept refs per account and window epoch in dicts (tests and the evaluation kit; epochs
+    older than the one before are not read, and are dropped as an account moves on)."""
 
     def __init__(self) -> None:
-        self._kept: dict[str, dict[int, int]] = {}
+        self._kept: dict[str, dict[int, dict[int, int]]] = {}  # account -> epoch -> refs
+
+    def _refs(self, r: ChainRequest) -> _Kept:
+        epochs = self._kept.setdefault(r.account, {})
+        for old in [e for e in epochs if e < r.epoch - 1]:
+            del epochs[old]
+        return _Kept(epochs.setdefault(r.epoch, {}), epochs.get(r.epoch - 1, {}), r.cap)
 
     async def inherit_many(self, requests: Sequence[ChainRequest]) -> list[Continued]:
         out: list[Continued] = []
         for r in requests:
-            kept_refs = self._kept.setdefault(r.account, {})
+            refs = self._refs(r)
+            mine = refs.get(r.stored) if r.stored else None
             inherited, before = 0, 0
             if r.parent:
-                value = kept_refs.get(r.parent)
+                value = refs.get(r.parent)
                 if value is not None:
                     inherited, before = value % COUNT, value // COUNT
-                    kept_refs[r.parent] = (before + 1) * COUNT + inherited
-                elif len(kept_refs) < r.cap:
-                    kept_refs[r.parent] = COUNT
-                else:
+                    if mine is None:  # a redelivered request is not counted again
+                        refs.put(r.parent, (before + 1) * COUNT + inherited)
+                elif not refs.put(r.parent, COUNT):
                     before = UNKNOWN
                 if r.parent == r.stored:  # a conversation: appending is its course
-                    before = 0
+                    before, mine = 0, refs.get(r.stored)
             out.append(Continued(inherited / ASK_SCALE, before))
             ask = max(kept(r.ask), inherited)
-            if r.stored and ask > 0:
-                value = kept_refs.get(r.stored)
-                if value is not None:
-                    if ask > value % COUNT:
-                        kept_refs[r.stored] = value - value % COUNT + ask
-                elif len(kept_refs) < r.cap:
-                    kept_refs[r.stored] = ask
+            if r.stored and (ask > 0 or r.parent):
+                if mine is None:
+                    refs.put(r.stored, ask)
+                elif ask > mine % COUNT or r.stored not in refs.here:
+                    refs.put(r.stored, mine - mine % COUNT + max(ask, mine % COUNT))
         return out

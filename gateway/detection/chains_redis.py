@@ -1,10 +1,12 @@
 """Asks kept in stored state, in Redis (the rule is in :mod:`gateway.detection.chains`).
 
-One hash per account under its detection tag, ``{det:a:<account>}:chains``: ref (hex) ->
-continuations x 1024 + ask (1/1000). One ``lua/chains.lua`` call per account with its requests
-of the batch in order (a request may continue an answer of the same batch), all in one
-pipeline: one round trip. Only accounts whose requests continue or create stored state are
-called: a batch of Chat Completions requests costs nothing.
+One hash per account and detector window epoch under the account's detection tag,
+``{det:a:<account>}:chains:<epoch>``: ref (hex) -> continuations x 1024 + ask (1/1000),
+expiring two epochs after its last write. One ``lua/chains.lua`` call per account and epoch
+with its requests of the batch in order (a request may continue an answer of the same
+batch), reading this epoch's hash and the one before, all in one pipeline: one round trip.
+Only accounts whose requests continue or create stored state are called: a batch of Chat
+Completions requests costs nothing.
 """
 
 from __future__ import annotations
@@ -36,30 +38,32 @@ class RedisChains:
 
     @_translated
     async def inherit_many(self, requests: Sequence[ChainRequest]) -> list[Continued]:
-        by_account: dict[str, list[int]] = {}
+        groups: dict[tuple[str, int], list[int]] = {}  # per account and epoch, in order
         for i, r in enumerate(requests):
             if r.parent or r.stored:
-                by_account.setdefault(r.account, []).append(i)
+                groups.setdefault((r.account, r.epoch), []).append(i)
         out = [Continued()] * len(requests)
-        if not by_account:
+        if not groups:
             return out
         calls: list[tuple[Any, ...]] = []
-        for account, indexes in by_account.items():
+        for (account, epoch), indexes in groups.items():
             first = requests[indexes[0]]
+            entity = entity_of_account(account)
             args: list[Any] = [
-                self._keys.detection(entity_of_account(account), "chains"),
-                max(1, math.ceil(max(requests[i].ttl for i in indexes))),
+                self._keys.detection(entity, "chains", str(epoch)),
+                self._keys.detection(entity, "chains", str(epoch - 1)),
+                max(1, math.ceil(2 * first.window)),
                 first.cap,
             ]
             for i in indexes:
                 r = requests[i]
                 args += [_ref(r.parent), _ref(r.stored), kept(r.ask)]
-            calls.append(self._script.call(1, args))
+            calls.append(self._script.call(2, args))
         replies = await run_batch(self._redis, calls, (self._script,))
         failure = first_failure(replies, "chain asks")
         if failure is not None:
             raise failure
-        for indexes, found in zip(by_account.values(), replies, strict=True):
+        for indexes, found in zip(groups.values(), replies, strict=True):
             for n, i in enumerate(indexes):
                 out[i] = Continued(int(found[2 * n]) / ASK_SCALE, int(found[2 * n + 1]))
         return out

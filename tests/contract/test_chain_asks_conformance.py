@@ -14,12 +14,15 @@ from gateway.redis.client import RedisClient, redis_client
 from gateway.redis.keys import KeyBuilder
 
 DAY = 86_400.0
+NOW = 1_800_000_000.0
 Rig = tuple[ChainStore, RedisClient | None, str]
 ROOT, OTHER = 0xA1, 0xB2
 
 
-def req(account: str, parent: int, stored: int, ask: float, cap: int = 512) -> ChainRequest:
-    return ChainRequest(account, parent, stored, ask, DAY, cap)
+def req(
+    account: str, parent: int, stored: int, ask: float, cap: int = 512, now: float = NOW
+) -> ChainRequest:
+    return ChainRequest(account, parent, stored, ask, now, DAY, cap)
 
 
 async def asks(store: ChainStore, requests: list[ChainRequest]) -> list[float]:
@@ -76,6 +79,42 @@ async def test_a_chat_continued_answer_by_answer_follows_up_a_root_branched_off_
 
 
 @pytest.mark.redis
+async def test_a_redelivered_batch_counts_no_continuation_twice(chains: Rig) -> None:
+    store, _, _ = chains
+    batch = [req("a1", 0, ROOT, 0.7)] + [req("a1", ROOT, 0x70 + i, 0.0) for i in range(2)]
+    first = await store.inherit_many(batch)
+    assert [c.before for c in first[1:]] == [0, 1]
+    await store.inherit_many(batch)  # a worker died before acknowledging it
+    nxt = await store.inherit_many([req("a1", ROOT, 0x80, 0.0)])
+    assert nxt == [Continued(0.7, 2)]  # two distinct continuations before it, not four
+
+
+@pytest.mark.redis
+async def test_refs_are_read_one_epoch_back_and_the_cap_is_per_epoch(chains: Rig) -> None:
+    store, _, _ = chains
+    day0, day1, day2 = (
+        NOW - NOW % DAY + 10,
+        NOW - NOW % DAY + DAY + 10,
+        NOW - NOW % DAY + 2 * DAY + 10,
+    )
+    await store.inherit_many([req("a1", 0, ROOT, 0.6, cap=2, now=day0)])
+    await store.inherit_many([req("a1", 0, 0x90 + i, 0.6, cap=2, now=day0) for i in range(3)])
+    # the next day: the root is read from the day before, and is kept again today
+    assert await store.inherit_many([req("a1", ROOT, 0x99, 0.0, cap=2, now=day1)]) == [
+        Continued(0.6, 0)
+    ]
+    fresh = [req("a1", 0, 0xA0 + i, 0.5, cap=2, now=day1) for i in range(3)]
+    await store.inherit_many(fresh)  # today's cap: the root, 0x99, then nothing new
+    probe = [req("a1", 0xA0, 0, 0.0, cap=2, now=day1)]
+    assert await store.inherit_many(probe) == [Continued(0.0, -1)]
+    # two days on: what day 0 kept is gone, what day 1 kept (the root again) is read
+    found = await store.inherit_many(
+        [req("a1", 0x90, 0, 0.0, cap=8, now=day2), req("a1", ROOT, 0, 0.0, cap=8, now=day2)]
+    )
+    assert found == [Continued(0.0, 0), Continued(0.6, 1)]
+
+
+@pytest.mark.redis
 async def test_a_conversation_keeps_its_greatest_ask(
     chains: Rig,
 ) -> None:
@@ -106,7 +145,7 @@ async def test_remembered_refs_are_capped_and_asks_without_evidence_are_not_kept
     await store.inherit_many([req("a1", 0, 0x100, 0.9, cap=3)])
     assert await store.inherit_many([req("a1", 0x100, 0, 0.0, cap=3)]) == [Continued(0.9, 1)]
     if client is not None:  # one small hash with a ttl per account that asked
-        keys = [k async for k in client.scan_iter(match=f"{prefix}*chains")]
+        keys = [k async for k in client.scan_iter(match=f"{prefix}*chains*")]
         assert len(keys) == 1
-        assert 0 < await client.ttl(keys[0]) <= DAY
+        assert 0 < await client.ttl(keys[0]) <= 2 * DAY
         assert await client.hlen(keys[0]) == 3
