@@ -271,8 +271,24 @@ def _json(raw: bytes) -> dict[str, Any]:
     try:
         value = json.loads(raw)
     except ValueError:
-        return {}
+        return _streamed_response(raw)
     return value if isinstance(value, dict) else {}
+
+
+def _streamed_response(raw: bytes) -> dict[str, Any]:
+    """A streamed Responses API answer: the last event's ``response`` object (the completed
+    response, with its id and usage), what a streaming client keeps; ``{}`` otherwise."""
+    last: dict[str, Any] = {}
+    for line in raw.splitlines():
+        if not line.startswith(b"data:"):
+            continue
+        try:
+            event = json.loads(line[5:])
+        except ValueError:
+            continue
+        if isinstance(event, dict) and isinstance(event.get("response"), dict):
+            last = event["response"]
+    return last
 
 
 def _soft_cluster_refusal(error: Mapping[str, Any], cluster: ClusterInfo) -> bool:

@@ -64,6 +64,13 @@ from loadtest.detection.redteam15 import (
     Red15Plan,
     populate15,
 )
+from loadtest.detection.redteam16 import (
+    RED16_FULL,
+    RED16_NONE,
+    RED16_QUICK,
+    Red16Plan,
+    populate16,
+)
 from loadtest.detection.traffic import Account, Behaviour, Role
 
 BehaviourFn = Callable[[Account, Context], Behaviour]
@@ -103,6 +110,7 @@ class Plan:
     red13: Red13Plan = RED13_NONE  # round 13's (redteam13.py)
     red14: Red14Plan = RED14_NONE  # round 14's (redteam14.py)
     red15: Red15Plan = RED15_NONE  # round 15's (redteam15.py)
+    red16: Red16Plan = RED16_NONE  # round 16's (redteam16.py)
 
 
 FULL = Plan(
@@ -141,6 +149,7 @@ FULL = Plan(
     red13=RED13_FULL,
     red14=RED14_FULL,
     red15=RED15_FULL,
+    red16=RED16_FULL,
 )
 QUICK = Plan(
     name="quick",
@@ -178,6 +187,7 @@ QUICK = Plan(
     red13=RED13_QUICK,
     red14=RED14_QUICK,
     red15=RED15_QUICK,
+    red16=RED16_QUICK,
 )
 
 
@@ -260,4 +270,5 @@ def build(
     populate13(plan.red13, add)
     populate14(plan.red14, add)
     populate15(plan.red15, add)
+    populate16(plan.red16, add)
     return [(acc, fn) for acc, fn in out if not only or acc.scenario in only]
