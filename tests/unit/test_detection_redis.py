@@ -17,7 +17,7 @@ from gateway.detection.memory_state import MemoryStateStore
 from gateway.detection.observation import observation
 from gateway.detection.redis_state import RedisStateStore
 from gateway.detection.state import EntityBatch, Seen
-from gateway.detection.types import Pin, ScoreState
+from gateway.detection.types import TOPICS, Pin, ScoreState
 from gateway.limiter.redis_store import RedisBudgetStore
 from gateway.model import Identity, Level, RequestFeatures
 from gateway.redis.keys import KeyBuilder
@@ -86,7 +86,7 @@ async def test_entity_state_expires_when_idle(redis_client: Redis, key_prefix: s
     obs = observation(fp, features, DetectionPolicy(), 1000.0)
     await store.observe("a:x", obs, 1000.0, window=600.0, half_life=60.0)
     names = [k async for k in redis_client.scan_iter(match=f"{key_prefix}*")]
-    assert len(names) == 5  # state hash, three bitmaps and the topic histogram of this epoch
+    assert len(names) == 3  # state hash, the bits and the topic histogram of this epoch
     for name in names:
         assert name.decode().startswith(keys.subsystem_entity("det", "a:x"))
         assert 0 < await redis_client.ttl(name) <= 1200
@@ -215,7 +215,8 @@ async def test_topic_histogram_saturates_like_bitfield(
     redis_client: Redis, key_prefix: str
 ) -> None:
     """The u16 topic counters observe.lua counts itself saturate at 65535 (BITFIELD OVERFLOW
-    SAT) and grow the string to exactly the counters it holds."""
+    SAT); a dense histogram of the earlier layout is read, and the string is written in the
+    shorter form: sparse (topic and counter, odd length) for few topics, dense for many."""
     keys = KeyBuilder(key_prefix)
     store = RedisStateStore(redis_client, keys)
     _, fp, features = next(events(HARVESTER, 1, 1))
@@ -230,5 +231,17 @@ async def test_topic_histogram_saturates_like_bitfield(
         3600.0,
     )
     state = (await store.observe_batches([batch], 1004.0))[0]
-    assert await redis_client.get(key) == struct.pack(">5H", 8, 65535, 0, 0, 1)
-    assert state.histogram[:5] == (8, 65535, 0, 0, 1)
+    assert await redis_client.get(key) == struct.pack(">BHBHBH", 0, 8, 1, 65535, 4, 1)
+    assert state.histogram == (8, 65535, 0, 0, 1) + (0,) * (TOPICS - 5)
+    two = replace(batch, seen=batch.seen[:1])  # one topic more: 4 records and a zero byte
+    batch = replace(two, seen=(Seen(replace(base, topic=9), 1005.0),))
+    state = (await store.observe_batches([batch], 1005.0))[0]
+    assert await redis_client.get(key) == struct.pack(">BHBHBHBHx", 0, 8, 1, 65535, 4, 1, 9, 1)
+    assert state.histogram[:10] == (8, 65535, 0, 0, 1, 0, 0, 0, 0, 1)
+    many = tuple(Seen(replace(base, topic=t), 1006.0 + t) for t in range(40))
+    state = (await store.observe_batches([replace(two, seen=many)], 1050.0))[0]
+    dense = await redis_client.get(key)
+    assert len(dense) == 2 * 40 and struct.unpack(">40H", dense) == state.histogram[:40]
+    assert state.histogram[:11] == (9, 65535, 1, 1, 2, 1, 1, 1, 1, 2, 1)
+    assert sum(state.histogram) == 65535 + 8 + 1 + 1 + 39  # topic 1 stays saturated
+    assert (await store.load("a:x", 1050.0)).histogram == state.histogram
