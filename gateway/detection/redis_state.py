@@ -9,16 +9,17 @@ FakeClock.
 
 The cell, skeleton and exact-prompt "bitmaps" of an entity's window epoch are ONE small set
 (``bits:<epoch>``, an intset: 2 bytes a member, the kind in the member's range) while it
-holds at most 512 bits, then a key per kind (``cell``, ``skel``, ``exact``), each a small set
+holds at most 512 bits, then a key per kind (``cell``, ``skel``, ``exact``; the shared key
+becomes the string ``split``, so no call looks for them), each a small set
 of bit numbers until it holds more than 512, then a real 2**14-bit bitmap (2 KB): most
 entities see a few prompts an hour, and a key (~120 bytes of overhead) or a 2 KB bitmap per
 kind was most of their state. ``observe.lua`` switches; the answers are the same either way.
 An epoch written before the shared set (its kinds' keys exist) is read and written in its
 kinds' keys.
 
-Topic histograms are dense (u16 big-endian counters from topic 0 to the highest counted, an
-even length) or sparse (topic and counter per topic counted, an odd length), whichever is
-shorter; the dense strings of the earlier layout are read alike (:func:`_histogram`).
+Topic histograms are sparse (topic and counter per topic counted, an odd length) while
+that is shorter, then dense (u16 big-endian counters from topic 0 to the highest counted, an
+even length, patched in place; the earlier layout's, read alike: :func:`_histogram`).
 Applied sighting ids are scored by the applying worker's time rounded up to the second (an
 integer in the zset's listpack, ~12 bytes less an id).
 

@@ -4,7 +4,7 @@
 -- KEYS: 1 state hash, 2/3 cell bitmap current/previous epoch, 4/5 skeleton bitmaps,
 --       6/7 exact-prompt bitmaps (each a small set of bit numbers until it holds many,
 --       see test_and_set), 8 pin (JSON string, own TTL),
---       9/10 coarse-topic histograms (u16 counters, dense or sparse: histogram_bytes)
+--       9/10 coarse-topic histograms (u16 counters, sparse or dense: histogram_add)
 --       current/previous epoch,
 --       11 the sighting ids applied (zset id -> when applied, rounded up to the second; kept
 --       `horizon` s after that, at most `cap` ids),
@@ -173,11 +173,18 @@ end
 -- epoch's KEYS[13]) while they are few: member = bit + OFFSETS[kind], -32768..16383, so
 -- still an intset of 2-byte members (three keys of a few members each were ~390 bytes, key
 -- and set overhead mostly). Past SPARSE_MAX members (or when the server would stop encoding
--- it as an intset) it is split into the kinds' own keys (KEYS[2..7] above: sets until dense,
--- then bitmaps), which an epoch written before this layout has too: an epoch whose kinds'
--- keys exist is read and written there. Either way the same bits: the same answers.
+-- it as an intset) its bits move to the kinds' own keys (KEYS[2..7] above: sets until dense,
+-- then bitmaps) and the shared key becomes the string SPLIT: a set command on it answers
+-- WRONGTYPE, so no call looks for the kinds' keys. An epoch written before this layout has
+-- the kinds' keys and no shared key: found when the first bit of a call creates the shared
+-- set (EXISTS, once per entity and epoch), then marked SPLIT too; the previous epoch's
+-- shared set, when a bit is not in it, is looked for once a call (EXISTS). Either way the
+-- same bits: the same answers.
 local OFFSETS = { -32768, -16384, 0 }  -- cell, skeleton, exact
-local split = {}  -- epoch (1 current, 2 previous) -> its bits are in the kinds' keys
+local SPLIT = 'split'
+-- epoch (1 current, 2 previous) -> 'kinds' (its bits are in the kinds' keys), 'shared'
+-- (in its shared set), 'none' (no bit anywhere), nil (not known yet in this call)
+local where = {}
 local function kind_key(kind, epoch) return KEYS[2 * kind + epoch - 1] end
 -- the shared set's bits moved to the kinds' keys (at most SPARSE_MAX + 1 of them, once)
 local function split_shared()
@@ -186,27 +193,35 @@ local function split_shared()
     local kind = math.floor((m + 32768) / 16384) + 1
     test_and_set(kind_key(kind, 1), m - OFFSETS[kind])
   end
-  redis.call('DEL', KEYS[12])
-  split[1] = true
-end
-local function is_split(epoch)
-  local found = split[epoch]
-  if found == nil then
-    found = redis.call('EXISTS', kind_key(1, epoch), kind_key(2, epoch), kind_key(3, epoch)) > 0
-    split[epoch] = found
-    -- both: a worker of the earlier layout wrote the kinds' keys during a rolling upgrade
-    if found and redis.call('EXISTS', KEYS[11 + epoch]) == 1 then
-      if epoch == 1 then split_shared() else split[2] = 'both' end
-    end
-  end
-  return found
+  redis.call('SET', KEYS[12], SPLIT)
+  where[1] = 'kinds'
 end
 local shared_size, shared_checked = nil, false  -- the current epoch's shared set
 -- test and set a bit of `kind` in the current epoch: was it set?
 local function mark(kind, bit)
-  if is_split(1) then return test_and_set(kind_key(kind, 1), bit) end
-  if redis.call('SADD', KEYS[12], tonumber(bit) + OFFSETS[kind]) == 0 then return true end
-  if shared_size then shared_size = shared_size + 1
+  if where[1] == 'kinds' then return test_and_set(kind_key(kind, 1), bit) end
+  local added = redis.pcall('SADD', KEYS[12], tonumber(bit) + OFFSETS[kind])
+  if type(added) ~= 'number' then  -- WRONGTYPE: SPLIT
+    where[1] = 'kinds'
+    return test_and_set(kind_key(kind, 1), bit)
+  end
+  local counted = false  -- shared_size already holds this bit
+  if where[1] == nil then
+    if added == 1 then
+      shared_size, counted = redis.call('SCARD', KEYS[12]), true
+      if shared_size == 1
+          and redis.call('EXISTS', kind_key(1, 1), kind_key(2, 1), kind_key(3, 1)) > 0 then
+        -- an epoch of the earlier layout: its bits stay in the kinds' keys
+        redis.call('SET', KEYS[12], SPLIT)
+        where[1] = 'kinds'
+        return test_and_set(kind_key(kind, 1), bit)
+      end
+    end
+    where[1] = 'shared'
+  end
+  if added == 0 then return true end
+  if counted then -- read just now
+  elseif shared_size then shared_size = shared_size + 1
   else shared_size = redis.call('SCARD', KEYS[12]) end
   if shared_size > SPARSE_MAX then
     split_shared()
@@ -218,60 +233,88 @@ local function mark(kind, bit)
 end
 -- is a bit of `kind` set in `epoch`?
 local function has(kind, epoch, bit)
-  if is_split(epoch) then
-    if test(kind_key(kind, epoch), bit) then return true end
-    if split[epoch] ~= 'both' then return false end
+  if where[epoch] == 'kinds' then return test(kind_key(kind, epoch), bit) end
+  if where[epoch] == 'none' then return false end
+  local found = redis.pcall('SISMEMBER', KEYS[11 + epoch], tonumber(bit) + OFFSETS[kind])
+  if type(found) ~= 'number' then  -- WRONGTYPE: SPLIT
+    where[epoch] = 'kinds'
+    return test(kind_key(kind, epoch), bit)
   end
-  return redis.call('SISMEMBER', KEYS[11 + epoch], tonumber(bit) + OFFSETS[kind]) == 1
+  if found == 1 then
+    where[epoch] = 'shared'
+    return true
+  end
+  if where[epoch] == nil then -- 'none': no bit of the epoch anywhere (nothing to look up)
+    if redis.call('EXISTS', KEYS[11 + epoch]) == 1 then
+      where[epoch] = 'shared'
+    elseif redis.call('EXISTS', kind_key(1, epoch), kind_key(2, epoch),
+                      kind_key(3, epoch)) > 0 then
+      where[epoch] = 'kinds'
+    else
+      where[epoch] = 'none'
+      return false
+    end
+  end
+  if where[epoch] == 'kinds' then return test(kind_key(kind, epoch), bit) end
+  return false
 end
 local function seen(kind, bit)
   if mark(kind, bit) then return true end
   return has(kind, 2, bit)
 end
--- A topic histogram (u16 counters, saturating at 65535) is stored in the shorter of two forms
--- (redis_state.histogram reads both): dense, an even number of bytes, the big-endian counter
--- of every topic from 0 to the highest one counted (as long as the highest topic: most of
--- 256 bytes for an entity that asked about a few topics); sparse, an odd number of bytes,
--- per topic counted its number and its big-endian counter (3 bytes), in topic order, then
--- one zero byte when that made an even length.
-local function histogram_counts(held)
-  local counts = {}
-  if #held % 2 == 1 then
-    for at = 1, #held - 2, 3 do
-      local topic, high, low = string.byte(held, at, at + 2)
-      counts[topic] = high * 256 + low
-    end
-  else
-    for at = 1, #held - 1, 2 do
-      local high, low = string.byte(held, at, at + 1)
-      local count = high * 256 + low
-      if count > 0 then counts[(at - 1) / 2] = count end
-    end
+-- A topic histogram (u16 counters, saturating at 65535) is stored in one of two forms
+-- (redis_state._histogram reads both): sparse, an odd number of bytes, per topic counted its
+-- number and its big-endian counter (3 bytes), in topic order, then one zero byte when that
+-- made an even length; dense, an even number of bytes, the big-endian counter of every topic
+-- from 0 to the highest one counted. A new histogram is sparse while that is shorter than
+-- dense (most entities ask about a few topics: up to 256 bytes dense); a dense one (the
+-- earlier layout's too) stays dense, patched in place (no pass over its counters).
+local function dense_add(held, order, adds)  -- order: the topics counted, ascending
+  local size = 2 * (order[#order] + 1)
+  if #held < size then held = held .. string.rep('\0', size - #held) end
+  local parts, from = {}, 1
+  for _, topic in ipairs(order) do
+    local at = 2 * topic + 1
+    local high, low = string.byte(held, at, at + 1)
+    local count = high * 256 + low + adds[topic]
+    if count > 65535 then count = 65535 end
+    parts[#parts + 1] = string.sub(held, from, at - 1)
+    parts[#parts + 1] = string.char(math.floor(count / 256), count % 256)
+    from = at + 2
   end
-  return counts
+  parts[#parts + 1] = string.sub(held, from)
+  return table.concat(parts)
 end
-local function histogram_bytes(counts)
-  local order = {}
-  for topic, count in pairs(counts) do
-    if count > 0 then order[#order + 1] = topic end
+local function histogram_add(held, order, adds)
+  if #held > 0 and #held % 2 == 0 then return dense_add(held, order, adds) end
+  local counts, topics = {}, {}
+  for at = 1, #held - 2, 3 do
+    local topic, high, low = string.byte(held, at, at + 2)
+    counts[topic] = high * 256 + low
+    topics[#topics + 1] = topic
   end
-  table.sort(order)
-  local dense = 2 * (order[#order] + 1)
-  local sparse = 3 * #order
-  if sparse % 2 == 0 then sparse = sparse + 1 end
+  local fresh = false
+  for _, topic in ipairs(order) do
+    local count = counts[topic]
+    if not count then
+      count, fresh = 0, true
+      topics[#topics + 1] = topic
+    end
+    count = count + adds[topic]
+    if count > 65535 then count = 65535 end
+    counts[topic] = count
+  end
+  if fresh then table.sort(topics) end
+  local last = topics[#topics]
+  if 3 * #topics + 1 - #topics % 2 >= 2 * (last + 1) then  -- dense is no longer: dense now
+    return dense_add('', topics, counts)
+  end
   local parts = {}
-  if sparse < dense then
-    for _, topic in ipairs(order) do
-      local count = counts[topic]
-      parts[#parts + 1] = string.char(topic, math.floor(count / 256), count % 256)
-    end
-    if #order % 2 == 0 then parts[#parts + 1] = '\0' end
-  else
-    for topic = 0, order[#order] do
-      local count = counts[topic] or 0
-      parts[#parts + 1] = string.char(math.floor(count / 256), count % 256)
-    end
+  for i, topic in ipairs(topics) do
+    local count = counts[topic]
+    parts[i] = string.char(topic, math.floor(count / 256), count % 256)
   end
+  if #topics % 2 == 0 then parts[#parts + 1] = '\0' end
   return table.concat(parts)
 end
 local function b(x) if x then return 1 end return 0 end
@@ -394,15 +437,9 @@ if applied > 0 then
   end
   if #out > 0 then redis.call('HSET', h, unpack(out)) end
   if #topic_order > 0 then  -- saturating sums: the same as one increment at a time
-    -- the histogram (see histogram_counts) counted here and written whole with SET, in the
-    -- shorter of its two forms
-    local counts = histogram_counts(tail[2] or '')
-    for _, topic in ipairs(topic_order) do
-      local count = (counts[topic] or 0) + topics[topic]
-      if count > 65535 then count = 65535 end
-      counts[topic] = count
-    end
-    tail[2] = histogram_bytes(counts)
+    -- the histogram (see histogram_add) counted here and written whole with SET
+    table.sort(topic_order)
+    tail[2] = histogram_add(tail[2] or '', topic_order, topics)
     redis.call('SET', KEYS[9], tail[2])
   end
   local ms = math.floor(window * 1000)
