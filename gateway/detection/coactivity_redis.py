@@ -1,25 +1,27 @@
 """Co-activity state in Redis (the rule is in :mod:`gateway.detection.coactivity`).
 
 Keys (built by :class:`KeyBuilder`): per account, under its detection tag
-``{det:a:<account>}``, ``co:last`` (the last request time; ``lua/episode.lua`` decides
-atomically whether a request starts an episode, and never moves it back: a retried sighting
-starts nothing), ``co:starts`` (its episode starts, one compact string of times in order,
-``lua/starts.lua``) and ``co:mates`` (one string of at most ``MAX_PARTNERS`` records:
-partner -> its meeting times, ``lua/meet.lua``, which records meetings and keeps the bound
-atomically; it replaced ``co:partners``, a hash of the same that Redis turned into a 12-16 KB
-hashtable past 128 fields or a 64-byte value, and before it ``co:met``: nothing reads either
-any more, they expire within a horizon of an upgrade). Both are compact (``lua/times.lua``,
-a prelude of the scripts): varint lengths and counts, and each time as the bytes of its
-double that not every time of the key shares. Their earlier layouts (``co:starts`` a sorted
-set, ``co:mates`` 2-byte lengths and 8-byte doubles) are still read, and rewritten compact by
-the next start or meeting. Per ``delta``-wide time bucket of the population,
-``{detco:<bucket>}`` (a sorted set of ``<account>|<time>`` episode starts, kept three bucket
-widths). A batch costs three round trips (last times: one ``episode.lua`` call per account,
-its requests of the batch in order; population buckets and starts, one ``starts.lua`` call
-per start; meetings: one script call per account met, its meetings of the batch in order)
-plus nothing when no episode starts; histories one round trip (a ``GET`` of each account's
-starts and meetings; starts still a sorted set take one more). Every step
-is one command or script on one key, so the keys may live in any slot.
+``{det:a:<account>}``, ``co:starts`` (ONE string: the last request time, with which
+``lua/episode.lua`` decides atomically whether a request starts an episode and which it
+never moves back, so a retried sighting starts nothing; then the episode starts, compact, in
+order, ``lua/starts.lua``; the last time had a key of its own, ``co:last``, ~120 bytes for 8
+of value: still read, and moved in by the next request) and ``co:mates`` (one string of at
+most ``MAX_PARTNERS`` records: partner -> its meeting times, ``lua/meet.lua``, which records
+meetings and keeps the bound atomically; it replaced ``co:partners``, a hash of the same
+that Redis turned into a 12-16 KB hashtable past 128 fields or a 64-byte value, and before
+it ``co:met``: nothing reads either any more, they expire within a horizon of an upgrade).
+Both are compact (``lua/times.lua``, a prelude of the scripts): varint lengths and counts,
+and each time as the bytes of its double that not every time of the key shares. Their
+earlier layouts (``co:starts`` a sorted set, ``co:mates`` 2-byte lengths and 8-byte doubles)
+are still read, and rewritten compact by the next start or meeting. Per ``delta``-wide time
+bucket of the population, ``{detco:<bucket>}`` (a sorted set of ``<account>|<time>`` episode
+starts, kept three bucket widths). A batch costs three round trips (last times: one
+``episode.lua`` call per account, its requests of the batch in order; population buckets and
+starts, one ``starts.lua`` call per start; meetings: one script call per account met, its
+meetings of the batch in order) plus nothing when no episode starts; histories one round
+trip (a ``GET`` of each account's starts and meetings; starts still a sorted set take one
+more). Every step is one command or script on one key (``episode.lua`` and ``starts.lua``:
+on the account's two keys, one tag), so the keys may live in any slot.
 
 Memory: a partner costs its name and 2 bytes, a meeting or a start 6 bytes (the times of
 2004-2038 share the first 2 bytes of their doubles), 5 while every time of the key falls in
@@ -82,6 +84,11 @@ class RedisCoActivity:
     def _key(self, account: str, part: str) -> str:
         return self._keys.detection(entity_of_account(account), "co", part)
 
+    def _episode_keys(self, account: str) -> list[str]:
+        """``co:starts`` (the last request time, then the starts) and ``co:last`` (where the
+        earlier layout kept the last request time; read until moved)."""
+        return [self._key(account, "starts"), self._key(account, "last")]
+
     def _bucket(self, now: float, delta: float) -> str:
         return self._keys.subsystem_entity("detco", str(int(now // delta)))
 
@@ -102,7 +109,7 @@ class RedisCoActivity:
             calls.append(("ZADD", here, repr(r.now), f"{r.account}|{r.now!r}"))
             calls.append(("EXPIRE", here, _ttl(3 * r.delta)))
             start = [repr(r.now), repr(r.now - r.horizon), _ttl(r.horizon)]
-            calls.append(self._starts.call(1, [self._key(r.account, "starts"), *start]))
+            calls.append(self._starts.call(2, [*self._episode_keys(r.account), *start]))
         replies = iter(_raise_first(await run_batch(self._redis, calls, (self._starts,))))
         meetings: dict[str, list[Any]] = {}  # per account: its meetings' ARGV, in order
         for r in starting:
@@ -135,11 +142,11 @@ class RedisCoActivity:
             by_account.setdefault(r.account, []).append(i)
         calls: list[tuple[Any, ...]] = []
         for account, indexes in by_account.items():
-            args: list[Any] = [self._key(account, "last")]
+            args: list[Any] = self._episode_keys(account)
             for i in indexes:
                 r = requests[i]
                 args += [repr(r.now), r.delta, _ttl(r.horizon)]
-            calls.append(self._episode.call(1, args))
+            calls.append(self._episode.call(2, args))
         replies = _raise_first(await run_batch(self._redis, calls, (self._episode,)))
         started = [False] * len(requests)
         for indexes, flags in zip(by_account.values(), replies, strict=True):
@@ -215,7 +222,10 @@ def unpack_mates(packed: bytes) -> list[tuple[str, tuple[float, ...]]]:
 
 
 def unpack_times(packed: bytes) -> list[float]:
-    """A compact list of times (``lua/times.lua``: ``co:starts``; empty: none)."""
+    """A compact list of times (``lua/times.lua``: ``co:starts``, after the last request time
+    that ``lua/episode.lua`` keeps first; empty: none)."""
+    if packed[:1] == _LAST_MARK:
+        packed = packed[9:]
     if not packed:
         return []
     prefix, width, at = _header(packed)
@@ -236,6 +246,7 @@ def _time(prefix: bytes, rest: bytes) -> float:
 
 
 _COMPACT = 0xF0  # the compact layout's header byte, plus the shared prefix's length
+_LAST_MARK = b"\xee"  # co:starts: this byte and the last request time's double come first
 
 
 def _varint(packed: bytes, at: int) -> tuple[int, int]:

@@ -7,10 +7,21 @@ caller's ``now`` (the engine's clock): detection is statistical and runs off the
 so replica skew of a few milliseconds does not matter, and simulations can drive it with a
 FakeClock.
 
-The cell, skeleton and exact-prompt "bitmaps" of an entity's window epoch are small sets of
-bit numbers (an intset, 2 bytes a member) until they hold more than 512, then real 2**14-bit
-bitmaps (2 KB): most entities see a few prompts an hour, and a 2 KB bitmap each was most
-of their state. ``observe.lua`` switches; the answers are the same either way.
+The cell, skeleton and exact-prompt "bitmaps" of an entity's window epoch are ONE small set
+(``bits:<epoch>``, an intset: 2 bytes a member, the kind in the member's range) while it
+holds at most 512 bits, then a key per kind (``cell``, ``skel``, ``exact``; the shared key
+becomes the string ``split``, so no call looks for them), each a small set
+of bit numbers until it holds more than 512, then a real 2**14-bit bitmap (2 KB): most
+entities see a few prompts an hour, and a key (~120 bytes of overhead) or a 2 KB bitmap per
+kind was most of their state. ``observe.lua`` switches; the answers are the same either way.
+An epoch written before the shared set (its kinds' keys exist) is read and written in its
+kinds' keys.
+
+Topic histograms are sparse (topic and counter per topic counted, an odd length) while
+that is shorter, then dense (u16 big-endian counters from topic 0 to the highest counted, an
+even length, patched in place; the earlier layout's, read alike: :func:`_histogram`).
+Applied sighting ids are scored by the applying worker's time rounded up to the second (an
+integer in the zset's listpack, ~12 bytes less an id).
 
 The state hash's numbers that ``observe.lua`` writes (request count, times, inter-arrival
 statistics, novelty, the counters) are a zero byte and the 8-byte little-endian double, not
@@ -70,6 +81,7 @@ _AUDIT_TTL = 30 * 86400.0
 _COMPACT = (",", ":")  # stored JSON without the spaces: the same records, fewer bytes
 _KEY_CACHE = 65536
 _HISTOGRAM = struct.Struct(f">{TOPICS}H")
+_SPARSE = struct.Struct(">BH")  # a sparse histogram's record: topic, its counter
 _DOUBLE = struct.Struct("<d")  # observe.lua's binary numbers, after their zero byte
 # observe.lua's reply: these hash fields (as stored), then active hours, pin, histograms
 REPLY_FIELDS = (
@@ -96,8 +108,17 @@ _INCREMENTS = (
 
 
 def _histogram(raw: bytes | None) -> tuple[int, ...]:
-    """A u16 big-endian histogram (missing or short strings count as 0)."""
-    data = (raw or b"")[: _HISTOGRAM.size]
+    """A topic histogram as ``observe.lua`` stores it (its ``histogram_bytes``): dense, an
+    even length, the u16 big-endian counters from topic 0 (missing or short strings count as
+    0); sparse, an odd length, per topic counted its number and its u16 big-endian counter,
+    then a zero byte when that made an even length."""
+    data = raw or b""
+    if len(data) % 2 == 1:
+        counts = [0] * TOPICS
+        for topic, count in _SPARSE.iter_unpack(data[: len(data) - len(data) % 3]):
+            counts[topic] = count
+        return tuple(counts)
+    data = data[: _HISTOGRAM.size]
     return _HISTOGRAM.unpack(data.ljust(_HISTOGRAM.size, b"\0"))
 
 
@@ -156,6 +177,8 @@ class RedisStateStore:
                 self._key(entity, "topics", str(epoch)),
                 self._key(entity, "topics", str(epoch - 1)),
                 self._key(entity, "ids"),
+                self._key(entity, "bits", str(epoch)),
+                self._key(entity, "bits", str(epoch - 1)),
             ]
             self._entity_keys.put((entity, epoch), found)
         return found

@@ -253,9 +253,15 @@ async def test_heavy_entities_switch_to_bitmaps_with_the_same_answers(rig: Rig) 
         await rig.store.observe_batches(
             [replace(b, entity="a:light") for b in batches(light, 12)], AT
         )
-        sparse = keys.detection("a:light", "cell", str(int(light[0].now // WINDOW)))
+        epoch = str(int(light[0].now // WINDOW))
+        sparse = keys.detection("a:light", "bits", epoch)  # the three kinds in one small set
         assert await rig.redis.type(sparse) == b"set"
+        assert await rig.redis.object("encoding", sparse) == b"intset"
         assert (await rig.redis.memory_usage(sparse) or 0) < 200
+        for kind in ("cell", "skel", "exact"):
+            assert not await rig.redis.exists(keys.detection("a:light", kind, epoch))
+        heavy = keys.detection(ENTITY, "bits", str(int(seen[-1].now // WINDOW)))
+        assert await rig.redis.get(heavy) == b"split"  # moved into its kinds' keys
 
 
 @pytest.mark.redis
@@ -273,3 +279,40 @@ async def test_conversations_taken_over_count_alike(rig: Rig) -> None:
     assert state.counter("single") == pytest.approx(1.0)
     assert state.histogram[5] == 1 and state.histogram[9] == 1
     assert state.histogram[6] == 0 and state.histogram[7] == 0
+
+
+async def _as_earlier_layout(client: RedisClient, keys: KeyBuilder, epoch: int) -> None:
+    """Move an epoch's shared set of bits into its kinds' keys, as the earlier layout kept
+    them."""
+    shared = keys.detection(ENTITY, "bits", str(epoch))
+    members = sorted(int(m) for m in await client.smembers(shared))
+    assert members
+    for m in members:
+        kind = (m + 32768) // 16384
+        name = ("cell", "skel", "exact")[kind]
+        await client.sadd(keys.detection(ENTITY, name, str(epoch)), m + 32768 - 16384 * kind)
+    await client.delete(shared)
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("cut", ["current", "previous"])
+async def test_bits_of_the_earlier_layout_are_read_alike(rig: Rig, cut: str) -> None:
+    """An epoch whose bits sit in the kinds' own keys (the layout before the shared set) is
+    read and written there (marked ``split`` by its first new bit): the same state as in
+    memory, whether the epoch is still the current one or already the previous one."""
+    if rig.redis is None:
+        pytest.skip("Redis layouts")
+    seen = recorded(90)
+    expected = await one_by_one(MemoryStateStore(FakeClock(START)), seen, ENTITY)
+    keys = KeyBuilder(rig.prefix)
+    epochs = sorted({int(s.now // WINDOW) for s in seen})
+    first = len([s for s in seen if int(s.now // WINDOW) == epochs[0]])
+    at = first if cut == "previous" else first // 2
+    await rig.store.observe_batches(batches(seen[:at], 8), AT)
+    await _as_earlier_layout(rig.redis, keys, epochs[0])
+    states = await rig.store.observe_batches(batches(seen[at:], 8), AT)
+    same(states[-1], expected)
+    shared = [keys.detection(ENTITY, "bits", str(e)) for e in epochs]
+    assert await rig.redis.type(shared[-1]) == b"set"
+    if cut == "current":  # its first new bit found the kinds' keys: marked
+        assert await rig.redis.get(shared[0]) == b"split"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from gateway.redis.scripts import ScriptRegistry
 from loadtest.bench_observe import observe_text, stream
 
-KEYS, HEAD, STRIDE = 11, 8, 30  # observe.lua's layout
+KEYS, HEAD, STRIDE = 13, 8, 30  # observe.lua's layout
 
 
 def test_this_checkouts_script_is_the_registered_one() -> None:

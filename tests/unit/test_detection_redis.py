@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 
 import pytest
@@ -17,7 +18,7 @@ from gateway.detection.memory_state import MemoryStateStore
 from gateway.detection.observation import observation
 from gateway.detection.redis_state import RedisStateStore
 from gateway.detection.state import EntityBatch, Seen
-from gateway.detection.types import Pin, ScoreState
+from gateway.detection.types import TOPICS, Pin, ScoreState
 from gateway.limiter.redis_store import RedisBudgetStore
 from gateway.model import Identity, Level, RequestFeatures
 from gateway.redis.keys import KeyBuilder
@@ -86,7 +87,7 @@ async def test_entity_state_expires_when_idle(redis_client: Redis, key_prefix: s
     obs = observation(fp, features, DetectionPolicy(), 1000.0)
     await store.observe("a:x", obs, 1000.0, window=600.0, half_life=60.0)
     names = [k async for k in redis_client.scan_iter(match=f"{key_prefix}*")]
-    assert len(names) == 5  # state hash, three bitmaps and the topic histogram of this epoch
+    assert len(names) == 3  # state hash, the bits and the topic histogram of this epoch
     for name in names:
         assert name.decode().startswith(keys.subsystem_entity("det", "a:x"))
         assert 0 < await redis_client.ttl(name) <= 1200
@@ -215,20 +216,34 @@ async def test_topic_histogram_saturates_like_bitfield(
     redis_client: Redis, key_prefix: str
 ) -> None:
     """The u16 topic counters observe.lua counts itself saturate at 65535 (BITFIELD OVERFLOW
-    SAT) and grow the string to exactly the counters it holds."""
+    SAT). A dense histogram (the earlier layout's, or one past the sparse form's size) stays
+    dense, grown to exactly the counters it holds; a new one is sparse (topic and counter,
+    an odd length) while that is shorter, then dense."""
     keys = KeyBuilder(key_prefix)
     store = RedisStateStore(redis_client, keys)
     _, fp, features = next(events(HARVESTER, 1, 1))
     base = replace(observation(fp, features, DetectionPolicy(), 0.0), follow_up=False)
     epoch = int(1000.0 // DAY)
+
+    def batch(entity: str, topics: Sequence[int], at: float) -> EntityBatch:
+        seen = tuple(Seen(replace(base, topic=t), at + i) for i, t in enumerate(topics))
+        return EntityBatch(entity, seen, DAY, 3600.0)
+
     key = keys.detection("a:x", "topics", str(epoch))
     await redis_client.set(key, struct.pack(">2H", 7, 65534))
-    batch = EntityBatch(
-        "a:x",
-        tuple(Seen(replace(base, topic=t), 1000.0 + i) for i, t in enumerate((1, 1, 4, 0, 1))),
-        DAY,
-        3600.0,
-    )
-    state = (await store.observe_batches([batch], 1004.0))[0]
+    state = (await store.observe_batches([batch("a:x", (1, 1, 4, 0, 1), 1000.0)], 1004.0))[0]
     assert await redis_client.get(key) == struct.pack(">5H", 8, 65535, 0, 0, 1)
-    assert state.histogram[:5] == (8, 65535, 0, 0, 1)
+    assert state.histogram == (8, 65535, 0, 0, 1) + (0,) * (TOPICS - 5)
+    key = keys.detection("a:y", "topics", str(epoch))
+    state = (await store.observe_batches([batch("a:y", (9, 1, 9, 4), 1000.0)], 1004.0))[0]
+    assert await redis_client.get(key) == struct.pack(">BHBHBH", 1, 1, 4, 1, 9, 2)
+    assert state.histogram[:10] == (0, 1, 0, 0, 1, 0, 0, 0, 0, 2)
+    state = (await store.observe_batches([batch("a:y", (0,), 1010.0)], 1010.0))[0]
+    assert await redis_client.get(key) == struct.pack(">BHBHBHBHx", 0, 1, 1, 1, 4, 1, 9, 2)
+    many = [t for t in range(40) for _ in range(2 if t == 1 else 1)]
+    state = (await store.observe_batches([batch("a:y", many, 1020.0)], 1100.0))[0]
+    dense = await redis_client.get(key)  # 40 topics: 80 bytes dense, 121 sparse
+    assert len(dense) == 2 * 40 and struct.unpack(">40H", dense) == state.histogram[:40]
+    assert state.histogram[:11] == (2, 3, 1, 1, 2, 1, 1, 1, 1, 3, 1)
+    assert sum(state.histogram) == 5 + 41
+    assert (await store.load("a:y", 1100.0)).histogram == state.histogram

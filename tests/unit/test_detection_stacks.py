@@ -128,3 +128,38 @@ async def test_redis_stacks_answer_as_memory(redis_client: Redis, key_prefix: st
     state = RedisStateStore(redis_client, keys)
     levels = await _levels(state, RedisBudgetStore(redis_client, clock), keys, clock)
     assert levels == await _on_memory(True)
+
+
+@pytest.mark.redis
+async def test_redis_stack_runs_answer_as_memory(redis_client: Redis, key_prefix: str) -> None:
+    """The runs (a stack's 8 bytes and its count, newest first) trim and count exactly as a
+    list of the last ``recent`` stacks: long runs (split at 255), 64-bit stacks, a short
+    ``recent``; an account sending one stack keeps 9 bytes."""
+    rng = random.Random(7)
+    big = [2**64 - 1, 2**63, 1, 0x0102030405060708]
+    requests = [StackRequest("one", big[0], 32, 60.0) for _ in range(300)]
+    for account, recent in (("r4", 4), ("r32", 32), ("r256", 256)):
+        for _ in range(700):
+            stack = big[rng.randrange(4)] if rng.random() < 0.6 else rng.randrange(1, 2**64)
+            requests.append(StackRequest(account, stack, recent, 60.0))
+            requests += [StackRequest(account, stack, recent, 60.0)] * rng.choice((0, 0, 3, 260))
+    keys = KeyBuilder(key_prefix)
+    redis = await RedisStacks(redis_client, keys).record_stacks(requests)
+    assert redis == await MemoryStacks().record_stacks(requests)
+    assert await redis_client.strlen(keys.detection("a:one", "stacks")) == 9
+
+
+@pytest.mark.redis
+async def test_stacks_of_the_earlier_list_are_read(redis_client: Redis, key_prefix: str) -> None:
+    """A list of the stacks' decimal text (the earlier layout) is read, exactly, and rewritten
+    as runs by the next request."""
+    keys = KeyBuilder(key_prefix)
+    key = keys.detection("a:old", "stacks")
+    earlier = [2**64 - 1, 5, 5, 2**53 + 1, 2**53, 7]  # newest first, as LPUSH left them
+    await redis_client.rpush(key, *[str(s) for s in earlier])
+    memory = MemoryStacks()
+    await memory.record_stacks([StackRequest("old", s, 8, 60.0) for s in reversed(earlier)])
+    requests = [StackRequest("old", s, 8, 60.0) for s in (2**53, 2**64 - 1, 9, 2**53 + 1)]
+    redis = await RedisStacks(redis_client, keys).record_stacks(requests)
+    assert redis == await memory.record_stacks(requests)
+    assert await redis_client.type(key) == b"string"

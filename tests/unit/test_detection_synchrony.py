@@ -206,8 +206,11 @@ async def test_meetings_in_the_earlier_layout_are_read_and_rewritten_compact(
         History((START + 10.5, START + 400.1, now), {"mate": 2, "guest": 1, "b": 1})
     ]
     assert await redis_client.type(starts) == b"string"
-    assert await redis_client.strlen(starts) == 1 + 3 + 3 * 5  # 3 times sharing 3 bytes
+    # the last request time (its mark and double) first, then 3 times sharing 3 bytes
+    assert await redis_client.strlen(starts) == 9 + 1 + 3 + 3 * 5
     assert 0 < await redis_client.ttl(starts) <= TRACKER.horizon
+    last = KeyBuilder(key_prefix).detection("a:a", "co", "last")
+    assert not await redis_client.exists(last)
 
 
 @pytest.mark.redis
@@ -221,8 +224,9 @@ async def test_episode_starts_are_kept_in_order_once_each_and_within_the_horizon
     script = ScriptRegistry("gateway.detection", ("starts",), prelude=("times",))["starts"]
     horizon = TRACKER.horizon
     for t in (START + 2000.0, START + 1000.0, START + 2000.0, START + horizon + 1500.0):
-        args = [starts, repr(t), repr(t - horizon), int(horizon)]
-        await script.run(redis_client, 1, args)  # two workers' writes, as they land
+        last = KeyBuilder(key_prefix).detection("a:a", "co", "last")
+        args = [starts, last, repr(t), repr(t - horizon), int(horizon)]
+        await script.run(redis_client, 2, args)  # two workers' writes, as they land
     ask = HistoryRequest("a", START, START + 2 * horizon, meetings=False)
     found = await redis.histories([ask])
     assert found == [History((START + 2000.0, START + horizon + 1500.0), {})]
@@ -390,3 +394,32 @@ async def test_two_workers_sharing_redis_see_the_squad_as_one(
     shared = await _levels(workers, RedisBudgetStore(redis_client, clock), keys, clock)
     assert shared == await _on_memory(True)
     assert all(shared[n] >= Level.THROTTLE for n in SQUAD), shared
+
+
+@pytest.mark.redis
+async def test_a_last_request_time_of_its_own_key_is_read_and_moved(
+    redis_client: Redis, key_prefix: str
+) -> None:
+    """The layout before the last request time moved into ``co:starts``: compact starts and
+    ``co:last`` apart. A request within ``delta`` of that last time starts nothing (it was
+    read), the next writes move it in and drop ``co:last``; the starts stay as they were."""
+    keys = KeyBuilder(key_prefix)
+    starts, last = (keys.detection("a:a", "co", part) for part in ("starts", "last"))
+    redis = RedisCoActivity(redis_client, keys)
+    await redis.record_many([episode("a", START, TRACKER)])
+    packed = await redis_client.get(starts)
+    assert packed[:1] == b"\xee" and struct.unpack(">d", packed[1:9]) == (START,)
+    await redis_client.set(starts, packed[9:], ex=3600)  # as the earlier layout left them
+    await redis_client.set(last, repr(START + 30.0), ex=3600)
+    later = START + 30.0 + TRACKER.delta / 2
+    await redis.record_many([episode("a", later, TRACKER)])  # the same episode
+    assert not await redis_client.exists(last)
+    moved = await redis_client.get(starts)
+    assert struct.unpack(">d", moved[1:9]) == (later,) and moved[9:] == packed[9:]
+    ask = HistoryRequest("a", START, START + 3 * TRACKER.delta, meetings=False)
+    assert await redis.histories([ask]) == [History((START,), {})]
+    await redis_client.set(starts, packed[9:], ex=3600)  # the same, a new episode this time
+    await redis_client.set(last, repr(START + 30.0), ex=3600)
+    await redis.record_many([episode("a", START + 31.0 + TRACKER.delta, TRACKER)])
+    assert not await redis_client.exists(last)
+    assert await redis.histories([ask]) == [History((START, START + 31.0 + TRACKER.delta), {})]

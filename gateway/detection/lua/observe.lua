@@ -4,9 +4,12 @@
 -- KEYS: 1 state hash, 2/3 cell bitmap current/previous epoch, 4/5 skeleton bitmaps,
 --       6/7 exact-prompt bitmaps (each a small set of bit numbers until it holds many,
 --       see test_and_set), 8 pin (JSON string, own TTL),
---       9/10 coarse-topic histograms (u16 big-endian counters) current/previous epoch,
---       11 the sighting ids applied (zset id -> when applied; kept `horizon` s after that,
---       at most `cap` ids)
+--       9/10 coarse-topic histograms (u16 counters, sparse or dense: histogram_add)
+--       current/previous epoch,
+--       11 the sighting ids applied (zset id -> when applied, rounded up to the second; kept
+--       `horizon` s after that, at most `cap` ids),
+--       12/13 the cell, skeleton and exact-prompt bits of the current/previous epoch in
+--       one small set while few (see `mark`; KEYS[2..7] hold them past that)
 -- ARGV: 1 window s, 2 half-life s, 3 sync window s, 4 IAT alpha, 5 novelty alpha,
 --       6 horizon s, 7 cap, 8 now of the applying worker, then per observation 30 values:
 --       sighting id ('': none), now, cell bit, skeleton bit, exact bit, member,
@@ -27,7 +30,11 @@ local a_iat = tonumber(ARGV[4])
 local a_nov = tonumber(ARGV[5])
 local horizon = tonumber(ARGV[6])
 local cap = tonumber(ARGV[7])
-local at, at_text = tonumber(ARGV[8]), ARGV[8]
+local at = tonumber(ARGV[8])
+-- an applied id's score: `at` rounded up to a whole second (a listpack stores a whole number
+-- as an integer, 5 bytes, and a fraction as its ~17-character text); kept at least as long
+-- as `at` itself would keep it (ids of the earlier layout keep their exact scores)
+local at_text = string.format('%.0f', math.ceil(at))
 local STRIDE, HEAD = 30, 8
 local argv = ARGV  -- a local: read ~30 times an observation
 
@@ -161,9 +168,154 @@ local function test(key, bit)
   return redis.call('GETBIT', key, bit) == 1
 end
 
-local function seen(cur, prev, bit)
-  if test_and_set(cur, bit) then return true end
-  return test(prev, bit)
+
+-- One epoch's cell, skeleton and exact-prompt bits share ONE set (KEYS[12], the previous
+-- epoch's KEYS[13]) while they are few: member = bit + OFFSETS[kind], -32768..16383, so
+-- still an intset of 2-byte members (three keys of a few members each were ~390 bytes, key
+-- and set overhead mostly). Past SPARSE_MAX members (or when the server would stop encoding
+-- it as an intset) its bits move to the kinds' own keys (KEYS[2..7] above: sets until dense,
+-- then bitmaps) and the shared key becomes the string SPLIT: a set command on it answers
+-- WRONGTYPE, so no call looks for the kinds' keys. An epoch written before this layout has
+-- the kinds' keys and no shared key: found when the first bit of a call creates the shared
+-- set (EXISTS, once per entity and epoch), then marked SPLIT too; the previous epoch's
+-- shared set, when a bit is not in it, is looked for once a call (EXISTS). Either way the
+-- same bits: the same answers.
+local OFFSETS = { -32768, -16384, 0 }  -- cell, skeleton, exact
+local SPLIT = 'split'
+-- epoch (1 current, 2 previous) -> 'kinds' (its bits are in the kinds' keys), 'shared'
+-- (in its shared set), 'none' (no bit anywhere), nil (not known yet in this call)
+local where = {}
+local function kind_key(kind, epoch) return KEYS[2 * kind + epoch - 1] end
+-- the shared set's bits moved to the kinds' keys (at most SPARSE_MAX + 1 of them, once)
+local function split_shared()
+  for _, member in ipairs(redis.call('SMEMBERS', KEYS[12])) do
+    local m = tonumber(member)
+    local kind = math.floor((m + 32768) / 16384) + 1
+    test_and_set(kind_key(kind, 1), m - OFFSETS[kind])
+  end
+  redis.call('SET', KEYS[12], SPLIT)
+  where[1] = 'kinds'
+end
+local shared_size, shared_checked = nil, false  -- the current epoch's shared set
+-- test and set a bit of `kind` in the current epoch: was it set?
+local function mark(kind, bit)
+  if where[1] == 'kinds' then return test_and_set(kind_key(kind, 1), bit) end
+  local added = redis.pcall('SADD', KEYS[12], tonumber(bit) + OFFSETS[kind])
+  if type(added) ~= 'number' then  -- WRONGTYPE: SPLIT
+    where[1] = 'kinds'
+    return test_and_set(kind_key(kind, 1), bit)
+  end
+  local counted = false  -- shared_size already holds this bit
+  if where[1] == nil then
+    if added == 1 then
+      shared_size, counted = redis.call('SCARD', KEYS[12]), true
+      if shared_size == 1
+          and redis.call('EXISTS', kind_key(1, 1), kind_key(2, 1), kind_key(3, 1)) > 0 then
+        -- an epoch of the earlier layout: its bits stay in the kinds' keys
+        redis.call('SET', KEYS[12], SPLIT)
+        where[1] = 'kinds'
+        return test_and_set(kind_key(kind, 1), bit)
+      end
+    end
+    where[1] = 'shared'
+  end
+  if added == 0 then return true end
+  if counted then -- read just now
+  elseif shared_size then shared_size = shared_size + 1
+  else shared_size = redis.call('SCARD', KEYS[12]) end
+  if shared_size > SPARSE_MAX then
+    split_shared()
+  elseif not shared_checked then
+    shared_checked = true
+    if redis.call('OBJECT', 'ENCODING', KEYS[12]) ~= 'intset' then split_shared() end
+  end
+  return false
+end
+-- is a bit of `kind` set in `epoch`?
+local function has(kind, epoch, bit)
+  if where[epoch] == 'kinds' then return test(kind_key(kind, epoch), bit) end
+  if where[epoch] == 'none' then return false end
+  local found = redis.pcall('SISMEMBER', KEYS[11 + epoch], tonumber(bit) + OFFSETS[kind])
+  if type(found) ~= 'number' then  -- WRONGTYPE: SPLIT
+    where[epoch] = 'kinds'
+    return test(kind_key(kind, epoch), bit)
+  end
+  if found == 1 then
+    where[epoch] = 'shared'
+    return true
+  end
+  if where[epoch] == nil then -- 'none': no bit of the epoch anywhere (nothing to look up)
+    if redis.call('EXISTS', KEYS[11 + epoch]) == 1 then
+      where[epoch] = 'shared'
+    elseif redis.call('EXISTS', kind_key(1, epoch), kind_key(2, epoch),
+                      kind_key(3, epoch)) > 0 then
+      where[epoch] = 'kinds'
+    else
+      where[epoch] = 'none'
+      return false
+    end
+  end
+  if where[epoch] == 'kinds' then return test(kind_key(kind, epoch), bit) end
+  return false
+end
+local function seen(kind, bit)
+  if mark(kind, bit) then return true end
+  return has(kind, 2, bit)
+end
+-- A topic histogram (u16 counters, saturating at 65535) is stored in one of two forms
+-- (redis_state._histogram reads both): sparse, an odd number of bytes, per topic counted its
+-- number and its big-endian counter (3 bytes), in topic order, then one zero byte when that
+-- made an even length; dense, an even number of bytes, the big-endian counter of every topic
+-- from 0 to the highest one counted. A new histogram is sparse while that is shorter than
+-- dense (most entities ask about a few topics: up to 256 bytes dense); a dense one (the
+-- earlier layout's too) stays dense, patched in place (no pass over its counters).
+local function dense_add(held, order, adds)  -- order: the topics counted, ascending
+  local size = 2 * (order[#order] + 1)
+  if #held < size then held = held .. string.rep('\0', size - #held) end
+  local parts, from = {}, 1
+  for _, topic in ipairs(order) do
+    local at = 2 * topic + 1
+    local high, low = string.byte(held, at, at + 1)
+    local count = high * 256 + low + adds[topic]
+    if count > 65535 then count = 65535 end
+    parts[#parts + 1] = string.sub(held, from, at - 1)
+    parts[#parts + 1] = string.char(math.floor(count / 256), count % 256)
+    from = at + 2
+  end
+  parts[#parts + 1] = string.sub(held, from)
+  return table.concat(parts)
+end
+local function histogram_add(held, order, adds)
+  if #held > 0 and #held % 2 == 0 then return dense_add(held, order, adds) end
+  local counts, topics = {}, {}
+  for at = 1, #held - 2, 3 do
+    local topic, high, low = string.byte(held, at, at + 2)
+    counts[topic] = high * 256 + low
+    topics[#topics + 1] = topic
+  end
+  local fresh = false
+  for _, topic in ipairs(order) do
+    local count = counts[topic]
+    if not count then
+      count, fresh = 0, true
+      topics[#topics + 1] = topic
+    end
+    count = count + adds[topic]
+    if count > 65535 then count = 65535 end
+    counts[topic] = count
+  end
+  if fresh then table.sort(topics) end
+  local last = topics[#topics]
+  if 3 * #topics + 1 - #topics % 2 >= 2 * (last + 1) then  -- dense is no longer: dense now
+    return dense_add('', topics, counts)
+  end
+  local parts = {}
+  for i, topic in ipairs(topics) do
+    local count = counts[topic]
+    parts[i] = string.char(topic, math.floor(count / 256), count % 256)
+  end
+  if #topics % 2 == 0 then parts[#parts + 1] = '\0' end
+  return table.concat(parts)
 end
 local function b(x) if x then return 1 end return 0 end
 -- an increment's number: most are '0.0' or '1.0' (Python's repr), read here without a call
@@ -179,8 +331,7 @@ local put = {}  -- place in READ -> the field's new value, written by one HSET
 local topics, topic_order = {}, {}  -- coarse topic -> increment, aggregated
 local applied, with_ids, now = 0, false, tonumber(ARGV[HEAD + 2])
 
-local cell, cell_prev, skel, skel_prev = KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local exact, exact_prev = KEYS[6], KEYS[7]
+local CELL, SKELETON, EXACT = 1, 2, 3
 for o = HEAD, #argv - 1, STRIDE do
   local id = argv[o + 1]
   now = tonumber(argv[o + 2])
@@ -197,11 +348,11 @@ for o = HEAD, #argv - 1, STRIDE do
       last = now
     end
     -- bit numbers go to Redis as sent (whole numbers' text): no number to format back
-    local novel_cell = not seen(cell, cell_prev, argv[o + 3])
-    local skel_seen = seen(skel, skel_prev, argv[o + 4])
-    local novel_exact = not seen(exact, exact_prev, argv[o + 5])
+    local novel_cell = not seen(CELL, argv[o + 3])
+    local skel_seen = seen(SKELETON, argv[o + 4])
+    local novel_exact = not seen(EXACT, argv[o + 5])
     local thread = argv[o + 29]
-    local adopted = thread ~= '-1' and not (test(exact, thread) or test(exact_prev, thread))
+    local adopted = thread ~= '-1' and not (has(EXACT, 1, thread) or has(EXACT, 2, thread))
     local dt = now - last
     local factor = 1.0
     if dt > 0 and half_life > 0 then factor = 2 ^ (-dt / half_life) end
@@ -286,25 +437,9 @@ if applied > 0 then
   end
   if #out > 0 then redis.call('HSET', h, unpack(out)) end
   if #topic_order > 0 then  -- saturating sums: the same as one increment at a time
-    -- u16 big-endian counters (BITFIELD's u16 #topic), counted here (no STRLEN, no
-    -- BITFIELD) and the string written whole with SET: grown to exactly the counters it
-    -- holds, as before (a string grown by SETRANGE or BITFIELD doubled its allocation)
+    -- the histogram (see histogram_add) counted here and written whole with SET
     table.sort(topic_order)
-    local held = tail[2] or ''
-    local size = 2 * (topic_order[#topic_order] + 1)
-    if #held < size then held = held .. string.rep('\0', size - #held) end
-    local parts, from = {}, 1
-    for _, topic in ipairs(topic_order) do
-      local at = 2 * topic + 1
-      local high, low = string.byte(held, at, at + 1)
-      local count = high * 256 + low + topics[topic]
-      if count > 65535 then count = 65535 end
-      parts[#parts + 1] = string.sub(held, from, at - 1)
-      parts[#parts + 1] = string.char(math.floor(count / 256), count % 256)
-      from = at + 2
-    end
-    parts[#parts + 1] = string.sub(held, from)
-    tail[2] = table.concat(parts)
+    tail[2] = histogram_add(tail[2] or '', topic_order, topics)
     redis.call('SET', KEYS[9], tail[2])
   end
   local ms = math.floor(window * 1000)
@@ -313,6 +448,7 @@ if applied > 0 then
   redis.call('PEXPIRE', KEYS[4], 2 * ms)
   redis.call('PEXPIRE', KEYS[6], 2 * ms)
   redis.call('PEXPIRE', KEYS[9], 2 * ms)
+  redis.call('PEXPIRE', KEYS[12], 2 * ms)
 end
 if with_ids then
   redis.call('ZREMRANGEBYSCORE', KEYS[11], '-inf', '(' .. (at - horizon))

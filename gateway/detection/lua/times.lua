@@ -1,10 +1,17 @@
--- Prelude of the co-activity scripts (meet.lua, starts.lua; episode.lua has it too, unused):
+-- Prelude of the co-activity scripts (meet.lua, starts.lua, episode.lua):
 -- times packed compact. A packed list is a header byte 0xF0 + P and the P leading bytes that
 -- every time's big-endian double shares (the times of 2004-2038 share 2 of their 8, 3 within
 -- an aligned 2^18-second span: about 3 days), then each time as the other 8 - P bytes of its
 -- double (lossless). Varints (lengths, counts): 7 bits a byte, low first, the high bit set on
 -- all but the last.
 local COMPACT = 240 -- 0xF0
+-- co:starts begins with the account's last request time (episode.lua): this byte, then its
+-- big-endian double, then the compact starts (below 0xF0: never a compact header)
+local LAST_MARK = 238 -- 0xEE
+
+local function with_last(last, rest)
+  return string.char(LAST_MARK) .. struct.pack('>d', last) .. rest
+end
 
 local function varint(n)
   local out = {}
