@@ -175,7 +175,7 @@ class Batch:
                 fanout=fanout,
                 limited=s.limited,
                 inherited=asks[j].ask if j in asks else 0.0,
-                continues=j in asks and asks[j].follow_up(s.features.parent, s.fingerprint.words),
+                continues=j in asks and asks[j].follow_up(s.features.parent),
             )
             scored = tuple((k, n) for k, n in counted if n >= policy.tuning.template_accounts)
             self._senders.append(scored)

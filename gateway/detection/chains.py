@@ -43,10 +43,6 @@ ASK_SCALE = 1000  # asks are kept as integers of 1/1000
 COUNT = 1024  # a kept value is count * COUNT + ask
 BRANCHED = 3  # continued this many times before: a request off it is a new ask
 UNKNOWN = -1  # a parent not kept (the account's cap is full)
-# A turn continuing the account's own chat is a follow-up ("why?", "can you give an
-# example?") unless it is a whole new task: this many words or more (a word problem, a
-# pasted function). Measured: red round 16's rolling chain, a new task continuing each answer.
-TASK_WORDS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +52,9 @@ class Continued:
     ask: float = 0.0  # the parent's ask (0: none)
     before: int = 0  # requests that continued the parent before this one (UNKNOWN: not kept)
 
-    def follow_up(self, parent: int, words: int = 0) -> bool:
-        """A turn of the account's own chat: it continues an answer not branched off, and
-        is no whole new task (fewer than :data:`TASK_WORDS` words)."""
-        return parent != 0 and 0 <= self.before < BRANCHED and words < TASK_WORDS
+    def follow_up(self, parent: int) -> bool:
+        """A turn of the account's own chat: it continues an answer not branched off."""
+        return parent != 0 and 0 <= self.before < BRANCHED
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,14 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis_servers import delete_prefix
 
-from gateway.detection.chains import (
-    BRANCHED,
-    TASK_WORDS,
-    ChainRequest,
-    ChainStore,
-    Continued,
-    MemoryChains,
-)
+from gateway.detection.chains import ChainRequest, ChainStore, Continued, MemoryChains
 from gateway.detection.chains_redis import RedisChains
 from gateway.redis.client import RedisClient, redis_client
 from gateway.redis.keys import KeyBuilder
@@ -156,12 +149,3 @@ async def test_remembered_refs_are_capped_and_asks_without_evidence_are_not_kept
         assert len(keys) == 1
         assert 0 < await client.ttl(keys[0]) <= 2 * DAY
         assert await client.hlen(keys[0]) == 3
-
-
-def test_a_whole_new_task_continuing_a_chat_is_a_new_ask() -> None:
-    linear = Continued(0.6, 0)
-    assert linear.follow_up(ROOT, words=6)  # "Can you give an example of that?"
-    assert not linear.follow_up(ROOT, words=TASK_WORDS)  # a word problem, a pasted function
-    assert not linear.follow_up(0, words=3)  # continues nothing
-    assert not Continued(0.6, BRANCHED).follow_up(ROOT, words=3)  # off a branched root
-    assert not Continued(0.0, -1).follow_up(ROOT, words=3)  # the parent was not kept
