@@ -63,9 +63,13 @@ def own_elicitation(
 ) -> float:
     """:func:`elicitation_of` the request as it was sent (what a chain of stored responses
     that continues it inherits: :mod:`gateway.detection.chains`)."""
+    return elicitation_of(fingerprint, features, asks_max_output(features, policy))
+
+
+def asks_max_output(features: RequestFeatures, policy: DetectionPolicy) -> bool:
+    """The request's ``max_tokens`` is at least the policy's ``max_output_tokens``."""
     max_tokens = features.max_tokens
-    max_output = max_tokens is not None and max_tokens >= policy.tuning.max_output_tokens
-    return elicitation_of(fingerprint, features, max_output)
+    return max_tokens is not None and max_tokens >= policy.tuning.max_output_tokens
 
 
 def is_new_ask(features: RequestFeatures) -> bool:
@@ -102,8 +106,7 @@ def observation(
     ``inherited``: the ask of the stored response or conversation it continues, made once
     in the chain and not sent again; ``continues``: it is a turn of the account's own chat
     kept in stored state, a follow-up (:mod:`gateway.detection.chains`)."""
-    max_tokens = features.max_tokens
-    max_output = max_tokens is not None and max_tokens >= policy.tuning.max_output_tokens
+    max_output = asks_max_output(features, policy)
     elicitation = max(elicitation_of(fingerprint, features, max_output), inherited)
     new_ask = is_new_ask(features) and not continues
     room = reasoning_room(trace_tokens(features), policy)
